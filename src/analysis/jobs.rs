@@ -1,0 +1,75 @@
+//! Progress reporting and cancellation for long computations, shared by the GUI and the CLI.
+//!
+//! Core loops call [`JobCtx::checkpoint`] once per batch; the GUI polls progress each frame and
+//! its waker requests a repaint; the CLI's waker ticks a progress bar.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+/// The user asked the job to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("cancelled")]
+pub struct Cancelled;
+
+/// Handle given to a running job: progress out, cancellation in.
+#[derive(Clone)]
+pub struct JobCtx {
+    cancel: Arc<AtomicBool>,
+    permille: Arc<AtomicU32>,
+    wake: Arc<dyn Fn() + Send + Sync>,
+}
+
+impl std::fmt::Debug for JobCtx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobCtx").field("progress", &self.progress()).field("cancelled", &self.is_cancelled()).finish()
+    }
+}
+
+impl Default for JobCtx {
+    fn default() -> Self {
+        Self::new(|| {})
+    }
+}
+
+impl JobCtx {
+    /// A context whose `wake` is called after each progress update.
+    pub fn new(wake: impl Fn() + Send + Sync + 'static) -> Self {
+        Self { cancel: Arc::new(AtomicBool::new(false)), permille: Arc::new(AtomicU32::new(0)), wake: Arc::new(wake) }
+    }
+
+    /// Records progress in `0..=1`. Returns `Err(Cancelled)` once the user asked to stop.
+    pub fn checkpoint(&self, fraction: f32) -> Result<(), Cancelled> {
+        self.permille.store((fraction.clamp(0.0, 1.0) * 1000.0) as u32, Ordering::Relaxed);
+        (self.wake)();
+        if self.is_cancelled() { Err(Cancelled) } else { Ok(()) }
+    }
+
+    /// Asks the job to stop at its next checkpoint.
+    pub fn cancel(&self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether [`Self::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+
+    /// Last reported progress in `0..=1`.
+    pub fn progress(&self) -> f32 {
+        self.permille.load(Ordering::Relaxed) as f32 / 1000.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checkpoint_reports_and_cancels() {
+        let ctx = JobCtx::default();
+        assert_eq!(ctx.checkpoint(0.5), Ok(()));
+        assert!((ctx.progress() - 0.5).abs() < 1e-3);
+        ctx.clone().cancel();
+        assert_eq!(ctx.checkpoint(0.6), Err(Cancelled));
+    }
+}

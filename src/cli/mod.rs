@@ -1,0 +1,64 @@
+//! Command-line interface: thin subcommands over the compute modules.
+
+mod extract;
+mod model_cmds;
+mod progress;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+pub use extract::ExtractArgs;
+
+/// ESM Workbench: explore what protein language models have learned.
+///
+/// Without a subcommand the desktop workbench opens.
+#[derive(Debug, Parser)]
+#[command(name = "esm-workbench", version, about)]
+pub struct Cli {
+    /// What to do; the GUI when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Open the desktop workbench (the default).
+    Gui(GuiArgs),
+    /// Extract per-residue / mean / BOS representations and contacts, like fair-esm's esm-extract.
+    Extract(ExtractArgs),
+    /// Show a checkpoint's architecture, parameters and heads.
+    Info {
+        /// fair-esm .pt, Hugging Face folder or workbench .safetensors.
+        model: PathBuf,
+    },
+    /// Convert any supported checkpoint to the workbench's safetensors (fast to load).
+    Convert {
+        /// Input checkpoint.
+        model: PathBuf,
+        /// Output `.safetensors` file.
+        output: PathBuf,
+    },
+}
+
+/// Options of the GUI.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct GuiArgs {
+    /// Open this checkpoint at start.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Save a PNG screenshot of the first settled frame to this path and exit (for smoke tests).
+    #[arg(long)]
+    pub screenshot: Option<PathBuf>,
+}
+
+/// Runs a non-GUI subcommand.
+pub fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Gui(_) => anyhow::bail!("the GUI is started by main"),
+        Command::Extract(args) => extract::run(&args),
+        Command::Info { model } => model_cmds::info(&model),
+        Command::Convert { model, output } => model_cmds::convert(&model, &output),
+    }
+}

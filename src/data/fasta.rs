@@ -1,0 +1,191 @@
+//! Streaming FASTA reader: plain or gzip, wrapped lines, lowercase, `*` terminators.
+//!
+//! Records are yielded one at a time, so million-sequence files never sit in memory at once.
+//! Errors name the file, the record and the line.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+/// One FASTA record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FastaRecord {
+    /// The first word of the header (after `>`).
+    pub id: String,
+    /// The rest of the header line, trimmed.
+    pub description: String,
+    /// The sequence, upper-cased, line breaks and a trailing `*` removed.
+    pub sequence: String,
+    /// 1-based line number of the header.
+    pub line: usize,
+}
+
+/// Errors while reading FASTA.
+#[derive(Debug, thiserror::Error)]
+pub enum FastaError {
+    /// The file could not be opened or read.
+    #[error("cannot read FASTA (line {line}): {}", path.display())]
+    Io {
+        /// 1-based line where reading failed (0 when opening).
+        line: usize,
+        /// The file.
+        path: PathBuf,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Malformed content.
+    #[error("{message} (record {record}, line {line}): {}", path.display())]
+    Format {
+        /// What is wrong.
+        message: String,
+        /// Record id, or `-` before the first header.
+        record: String,
+        /// 1-based line.
+        line: usize,
+        /// The file.
+        path: PathBuf,
+    },
+}
+
+/// Iterator over the records of a FASTA file.
+pub struct FastaReader {
+    lines: Box<dyn BufRead + Send>,
+    path: PathBuf,
+    line_no: usize,
+    pending_header: Option<(String, usize)>,
+    buf: String,
+}
+
+impl FastaReader {
+    /// Opens `path`; `.gz` files are decompressed on the fly.
+    pub fn open(path: &Path) -> Result<Self, FastaError> {
+        let file = File::open(path).map_err(|source| FastaError::Io { line: 0, path: path.to_owned(), source })?;
+        let inner: Box<dyn Read + Send> = if path.extension().is_some_and(|e| e == "gz") {
+            Box::new(flate2::read::MultiGzDecoder::new(file))
+        } else {
+            Box::new(file)
+        };
+        Ok(Self::new(BufReader::with_capacity(1 << 16, inner), path))
+    }
+
+    /// Reads from any buffered source; `path` is used in error messages.
+    pub fn new(reader: impl BufRead + Send + 'static, path: &Path) -> Self {
+        Self { lines: Box::new(reader), path: path.to_owned(), line_no: 0, pending_header: None, buf: String::new() }
+    }
+
+    /// Reads all records (convenience for small files).
+    pub fn read_all(path: &Path) -> Result<Vec<FastaRecord>, FastaError> {
+        Self::open(path)?.collect()
+    }
+
+    fn format_error(&self, message: String, record: &str) -> FastaError {
+        FastaError::Format { message, record: record.to_owned(), line: self.line_no, path: self.path.clone() }
+    }
+
+    /// Next line without its terminator, or `None` at EOF.
+    fn next_line(&mut self) -> Result<Option<&str>, FastaError> {
+        self.buf.clear();
+        let n = self
+            .lines
+            .read_line(&mut self.buf)
+            .map_err(|source| FastaError::Io { line: self.line_no + 1, path: self.path.clone(), source })?;
+        if n == 0 {
+            return Ok(None);
+        }
+        self.line_no += 1;
+        Ok(Some(self.buf.trim_end_matches(['\n', '\r'])))
+    }
+
+    fn read_record(&mut self) -> Result<Option<FastaRecord>, FastaError> {
+        let (header, header_line) = match self.pending_header.take() {
+            Some(h) => h,
+            None => loop {
+                let line_no = self.line_no + 1;
+                match self.next_line()? {
+                    None => return Ok(None),
+                    Some(l) if l.trim().is_empty() || l.starts_with(';') => {}
+                    Some(l) if l.starts_with('>') => break (l[1..].to_owned(), line_no),
+                    Some(_) => return Err(self.format_error("sequence data before the first '>' header".into(), "-")),
+                }
+            },
+        };
+        let header = header.trim();
+        let (id, description) = header.split_once(char::is_whitespace).unwrap_or((header, ""));
+        if id.is_empty() {
+            return Err(FastaError::Format {
+                message: "empty record id".into(),
+                record: "-".into(),
+                line: header_line,
+                path: self.path.clone(),
+            });
+        }
+        let (id, description) = (id.to_owned(), description.trim().to_owned());
+        let mut sequence = String::new();
+        loop {
+            let line_no = self.line_no + 1;
+            let Some(line) = self.next_line()? else { break };
+            if line.starts_with('>') {
+                self.pending_header = Some((line[1..].to_owned(), line_no));
+                break;
+            }
+            let line = line.trim();
+            if line.starts_with(';') {
+                continue;
+            }
+            for c in line.chars() {
+                if c.is_ascii_alphabetic() || c == '-' || c == '.' {
+                    if sequence.ends_with('*') {
+                        return Err(self.format_error("residues after a '*' terminator".into(), &id));
+                    }
+                    sequence.push(c.to_ascii_uppercase());
+                } else if c == '*' {
+                    sequence.push('*');
+                } else if !c.is_whitespace() {
+                    return Err(self.format_error(format!("invalid character {c:?} in sequence"), &id));
+                }
+            }
+        }
+        if sequence.ends_with('*') {
+            sequence.pop();
+        }
+        Ok(Some(FastaRecord { id, description, sequence, line: header_line }))
+    }
+}
+
+impl Iterator for FastaReader {
+    type Item = Result<FastaRecord, FastaError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.read_record().transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &'static str) -> Result<Vec<FastaRecord>, FastaError> {
+        FastaReader::new(std::io::Cursor::new(text), Path::new("t.fa")).collect()
+    }
+
+    #[test]
+    fn wrapped_lowercase_and_terminators() -> Result<(), FastaError> {
+        let recs = parse(">a desc here\nmkt\nAYI*\n\n>b\nGG\n")?;
+        assert_eq!(recs.len(), 2);
+        assert_eq!(recs[0].id, "a");
+        assert_eq!(recs[0].description, "desc here");
+        assert_eq!(recs[0].sequence, "MKTAYI");
+        assert_eq!(recs[1].line, 5);
+        Ok(())
+    }
+
+    #[test]
+    fn errors_name_record_and_line() {
+        let err = parse(">a\nMK\nM1K\n").expect_err("digit is invalid");
+        let msg = err.to_string();
+        assert!(msg.contains("record a") && msg.contains("line 3") && msg.contains("t.fa"), "{msg}");
+        let err = parse("MK\n>a\n").expect_err("data before header");
+        assert!(err.to_string().contains("line 1"));
+    }
+}

@@ -1,0 +1,94 @@
+//! The workbench application: owns settings, the workspace and jobs; panels return commands.
+
+use eframe::egui;
+
+use super::job::{Job, JobState};
+use super::model_panel::{ModelCommand, model_panel_ui};
+use crate::cli::GuiArgs;
+use crate::model::LoadedModel;
+
+/// Persisted settings (small; never the workspace).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct Settings {
+    /// Last checkpoint path typed or opened.
+    pub model_path: String,
+}
+
+/// The eframe app.
+pub struct WorkbenchApp {
+    settings: Settings,
+    model: Job<LoadedModel>,
+}
+
+const SETTINGS_KEY: &str = "esm_workbench_settings";
+
+impl WorkbenchApp {
+    /// Restores settings and starts loading `args.model` if given.
+    pub fn new(cc: &eframe::CreationContext<'_>, args: GuiArgs) -> Self {
+        let settings: Settings = cc
+            .storage
+            .and_then(|s| eframe::get_value(s, SETTINGS_KEY))
+            .unwrap_or_default();
+        let mut app = Self { settings, model: Job::default() };
+        if let Some(path) = args.model {
+            app.settings.model_path = path.display().to_string();
+            app.apply(&cc.egui_ctx, ModelCommand::Load(path));
+        }
+        app
+    }
+
+    fn apply(&mut self, ctx: &egui::Context, command: ModelCommand) {
+        match command {
+            ModelCommand::Load(path) => {
+                self.settings.model_path = path.display().to_string();
+                let ctx = ctx.clone();
+                self.model.spawn("load-model", move || ctx.request_repaint(), move |_job| {
+                    LoadedModel::load(&path, &candle_core::Device::Cpu).map_err(anyhow::Error::from)
+                });
+            }
+            ModelCommand::Cancel => self.model.cancel(),
+        }
+    }
+}
+
+impl eframe::App for WorkbenchApp {
+    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.model.poll();
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        egui::Panel::top("top_bar").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.heading("ESM Workbench");
+                ui.label(format!("v{}", env!("CARGO_PKG_VERSION")));
+            });
+        });
+        let error = match &self.model.state {
+            JobState::Failed { err, .. } => Some(format!("{err:#}")),
+            _ => None,
+        };
+        let loading = self.model.progress();
+        let command = egui::Panel::left("model_panel")
+            .default_size(360.0)
+            .show(ui, |ui| {
+                model_panel_ui(ui, &mut self.settings.model_path, self.model.result(), loading, error.as_deref())
+            })
+            .inner;
+        egui::CentralPanel::default().show(ui, |ui| {
+            ui.heading("Explore");
+            ui.label(
+                "Embedding maps, probes (SS8, contacts, homology) and exports are being built; \
+                 today the workbench loads ESM-1b / ESM-2 checkpoints and shows their architecture. \
+                 Use `esm-workbench extract` for embeddings.",
+            );
+        });
+        if let Some(command) = command {
+            let ctx = ui.ctx().clone();
+            self.apply(&ctx, command);
+        }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, SETTINGS_KEY, &self.settings);
+    }
+}

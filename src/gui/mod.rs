@@ -1,0 +1,26 @@
+//! The desktop workbench (eframe/egui). The only module that imports egui.
+
+mod app;
+mod job;
+mod model_panel;
+
+pub use app::WorkbenchApp;
+pub use job::{Job, JobState};
+
+use crate::cli::GuiArgs;
+
+/// Opens the workbench window and blocks until it closes.
+pub fn run(args: GuiArgs) -> anyhow::Result<()> {
+    let options = eframe::NativeOptions {
+        viewport: eframe::egui::ViewportBuilder::default()
+            .with_title("ESM Workbench")
+            .with_inner_size([1280.0, 800.0]),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "ESM Workbench",
+        options,
+        Box::new(move |cc| Ok(Box::new(WorkbenchApp::new(cc, args)))),
+    )
+    .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
+}

@@ -1,0 +1,11 @@
+//! ESM Workbench: explore what protein language models (ESM-1b, ESM-2) have learned.
+//!
+//! Pure compute lives in [`model`], [`data`] and [`analysis`]; the GUI (feature `gui`) and the
+//! CLI are thin shells over them.
+
+pub mod analysis;
+pub mod cli;
+pub mod data;
+#[cfg(feature = "gui")]
+pub mod gui;
+pub mod model;

@@ -1,0 +1,68 @@
+//! Dense layers and LayerNorm loaded from canonical (fair-esm) tensor names.
+
+use candle_core::{Module as _, Tensor};
+use candle_nn::{LayerNorm, VarBuilder};
+
+/// `y = x Wᵀ + b` over the last dimension of any-rank input, computed as one 2-D GEMM.
+///
+/// candle-nn's `Linear` broadcasts the weight over the batch dimension for 3-D input; folding
+/// `(batch, seq)` into one dimension gives gemm a single large product instead.
+#[derive(Debug, Clone)]
+pub struct Linear {
+    /// `(out_features, in_features)`, as stored by PyTorch.
+    weight: Tensor,
+    /// `(out_features,)`.
+    bias: Option<Tensor>,
+}
+
+impl Linear {
+    /// Loads `{prefix}.weight` `(out, in)` and `{prefix}.bias` `(out,)`.
+    pub fn new(in_dim: usize, out_dim: usize, vb: VarBuilder) -> candle_core::Result<Self> {
+        let weight = vb.get((out_dim, in_dim), "weight")?;
+        let bias = vb.get(out_dim, "bias")?;
+        Ok(Self { weight, bias: Some(bias) })
+    }
+
+    /// Builds a layer from tensors, e.g. after folding a scale into the weights.
+    pub fn from_parts(weight: Tensor, bias: Option<Tensor>) -> Self {
+        Self { weight, bias }
+    }
+
+    /// The `(out, in)` weight.
+    pub fn weight(&self) -> &Tensor {
+        &self.weight
+    }
+
+    /// The `(out,)` bias, if any.
+    pub fn bias(&self) -> Option<&Tensor> {
+        self.bias.as_ref()
+    }
+
+    /// `xs`: `(..., in)` → `(..., out)`.
+    pub fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
+        let dims = xs.dims();
+        let in_dim = dims[dims.len() - 1];
+        let rows = xs.elem_count() / in_dim.max(1);
+        let flat = xs.reshape((rows, in_dim))?;
+        let mut ys = flat.matmul(&self.weight.t()?)?;
+        if let Some(bias) = &self.bias {
+            ys = ys.broadcast_add(bias)?;
+        }
+        let mut out_dims = dims.to_vec();
+        let last = out_dims.len() - 1;
+        out_dims[last] = self.weight.dim(0)?;
+        ys.reshape(out_dims)
+    }
+}
+
+/// Loads a `torch.nn.LayerNorm(dim)` (`{prefix}.weight`, `{prefix}.bias`) with `eps`.
+pub fn layer_norm(dim: usize, eps: f64, vb: VarBuilder) -> candle_core::Result<LayerNorm> {
+    let weight = vb.get(dim, "weight")?;
+    let bias = vb.get(dim, "bias")?;
+    Ok(LayerNorm::new(weight, bias, eps))
+}
+
+/// Applies a LayerNorm over the last dimension. `xs`: `(..., dim)`.
+pub fn apply_layer_norm(ln: &LayerNorm, xs: &Tensor) -> candle_core::Result<Tensor> {
+    ln.forward(xs)
+}

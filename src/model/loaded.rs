@@ -1,0 +1,59 @@
+//! A model together with where it came from, ready for the GUI and the CLI.
+
+use std::path::Path;
+
+use candle_core::{DType, Device};
+use candle_nn::VarBuilder;
+
+use super::checkpoint::{Checkpoint, CheckpointSource};
+use super::esm::EsmModel;
+use super::error::Result;
+
+/// A built model plus its provenance.
+#[derive(Debug, Clone)]
+pub struct LoadedModel {
+    /// The runnable model.
+    pub model: EsmModel,
+    /// Where the weights came from.
+    pub source: CheckpointSource,
+    /// Parameters held (tied embeddings counted once).
+    pub parameter_count: usize,
+    /// Display name: the file (or folder) stem, e.g. `esm1b_t33_650M_UR50S`.
+    pub name: String,
+}
+
+impl LoadedModel {
+    /// Reads, validates and builds a model from any supported checkpoint format.
+    pub fn load(path: &Path, device: &Device) -> Result<Self> {
+        Self::from_checkpoint(Checkpoint::read(path)?, device)
+    }
+
+    /// Builds the model from an already validated checkpoint (f32 weights on `device`).
+    pub fn from_checkpoint(checkpoint: Checkpoint, device: &Device) -> Result<Self> {
+        checkpoint.validate()?;
+        let has_contact_head = checkpoint.has_contact_head();
+        let parameter_count = checkpoint.parameter_count();
+        let Checkpoint { config, tensors, source } = checkpoint;
+        let vb = VarBuilder::from_tensors(tensors, DType::F32, device);
+        let model = EsmModel::new(config, has_contact_head, vb)?;
+        let name = source
+            .path
+            .file_stem()
+            .map_or_else(|| "model".to_owned(), |s| s.to_string_lossy().into_owned());
+        Ok(Self { model, source, parameter_count, name })
+    }
+
+    /// A one-line description, e.g. `ESM-1b, 33 layers, 1280 dim, 20 heads, 652.4M parameters`.
+    pub fn summary(&self) -> String {
+        let c = self.model.config();
+        format!(
+            "{}, {} layers, {} dim, {} heads, {:.1}M parameters, contact head: {}",
+            c.architecture,
+            c.num_layers,
+            c.embed_dim,
+            c.attention_heads,
+            self.parameter_count as f64 / 1e6,
+            if self.model.has_contact_head() { "yes" } else { "no" }
+        )
+    }
+}

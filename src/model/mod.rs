@@ -1,0 +1,27 @@
+//! The ESM family (ESM-1b, ESM-1v, ESM-2) in candle: alphabet, configuration, layers, heads,
+//! checkpoint loading and long-sequence handling. Pure compute: no GUI imports.
+
+mod alphabet;
+mod attention;
+mod checkpoint;
+mod config;
+mod contact_head;
+mod error;
+mod esm;
+mod linear;
+mod lm_head;
+mod loaded;
+mod long_sequence;
+mod pickle_meta;
+mod random_init;
+mod rotary;
+mod transformer_layer;
+
+pub use alphabet::{Alphabet, TokenBatch};
+pub use checkpoint::{Checkpoint, CheckpointFormat, CheckpointSource, expected_shapes};
+pub use config::{Architecture, DEFAULT_MAX_RESIDUES, EsmConfig};
+pub use contact_head::apc;
+pub use error::{ModelError, Result};
+pub use esm::{EsmModel, ForwardOutput, ForwardRequest};
+pub use loaded::LoadedModel;
+pub use long_sequence::{LengthPolicy, SequenceOutput, embed_sequence};

@@ -1,0 +1,115 @@
+//! Random-weight checkpoints of any size, for benchmarks and the untrained baseline.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use candle_core::{DType, Device, Tensor};
+
+use super::checkpoint::{Checkpoint, CheckpointFormat, CheckpointSource, expected_shapes};
+use super::config::EsmConfig;
+use super::error::Result;
+
+impl Checkpoint {
+    /// A checkpoint with random weights for `config`: N(0, 0.02) matrices (BERT's initialiser),
+    /// unit LayerNorm weights, zero biases, with a contact head. Deterministic for a given `seed`.
+    pub fn random(config: EsmConfig, seed: u64) -> Result<Self> {
+        let device = Device::Cpu;
+        let mut rng = SplitMix64(seed);
+        let mut tensors = HashMap::new();
+        for (name, shape) in expected_shapes(&config, true) {
+            let is_norm = name.contains("layer_norm");
+            let tensor = if is_norm && name.ends_with("weight") {
+                Tensor::ones(shape, DType::F32, &device)?
+            } else if name.ends_with("bias") {
+                Tensor::zeros(shape, DType::F32, &device)?
+            } else {
+                let n: usize = shape.iter().product();
+                Tensor::from_vec(rng.normals(n, 0.02), shape, &device)?
+            };
+            tensors.insert(name, tensor);
+        }
+        Ok(Self {
+            config,
+            tensors,
+            source: CheckpointSource {
+                path: PathBuf::from(format!("random-seed-{seed}")),
+                format: CheckpointFormat::Workbench,
+                contact_regression_path: None,
+                ignored_tensors: vec![],
+            },
+        })
+    }
+}
+
+impl EsmConfig {
+    /// ESM-1b's published hyperparameters (`esm1b_t33_650M_UR50S`).
+    pub fn esm1b_650m() -> Self {
+        Self {
+            architecture: super::Architecture::Esm1b,
+            num_layers: 33,
+            embed_dim: 1280,
+            ffn_embed_dim: 5120,
+            attention_heads: 20,
+            max_positions: Some(1024),
+            token_dropout: true,
+            emb_layer_norm_before: false,
+            layer_norm_eps: 1e-5,
+        }
+    }
+
+    /// Multiply-adds x2 of one forward pass over `tokens` tokens (BOS/EOS included) with the LM
+    /// head: per layer `8E² + 4EF` per token for the projections and `4TE` for attention.
+    pub fn forward_flops(&self, tokens: usize) -> f64 {
+        let (e, f, t) = (self.embed_dim as f64, self.ffn_embed_dim as f64, tokens as f64);
+        let per_token_layer = 8.0 * e * e + 4.0 * e * f + 4.0 * t * e;
+        let lm_head = 2.0 * e * e + 2.0 * e * super::Alphabet::SIZE as f64;
+        t * (self.num_layers as f64 * per_token_layer + lm_head)
+    }
+}
+
+/// splitmix64: a small, fast, seedable generator (candle cannot seed its CPU RNG).
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in (0, 1].
+    fn unit(&mut self) -> f32 {
+        ((self.next_u64() >> 40) as f32 + 1.0) / (1u64 << 24) as f32
+    }
+
+    /// `n` samples of N(0, std²) by the Box-Muller transform.
+    fn normals(&mut self, n: usize, std: f32) -> Vec<f32> {
+        let mut out = Vec::with_capacity(n + 1);
+        while out.len() < n {
+            let (u1, u2) = (self.unit(), self.unit());
+            let r = (-2.0 * u1.ln()).sqrt() * std;
+            let theta = std::f32::consts::TAU * u2;
+            out.push(r * theta.cos());
+            out.push(r * theta.sin());
+        }
+        out.truncate(n);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normals_have_the_requested_spread() {
+        let xs = SplitMix64(7).normals(100_000, 0.02);
+        let mean = xs.iter().sum::<f32>() / xs.len() as f32;
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f32>() / xs.len() as f32;
+        assert!(mean.abs() < 5e-4, "{mean}");
+        assert!((var.sqrt() - 0.02).abs() < 5e-4, "{}", var.sqrt());
+        assert_eq!(SplitMix64(7).normals(3, 1.0), SplitMix64(7).normals(3, 1.0));
+    }
+}

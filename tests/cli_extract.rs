@@ -1,0 +1,84 @@
+//! `esm-workbench extract` end to end: FASTA in, NumPy files out, values equal to fair-esm's.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use candle_core::{Device, IndexOp as _, Tensor};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+fn workbench() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_esm-workbench"))
+}
+
+fn npz(path: &Path, name: &str) -> Result<Tensor, Box<dyn std::error::Error>> {
+    Ok(Tensor::read_npz_by_name(path, &[name])?.remove(0))
+}
+
+#[test]
+fn extract_writes_fair_esm_values() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let fasta = dir.path().join("in.fasta");
+    // The reference's "basic" and "rare_residues" sequences; ids with a slash and a duplicate.
+    let reference = candle_core::safetensors::load(fixture("esm2_tiny_t2.reference.safetensors"), &Device::Cpu)?;
+    std::fs::write(
+        &fasta,
+        ">sp|P1|basic/1 first\nMKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRVG\nDGTQDNLSGAEKAVQVKVK\n>rare\nmxbzuoacdeklx*\n>rare\nMXBZUOACDEKLX\n",
+    )?;
+    let out = dir.path().join("out");
+    let status = workbench()
+        .args(["extract", fixture("esm2_tiny_t2.pt").to_str().ok_or("path")?, fasta.to_str().ok_or("path")?])
+        .arg(&out)
+        .args(["--repr-layers", "0", "-1", "--include", "mean", "per_tok", "bos", "contacts"])
+        .status()?;
+    assert!(status.success());
+    let manifest = std::fs::read_to_string(out.join("manifest.tsv"))?;
+    assert!(manifest.contains("sp|P1|basic/1\tsp|P1|basic_1.npz\t60\t60"), "{manifest}");
+    assert!(manifest.contains("rare\trare_2.npz\t13\t13"), "{manifest}");
+
+    let file = out.join("sp|P1|basic_1.npz");
+    let want_last = reference["basic.repr.2"].i((0, 1..61))?;
+    let per_tok = npz(&file, "representations_2")?;
+    assert!(max_diff(&per_tok, &want_last)? < 1e-4);
+    let mean = npz(&file, "mean_representations_2")?;
+    assert!(max_diff(&mean, &want_last.mean(0)?)? < 1e-4);
+    let bos = npz(&file, "bos_representations_0")?;
+    assert!(max_diff(&bos, &reference["basic.repr.0"].i((0, 0))?)? < 1e-4);
+    let contacts = npz(&file, "contacts")?;
+    assert!(max_diff(&contacts, &reference["basic.contacts"].i(0)?)? < 1e-4);
+    let rare = npz(&out.join("rare.npz"), "mean_representations_2")?;
+    assert!(max_diff(&rare, &reference["rare_residues.repr.2"].i((0, 1..14))?.mean(0)?)? < 1e-4);
+    Ok(())
+}
+
+#[test]
+fn extract_reports_bad_input_clearly() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let fasta = dir.path().join("bad.fasta");
+    std::fs::write(&fasta, ">ok\nMKT\n>bad\nMK1T\n")?;
+    let output = workbench()
+        .args(["extract", fixture("esm2_tiny_t2.pt").to_str().ok_or("path")?, fasta.to_str().ok_or("path")?])
+        .arg(dir.path().join("out"))
+        .output()?;
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("record bad") && stderr.contains("line 4") && stderr.contains("bad.fasta"), "{stderr}");
+    Ok(())
+}
+
+#[test]
+fn info_describes_the_checkpoint() -> TestResult {
+    let output = workbench().args(["info", fixture("esm1b_tiny_t2.pt").to_str().ok_or("path")?]).output()?;
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("ESM-1b") && stdout.contains("max residues:    62") && stdout.contains("contact-regression"), "{stdout}");
+    Ok(())
+}
+
+fn max_diff(a: &Tensor, b: &Tensor) -> Result<f32, candle_core::Error> {
+    (a - b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()
+}

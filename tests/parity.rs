@@ -1,0 +1,197 @@
+//! Numerical parity with fair-esm 2.0.0 on tiny random-weight models in the official formats.
+//! Fixtures come from `tests/reference/make_fixtures.py` (fair-esm's own classes and loader).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType, Device, IndexOp as _, Tensor};
+use esm_workbench::model::{
+    Alphabet, Checkpoint, CheckpointFormat, ForwardRequest, LengthPolicy, LoadedModel, TokenBatch, embed_sequence,
+};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+const TOLERANCE: f32 = 1e-4;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+struct Reference {
+    tensors: HashMap<String, Tensor>,
+    sequences: HashMap<String, Vec<String>>,
+}
+
+fn reference(stem: &str) -> Result<Reference, Box<dyn std::error::Error>> {
+    let path = fixture(&format!("{stem}.reference.safetensors"));
+    let tensors = candle_core::safetensors::load(&path, &Device::Cpu)?;
+    let bytes = std::fs::read(&path)?;
+    let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes)?;
+    let sequences = meta
+        .metadata()
+        .as_ref()
+        .and_then(|m| m.get("sequences"))
+        .ok_or("reference has no sequences metadata")?;
+    Ok(Reference { tensors, sequences: serde_json::from_str(sequences)? })
+}
+
+fn max_abs_diff(a: &Tensor, b: &Tensor) -> Result<f32, candle_core::Error> {
+    assert_eq!(a.dims(), b.dims(), "shape mismatch");
+    (a - b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()
+}
+
+fn tokens_of(reference: &Reference, case: &str) -> Result<TokenBatch, Box<dyn std::error::Error>> {
+    let tokens = reference.tensors[&format!("{case}.tokens")].to_dtype(DType::I64)?.to_vec2::<i64>()?;
+    let rows: Vec<Vec<u32>> = tokens
+        .iter()
+        .map(|r| r.iter().map(|&t| t as u32).filter(|&t| t != Alphabet::PAD).collect())
+        .collect();
+    Ok(TokenBatch::from_rows(&rows))
+}
+
+/// Compares logits, all representations, attentions and contacts on every case.
+fn check_model(model: &LoadedModel, stem: &str) -> TestResult {
+    let reference = reference(stem)?;
+    let n = model.model.config().num_layers;
+    let request = ForwardRequest { repr_layers: (0..=n).collect(), logits: true, attentions: true, contacts: true };
+    for (case, seqs) in &reference.sequences {
+        // Our tokenizer gives fair-esm's tokens.
+        let ours = TokenBatch::encode(seqs.iter().map(|s| ("x", s.as_str())))?;
+        let batch = tokens_of(&reference, case)?;
+        assert_eq!(ours, batch, "{stem}/{case}: tokenization differs from fair-esm");
+        let out = model.model.forward(&batch, &request)?;
+        let get = |k: &str| &reference.tensors[&format!("{case}.{k}")];
+        let mut worst = 0f32;
+        let mut compare = |what: &str, ours: &Tensor, theirs: &Tensor| -> TestResult {
+            let d = max_abs_diff(ours, theirs)?;
+            assert!(d < TOLERANCE, "{stem}/{case}/{what}: max |diff| {d:e}");
+            worst = worst.max(d);
+            Ok(())
+        };
+        compare("logits", out.logits.as_ref().ok_or("no logits")?, get("logits"))?;
+        for layer in 0..=n {
+            compare(&format!("repr.{layer}"), &out.representations[&layer], get(&format!("repr.{layer}")))?;
+        }
+        compare("attentions", out.attentions.as_ref().ok_or("no attentions")?, get("attentions"))?;
+        compare("contacts", out.contacts.as_ref().ok_or("no contacts")?, get("contacts"))?;
+        eprintln!("{stem}/{case}: max |diff| {worst:.2e}");
+    }
+    Ok(())
+}
+
+#[test]
+fn esm1b_pt_matches_fair_esm() -> TestResult {
+    let model = LoadedModel::load(&fixture("esm1b_tiny_t2.pt"), &Device::Cpu)?;
+    assert_eq!(model.source.format, CheckpointFormat::FairEsmPt);
+    assert!(model.model.config().emb_layer_norm_before);
+    assert!(model.source.contact_regression_path.is_some());
+    assert!(model.source.ignored_tensors.is_empty(), "{:?}", model.source.ignored_tensors);
+    check_model(&model, "esm1b_tiny_t2")
+}
+
+#[test]
+fn esm2_pt_matches_fair_esm() -> TestResult {
+    let model = LoadedModel::load(&fixture("esm2_tiny_t2.pt"), &Device::Cpu)?;
+    assert_eq!(model.model.config().architecture, esm_workbench::model::Architecture::Esm2);
+    check_model(&model, "esm2_tiny_t2")
+}
+
+#[test]
+fn huggingface_folders_match_fair_esm() -> TestResult {
+    for stem in ["esm1b_tiny_t2", "esm2_tiny_t2"] {
+        let model = LoadedModel::load(&fixture(&format!("{stem}_hf")), &Device::Cpu)?;
+        assert_eq!(model.source.format, CheckpointFormat::HuggingFace);
+        assert!(model.model.has_contact_head());
+        check_model(&model, stem)?;
+    }
+    Ok(())
+}
+
+#[test]
+fn workbench_safetensors_round_trip_matches_fair_esm() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    for stem in ["esm1b_tiny_t2", "esm2_tiny_t2"] {
+        let out = dir.path().join(format!("{stem}.safetensors"));
+        Checkpoint::read(&fixture(&format!("{stem}.pt")))?.save_workbench_safetensors(&out)?;
+        let model = LoadedModel::load(&out, &Device::Cpu)?;
+        assert_eq!(model.source.format, CheckpointFormat::Workbench);
+        check_model(&model, stem)?;
+    }
+    Ok(())
+}
+
+#[test]
+fn padded_batch_rows_equal_single_sequences() -> TestResult {
+    let model = LoadedModel::load(&fixture("esm2_tiny_t2.pt"), &Device::Cpu)?;
+    let seqs = ["MKTAYIAKQRQISFVKSHFSRQ", "GSH", "MXBZUOACDEK"];
+    let request = ForwardRequest { repr_layers: vec![1, 2], logits: false, attentions: false, contacts: true };
+    let records: Vec<(&str, &str)> = seqs.iter().map(|s| ("s", *s)).collect();
+    let batched = embed_sequence(&model.model, &records, LengthPolicy::Error, &request)?;
+    for (i, seq) in seqs.iter().enumerate() {
+        let single = embed_sequence(&model.model, &[("s", seq)], LengthPolicy::Error, &request)?;
+        for layer in [1, 2] {
+            let d = max_abs_diff(&batched[i].representations[&layer], &single[0].representations[&layer])?;
+            assert!(d < 1e-5, "row {i} layer {layer}: {d:e}");
+        }
+        let contacts = batched[i].contacts.as_ref().ok_or("contacts")?;
+        let d = max_abs_diff(contacts, single[0].contacts.as_ref().ok_or("contacts")?)?;
+        assert!(d < 1e-5, "row {i} contacts: {d:e}");
+        assert_eq!(contacts.dims(), &[seq.len(), seq.len()]);
+    }
+    Ok(())
+}
+
+#[test]
+fn truncation_matches_fair_esm_on_the_truncated_sequence() -> TestResult {
+    // The tiny ESM-1b has 64 positions: 62 residues. fair-esm's extract truncates the same way.
+    let model = LoadedModel::load(&fixture("esm1b_tiny_t2.pt"), &Device::Cpu)?;
+    let long: String = "MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQ".repeat(3);
+    let request = ForwardRequest { repr_layers: vec![2], ..Default::default() };
+    let err = embed_sequence(&model.model, &[("long", &long)], LengthPolicy::Error, &request)
+        .expect_err("99 residues exceed 62");
+    assert!(err.to_string().contains("long") && err.to_string().contains("99 residues"), "{err}");
+    let truncated = embed_sequence(&model.model, &[("long", &long)], LengthPolicy::Truncate, &request)?;
+    let direct = embed_sequence(&model.model, &[("long", &long[..62])], LengthPolicy::Error, &request)?;
+    assert_eq!(truncated[0].residues, 62);
+    assert_eq!(truncated[0].input_residues, 99);
+    assert!(max_abs_diff(&truncated[0].representations[&2], &direct[0].representations[&2])? < 1e-6);
+    Ok(())
+}
+
+#[test]
+fn windows_cover_long_sequences_and_agree_with_single_windows() -> TestResult {
+    let model = LoadedModel::load(&fixture("esm1b_tiny_t2.pt"), &Device::Cpu)?;
+    let long: String = "MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQ".repeat(4); // 132 residues, limit 62
+    let request = ForwardRequest { repr_layers: vec![2], ..Default::default() };
+    let out = embed_sequence(&model.model, &[("long", &long)], LengthPolicy::Window { overlap: 20 }, &request)?;
+    assert_eq!(out[0].residues, 132);
+    assert_eq!(out[0].representations[&2].dims(), &[132, 32]);
+    // Windows start at 0, 42, 70. The first residues come from the first window unchanged.
+    let first = embed_sequence(&model.model, &[("w0", &long[..62])], LengthPolicy::Error, &request)?;
+    let head = out[0].representations[&2].i(..30)?;
+    assert!(max_abs_diff(&head, &first[0].representations[&2].i(..30)?)? < 1e-6);
+    // The tail comes from the last (end-aligned) window.
+    let last = embed_sequence(&model.model, &[("w2", &long[70..])], LengthPolicy::Error, &request)?;
+    let tail = out[0].representations[&2].i(110..)?;
+    assert!(max_abs_diff(&tail, &last[0].representations[&2].i(40..)?)? < 1e-6);
+    let err = embed_sequence(
+        &model.model,
+        &[("long", &long)],
+        LengthPolicy::Window { overlap: 20 },
+        &ForwardRequest { contacts: true, ..Default::default() },
+    )
+    .expect_err("contacts need one pass");
+    assert!(err.to_string().contains("truncation"), "{err}");
+    Ok(())
+}
+
+#[test]
+fn negative_layers_resolve_like_fair_esm() -> TestResult {
+    let model = LoadedModel::load(&fixture("esm2_tiny_t2.pt"), &Device::Cpu)?;
+    assert_eq!(model.model.resolve_layer(-1)?, 2);
+    assert_eq!(model.model.resolve_layer(-3)?, 0);
+    assert_eq!(model.model.resolve_layer(0)?, 0);
+    assert!(model.model.resolve_layer(3).is_err());
+    assert!(model.model.resolve_layer(-4).is_err());
+    Ok(())
+}

@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""Reference fixtures for the candle port, made with fair-esm itself.
+
+Builds tiny random-weight ESM-1b and ESM-2 models with fair-esm's own classes, saves them in the
+official on-disk formats (fair-esm `.pt` with fairseq key names plus the separate
+`-contact-regression.pt`, and Hugging Face `EsmForMaskedLM` folders), loads them back through
+fair-esm's own loader (`esm.pretrained.load_model_and_alphabet_local`) and records its outputs
+(logits, every layer's representations, attention maps, contacts) for a handful of inputs.
+
+    python3 -m venv .venv && .venv/bin/pip install -r tests/reference/requirements.txt
+    .venv/bin/python tests/reference/make_fixtures.py                 # -> tests/fixtures/
+    .venv/bin/python tests/reference/make_fixtures.py --full-esm1b DIR  # 652M random ESM-1b (2.4 GiB), outside the repo
+
+LayerNorm weights and biases are perturbed away from (1, 0) so that a wrong LayerNorm is caught.
+"""
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+import torch
+import esm
+from safetensors.torch import save_file
+
+torch.serialization.add_safe_globals([argparse.Namespace])  # fair-esm's loader on torch >= 2.6
+
+SEQUENCES = {
+    "basic": ["MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRVGDGTQDNLSGAEKAVQVKVKALPDAQFEVVHSLAKWKRQTLGQHDFSAGEGLYTHMKALRPDEDRLSPLHSVYVDQWDWERVMGDGERQFSTLKSTVEAIWAGIKATEAAVSEEFGLAPFLPDQIHFVHSQELLSRYPDLDAKGRERAIAKDLGAVFLVGIGGKLSDGHRHDVRAPDYDDWUAEGLPRDLTTEDS"[:60]],
+    "single_residue": ["A"],
+    "rare_residues": ["MXBZUOACDEKLX"],
+    "masked": ["MKT<mask>YIAK<mask>RQISFVK"],
+    "batch": [
+        "MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQ",
+        "A",
+        "MXBZUOACDEKLX",
+        "GSHMKT<mask>YIAKQ",
+    ],
+}
+
+
+def perturb(model, seed):
+    """Random weights everywhere, LayerNorms far from identity, non-zero LM bias."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "layer_norm" in name or "layernorm" in name.lower():
+                base = 1.0 if name.endswith("weight") else 0.0
+                p.copy_(base + 0.3 * torch.randn(p.shape, generator=g))
+            elif name.endswith("bias"):
+                p.copy_(0.1 * torch.randn(p.shape, generator=g))
+            elif "embed" in name:
+                p.copy_(torch.randn(p.shape, generator=g))
+            else:
+                p.copy_(torch.randn(p.shape, generator=g) / p.shape[-1] ** 0.5)
+
+
+def save_fair_esm(model, top, path, key_prefix):
+    """Writes `top` + {"model": fairseq-named state} and the separate contact regression file."""
+    state, regression = {}, {}
+    for k, v in model.state_dict().items():
+        if k.startswith("contact_head."):
+            regression[k] = v
+        elif k.startswith("lm_head."):
+            state["encoder." + k] = v
+        else:
+            state[key_prefix + k] = v
+    torch.save({**top, "model": state, "extra_state": {"epoch": 3}, "optimizer_history": [{"num_updates": 0}]}, path)
+    torch.save({"model": regression}, str(path.with_suffix("")) + "-contact-regression.pt")
+
+
+def build_esm1b(out, layers=2, dim=32, ffn=64, heads=4, max_positions=64, emb_ln_before=True, seed=0, name="esm1b_tiny_t2"):
+    args = argparse.Namespace(
+        arch="roberta_large", layers=layers, embed_dim=dim, ffn_embed_dim=ffn, attention_heads=heads,
+        max_positions=max_positions, token_dropout=True, emb_layer_norm_before=emb_ln_before,
+    )
+    alphabet = esm.Alphabet.from_architecture("ESM-1b")
+    model = esm.ProteinBertModel(args, alphabet)
+    perturb(model, seed)
+    # fairseq's own hyperparameter names, as in the released checkpoints
+    file_args = argparse.Namespace(
+        arch="roberta_large", encoder_layers=layers, encoder_embed_dim=dim, encoder_ffn_embed_dim=ffn,
+        encoder_attention_heads=heads, max_positions=max_positions, token_dropout=True, dropout=0.1,
+        attention_dropout=0.1, activation_fn="gelu", task="masked_lm",
+    )
+    state_model = model
+    if not emb_ln_before:
+        state_model = model  # the module simply has no emb_layer_norm_before
+    path = out / f"{name}.pt"
+    save_fair_esm(state_model, {"args": file_args}, path, "encoder.sentence_encoder.")
+    return path
+
+
+def build_esm2(out, layers=2, dim=32, heads=4, seed=1, name="esm2_tiny_t2"):
+    alphabet = esm.Alphabet.from_architecture("ESM-1b")
+    model = esm.ESM2(num_layers=layers, embed_dim=dim, attention_heads=heads, alphabet=alphabet, token_dropout=True)
+    perturb(model, seed)
+    cfg = {"model": argparse.Namespace(encoder_layers=layers, encoder_embed_dim=dim, encoder_attention_heads=heads,
+                                       token_dropout=True, _name="esm2")}
+    path = out / f"{name}.pt"
+    save_fair_esm(model, {"cfg": cfg}, path, "encoder.sentence_encoder.")
+    return path
+
+
+def reference_outputs(pt_path, out_file):
+    model, alphabet = esm.pretrained.load_model_and_alphabet_local(str(pt_path))
+    model.eval()
+    convert = alphabet.get_batch_converter()
+    n = model.num_layers if hasattr(model, "num_layers") else model.args.layers
+    tensors = {}
+    with torch.no_grad():
+        for case, seqs in SEQUENCES.items():
+            _, _, tokens = convert([(f"{case}{i}", s) for i, s in enumerate(seqs)])
+            r = model(tokens, repr_layers=list(range(n + 1)), return_contacts=True)
+            tensors[f"{case}.tokens"] = tokens.to(torch.int64)
+            tensors[f"{case}.logits"] = r["logits"]
+            for layer, rep in r["representations"].items():
+                tensors[f"{case}.repr.{layer}"] = rep
+            tensors[f"{case}.attentions"] = r["attentions"]
+            tensors[f"{case}.contacts"] = r["contacts"]
+    save_file({k: v.contiguous() for k, v in tensors.items()}, str(out_file),
+              metadata={"sequences": json.dumps(SEQUENCES), "fair_esm": "2.0.0", "torch": torch.__version__})
+    return model, alphabet, tensors
+
+
+def save_huggingface(model, fair_path, out_dir, arch):
+    """Converts the fair-esm model to transformers' EsmForMaskedLM (as convert_esm.py does)."""
+    from transformers import EsmConfig, EsmForMaskedLM
+    esm1b = arch == "esm1b"
+    n, dim = len(model.layers), model.embed_tokens.embedding_dim
+    heads = model.layers[0].self_attn.num_heads
+    ffn = model.layers[0].fc1.out_features
+    config = EsmConfig(
+        vocab_size=33, mask_token_id=32, pad_token_id=1, hidden_size=dim, num_hidden_layers=n,
+        num_attention_heads=heads, intermediate_size=ffn, hidden_act="gelu", layer_norm_eps=1e-5,
+        max_position_embeddings=(model.embed_positions.weight.shape[0] if esm1b else 1026),
+        position_embedding_type="absolute" if esm1b else "rotary", token_dropout=True,
+        emb_layer_norm_before=bool(esm1b and model.emb_layer_norm_before is not None),
+        hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
+    )
+    hf = EsmForMaskedLM(config).eval()
+    e = hf.esm
+    with torch.no_grad():
+        e.embeddings.word_embeddings.weight.copy_(model.embed_tokens.weight)
+        if esm1b:
+            e.embeddings.position_embeddings.weight.copy_(model.embed_positions.weight)
+            if model.emb_layer_norm_before is not None:
+                e.embeddings.layer_norm.load_state_dict(model.emb_layer_norm_before.state_dict())
+        for hl, fl in zip(e.encoder.layer, model.layers):
+            hl.attention.self.query.load_state_dict(fl.self_attn.q_proj.state_dict())
+            hl.attention.self.key.load_state_dict(fl.self_attn.k_proj.state_dict())
+            hl.attention.self.value.load_state_dict(fl.self_attn.v_proj.state_dict())
+            hl.attention.output.dense.load_state_dict(fl.self_attn.out_proj.state_dict())
+            hl.attention.LayerNorm.load_state_dict(fl.self_attn_layer_norm.state_dict())
+            hl.intermediate.dense.load_state_dict(fl.fc1.state_dict())
+            hl.output.dense.load_state_dict(fl.fc2.state_dict())
+            hl.LayerNorm.load_state_dict(fl.final_layer_norm.state_dict())
+        e.encoder.emb_layer_norm_after.load_state_dict(model.emb_layer_norm_after.state_dict())
+        e.contact_head.regression.load_state_dict(model.contact_head.regression.state_dict())
+        hf.lm_head.dense.load_state_dict(model.lm_head.dense.state_dict())
+        hf.lm_head.layer_norm.load_state_dict(model.lm_head.layer_norm.state_dict())
+        hf.lm_head.decoder.weight.copy_(model.lm_head.weight)
+        hf.lm_head.bias.copy_(model.lm_head.bias)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    hf.save_pretrained(str(out_dir), safe_serialization=True)
+    for junk in ["generation_config.json"]:
+        (out_dir / junk).unlink(missing_ok=True)
+    return hf
+
+
+def check_hf_matches(hf, tensors, case="basic"):
+    tokens = tensors[f"{case}.tokens"]
+    with torch.no_grad():
+        logits = hf(input_ids=tokens, attention_mask=(tokens != 1)).logits
+    diff = (logits - tensors[f"{case}.logits"]).abs().max().item()
+    assert diff < 1e-4, f"HF conversion disagrees with fair-esm: {diff}"
+    return diff
+
+
+def full_esm1b(out_dir):
+    """A 652M-parameter random ESM-1b in the official format, plus reference outputs."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = build_esm1b(out_dir, layers=33, dim=1280, ffn=5120, heads=20, max_positions=1024,
+                       emb_ln_before=False, seed=7, name="esm1b_t33_650M_UR50S_random")
+    model, _, _ = reference_outputs(path, out_dir / "esm1b_t33_650M_UR50S_random.reference.safetensors")
+    print(path, sum(p.numel() for p in model.parameters()), "parameters")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "fixtures")
+    parser.add_argument("--full-esm1b", type=Path, help="also build a full-size random ESM-1b in this folder")
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    if args.full_esm1b:
+        full_esm1b(args.full_esm1b)
+        return
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    for arch, build in [("esm1b", build_esm1b), ("esm2", build_esm2)]:
+        path = build(out)
+        model, _, tensors = reference_outputs(path, out / f"{path.stem}.reference.safetensors")
+        hf_dir = out / f"{path.stem}_hf"
+        shutil.rmtree(hf_dir, ignore_errors=True)
+        hf = save_huggingface(model, path, hf_dir, arch)
+        print(f"{path.name}: HF max |logit diff| {check_hf_matches(hf, tensors):.2e}")
+    # A broken checkpoint: the ESM-1b file cut in half.
+    data = (out / "esm1b_tiny_t2.pt").read_bytes()
+    (out / "truncated.pt").write_bytes(data[: len(data) // 2])
+
+
+if __name__ == "__main__":
+    main()
