@@ -31,6 +31,9 @@ fn peak_rss_bytes() -> u64 {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    if std::env::args().any(|a| a == "--gemm") {
+        return gemm_peak();
+    }
     if !std::env::args().any(|a| a == "--len") {
         // Under `cargo test --all-targets`: nothing to measure.
         println!("forward_rss: pass --len N (see benches/compare_pytorch.py)");
@@ -44,6 +47,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let seq: String = "MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQ".chars().cycle().take(len).collect();
     let batch = TokenBatch::encode([("bench", seq.as_str())])?;
     let request = ForwardRequest { repr_layers: vec![config.num_layers], logits: true, ..Default::default() };
+    drop(model.model.forward(&batch, &request)?); // warm-up
     let mut times = Vec::new();
     for _ in 0..repeats {
         let start = Instant::now();
@@ -59,5 +63,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         config.forward_flops(len + 2) / median / 1e9,
         peak_rss_bytes()
     );
+    Ok(())
+}
+
+/// GEMM throughput on an FFN-shaped product `(1024 x 1280) * (1280 x 5120)`, as the reference peak.
+fn gemm_peak() -> Result<(), Box<dyn std::error::Error>> {
+    let (m, k, n) = (1024usize, 1280usize, 5120usize);
+    let a = candle_core::Tensor::ones((m, k), candle_core::DType::F32, &Device::Cpu)?;
+    let b = candle_core::Tensor::ones((n, k), candle_core::DType::F32, &Device::Cpu)?;
+    drop(a.matmul(&b.t()?)?);
+    let mut best = f64::MAX;
+    for _ in 0..5 {
+        let start = Instant::now();
+        drop(a.matmul(&b.t()?)?);
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    let gflops = 2.0 * (m * k * n) as f64 / best / 1e9;
+    println!("{{\"impl\": \"candle-gemm\", \"shape\": \"{m}x{k}x{n}\", \"gflops\": {gflops:.1}}}");
     Ok(())
 }

@@ -1,15 +1,13 @@
 //! Bad checkpoints give clear errors naming the file and the tensor; nothing panics.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 
 use candle_core::{Device, Tensor};
+use common::{TestResult, fixture};
 use esm_workbench::model::{Checkpoint, ForwardRequest, LoadedModel, ModelError, TokenBatch};
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
-}
 
 fn load_err(path: &Path) -> ModelError {
     match LoadedModel::load(path, &Device::Cpu) {

@@ -1,15 +1,13 @@
 //! `esm-workbench extract` end to end: FASTA in, NumPy files out, values equal to fair-esm's.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Command;
 
 use candle_core::{Device, IndexOp as _, Tensor};
+use common::{TestResult, fixture, max_abs_diff as max_diff};
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
-}
 
 fn workbench() -> Command {
     Command::new(env!("CARGO_BIN_EXE_esm-workbench"))
@@ -77,8 +75,4 @@ fn info_describes_the_checkpoint() -> TestResult {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("ESM-1b") && stdout.contains("max residues:    62") && stdout.contains("contact-regression"), "{stdout}");
     Ok(())
-}
-
-fn max_diff(a: &Tensor, b: &Tensor) -> Result<f32, candle_core::Error> {
-    (a - b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()
 }

@@ -1,83 +1,13 @@
 //! Numerical parity with fair-esm 2.0.0 on tiny random-weight models in the official formats.
 //! Fixtures come from `tests/reference/make_fixtures.py` (fair-esm's own classes and loader).
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+mod common;
 
-use candle_core::{DType, Device, IndexOp as _, Tensor};
+use candle_core::{Device, IndexOp as _};
+use common::{Reference, TestResult, check_model, fixture, max_abs_diff};
 use esm_workbench::model::{
-    Alphabet, Checkpoint, CheckpointFormat, ForwardRequest, LengthPolicy, LoadedModel, TokenBatch, embed_sequence,
+    Checkpoint, CheckpointFormat, ForwardRequest, LengthPolicy, LoadedModel, embed_sequence,
 };
-
-type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-const TOLERANCE: f32 = 1e-4;
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
-}
-
-struct Reference {
-    tensors: HashMap<String, Tensor>,
-    sequences: HashMap<String, Vec<String>>,
-}
-
-fn reference(stem: &str) -> Result<Reference, Box<dyn std::error::Error>> {
-    let path = fixture(&format!("{stem}.reference.safetensors"));
-    let tensors = candle_core::safetensors::load(&path, &Device::Cpu)?;
-    let bytes = std::fs::read(&path)?;
-    let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes)?;
-    let sequences = meta
-        .metadata()
-        .as_ref()
-        .and_then(|m| m.get("sequences"))
-        .ok_or("reference has no sequences metadata")?;
-    Ok(Reference { tensors, sequences: serde_json::from_str(sequences)? })
-}
-
-fn max_abs_diff(a: &Tensor, b: &Tensor) -> Result<f32, candle_core::Error> {
-    assert_eq!(a.dims(), b.dims(), "shape mismatch");
-    (a - b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()
-}
-
-fn tokens_of(reference: &Reference, case: &str) -> Result<TokenBatch, Box<dyn std::error::Error>> {
-    let tokens = reference.tensors[&format!("{case}.tokens")].to_dtype(DType::I64)?.to_vec2::<i64>()?;
-    let rows: Vec<Vec<u32>> = tokens
-        .iter()
-        .map(|r| r.iter().map(|&t| t as u32).filter(|&t| t != Alphabet::PAD).collect())
-        .collect();
-    Ok(TokenBatch::from_rows(&rows))
-}
-
-/// Compares logits, all representations, attentions and contacts on every case.
-fn check_model(model: &LoadedModel, stem: &str) -> TestResult {
-    let reference = reference(stem)?;
-    let n = model.model.config().num_layers;
-    let request = ForwardRequest { repr_layers: (0..=n).collect(), logits: true, attentions: true, contacts: true };
-    for (case, seqs) in &reference.sequences {
-        // Our tokenizer gives fair-esm's tokens.
-        let ours = TokenBatch::encode(seqs.iter().map(|s| ("x", s.as_str())))?;
-        let batch = tokens_of(&reference, case)?;
-        assert_eq!(ours, batch, "{stem}/{case}: tokenization differs from fair-esm");
-        let out = model.model.forward(&batch, &request)?;
-        let get = |k: &str| &reference.tensors[&format!("{case}.{k}")];
-        let mut worst = 0f32;
-        let mut compare = |what: &str, ours: &Tensor, theirs: &Tensor| -> TestResult {
-            let d = max_abs_diff(ours, theirs)?;
-            assert!(d < TOLERANCE, "{stem}/{case}/{what}: max |diff| {d:e}");
-            worst = worst.max(d);
-            Ok(())
-        };
-        compare("logits", out.logits.as_ref().ok_or("no logits")?, get("logits"))?;
-        for layer in 0..=n {
-            compare(&format!("repr.{layer}"), &out.representations[&layer], get(&format!("repr.{layer}")))?;
-        }
-        compare("attentions", out.attentions.as_ref().ok_or("no attentions")?, get("attentions"))?;
-        compare("contacts", out.contacts.as_ref().ok_or("no contacts")?, get("contacts"))?;
-        eprintln!("{stem}/{case}: max |diff| {worst:.2e}");
-    }
-    Ok(())
-}
 
 #[test]
 fn esm1b_pt_matches_fair_esm() -> TestResult {
@@ -86,14 +16,14 @@ fn esm1b_pt_matches_fair_esm() -> TestResult {
     assert!(model.model.config().emb_layer_norm_before);
     assert!(model.source.contact_regression_path.is_some());
     assert!(model.source.ignored_tensors.is_empty(), "{:?}", model.source.ignored_tensors);
-    check_model(&model, "esm1b_tiny_t2")
+    check_model(&model, &Reference::fixture("esm1b_tiny_t2")?, "esm1b_tiny_t2").map(drop)
 }
 
 #[test]
 fn esm2_pt_matches_fair_esm() -> TestResult {
     let model = LoadedModel::load(&fixture("esm2_tiny_t2.pt"), &Device::Cpu)?;
     assert_eq!(model.model.config().architecture, esm_workbench::model::Architecture::Esm2);
-    check_model(&model, "esm2_tiny_t2")
+    check_model(&model, &Reference::fixture("esm2_tiny_t2")?, "esm2_tiny_t2").map(drop)
 }
 
 #[test]
@@ -102,7 +32,7 @@ fn huggingface_folders_match_fair_esm() -> TestResult {
         let model = LoadedModel::load(&fixture(&format!("{stem}_hf")), &Device::Cpu)?;
         assert_eq!(model.source.format, CheckpointFormat::HuggingFace);
         assert!(model.model.has_contact_head());
-        check_model(&model, stem)?;
+        check_model(&model, &Reference::fixture(stem)?, stem)?;
     }
     Ok(())
 }
@@ -115,7 +45,7 @@ fn workbench_safetensors_round_trip_matches_fair_esm() -> TestResult {
         Checkpoint::read(&fixture(&format!("{stem}.pt")))?.save_workbench_safetensors(&out)?;
         let model = LoadedModel::load(&out, &Device::Cpu)?;
         assert_eq!(model.source.format, CheckpointFormat::Workbench);
-        check_model(&model, stem)?;
+        check_model(&model, &Reference::fixture(stem)?, stem)?;
     }
     Ok(())
 }

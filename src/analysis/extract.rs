@@ -74,7 +74,7 @@ pub enum ExtractError {
     Fasta(#[from] FastaError),
     /// The model refused a sequence or failed.
     #[error(transparent)]
-    Model(#[from] ModelError),
+    Model(Box<ModelError>),
     /// Writing an output failed.
     #[error("cannot write {}", path.display())]
     Write {
@@ -90,6 +90,12 @@ pub enum ExtractError {
     /// The user cancelled; files written so far are complete.
     #[error(transparent)]
     Cancelled(#[from] Cancelled),
+}
+
+impl From<ModelError> for ExtractError {
+    fn from(err: ModelError) -> Self {
+        Self::Model(Box::new(err))
+    }
 }
 
 /// What a run produced.

@@ -105,7 +105,7 @@ impl FastaReader {
                 match self.next_line()? {
                     None => return Ok(None),
                     Some(l) if l.trim().is_empty() || l.starts_with(';') => {}
-                    Some(l) if l.starts_with('>') => break (l[1..].to_owned(), line_no),
+                    Some(l) if l.starts_with('>') => break (l.trim_start_matches('>').to_owned(), line_no),
                     Some(_) => return Err(self.format_error("sequence data before the first '>' header".into(), "-")),
                 }
             },
@@ -125,8 +125,8 @@ impl FastaReader {
         loop {
             let line_no = self.line_no + 1;
             let Some(line) = self.next_line()? else { break };
-            if line.starts_with('>') {
-                self.pending_header = Some((line[1..].to_owned(), line_no));
+            if let Some(header) = line.strip_prefix('>') {
+                self.pending_header = Some((header.to_owned(), line_no));
                 break;
             }
             let line = line.trim();

@@ -364,7 +364,7 @@ fn read_pth_state_dict(path: &Path, key: Option<&str>, upgrade: fn(&str) -> Stri
         let tensor = pth
             .get(name)
             .and_then(|t| t.ok_or_else(|| candle_core::Error::Msg("tensor vanished".into())))
-            .map_err(|source| ModelError::BadTensor { name: name.clone(), path: path.to_owned(), source })?;
+            .map_err(|source| ModelError::BadTensor { name: name.clone(), path: path.to_owned(), source: Box::new(source) })?;
         tensors.insert(upgrade(name), tensor);
     }
     Ok(tensors)
@@ -412,7 +412,7 @@ fn load_safetensors(path: &Path) -> Result<HashMap<String, Tensor>> {
     candle_core::safetensors::load(path, &Device::Cpu).map_err(|source| ModelError::BadTensor {
         name: "(safetensors payload)".into(),
         path: path.to_owned(),
-        source,
+        source: Box::new(source),
     })
 }
 

@@ -92,13 +92,13 @@ impl EsmConfig {
         if self.num_layers == 0 || self.embed_dim == 0 || self.attention_heads == 0 {
             return Err(format!("layers, embed_dim and heads must be positive: {self:?}"));
         }
-        if self.embed_dim % self.attention_heads != 0 {
+        if !self.embed_dim.is_multiple_of(self.attention_heads) {
             return Err(format!(
                 "embed_dim {} is not divisible by {} attention heads",
                 self.embed_dim, self.attention_heads
             ));
         }
-        if self.architecture == Architecture::Esm2 && self.head_dim() % 2 != 0 {
+        if self.architecture == Architecture::Esm2 && !self.head_dim().is_multiple_of(2) {
             return Err(format!("rotary embeddings need an even head size, got {}", self.head_dim()));
         }
         if self.architecture == Architecture::Esm1b && self.max_positions.is_none() {

@@ -81,7 +81,7 @@ pub enum ModelError {
         path: PathBuf,
         /// The cause.
         #[source]
-        source: candle_core::Error,
+        source: Box<candle_core::Error>,
     },
     /// Contacts were requested from weights without a contact regression.
     #[error("contacts are unavailable: the checkpoint has no contact regression weights (for fair-esm .pt files, put <name>-contact-regression.pt beside the model)")]
@@ -91,7 +91,13 @@ pub enum ModelError {
     InvalidRequest(String),
     /// A tensor operation failed.
     #[error(transparent)]
-    Candle(#[from] candle_core::Error),
+    Candle(Box<candle_core::Error>),
+}
+
+impl From<candle_core::Error> for ModelError {
+    fn from(err: candle_core::Error) -> Self {
+        Self::Candle(Box::new(err))
+    }
 }
 
 /// Result alias for the model layer.

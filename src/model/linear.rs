@@ -28,16 +28,6 @@ impl Linear {
         Self { weight, bias }
     }
 
-    /// The `(out, in)` weight.
-    pub fn weight(&self) -> &Tensor {
-        &self.weight
-    }
-
-    /// The `(out,)` bias, if any.
-    pub fn bias(&self) -> Option<&Tensor> {
-        self.bias.as_ref()
-    }
-
     /// `xs`: `(..., in)` → `(..., out)`.
     pub fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
         let dims = xs.dims();

@@ -26,7 +26,7 @@ impl LmHead {
 
     /// `xs`: `(batch, seq_len, embed_dim)` → logits `(batch, seq_len, vocab)`.
     pub fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
-        let hidden = self.dense.forward(xs)?.gelu_erf()?;
+        let hidden = super::kernels::gelu_erf(&self.dense.forward(xs)?)?;
         let hidden = apply_layer_norm(&self.layer_norm, &hidden)?;
         self.decoder.forward(&hidden)
     }

@@ -5,6 +5,7 @@ use std::path::Path;
 use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
 
+use super::attention::fuse_qkv;
 use super::checkpoint::{Checkpoint, CheckpointSource};
 use super::esm::EsmModel;
 use super::error::Result;
@@ -33,7 +34,10 @@ impl LoadedModel {
         checkpoint.validate()?;
         let has_contact_head = checkpoint.has_contact_head();
         let parameter_count = checkpoint.parameter_count();
-        let Checkpoint { config, tensors, source } = checkpoint;
+        let Checkpoint { config, mut tensors, source } = checkpoint;
+        for layer in 0..config.num_layers {
+            fuse_qkv(&mut tensors, &format!("layers.{layer}.self_attn"), config.head_dim())?;
+        }
         let vb = VarBuilder::from_tensors(tensors, DType::F32, device);
         let model = EsmModel::new(config, has_contact_head, vb)?;
         let name = source

@@ -47,7 +47,7 @@ impl TransformerLayer {
         let (attn_out, probs) = self.self_attn.forward(&normed, key_padding_bias, rotary, need_weights)?;
         let xs = (xs + attn_out)?;
         let normed = apply_layer_norm(&self.final_layer_norm, &xs)?;
-        let hidden = self.fc1.forward(&normed)?.gelu_erf()?;
+        let hidden = super::kernels::gelu_erf(&self.fc1.forward(&normed)?)?;
         let xs = (xs + self.fc2.forward(&hidden)?)?;
         Ok((xs, probs))
     }

@@ -1,0 +1,89 @@
+//! Shared helpers for the parity tests: fixtures and comparison with fair-esm's outputs.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType, Device, Tensor};
+use esm_workbench::model::{Alphabet, ForwardRequest, LoadedModel, TokenBatch};
+
+pub type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// Largest allowed |ours - fair-esm| in fp32.
+pub const TOLERANCE: f32 = 1e-4;
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+/// Outputs recorded by `tests/reference/make_fixtures.py`.
+pub struct Reference {
+    pub tensors: HashMap<String, Tensor>,
+    pub sequences: HashMap<String, Vec<String>>,
+}
+
+impl Reference {
+    pub fn load(path: &Path) -> Result<Self, Box<dyn std::error::Error>> {
+        let tensors = candle_core::safetensors::load(path, &Device::Cpu)?;
+        let bytes = std::fs::read(path)?;
+        let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes)?;
+        let sequences = meta
+            .metadata()
+            .as_ref()
+            .and_then(|m| m.get("sequences"))
+            .ok_or("reference has no sequences metadata")?;
+        Ok(Self { tensors, sequences: serde_json::from_str(sequences)? })
+    }
+
+    /// The fixture reference of a model stem, e.g. `esm1b_tiny_t2`.
+    pub fn fixture(stem: &str) -> Result<Self, Box<dyn std::error::Error>> {
+        Self::load(&fixture(&format!("{stem}.reference.safetensors")))
+    }
+
+    /// fair-esm's token batch for `case`, unpadded per row and re-padded by us.
+    pub fn tokens(&self, case: &str) -> Result<TokenBatch, Box<dyn std::error::Error>> {
+        let tokens = self.tensors[&format!("{case}.tokens")].to_dtype(DType::I64)?.to_vec2::<i64>()?;
+        let rows: Vec<Vec<u32>> = tokens
+            .iter()
+            .map(|r| r.iter().map(|&t| t as u32).filter(|&t| t != Alphabet::PAD).collect())
+            .collect();
+        Ok(TokenBatch::from_rows(&rows))
+    }
+}
+
+pub fn max_abs_diff(a: &Tensor, b: &Tensor) -> Result<f32, candle_core::Error> {
+    assert_eq!(a.dims(), b.dims(), "shape mismatch");
+    (a - b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()
+}
+
+/// Compares logits, all representations, attentions and contacts on every reference case;
+/// returns the largest difference seen.
+pub fn check_model(model: &LoadedModel, reference: &Reference, label: &str) -> Result<f32, Box<dyn std::error::Error>> {
+    let n = model.model.config().num_layers;
+    let request = ForwardRequest { repr_layers: (0..=n).collect(), logits: true, attentions: true, contacts: true };
+    let mut worst = 0f32;
+    for (case, seqs) in &reference.sequences {
+        // Our tokenizer gives fair-esm's tokens.
+        let ours = TokenBatch::encode(seqs.iter().map(|s| ("x", s.as_str())))?;
+        let batch = reference.tokens(case)?;
+        assert_eq!(ours, batch, "{label}/{case}: tokenization differs from fair-esm");
+        let out = model.model.forward(&batch, &request)?;
+        let get = |k: &str| &reference.tensors[&format!("{case}.{k}")];
+        let mut case_worst = 0f32;
+        let mut compare = |what: &str, ours: &Tensor, theirs: &Tensor| -> TestResult {
+            let d = max_abs_diff(ours, theirs)?;
+            assert!(d < TOLERANCE, "{label}/{case}/{what}: max |diff| {d:e}");
+            case_worst = case_worst.max(d);
+            Ok(())
+        };
+        compare("logits", out.logits.as_ref().ok_or("no logits")?, get("logits"))?;
+        for layer in 0..=n {
+            compare(&format!("repr.{layer}"), &out.representations[&layer], get(&format!("repr.{layer}")))?;
+        }
+        compare("attentions", out.attentions.as_ref().ok_or("no attentions")?, get("attentions"))?;
+        compare("contacts", out.contacts.as_ref().ok_or("no contacts")?, get("contacts"))?;
+        eprintln!("{label}/{case}: max |diff| {case_worst:.2e}");
+        worst = worst.max(case_worst);
+    }
+    Ok(worst)
+}
