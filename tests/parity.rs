@@ -125,3 +125,30 @@ fn negative_layers_resolve_like_fair_esm() -> TestResult {
     assert!(model.model.resolve_layer(-4).is_err());
     Ok(())
 }
+
+#[test]
+fn huggingface_esm_model_without_lm_head_gives_representations() -> TestResult {
+    // transformers' EsmModel (no LM head): the same file without `lm_head.*`.
+    let dir = tempfile::tempdir()?;
+    let src = fixture("esm2_tiny_t2_hf");
+    let tensors: std::collections::HashMap<String, candle_core::Tensor> =
+        candle_core::safetensors::load(src.join("model.safetensors"), &Device::Cpu)?
+            .into_iter()
+            .filter(|(name, _)| !name.starts_with("lm_head"))
+            .map(|(name, t)| (name.trim_start_matches("esm.").to_owned(), t))
+            .collect();
+    candle_core::safetensors::save(&tensors, dir.path().join("model.safetensors"))?;
+    std::fs::copy(src.join("config.json"), dir.path().join("config.json"))?;
+    let model = LoadedModel::load(dir.path(), &Device::Cpu)?;
+    assert!(!model.model.has_lm_head() && model.model.has_contact_head());
+    let reference = Reference::fixture("esm2_tiny_t2")?;
+    let batch = reference.tokens("basic")?;
+    let out = model.model.forward(&batch, &ForwardRequest { repr_layers: vec![2], contacts: true, ..Default::default() })?;
+    assert!(max_abs_diff(&out.representations[&2], &reference.tensors["basic.repr.2"])? < 1e-4);
+    let err = model
+        .model
+        .forward(&batch, &ForwardRequest { logits: true, ..Default::default() })
+        .expect_err("no LM head");
+    assert!(err.to_string().contains("no LM head"), "{err}");
+    Ok(())
+}

@@ -47,6 +47,20 @@ impl std::fmt::Display for CheckpointFormat {
     }
 }
 
+/// Which optional heads a checkpoint carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Heads {
+    /// The masked-LM head (`lm_head.*`): absent from Hugging Face `EsmModel` files.
+    pub lm: bool,
+    /// The contact regression (`contact_head.regression.*`).
+    pub contact: bool,
+}
+
+impl Heads {
+    /// Both heads.
+    pub const ALL: Self = Self { lm: true, contact: true };
+}
+
 /// Weights in canonical names with their hyperparameters, before a model is built.
 #[derive(Debug, Clone)]
 pub struct Checkpoint {
@@ -72,10 +86,13 @@ pub struct CheckpointSource {
 }
 
 impl Checkpoint {
-    /// Whether `contact_head.regression.{weight,bias}` are present.
-    pub fn has_contact_head(&self) -> bool {
-        self.tensors.contains_key("contact_head.regression.weight")
-            && self.tensors.contains_key("contact_head.regression.bias")
+    /// Which optional heads are present (`contact_head.regression.*`, `lm_head.dense.*`).
+    pub fn heads(&self) -> Heads {
+        Heads {
+            lm: self.tensors.contains_key("lm_head.dense.weight"),
+            contact: self.tensors.contains_key("contact_head.regression.weight")
+                && self.tensors.contains_key("contact_head.regression.bias"),
+        }
     }
 
     /// Reads any supported format, detected from the path and the file's first bytes.
@@ -121,7 +138,7 @@ impl Checkpoint {
         self.config
             .validate()
             .map_err(|reason| ModelError::BadConfig { reason, path: path.clone() })?;
-        for (name, expected) in expected_shapes(&self.config, self.has_contact_head()) {
+        for (name, expected) in expected_shapes(&self.config, self.heads()) {
             let tensor = self.tensors.get(&name).ok_or_else(|| ModelError::MissingTensor {
                 name: name.clone(),
                 found: self.tensors.len(),
@@ -141,7 +158,7 @@ impl Checkpoint {
 
     /// Number of parameters the model will hold (tied embeddings counted once).
     pub fn parameter_count(&self) -> usize {
-        expected_shapes(&self.config, self.has_contact_head())
+        expected_shapes(&self.config, self.heads())
             .iter()
             .map(|(_, shape)| shape.iter().product::<usize>())
             .sum()
@@ -150,7 +167,7 @@ impl Checkpoint {
     /// Writes the workbench's own safetensors (canonical names, f32, config in the metadata).
     pub fn save_workbench_safetensors(&self, path: &Path) -> Result<()> {
         let mut tensors = Vec::new();
-        for (name, _) in expected_shapes(&self.config, self.has_contact_head()) {
+        for (name, _) in expected_shapes(&self.config, self.heads()) {
             if let Some(t) = self.tensors.get(&name) {
                 tensors.push((name, t.to_dtype(DType::F32)?));
             }
@@ -167,7 +184,7 @@ impl Checkpoint {
 }
 
 /// Every canonical tensor an architecture needs, with its shape.
-pub fn expected_shapes(cfg: &EsmConfig, with_contact_head: bool) -> Vec<(String, Vec<usize>)> {
+pub fn expected_shapes(cfg: &EsmConfig, heads: Heads) -> Vec<(String, Vec<usize>)> {
     let (e, f, v) = (cfg.embed_dim, cfg.ffn_embed_dim, Alphabet::SIZE);
     let mut shapes = vec![("embed_tokens.weight".to_owned(), vec![v, e])];
     if let (Architecture::Esm1b, Some(rows)) = (cfg.architecture, cfg.position_rows()) {
@@ -193,11 +210,13 @@ pub fn expected_shapes(cfg: &EsmConfig, with_contact_head: bool) -> Vec<(String,
         layer_norm(&mut shapes, &format!("layers.{i}.final_layer_norm"));
     }
     layer_norm(&mut shapes, "emb_layer_norm_after");
-    shapes.push(("lm_head.dense.weight".into(), vec![e, e]));
-    shapes.push(("lm_head.dense.bias".into(), vec![e]));
-    layer_norm(&mut shapes, "lm_head.layer_norm");
-    shapes.push(("lm_head.bias".into(), vec![v]));
-    if with_contact_head {
+    if heads.lm {
+        shapes.push(("lm_head.dense.weight".into(), vec![e, e]));
+        shapes.push(("lm_head.dense.bias".into(), vec![e]));
+        layer_norm(&mut shapes, "lm_head.layer_norm");
+        shapes.push(("lm_head.bias".into(), vec![v]));
+    }
+    if heads.contact {
         shapes.push(("contact_head.regression.weight".into(), vec![1, cfg.num_layers * cfg.attention_heads]));
         shapes.push(("contact_head.regression.bias".into(), vec![1]));
     }
@@ -220,7 +239,7 @@ fn is_benign_extra(name: &str) -> bool {
 /// Records tensors outside the architecture as ignored (sorted, benign ones skipped).
 fn finish(mut checkpoint: Checkpoint) -> Result<Checkpoint> {
     let expected: std::collections::HashSet<String> =
-        expected_shapes(&checkpoint.config, true).into_iter().map(|(n, _)| n).collect();
+        expected_shapes(&checkpoint.config, Heads::ALL).into_iter().map(|(n, _)| n).collect();
     let mut ignored: Vec<String> = checkpoint
         .tensors
         .keys()

@@ -86,6 +86,9 @@ pub enum ModelError {
     /// Contacts were requested from weights without a contact regression.
     #[error("contacts are unavailable: the checkpoint has no contact regression weights (for fair-esm .pt files, put <name>-contact-regression.pt beside the model)")]
     NoContactHead,
+    /// Logits were requested from weights without an LM head.
+    #[error("logits are unavailable: the checkpoint has no LM head (a Hugging Face EsmModel rather than EsmForMaskedLM)")]
+    NoLmHead,
     /// A request the model cannot serve, e.g. a representation layer out of range.
     #[error("{0}")]
     InvalidRequest(String),

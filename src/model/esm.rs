@@ -12,6 +12,7 @@ use candle_nn::{Embedding, LayerNorm, Module as _, VarBuilder};
 
 use super::alphabet::{Alphabet, TokenBatch};
 use super::attention::{RotaryTables, key_padding_bias};
+use super::checkpoint::Heads;
 use super::config::{Architecture, EsmConfig};
 use super::contact_head::ContactHead;
 use super::error::{ModelError, Result};
@@ -67,16 +68,16 @@ pub struct EsmModel {
     emb_layer_norm_before: Option<LayerNorm>,
     layers: Vec<TransformerLayer>,
     emb_layer_norm_after: LayerNorm,
-    lm_head: LmHead,
+    lm_head: Option<LmHead>,
     contact_head: Option<ContactHead>,
     device: Device,
 }
 
 impl EsmModel {
     /// Builds the model from canonical fair-esm tensor names (`embed_tokens.weight`,
-    /// `layers.0.self_attn.q_proj.weight`, …). `has_contact_head` says whether
-    /// `contact_head.regression.*` exist.
-    pub fn new(config: EsmConfig, has_contact_head: bool, vb: VarBuilder) -> candle_core::Result<Self> {
+    /// `layers.0.self_attn.qkv_proj.weight` after [`super::attention::fuse_qkv`], …); `heads`
+    /// says whether `lm_head.*` and `contact_head.regression.*` exist.
+    pub fn new(config: EsmConfig, heads: Heads, vb: VarBuilder) -> candle_core::Result<Self> {
         let (e, eps) = (config.embed_dim, config.layer_norm_eps);
         let token_table = vb.get((Alphabet::SIZE, e), "embed_tokens.weight")?;
         let embed_tokens = Embedding::new(token_table.clone(), e);
@@ -96,8 +97,12 @@ impl EsmModel {
             .map(|i| TransformerLayer::new(&config, vb.pp(format!("layers.{i}"))))
             .collect::<candle_core::Result<Vec<_>>>()?;
         let emb_layer_norm_after = layer_norm(e, eps, vb.pp("emb_layer_norm_after"))?;
-        let lm_head = LmHead::new(e, Alphabet::SIZE, eps, token_table, vb.pp("lm_head"))?;
-        let contact_head = if has_contact_head {
+        let lm_head = if heads.lm {
+            Some(LmHead::new(e, Alphabet::SIZE, eps, token_table, vb.pp("lm_head"))?)
+        } else {
+            None
+        };
+        let contact_head = if heads.contact {
             Some(ContactHead::new(config.num_layers * config.attention_heads, vb.pp("contact_head"))?)
         } else {
             None
@@ -118,6 +123,11 @@ impl EsmModel {
     /// The hyperparameters.
     pub fn config(&self) -> &EsmConfig {
         &self.config
+    }
+
+    /// Whether logits can be predicted (Hugging Face `EsmModel` files have no LM head).
+    pub fn has_lm_head(&self) -> bool {
+        self.lm_head.is_some()
     }
 
     /// Whether contacts can be predicted.
@@ -154,6 +164,9 @@ impl EsmModel {
         }
         if request.contacts && self.contact_head.is_none() {
             return Err(ModelError::NoContactHead);
+        }
+        if request.logits && self.lm_head.is_none() {
+            return Err(ModelError::NoLmHead);
         }
         if let Some(max) = self.config.max_positions
             && t > max
@@ -193,8 +206,8 @@ impl EsmModel {
             if request.repr_layers.contains(&n) {
                 output.representations.insert(n, last.clone());
             }
-            if request.logits {
-                output.logits = Some(self.lm_head.forward(&last)?);
+            if request.logits && let Some(head) = &self.lm_head {
+                output.logits = Some(head.forward(&last)?);
             }
         }
         if need_weights {

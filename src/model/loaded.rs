@@ -32,14 +32,14 @@ impl LoadedModel {
     /// Builds the model from an already validated checkpoint (f32 weights on `device`).
     pub fn from_checkpoint(checkpoint: Checkpoint, device: &Device) -> Result<Self> {
         checkpoint.validate()?;
-        let has_contact_head = checkpoint.has_contact_head();
+        let heads = checkpoint.heads();
         let parameter_count = checkpoint.parameter_count();
         let Checkpoint { config, mut tensors, source } = checkpoint;
         for layer in 0..config.num_layers {
             fuse_qkv(&mut tensors, &format!("layers.{layer}.self_attn"), config.head_dim())?;
         }
         let vb = VarBuilder::from_tensors(tensors, DType::F32, device);
-        let model = EsmModel::new(config, has_contact_head, vb)?;
+        let model = EsmModel::new(config, heads, vb)?;
         let name = source
             .path
             .file_stem()
@@ -51,12 +51,13 @@ impl LoadedModel {
     pub fn summary(&self) -> String {
         let c = self.model.config();
         format!(
-            "{}, {} layers, {} dim, {} heads, {:.1}M parameters, contact head: {}",
+            "{}, {} layers, {} dim, {} heads, {:.1}M parameters, LM head: {}, contact head: {}",
             c.architecture,
             c.num_layers,
             c.embed_dim,
             c.attention_heads,
             self.parameter_count as f64 / 1e6,
+            if self.model.has_lm_head() { "yes" } else { "no" },
             if self.model.has_contact_head() { "yes" } else { "no" }
         )
     }

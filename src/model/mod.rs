@@ -19,7 +19,7 @@ mod rotary;
 mod transformer_layer;
 
 pub use alphabet::{Alphabet, TokenBatch};
-pub use checkpoint::{Checkpoint, CheckpointFormat, CheckpointSource, expected_shapes};
+pub use checkpoint::{Checkpoint, CheckpointFormat, CheckpointSource, Heads, expected_shapes};
 pub use config::{Architecture, DEFAULT_MAX_RESIDUES, EsmConfig};
 pub use contact_head::apc;
 pub use error::{ModelError, Result};

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use candle_core::{DType, Device, Tensor};
 
-use super::checkpoint::{Checkpoint, CheckpointFormat, CheckpointSource, expected_shapes};
+use super::checkpoint::{Checkpoint, CheckpointFormat, CheckpointSource, Heads, expected_shapes};
 use super::config::EsmConfig;
 use super::error::Result;
 
@@ -16,7 +16,7 @@ impl Checkpoint {
         let device = Device::Cpu;
         let mut rng = SplitMix64(seed);
         let mut tensors = HashMap::new();
-        for (name, shape) in expected_shapes(&config, true) {
+        for (name, shape) in expected_shapes(&config, Heads::ALL) {
             let is_norm = name.contains("layer_norm");
             let tensor = if is_norm && name.ends_with("weight") {
                 Tensor::ones(shape, DType::F32, &device)?
