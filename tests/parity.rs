@@ -16,14 +16,14 @@ fn esm1b_pt_matches_fair_esm() -> TestResult {
     assert!(model.model.config().emb_layer_norm_before);
     assert!(model.source.contact_regression_path.is_some());
     assert!(model.source.ignored_tensors.is_empty(), "{:?}", model.source.ignored_tensors);
-    check_model(&model, &Reference::fixture("esm1b_tiny_t2")?, "esm1b_tiny_t2").map(drop)
+    check_model(&model, &Reference::fixture("esm1b_tiny_t2")?, "esm1b_tiny_t2", 0.0).map(drop)
 }
 
 #[test]
 fn esm2_pt_matches_fair_esm() -> TestResult {
     let model = LoadedModel::load(&fixture("esm2_tiny_t2.pt"), &Device::Cpu)?;
     assert_eq!(model.model.config().architecture, esm_workbench::model::Architecture::Esm2);
-    check_model(&model, &Reference::fixture("esm2_tiny_t2")?, "esm2_tiny_t2").map(drop)
+    check_model(&model, &Reference::fixture("esm2_tiny_t2")?, "esm2_tiny_t2", 0.0).map(drop)
 }
 
 #[test]
@@ -32,7 +32,7 @@ fn huggingface_folders_match_fair_esm() -> TestResult {
         let model = LoadedModel::load(&fixture(&format!("{stem}_hf")), &Device::Cpu)?;
         assert_eq!(model.source.format, CheckpointFormat::HuggingFace);
         assert!(model.model.has_contact_head());
-        check_model(&model, &Reference::fixture(stem)?, stem)?;
+        check_model(&model, &Reference::fixture(stem)?, stem, 0.0)?;
     }
     Ok(())
 }
@@ -45,7 +45,7 @@ fn workbench_safetensors_round_trip_matches_fair_esm() -> TestResult {
         Checkpoint::read(&fixture(&format!("{stem}.pt")))?.save_workbench_safetensors(&out)?;
         let model = LoadedModel::load(&out, &Device::Cpu)?;
         assert_eq!(model.source.format, CheckpointFormat::Workbench);
-        check_model(&model, &Reference::fixture(stem)?, stem)?;
+        check_model(&model, &Reference::fixture(stem)?, stem, 0.0)?;
     }
     Ok(())
 }

@@ -23,7 +23,7 @@ fn full_size_esm1b_matches_fair_esm() -> TestResult {
     let model = LoadedModel::load(&dir.join(format!("{stem}.pt")), &Device::Cpu)?;
     assert_eq!(model.parameter_count, 652_356_534);
     let reference = Reference::load(&dir.join(format!("{stem}.reference.safetensors")))?;
-    let worst = check_model(&model, &reference, stem)?;
-    eprintln!("full ESM-1b: max |diff| over all outputs {worst:.2e}");
+    let worst = check_model(&model, &reference, stem, 2e-6)?;
+    eprintln!("full ESM-1b: max |diff| / max |ref| over all outputs {worst:.2e}");
     Ok(())
 }
