@@ -57,6 +57,30 @@ fn default_layer_norm_eps() -> f64 {
 pub const DEFAULT_MAX_RESIDUES: usize = 1022;
 
 impl EsmConfig {
+    /// ESM-1b's published hyperparameters (`esm1b_t33_650M_UR50S`).
+    pub fn esm1b_650m() -> Self {
+        Self {
+            architecture: Architecture::Esm1b,
+            num_layers: 33,
+            embed_dim: 1280,
+            ffn_embed_dim: 5120,
+            attention_heads: 20,
+            max_positions: Some(1024),
+            token_dropout: true,
+            emb_layer_norm_before: false,
+            layer_norm_eps: 1e-5,
+        }
+    }
+
+    /// Multiply-adds x2 of one forward pass over `tokens` tokens (BOS/EOS included) with the LM
+    /// head: per layer `8E² + 4EF` per token for the projections and `4TE` for attention.
+    pub fn forward_flops(&self, tokens: usize) -> f64 {
+        let (e, f, t) = (self.embed_dim as f64, self.ffn_embed_dim as f64, tokens as f64);
+        let per_token_layer = 8.0 * e * e + 4.0 * e * f + 4.0 * t * e;
+        let lm_head = 2.0 * e * e + 2.0 * e * super::Alphabet::SIZE as f64;
+        t * (self.num_layers as f64 * per_token_layer + lm_head)
+    }
+
     /// Size of one attention head.
     pub fn head_dim(&self) -> usize {
         self.embed_dim / self.attention_heads
@@ -114,17 +138,7 @@ mod tests {
 
     #[test]
     fn parameter_counts_match_fair_esm() {
-        let mut cfg = EsmConfig {
-            architecture: Architecture::Esm1b,
-            num_layers: 33,
-            embed_dim: 1280,
-            ffn_embed_dim: 5120,
-            attention_heads: 20,
-            max_positions: Some(1024),
-            token_dropout: true,
-            emb_layer_norm_before: false,
-            layer_norm_eps: 1e-5,
-        };
+        let mut cfg = EsmConfig::esm1b_650m();
         // fair-esm: sum(p.numel() for p in ProteinBertModel(args, alphabet).parameters())
         // (tied LM head counted once, contact regression 661 included).
         assert_eq!(cfg.parameter_count(), 652_356_534);

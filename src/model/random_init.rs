@@ -41,32 +41,6 @@ impl Checkpoint {
     }
 }
 
-impl EsmConfig {
-    /// ESM-1b's published hyperparameters (`esm1b_t33_650M_UR50S`).
-    pub fn esm1b_650m() -> Self {
-        Self {
-            architecture: super::Architecture::Esm1b,
-            num_layers: 33,
-            embed_dim: 1280,
-            ffn_embed_dim: 5120,
-            attention_heads: 20,
-            max_positions: Some(1024),
-            token_dropout: true,
-            emb_layer_norm_before: false,
-            layer_norm_eps: 1e-5,
-        }
-    }
-
-    /// Multiply-adds x2 of one forward pass over `tokens` tokens (BOS/EOS included) with the LM
-    /// head: per layer `8E² + 4EF` per token for the projections and `4TE` for attention.
-    pub fn forward_flops(&self, tokens: usize) -> f64 {
-        let (e, f, t) = (self.embed_dim as f64, self.ffn_embed_dim as f64, tokens as f64);
-        let per_token_layer = 8.0 * e * e + 4.0 * e * f + 4.0 * t * e;
-        let lm_head = 2.0 * e * e + 2.0 * e * super::Alphabet::SIZE as f64;
-        t * (self.num_layers as f64 * per_token_layer + lm_head)
-    }
-}
-
 /// splitmix64: a small, fast, seedable generator (candle cannot seed its CPU RNG).
 struct SplitMix64(u64);
 
