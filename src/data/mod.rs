@@ -1,5 +1,12 @@
-//! Input data: sequence files and (later) label tables and structures. No GUI imports.
+//! Input data: sequences (FASTA), SCOPe/ASTRAL domains, SS8 label tables and structures.
+//! No GUI imports.
 
+pub mod error;
 pub mod fasta;
+pub mod scope;
+pub mod ss8;
 
+pub use error::DataError;
 pub use fasta::{FastaError, FastaReader, FastaRecord};
+pub use scope::{ScopDomain, read_astral};
+pub use ss8::{SS3_CLASSES, SS8_CLASSES, Ss8Record, read_ss8, ss3_of, ss8_index};

@@ -1,0 +1,47 @@
+//! Errors of the data layer: every message names the file, and for content errors the record
+//! and the 1-based line.
+
+use std::path::PathBuf;
+
+use super::fasta::FastaError;
+
+/// Reading an input file failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// The file could not be opened or read.
+    #[error("cannot read {}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Malformed content.
+    #[error("{message} (record {record}, line {line}): {}", path.display())]
+    Format {
+        /// What is wrong, with the numbers.
+        message: String,
+        /// Record id (or `row N` where the format has no ids).
+        record: String,
+        /// 1-based line.
+        line: usize,
+        /// The file.
+        path: PathBuf,
+    },
+    /// A FASTA-level error.
+    #[error(transparent)]
+    Fasta(#[from] FastaError),
+}
+
+impl DataError {
+    /// A content error.
+    pub fn format(path: &std::path::Path, record: impl Into<String>, line: usize, message: impl Into<String>) -> Self {
+        Self::Format { message: message.into(), record: record.into(), line, path: path.to_owned() }
+    }
+
+    /// An I/O error.
+    pub fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+        Self::Io { path: path.to_owned(), source }
+    }
+}
