@@ -68,3 +68,84 @@ fn astral_scope_207_40() -> TestResult {
     assert_eq!(domains.last().map(|d| d.id.as_str()), Some("d5syba_"));
     Ok(())
 }
+
+#[test]
+fn pdb_files_parse_with_sequences_and_coordinates() -> TestResult {
+    let Some(dir) = shared("structures/pdb") else { return Ok(()) };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)?.filter_map(Result::ok).map(|e| e.path()).collect();
+    files.sort();
+    assert_eq!(files.len(), 41);
+    let mut imputation_errors = Vec::new();
+    for file in &files {
+        let chains = esm_workbench::data::read_structure(file)?;
+        assert!(!chains.is_empty(), "{}", file.display());
+        for chain in &chains {
+            assert_eq!(chain.sequence.len(), chain.atoms.len());
+            assert!(chain.atoms.iter().all(|a| a.ca.is_some()));
+            // The virtual Cβ lands where real Cβ atoms are.
+            for (a, aa) in chain.atoms.iter().zip(chain.sequence.chars()) {
+                if let (Some(n), Some(ca), Some(c), Some(cb), false) = (a.n, a.ca, a.c, a.cb, aa == 'G') {
+                    let v = esm_workbench::data::structure::impute_cb(n, ca, c);
+                    imputation_errors.push(((v[0] - cb[0]).powi(2) + (v[1] - cb[1]).powi(2) + (v[2] - cb[2]).powi(2)).sqrt());
+                }
+            }
+        }
+    }
+    imputation_errors.sort_by(f32::total_cmp);
+    let median = imputation_errors[imputation_errors.len() / 2];
+    eprintln!("virtual vs deposited Cβ over {} residues: median {median:.3} Å", imputation_errors.len());
+    assert!(median < 0.2, "median |imputed - deposited Cβ| = {median} Å");
+
+    let one = esm_workbench::data::read_structure(&dir.join("1CTF_A.pdb"))?;
+    assert_eq!((one.len(), one[0].chain.as_str(), one[0].sequence.len(), one[0].residue_numbers[0]), (1, "A", 68, 53));
+    assert!(one[0].sequence.starts_with('E'));
+    let map = one[0].contact_map(8.0);
+    assert!((0..68).all(|i| (0..68).all(|j| map.contact(i, j) == map.contact(j, i))));
+    let long_range = (0..68)
+        .flat_map(|i| (0..68).map(move |j| (i, j)))
+        .filter(|&(i, j)| map.contact(i, j) && esm_workbench::data::SeparationRange::of(i, j) == Some(esm_workbench::data::SeparationRange::Long))
+        .count();
+    assert!(long_range > 0, "a folded domain has long-range contacts");
+
+    // 5YH2: four chains; altloc duplicates are not counted twice.
+    let chains = esm_workbench::data::read_structure(&dir.join("5YH2.pdb"))?;
+    let mut lens: Vec<(String, usize)> = chains.iter().map(|c| (c.chain.clone(), c.sequence.len())).collect();
+    lens.sort();
+    assert_eq!(lens, vec![("A".into(), 428), ("B".into(), 428), ("C".into(), 395), ("D".into(), 394)]);
+    Ok(())
+}
+
+#[test]
+fn mmcif_and_backbone_json_parse() -> TestResult {
+    if let Some(cif) = shared("structures/4uv3.cif") {
+        let chains = esm_workbench::data::read_structure(&cif)?;
+        assert_eq!(chains.len(), 18);
+        assert_eq!(chains.iter().map(|c| c.sequence.len()).sum::<usize>(), 4_451);
+        assert!(chains[0].sequence.starts_with('L'));
+    }
+    if let Some(json) = shared("structures/ts50.json") {
+        let chains = esm_workbench::data::read_backbone_json(&json)?;
+        assert_eq!(chains.len(), 50);
+        assert_eq!(chains.iter().map(|c| c.sequence.len()).sum::<usize>(), 6_861);
+        assert_eq!(chains[0].id, "1eteA");
+        // Backbone only: every residue gets a virtual Cβ.
+        assert!(chains.iter().all(|c| c.cb_positions().iter().all(Option::is_some)));
+    }
+    Ok(())
+}
+
+#[test]
+fn broken_structure_files_are_clear_errors() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let bad = dir.path().join("broken.cif");
+    std::fs::write(&bad, "data_x\nloop_\n_atom_site.id\n_atom_site.Cartn_x\n1\n")?;
+    match esm_workbench::data::read_structure(&bad) {
+        Ok(chains) => assert!(chains.is_empty()),
+        Err(e) => assert!(e.to_string().contains("broken.cif"), "{e}"),
+    }
+    let json = dir.path().join("bad.json");
+    std::fs::write(&json, r#"[{"name": "x", "seq": "MK", "coords": [[[0,0,0]]]}]"#)?;
+    let msg = esm_workbench::data::read_backbone_json(&json).expect_err("length mismatch").to_string();
+    assert!(msg.contains("record x") && msg.contains("2 residues but 1") && msg.contains("bad.json"), "{msg}");
+    Ok(())
+}
