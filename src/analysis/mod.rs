@@ -1,5 +1,7 @@
-//! Analyses over models and data: embedding extraction, jobs (progress + cancel). No GUI imports.
+//! Analyses over models and data: embedding runs (cached), extraction to files, jobs
+//! (progress + cancel). No GUI imports.
 
+pub mod embed_run;
 pub mod extract;
 pub mod jobs;
 

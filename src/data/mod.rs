@@ -1,6 +1,7 @@
 //! Input data: sequences (FASTA), SCOPe/ASTRAL domains, SS8 label tables and structures.
 //! No GUI imports.
 
+pub mod embedding_cache;
 pub mod error;
 pub mod fasta;
 pub mod scope;
@@ -12,3 +13,4 @@ pub use fasta::{FastaError, FastaReader, FastaRecord};
 pub use scope::{ScopDomain, read_astral};
 pub use ss8::{SS3_CLASSES, SS8_CLASSES, Ss8Record, read_ss8, ss3_of, ss8_index};
 pub use structure::{ContactMap, ProteinChain, SeparationRange, read_backbone_json, read_structure};
+pub use embedding_cache::{CachedEmbedding, EmbeddingCache};

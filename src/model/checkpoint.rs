@@ -156,6 +156,31 @@ impl Checkpoint {
         Ok(())
     }
 
+    /// A content fingerprint of the weights (hex SHA-256 over the config, and for every tensor its
+    /// name, shape, a sum and its first and last 256 values). Identical weights in any file format
+    /// give the same fingerprint; it keys the embedding cache. Reads each tensor once, cheaply.
+    pub fn fingerprint(&self) -> Result<String> {
+        use sha2::Digest as _;
+        let mut hasher = sha2::Sha256::new();
+        hasher.update(serde_json::to_vec(&self.config).unwrap_or_default());
+        for (name, _) in expected_shapes(&self.config, self.heads()) {
+            let Some(tensor) = self.tensors.get(&name) else { continue };
+            let flat = tensor.to_dtype(DType::F32)?.flatten_all()?;
+            let n = flat.elem_count();
+            let head = flat.narrow(0, 0, n.min(256))?.to_vec1::<f32>()?;
+            let tail = flat.narrow(0, n.saturating_sub(256), n.min(256))?.to_vec1::<f32>()?;
+            let sum = flat.sum_all()?.to_scalar::<f32>()?;
+            hasher.update(name.as_bytes());
+            for d in tensor.dims() {
+                hasher.update((*d as u64).to_le_bytes());
+            }
+            for v in head.iter().chain(&tail).chain(std::iter::once(&sum)) {
+                hasher.update(v.to_le_bytes());
+            }
+        }
+        Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    }
+
     /// Number of parameters the model will hold (tied embeddings counted once).
     pub fn parameter_count(&self) -> usize {
         expected_shapes(&self.config, self.heads())

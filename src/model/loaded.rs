@@ -21,6 +21,8 @@ pub struct LoadedModel {
     pub parameter_count: usize,
     /// Display name: the file (or folder) stem, e.g. `esm1b_t33_650M_UR50S`.
     pub name: String,
+    /// Content fingerprint of the weights ([`Checkpoint::fingerprint`]).
+    pub fingerprint: String,
 }
 
 impl LoadedModel {
@@ -34,6 +36,7 @@ impl LoadedModel {
         checkpoint.validate()?;
         let heads = checkpoint.heads();
         let parameter_count = checkpoint.parameter_count();
+        let fingerprint = checkpoint.fingerprint()?;
         let Checkpoint { config, mut tensors, source } = checkpoint;
         for layer in 0..config.num_layers {
             fuse_qkv(&mut tensors, &format!("layers.{layer}.self_attn"), config.head_dim())?;
@@ -44,7 +47,7 @@ impl LoadedModel {
             .path
             .file_stem()
             .map_or_else(|| "model".to_owned(), |s| s.to_string_lossy().into_owned());
-        Ok(Self { model, source, parameter_count, name })
+        Ok(Self { model, source, parameter_count, name, fingerprint })
     }
 
     /// A one-line description, e.g. `ESM-1b, 33 layers, 1280 dim, 20 heads, 652.4M parameters`.

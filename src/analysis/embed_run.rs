@@ -1,0 +1,133 @@
+//! Embedding a dataset with a model: length-sorted batches, the on-disk cache, progress and
+//! cancellation between batches. The GUI and the CLI call this.
+
+use std::collections::BTreeMap;
+
+use candle_core::Tensor;
+
+use super::extract::batches_by_tokens;
+use super::jobs::{Cancelled, JobCtx};
+use crate::data::embedding_cache::{CachedEmbedding, EmbeddingCache};
+use crate::data::DataError;
+use crate::model::{ForwardRequest, LengthPolicy, LoadedModel, ModelError, embed_sequence};
+
+/// What to compute for every protein.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmbedRequest {
+    /// Representation layers (`0..=num_layers`).
+    pub layers: Vec<usize>,
+    /// Keep per-residue representations (needed for residue-level probes); means always.
+    pub per_residue: bool,
+    /// Sequences over the model's limit.
+    pub length_policy: LengthPolicy,
+    /// Upper bound on `rows x longest row` tokens per forward pass.
+    pub toks_per_batch: usize,
+}
+
+/// Errors of an embedding run.
+#[derive(Debug, thiserror::Error)]
+pub enum EmbedError {
+    /// The model failed or refused a sequence.
+    #[error(transparent)]
+    Model(Box<ModelError>),
+    /// The cache could not be written.
+    #[error(transparent)]
+    Cache(#[from] DataError),
+    /// The user cancelled; finished batches are in the cache.
+    #[error(transparent)]
+    Cancelled(#[from] Cancelled),
+}
+
+impl From<ModelError> for EmbedError {
+    fn from(err: ModelError) -> Self {
+        Self::Model(Box::new(err))
+    }
+}
+
+impl From<candle_core::Error> for EmbedError {
+    fn from(err: candle_core::Error) -> Self {
+        ModelError::from(err).into()
+    }
+}
+
+/// Per-protein results in input order, and how many came from the cache.
+#[derive(Debug, Clone)]
+pub struct EmbedResult {
+    /// One entry per input record.
+    pub embeddings: Vec<CachedEmbedding>,
+    /// Proteins answered from the cache.
+    pub cache_hits: usize,
+}
+
+/// A name for the cache variant of a policy (it changes the numbers of long sequences).
+pub fn policy_variant(policy: LengthPolicy) -> String {
+    match policy {
+        LengthPolicy::Error | LengthPolicy::Truncate => "truncate".into(),
+        LengthPolicy::Window { overlap } => format!("window{overlap}"),
+    }
+}
+
+/// Embeds `(id, sequence)` records, reading and filling `cache` when given.
+pub fn embed_dataset(
+    model: &LoadedModel,
+    records: &[(String, String)],
+    request: &EmbedRequest,
+    cache: Option<&EmbeddingCache>,
+    ctx: &JobCtx,
+) -> Result<EmbedResult, EmbedError> {
+    let mut slots: Vec<Option<CachedEmbedding>> = records
+        .iter()
+        .map(|(_, seq)| cache.and_then(|c| c.get(seq, &request.layers, request.per_residue)))
+        .collect();
+    let cache_hits = slots.iter().filter(|s| s.is_some()).count();
+    let missing: Vec<usize> = (0..records.len()).filter(|&i| slots[i].is_none()).collect();
+    let limit = model.model.config().max_residues();
+    let lengths: Vec<usize> = missing.iter().map(|&i| records[i].1.len().min(limit)).collect();
+    let batches = batches_by_tokens(&lengths, request.toks_per_batch, 2);
+    let forward = ForwardRequest { repr_layers: request.layers.clone(), ..Default::default() };
+    ctx.checkpoint(0.0)?;
+    for (done, batch) in batches.iter().enumerate() {
+        let items: Vec<(&str, &str)> = batch
+            .iter()
+            .map(|&k| {
+                let (id, seq) = &records[missing[k]];
+                (id.as_str(), seq.as_str())
+            })
+            .collect();
+        let outputs = embed_sequence(&model.model, &items, request.length_policy, &forward)?;
+        for (&k, out) in batch.iter().zip(outputs) {
+            let mut entry = CachedEmbedding { mean: BTreeMap::new(), per_residue: BTreeMap::new() };
+            for (&layer, reps) in &out.representations {
+                entry.mean.insert(layer, reps.mean(0)?);
+                if request.per_residue {
+                    entry.per_residue.insert(layer, reps.clone());
+                }
+            }
+            if let Some(cache) = cache {
+                cache.put(&records[missing[k]].1, &entry)?;
+            }
+            slots[missing[k]] = Some(entry);
+        }
+        ctx.checkpoint((done + 1) as f32 / batches.len() as f32)?;
+    }
+    let embeddings = slots
+        .into_iter()
+        .map(|s| s.ok_or_else(|| ModelError::InvalidRequest("internal: a protein was not embedded".into())))
+        .collect::<Result<Vec<_>, _>>()?;
+    ctx.checkpoint(1.0)?;
+    Ok(EmbedResult { embeddings, cache_hits })
+}
+
+/// Stacks the mean embeddings of `layer` into `(proteins, embed_dim)`.
+pub fn stack_means(embeddings: &[CachedEmbedding], layer: usize) -> Result<Tensor, EmbedError> {
+    let rows = embeddings
+        .iter()
+        .map(|e| {
+            e.mean
+                .get(&layer)
+                .cloned()
+                .ok_or_else(|| ModelError::InvalidRequest(format!("layer {layer} was not embedded")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Tensor::stack(&rows, 0)?)
+}
