@@ -1,7 +1,7 @@
 //! Content-addressed on-disk cache of protein embeddings.
 //!
-//! Key: model fingerprint ([`crate::model::Checkpoint::fingerprint`]) + SHA-256 of the sequence
-//! + length policy. Each protein is one safetensors file
+//! Key: model fingerprint ([`crate::model::Checkpoint::fingerprint`]), SHA-256 of the sequence
+//! and length policy. Each protein is one safetensors file
 //! `<root>/<model fp[..16]>/<seq hash[..2]>/<seq hash>.safetensors` holding `mean.{layer}`
 //! `(embed_dim,)` and, when asked for, `per_residue.{layer}` `(residues, embed_dim)`, f32.
 //! Files are written to a `.partial` name and renamed, so a crash never leaves a half entry,
