@@ -149,3 +149,81 @@ fn broken_structure_files_are_clear_errors() -> TestResult {
     assert!(msg.contains("record x") && msg.contains("2 residues but 1") && msg.contains("bad.json"), "{msg}");
     Ok(())
 }
+
+/// mkdssp's classic output: (chain, residue number) -> DSSP letter (blank and P as C).
+/// mkdssp 4 insists on a HEADER line, which the domain files lack: it gets a copy with one.
+fn run_mkdssp(pdb: &std::path::Path) -> Option<std::collections::HashMap<(String, isize), char>> {
+    let out = tempfile::NamedTempFile::new().ok()?;
+    let input = tempfile::Builder::new().suffix(".pdb").tempfile().ok()?;
+    let text = std::fs::read_to_string(pdb).ok()?;
+    let header = if text.starts_with("HEADER") {
+        String::new()
+    } else {
+        format!("{:<80}\n{:<80}\n", "HEADER    PROTEIN                                 01-JAN-00   XXXX", "CRYST1    1.000    1.000    1.000  90.00  90.00  90.00 P 1           1")
+    };
+    std::fs::write(input.path(), header + &text).ok()?;
+    let status = std::process::Command::new("mkdssp")
+        .args(["--output-format", "dssp"])
+        .arg(input.path())
+        .arg(out.path())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .ok()?;
+    if !status.success() {
+        return None;
+    }
+    let text = std::fs::read_to_string(out.path()).ok()?;
+    let mut lines = text.lines().skip_while(|l| !l.starts_with("  #  RESIDUE"));
+    lines.next();
+    let mut map = std::collections::HashMap::new();
+    for line in lines {
+        let b = line.as_bytes();
+        if b.len() < 17 || b[13] == b'!' {
+            continue;
+        }
+        let number: isize = line[5..10].trim().parse().ok()?;
+        let ss = match b[16] {
+            b' ' | b'P' => 'C',
+            c => c as char,
+        };
+        map.insert((line[11..12].to_owned(), number), ss);
+    }
+    Some(map)
+}
+
+#[test]
+fn rust_dssp_agrees_with_mkdssp_on_shared_pdb_files() -> TestResult {
+    let Some(dir) = shared("structures/pdb") else { return Ok(()) };
+    if std::process::Command::new("mkdssp").arg("--version").output().is_err() {
+        eprintln!("skipped: mkdssp not installed (apt-get install dssp)");
+        return Ok(());
+    }
+    let (mut same, mut total, mut files) = (0usize, 0usize, 0usize);
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)?.filter_map(Result::ok).map(|e| e.path()).collect();
+    entries.sort();
+    for pdb in entries {
+        let Some(reference) = run_mkdssp(&pdb) else { continue };
+        files += 1;
+        for chain in esm_workbench::data::read_structure(&pdb)? {
+            let ours = esm_workbench::data::dssp::dssp8(&chain);
+            let (mut s, mut t, mut a, mut b) = (0, 0, String::new(), String::new());
+            for (k, &label) in ours.iter().enumerate() {
+                if let Some(&want) = reference.get(&(chain.chain.clone(), chain.residue_numbers[k])) {
+                    s += usize::from(SS8_CLASSES[label as usize] == want);
+                    t += 1;
+                    a.push(SS8_CLASSES[label as usize]);
+                    b.push(want);
+                }
+            }
+            if std::env::var_os("WB_DSSP_DEBUG").is_some() && s < t {
+                eprintln!("{} {}: {s}/{t}\n ours {a}\n mkd  {b}", pdb.display(), chain.chain);
+            }
+            same += s;
+            total += t;
+        }
+    }
+    let agreement = same as f64 / total.max(1) as f64;
+    eprintln!("Rust DSSP vs mkdssp: {files} files, {total} residues, Q8 agreement {agreement:.4}");
+    assert!(files >= 30 && agreement > 0.995, "{files} files, agreement {agreement}");
+    Ok(())
+}

@@ -1,6 +1,7 @@
 //! Input data: sequences (FASTA), SCOPe/ASTRAL domains, SS8 label tables and structures.
 //! No GUI imports.
 
+pub mod dssp;
 pub mod embedding_cache;
 pub mod error;
 pub mod fasta;
