@@ -28,12 +28,14 @@ fn extract_writes_fair_esm_values() -> TestResult {
         ">sp|P1|basic/1 first\nMKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRVG\nDGTQDNLSGAEKAVQVKVK\n>rare\nmxbzuoacdeklx*\n>rare\nMXBZUOACDEKLX\n",
     )?;
     let out = dir.path().join("out");
-    let status = workbench()
+    let output = workbench()
         .args(["extract", fixture("esm2_tiny_t2.pt").to_str().ok_or("path")?, fasta.to_str().ok_or("path")?])
         .arg(&out)
         .args(["--repr-layers", "0", "-1", "--include", "mean", "per_tok", "bos", "contacts"])
-        .status()?;
-    assert!(status.success());
+        .output()?;
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("warning: id rare occurs at lines [4, 6]"), "{stderr}");
     let manifest = std::fs::read_to_string(out.join("manifest.tsv"))?;
     assert!(manifest.contains("sp|P1|basic/1\tsp|P1|basic_1.npz\t60\t60"), "{manifest}");
     assert!(manifest.contains("rare\trare_2.npz\t13\t13"), "{manifest}");

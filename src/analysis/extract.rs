@@ -107,6 +107,8 @@ pub struct ExtractSummary {
     pub over_limit: usize,
     /// Forward passes run.
     pub batches: usize,
+    /// Ids seen more than once, with their header lines (their files get `_2`, `_3`, …).
+    pub duplicate_ids: Vec<(String, Vec<usize>)>,
 }
 
 /// fair-esm's `FastaBatchedDataset.get_batch_indices`: sort by length, then fill batches while
@@ -187,7 +189,7 @@ pub fn extract_records(
     let stems = unique_stems(records);
     let manifest_path = out_dir.join("manifest.tsv");
     let mut manifest = String::from("id\tfile\tresidues\tinput_residues\n");
-    let mut summary = ExtractSummary::default();
+    let mut summary = ExtractSummary { duplicate_ids: crate::data::duplicate_ids(records), ..ExtractSummary::default() };
     ctx.checkpoint(0.0)?;
     for (done, batch) in batches.iter().enumerate() {
         let items: Vec<(&str, &str)> = batch.iter().map(|&i| (records[i].id.as_str(), records[i].sequence.as_str())).collect();

@@ -108,6 +108,9 @@ pub fn run(args: &ExtractArgs) -> anyhow::Result<()> {
     let model = loaded.model;
     let summary = with_progress_bar("extract", move |ctx| extract_fasta(&model, &fasta, &out, &params, &ctx))?
         .with_context(|| format!("extracting {}", args.fasta.display()))?;
+    for (id, lines) in &summary.duplicate_ids {
+        eprintln!("warning: id {id} occurs at lines {lines:?} of {}; later copies are written as {id}_2, …", args.fasta.display());
+    }
     eprintln!(
         "wrote {} sequences in {} batches to {} ({} over the length limit)",
         summary.sequences,

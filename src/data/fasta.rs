@@ -153,6 +153,19 @@ impl FastaReader {
     }
 }
 
+/// Ids that occur more than once, each with the header lines where it occurs (file order).
+pub fn duplicate_ids(records: &[FastaRecord]) -> Vec<(String, Vec<usize>)> {
+    let mut lines: std::collections::BTreeMap<&str, Vec<usize>> = std::collections::BTreeMap::new();
+    for r in records {
+        lines.entry(r.id.as_str()).or_default().push(r.line);
+    }
+    lines
+        .into_iter()
+        .filter(|(_, l)| l.len() > 1)
+        .map(|(id, l)| (id.to_owned(), l))
+        .collect()
+}
+
 impl Iterator for FastaReader {
     type Item = Result<FastaRecord, FastaError>;
 
@@ -177,6 +190,13 @@ mod tests {
         assert_eq!(recs[0].description, "desc here");
         assert_eq!(recs[0].sequence, "MKTAYI");
         assert_eq!(recs[1].line, 5);
+        Ok(())
+    }
+
+    #[test]
+    fn duplicate_ids_are_flagged_with_lines() -> Result<(), FastaError> {
+        let recs = parse(">a\nM\n>b\nK\n>a\nT\n")?;
+        assert_eq!(duplicate_ids(&recs), vec![("a".to_owned(), vec![1, 5])]);
         Ok(())
     }
 
