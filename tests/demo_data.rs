@@ -69,3 +69,16 @@ fn rust_dssp_agrees_with_mkdssp_on_the_demo_structures() -> TestResult {
     assert!(q8 > 0.9 && q3 > 0.95, "Q8 {q8:.3}, Q3 {q3:.3}");
     Ok(())
 }
+
+#[test]
+fn demo_metadata_joins_onto_the_sequences() -> TestResult {
+    use esm_workbench::data::frame::{fasta_frame, join_metadata, read_table};
+    let records = FastaReader::read_all(&demo("uniprot_orthologs.fasta"))?;
+    let frame = fasta_frame(&records)?;
+    let meta_path = demo("uniprot_orthologs.tsv");
+    let (joined, report) = join_metadata(&frame, &read_table(&meta_path)?, "id", &meta_path)?;
+    assert_eq!((report.matched, report.unmatched), (288, 0));
+    assert!(report.added_columns.contains(&"gene".to_owned()) && report.added_columns.contains(&"length_meta".to_owned()));
+    assert_eq!(joined.column("gene")?.n_unique()?, 12);
+    Ok(())
+}

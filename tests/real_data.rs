@@ -227,3 +227,13 @@ fn rust_dssp_agrees_with_mkdssp_on_shared_pdb_files() -> TestResult {
     assert!(files >= 30 && agreement > 0.995, "{files} files, agreement {agreement}");
     Ok(())
 }
+
+#[test]
+fn astral_as_a_frame() -> TestResult {
+    let Some(path) = shared("scope/astral-scopedom-seqres-gd-sel-gs-bib-40-2.07.fa") else { return Ok(()) };
+    let frame = esm_workbench::data::frame::astral_frame(&read_astral(&path)?)?;
+    assert_eq!(frame.height(), 14_323);
+    assert_eq!(frame.column("superfamily")?.n_unique()?, 2_024);
+    assert_eq!(frame.column("fold")?.n_unique()?, 1_232);
+    Ok(())
+}

@@ -5,6 +5,7 @@ pub mod dssp;
 pub mod embedding_cache;
 pub mod error;
 pub mod fasta;
+pub mod frame;
 pub mod scope;
 pub mod ss8;
 pub mod structure;
