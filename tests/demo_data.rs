@@ -82,3 +82,14 @@ fn demo_metadata_joins_onto_the_sequences() -> TestResult {
     assert_eq!(joined.column("gene")?.n_unique()?, 12);
     Ok(())
 }
+
+#[test]
+fn the_demo_protein_set_opens_with_its_metadata() -> TestResult {
+    let (fasta, tsv) = esm_workbench::data::ProteinSet::demo_paths().ok_or("demo set not found")?;
+    let set = esm_workbench::data::ProteinSet::load(&fasta, Some(&tsv))?;
+    assert_eq!((set.name.as_str(), set.records.len(), set.frame.height()), ("uniprot_orthologs", 288, 288));
+    assert!(set.duplicate_ids.is_empty());
+    let rows = esm_workbench::data::frame::string_rows(&set.frame, &["id", "gene", "species"])?;
+    assert_eq!(rows[0][1], "thrs");
+    Ok(())
+}

@@ -48,9 +48,12 @@ pub struct GuiArgs {
     /// Open this checkpoint at start.
     #[arg(long)]
     pub model: Option<PathBuf>,
-    /// Save a PNG screenshot of the first settled frame to this path and exit (for smoke tests).
+    /// Open this FASTA at start (default: the bundled demo set in datasets/demo).
     #[arg(long)]
-    pub screenshot: Option<PathBuf>,
+    pub fasta: Option<PathBuf>,
+    /// Metadata table (CSV/TSV/Parquet with an `id` column) to join onto --fasta.
+    #[arg(long, requires = "fasta")]
+    pub metadata: Option<PathBuf>,
 }
 
 /// Runs a non-GUI subcommand.

@@ -72,6 +72,18 @@ pub fn read_table(path: &Path) -> Result<DataFrame, DataError> {
         .map_err(|e| polars_err(path, "cannot read table", e))
 }
 
+/// The named columns as display strings, row-major (nulls become empty strings).
+pub fn string_rows(frame: &DataFrame, columns: &[&str]) -> PolarsResult<Vec<Vec<String>>> {
+    let cols = columns
+        .iter()
+        .map(|name| {
+            let c = frame.column(name)?.cast(&DataType::String)?;
+            Ok(c.str()?.iter().map(|v| v.unwrap_or("").to_owned()).collect::<Vec<_>>())
+        })
+        .collect::<PolarsResult<Vec<_>>>()?;
+    Ok((0..frame.height()).map(|row| cols.iter().map(|c| c[row].clone()).collect()).collect())
+}
+
 /// What a metadata join did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JoinReport {

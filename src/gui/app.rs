@@ -2,9 +2,11 @@
 
 use eframe::egui;
 
+use super::data_panel::{DatasetTable, data_panel_ui};
 use super::job::{Job, JobState};
 use super::model_panel::{ModelCommand, model_panel_ui};
 use crate::cli::GuiArgs;
+use crate::data::ProteinSet;
 use crate::model::LoadedModel;
 
 /// Persisted settings (small; never the workspace).
@@ -18,6 +20,8 @@ pub struct Settings {
 pub struct WorkbenchApp {
     settings: Settings,
     model: Job<LoadedModel>,
+    dataset: Job<ProteinSet>,
+    table: Option<DatasetTable>,
 }
 
 const SETTINGS_KEY: &str = "esm_workbench_settings";
@@ -29,7 +33,17 @@ impl WorkbenchApp {
             .storage
             .and_then(|s| eframe::get_value(s, SETTINGS_KEY))
             .unwrap_or_default();
-        let mut app = Self { settings, model: Job::default() };
+        let mut app = Self { settings, model: Job::default(), dataset: Job::default(), table: None };
+        let data = match args.fasta {
+            Some(fasta) => Some((fasta, args.metadata)),
+            None => ProteinSet::demo_paths().map(|(fasta, tsv)| (fasta, Some(tsv))),
+        };
+        if let Some((fasta, metadata)) = data {
+            let ctx = cc.egui_ctx.clone();
+            app.dataset.spawn("load-data", move || ctx.request_repaint(), move |_job| {
+                ProteinSet::load(&fasta, metadata.as_deref()).map_err(anyhow::Error::from)
+            });
+        }
         if let Some(path) = args.model {
             app.settings.model_path = path.display().to_string();
             app.apply(&cc.egui_ctx, ModelCommand::Load(path));
@@ -54,6 +68,11 @@ impl WorkbenchApp {
 impl eframe::App for WorkbenchApp {
     fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.model.poll();
+        let was_running = self.dataset.progress().is_some();
+        self.dataset.poll();
+        if was_running && let JobState::Done(set) = &self.dataset.state {
+            self.table = Some(DatasetTable::new(set));
+        }
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
@@ -74,13 +93,17 @@ impl eframe::App for WorkbenchApp {
                 model_panel_ui(ui, &mut self.settings.model_path, self.model.result(), loading, error.as_deref())
             })
             .inner;
-        egui::CentralPanel::default().show(ui, |ui| {
-            ui.heading("Explore");
-            ui.label(
-                "Embedding maps, probes (SS8, contacts, homology) and exports are being built; \
-                 today the workbench loads ESM-1b / ESM-2 checkpoints and shows their architecture. \
-                 Use `esm-workbench extract` for embeddings.",
-            );
+        egui::CentralPanel::default().show(ui, |ui| match (&self.dataset.state, self.dataset.result(), &mut self.table) {
+            (JobState::Running { .. }, _, _) => {
+                ui.spinner();
+            }
+            (JobState::Failed { err, .. }, _, _) => {
+                ui.colored_label(ui.visuals().error_fg_color, format!("{err:#}"));
+            }
+            (_, Some(set), Some(table)) => data_panel_ui(ui, set, table),
+            _ => {
+                ui.label("No dataset: start with --fasta PATH [--metadata TABLE], or run from the repository for the demo set.");
+            }
         });
         if let Some(command) = command {
             let ctx = ui.ctx().clone();

@@ -1,6 +1,7 @@
 //! The desktop workbench (eframe/egui). The only module that imports egui.
 
 mod app;
+mod data_panel;
 mod job;
 mod model_panel;
 
