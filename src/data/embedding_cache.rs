@@ -87,12 +87,17 @@ impl EmbeddingCache {
         Some(entry)
     }
 
-    /// Stores (or replaces) the entry for `sequence`, atomically.
+    /// Stores the arrays of `entry` for `sequence`, atomically, keeping arrays of other layers
+    /// already cached for it (so computing a new layer never loses earlier ones).
     pub fn put(&self, sequence: &str, entry: &CachedEmbedding) -> Result<(), DataError> {
         let path = self.path_of(sequence);
         let parent = path.parent().unwrap_or(&self.dir);
         std::fs::create_dir_all(parent).map_err(|e| DataError::io(parent, e))?;
-        let mut tensors = std::collections::HashMap::new();
+        let mut tensors = if path.exists() {
+            candle_core::safetensors::load(&path, &Device::Cpu).unwrap_or_default()
+        } else {
+            std::collections::HashMap::new()
+        };
         for (layer, t) in &entry.mean {
             tensors.insert(format!("mean.{layer}"), t.clone());
         }
@@ -124,6 +129,10 @@ mod tests {
         let hit = cache.get("MK", &[6], true).ok_or("hit expected (case-insensitive key)")?;
         assert_eq!(hit.per_residue[&6].dims(), &[2, 3]);
         assert!(cache.get("MK", &[5], false).is_none(), "layer 5 was never stored");
+        // Adding layer 5 keeps layer 6.
+        let five = CachedEmbedding { mean: BTreeMap::from([(5, Tensor::new(&[0f32, 0., 1.], &Device::Cpu)?)]), per_residue: BTreeMap::new() };
+        cache.put("MK", &five)?;
+        assert!(cache.get("MK", &[5, 6], false).is_some() && cache.get("MK", &[6], true).is_some());
         assert!(cache.get("MKT", &[6], false).is_none());
         // A damaged file is a miss, not an error.
         std::fs::write(cache.path_of("MK"), b"garbage")?;

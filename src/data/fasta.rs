@@ -194,6 +194,19 @@ mod tests {
     }
 
     #[test]
+    fn gzip_files_are_read_transparently() -> Result<(), Box<dyn std::error::Error>> {
+        use std::io::Write as _;
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("x.fasta.gz");
+        let mut gz = flate2::write::GzEncoder::new(std::fs::File::create(&path)?, flate2::Compression::default());
+        gz.write_all(b">a\nMKT\nAYI\n>b\nGG*\n")?;
+        gz.finish()?;
+        let recs = FastaReader::read_all(&path)?;
+        assert_eq!(recs.iter().map(|r| r.sequence.as_str()).collect::<Vec<_>>(), ["MKTAYI", "GG"]);
+        Ok(())
+    }
+
+    #[test]
     fn duplicate_ids_are_flagged_with_lines() -> Result<(), FastaError> {
         let recs = parse(">a\nM\n>b\nK\n>a\nT\n")?;
         assert_eq!(duplicate_ids(&recs), vec![("a".to_owned(), vec![1, 5])]);

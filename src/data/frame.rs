@@ -156,6 +156,12 @@ mod tests {
         assert_eq!(report, JoinReport { matched: 2, unmatched: 1, added_columns: vec!["species".into(), "length_meta".into()] });
         let species: Vec<Option<&str>> = joined.column("species")?.str()?.iter().collect();
         assert_eq!(species, vec![Some("Human"), Some("E. coli"), None]);
+        // The same metadata as Parquet.
+        let parquet = dir.path().join("meta.parquet");
+        let mut meta_df = meta.clone();
+        ParquetWriter::new(std::fs::File::create(&parquet)?).finish(&mut meta_df)?;
+        let (joined_pq, report_pq) = join_metadata(&dataset, &read_table(&parquet)?, "accession", &parquet)?;
+        assert_eq!((joined_pq.height(), report_pq.matched), (3, 2));
         // A repeated id is refused, naming it and its line.
         std::fs::write(&meta_path, "accession\tspecies\na\tx\na\ty\n")?;
         let msg = join_metadata(&dataset, &read_table(&meta_path)?, "accession", &meta_path).expect_err("dup").to_string();
