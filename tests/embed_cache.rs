@@ -2,9 +2,6 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
-
 use candle_core::Device;
 use common::{TestResult, fixture, max_abs_diff};
 use esm_workbench::analysis::JobCtx;
@@ -48,17 +45,7 @@ fn cancelled_run_keeps_finished_batches() -> TestResult {
     let model = LoadedModel::load(&fixture("esm2_tiny_t2.pt"), &Device::Cpu)?;
     let dir = tempfile::tempdir()?;
     let cache = EmbeddingCache::new(dir.path(), &model.fingerprint, "truncate");
-    let handle: Arc<OnceLock<JobCtx>> = Arc::new(OnceLock::new());
-    let calls = Arc::new(AtomicUsize::new(0));
-    let (h, c) = (handle.clone(), calls.clone());
-    let ctx = JobCtx::new(move || {
-        if c.fetch_add(1, Ordering::SeqCst) == 1
-            && let Some(ctx) = h.get()
-        {
-            ctx.cancel();
-        }
-    });
-    handle.set(ctx.clone()).map_err(|_| "set once")?;
+    let ctx = common::cancel_after_first_batch();
     let recs = records(8);
     let err = embed_dataset(&model, &recs, &request(), Some(&cache), &ctx).expect_err("cancelled");
     assert!(matches!(err, EmbedError::Cancelled(_)));

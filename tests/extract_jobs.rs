@@ -2,9 +2,6 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
-
 use candle_core::Device;
 use common::{TestResult, fixture};
 use esm_workbench::analysis::extract::{ExtractError, ExtractParams, extract_records};
@@ -28,17 +25,7 @@ fn cancel_stops_between_batches_and_keeps_finished_files() -> TestResult {
     let model = LoadedModel::load(&fixture("esm2_tiny_t2.pt"), &Device::Cpu)?;
     let dir = tempfile::tempdir()?;
     // Cancel as soon as the first batch has reported progress.
-    let handle: Arc<OnceLock<JobCtx>> = Arc::new(OnceLock::new());
-    let calls = Arc::new(AtomicUsize::new(0));
-    let (h, c) = (handle.clone(), calls.clone());
-    let ctx = JobCtx::new(move || {
-        if c.fetch_add(1, Ordering::SeqCst) == 1
-            && let Some(ctx) = h.get()
-        {
-            ctx.cancel();
-        }
-    });
-    handle.set(ctx.clone()).map_err(|_| "set once")?;
+    let ctx = common::cancel_after_first_batch();
     let params = ExtractParams { toks_per_batch: 100, ..ExtractParams::default() };
     let err = extract_records(&model.model, &records(12), dir.path(), &params, &ctx).expect_err("cancelled");
     assert!(matches!(err, ExtractError::Cancelled(_)), "{err}");

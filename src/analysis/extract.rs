@@ -13,7 +13,7 @@ use candle_core::Tensor;
 use serde::{Deserialize, Serialize};
 
 use super::jobs::{Cancelled, JobCtx};
-use crate::data::{FastaError, FastaReader, FastaRecord};
+use crate::data::{DataError, FastaReader, FastaRecord};
 use crate::model::{EsmModel, ForwardRequest, LengthPolicy, ModelError, embed_sequence};
 
 /// Which outputs to write (fair-esm's `--include`).
@@ -71,7 +71,7 @@ impl Default for ExtractParams {
 pub enum ExtractError {
     /// Reading the FASTA failed.
     #[error(transparent)]
-    Fasta(#[from] FastaError),
+    Fasta(#[from] DataError),
     /// The model refused a sequence or failed.
     #[error(transparent)]
     Model(Box<ModelError>),

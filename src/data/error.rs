@@ -3,8 +3,6 @@
 
 use std::path::PathBuf;
 
-use super::fasta::FastaError;
-
 /// Reading an input file failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
@@ -29,9 +27,6 @@ pub enum DataError {
         /// The file.
         path: PathBuf,
     },
-    /// A FASTA-level error.
-    #[error(transparent)]
-    Fasta(#[from] FastaError),
 }
 
 impl DataError {

@@ -7,6 +7,8 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
+use super::error::DataError;
+
 /// One FASTA record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FastaRecord {
@@ -20,34 +22,6 @@ pub struct FastaRecord {
     pub line: usize,
 }
 
-/// Errors while reading FASTA.
-#[derive(Debug, thiserror::Error)]
-pub enum FastaError {
-    /// The file could not be opened or read.
-    #[error("cannot read FASTA (line {line}): {}", path.display())]
-    Io {
-        /// 1-based line where reading failed (0 when opening).
-        line: usize,
-        /// The file.
-        path: PathBuf,
-        /// Cause.
-        #[source]
-        source: std::io::Error,
-    },
-    /// Malformed content.
-    #[error("{message} (record {record}, line {line}): {}", path.display())]
-    Format {
-        /// What is wrong.
-        message: String,
-        /// Record id, or `-` before the first header.
-        record: String,
-        /// 1-based line.
-        line: usize,
-        /// The file.
-        path: PathBuf,
-    },
-}
-
 /// Iterator over the records of a FASTA file.
 pub struct FastaReader {
     lines: Box<dyn BufRead + Send>,
@@ -59,8 +33,8 @@ pub struct FastaReader {
 
 impl FastaReader {
     /// Opens `path`; `.gz` files are decompressed on the fly.
-    pub fn open(path: &Path) -> Result<Self, FastaError> {
-        let file = File::open(path).map_err(|source| FastaError::Io { line: 0, path: path.to_owned(), source })?;
+    pub fn open(path: &Path) -> Result<Self, DataError> {
+        let file = File::open(path).map_err(|source| DataError::io(path, source))?;
         let inner: Box<dyn Read + Send> = if path.extension().is_some_and(|e| e == "gz") {
             Box::new(flate2::read::MultiGzDecoder::new(file))
         } else {
@@ -75,21 +49,21 @@ impl FastaReader {
     }
 
     /// Reads all records (convenience for small files).
-    pub fn read_all(path: &Path) -> Result<Vec<FastaRecord>, FastaError> {
+    pub fn read_all(path: &Path) -> Result<Vec<FastaRecord>, DataError> {
         Self::open(path)?.collect()
     }
 
-    fn format_error(&self, message: String, record: &str) -> FastaError {
-        FastaError::Format { message, record: record.to_owned(), line: self.line_no, path: self.path.clone() }
+    fn format_error(&self, message: String, record: &str) -> DataError {
+        DataError::format(&self.path, record, self.line_no, message)
     }
 
     /// Next line without its terminator, or `None` at EOF.
-    fn next_line(&mut self) -> Result<Option<&str>, FastaError> {
+    fn next_line(&mut self) -> Result<Option<&str>, DataError> {
         self.buf.clear();
         let n = self
             .lines
             .read_line(&mut self.buf)
-            .map_err(|source| FastaError::Io { line: self.line_no + 1, path: self.path.clone(), source })?;
+            .map_err(|source| DataError::io(&self.path, source))?;
         if n == 0 {
             return Ok(None);
         }
@@ -97,7 +71,7 @@ impl FastaReader {
         Ok(Some(self.buf.trim_end_matches(['\n', '\r'])))
     }
 
-    fn read_record(&mut self) -> Result<Option<FastaRecord>, FastaError> {
+    fn read_record(&mut self) -> Result<Option<FastaRecord>, DataError> {
         let (header, header_line) = match self.pending_header.take() {
             Some(h) => h,
             None => loop {
@@ -113,12 +87,7 @@ impl FastaReader {
         let header = header.trim();
         let (id, description) = header.split_once(char::is_whitespace).unwrap_or((header, ""));
         if id.is_empty() {
-            return Err(FastaError::Format {
-                message: "empty record id".into(),
-                record: "-".into(),
-                line: header_line,
-                path: self.path.clone(),
-            });
+            return Err(DataError::format(&self.path, "-", header_line, "empty record id"));
         }
         let (id, description) = (id.to_owned(), description.trim().to_owned());
         let mut sequence = String::new();
@@ -167,7 +136,7 @@ pub fn duplicate_ids(records: &[FastaRecord]) -> Vec<(String, Vec<usize>)> {
 }
 
 impl Iterator for FastaReader {
-    type Item = Result<FastaRecord, FastaError>;
+    type Item = Result<FastaRecord, DataError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         self.read_record().transpose()
@@ -178,12 +147,12 @@ impl Iterator for FastaReader {
 mod tests {
     use super::*;
 
-    fn parse(text: &'static str) -> Result<Vec<FastaRecord>, FastaError> {
+    fn parse(text: &'static str) -> Result<Vec<FastaRecord>, DataError> {
         FastaReader::new(std::io::Cursor::new(text), Path::new("t.fa")).collect()
     }
 
     #[test]
-    fn wrapped_lowercase_and_terminators() -> Result<(), FastaError> {
+    fn wrapped_lowercase_and_terminators() -> Result<(), DataError> {
         let recs = parse(">a desc here\nmkt\nAYI*\n\n>b\nGG\n")?;
         assert_eq!(recs.len(), 2);
         assert_eq!(recs[0].id, "a");
@@ -207,7 +176,7 @@ mod tests {
     }
 
     #[test]
-    fn duplicate_ids_are_flagged_with_lines() -> Result<(), FastaError> {
+    fn duplicate_ids_are_flagged_with_lines() -> Result<(), DataError> {
         let recs = parse(">a\nM\n>b\nK\n>a\nT\n")?;
         assert_eq!(duplicate_ids(&recs), vec![("a".to_owned(), vec![1, 5])]);
         Ok(())

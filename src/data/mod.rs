@@ -12,7 +12,7 @@ pub mod ss8;
 pub mod structure;
 
 pub use error::DataError;
-pub use fasta::{FastaError, FastaReader, FastaRecord, duplicate_ids};
+pub use fasta::{FastaReader, FastaRecord, duplicate_ids};
 pub use scope::{ScopDomain, read_astral};
 pub use ss8::{SS3_CLASSES, SS8_CLASSES, Ss8Record, read_ss8, ss3_of, ss8_index};
 pub use structure::{ContactMap, ProteinChain, SeparationRange, read_backbone_json, read_structure};

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Tensor};
+use esm_workbench::analysis::JobCtx;
 use esm_workbench::model::{Alphabet, ForwardRequest, LoadedModel, TokenBatch};
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -97,4 +98,23 @@ pub fn check_model(
         worst = worst.max(case_worst);
     }
     Ok(worst)
+}
+
+/// A job context that cancels itself as soon as the first batch has reported progress (the
+/// second `checkpoint` call: the first reports 0 before any work).
+pub fn cancel_after_first_batch() -> JobCtx {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, OnceLock};
+    let handle: Arc<OnceLock<JobCtx>> = Arc::new(OnceLock::new());
+    let calls = Arc::new(AtomicUsize::new(0));
+    let h = handle.clone();
+    let ctx = JobCtx::new(move || {
+        if calls.fetch_add(1, Ordering::SeqCst) == 1
+            && let Some(ctx) = h.get()
+        {
+            ctx.cancel();
+        }
+    });
+    let _ = handle.set(ctx.clone());
+    ctx
 }
