@@ -60,7 +60,8 @@ impl WorkbenchApp {
                     LoadedModel::load(&path, &candle_core::Device::Cpu).map_err(anyhow::Error::from)
                 });
             }
-            ModelCommand::Cancel => self.model.cancel(),
+            // Reading a checkpoint is one call that cannot stop midway: detach and keep the previous model.
+            ModelCommand::Cancel => self.model.detach(),
         }
     }
 }

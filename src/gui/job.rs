@@ -105,6 +105,15 @@ impl<T: Send + 'static> Job<T> {
         }
     }
 
+    /// Stops waiting for a running job that cannot stop itself (one long library call, such as
+    /// reading a checkpoint): the previous result comes back and the late result is dropped.
+    pub fn detach(&mut self) {
+        if matches!(self.state, JobState::Running { .. }) {
+            self.cancel();
+            self.state = self.take_result().map_or(JobState::Idle, JobState::Done);
+        }
+    }
+
     fn take_result(&mut self) -> Option<T> {
         match std::mem::replace(&mut self.state, JobState::Idle) {
             JobState::Done(v) => Some(v),

@@ -600,9 +600,7 @@ fn read_huggingface(weights: &Path, config_json: &Path, shown_path: &Path) -> Re
         attention_heads: hf.num_attention_heads,
         max_positions,
         token_dropout: hf.token_dropout,
-        emb_layer_norm_before: architecture == Architecture::Esm1b
-            && hf.emb_layer_norm_before.unwrap_or(false)
-            && tensors.contains_key("emb_layer_norm_before.weight"),
+        emb_layer_norm_before: architecture == Architecture::Esm1b && hf.emb_layer_norm_before.unwrap_or(false),
         layer_norm_eps: hf.layer_norm_eps.unwrap_or(1e-5),
     };
     let mut checkpoint = finish(Checkpoint {

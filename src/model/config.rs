@@ -100,15 +100,13 @@ impl EsmConfig {
         self.max_positions.map(|p| p + super::Alphabet::PAD as usize + 1)
     }
 
-    /// Parameter count implied by the configuration (contact head included), for display.
+    /// Parameter count implied by the configuration, both heads included (tied embeddings
+    /// counted once): the sum over [`super::expected_shapes`].
     pub fn parameter_count(&self) -> usize {
-        let (e, f, l, v) = (self.embed_dim, self.ffn_embed_dim, self.num_layers, super::Alphabet::SIZE);
-        let per_layer = 4 * (e * e + e) + 2 * (2 * e) + (e * f + f) + (f * e + e);
-        let embeddings = v * e + self.position_rows().map_or(0, |rows| rows * e);
-        let emb_ln = if self.emb_layer_norm_before { 4 * e } else { 2 * e };
-        let lm_head = e * e + e + 2 * e + v;
-        let contact = l * self.attention_heads + 1;
-        embeddings + emb_ln + l * per_layer + lm_head + contact
+        super::expected_shapes(self, super::Heads::ALL)
+            .iter()
+            .map(|(_, shape)| shape.iter().product::<usize>())
+            .sum()
     }
 
     /// Checks internal consistency (e.g. heads divide the width).

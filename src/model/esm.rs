@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{Device, Tensor};
 use candle_nn::{Embedding, LayerNorm, Module as _, VarBuilder};
 
 use super::alphabet::{Alphabet, TokenBatch};
@@ -16,7 +16,7 @@ use super::checkpoint::Heads;
 use super::config::{Architecture, EsmConfig};
 use super::contact_head::ContactHead;
 use super::error::{ModelError, Result};
-use super::linear::{apply_layer_norm, layer_norm};
+use super::linear::layer_norm;
 use super::lm_head::LmHead;
 use super::rotary::RotaryEmbedding;
 use super::transformer_layer::TransformerLayer;
@@ -202,7 +202,7 @@ impl EsmModel {
         }
         let mut output = ForwardOutput { logits: None, representations, attentions: None, contacts: None };
         if last_layer == n {
-            let last = apply_layer_norm(&self.emb_layer_norm_after, &xs)?;
+            let last = self.emb_layer_norm_after.forward(&xs)?;
             if request.repr_layers.contains(&n) {
                 output.representations.insert(n, last.clone());
             }
@@ -241,7 +241,7 @@ impl EsmModel {
             let positions = Tensor::from_vec(learned_positions(batch), (b, t), &self.device)?;
             xs = (xs + table.forward(&positions)?)?;
             if let Some(ln) = &self.emb_layer_norm_before {
-                xs = apply_layer_norm(ln, &xs)?;
+                xs = ln.forward(&xs)?;
             }
         }
         if batch.tokens.contains(&Alphabet::PAD) {
@@ -286,5 +286,5 @@ fn learned_positions(batch: &TokenBatch) -> Vec<u32> {
 /// 1.0 for real tokens, 0.0 for padding, shaped `shape` (which must hold `tokens.len()` values).
 fn not_padding(tokens: &[u32], shape: (usize, usize, usize), device: &Device) -> candle_core::Result<Tensor> {
     let keep: Vec<f32> = tokens.iter().map(|&x| if x == Alphabet::PAD { 0.0 } else { 1.0 }).collect();
-    Tensor::from_vec(keep, shape, device)?.to_dtype(DType::F32)
+    Tensor::from_vec(keep, shape, device)
 }

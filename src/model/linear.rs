@@ -1,6 +1,6 @@
 //! Dense layers and LayerNorm loaded from canonical (fair-esm) tensor names.
 
-use candle_core::{Module as _, Tensor};
+use candle_core::Tensor;
 use candle_nn::{LayerNorm, VarBuilder};
 
 /// `y = x Wᵀ + b` over the last dimension of any-rank input, computed as one 2-D GEMM.
@@ -50,9 +50,4 @@ pub fn layer_norm(dim: usize, eps: f64, vb: VarBuilder) -> candle_core::Result<L
     let weight = vb.get(dim, "weight")?;
     let bias = vb.get(dim, "bias")?;
     Ok(LayerNorm::new(weight, bias, eps))
-}
-
-/// Applies a LayerNorm over the last dimension. `xs`: `(..., dim)`.
-pub fn apply_layer_norm(ln: &LayerNorm, xs: &Tensor) -> candle_core::Result<Tensor> {
-    ln.forward(xs)
 }

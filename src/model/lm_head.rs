@@ -1,9 +1,9 @@
 //! RoBERTa masked-LM head tied to the token embeddings (`RobertaLMHead`, `esm/modules.py` @ 2.0.0).
 
 use candle_core::Tensor;
-use candle_nn::{LayerNorm, VarBuilder};
+use candle_nn::{LayerNorm, Module as _, VarBuilder};
 
-use super::linear::{Linear, apply_layer_norm, layer_norm};
+use super::linear::{Linear, layer_norm};
 
 /// `logits = layer_norm(gelu(dense(x))) Eᵀ + bias`, with `E` the `(vocab, embed_dim)` embeddings.
 #[derive(Debug, Clone)]
@@ -27,7 +27,7 @@ impl LmHead {
     /// `xs`: `(batch, seq_len, embed_dim)` → logits `(batch, seq_len, vocab)`.
     pub fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
         let hidden = super::kernels::gelu_erf(&self.dense.forward(xs)?)?;
-        let hidden = apply_layer_norm(&self.layer_norm, &hidden)?;
+        let hidden = self.layer_norm.forward(&hidden)?;
         self.decoder.forward(&hidden)
     }
 }
