@@ -63,8 +63,9 @@ pub fn data_panel_ui(ui: &mut egui::Ui, set: &ProteinSet, table: &mut DatasetTab
         }
     });
     ui.horizontal(|ui| {
-        ui.label("Filter:");
-        ui.add(egui::TextEdit::singleline(&mut table.filter).hint_text("id, gene, species…").desired_width(240.0));
+        let label = ui.label("Filter:");
+        ui.add(egui::TextEdit::singleline(&mut table.filter).hint_text("id, gene, species…").desired_width(240.0))
+            .labelled_by(label.id);
         table.refilter();
         ui.label(format!("{} shown", table.visible_rows()));
     });

@@ -23,8 +23,10 @@ pub fn model_panel_ui(
 ) -> Option<ModelCommand> {
     let mut command = None;
     ui.heading("Model");
-    ui.label("Checkpoint (fair-esm .pt, Hugging Face folder, or workbench .safetensors):");
-    let response = ui.add(egui::TextEdit::singleline(path_text).hint_text("/path/to/esm1b_t33_650M_UR50S.pt").desired_width(f32::INFINITY));
+    let label = ui.label("Checkpoint (fair-esm .pt, Hugging Face folder, or workbench .safetensors):");
+    let response = ui
+        .add(egui::TextEdit::singleline(path_text).hint_text("/path/to/esm1b_t33_650M_UR50S.pt").desired_width(f32::INFINITY))
+        .labelled_by(label.id);
     ui.horizontal(|ui| {
         let enter = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
         if (ui.button("Load").clicked() || enter) && !path_text.trim().is_empty() {
