@@ -178,7 +178,10 @@ mod tests {
     fn unknown_character_names_sequence_and_position() {
         let err = Alphabet::encode("P12345", "MKJ").expect_err("J is not a residue");
         let msg = err.to_string();
-        assert!(msg.contains("P12345") && msg.contains("position 3") && msg.contains("'J'"), "{msg}");
+        assert!(
+            msg.contains("P12345") && msg.contains("position 3") && msg.contains("'J'"),
+            "{msg}"
+        );
     }
 
     #[test]

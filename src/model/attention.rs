@@ -76,7 +76,9 @@ impl SelfAttention {
             let probs = softmax_last_dim(&scores)?;
             (probs.matmul(&v)?, need_weights.then_some(probs))
         };
-        let context = context.transpose(1, 2)?.reshape((batch, seq_len, embed_dim))?;
+        let context = context
+            .transpose(1, 2)?
+            .reshape((batch, seq_len, embed_dim))?;
         let out = self.out_proj.forward(&context)?;
         Ok((out, probs))
     }
@@ -156,7 +158,11 @@ fn blocked_attention(
             all_probs.push(Tensor::stack(&head_probs, 0)?);
         }
     }
-    let probs = if need_weights { Some(Tensor::stack(&all_probs, 0)?) } else { None };
+    let probs = if need_weights {
+        Some(Tensor::stack(&all_probs, 0)?)
+    } else {
+        None
+    };
     Ok((Tensor::stack(&contexts, 0)?, probs))
 }
 
@@ -191,17 +197,27 @@ mod tests {
         let k = Tensor::randn(0f32, 1., (b, h, t, dh), &d)?;
         let v = Tensor::randn(0f32, 1., (b, h, t, dh), &d)?;
         // Row 1 is padded after 250 tokens.
-        let tokens: Vec<u32> = (0..b * t).map(|i| if i >= t + 250 { 1 } else { 5 }).collect();
+        let tokens: Vec<u32> = (0..b * t)
+            .map(|i| if i >= t + 250 { 1 } else { 5 })
+            .collect();
         let bias = key_padding_bias(&tokens, b, t, 1, &d)?;
         let (ctx, probs) = blocked_attention(&q, &k, &v, bias.as_ref(), true)?;
-        let scores = q.matmul(&k.t()?)?.broadcast_add(bias.as_ref().ok_or_else(|| candle_core::Error::Msg("bias".into()))?)?;
+        let scores = q.matmul(&k.t()?)?.broadcast_add(
+            bias.as_ref()
+                .ok_or_else(|| candle_core::Error::Msg("bias".into()))?,
+        )?;
         let want_probs = candle_nn::ops::softmax_last_dim(&scores)?;
         let want_ctx = want_probs.matmul(&v)?;
         let diff = |a: &Tensor, b: &Tensor| -> candle_core::Result<f32> {
             (a - b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()
         };
         assert!(diff(&ctx, &want_ctx)? < 1e-5);
-        assert!(diff(&probs.ok_or_else(|| candle_core::Error::Msg("probs".into()))?, &want_probs)? < 1e-6);
+        assert!(
+            diff(
+                &probs.ok_or_else(|| candle_core::Error::Msg("probs".into()))?,
+                &want_probs
+            )? < 1e-6
+        );
         Ok(())
     }
 }

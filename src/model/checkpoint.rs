@@ -58,7 +58,10 @@ pub struct Heads {
 
 impl Heads {
     /// Both heads.
-    pub const ALL: Self = Self { lm: true, contact: true };
+    pub const ALL: Self = Self {
+        lm: true,
+        contact: true,
+    };
 }
 
 /// Weights in canonical names with their hyperparameters, before a model is built.
@@ -103,7 +106,10 @@ impl Checkpoint {
         let mut magic = [0u8; 8];
         let read = File::open(path)
             .and_then(|mut f| f.read(&mut magic))
-            .map_err(|source| ModelError::Io { path: path.to_owned(), source })?;
+            .map_err(|source| ModelError::Io {
+                path: path.to_owned(),
+                source,
+            })?;
         let magic = &magic[..read];
         if magic.starts_with(b"PK") {
             return read_fair_esm_pt(path);
@@ -137,13 +143,19 @@ impl Checkpoint {
         let path = &self.source.path;
         self.config
             .validate()
-            .map_err(|reason| ModelError::BadConfig { reason, path: path.clone() })?;
-        for (name, expected) in expected_shapes(&self.config, self.heads()) {
-            let tensor = self.tensors.get(&name).ok_or_else(|| ModelError::MissingTensor {
-                name: name.clone(),
-                found: self.tensors.len(),
+            .map_err(|reason| ModelError::BadConfig {
+                reason,
                 path: path.clone(),
             })?;
+        for (name, expected) in expected_shapes(&self.config, self.heads()) {
+            let tensor = self
+                .tensors
+                .get(&name)
+                .ok_or_else(|| ModelError::MissingTensor {
+                    name: name.clone(),
+                    found: self.tensors.len(),
+                    path: path.clone(),
+                })?;
             if tensor.dims() != expected.as_slice() {
                 return Err(ModelError::WrongShape {
                     name,
@@ -164,11 +176,15 @@ impl Checkpoint {
         let mut hasher = sha2::Sha256::new();
         hasher.update(serde_json::to_vec(&self.config).unwrap_or_default());
         for (name, _) in expected_shapes(&self.config, self.heads()) {
-            let Some(tensor) = self.tensors.get(&name) else { continue };
+            let Some(tensor) = self.tensors.get(&name) else {
+                continue;
+            };
             let flat = tensor.to_dtype(DType::F32)?.flatten_all()?;
             let n = flat.elem_count();
             let head = flat.narrow(0, 0, n.min(256))?.to_vec1::<f32>()?;
-            let tail = flat.narrow(0, n.saturating_sub(256), n.min(256))?.to_vec1::<f32>()?;
+            let tail = flat
+                .narrow(0, n.saturating_sub(256), n.min(256))?
+                .to_vec1::<f32>()?;
             let sum = flat.sum_all()?.to_scalar::<f32>()?;
             hasher.update(name.as_bytes());
             for d in tensor.dims() {
@@ -178,7 +194,11 @@ impl Checkpoint {
                 hasher.update(v.to_le_bytes());
             }
         }
-        Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+        Ok(hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect())
     }
 
     /// Number of parameters the model will hold (tied embeddings counted once).
@@ -202,9 +222,13 @@ impl Checkpoint {
         let metadata = HashMap::from([(CONFIG_METADATA_KEY.to_owned(), config)]);
         let views: Vec<(&str, &Tensor)> = tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
         let tmp = path.with_extension("safetensors.partial");
-        safetensors::tensor::serialize_to_file(views, Some(metadata), &tmp)
-            .map_err(|e| ModelError::InvalidRequest(format!("cannot write {}: {e}", tmp.display())))?;
-        std::fs::rename(&tmp, path).map_err(|source| ModelError::Io { path: path.to_owned(), source })
+        safetensors::tensor::serialize_to_file(views, Some(metadata), &tmp).map_err(|e| {
+            ModelError::InvalidRequest(format!("cannot write {}: {e}", tmp.display()))
+        })?;
+        std::fs::rename(&tmp, path).map_err(|source| ModelError::Io {
+            path: path.to_owned(),
+            source,
+        })
     }
 }
 
@@ -242,18 +266,27 @@ pub fn expected_shapes(cfg: &EsmConfig, heads: Heads) -> Vec<(String, Vec<usize>
         shapes.push(("lm_head.bias".into(), vec![v]));
     }
     if heads.contact {
-        shapes.push(("contact_head.regression.weight".into(), vec![1, cfg.num_layers * cfg.attention_heads]));
+        shapes.push((
+            "contact_head.regression.weight".into(),
+            vec![1, cfg.num_layers * cfg.attention_heads],
+        ));
         shapes.push(("contact_head.regression.bias".into(), vec![1]));
     }
     shapes
 }
 
 fn not_a_checkpoint(path: &Path, reason: &str) -> ModelError {
-    ModelError::NotACheckpoint { reason: reason.to_owned(), path: path.to_owned() }
+    ModelError::NotACheckpoint {
+        reason: reason.to_owned(),
+        path: path.to_owned(),
+    }
 }
 
 fn bad_config(path: &Path, reason: impl Into<String>) -> ModelError {
-    ModelError::BadConfig { reason: reason.into(), path: path.to_owned() }
+    ModelError::BadConfig {
+        reason: reason.into(),
+        path: path.to_owned(),
+    }
 }
 
 /// Canonical names that the architecture does not use but that are expected in real files.
@@ -264,7 +297,10 @@ fn is_benign_extra(name: &str) -> bool {
 /// Records tensors outside the architecture as ignored (sorted, benign ones skipped).
 fn finish(mut checkpoint: Checkpoint) -> Result<Checkpoint> {
     let expected: std::collections::HashSet<String> =
-        expected_shapes(&checkpoint.config, Heads::ALL).into_iter().map(|(n, _)| n).collect();
+        expected_shapes(&checkpoint.config, Heads::ALL)
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
     let mut ignored: Vec<String> = checkpoint
         .tensors
         .keys()
@@ -284,7 +320,11 @@ fn finish(mut checkpoint: Checkpoint) -> Result<Checkpoint> {
 /// drop everything up to `sentence_encoder.`, then up to `encoder.`.
 fn upgrade_esm1b_name(name: &str) -> String {
     let strip = |s: &str, marker: &str, needle: &str| -> String {
-        if s.contains(needle) { s.split(marker).skip(1).collect::<String>() } else { s.to_owned() }
+        if s.contains(needle) {
+            s.split(marker).skip(1).collect::<String>()
+        } else {
+            s.to_owned()
+        }
     };
     let s = strip(name, "sentence_encoder.", "sentence_encoder");
     strip(&s, "encoder.", "encoder")
@@ -306,18 +346,35 @@ fn get_usize(attrs: &Attributes, keys: &[&str], path: &Path) -> Result<usize> {
 }
 
 fn get_bool(attrs: &Attributes, keys: &[&str]) -> bool {
-    keys.iter().find_map(|k| attrs.get(*k).and_then(MetaValue::as_bool)).unwrap_or(false)
+    keys.iter()
+        .find_map(|k| attrs.get(*k).and_then(MetaValue::as_bool))
+        .unwrap_or(false)
 }
 
 fn read_fair_esm_pt(path: &Path) -> Result<Checkpoint> {
-    let file = File::open(path).map_err(|source| ModelError::Io { path: path.to_owned(), source })?;
-    let mut zip = zip::ZipArchive::new(BufReader::new(file))
-        .map_err(|e| not_a_checkpoint(path, &format!("not a readable torch zip archive, truncated? ({e})")))?;
-    let top = pickle_meta::read_top_level(&mut zip).map_err(|reason| not_a_checkpoint(path, &reason))?;
+    let file = File::open(path).map_err(|source| ModelError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let mut zip = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| {
+        not_a_checkpoint(
+            path,
+            &format!("not a readable torch zip archive, truncated? ({e})"),
+        )
+    })?;
+    let top =
+        pickle_meta::read_top_level(&mut zip).map_err(|reason| not_a_checkpoint(path, &reason))?;
     let entry = |key: &str| top.iter().find(|(k, _)| k == key).map(|(_, v)| v);
     let (config, upgrade): (EsmConfig, fn(&str) -> String) = if let Some(args) = entry("args") {
-        let attrs = pickle_meta::attributes(args)
-            .ok_or_else(|| bad_config(path, format!("`args` is a {}, not a Namespace", pickle_meta::describe(args))))?;
+        let attrs = pickle_meta::attributes(args).ok_or_else(|| {
+            bad_config(
+                path,
+                format!(
+                    "`args` is a {}, not a Namespace",
+                    pickle_meta::describe(args)
+                ),
+            )
+        })?;
         let arch = match attrs.get("arch") {
             Some(MetaValue::Str(s)) => s.clone(),
             _ => return Err(bad_config(path, "`args.arch` is missing")),
@@ -325,7 +382,9 @@ fn read_fair_esm_pt(path: &Path) -> Result<Checkpoint> {
         if arch != "roberta_large" {
             return Err(bad_config(
                 path,
-                format!("architecture {arch:?} is not supported (ESM-1b/ESM-1v `roberta_large` and ESM-2 are)"),
+                format!(
+                    "architecture {arch:?} is not supported (ESM-1b/ESM-1v `roberta_large` and ESM-2 are)"
+                ),
             ));
         }
         let config = EsmConfig {
@@ -333,7 +392,11 @@ fn read_fair_esm_pt(path: &Path) -> Result<Checkpoint> {
             num_layers: get_usize(&attrs, &["encoder_layers", "layers"], path)?,
             embed_dim: get_usize(&attrs, &["encoder_embed_dim", "embed_dim"], path)?,
             ffn_embed_dim: get_usize(&attrs, &["encoder_ffn_embed_dim", "ffn_embed_dim"], path)?,
-            attention_heads: get_usize(&attrs, &["encoder_attention_heads", "attention_heads"], path)?,
+            attention_heads: get_usize(
+                &attrs,
+                &["encoder_attention_heads", "attention_heads"],
+                path,
+            )?,
             max_positions: Some(get_usize(&attrs, &["max_positions"], path)?),
             token_dropout: get_bool(&attrs, &["token_dropout"]),
             emb_layer_norm_before: false, // decided by the tensors below, as fair-esm does
@@ -341,8 +404,10 @@ fn read_fair_esm_pt(path: &Path) -> Result<Checkpoint> {
         };
         (config, upgrade_esm1b_name)
     } else if let Some(cfg) = entry("cfg") {
-        let model = pickle_meta::child(cfg, "model").ok_or_else(|| bad_config(path, "`cfg` has no `model` section"))?;
-        let attrs = pickle_meta::attributes(model).ok_or_else(|| bad_config(path, "`cfg.model` is not a Namespace"))?;
+        let model = pickle_meta::child(cfg, "model")
+            .ok_or_else(|| bad_config(path, "`cfg` has no `model` section"))?;
+        let attrs = pickle_meta::attributes(model)
+            .ok_or_else(|| bad_config(path, "`cfg.model` is not a Namespace"))?;
         let embed_dim = get_usize(&attrs, &["encoder_embed_dim"], path)?;
         let config = EsmConfig {
             architecture: Architecture::Esm2,
@@ -358,21 +423,33 @@ fn read_fair_esm_pt(path: &Path) -> Result<Checkpoint> {
         (config, upgrade_esm2_name)
     } else {
         let keys: Vec<&str> = top.iter().map(|(k, _)| k.as_str()).collect();
-        return Err(not_a_checkpoint(path, &format!("no `args` or `cfg` entry (keys: {keys:?}), not a fair-esm checkpoint")));
+        return Err(not_a_checkpoint(
+            path,
+            &format!("no `args` or `cfg` entry (keys: {keys:?}), not a fair-esm checkpoint"),
+        ));
     };
     drop(zip);
 
     let mut tensors = read_pth_state_dict(path, Some("model"), upgrade)?;
-    let regression_path = PathBuf::from(format!("{}-contact-regression.pt", path.with_extension("").display()));
+    let regression_path = PathBuf::from(format!(
+        "{}-contact-regression.pt",
+        path.with_extension("").display()
+    ));
     let contact_regression_path = if regression_path.exists() {
-        tensors.extend(read_pth_state_dict(&regression_path, Some("model"), upgrade)?);
+        tensors.extend(read_pth_state_dict(
+            &regression_path,
+            Some("model"),
+            upgrade,
+        )?);
         Some(regression_path)
     } else {
         None
     };
     let mut config = config;
     if config.architecture == Architecture::Esm1b {
-        config.emb_layer_norm_before = tensors.keys().any(|k| k.starts_with("emb_layer_norm_before"));
+        config.emb_layer_norm_before = tensors
+            .keys()
+            .any(|k| k.starts_with("emb_layer_norm_before"));
         // fair-esm zeroes the <mask> row in place ("For token drop"); the tied LM head shares it.
         if let Some(table) = tensors.get("embed_tokens.weight") {
             let zeroed = zero_row(table, Alphabet::MASK as usize)?;
@@ -394,12 +471,22 @@ fn read_fair_esm_pt(path: &Path) -> Result<Checkpoint> {
 /// Reads the state dict stored under `key` (or at the top level) of a torch zip file, renaming
 /// every tensor with `upgrade`. Fails when the file holds no tensors there: candle's reader
 /// returns an empty map for a wrong key instead of an error.
-fn read_pth_state_dict(path: &Path, key: Option<&str>, upgrade: fn(&str) -> String) -> Result<HashMap<String, Tensor>> {
+fn read_pth_state_dict(
+    path: &Path,
+    key: Option<&str>,
+    upgrade: fn(&str) -> String,
+) -> Result<HashMap<String, Tensor>> {
     let pth = candle_core::pickle::PthTensors::new(path, key).map_err(|e| {
-        not_a_checkpoint(path, &format!("cannot read the state dict under {key:?}: {e}"))
+        not_a_checkpoint(
+            path,
+            &format!("cannot read the state dict under {key:?}: {e}"),
+        )
     })?;
     if pth.tensor_infos().is_empty() {
-        return Err(not_a_checkpoint(path, &format!("no tensors found under key {key:?}")));
+        return Err(not_a_checkpoint(
+            path,
+            &format!("no tensors found under key {key:?}"),
+        ));
     }
     let mut names: Vec<&String> = pth.tensor_infos().keys().collect();
     names.sort();
@@ -408,7 +495,11 @@ fn read_pth_state_dict(path: &Path, key: Option<&str>, upgrade: fn(&str) -> Stri
         let tensor = pth
             .get(name)
             .and_then(|t| t.ok_or_else(|| candle_core::Error::Msg("tensor vanished".into())))
-            .map_err(|source| ModelError::BadTensor { name: name.clone(), path: path.to_owned(), source: Box::new(source) })?;
+            .map_err(|source| ModelError::BadTensor {
+                name: name.clone(),
+                path: path.to_owned(),
+                source: Box::new(source),
+            })?;
         tensors.insert(upgrade(name), tensor);
     }
     Ok(tensors)
@@ -433,19 +524,29 @@ fn zero_row(table: &Tensor, row: usize) -> Result<Tensor> {
 
 /// The `__metadata__` map of a safetensors file (read from its JSON header only).
 fn safetensors_metadata(path: &Path) -> Result<HashMap<String, String>> {
-    let io = |source| ModelError::Io { path: path.to_owned(), source };
+    let io = |source| ModelError::Io {
+        path: path.to_owned(),
+        source,
+    };
     let mut file = File::open(path).map_err(io)?;
     let mut len = [0u8; 8];
     file.read_exact(&mut len).map_err(io)?;
     let len = u64::from_le_bytes(len);
     let file_len = file.metadata().map_err(io)?.len();
     if len == 0 || len > 100_000_000 || len + 8 > file_len {
-        return Err(not_a_checkpoint(path, "not a safetensors file (bad header length)"));
+        return Err(not_a_checkpoint(
+            path,
+            "not a safetensors file (bad header length)",
+        ));
     }
     let mut header = vec![0u8; len as usize];
     file.read_exact(&mut header).map_err(io)?;
-    let header: serde_json::Value = serde_json::from_slice(&header)
-        .map_err(|e| not_a_checkpoint(path, &format!("not a safetensors file (header is not JSON: {e})")))?;
+    let header: serde_json::Value = serde_json::from_slice(&header).map_err(|e| {
+        not_a_checkpoint(
+            path,
+            &format!("not a safetensors file (header is not JSON: {e})"),
+        )
+    })?;
     Ok(header
         .get("__metadata__")
         .and_then(|m| serde_json::from_value(m.clone()).ok())
@@ -502,7 +603,10 @@ fn absolute() -> String {
 fn read_huggingface_dir(dir: &Path) -> Result<Checkpoint> {
     let config_json = dir.join("config.json");
     if !config_json.exists() {
-        return Err(not_a_checkpoint(dir, "folder without config.json, not a Hugging Face model"));
+        return Err(not_a_checkpoint(
+            dir,
+            "folder without config.json, not a Hugging Face model",
+        ));
     }
     for weights in ["model.safetensors", "pytorch_model.bin"] {
         let file = dir.join(weights);
@@ -510,7 +614,10 @@ fn read_huggingface_dir(dir: &Path) -> Result<Checkpoint> {
             return read_huggingface(&file, &config_json, dir);
         }
     }
-    Err(not_a_checkpoint(dir, "folder without model.safetensors or pytorch_model.bin"))
+    Err(not_a_checkpoint(
+        dir,
+        "folder without model.safetensors or pytorch_model.bin",
+    ))
 }
 
 /// Maps a Hugging Face ESM tensor name to the canonical one (`None`: not part of the model).
@@ -520,7 +627,10 @@ fn hf_to_canonical(name: &str) -> Option<String> {
     let renamed = name
         .strip_suffix(".gamma")
         .map(|stem| format!("{stem}.weight"))
-        .or_else(|| name.strip_suffix(".beta").map(|stem| format!("{stem}.bias")));
+        .or_else(|| {
+            name.strip_suffix(".beta")
+                .map(|stem| format!("{stem}.bias"))
+        });
     let name = renamed.as_deref().unwrap_or(name);
     if let Some(rest) = name.strip_prefix("encoder.layer.") {
         let (idx, rest) = rest.split_once('.')?;
@@ -557,17 +667,30 @@ fn hf_to_canonical(name: &str) -> Option<String> {
 }
 
 fn read_huggingface(weights: &Path, config_json: &Path, shown_path: &Path) -> Result<Checkpoint> {
-    let text = std::fs::read_to_string(config_json)
-        .map_err(|source| ModelError::Io { path: config_json.to_owned(), source })?;
+    let text = std::fs::read_to_string(config_json).map_err(|source| ModelError::Io {
+        path: config_json.to_owned(),
+        source,
+    })?;
     let hf: HfConfig = serde_json::from_str(&text)
         .map_err(|e| bad_config(config_json, format!("not an ESM config.json: {e}")))?;
     if hf.vocab_size.is_some_and(|v| v != Alphabet::SIZE) {
-        return Err(bad_config(config_json, format!("vocab_size {:?} is not the ESM alphabet's 33", hf.vocab_size)));
+        return Err(bad_config(
+            config_json,
+            format!(
+                "vocab_size {:?} is not the ESM alphabet's 33",
+                hf.vocab_size
+            ),
+        ));
     }
     let architecture = match hf.position_embedding_type.as_str() {
         "absolute" => Architecture::Esm1b,
         "rotary" => Architecture::Esm2,
-        other => return Err(bad_config(config_json, format!("position_embedding_type {other:?} is not supported"))),
+        other => {
+            return Err(bad_config(
+                config_json,
+                format!("position_embedding_type {other:?} is not supported"),
+            ));
+        }
     };
     let raw = if weights.extension().is_some_and(|e| e == "bin") {
         read_pth_state_dict(weights, None, str::to_owned)?
@@ -600,7 +723,8 @@ fn read_huggingface(weights: &Path, config_json: &Path, shown_path: &Path) -> Re
         attention_heads: hf.num_attention_heads,
         max_positions,
         token_dropout: hf.token_dropout,
-        emb_layer_norm_before: architecture == Architecture::Esm1b && hf.emb_layer_norm_before.unwrap_or(false),
+        emb_layer_norm_before: architecture == Architecture::Esm1b
+            && hf.emb_layer_norm_before.unwrap_or(false),
         layer_norm_eps: hf.layer_norm_eps.unwrap_or(1e-5),
     };
     let mut checkpoint = finish(Checkpoint {
@@ -629,13 +753,22 @@ mod tests {
             upgrade_esm1b_name("encoder.sentence_encoder.layers.0.self_attn.k_proj.weight"),
             "layers.0.self_attn.k_proj.weight"
         );
-        assert_eq!(upgrade_esm1b_name("encoder.lm_head.dense.weight"), "lm_head.dense.weight");
-        assert_eq!(upgrade_esm1b_name("contact_head.regression.weight"), "contact_head.regression.weight");
+        assert_eq!(
+            upgrade_esm1b_name("encoder.lm_head.dense.weight"),
+            "lm_head.dense.weight"
+        );
+        assert_eq!(
+            upgrade_esm1b_name("contact_head.regression.weight"),
+            "contact_head.regression.weight"
+        );
     }
 
     #[test]
     fn esm2_names_are_upgraded_like_fair_esm() {
-        assert_eq!(upgrade_esm2_name("encoder.sentence_encoder.embed_tokens.weight"), "embed_tokens.weight");
+        assert_eq!(
+            upgrade_esm2_name("encoder.sentence_encoder.embed_tokens.weight"),
+            "embed_tokens.weight"
+        );
         assert_eq!(upgrade_esm2_name("encoder.lm_head.bias"), "lm_head.bias");
     }
 
@@ -645,9 +778,18 @@ mod tests {
             hf_to_canonical("esm.encoder.layer.3.attention.self.query.weight").as_deref(),
             Some("layers.3.self_attn.q_proj.weight")
         );
-        assert_eq!(hf_to_canonical("esm.encoder.layer.0.LayerNorm.bias").as_deref(), Some("layers.0.final_layer_norm.bias"));
-        assert_eq!(hf_to_canonical("encoder.layer.0.output.dense.weight").as_deref(), Some("layers.0.fc2.weight"));
-        assert_eq!(hf_to_canonical("lm_head.decoder.weight").as_deref(), Some("lm_head.weight"));
+        assert_eq!(
+            hf_to_canonical("esm.encoder.layer.0.LayerNorm.bias").as_deref(),
+            Some("layers.0.final_layer_norm.bias")
+        );
+        assert_eq!(
+            hf_to_canonical("encoder.layer.0.output.dense.weight").as_deref(),
+            Some("layers.0.fc2.weight")
+        );
+        assert_eq!(
+            hf_to_canonical("lm_head.decoder.weight").as_deref(),
+            Some("lm_head.weight")
+        );
         assert_eq!(hf_to_canonical("esm.pooler.dense.weight"), None);
         assert_eq!(
             hf_to_canonical("esm.encoder.layer.1.attention.LayerNorm.gamma").as_deref(),

@@ -75,7 +75,11 @@ impl EsmConfig {
     /// Multiply-adds x2 of one forward pass over `tokens` tokens (BOS/EOS included) with the LM
     /// head: per layer `8E² + 4EF` per token for the projections and `4TE` for attention.
     pub fn forward_flops(&self, tokens: usize) -> f64 {
-        let (e, f, t) = (self.embed_dim as f64, self.ffn_embed_dim as f64, tokens as f64);
+        let (e, f, t) = (
+            self.embed_dim as f64,
+            self.ffn_embed_dim as f64,
+            tokens as f64,
+        );
         let per_token_layer = 8.0 * e * e + 4.0 * e * f + 4.0 * t * e;
         let lm_head = 2.0 * e * e + 2.0 * e * super::Alphabet::SIZE as f64;
         t * (self.num_layers as f64 * per_token_layer + lm_head)
@@ -97,7 +101,8 @@ impl EsmConfig {
 
     /// Number of learned position rows in an ESM-1b checkpoint: `max_positions + padding_idx + 1`.
     pub fn position_rows(&self) -> Option<usize> {
-        self.max_positions.map(|p| p + super::Alphabet::PAD as usize + 1)
+        self.max_positions
+            .map(|p| p + super::Alphabet::PAD as usize + 1)
     }
 
     /// Parameter count implied by the configuration, both heads included (tied embeddings
@@ -112,7 +117,9 @@ impl EsmConfig {
     /// Checks internal consistency (e.g. heads divide the width).
     pub fn validate(&self) -> Result<(), String> {
         if self.num_layers == 0 || self.embed_dim == 0 || self.attention_heads == 0 {
-            return Err(format!("layers, embed_dim and heads must be positive: {self:?}"));
+            return Err(format!(
+                "layers, embed_dim and heads must be positive: {self:?}"
+            ));
         }
         if !self.embed_dim.is_multiple_of(self.attention_heads) {
             return Err(format!(
@@ -121,7 +128,10 @@ impl EsmConfig {
             ));
         }
         if self.architecture == Architecture::Esm2 && !self.head_dim().is_multiple_of(2) {
-            return Err(format!("rotary embeddings need an even head size, got {}", self.head_dim()));
+            return Err(format!(
+                "rotary embeddings need an even head size, got {}",
+                self.head_dim()
+            ));
         }
         if self.architecture == Architecture::Esm1b && self.max_positions.is_none() {
             return Err("ESM-1b needs max_positions".into());

@@ -37,7 +37,10 @@ impl ContactHead {
             .map(|&t| if t == super::Alphabet::EOS { 0.0 } else { 1.0 })
             .collect();
         let not_eos = Tensor::from_vec(not_eos, (batch, 1, seq_len), attentions.device())?;
-        let pair_mask = not_eos.transpose(1, 2)?.broadcast_mul(&not_eos)?.unsqueeze(1)?;
+        let pair_mask = not_eos
+            .transpose(1, 2)?
+            .broadcast_mul(&not_eos)?
+            .unsqueeze(1)?;
         let masked = attentions.broadcast_mul(&pair_mask)?;
         // Drop the last position (EOS or padding) and BOS.
         let residues = seq_len - 2;
@@ -45,7 +48,11 @@ impl ContactHead {
         let normalized = apc(&(&maps + maps.t()?)?)?;
         // Logistic regression over channels: (batch, 1, C) x (batch, C, S*S).
         let flat = normalized.reshape((batch, channels, residues * residues))?;
-        let weight = self.weight.unsqueeze(0)?.broadcast_as((batch, 1, channels))?.contiguous()?;
+        let weight = self
+            .weight
+            .unsqueeze(0)?
+            .broadcast_as((batch, 1, channels))?
+            .contiguous()?;
         let logits = weight.matmul(&flat)?.broadcast_add(&self.bias)?;
         candle_nn::ops::sigmoid(&logits.reshape((batch, residues, residues))?)
     }

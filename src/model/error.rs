@@ -6,7 +6,9 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
     /// A character that is not in the ESM alphabet.
-    #[error("sequence {sequence_id}: character {character:?} at position {position} is not in the ESM alphabet")]
+    #[error(
+        "sequence {sequence_id}: character {character:?} at position {position} is not in the ESM alphabet"
+    )]
     UnknownResidue {
         /// Record id of the sequence.
         sequence_id: String,
@@ -16,7 +18,9 @@ pub enum ModelError {
         character: char,
     },
     /// A sequence longer than the model accepts, under [`super::LengthPolicy::Error`].
-    #[error("sequence {sequence_id} has {residues} residues, more than the model's limit of {limit} (choose truncation or windows)")]
+    #[error(
+        "sequence {sequence_id} has {residues} residues, more than the model's limit of {limit} (choose truncation or windows)"
+    )]
     SequenceTooLong {
         /// Record id.
         sequence_id: String,
@@ -84,10 +88,14 @@ pub enum ModelError {
         source: Box<candle_core::Error>,
     },
     /// Contacts were requested from weights without a contact regression.
-    #[error("contacts are unavailable: the checkpoint has no contact regression weights (for fair-esm .pt files, put <name>-contact-regression.pt beside the model)")]
+    #[error(
+        "contacts are unavailable: the checkpoint has no contact regression weights (for fair-esm .pt files, put <name>-contact-regression.pt beside the model)"
+    )]
     NoContactHead,
     /// Logits were requested from weights without an LM head.
-    #[error("logits are unavailable: the checkpoint has no LM head (a Hugging Face EsmModel rather than EsmForMaskedLM)")]
+    #[error(
+        "logits are unavailable: the checkpoint has no LM head (a Hugging Face EsmModel rather than EsmForMaskedLM)"
+    )]
     NoLmHead,
     /// A request the model cannot serve, e.g. a representation layer out of range.
     #[error("{0}")]

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use candle_core::{Device, Tensor};
-use candle_nn::{Embedding, LayerNorm, Module as _, VarBuilder};
+use candle_nn::{Embedding, Module as _, VarBuilder};
 
 use super::alphabet::{Alphabet, TokenBatch};
 use super::attention::{RotaryTables, key_padding_bias};
@@ -16,7 +16,7 @@ use super::checkpoint::Heads;
 use super::config::{Architecture, EsmConfig};
 use super::contact_head::ContactHead;
 use super::error::{ModelError, Result};
-use super::linear::layer_norm;
+use super::linear::{LayerNorm, layer_norm};
 use super::lm_head::LmHead;
 use super::rotary::RotaryEmbedding;
 use super::transformer_layer::TransformerLayer;
@@ -84,7 +84,10 @@ impl EsmModel {
         let positions = match config.architecture {
             Architecture::Esm1b => {
                 let rows = config.position_rows().unwrap_or(0);
-                Positions::Learned(Embedding::new(vb.get((rows, e), "embed_positions.weight")?, e))
+                Positions::Learned(Embedding::new(
+                    vb.get((rows, e), "embed_positions.weight")?,
+                    e,
+                ))
             }
             Architecture::Esm2 => Positions::Rotary(RotaryEmbedding::new(config.head_dim())),
         };
@@ -98,12 +101,21 @@ impl EsmModel {
             .collect::<candle_core::Result<Vec<_>>>()?;
         let emb_layer_norm_after = layer_norm(e, eps, vb.pp("emb_layer_norm_after"))?;
         let lm_head = if heads.lm {
-            Some(LmHead::new(e, Alphabet::SIZE, eps, token_table, vb.pp("lm_head"))?)
+            Some(LmHead::new(
+                e,
+                Alphabet::SIZE,
+                eps,
+                token_table,
+                vb.pp("lm_head"),
+            )?)
         } else {
             None
         };
         let contact_head = if heads.contact {
-            Some(ContactHead::new(config.num_layers * config.attention_heads, vb.pp("contact_head"))?)
+            Some(ContactHead::new(
+                config.num_layers * config.attention_heads,
+                vb.pp("contact_head"),
+            )?)
         } else {
             None
         };
@@ -118,6 +130,32 @@ impl EsmModel {
             contact_head,
             device: vb.device().clone(),
         })
+    }
+
+    /// Builds the model from canonical tensors as a [`super::Checkpoint`] holds them (separate
+    /// `q_proj`/`k_proj`/`v_proj`, fused here). Tensors that carry a gradient graph (training
+    /// variables) keep it, so a loss computed with the model back-propagates to them.
+    pub fn from_tensors(
+        config: EsmConfig,
+        heads: Heads,
+        mut tensors: std::collections::HashMap<String, Tensor>,
+        device: &Device,
+    ) -> candle_core::Result<Self> {
+        for layer in 0..config.num_layers {
+            super::attention::fuse_qkv(
+                &mut tensors,
+                &format!("layers.{layer}.self_attn"),
+                config.head_dim(),
+            )?;
+        }
+        let vb = VarBuilder::from_tensors(tensors, candle_core::DType::F32, device);
+        Self::new(config, heads, vb)
+    }
+
+    /// LM-head logits for final-layer representations: `(..., embed_dim)` → `(..., vocab)`.
+    pub fn lm_logits(&self, hidden: &Tensor) -> Result<Tensor> {
+        let head = self.lm_head.as_ref().ok_or(ModelError::NoLmHead)?;
+        Ok(head.forward(hidden)?)
     }
 
     /// The hyperparameters.
@@ -177,7 +215,11 @@ impl EsmModel {
         }
         let need_weights = request.attentions || request.contacts;
         let run_all = request.logits || need_weights;
-        let last_layer = if run_all { n } else { request.repr_layers.iter().copied().max().unwrap_or(0) };
+        let last_layer = if run_all {
+            n
+        } else {
+            request.repr_layers.iter().copied().max().unwrap_or(0)
+        };
 
         let tokens = Tensor::from_vec(batch.tokens.clone(), (b, t), &self.device)?;
         let mut xs = self.embed(batch, &tokens)?;
@@ -190,23 +232,33 @@ impl EsmModel {
             Positions::Rotary(rot) => Some(rot.tables(t, &self.device)?),
             Positions::Learned(_) => None,
         };
-        let rotary = rotary_tables.as_ref().map(|(cos, sin)| RotaryTables { cos, sin });
+        let rotary = rotary_tables
+            .as_ref()
+            .map(|(cos, sin)| RotaryTables { cos, sin });
         let mut attention_maps = Vec::with_capacity(if need_weights { n } else { 0 });
         for (i, layer) in self.layers.iter().enumerate().take(last_layer) {
-            let (out, probs) = layer.forward(&xs, padding_bias.as_ref(), rotary.as_ref(), need_weights)?;
+            let (out, probs) =
+                layer.forward(&xs, padding_bias.as_ref(), rotary.as_ref(), need_weights)?;
             xs = out;
             attention_maps.extend(probs);
             if i + 1 < n && request.repr_layers.contains(&(i + 1)) {
                 representations.insert(i + 1, xs.clone());
             }
         }
-        let mut output = ForwardOutput { logits: None, representations, attentions: None, contacts: None };
+        let mut output = ForwardOutput {
+            logits: None,
+            representations,
+            attentions: None,
+            contacts: None,
+        };
         if last_layer == n {
             let last = self.emb_layer_norm_after.forward(&xs)?;
             if request.repr_layers.contains(&n) {
                 output.representations.insert(n, last.clone());
             }
-            if request.logits && let Some(head) = &self.lm_head {
+            if request.logits
+                && let Some(head) = &self.lm_head
+            {
                 output.logits = Some(head.forward(&last)?);
             }
         }
@@ -218,7 +270,9 @@ impl EsmModel {
                 let pair = keep.transpose(1, 2)?.broadcast_mul(&keep)?.unsqueeze(1)?;
                 stacked = stacked.broadcast_mul(&pair)?;
             }
-            if request.contacts && let Some(head) = &self.contact_head {
+            if request.contacts
+                && let Some(head) = &self.contact_head
+            {
                 output.contacts = Some(head.forward(&stacked, &batch.tokens)?);
             }
             if request.attentions {
@@ -260,7 +314,10 @@ fn token_dropout_scale(batch: &TokenBatch, device: &Device) -> candle_core::Resu
         let length = toks.iter().filter(|&&x| x != Alphabet::PAD).count() as f32;
         let masked = toks.iter().filter(|&&x| x == Alphabet::MASK).count() as f32;
         let row_scale = (1.0 - MASK_RATIO_TRAIN) / (1.0 - masked / length);
-        scale.extend(toks.iter().map(|&x| if x == Alphabet::MASK { 0.0 } else { row_scale }));
+        scale.extend(
+            toks.iter()
+                .map(|&x| if x == Alphabet::MASK { 0.0 } else { row_scale }),
+        );
     }
     Tensor::from_vec(scale, (batch.batch_size, batch.max_len, 1), device)
 }
@@ -284,7 +341,14 @@ fn learned_positions(batch: &TokenBatch) -> Vec<u32> {
 }
 
 /// 1.0 for real tokens, 0.0 for padding, shaped `shape` (which must hold `tokens.len()` values).
-fn not_padding(tokens: &[u32], shape: (usize, usize, usize), device: &Device) -> candle_core::Result<Tensor> {
-    let keep: Vec<f32> = tokens.iter().map(|&x| if x == Alphabet::PAD { 0.0 } else { 1.0 }).collect();
+fn not_padding(
+    tokens: &[u32],
+    shape: (usize, usize, usize),
+    device: &Device,
+) -> candle_core::Result<Tensor> {
+    let keep: Vec<f32> = tokens
+        .iter()
+        .map(|&x| if x == Alphabet::PAD { 0.0 } else { 1.0 })
+        .collect();
     Tensor::from_vec(keep, shape, device)
 }

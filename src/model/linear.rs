@@ -1,7 +1,7 @@
 //! Dense layers and LayerNorm loaded from canonical (fair-esm) tensor names.
 
 use candle_core::Tensor;
-use candle_nn::{LayerNorm, VarBuilder};
+use candle_nn::VarBuilder;
 
 /// `y = x Wᵀ + b` over the last dimension of any-rank input, computed as one 2-D GEMM.
 ///
@@ -20,7 +20,10 @@ impl Linear {
     pub fn new(in_dim: usize, out_dim: usize, vb: VarBuilder) -> candle_core::Result<Self> {
         let weight = vb.get((out_dim, in_dim), "weight")?;
         let bias = vb.get(out_dim, "bias")?;
-        Ok(Self { weight, bias: Some(bias) })
+        Ok(Self {
+            weight,
+            bias: Some(bias),
+        })
     }
 
     /// Builds a layer from tensors, e.g. after folding a scale into the weights.
@@ -45,9 +48,27 @@ impl Linear {
     }
 }
 
+/// `torch.nn.LayerNorm(dim)` over the last dimension, on [`super::kernels::layer_norm`]
+/// (fast on the CPU and differentiable, unlike candle-nn's fused op).
+#[derive(Debug, Clone)]
+pub struct LayerNorm {
+    /// `(dim,)`.
+    weight: Tensor,
+    /// `(dim,)`.
+    bias: Tensor,
+    eps: f64,
+}
+
+impl LayerNorm {
+    /// `xs`: `(..., dim)` → same shape.
+    pub fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
+        super::kernels::layer_norm(xs, &self.weight, &self.bias, self.eps)
+    }
+}
+
 /// Loads a `torch.nn.LayerNorm(dim)` (`{prefix}.weight`, `{prefix}.bias`) with `eps`.
 pub fn layer_norm(dim: usize, eps: f64, vb: VarBuilder) -> candle_core::Result<LayerNorm> {
     let weight = vb.get(dim, "weight")?;
     let bias = vb.get(dim, "bias")?;
-    Ok(LayerNorm::new(weight, bias, eps))
+    Ok(LayerNorm { weight, bias, eps })
 }

@@ -1,9 +1,9 @@
 //! RoBERTa masked-LM head tied to the token embeddings (`RobertaLMHead`, `esm/modules.py` @ 2.0.0).
 
 use candle_core::Tensor;
-use candle_nn::{LayerNorm, Module as _, VarBuilder};
+use candle_nn::VarBuilder;
 
-use super::linear::{Linear, layer_norm};
+use super::linear::{LayerNorm, Linear, layer_norm};
 
 /// `logits = layer_norm(gelu(dense(x))) Eᵀ + bias`, with `E` the `(vocab, embed_dim)` embeddings.
 #[derive(Debug, Clone)]
@@ -16,7 +16,13 @@ pub struct LmHead {
 
 impl LmHead {
     /// Loads `dense`, `layer_norm` and `bias` under `vb`; `weight` is the tied embedding table.
-    pub fn new(embed_dim: usize, vocab: usize, eps: f64, weight: Tensor, vb: VarBuilder) -> candle_core::Result<Self> {
+    pub fn new(
+        embed_dim: usize,
+        vocab: usize,
+        eps: f64,
+        weight: Tensor,
+        vb: VarBuilder,
+    ) -> candle_core::Result<Self> {
         Ok(Self {
             dense: Linear::new(embed_dim, embed_dim, vb.pp("dense"))?,
             layer_norm: layer_norm(embed_dim, eps, vb.pp("layer_norm"))?,

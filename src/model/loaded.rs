@@ -2,13 +2,11 @@
 
 use std::path::Path;
 
-use candle_core::{DType, Device};
-use candle_nn::VarBuilder;
+use candle_core::Device;
 
-use super::attention::fuse_qkv;
 use super::checkpoint::{Checkpoint, CheckpointSource};
-use super::esm::EsmModel;
 use super::error::Result;
+use super::esm::EsmModel;
 
 /// A built model plus its provenance.
 #[derive(Debug, Clone)]
@@ -37,17 +35,23 @@ impl LoadedModel {
         let heads = checkpoint.heads();
         let parameter_count = checkpoint.parameter_count();
         let fingerprint = checkpoint.fingerprint()?;
-        let Checkpoint { config, mut tensors, source } = checkpoint;
-        for layer in 0..config.num_layers {
-            fuse_qkv(&mut tensors, &format!("layers.{layer}.self_attn"), config.head_dim())?;
-        }
-        let vb = VarBuilder::from_tensors(tensors, DType::F32, device);
-        let model = EsmModel::new(config, heads, vb)?;
+        let Checkpoint {
+            config,
+            tensors,
+            source,
+        } = checkpoint;
+        let model = EsmModel::from_tensors(config, heads, tensors, device)?;
         let name = source
             .path
             .file_stem()
             .map_or_else(|| "model".to_owned(), |s| s.to_string_lossy().into_owned());
-        Ok(Self { model, source, parameter_count, name, fingerprint })
+        Ok(Self {
+            model,
+            source,
+            parameter_count,
+            name,
+            fingerprint,
+        })
     }
 
     /// A one-line description, e.g. `ESM-1b, 33 layers, 1280 dim, 20 heads, 652.4M parameters`.
@@ -60,8 +64,16 @@ impl LoadedModel {
             c.embed_dim,
             c.attention_heads,
             self.parameter_count as f64 / 1e6,
-            if self.model.has_lm_head() { "yes" } else { "no" },
-            if self.model.has_contact_head() { "yes" } else { "no" }
+            if self.model.has_lm_head() {
+                "yes"
+            } else {
+                "no"
+            },
+            if self.model.has_contact_head() {
+                "yes"
+            } else {
+                "no"
+            }
         )
     }
 }

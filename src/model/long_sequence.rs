@@ -73,7 +73,10 @@ struct Chunk {
 /// Window starts covering `len` residues with windows of `limit`, stepping `limit - overlap`.
 fn window_starts(len: usize, limit: usize, overlap: usize) -> Vec<usize> {
     let stride = limit - overlap;
-    let mut starts: Vec<usize> = (0..).map(|k| k * stride).take_while(|&s| s + limit < len).collect();
+    let mut starts: Vec<usize> = (0..)
+        .map(|k| k * stride)
+        .take_while(|&s| s + limit < len)
+        .collect();
     starts.push(len - limit);
     starts.dedup();
     starts
@@ -92,7 +95,9 @@ pub fn embed_sequence(
     if let LengthPolicy::Window { overlap } = policy
         && overlap >= limit
     {
-        return Err(ModelError::InvalidRequest(format!("window overlap {overlap} must be below the limit {limit}")));
+        return Err(ModelError::InvalidRequest(format!(
+            "window overlap {overlap} must be below the limit {limit}"
+        )));
     }
     let mut bodies = Vec::with_capacity(records.len());
     let mut chunks = Vec::new();
@@ -100,20 +105,38 @@ pub fn embed_sequence(
         let body = Alphabet::encode(id, seq)?;
         let len = body.len();
         if len <= limit {
-            chunks.push(Chunk { record, start: 0, len });
+            chunks.push(Chunk {
+                record,
+                start: 0,
+                len,
+            });
         } else {
             match policy {
                 LengthPolicy::Error => {
-                    return Err(ModelError::SequenceTooLong { sequence_id: (*id).to_owned(), residues: len, limit });
+                    return Err(ModelError::SequenceTooLong {
+                        sequence_id: (*id).to_owned(),
+                        residues: len,
+                        limit,
+                    });
                 }
-                LengthPolicy::Truncate => chunks.push(Chunk { record, start: 0, len: limit }),
+                LengthPolicy::Truncate => chunks.push(Chunk {
+                    record,
+                    start: 0,
+                    len: limit,
+                }),
                 LengthPolicy::Window { overlap } => {
                     if request.contacts || request.attentions {
                         return Err(ModelError::InvalidRequest(format!(
                             "sequence {id} ({len} residues) needs windows, but contacts and attention maps need one pass; use truncation"
                         )));
                     }
-                    chunks.extend(window_starts(len, limit, overlap).into_iter().map(|start| Chunk { record, start, len: limit }));
+                    chunks.extend(window_starts(len, limit, overlap).into_iter().map(|start| {
+                        Chunk {
+                            record,
+                            start,
+                            len: limit,
+                        }
+                    }));
                 }
             }
         }
@@ -134,7 +157,12 @@ pub fn embed_sequence(
 
     let mut outputs = Vec::with_capacity(records.len());
     for (record, (id, _)) in records.iter().enumerate() {
-        let mine: Vec<(usize, Chunk)> = chunks.iter().copied().enumerate().filter(|(_, c)| c.record == record).collect();
+        let mine: Vec<(usize, Chunk)> = chunks
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(|(_, c)| c.record == record)
+            .collect();
         let input_residues = bodies[record].len();
         let residues = mine.iter().map(|(_, c)| c.start + c.len).max().unwrap_or(0);
         // For each residue: (row, offset within the row's residues).

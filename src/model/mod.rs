@@ -8,6 +8,7 @@ mod config;
 mod contact_head;
 mod error;
 mod esm;
+pub mod hub;
 mod kernels;
 mod linear;
 mod lm_head;

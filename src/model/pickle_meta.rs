@@ -47,20 +47,26 @@ impl MetaValue {
 pub type Attributes = HashMap<String, MetaValue>;
 
 /// The top level of a torch zip checkpoint: key → object (tensors left as raw objects).
-pub fn read_top_level<R: Read + Seek>(zip: &mut zip::ZipArchive<R>) -> Result<Vec<(String, Object)>, String> {
+pub fn read_top_level<R: Read + Seek>(
+    zip: &mut zip::ZipArchive<R>,
+) -> Result<Vec<(String, Object)>, String> {
     let pkl_name = zip
         .file_names()
         .filter_map(Result::ok)
         .find(|n| n.ends_with("data.pkl"))
         .map(|n| n.into_owned())
         .ok_or("no data.pkl inside the zip archive, not a torch checkpoint")?;
-    let entry = zip.by_name(&pkl_name).map_err(|e| format!("cannot open {pkl_name}: {e}"))?;
+    let entry = zip
+        .by_name(&pkl_name)
+        .map_err(|e| format!("cannot open {pkl_name}: {e}"))?;
     let mut reader = BufReader::new(entry);
     let mut stack = Stack::empty();
     stack
         .read_loop(&mut reader)
         .map_err(|e| format!("cannot decode the checkpoint's pickle: {e}"))?;
-    let root = stack.finalize().map_err(|e| format!("cannot decode the checkpoint's pickle: {e}"))?;
+    let root = stack
+        .finalize()
+        .map_err(|e| format!("cannot decode the checkpoint's pickle: {e}"))?;
     match root {
         Object::Dict(entries) => Ok(entries
             .into_iter()
@@ -69,7 +75,10 @@ pub fn read_top_level<R: Read + Seek>(zip: &mut zip::ZipArchive<R>) -> Result<Ve
                 _ => None,
             })
             .collect()),
-        other => Err(format!("the checkpoint's top level is not a dict but {}", describe(&other))),
+        other => Err(format!(
+            "the checkpoint's top level is not a dict but {}",
+            describe(&other)
+        )),
     }
 }
 
@@ -78,7 +87,10 @@ pub fn attributes(obj: &Object) -> Option<Attributes> {
     match obj {
         Object::Dict(entries) => {
             // omegaconf keeps its values under `_content`.
-            if let Some((_, content)) = entries.iter().find(|(k, _)| matches!(k, Object::Unicode(s) if s == "_content")) {
+            if let Some((_, content)) = entries
+                .iter()
+                .find(|(k, _)| matches!(k, Object::Unicode(s) if s == "_content"))
+            {
                 return attributes(content);
             }
             Some(
@@ -137,7 +149,10 @@ fn scalar(obj: &Object) -> MetaValue {
 /// A short description of an object for error messages.
 pub fn describe(obj: &Object) -> String {
     match obj {
-        Object::Class { module_name, class_name } => format!("{module_name}.{class_name}"),
+        Object::Class {
+            module_name,
+            class_name,
+        } => format!("{module_name}.{class_name}"),
         Object::Reduce { callable, .. } | Object::Build { callable, .. } => describe(callable),
         Object::Dict(_) => "dict".into(),
         Object::List(_) => "list".into(),
@@ -153,11 +168,17 @@ mod tests {
     fn namespace(fields: Vec<(&str, Object)>) -> Object {
         Object::Build {
             callable: Box::new(Object::Reduce {
-                callable: Box::new(Object::Class { module_name: "argparse".into(), class_name: "Namespace".into() }),
+                callable: Box::new(Object::Class {
+                    module_name: "argparse".into(),
+                    class_name: "Namespace".into(),
+                }),
                 args: Box::new(Object::Tuple(vec![])),
             }),
             args: Box::new(Object::Dict(
-                fields.into_iter().map(|(k, v)| (Object::Unicode(k.into()), v)).collect(),
+                fields
+                    .into_iter()
+                    .map(|(k, v)| (Object::Unicode(k.into()), v))
+                    .collect(),
             )),
         }
     }
@@ -182,6 +203,9 @@ mod tests {
             namespace(vec![("encoder_embed_dim", Object::Int(320))]),
         )]);
         let model = child(&cfg, "model").expect("cfg has model");
-        assert_eq!(attributes(model).expect("attrs")["encoder_embed_dim"].as_usize(), Some(320));
+        assert_eq!(
+            attributes(model).expect("attrs")["encoder_embed_dim"].as_usize(),
+            Some(320)
+        );
     }
 }

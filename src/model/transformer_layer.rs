@@ -1,11 +1,11 @@
 //! One pre-LayerNorm transformer block, fair-esm's `TransformerLayer` (`esm/modules.py` @ 2.0.0).
 
 use candle_core::Tensor;
-use candle_nn::{LayerNorm, Module as _, VarBuilder};
+use candle_nn::VarBuilder;
 
 use super::attention::{RotaryTables, SelfAttention};
 use super::config::EsmConfig;
-use super::linear::{Linear, layer_norm};
+use super::linear::{LayerNorm, Linear, layer_norm};
 
 /// `x + attn(ln(x))`, then `x + fc2(gelu(fc1(ln(x))))`, with exact (erf) GELU.
 #[derive(Debug, Clone)]
@@ -44,7 +44,9 @@ impl TransformerLayer {
     ) -> candle_core::Result<(Tensor, Option<Tensor>)> {
         let _enter = self.span.enter();
         let normed = self.self_attn_layer_norm.forward(xs)?;
-        let (attn_out, probs) = self.self_attn.forward(&normed, key_padding_bias, rotary, need_weights)?;
+        let (attn_out, probs) =
+            self.self_attn
+                .forward(&normed, key_padding_bias, rotary, need_weights)?;
         let xs = (xs + attn_out)?;
         let normed = self.final_layer_norm.forward(&xs)?;
         let hidden = super::kernels::gelu_erf(&self.fc1.forward(&normed)?)?;
