@@ -15,9 +15,12 @@ use esm_workbench::data::{FastaReader, read_astral};
 fn main() {
     let bench_mode = std::env::args().any(|a| a == "--bench");
     let mut c = Criterion::default().configure_from_args().sample_size(10);
-    let astral = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/scope/astral-scopedom-seqres-gd-sel-gs-bib-40-2.07.fa");
+    let astral = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/scope/astral-scopedom-seqres-gd-sel-gs-bib-40-2.07.fa");
     if astral.exists() {
-        c.bench_function("parse_astral_14k", |b| b.iter(|| read_astral(&astral).map(|d| d.len())));
+        c.bench_function("parse_astral_14k", |b| {
+            b.iter(|| read_astral(&astral).map(|d| d.len()))
+        });
     } else {
         eprintln!("skipped parse_astral_14k: {} not found", astral.display());
     }
@@ -55,13 +58,21 @@ fn main() {
             Ok(t) => t,
             Err(e) => panic!("{e}"),
         };
-        let entry = CachedEmbedding { mean: BTreeMap::from([(33, mean)]), per_residue: BTreeMap::new() };
+        let entry = CachedEmbedding {
+            mean: BTreeMap::from([(33, mean)]),
+            per_residue: BTreeMap::new(),
+        };
         if let Err(e) = cache.put(seq, &entry) {
             panic!("cannot fill the cache: {e}");
         }
     }
     c.bench_function(&format!("cache_reopen_{proteins}_means"), |b| {
-        b.iter(|| sequences.iter().filter(|s| cache.get(s, &[33], false).is_some()).count())
+        b.iter(|| {
+            sequences
+                .iter()
+                .filter(|s| cache.get(s, &[33], false).is_some())
+                .count()
+        })
     });
     c.final_summary();
 }

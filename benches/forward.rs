@@ -5,7 +5,9 @@
 
 use candle_core::Device;
 use criterion::{BenchmarkId, Criterion, Throughput};
-use esm_workbench::model::{Architecture, Checkpoint, EsmConfig, ForwardRequest, LoadedModel, TokenBatch};
+use esm_workbench::model::{
+    Architecture, Checkpoint, EsmConfig, ForwardRequest, LoadedModel, TokenBatch,
+};
 
 const RESIDUES: &str = "LAGVSERTIDPKQNFYMHWC";
 
@@ -14,7 +16,9 @@ fn sequence(len: usize) -> String {
     let mut state = 12345u64;
     (0..len)
         .map(|_| {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             RESIDUES.as_bytes()[(state >> 33) as usize % 20] as char
         })
         .collect()
@@ -38,20 +42,35 @@ fn main() {
         };
         (tiny, vec![16])
     };
-    let model = match Checkpoint::random(config.clone(), 0).and_then(|c| LoadedModel::from_checkpoint(c, &Device::Cpu)) {
+    let model = match Checkpoint::random(config.clone(), 0)
+        .and_then(|c| LoadedModel::from_checkpoint(c, &Device::Cpu))
+    {
         Ok(model) => model,
         Err(e) => panic!("cannot build the random model: {e}"),
     };
-    let request = ForwardRequest { repr_layers: vec![config.num_layers], logits: true, ..Default::default() };
+    let request = ForwardRequest {
+        repr_layers: vec![config.num_layers],
+        logits: true,
+        ..Default::default()
+    };
     let mut criterion = Criterion::default().configure_from_args().sample_size(10);
-    let mut group = criterion.benchmark_group(if bench_mode { "esm1b_650m_forward" } else { "tiny_forward" });
+    let mut group = criterion.benchmark_group(if bench_mode {
+        "esm1b_650m_forward"
+    } else {
+        "tiny_forward"
+    });
     for len in lengths {
         let Ok(batch) = TokenBatch::encode([("bench", sequence(len).as_str())]) else {
             panic!("cannot encode");
         };
         group.throughput(Throughput::Elements(config.forward_flops(len + 2) as u64));
         group.bench_with_input(BenchmarkId::from_parameter(len), &batch, |b, batch| {
-            b.iter(|| model.model.forward(batch, &request).map(|o| o.logits.is_some()))
+            b.iter(|| {
+                model
+                    .model
+                    .forward(batch, &request)
+                    .map(|o| o.logits.is_some())
+            })
         });
     }
     group.finish();

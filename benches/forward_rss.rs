@@ -44,9 +44,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = EsmConfig::esm1b_650m();
     let model = LoadedModel::from_checkpoint(Checkpoint::random(config.clone(), 0)?, &Device::Cpu)?;
     let rss_model = peak_rss_bytes();
-    let seq: String = "MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQ".chars().cycle().take(len).collect();
+    let seq: String = "MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQ"
+        .chars()
+        .cycle()
+        .take(len)
+        .collect();
     let batch = TokenBatch::encode([("bench", seq.as_str())])?;
-    let request = ForwardRequest { repr_layers: vec![config.num_layers], logits: true, ..Default::default() };
+    let request = ForwardRequest {
+        repr_layers: vec![config.num_layers],
+        logits: true,
+        ..Default::default()
+    };
     drop(model.model.forward(&batch, &request)?); // warm-up
     let mut times = Vec::new();
     for _ in 0..repeats {

@@ -1,6 +1,6 @@
 //! ESM Workbench: explore what protein language models (ESM-1b, ESM-2) have learned.
 //!
-//! Pure compute lives in [`model`], [`data`] and [`analysis`]; the GUI (feature `gui`) and the
+//! Pure compute lives in [`model`], [`data`], [`analysis`] and [`train`]; the GUI (feature `gui`) and the
 //! CLI are thin shells over them.
 
 pub mod analysis;
@@ -9,3 +9,5 @@ pub mod data;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod model;
+pub mod rng;
+pub mod train;

@@ -28,5 +28,7 @@ fn run_gui(args: GuiArgs) -> anyhow::Result<()> {
 
 #[cfg(not(feature = "gui"))]
 fn run_gui(_args: GuiArgs) -> anyhow::Result<()> {
-    anyhow::bail!("this build has no GUI (built with --no-default-features); use a subcommand, see --help")
+    anyhow::bail!(
+        "this build has no GUI (built with --no-default-features); use a subcommand, see --help"
+    )
 }

@@ -8,7 +8,6 @@ use candle_core::{Device, Tensor};
 use common::{TestResult, fixture};
 use esm_workbench::model::{Checkpoint, ForwardRequest, LoadedModel, ModelError, TokenBatch};
 
-
 fn load_err(path: &Path) -> ModelError {
     match LoadedModel::load(path, &Device::Cpu) {
         Ok(_) => panic!("{} should not load", path.display()),
@@ -20,7 +19,10 @@ fn load_err(path: &Path) -> ModelError {
 fn truncated_file_names_the_file() {
     let path = fixture("truncated.pt");
     let msg = load_err(&path).to_string();
-    assert!(msg.contains("truncated.pt") && msg.contains("truncated"), "{msg}");
+    assert!(
+        msg.contains("truncated.pt") && msg.contains("truncated"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -48,10 +50,18 @@ fn a_torch_file_without_args_or_cfg_is_rejected() {
 #[test]
 fn wrong_shape_names_the_tensor_and_file() -> TestResult {
     let mut checkpoint = Checkpoint::read(&fixture("esm1b_tiny_t2.pt"))?;
-    checkpoint.tensors.insert("layers.1.fc1.weight".into(), Tensor::zeros((3, 3), candle_core::DType::F32, &Device::Cpu)?);
+    checkpoint.tensors.insert(
+        "layers.1.fc1.weight".into(),
+        Tensor::zeros((3, 3), candle_core::DType::F32, &Device::Cpu)?,
+    );
     let err = LoadedModel::from_checkpoint(checkpoint, &Device::Cpu).expect_err("bad shape");
     let msg = err.to_string();
-    assert!(msg.contains("layers.1.fc1.weight") && msg.contains("[3, 3]") && msg.contains("esm1b_tiny_t2.pt"), "{msg}");
+    assert!(
+        msg.contains("layers.1.fc1.weight")
+            && msg.contains("[3, 3]")
+            && msg.contains("esm1b_tiny_t2.pt"),
+        "{msg}"
+    );
     Ok(())
 }
 
@@ -63,7 +73,11 @@ fn missing_tensor_is_reported() -> TestResult {
     let out = dir.path().join("broken.safetensors");
     checkpoint.save_workbench_safetensors(&out)?;
     let msg = load_err(&out).to_string();
-    assert!(msg.contains("layers.0.self_attn.v_proj.bias is missing") && msg.contains("broken.safetensors"), "{msg}");
+    assert!(
+        msg.contains("layers.0.self_attn.v_proj.bias is missing")
+            && msg.contains("broken.safetensors"),
+        "{msg}"
+    );
     Ok(())
 }
 
@@ -77,11 +91,24 @@ fn without_contact_regression_contacts_are_unavailable_not_wrong() -> TestResult
     let batch = TokenBatch::encode([("s", "MKTAYIAK")])?;
     let err = model
         .model
-        .forward(&batch, &ForwardRequest { contacts: true, ..Default::default() })
+        .forward(
+            &batch,
+            &ForwardRequest {
+                contacts: true,
+                ..Default::default()
+            },
+        )
         .expect_err("no contact head");
     assert!(err.to_string().contains("contact-regression.pt"), "{err}");
     // Everything else still works.
-    let out = model.model.forward(&batch, &ForwardRequest { repr_layers: vec![2], logits: true, ..Default::default() })?;
+    let out = model.model.forward(
+        &batch,
+        &ForwardRequest {
+            repr_layers: vec![2],
+            logits: true,
+            ..Default::default()
+        },
+    )?;
     assert!(out.logits.is_some());
     Ok(())
 }
@@ -90,10 +117,17 @@ fn without_contact_regression_contacts_are_unavailable_not_wrong() -> TestResult
 fn hf_config_with_foreign_vocabulary_is_rejected() -> TestResult {
     let dir = tempfile::tempdir()?;
     let src = fixture("esm2_tiny_t2_hf");
-    std::fs::copy(src.join("model.safetensors"), dir.path().join("model.safetensors"))?;
-    let config = std::fs::read_to_string(src.join("config.json"))?.replace("\"vocab_size\": 33", "\"vocab_size\": 30522");
+    std::fs::copy(
+        src.join("model.safetensors"),
+        dir.path().join("model.safetensors"),
+    )?;
+    let config = std::fs::read_to_string(src.join("config.json"))?
+        .replace("\"vocab_size\": 33", "\"vocab_size\": 30522");
     std::fs::write(dir.path().join("config.json"), config)?;
     let msg = load_err(dir.path()).to_string();
-    assert!(msg.contains("vocab_size") && msg.contains("config.json"), "{msg}");
+    assert!(
+        msg.contains("vocab_size") && msg.contains("config.json"),
+        "{msg}"
+    );
     Ok(())
 }

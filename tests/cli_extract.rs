@@ -8,7 +8,6 @@ use std::process::Command;
 use candle_core::{Device, IndexOp as _, Tensor};
 use common::{TestResult, fixture, max_abs_diff as max_diff};
 
-
 fn workbench() -> Command {
     Command::new(env!("CARGO_BIN_EXE_esm-workbench"))
 }
@@ -22,22 +21,44 @@ fn extract_writes_fair_esm_values() -> TestResult {
     let dir = tempfile::tempdir()?;
     let fasta = dir.path().join("in.fasta");
     // The reference's "basic" and "rare_residues" sequences; ids with a slash and a duplicate.
-    let reference = candle_core::safetensors::load(fixture("esm2_tiny_t2.reference.safetensors"), &Device::Cpu)?;
+    let reference = candle_core::safetensors::load(
+        fixture("esm2_tiny_t2.reference.safetensors"),
+        &Device::Cpu,
+    )?;
     std::fs::write(
         &fasta,
         ">sp|P1|basic/1 first\nMKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRVG\nDGTQDNLSGAEKAVQVKVK\n>rare\nmxbzuoacdeklx*\n>rare\nMXBZUOACDEKLX\n",
     )?;
     let out = dir.path().join("out");
     let output = workbench()
-        .args(["extract", fixture("esm2_tiny_t2.pt").to_str().ok_or("path")?, fasta.to_str().ok_or("path")?])
+        .args([
+            "extract",
+            fixture("esm2_tiny_t2.pt").to_str().ok_or("path")?,
+            fasta.to_str().ok_or("path")?,
+        ])
         .arg(&out)
-        .args(["--repr-layers", "0", "-1", "--include", "mean", "per_tok", "bos", "contacts"])
+        .args([
+            "--repr-layers",
+            "0",
+            "-1",
+            "--include",
+            "mean",
+            "per_tok",
+            "bos",
+            "contacts",
+        ])
         .output()?;
     assert!(output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("warning: id rare occurs at lines [4, 6]"), "{stderr}");
+    assert!(
+        stderr.contains("warning: id rare occurs at lines [4, 6]"),
+        "{stderr}"
+    );
     let manifest = std::fs::read_to_string(out.join("manifest.tsv"))?;
-    assert!(manifest.contains("sp|P1|basic/1\tsp|P1|basic_1.npz\t60\t60"), "{manifest}");
+    assert!(
+        manifest.contains("sp|P1|basic/1\tsp|P1|basic_1.npz\t60\t60"),
+        "{manifest}"
+    );
     assert!(manifest.contains("rare\trare_2.npz\t13\t13"), "{manifest}");
 
     let file = out.join("sp|P1|basic_1.npz");
@@ -51,7 +72,12 @@ fn extract_writes_fair_esm_values() -> TestResult {
     let contacts = npz(&file, "contacts")?;
     assert!(max_diff(&contacts, &reference["basic.contacts"].i(0)?)? < 1e-4);
     let rare = npz(&out.join("rare.npz"), "mean_representations_2")?;
-    assert!(max_diff(&rare, &reference["rare_residues.repr.2"].i((0, 1..14))?.mean(0)?)? < 1e-4);
+    assert!(
+        max_diff(
+            &rare,
+            &reference["rare_residues.repr.2"].i((0, 1..14))?.mean(0)?
+        )? < 1e-4
+    );
     Ok(())
 }
 
@@ -61,20 +87,34 @@ fn extract_reports_bad_input_clearly() -> TestResult {
     let fasta = dir.path().join("bad.fasta");
     std::fs::write(&fasta, ">ok\nMKT\n>bad\nMK1T\n")?;
     let output = workbench()
-        .args(["extract", fixture("esm2_tiny_t2.pt").to_str().ok_or("path")?, fasta.to_str().ok_or("path")?])
+        .args([
+            "extract",
+            fixture("esm2_tiny_t2.pt").to_str().ok_or("path")?,
+            fasta.to_str().ok_or("path")?,
+        ])
         .arg(dir.path().join("out"))
         .output()?;
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("record bad") && stderr.contains("line 4") && stderr.contains("bad.fasta"), "{stderr}");
+    assert!(
+        stderr.contains("record bad") && stderr.contains("line 4") && stderr.contains("bad.fasta"),
+        "{stderr}"
+    );
     Ok(())
 }
 
 #[test]
 fn info_describes_the_checkpoint() -> TestResult {
-    let output = workbench().args(["info", fixture("esm1b_tiny_t2.pt").to_str().ok_or("path")?]).output()?;
+    let output = workbench()
+        .args(["info", fixture("esm1b_tiny_t2.pt").to_str().ok_or("path")?])
+        .output()?;
     assert!(output.status.success());
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("ESM-1b") && stdout.contains("max residues:    62") && stdout.contains("contact-regression"), "{stdout}");
+    assert!(
+        stdout.contains("ESM-1b")
+            && stdout.contains("max residues:    62")
+            && stdout.contains("contact-regression"),
+        "{stdout}"
+    );
     Ok(())
 }

@@ -9,7 +9,9 @@ use esm_workbench::data::{FastaReader, SeparationRange, read_backbone_json, read
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 fn demo(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/demo").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("datasets/demo")
+        .join(name)
 }
 
 #[test]
@@ -19,7 +21,11 @@ fn ortholog_set_matches_its_metadata() -> TestResult {
     let ids: HashSet<&str> = records.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(ids.len(), 288, "ids are unique");
     let tsv = std::fs::read_to_string(demo("uniprot_orthologs.tsv"))?;
-    let rows: Vec<Vec<&str>> = tsv.lines().skip(1).map(|l| l.split('\t').collect()).collect();
+    let rows: Vec<Vec<&str>> = tsv
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').collect())
+        .collect();
     assert_eq!(rows.len(), 288);
     for (rec, row) in records.iter().zip(&rows) {
         assert_eq!(rec.id, row[0]);
@@ -40,13 +46,21 @@ fn structures_have_labels_and_contacts() -> TestResult {
         assert_eq!(chain.sequence, label.sequence);
     }
     let ubiquitin = &chains[0];
-    assert_eq!((ubiquitin.id.as_str(), ubiquitin.sequence.len()), ("1ubi_A", 76));
+    assert_eq!(
+        (ubiquitin.id.as_str(), ubiquitin.sequence.len()),
+        ("1ubi_A", 76)
+    );
     let map = ubiquitin.contact_map(8.0);
     let long = (0..76)
         .flat_map(|i| (i..76).map(move |j| (i, j)))
-        .filter(|&(i, j)| map.contact(i, j) && SeparationRange::of(i, j) == Some(SeparationRange::Long))
+        .filter(|&(i, j)| {
+            map.contact(i, j) && SeparationRange::of(i, j) == Some(SeparationRange::Long)
+        })
         .count();
-    assert!(long > 20, "ubiquitin's β-sheet pairs distant strands: {long} long-range contacts");
+    assert!(
+        long > 20,
+        "ubiquitin's β-sheet pairs distant strands: {long} long-range contacts"
+    );
     Ok(())
 }
 
@@ -60,7 +74,8 @@ fn rust_dssp_agrees_with_mkdssp_on_the_demo_structures() -> TestResult {
         let got = esm_workbench::data::dssp::dssp8(chain);
         for (g, w) in got.iter().zip(&want.labels) {
             same += usize::from(g == w);
-            same3 += usize::from(esm_workbench::data::ss3_of(*g) == esm_workbench::data::ss3_of(*w));
+            same3 +=
+                usize::from(esm_workbench::data::ss3_of(*g) == esm_workbench::data::ss3_of(*w));
             total += 1;
         }
     }
@@ -78,7 +93,10 @@ fn demo_metadata_joins_onto_the_sequences() -> TestResult {
     let meta_path = demo("uniprot_orthologs.tsv");
     let (joined, report) = join_metadata(&frame, &read_table(&meta_path)?, "id", &meta_path)?;
     assert_eq!((report.matched, report.unmatched), (288, 0));
-    assert!(report.added_columns.contains(&"gene".to_owned()) && report.added_columns.contains(&"length_meta".to_owned()));
+    assert!(
+        report.added_columns.contains(&"gene".to_owned())
+            && report.added_columns.contains(&"length_meta".to_owned())
+    );
     assert_eq!(joined.column("gene")?.n_unique()?, 12);
     Ok(())
 }
@@ -87,7 +105,10 @@ fn demo_metadata_joins_onto_the_sequences() -> TestResult {
 fn the_demo_protein_set_opens_with_its_metadata() -> TestResult {
     let (fasta, tsv) = esm_workbench::data::ProteinSet::demo_paths().ok_or("demo set not found")?;
     let set = esm_workbench::data::ProteinSet::load(&fasta, Some(&tsv))?;
-    assert_eq!((set.name.as_str(), set.records.len(), set.frame.height()), ("uniprot_orthologs", 288, 288));
+    assert_eq!(
+        (set.name.as_str(), set.records.len(), set.frame.height()),
+        ("uniprot_orthologs", 288, 288)
+    );
     assert!(set.duplicate_ids.is_empty());
     let rows = esm_workbench::data::frame::string_rows(&set.frame, &["id", "gene", "species"])?;
     assert_eq!(rows[0][1], "thrs");

@@ -5,23 +5,41 @@ mod common;
 use candle_core::Device;
 use common::{TestResult, fixture, max_abs_diff};
 use esm_workbench::analysis::JobCtx;
-use esm_workbench::analysis::embed_run::{EmbedError, EmbedRequest, embed_dataset, policy_variant, stack_means};
+use esm_workbench::analysis::embed_run::{
+    EmbedError, EmbedRequest, embed_dataset, policy_variant, stack_means,
+};
 use esm_workbench::data::EmbeddingCache;
 use esm_workbench::model::{Checkpoint, LengthPolicy, LoadedModel};
 
 fn records(n: usize) -> Vec<(String, String)> {
-    (0..n).map(|i| (format!("p{i}"), "MKTAYIAKQRQISFVKSHFSRQ"[..10 + i].to_owned())).collect()
+    (0..n)
+        .map(|i| {
+            (
+                format!("p{i}"),
+                "MKTAYIAKQRQISFVKSHFSRQ"[..10 + i].to_owned(),
+            )
+        })
+        .collect()
 }
 
 fn request() -> EmbedRequest {
-    EmbedRequest { layers: vec![1, 2], per_residue: true, length_policy: LengthPolicy::Truncate, toks_per_batch: 40 }
+    EmbedRequest {
+        layers: vec![1, 2],
+        per_residue: true,
+        length_policy: LengthPolicy::Truncate,
+        toks_per_batch: 40,
+    }
 }
 
 #[test]
 fn second_run_comes_from_the_cache_with_identical_numbers() -> TestResult {
     let model = LoadedModel::load(&fixture("esm2_tiny_t2.pt"), &Device::Cpu)?;
     let dir = tempfile::tempdir()?;
-    let cache = EmbeddingCache::new(dir.path(), &model.fingerprint, &policy_variant(LengthPolicy::Truncate));
+    let cache = EmbeddingCache::new(
+        dir.path(),
+        &model.fingerprint,
+        &policy_variant(LengthPolicy::Truncate),
+    );
     let recs = records(8);
     let first = embed_dataset(&model, &recs, &request(), Some(&cache), &JobCtx::default())?;
     assert_eq!(first.cache_hits, 0);
@@ -35,8 +53,14 @@ fn second_run_comes_from_the_cache_with_identical_numbers() -> TestResult {
     }
     assert_eq!(second.embeddings[3].per_residue[&2].dims(), &[13, 32]);
     // A request for a layer never stored misses.
-    let layer0 = EmbedRequest { layers: vec![0], ..request() };
-    assert_eq!(embed_dataset(&model, &recs, &layer0, Some(&cache), &JobCtx::default())?.cache_hits, 0);
+    let layer0 = EmbedRequest {
+        layers: vec![0],
+        ..request()
+    };
+    assert_eq!(
+        embed_dataset(&model, &recs, &layer0, Some(&cache), &JobCtx::default())?.cache_hits,
+        0
+    );
     Ok(())
 }
 
@@ -50,7 +74,11 @@ fn cancelled_run_keeps_finished_batches() -> TestResult {
     let err = embed_dataset(&model, &recs, &request(), Some(&cache), &ctx).expect_err("cancelled");
     assert!(matches!(err, EmbedError::Cancelled(_)));
     let resumed = embed_dataset(&model, &recs, &request(), Some(&cache), &JobCtx::default())?;
-    assert!(resumed.cache_hits > 0 && resumed.cache_hits < 8, "{}", resumed.cache_hits);
+    assert!(
+        resumed.cache_hits > 0 && resumed.cache_hits < 8,
+        "{}",
+        resumed.cache_hits
+    );
     Ok(())
 }
 

@@ -12,7 +12,11 @@ use esm_workbench::cli::GuiArgs;
 use esm_workbench::gui::WorkbenchApp;
 
 /// Steps the app until `done` holds; background jobs finish on their own threads meanwhile.
-fn wait_until(harness: &mut Harness<'_, WorkbenchApp>, what: &str, done: impl Fn(&Harness<'_, WorkbenchApp>) -> bool) {
+fn wait_until(
+    harness: &mut Harness<'_, WorkbenchApp>,
+    what: &str,
+    done: impl Fn(&Harness<'_, WorkbenchApp>) -> bool,
+) {
     for _ in 0..1_000 {
         harness.step();
         if done(harness) {
@@ -24,34 +28,53 @@ fn wait_until(harness: &mut Harness<'_, WorkbenchApp>, what: &str, done: impl Fn
 }
 
 fn app(args: GuiArgs) -> Harness<'static, WorkbenchApp> {
-    Harness::builder().with_size([1280.0, 800.0]).build_eframe(move |cc| WorkbenchApp::new(cc, args))
+    Harness::builder()
+        .with_size([1280.0, 800.0])
+        .build_eframe(move |cc| WorkbenchApp::new(cc, args))
 }
 
 #[test]
 fn opens_on_the_demo_set_and_filters_it() {
     let mut harness = app(GuiArgs::default());
-    wait_until(&mut harness, "the demo set", |h| h.query_by_label_contains("288 proteins").is_some());
-    assert!(harness.query_by_label_contains("288 matched, 0 without").is_some());
+    wait_until(&mut harness, "the demo set", |h| {
+        h.query_by_label_contains("288 proteins").is_some()
+    });
+    assert!(
+        harness
+            .query_by_label_contains("288 matched, 0 without")
+            .is_some()
+    );
     let filter = harness.get_by_label("Filter:");
     filter.focus();
     filter.type_text("dnak");
     harness.run();
     assert!(harness.query_by_label_contains("24 shown").is_some());
-    assert!(harness.query_by_label_contains("thrs").is_none(), "other genes are filtered out");
+    assert!(
+        harness.query_by_label_contains("thrs").is_none(),
+        "other genes are filtered out"
+    );
 }
 
 #[test]
 fn loads_a_checkpoint_typed_into_the_model_panel() {
     let mut harness = app(GuiArgs::default());
-    wait_until(&mut harness, "the demo set", |h| h.query_by_label_contains("288 proteins").is_some());
+    wait_until(&mut harness, "the demo set", |h| {
+        h.query_by_label_contains("288 proteins").is_some()
+    });
     let path = common::fixture("esm1b_tiny_t2.pt").display().to_string();
-    let field = harness.get_by_label("Checkpoint (fair-esm .pt, Hugging Face folder, or workbench .safetensors):");
+    let field = harness
+        .get_by_label("Checkpoint (fair-esm .pt, Hugging Face folder, or workbench .safetensors):");
     field.focus();
     field.type_text(&path);
     harness.get_by_label("Load").click();
-    wait_until(&mut harness, "the model", |h| h.query_by_label("ESM-1b").is_some());
+    wait_until(&mut harness, "the model", |h| {
+        h.query_by_label("ESM-1b").is_some()
+    });
     assert!(harness.query_by_label("esm1b_tiny_t2").is_some());
-    assert!(harness.query_by_label("62").is_some(), "max residues of the tiny ESM-1b");
+    assert!(
+        harness.query_by_label("62").is_some(),
+        "max residues of the tiny ESM-1b"
+    );
 }
 
 #[test]
@@ -59,7 +82,12 @@ fn a_bad_checkpoint_shows_a_readable_error_and_keeps_the_ui_alive() {
     let dir = tempfile::tempdir().expect("tempdir");
     let junk = dir.path().join("junk.pt");
     std::fs::write(&junk, b"not a model").expect("write");
-    let mut harness = app(GuiArgs { model: Some(junk), ..GuiArgs::default() });
-    wait_until(&mut harness, "the error", |h| h.query_by_label_contains("junk.pt").is_some());
+    let mut harness = app(GuiArgs {
+        model: Some(junk),
+        ..GuiArgs::default()
+    });
+    wait_until(&mut harness, "the error", |h| {
+        h.query_by_label_contains("junk.pt").is_some()
+    });
     assert!(harness.query_by_label("No model loaded.").is_some());
 }

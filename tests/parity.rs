@@ -15,15 +15,34 @@ fn esm1b_pt_matches_fair_esm() -> TestResult {
     assert_eq!(model.source.format, CheckpointFormat::FairEsmPt);
     assert!(model.model.config().emb_layer_norm_before);
     assert!(model.source.contact_regression_path.is_some());
-    assert!(model.source.ignored_tensors.is_empty(), "{:?}", model.source.ignored_tensors);
-    check_model(&model, &Reference::fixture("esm1b_tiny_t2")?, "esm1b_tiny_t2", 0.0).map(drop)
+    assert!(
+        model.source.ignored_tensors.is_empty(),
+        "{:?}",
+        model.source.ignored_tensors
+    );
+    check_model(
+        &model,
+        &Reference::fixture("esm1b_tiny_t2")?,
+        "esm1b_tiny_t2",
+        0.0,
+    )
+    .map(drop)
 }
 
 #[test]
 fn esm2_pt_matches_fair_esm() -> TestResult {
     let model = LoadedModel::load(&fixture("esm2_tiny_t2.pt"), &Device::Cpu)?;
-    assert_eq!(model.model.config().architecture, esm_workbench::model::Architecture::Esm2);
-    check_model(&model, &Reference::fixture("esm2_tiny_t2")?, "esm2_tiny_t2", 0.0).map(drop)
+    assert_eq!(
+        model.model.config().architecture,
+        esm_workbench::model::Architecture::Esm2
+    );
+    check_model(
+        &model,
+        &Reference::fixture("esm2_tiny_t2")?,
+        "esm2_tiny_t2",
+        0.0,
+    )
+    .map(drop)
 }
 
 #[test]
@@ -54,13 +73,21 @@ fn workbench_safetensors_round_trip_matches_fair_esm() -> TestResult {
 fn padded_batch_rows_equal_single_sequences() -> TestResult {
     let model = LoadedModel::load(&fixture("esm2_tiny_t2.pt"), &Device::Cpu)?;
     let seqs = ["MKTAYIAKQRQISFVKSHFSRQ", "GSH", "MXBZUOACDEK"];
-    let request = ForwardRequest { repr_layers: vec![1, 2], logits: false, attentions: false, contacts: true };
+    let request = ForwardRequest {
+        repr_layers: vec![1, 2],
+        logits: false,
+        attentions: false,
+        contacts: true,
+    };
     let records: Vec<(&str, &str)> = seqs.iter().map(|s| ("s", *s)).collect();
     let batched = embed_sequence(&model.model, &records, LengthPolicy::Error, &request)?;
     for (i, seq) in seqs.iter().enumerate() {
         let single = embed_sequence(&model.model, &[("s", seq)], LengthPolicy::Error, &request)?;
         for layer in [1, 2] {
-            let d = max_abs_diff(&batched[i].representations[&layer], &single[0].representations[&layer])?;
+            let d = max_abs_diff(
+                &batched[i].representations[&layer],
+                &single[0].representations[&layer],
+            )?;
             assert!(d < 1e-5, "row {i} layer {layer}: {d:e}");
         }
         let contacts = batched[i].contacts.as_ref().ok_or("contacts")?;
@@ -76,15 +103,41 @@ fn truncation_matches_fair_esm_on_the_truncated_sequence() -> TestResult {
     // The tiny ESM-1b has 64 positions: 62 residues. fair-esm's extract truncates the same way.
     let model = LoadedModel::load(&fixture("esm1b_tiny_t2.pt"), &Device::Cpu)?;
     let long: String = "MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQ".repeat(3);
-    let request = ForwardRequest { repr_layers: vec![2], ..Default::default() };
-    let err = embed_sequence(&model.model, &[("long", &long)], LengthPolicy::Error, &request)
-        .expect_err("99 residues exceed 62");
-    assert!(err.to_string().contains("long") && err.to_string().contains("99 residues"), "{err}");
-    let truncated = embed_sequence(&model.model, &[("long", &long)], LengthPolicy::Truncate, &request)?;
-    let direct = embed_sequence(&model.model, &[("long", &long[..62])], LengthPolicy::Error, &request)?;
+    let request = ForwardRequest {
+        repr_layers: vec![2],
+        ..Default::default()
+    };
+    let err = embed_sequence(
+        &model.model,
+        &[("long", &long)],
+        LengthPolicy::Error,
+        &request,
+    )
+    .expect_err("99 residues exceed 62");
+    assert!(
+        err.to_string().contains("long") && err.to_string().contains("99 residues"),
+        "{err}"
+    );
+    let truncated = embed_sequence(
+        &model.model,
+        &[("long", &long)],
+        LengthPolicy::Truncate,
+        &request,
+    )?;
+    let direct = embed_sequence(
+        &model.model,
+        &[("long", &long[..62])],
+        LengthPolicy::Error,
+        &request,
+    )?;
     assert_eq!(truncated[0].residues, 62);
     assert_eq!(truncated[0].input_residues, 99);
-    assert!(max_abs_diff(&truncated[0].representations[&2], &direct[0].representations[&2])? < 1e-6);
+    assert!(
+        max_abs_diff(
+            &truncated[0].representations[&2],
+            &direct[0].representations[&2]
+        )? < 1e-6
+    );
     Ok(())
 }
 
@@ -92,23 +145,44 @@ fn truncation_matches_fair_esm_on_the_truncated_sequence() -> TestResult {
 fn windows_cover_long_sequences_and_agree_with_single_windows() -> TestResult {
     let model = LoadedModel::load(&fixture("esm1b_tiny_t2.pt"), &Device::Cpu)?;
     let long: String = "MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQ".repeat(4); // 132 residues, limit 62
-    let request = ForwardRequest { repr_layers: vec![2], ..Default::default() };
-    let out = embed_sequence(&model.model, &[("long", &long)], LengthPolicy::Window { overlap: 20 }, &request)?;
+    let request = ForwardRequest {
+        repr_layers: vec![2],
+        ..Default::default()
+    };
+    let out = embed_sequence(
+        &model.model,
+        &[("long", &long)],
+        LengthPolicy::Window { overlap: 20 },
+        &request,
+    )?;
     assert_eq!(out[0].residues, 132);
     assert_eq!(out[0].representations[&2].dims(), &[132, 32]);
     // Windows start at 0, 42, 70. The first residues come from the first window unchanged.
-    let first = embed_sequence(&model.model, &[("w0", &long[..62])], LengthPolicy::Error, &request)?;
+    let first = embed_sequence(
+        &model.model,
+        &[("w0", &long[..62])],
+        LengthPolicy::Error,
+        &request,
+    )?;
     let head = out[0].representations[&2].i(..30)?;
     assert!(max_abs_diff(&head, &first[0].representations[&2].i(..30)?)? < 1e-6);
     // The tail comes from the last (end-aligned) window.
-    let last = embed_sequence(&model.model, &[("w2", &long[70..])], LengthPolicy::Error, &request)?;
+    let last = embed_sequence(
+        &model.model,
+        &[("w2", &long[70..])],
+        LengthPolicy::Error,
+        &request,
+    )?;
     let tail = out[0].representations[&2].i(110..)?;
     assert!(max_abs_diff(&tail, &last[0].representations[&2].i(40..)?)? < 1e-6);
     let err = embed_sequence(
         &model.model,
         &[("long", &long)],
         LengthPolicy::Window { overlap: 20 },
-        &ForwardRequest { contacts: true, ..Default::default() },
+        &ForwardRequest {
+            contacts: true,
+            ..Default::default()
+        },
     )
     .expect_err("contacts need one pass");
     assert!(err.to_string().contains("truncation"), "{err}");
@@ -143,11 +217,24 @@ fn huggingface_esm_model_without_lm_head_gives_representations() -> TestResult {
     assert!(!model.model.has_lm_head() && model.model.has_contact_head());
     let reference = Reference::fixture("esm2_tiny_t2")?;
     let batch = reference.tokens("basic")?;
-    let out = model.model.forward(&batch, &ForwardRequest { repr_layers: vec![2], contacts: true, ..Default::default() })?;
+    let out = model.model.forward(
+        &batch,
+        &ForwardRequest {
+            repr_layers: vec![2],
+            contacts: true,
+            ..Default::default()
+        },
+    )?;
     assert!(max_abs_diff(&out.representations[&2], &reference.tensors["basic.repr.2"])? < 1e-4);
     let err = model
         .model
-        .forward(&batch, &ForwardRequest { logits: true, ..Default::default() })
+        .forward(
+            &batch,
+            &ForwardRequest {
+                logits: true,
+                ..Default::default()
+            },
+        )
         .expect_err("no LM head");
     assert!(err.to_string().contains("no LM head"), "{err}");
     Ok(())

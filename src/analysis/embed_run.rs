@@ -7,8 +7,8 @@ use candle_core::Tensor;
 
 use super::extract::batches_by_tokens;
 use super::jobs::{Cancelled, JobCtx};
-use crate::data::embedding_cache::{CachedEmbedding, EmbeddingCache};
 use crate::data::DataError;
+use crate::data::embedding_cache::{CachedEmbedding, EmbeddingCache};
 use crate::model::{ForwardRequest, LengthPolicy, LoadedModel, ModelError, embed_sequence};
 
 /// What to compute for every protein.
@@ -82,9 +82,15 @@ pub fn embed_dataset(
     let cache_hits = slots.iter().filter(|s| s.is_some()).count();
     let missing: Vec<usize> = (0..records.len()).filter(|&i| slots[i].is_none()).collect();
     let limit = model.model.config().max_residues();
-    let lengths: Vec<usize> = missing.iter().map(|&i| records[i].1.len().min(limit)).collect();
+    let lengths: Vec<usize> = missing
+        .iter()
+        .map(|&i| records[i].1.len().min(limit))
+        .collect();
     let batches = batches_by_tokens(&lengths, request.toks_per_batch, 2);
-    let forward = ForwardRequest { repr_layers: request.layers.clone(), ..Default::default() };
+    let forward = ForwardRequest {
+        repr_layers: request.layers.clone(),
+        ..Default::default()
+    };
     ctx.checkpoint(0.0)?;
     for (done, batch) in batches.iter().enumerate() {
         let items: Vec<(&str, &str)> = batch
@@ -96,7 +102,10 @@ pub fn embed_dataset(
             .collect();
         let outputs = embed_sequence(&model.model, &items, request.length_policy, &forward)?;
         for (&k, out) in batch.iter().zip(outputs) {
-            let mut entry = CachedEmbedding { mean: BTreeMap::new(), per_residue: BTreeMap::new() };
+            let mut entry = CachedEmbedding {
+                mean: BTreeMap::new(),
+                per_residue: BTreeMap::new(),
+            };
             for (&layer, reps) in &out.representations {
                 entry.mean.insert(layer, reps.mean(0)?);
                 if request.per_residue {
@@ -112,10 +121,17 @@ pub fn embed_dataset(
     }
     let embeddings = slots
         .into_iter()
-        .map(|s| s.ok_or_else(|| ModelError::InvalidRequest("internal: a protein was not embedded".into())))
+        .map(|s| {
+            s.ok_or_else(|| {
+                ModelError::InvalidRequest("internal: a protein was not embedded".into())
+            })
+        })
         .collect::<Result<Vec<_>, _>>()?;
     ctx.checkpoint(1.0)?;
-    Ok(EmbedResult { embeddings, cache_hits })
+    Ok(EmbedResult {
+        embeddings,
+        cache_hits,
+    })
 }
 
 /// Stacks the mean embeddings of `layer` into `(proteins, embed_dim)`.
@@ -123,10 +139,9 @@ pub fn stack_means(embeddings: &[CachedEmbedding], layer: usize) -> Result<Tenso
     let rows = embeddings
         .iter()
         .map(|e| {
-            e.mean
-                .get(&layer)
-                .cloned()
-                .ok_or_else(|| ModelError::InvalidRequest(format!("layer {layer} was not embedded")))
+            e.mean.get(&layer).cloned().ok_or_else(|| {
+                ModelError::InvalidRequest(format!("layer {layer} was not embedded"))
+            })
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Tensor::stack(&rows, 0)?)

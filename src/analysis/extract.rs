@@ -58,7 +58,10 @@ impl Default for ExtractParams {
     fn default() -> Self {
         Self {
             repr_layers: vec![-1],
-            include: Include { mean: true, ..Include::default() },
+            include: Include {
+                mean: true,
+                ..Include::default()
+            },
             toks_per_batch: 4096,
             length_policy: LengthPolicy::Truncate,
             format: OutputFormat::Npz,
@@ -113,7 +116,11 @@ pub struct ExtractSummary {
 
 /// fair-esm's `FastaBatchedDataset.get_batch_indices`: sort by length, then fill batches while
 /// `longest * count <= toks_per_batch` (a longer sequence still gets a batch of its own).
-pub fn batches_by_tokens(lengths: &[usize], toks_per_batch: usize, extra_per_seq: usize) -> Vec<Vec<usize>> {
+pub fn batches_by_tokens(
+    lengths: &[usize],
+    toks_per_batch: usize,
+    extra_per_seq: usize,
+) -> Vec<Vec<usize>> {
     let mut order: Vec<usize> = (0..lengths.len()).collect();
     order.sort_by_key(|&i| (lengths[i], i));
     let mut batches = Vec::new();
@@ -138,9 +145,19 @@ pub fn batches_by_tokens(lengths: &[usize], toks_per_batch: usize, extra_per_seq
 pub fn file_stem_for(id: &str) -> String {
     let stem: String = id
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '|') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '|') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
-    if stem.is_empty() || stem.starts_with('.') { format!("_{stem}") } else { stem }
+    if stem.is_empty() || stem.starts_with('.') {
+        format!("_{stem}")
+    } else {
+        stem
+    }
 }
 
 /// Reads `fasta`, runs `model` and writes one file per sequence into `out_dir`.
@@ -165,7 +182,9 @@ pub fn extract_records(
 ) -> Result<ExtractSummary, ExtractError> {
     let inc = params.include;
     if !(inc.mean || inc.per_tok || inc.bos || inc.contacts) {
-        return Err(ExtractError::Invalid("nothing to extract: include at least one of mean, per_tok, bos, contacts".into()));
+        return Err(ExtractError::Invalid(
+            "nothing to extract: include at least one of mean, per_tok, bos, contacts".into(),
+        ));
     }
     let layers = params
         .repr_layers
@@ -173,7 +192,11 @@ pub fn extract_records(
         .map(|&l| model.resolve_layer(l))
         .collect::<Result<Vec<_>, _>>()?;
     let request = ForwardRequest {
-        repr_layers: if inc.mean || inc.per_tok || inc.bos { layers.clone() } else { vec![] },
+        repr_layers: if inc.mean || inc.per_tok || inc.bos {
+            layers.clone()
+        } else {
+            vec![]
+        },
         logits: false,
         attentions: false,
         contacts: inc.contacts,
@@ -181,29 +204,47 @@ pub fn extract_records(
     if inc.contacts && !model.has_contact_head() {
         return Err(ModelError::NoContactHead.into());
     }
-    std::fs::create_dir_all(out_dir).map_err(|source| ExtractError::Write { path: out_dir.to_owned(), source })?;
+    std::fs::create_dir_all(out_dir).map_err(|source| ExtractError::Write {
+        path: out_dir.to_owned(),
+        source,
+    })?;
 
     let limit = model.config().max_residues();
-    let lengths: Vec<usize> = records.iter().map(|r| r.sequence.len().min(limit)).collect();
+    let lengths: Vec<usize> = records
+        .iter()
+        .map(|r| r.sequence.len().min(limit))
+        .collect();
     let batches = batches_by_tokens(&lengths, params.toks_per_batch, 2);
     let stems = unique_stems(records);
     let manifest_path = out_dir.join("manifest.tsv");
     let mut manifest = String::from("id\tfile\tresidues\tinput_residues\n");
-    let mut summary = ExtractSummary { duplicate_ids: crate::data::duplicate_ids(records), ..ExtractSummary::default() };
+    let mut summary = ExtractSummary {
+        duplicate_ids: crate::data::duplicate_ids(records),
+        ..ExtractSummary::default()
+    };
     ctx.checkpoint(0.0)?;
     for (done, batch) in batches.iter().enumerate() {
-        let items: Vec<(&str, &str)> = batch.iter().map(|&i| (records[i].id.as_str(), records[i].sequence.as_str())).collect();
+        let items: Vec<(&str, &str)> = batch
+            .iter()
+            .map(|&i| (records[i].id.as_str(), records[i].sequence.as_str()))
+            .collect();
         let outputs = embed_sequence(model, &items, params.length_policy, &request)?;
         for (&i, out) in batch.iter().zip(&outputs) {
             let mut arrays: Vec<(String, Tensor)> = Vec::new();
             for &layer in &layers {
-                if inc.per_tok && let Some(t) = out.representations.get(&layer) {
+                if inc.per_tok
+                    && let Some(t) = out.representations.get(&layer)
+                {
                     arrays.push((format!("representations_{layer}"), t.clone()));
                 }
-                if inc.mean && let Some(t) = out.mean_representation(layer)? {
+                if inc.mean
+                    && let Some(t) = out.mean_representation(layer)?
+                {
                     arrays.push((format!("mean_representations_{layer}"), t));
                 }
-                if inc.bos && let Some(t) = out.bos_representations.get(&layer) {
+                if inc.bos
+                    && let Some(t) = out.bos_representations.get(&layer)
+                {
                     arrays.push((format!("bos_representations_{layer}"), t.clone()));
                 }
             }
@@ -211,7 +252,10 @@ pub fn extract_records(
                 arrays.push(("contacts".into(), c.clone()));
             }
             let file = write_arrays(out_dir, &stems[i], &arrays, params.format)?;
-            manifest.push_str(&format!("{}\t{}\t{}\t{}\n", out.id, file, out.residues, out.input_residues));
+            manifest.push_str(&format!(
+                "{}\t{}\t{}\t{}\n",
+                out.id, file, out.residues, out.input_residues
+            ));
             summary.sequences += 1;
             summary.over_limit += usize::from(out.input_residues > limit);
         }
@@ -241,7 +285,12 @@ fn unique_stems(records: &[FastaRecord]) -> Vec<String> {
         .collect()
 }
 
-fn write_arrays(dir: &Path, stem: &str, arrays: &[(String, Tensor)], format: OutputFormat) -> Result<String, ExtractError> {
+fn write_arrays(
+    dir: &Path,
+    stem: &str,
+    arrays: &[(String, Tensor)],
+    format: OutputFormat,
+) -> Result<String, ExtractError> {
     let ext = match format {
         OutputFormat::Npz => "npz",
         OutputFormat::Safetensors => "safetensors",
@@ -249,7 +298,10 @@ fn write_arrays(dir: &Path, stem: &str, arrays: &[(String, Tensor)], format: Out
     let name = format!("{stem}.{ext}");
     let path = dir.join(&name);
     let tmp = dir.join(format!("{name}.partial"));
-    let io = |source| ExtractError::Write { path: path.clone(), source };
+    let io = |source| ExtractError::Write {
+        path: path.clone(),
+        source,
+    };
     let result = match format {
         OutputFormat::Npz => Tensor::write_npz(arrays, &tmp),
         OutputFormat::Safetensors => candle_core::safetensors::save(
@@ -264,7 +316,10 @@ fn write_arrays(dir: &Path, stem: &str, arrays: &[(String, Tensor)], format: Out
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ExtractError> {
     let tmp = path.with_extension("partial");
-    let io = |source| ExtractError::Write { path: path.to_owned(), source };
+    let io = |source| ExtractError::Write {
+        path: path.to_owned(),
+        source,
+    };
     let mut f = std::fs::File::create(&tmp).map_err(io)?;
     f.write_all(bytes).and_then(|()| f.sync_all()).map_err(io)?;
     std::fs::rename(&tmp, path).map_err(io)
@@ -285,7 +340,12 @@ mod tests {
 
     #[test]
     fn stems_are_safe_and_unique() {
-        let rec = |id: &str| FastaRecord { id: id.into(), description: String::new(), sequence: "M".into(), line: 1 };
+        let rec = |id: &str| FastaRecord {
+            id: id.into(),
+            description: String::new(),
+            sequence: "M".into(),
+            line: 1,
+        };
         let stems = unique_stems(&[rec("sp|P1|A/B"), rec("x"), rec("x"), rec("../etc")]);
         assert_eq!(stems, vec!["sp|P1|A_B", "x", "x_2", "_.._etc"]);
     }

@@ -21,7 +21,10 @@ pub struct JobCtx {
 
 impl std::fmt::Debug for JobCtx {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JobCtx").field("progress", &self.progress()).field("cancelled", &self.is_cancelled()).finish()
+        f.debug_struct("JobCtx")
+            .field("progress", &self.progress())
+            .field("cancelled", &self.is_cancelled())
+            .finish()
     }
 }
 
@@ -34,14 +37,25 @@ impl Default for JobCtx {
 impl JobCtx {
     /// A context whose `wake` is called after each progress update.
     pub fn new(wake: impl Fn() + Send + Sync + 'static) -> Self {
-        Self { cancel: Arc::new(AtomicBool::new(false)), permille: Arc::new(AtomicU32::new(0)), wake: Arc::new(wake) }
+        Self {
+            cancel: Arc::new(AtomicBool::new(false)),
+            permille: Arc::new(AtomicU32::new(0)),
+            wake: Arc::new(wake),
+        }
     }
 
     /// Records progress in `0..=1`. Returns `Err(Cancelled)` once the user asked to stop.
     pub fn checkpoint(&self, fraction: f32) -> Result<(), Cancelled> {
-        self.permille.store((fraction.clamp(0.0, 1.0) * 1000.0) as u32, Ordering::Relaxed);
+        self.permille.store(
+            (fraction.clamp(0.0, 1.0) * 1000.0) as u32,
+            Ordering::Relaxed,
+        );
         (self.wake)();
-        if self.is_cancelled() { Err(Cancelled) } else { Ok(()) }
+        if self.is_cancelled() {
+            Err(Cancelled)
+        } else {
+            Ok(())
+        }
     }
 
     /// Asks the job to stop at its next checkpoint.

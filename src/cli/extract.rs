@@ -89,7 +89,9 @@ impl ExtractArgs {
             length_policy: match self.long_sequences {
                 LengthArg::Error => LengthPolicy::Error,
                 LengthArg::Truncate => LengthPolicy::Truncate,
-                LengthArg::Window => LengthPolicy::Window { overlap: self.window_overlap },
+                LengthArg::Window => LengthPolicy::Window {
+                    overlap: self.window_overlap,
+                },
             },
             format: match self.format {
                 FormatArg::Npz => OutputFormat::Npz,
@@ -106,10 +108,15 @@ pub fn run(args: &ExtractArgs) -> anyhow::Result<()> {
     let params = args.params();
     let (fasta, out) = (args.fasta.clone(), args.output_dir.clone());
     let model = loaded.model;
-    let summary = with_progress_bar("extract", move |ctx| extract_fasta(&model, &fasta, &out, &params, &ctx))?
-        .with_context(|| format!("extracting {}", args.fasta.display()))?;
+    let summary = with_progress_bar("extract", move |ctx| {
+        extract_fasta(&model, &fasta, &out, &params, &ctx)
+    })?
+    .with_context(|| format!("extracting {}", args.fasta.display()))?;
     for (id, lines) in &summary.duplicate_ids {
-        eprintln!("warning: id {id} occurs at lines {lines:?} of {}; later copies are written as {id}_2, …", args.fasta.display());
+        eprintln!(
+            "warning: id {id} occurs at lines {lines:?} of {}; later copies are written as {id}_2, …",
+            args.fasta.display()
+        );
     }
     eprintln!(
         "wrote {} sequences in {} batches to {} ({} over the length limit)",

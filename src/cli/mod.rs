@@ -1,14 +1,18 @@
 //! Command-line interface: thin subcommands over the compute modules.
 
+mod download;
 mod extract;
 mod model_cmds;
+mod pretrain;
 mod progress;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+pub use download::DownloadArgs;
 pub use extract::ExtractArgs;
+pub use pretrain::PretrainArgs;
 
 /// ESM Workbench: explore what protein language models have learned.
 ///
@@ -28,6 +32,16 @@ pub enum Command {
     Gui(GuiArgs),
     /// Extract per-residue / mean / BOS representations and contacts, like fair-esm's esm-extract.
     Extract(ExtractArgs),
+    /// Train an ESM-1b-architecture model with masked language modelling on a FASTA file.
+    Pretrain(PretrainArgs),
+    /// List the official ESM models and which are already in the torch hub cache.
+    Models {
+        /// Cache folder to check (default: torch hub's).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Download official ESM weights (resumable, checksummed) into the torch hub cache.
+    Download(DownloadArgs),
     /// Show a checkpoint's architecture, parameters and heads.
     Info {
         /// fair-esm .pt, Hugging Face folder or workbench .safetensors.
@@ -61,6 +75,12 @@ pub fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Gui(_) => anyhow::bail!("the GUI is started by main"),
         Command::Extract(args) => extract::run(&args),
+        Command::Pretrain(args) => pretrain::run(&args),
+        Command::Models { dir } => match download::list(dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => Ok(other?),
+        },
+        Command::Download(args) => download::run(&args),
         Command::Info { model } => model_cmds::info(&model),
         Command::Convert { model, output } => model_cmds::convert(&model, &output),
     }

@@ -24,10 +24,20 @@ pub fn info(path: &Path) -> anyhow::Result<()> {
     println!("emb LN before:   {}", c.emb_layer_norm_before);
     match &loaded.source.contact_regression_path {
         Some(p) => println!("contact head:    yes ({})", p.display()),
-        None => println!("contact head:    {}", if loaded.model.has_contact_head() { "yes" } else { "no" }),
+        None => println!(
+            "contact head:    {}",
+            if loaded.model.has_contact_head() {
+                "yes"
+            } else {
+                "no"
+            }
+        ),
     }
     if !loaded.source.ignored_tensors.is_empty() {
-        println!("ignored tensors: {}", loaded.source.ignored_tensors.join(", "));
+        println!(
+            "ignored tensors: {}",
+            loaded.source.ignored_tensors.join(", ")
+        );
     }
     Ok(())
 }
@@ -38,7 +48,13 @@ pub fn convert(input: &Path, output: &Path) -> anyhow::Result<()> {
         anyhow::bail!("{} exists; not overwriting", output.display());
     }
     let checkpoint = Checkpoint::read(input).context("reading the checkpoint")?;
-    checkpoint.save_workbench_safetensors(output).context("writing safetensors")?;
-    eprintln!("wrote {} ({} parameters)", output.display(), checkpoint.parameter_count());
+    checkpoint
+        .save_workbench_safetensors(output)
+        .context("writing safetensors")?;
+    eprintln!(
+        "wrote {} ({} parameters)",
+        output.display(),
+        checkpoint.parameter_count()
+    );
     Ok(())
 }

@@ -11,7 +11,16 @@ pub fn with_progress_bar<T: Send + 'static>(
     label: &str,
     job: impl FnOnce(JobCtx) -> T + Send + 'static,
 ) -> anyhow::Result<T> {
-    let ctx = JobCtx::default();
+    with_progress_bar_and_log(label, JobCtx::default(), move |ctx, _| job(ctx))
+}
+
+/// Like [`with_progress_bar`], with a given `ctx` (e.g. cancelled on Ctrl-C) and a [`Log`] the
+/// job prints lines through without tearing the bar.
+pub fn with_progress_bar_and_log<T: Send + 'static>(
+    label: &str,
+    ctx: JobCtx,
+    job: impl FnOnce(JobCtx, Log) -> T + Send + 'static,
+) -> anyhow::Result<T> {
     let bar = ProgressBar::new(1000);
     bar.set_style(
         ProgressStyle::with_template("{msg} [{bar:40}] {percent:>3}% {elapsed_precise} ETA {eta}")
@@ -20,14 +29,32 @@ pub fn with_progress_bar<T: Send + 'static>(
     );
     bar.set_message(label.to_owned());
     let worker_ctx = ctx.clone();
+    let log = Log(bar.clone());
     let handle = std::thread::Builder::new()
         .name(label.to_owned())
-        .spawn(move || job(worker_ctx))?;
+        .spawn(move || job(worker_ctx, log))?;
     while !handle.is_finished() {
         bar.set_position((ctx.progress() * 1000.0) as u64);
         std::thread::sleep(Duration::from_millis(100));
     }
     bar.set_position((ctx.progress() * 1000.0) as u64);
     bar.finish();
-    handle.join().map_err(|_| anyhow::anyhow!("{label} panicked"))
+    handle
+        .join()
+        .map_err(|_| anyhow::anyhow!("{label} panicked"))
+}
+
+/// Prints lines above a progress bar.
+#[derive(Clone)]
+pub struct Log(ProgressBar);
+
+impl Log {
+    /// Prints one line (to stderr when the bar is hidden).
+    pub fn line(&self, text: impl AsRef<str>) {
+        if self.0.is_hidden() {
+            eprintln!("{}", text.as_ref());
+        } else {
+            self.0.println(text.as_ref());
+        }
+    }
 }

@@ -80,9 +80,13 @@ struct Ladder {
 pub fn dssp8(chain: &ProteinChain) -> Vec<u8> {
     let mut res: Vec<Res> = Vec::new();
     for (index, (a, aa)) in chain.atoms.iter().zip(chain.sequence.chars()).enumerate() {
-        let (Some(n), Some(ca), Some(c), Some(o)) = (a.n, a.ca, a.c, a.o) else { continue };
+        let (Some(n), Some(ca), Some(c), Some(o)) = (a.n, a.ca, a.c, a.o) else {
+            continue;
+        };
         let (n, ca, c, o) = (v(n), v(ca), v(c), v(o));
-        let break_before = res.last().is_none_or(|p: &Res| p.index + 1 != index || dist(p.c, n) > MAX_PEPTIDE_BOND);
+        let break_before = res
+            .last()
+            .is_none_or(|p: &Res| p.index + 1 != index || dist(p.c, n) > MAX_PEPTIDE_BOND);
         // H on the N-H bisector: N + unit(C(i-1) - O(i-1)); the first residue keeps H = N.
         let h = match res.last() {
             Some(p) if !break_before => {
@@ -113,7 +117,12 @@ pub fn dssp8(chain: &ProteinChain) -> Vec<u8> {
     hbond_energies(&mut res);
     let no_break = |from: usize, to: usize| (from + 1..=to).all(|k| !res[k].break_before);
     // NH(a) -> O(b) is one of a's two best H-bonds.
-    let bond = |a: usize, b: usize| res[a].acceptors.iter().any(|&(r, e)| r == b && e < MAX_HBOND_ENERGY);
+    let bond = |a: usize, b: usize| {
+        res[a]
+            .acceptors
+            .iter()
+            .any(|&(r, e)| r == b && e < MAX_HBOND_ENERGY)
+    };
 
     beta_sheets(n, &no_break, &bond, &mut ss);
 
@@ -129,11 +138,16 @@ pub fn dssp8(chain: &ProteinChain) -> Vec<u8> {
                         f[s] = Flag::Middle;
                     }
                 }
-                flags[i][s] = if flags[i][s] == Flag::End { Flag::StartAndEnd } else { Flag::Start };
+                flags[i][s] = if flags[i][s] == Flag::End {
+                    Flag::StartAndEnd
+                } else {
+                    Flag::Start
+                };
             }
         }
     }
-    let start = |i: usize, stride: usize| matches!(flags[i][stride - 3], Flag::Start | Flag::StartAndEnd);
+    let start =
+        |i: usize, stride: usize| matches!(flags[i][stride - 3], Flag::Start | Flag::StartAndEnd);
     for i in 1..n.saturating_sub(4) {
         if start(i, 4) && start(i - 1, 4) {
             ss[i..=i + 3].fill('H');
@@ -145,7 +159,10 @@ pub fn dssp8(chain: &ProteinChain) -> Vec<u8> {
         }
     }
     for i in 1..n.saturating_sub(5) {
-        if start(i, 5) && start(i - 1, 5) && ss[i..=i + 4].iter().all(|&c| matches!(c, 'C' | 'I' | 'H')) {
+        if start(i, 5)
+            && start(i - 1, 5)
+            && ss[i..=i + 4].iter().all(|&c| matches!(c, 'C' | 'I' | 'H'))
+        {
             ss[i..=i + 4].fill('I');
         }
     }
@@ -221,7 +238,12 @@ fn hbond_energies(res: &mut [Res]) {
 }
 
 /// Bridges, ladders (with bulges) and their E/B labels.
-fn beta_sheets(n: usize, no_break: &dyn Fn(usize, usize) -> bool, bond: &dyn Fn(usize, usize) -> bool, ss: &mut [char]) {
+fn beta_sheets(
+    n: usize,
+    no_break: &dyn Fn(usize, usize) -> bool,
+    bond: &dyn Fn(usize, usize) -> bool,
+    ss: &mut [char],
+) {
     let mut ladders: Vec<Ladder> = Vec::new();
     for i in 1..n.saturating_sub(4) {
         for j in i + 3..n.saturating_sub(1) {
@@ -255,7 +277,11 @@ fn beta_sheets(n: usize, no_break: &dyn Fn(usize, usize) -> bool, bond: &dyn Fn(
                 }
             });
             if !extended {
-                ladders.push(Ladder { kind, i: vec![i], j: std::collections::VecDeque::from([j]) });
+                ladders.push(Ladder {
+                    kind,
+                    i: vec![i],
+                    j: std::collections::VecDeque::from([j]),
+                });
             }
         }
     }
@@ -280,8 +306,12 @@ fn beta_sheets(n: usize, no_break: &dyn Fn(usize, usize) -> bool, bond: &dyn Fn(
                 || (iei >= ibj && ibi <= iej);
             let bulge = !separate
                 && match li.kind {
-                    BridgeType::Parallel => (gap(jbj, jei) < 6 && gap(ibj, iei) < 3) || gap(jbj, jei) < 3,
-                    BridgeType::Antiparallel => (gap(jbi, jej) < 6 && gap(ibj, iei) < 3) || gap(jbi, jej) < 3,
+                    BridgeType::Parallel => {
+                        (gap(jbj, jei) < 6 && gap(ibj, iei) < 3) || gap(jbj, jei) < 3
+                    }
+                    BridgeType::Antiparallel => {
+                        (gap(jbi, jej) < 6 && gap(ibj, iei) < 3) || gap(jbi, jej) < 3
+                    }
                 };
             if bulge {
                 let other = ladders.remove(y);

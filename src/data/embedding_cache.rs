@@ -52,7 +52,9 @@ impl EmbeddingCache {
     /// change the numbers (e.g. the length policy).
     pub fn new(root: &Path, fingerprint: &str, variant: &str) -> Self {
         let model = &fingerprint[..fingerprint.len().min(16)];
-        Self { dir: root.join(format!("{model}-{variant}")) }
+        Self {
+            dir: root.join(format!("{model}-{variant}")),
+        }
     }
 
     /// The cache folder.
@@ -62,12 +64,19 @@ impl EmbeddingCache {
 
     fn path_of(&self, sequence: &str) -> PathBuf {
         let hash = sequence_hash(sequence);
-        self.dir.join(&hash[..2]).join(format!("{hash}.safetensors"))
+        self.dir
+            .join(&hash[..2])
+            .join(format!("{hash}.safetensors"))
     }
 
     /// The entry for `sequence` if it holds every layer in `layers` (and per-residue arrays when
     /// `per_residue`); `None` on a miss. A damaged entry counts as a miss and is removed.
-    pub fn get(&self, sequence: &str, layers: &[usize], per_residue: bool) -> Option<CachedEmbedding> {
+    pub fn get(
+        &self,
+        sequence: &str,
+        layers: &[usize],
+        per_residue: bool,
+    ) -> Option<CachedEmbedding> {
         let path = self.path_of(sequence);
         if !path.exists() {
             return None;
@@ -77,11 +86,18 @@ impl EmbeddingCache {
             let _ = std::fs::remove_file(&path);
             return None;
         };
-        let mut entry = CachedEmbedding { mean: BTreeMap::new(), per_residue: BTreeMap::new() };
+        let mut entry = CachedEmbedding {
+            mean: BTreeMap::new(),
+            per_residue: BTreeMap::new(),
+        };
         for &layer in layers {
-            entry.mean.insert(layer, tensors.get(&format!("mean.{layer}"))?.clone());
+            entry
+                .mean
+                .insert(layer, tensors.get(&format!("mean.{layer}"))?.clone());
             if per_residue {
-                entry.per_residue.insert(layer, tensors.get(&format!("per_residue.{layer}"))?.clone());
+                entry
+                    .per_residue
+                    .insert(layer, tensors.get(&format!("per_residue.{layer}"))?.clone());
             }
         }
         Some(entry)
@@ -126,11 +142,19 @@ mod tests {
             per_residue: BTreeMap::from([(6, per)]),
         };
         cache.put("mk", &entry)?;
-        let hit = cache.get("MK", &[6], true).ok_or("hit expected (case-insensitive key)")?;
+        let hit = cache
+            .get("MK", &[6], true)
+            .ok_or("hit expected (case-insensitive key)")?;
         assert_eq!(hit.per_residue[&6].dims(), &[2, 3]);
-        assert!(cache.get("MK", &[5], false).is_none(), "layer 5 was never stored");
+        assert!(
+            cache.get("MK", &[5], false).is_none(),
+            "layer 5 was never stored"
+        );
         // Adding layer 5 keeps layer 6.
-        let five = CachedEmbedding { mean: BTreeMap::from([(5, Tensor::new(&[0f32, 0., 1.], &Device::Cpu)?)]), per_residue: BTreeMap::new() };
+        let five = CachedEmbedding {
+            mean: BTreeMap::from([(5, Tensor::new(&[0f32, 0., 1.], &Device::Cpu)?)]),
+            per_residue: BTreeMap::new(),
+        };
         cache.put("MK", &five)?;
         assert!(cache.get("MK", &[5, 6], false).is_some() && cache.get("MK", &[6], true).is_some());
         assert!(cache.get("MKT", &[6], false).is_none());

@@ -31,12 +31,25 @@ pub enum DataError {
 
 impl DataError {
     /// A content error.
-    pub fn format(path: &std::path::Path, record: impl Into<String>, line: usize, message: impl Into<String>) -> Self {
-        Self::Format { message: message.into(), record: record.into(), line, path: path.to_owned() }
+    pub fn format(
+        path: &std::path::Path,
+        record: impl Into<String>,
+        line: usize,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::Format {
+            message: message.into(),
+            record: record.into(),
+            line,
+            path: path.to_owned(),
+        }
     }
 
     /// An I/O error.
     pub fn io(path: &std::path::Path, source: std::io::Error) -> Self {
-        Self::Io { path: path.to_owned(), source }
+        Self::Io {
+            path: path.to_owned(),
+            source,
+        }
     }
 }

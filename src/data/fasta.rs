@@ -45,7 +45,13 @@ impl FastaReader {
 
     /// Reads from any buffered source; `path` is used in error messages.
     pub fn new(reader: impl BufRead + Send + 'static, path: &Path) -> Self {
-        Self { lines: Box::new(reader), path: path.to_owned(), line_no: 0, pending_header: None, buf: String::new() }
+        Self {
+            lines: Box::new(reader),
+            path: path.to_owned(),
+            line_no: 0,
+            pending_header: None,
+            buf: String::new(),
+        }
     }
 
     /// Reads all records (convenience for small files).
@@ -79,15 +85,27 @@ impl FastaReader {
                 match self.next_line()? {
                     None => return Ok(None),
                     Some(l) if l.trim().is_empty() || l.starts_with(';') => {}
-                    Some(l) if l.starts_with('>') => break (l.trim_start_matches('>').to_owned(), line_no),
-                    Some(_) => return Err(self.format_error("sequence data before the first '>' header".into(), "-")),
+                    Some(l) if l.starts_with('>') => {
+                        break (l.trim_start_matches('>').to_owned(), line_no);
+                    }
+                    Some(_) => {
+                        return Err(self
+                            .format_error("sequence data before the first '>' header".into(), "-"));
+                    }
                 }
             },
         };
         let header = header.trim();
-        let (id, description) = header.split_once(char::is_whitespace).unwrap_or((header, ""));
+        let (id, description) = header
+            .split_once(char::is_whitespace)
+            .unwrap_or((header, ""));
         if id.is_empty() {
-            return Err(DataError::format(&self.path, "-", header_line, "empty record id"));
+            return Err(DataError::format(
+                &self.path,
+                "-",
+                header_line,
+                "empty record id",
+            ));
         }
         let (id, description) = (id.to_owned(), description.trim().to_owned());
         let mut sequence = String::new();
@@ -105,20 +123,29 @@ impl FastaReader {
             for c in line.chars() {
                 if c.is_ascii_alphabetic() || c == '-' || c == '.' {
                     if sequence.ends_with('*') {
-                        return Err(self.format_error("residues after a '*' terminator".into(), &id));
+                        return Err(
+                            self.format_error("residues after a '*' terminator".into(), &id)
+                        );
                     }
                     sequence.push(c.to_ascii_uppercase());
                 } else if c == '*' {
                     sequence.push('*');
                 } else if !c.is_whitespace() {
-                    return Err(self.format_error(format!("invalid character {c:?} in sequence"), &id));
+                    return Err(
+                        self.format_error(format!("invalid character {c:?} in sequence"), &id)
+                    );
                 }
             }
         }
         if sequence.ends_with('*') {
             sequence.pop();
         }
-        Ok(Some(FastaRecord { id, description, sequence, line: header_line }))
+        Ok(Some(FastaRecord {
+            id,
+            description,
+            sequence,
+            line: header_line,
+        }))
     }
 }
 
@@ -167,11 +194,17 @@ mod tests {
         use std::io::Write as _;
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("x.fasta.gz");
-        let mut gz = flate2::write::GzEncoder::new(std::fs::File::create(&path)?, flate2::Compression::default());
+        let mut gz = flate2::write::GzEncoder::new(
+            std::fs::File::create(&path)?,
+            flate2::Compression::default(),
+        );
         gz.write_all(b">a\nMKT\nAYI\n>b\nGG*\n")?;
         gz.finish()?;
         let recs = FastaReader::read_all(&path)?;
-        assert_eq!(recs.iter().map(|r| r.sequence.as_str()).collect::<Vec<_>>(), ["MKTAYI", "GG"]);
+        assert_eq!(
+            recs.iter().map(|r| r.sequence.as_str()).collect::<Vec<_>>(),
+            ["MKTAYI", "GG"]
+        );
         Ok(())
     }
 
@@ -186,7 +219,10 @@ mod tests {
     fn errors_name_record_and_line() {
         let err = parse(">a\nMK\nM1K\n").expect_err("digit is invalid");
         let msg = err.to_string();
-        assert!(msg.contains("record a") && msg.contains("line 3") && msg.contains("t.fa"), "{msg}");
+        assert!(
+            msg.contains("record a") && msg.contains("line 3") && msg.contains("t.fa"),
+            "{msg}"
+        );
         let err = parse("MK\n>a\n").expect_err("data before header");
         assert!(err.to_string().contains("line 1"));
     }

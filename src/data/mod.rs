@@ -11,10 +11,12 @@ pub mod scope;
 pub mod ss8;
 pub mod structure;
 
+pub use embedding_cache::{CachedEmbedding, EmbeddingCache};
 pub use error::DataError;
 pub use fasta::{FastaReader, FastaRecord, duplicate_ids};
+pub use protein_set::ProteinSet;
 pub use scope::{ScopDomain, read_astral};
 pub use ss8::{SS3_CLASSES, SS8_CLASSES, Ss8Record, read_ss8, ss3_of, ss8_index};
-pub use structure::{ContactMap, ProteinChain, SeparationRange, read_backbone_json, read_structure};
-pub use embedding_cache::{CachedEmbedding, EmbeddingCache};
-pub use protein_set::ProteinSet;
+pub use structure::{
+    ContactMap, ProteinChain, SeparationRange, read_backbone_json, read_structure,
+};

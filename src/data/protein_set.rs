@@ -30,7 +30,8 @@ impl ProteinSet {
     /// Reads `fasta` and joins `metadata` (CSV/TSV/Parquet; its `id` column) when given.
     pub fn load(fasta: &Path, metadata: Option<&Path>) -> Result<Self, DataError> {
         let records = FastaReader::read_all(fasta)?;
-        let frame = fasta_frame(&records).map_err(|e| DataError::format(fasta, "-", 0, e.to_string()))?;
+        let frame =
+            fasta_frame(&records).map_err(|e| DataError::format(fasta, "-", 0, e.to_string()))?;
         let (frame, join) = match metadata {
             Some(table) => {
                 let (joined, report) = join_metadata(&frame, &read_table(table)?, "id", table)?;
@@ -39,7 +40,9 @@ impl ProteinSet {
             None => (frame, None),
         };
         Ok(Self {
-            name: fasta.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned()),
+            name: fasta
+                .file_stem()
+                .map_or_else(String::new, |s| s.to_string_lossy().into_owned()),
             fasta: fasta.to_owned(),
             duplicate_ids: duplicate_ids(&records),
             records,
@@ -50,9 +53,17 @@ impl ProteinSet {
 
     /// The bundled demo set, looked up in `./datasets/demo` and then beside the crate sources.
     pub fn demo_paths() -> Option<(PathBuf, PathBuf)> {
-        [PathBuf::from("datasets/demo"), Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/demo")]
-            .into_iter()
-            .map(|dir| (dir.join("uniprot_orthologs.fasta"), dir.join("uniprot_orthologs.tsv")))
-            .find(|(fasta, tsv)| fasta.exists() && tsv.exists())
+        [
+            PathBuf::from("datasets/demo"),
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/demo"),
+        ]
+        .into_iter()
+        .map(|dir| {
+            (
+                dir.join("uniprot_orthologs.fasta"),
+                dir.join("uniprot_orthologs.tsv"),
+            )
+        })
+        .find(|(fasta, tsv)| fasta.exists() && tsv.exists())
     }
 }

@@ -32,7 +32,11 @@ pub struct ScopDomain {
 impl ScopDomain {
     /// The sccs truncated to `depth` levels (1 class, 2 fold, 3 superfamily, 4 family).
     pub fn level(&self, depth: usize) -> &str {
-        let end = self.sccs.match_indices('.').nth(depth.saturating_sub(1)).map_or(self.sccs.len(), |(i, _)| i);
+        let end = self
+            .sccs
+            .match_indices('.')
+            .nth(depth.saturating_sub(1))
+            .map_or(self.sccs.len(), |(i, _)| i);
         &self.sccs[..end]
     }
 
@@ -66,7 +70,9 @@ pub fn parse_domain(record: FastaRecord, path: &Path) -> Result<ScopDomain, Data
     let valid = levels.len() == 4
         && levels[0].len() == 1
         && levels[0].chars().all(|c| c.is_ascii_lowercase())
-        && levels[1..].iter().all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_digit()));
+        && levels[1..]
+            .iter()
+            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_digit()));
     if !valid {
         return Err(err(format!("{sccs:?} is not a SCOP sccs like a.1.1.1")));
     }
@@ -82,7 +88,10 @@ pub fn parse_domain(record: FastaRecord, path: &Path) -> Result<ScopDomain, Data
         (Some(open), Some(close)) if close > open => {
             let inner = &rest[open + 1..close];
             let (species, tax_id) = match inner.rfind("[TaxId:") {
-                Some(t) => (inner[..t].trim(), inner[t + 7..].trim_end_matches(']').trim().parse().ok()),
+                Some(t) => (
+                    inner[..t].trim(),
+                    inner[t + 7..].trim_end_matches(']').trim().parse().ok(),
+                ),
                 None => (inner.trim(), None),
             };
             (rest[..open].trim().to_owned(), species.to_owned(), tax_id)
@@ -113,16 +122,27 @@ mod tests {
     use super::*;
 
     fn rec(id: &str, desc: &str) -> FastaRecord {
-        FastaRecord { id: id.into(), description: desc.into(), sequence: "MK".into(), line: 7 }
+        FastaRecord {
+            id: id.into(),
+            description: desc.into(),
+            sequence: "MK".into(),
+            line: 7,
+        }
     }
 
     #[test]
     fn parses_an_astral_header() -> Result<(), DataError> {
         let d = parse_domain(
-            rec("d1dlwa_", "a.1.1.1 (A:) Protozoan/bacterial hemoglobin {Ciliate (Paramecium caudatum) [TaxId: 5885]}"),
+            rec(
+                "d1dlwa_",
+                "a.1.1.1 (A:) Protozoan/bacterial hemoglobin {Ciliate (Paramecium caudatum) [TaxId: 5885]}",
+            ),
             Path::new("x.fa"),
         )?;
-        assert_eq!((d.class(), d.fold(), d.superfamily(), d.family()), ("a", "a.1", "a.1.1", "a.1.1.1"));
+        assert_eq!(
+            (d.class(), d.fold(), d.superfamily(), d.family()),
+            ("a", "a.1", "a.1.1", "a.1.1.1")
+        );
         assert_eq!(d.region, "A:");
         assert_eq!(d.description, "Protozoan/bacterial hemoglobin");
         assert_eq!(d.species, "Ciliate (Paramecium caudatum)");
@@ -132,7 +152,12 @@ mod tests {
 
     #[test]
     fn bad_sccs_names_record_and_line() {
-        let msg = parse_domain(rec("d1xyz_", "hemoglobin {x}"), Path::new("x.fa")).expect_err("no sccs").to_string();
-        assert!(msg.contains("record d1xyz_") && msg.contains("line 7") && msg.contains("x.fa"), "{msg}");
+        let msg = parse_domain(rec("d1xyz_", "hemoglobin {x}"), Path::new("x.fa"))
+            .expect_err("no sccs")
+            .to_string();
+        assert!(
+            msg.contains("record d1xyz_") && msg.contains("line 7") && msg.contains("x.fa"),
+            "{msg}"
+        );
     }
 }

@@ -90,7 +90,11 @@ fn sub(a: Xyz, b: Xyz) -> Xyz {
 }
 
 fn cross(a: Xyz, b: Xyz) -> Xyz {
-    [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
+    [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ]
 }
 
 /// The virtual Cβ from N, CA, C (see the module docs).
@@ -109,7 +113,9 @@ impl ProteinChain {
             .iter()
             .zip(self.sequence.chars())
             .map(|(r, aa)| match (aa, r.cb, r.n, r.ca, r.c) {
-                ('G', _, Some(n), Some(ca), Some(c)) | (_, None, Some(n), Some(ca), Some(c)) => Some(impute_cb(n, ca, c)),
+                ('G', _, Some(n), Some(ca), Some(c)) | (_, None, Some(n), Some(ca), Some(c)) => {
+                    Some(impute_cb(n, ca, c))
+                }
                 (_, Some(cb), _, _, _) => Some(cb),
                 _ => None,
             })
@@ -141,10 +147,32 @@ impl ProteinChain {
 /// One-letter code of a residue name; `None` for non-amino-acids (water, ligands).
 pub fn one_letter(name: &str) -> Option<char> {
     Some(match name {
-        "ALA" => 'A', "ARG" => 'R', "ASN" => 'N', "ASP" => 'D', "CYS" => 'C', "GLN" => 'Q', "GLU" => 'E',
-        "GLY" => 'G', "HIS" => 'H', "ILE" => 'I', "LEU" => 'L', "LYS" => 'K', "MET" => 'M', "PHE" => 'F',
-        "PRO" => 'P', "SER" => 'S', "THR" => 'T', "TRP" => 'W', "TYR" => 'Y', "VAL" => 'V',
-        "MSE" => 'M', "SEC" => 'U', "PYL" => 'O', "ASX" => 'B', "GLX" => 'Z', "UNK" => 'X',
+        "ALA" => 'A',
+        "ARG" => 'R',
+        "ASN" => 'N',
+        "ASP" => 'D',
+        "CYS" => 'C',
+        "GLN" => 'Q',
+        "GLU" => 'E',
+        "GLY" => 'G',
+        "HIS" => 'H',
+        "ILE" => 'I',
+        "LEU" => 'L',
+        "LYS" => 'K',
+        "MET" => 'M',
+        "PHE" => 'F',
+        "PRO" => 'P',
+        "SER" => 'S',
+        "THR" => 'T',
+        "TRP" => 'W',
+        "TYR" => 'Y',
+        "VAL" => 'V',
+        "MSE" => 'M',
+        "SEC" => 'U',
+        "PYL" => 'O',
+        "ASX" => 'B',
+        "GLX" => 'Z',
+        "UNK" => 'X',
         _ => return None,
     })
 }
@@ -159,10 +187,26 @@ pub fn read_structure(path: &Path) -> Result<Vec<ProteinChain>, DataError> {
         .set_discard_hydrogens(true)
         .read(text_path.as_ref())
         .map_err(|errors| {
-            let first = errors.first().map_or_else(|| "unknown error".to_owned(), |e| e.short_description().to_owned());
-            DataError::format(path, "-", 0, format!("not a readable PDB/mmCIF structure: {first} ({} errors)", errors.len()))
+            let first = errors.first().map_or_else(
+                || "unknown error".to_owned(),
+                |e| e.short_description().to_owned(),
+            );
+            DataError::format(
+                path,
+                "-",
+                0,
+                format!(
+                    "not a readable PDB/mmCIF structure: {first} ({} errors)",
+                    errors.len()
+                ),
+            )
         })?;
-    let stem = path.file_stem().map_or_else(String::new, |s| s.to_string_lossy().trim_end_matches(".pdb").trim_end_matches(".cif").to_owned());
+    let stem = path.file_stem().map_or_else(String::new, |s| {
+        s.to_string_lossy()
+            .trim_end_matches(".pdb")
+            .trim_end_matches(".cif")
+            .to_owned()
+    });
     let mut chains = Vec::new();
     let Some(model) = pdb.models().next() else {
         return Err(DataError::format(path, "-", 0, "structure has no models"));
@@ -177,7 +221,9 @@ pub fn read_structure(path: &Path) -> Result<Vec<ProteinChain>, DataError> {
         };
         for residue in chain.residues() {
             // First conformer only (alternative locations would double residues).
-            let Some(conformer) = residue.conformers().next() else { continue };
+            let Some(conformer) = residue.conformers().next() else {
+                continue;
+            };
             let letter = one_letter(conformer.name());
             let mut atoms = ResidueAtoms::default();
             for atom in conformer.atoms() {
@@ -215,30 +261,52 @@ pub fn read_backbone_json(path: &Path) -> Result<Vec<ProteinChain>, DataError> {
     let text = std::fs::read_to_string(path).map_err(|e| DataError::io(path, e))?;
     let value: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| DataError::format(path, "-", e.line(), format!("not JSON: {e}")))?;
-    let entries = value
-        .as_array()
-        .ok_or_else(|| DataError::format(path, "-", 1, "expected a JSON list of {name, seq, coords}"))?;
+    let entries = value.as_array().ok_or_else(|| {
+        DataError::format(path, "-", 1, "expected a JSON list of {name, seq, coords}")
+    })?;
     let point = |v: &serde_json::Value| -> Option<Xyz> {
         let a = v.as_array()?;
-        let xyz: Vec<f32> = a.iter().filter_map(|x| x.as_f64().map(|f| f as f32)).collect();
+        let xyz: Vec<f32> = a
+            .iter()
+            .filter_map(|x| x.as_f64().map(|f| f as f32))
+            .collect();
         (xyz.len() == 3 && xyz.iter().all(|f| f.is_finite())).then(|| [xyz[0], xyz[1], xyz[2]])
     };
     entries
         .iter()
         .enumerate()
         .map(|(i, e)| {
-            let name = e.get("name").and_then(|n| n.as_str()).map_or_else(|| format!("entry {}", i + 1), str::to_owned);
+            let name = e
+                .get("name")
+                .and_then(|n| n.as_str())
+                .map_or_else(|| format!("entry {}", i + 1), str::to_owned);
             let err = |msg: String| DataError::format(path, &name, 0, msg);
-            let seq = e.get("seq").and_then(|s| s.as_str()).ok_or_else(|| err("missing seq".into()))?;
-            let coords = e.get("coords").and_then(|c| c.as_array()).ok_or_else(|| err("missing coords".into()))?;
+            let seq = e
+                .get("seq")
+                .and_then(|s| s.as_str())
+                .ok_or_else(|| err("missing seq".into()))?;
+            let coords = e
+                .get("coords")
+                .and_then(|c| c.as_array())
+                .ok_or_else(|| err("missing coords".into()))?;
             if coords.len() != seq.chars().count() {
-                return Err(err(format!("{} residues but {} coordinate rows", seq.chars().count(), coords.len())));
+                return Err(err(format!(
+                    "{} residues but {} coordinate rows",
+                    seq.chars().count(),
+                    coords.len()
+                )));
             }
             let atoms = coords
                 .iter()
                 .map(|res| {
                     let atom = |k: usize| res.as_array().and_then(|a| a.get(k)).and_then(point);
-                    ResidueAtoms { n: atom(0), ca: atom(1), c: atom(2), o: atom(3), cb: None }
+                    ResidueAtoms {
+                        n: atom(0),
+                        ca: atom(1),
+                        c: atom(2),
+                        o: atom(3),
+                        cb: None,
+                    }
                 })
                 .collect();
             Ok(ProteinChain {
@@ -267,10 +335,17 @@ mod tests {
     #[test]
     fn imputed_cb_matches_a_deposited_cb() {
         // GLU 53 of PDB 1CTF: N, CA, C and its deposited CB.
-        let (n, ca, c) = ([18.222, 18.496, -16.203], [17.706, 17.982, -14.905], [17.368, 16.466, -15.121]);
+        let (n, ca, c) = (
+            [18.222, 18.496, -16.203],
+            [17.706, 17.982, -14.905],
+            [17.368, 16.466, -15.121],
+        );
         let deposited = [16.552f32, 18.744, -14.351];
         let v = impute_cb(n, ca, c);
-        let d = ((v[0] - deposited[0]).powi(2) + (v[1] - deposited[1]).powi(2) + (v[2] - deposited[2]).powi(2)).sqrt();
+        let d = ((v[0] - deposited[0]).powi(2)
+            + (v[1] - deposited[1]).powi(2)
+            + (v[2] - deposited[2]).powi(2))
+        .sqrt();
         assert!(d < 0.2, "imputed CB is {d} Å from the deposited one");
     }
 }

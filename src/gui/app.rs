@@ -33,16 +33,25 @@ impl WorkbenchApp {
             .storage
             .and_then(|s| eframe::get_value(s, SETTINGS_KEY))
             .unwrap_or_default();
-        let mut app = Self { settings, model: Job::default(), dataset: Job::default(), table: None };
+        let mut app = Self {
+            settings,
+            model: Job::default(),
+            dataset: Job::default(),
+            table: None,
+        };
         let data = match args.fasta {
             Some(fasta) => Some((fasta, args.metadata)),
             None => ProteinSet::demo_paths().map(|(fasta, tsv)| (fasta, Some(tsv))),
         };
         if let Some((fasta, metadata)) = data {
             let ctx = cc.egui_ctx.clone();
-            app.dataset.spawn("load-data", move || ctx.request_repaint(), move |_job| {
-                ProteinSet::load(&fasta, metadata.as_deref()).map_err(anyhow::Error::from)
-            });
+            app.dataset.spawn(
+                "load-data",
+                move || ctx.request_repaint(),
+                move |_job| {
+                    ProteinSet::load(&fasta, metadata.as_deref()).map_err(anyhow::Error::from)
+                },
+            );
         }
         if let Some(path) = args.model {
             app.settings.model_path = path.display().to_string();
@@ -56,9 +65,14 @@ impl WorkbenchApp {
             ModelCommand::Load(path) => {
                 self.settings.model_path = path.display().to_string();
                 let ctx = ctx.clone();
-                self.model.spawn("load-model", move || ctx.request_repaint(), move |_job| {
-                    LoadedModel::load(&path, &candle_core::Device::Cpu).map_err(anyhow::Error::from)
-                });
+                self.model.spawn(
+                    "load-model",
+                    move || ctx.request_repaint(),
+                    move |_job| {
+                        LoadedModel::load(&path, &candle_core::Device::Cpu)
+                            .map_err(anyhow::Error::from)
+                    },
+                );
             }
             // Reading a checkpoint is one call that cannot stop midway: detach and keep the previous model.
             ModelCommand::Cancel => self.model.detach(),
@@ -91,7 +105,13 @@ impl eframe::App for WorkbenchApp {
         let command = egui::Panel::left("model_panel")
             .default_size(360.0)
             .show(ui, |ui| {
-                model_panel_ui(ui, &mut self.settings.model_path, self.model.result(), loading, error.as_deref())
+                model_panel_ui(
+                    ui,
+                    &mut self.settings.model_path,
+                    self.model.result(),
+                    loading,
+                    error.as_deref(),
+                )
             })
             .inner;
         egui::CentralPanel::default().show(ui, |ui| match (&self.dataset.state, self.dataset.result(), &mut self.table) {

@@ -37,7 +37,9 @@ pub struct Job<T> {
 
 impl<T> Default for Job<T> {
     fn default() -> Self {
-        Self { state: JobState::Idle }
+        Self {
+            state: JobState::Idle,
+        }
     }
 }
 
@@ -55,16 +57,21 @@ impl<T: Send + 'static> Job<T> {
         let ctx = JobCtx::new(move || waker());
         let (tx, rx) = sync_channel(1);
         let worker_ctx = ctx.clone();
-        let spawned = std::thread::Builder::new().name(name.to_owned()).spawn(move || {
-            let result = work(&worker_ctx);
-            // The receiver may be gone if the job was replaced; nothing to do then.
-            let _ = tx.send(result);
-            wake();
-        });
+        let spawned = std::thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(move || {
+                let result = work(&worker_ctx);
+                // The receiver may be gone if the job was replaced; nothing to do then.
+                let _ = tx.send(result);
+                wake();
+            });
         let previous = self.take_result();
         self.state = match spawned {
             Ok(_) => JobState::Running { rx, ctx, previous },
-            Err(e) => JobState::Failed { err: anyhow::anyhow!("cannot start {name}: {e}"), previous },
+            Err(e) => JobState::Failed {
+                err: anyhow::anyhow!("cannot start {name}: {e}"),
+                previous,
+            },
         };
     }
 
@@ -85,7 +92,9 @@ impl<T: Send + 'static> Job<T> {
     pub fn result(&self) -> Option<&T> {
         match &self.state {
             JobState::Done(v) => Some(v),
-            JobState::Running { previous, .. } | JobState::Failed { previous, .. } => previous.as_ref(),
+            JobState::Running { previous, .. } | JobState::Failed { previous, .. } => {
+                previous.as_ref()
+            }
             JobState::Idle => None,
         }
     }

@@ -23,9 +23,14 @@ pub fn model_panel_ui(
 ) -> Option<ModelCommand> {
     let mut command = None;
     ui.heading("Model");
-    let label = ui.label("Checkpoint (fair-esm .pt, Hugging Face folder, or workbench .safetensors):");
+    let label =
+        ui.label("Checkpoint (fair-esm .pt, Hugging Face folder, or workbench .safetensors):");
     let response = ui
-        .add(egui::TextEdit::singleline(path_text).hint_text("/path/to/esm1b_t33_650M_UR50S.pt").desired_width(f32::INFINITY))
+        .add(
+            egui::TextEdit::singleline(path_text)
+                .hint_text("/path/to/esm1b_t33_650M_UR50S.pt")
+                .desired_width(f32::INFINITY),
+        )
         .labelled_by(label.id);
     ui.horizontal(|ui| {
         let enter = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
@@ -54,20 +59,33 @@ pub fn model_panel_ui(
 
 fn model_info_ui(ui: &mut egui::Ui, m: &LoadedModel) {
     let c = m.model.config();
-    egui::Grid::new("model_info").num_columns(2).striped(true).show(ui, |ui| {
-        let mut row = |k: &str, v: String| {
-            ui.label(k);
-            ui.label(v);
-            ui.end_row();
-        };
-        row("Name", m.name.clone());
-        row("Format", m.source.format.to_string());
-        row("Architecture", c.architecture.to_string());
-        row("Layers", c.num_layers.to_string());
-        row("Embedding dim", c.embed_dim.to_string());
-        row("Attention heads", c.attention_heads.to_string());
-        row("Parameters", format!("{:.2} M", m.parameter_count as f64 / 1e6));
-        row("Max residues", c.max_residues().to_string());
-        row("Contact head", if m.model.has_contact_head() { "yes".into() } else { "no".into() });
-    });
+    egui::Grid::new("model_info")
+        .num_columns(2)
+        .striped(true)
+        .show(ui, |ui| {
+            let mut row = |k: &str, v: String| {
+                ui.label(k);
+                ui.label(v);
+                ui.end_row();
+            };
+            row("Name", m.name.clone());
+            row("Format", m.source.format.to_string());
+            row("Architecture", c.architecture.to_string());
+            row("Layers", c.num_layers.to_string());
+            row("Embedding dim", c.embed_dim.to_string());
+            row("Attention heads", c.attention_heads.to_string());
+            row(
+                "Parameters",
+                format!("{:.2} M", m.parameter_count as f64 / 1e6),
+            );
+            row("Max residues", c.max_residues().to_string());
+            row(
+                "Contact head",
+                if m.model.has_contact_head() {
+                    "yes".into()
+                } else {
+                    "no".into()
+                },
+            );
+        });
 }

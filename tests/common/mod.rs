@@ -14,7 +14,9 @@ pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 pub const TOLERANCE: f32 = 1e-4;
 
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 /// Outputs recorded by `tests/reference/make_fixtures.py`.
@@ -33,7 +35,10 @@ impl Reference {
             .as_ref()
             .and_then(|m| m.get("sequences"))
             .ok_or("reference has no sequences metadata")?;
-        Ok(Self { tensors, sequences: serde_json::from_str(sequences)? })
+        Ok(Self {
+            tensors,
+            sequences: serde_json::from_str(sequences)?,
+        })
     }
 
     /// The fixture reference of a model stem, e.g. `esm1b_tiny_t2`.
@@ -43,10 +48,17 @@ impl Reference {
 
     /// fair-esm's token batch for `case`, unpadded per row and re-padded by us.
     pub fn tokens(&self, case: &str) -> Result<TokenBatch, Box<dyn std::error::Error>> {
-        let tokens = self.tensors[&format!("{case}.tokens")].to_dtype(DType::I64)?.to_vec2::<i64>()?;
+        let tokens = self.tensors[&format!("{case}.tokens")]
+            .to_dtype(DType::I64)?
+            .to_vec2::<i64>()?;
         let rows: Vec<Vec<u32>> = tokens
             .iter()
-            .map(|r| r.iter().map(|&t| t as u32).filter(|&t| t != Alphabet::PAD).collect())
+            .map(|r| {
+                r.iter()
+                    .map(|&t| t as u32)
+                    .filter(|&t| t != Alphabet::PAD)
+                    .collect()
+            })
             .collect();
         Ok(TokenBatch::from_rows(&rows))
     }
@@ -70,30 +82,62 @@ pub fn check_model(
     rel_tolerance: f32,
 ) -> Result<f32, Box<dyn std::error::Error>> {
     let n = model.model.config().num_layers;
-    let request = ForwardRequest { repr_layers: (0..=n).collect(), logits: true, attentions: true, contacts: true };
+    let request = ForwardRequest {
+        repr_layers: (0..=n).collect(),
+        logits: true,
+        attentions: true,
+        contacts: true,
+    };
     let mut worst = 0f32;
     for (case, seqs) in &reference.sequences {
         // Our tokenizer gives fair-esm's tokens.
         let ours = TokenBatch::encode(seqs.iter().map(|s| ("x", s.as_str())))?;
         let batch = reference.tokens(case)?;
-        assert_eq!(ours, batch, "{label}/{case}: tokenization differs from fair-esm");
+        assert_eq!(
+            ours, batch,
+            "{label}/{case}: tokenization differs from fair-esm"
+        );
         let out = model.model.forward(&batch, &request)?;
         let get = |k: &str| &reference.tensors[&format!("{case}.{k}")];
         let mut case_worst = 0f32;
         let mut compare = |what: &str, ours: &Tensor, theirs: &Tensor| -> TestResult {
             let d = max_abs_diff(ours, theirs)?;
-            let scale = theirs.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()?.max(1.0);
+            let scale = theirs
+                .abs()?
+                .flatten_all()?
+                .max(0)?
+                .to_scalar::<f32>()?
+                .max(1.0);
             let allowed = TOLERANCE + rel_tolerance * scale;
-            assert!(d < allowed, "{label}/{case}/{what}: max |diff| {d:e} > {allowed:e} (max |ref| {scale})");
+            assert!(
+                d < allowed,
+                "{label}/{case}/{what}: max |diff| {d:e} > {allowed:e} (max |ref| {scale})"
+            );
             case_worst = case_worst.max(d / scale);
             Ok(())
         };
-        compare("logits", out.logits.as_ref().ok_or("no logits")?, get("logits"))?;
+        compare(
+            "logits",
+            out.logits.as_ref().ok_or("no logits")?,
+            get("logits"),
+        )?;
         for layer in 0..=n {
-            compare(&format!("repr.{layer}"), &out.representations[&layer], get(&format!("repr.{layer}")))?;
+            compare(
+                &format!("repr.{layer}"),
+                &out.representations[&layer],
+                get(&format!("repr.{layer}")),
+            )?;
         }
-        compare("attentions", out.attentions.as_ref().ok_or("no attentions")?, get("attentions"))?;
-        compare("contacts", out.contacts.as_ref().ok_or("no contacts")?, get("contacts"))?;
+        compare(
+            "attentions",
+            out.attentions.as_ref().ok_or("no attentions")?,
+            get("attentions"),
+        )?;
+        compare(
+            "contacts",
+            out.contacts.as_ref().ok_or("no contacts")?,
+            get("contacts"),
+        )?;
         eprintln!("{label}/{case}: max |diff| / max |ref| {case_worst:.2e}");
         worst = worst.max(case_worst);
     }

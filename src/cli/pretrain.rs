@@ -1,0 +1,169 @@
+//! `esm-workbench pretrain`: masked-LM training of an ESM-1b-architecture model on a FASTA file.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+
+use super::progress::{Log, with_progress_bar_and_log};
+use crate::analysis::JobCtx;
+use crate::model::{Architecture, EsmConfig};
+use crate::train::{PretrainConfig, TrainError, TrainEvent, latest_checkpoint, pretrain};
+
+/// Options of `pretrain`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PretrainArgs {
+    /// Training corpus (FASTA, optionally .gz); a split is held out for perplexity.
+    pub fasta: PathBuf,
+    /// Output folder (checkpoints, held-out FASTA, final model). A run resumes from the newest
+    /// checkpoint found here, with the settings saved in it.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Transformer blocks.
+    #[arg(long, default_value_t = 4)]
+    pub layers: usize,
+    /// Residue-stream width.
+    #[arg(long, default_value_t = 128)]
+    pub embed_dim: usize,
+    /// Attention heads (must divide --embed-dim).
+    #[arg(long, default_value_t = 8)]
+    pub heads: usize,
+    /// Feed-forward width (default: 4 x --embed-dim).
+    #[arg(long)]
+    pub ffn_dim: Option<usize>,
+    /// Learned positions, BOS/EOS included (ESM-1b: 1024).
+    #[arg(long, default_value_t = 1024)]
+    pub max_positions: usize,
+    /// Optimiser updates.
+    #[arg(long, default_value_t = 2000)]
+    pub steps: u64,
+    /// Linear warmup steps (default: 5% of --steps).
+    #[arg(long)]
+    pub warmup: Option<u64>,
+    /// Peak learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// Padded tokens per batch.
+    #[arg(long, default_value_t = 4096)]
+    pub tokens_per_batch: usize,
+    /// Random crop length for longer sequences (residues).
+    #[arg(long, default_value_t = 510)]
+    pub max_residues: usize,
+    /// Fraction of records held out for perplexity.
+    #[arg(long, default_value_t = 0.05)]
+    pub heldout_fraction: f64,
+    /// At most this many held-out records.
+    #[arg(long, default_value_t = 1000)]
+    pub heldout_max: usize,
+    /// Held-out perplexity every N steps (default: 10 evaluations per run).
+    #[arg(long)]
+    pub eval_every: Option<u64>,
+    /// Checkpoint every N steps (default: 20 per run).
+    #[arg(long)]
+    pub checkpoint_every: Option<u64>,
+    /// Seed of the weights, split, batch order and masks.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+impl PretrainArgs {
+    fn config(&self) -> PretrainConfig {
+        let model = EsmConfig {
+            architecture: Architecture::Esm1b,
+            num_layers: self.layers,
+            embed_dim: self.embed_dim,
+            ffn_embed_dim: self.ffn_dim.unwrap_or(4 * self.embed_dim),
+            attention_heads: self.heads,
+            max_positions: Some(self.max_positions),
+            token_dropout: true,
+            emb_layer_norm_before: true,
+            layer_norm_eps: 1e-5,
+        };
+        let mut config = PretrainConfig::small(model, self.steps);
+        config.peak_lr = self.lr;
+        config.tokens_per_batch = self.tokens_per_batch;
+        config.max_residues = self.max_residues;
+        config.heldout_fraction = self.heldout_fraction;
+        config.heldout_max = self.heldout_max;
+        config.seed = self.seed;
+        if let Some(w) = self.warmup {
+            config.warmup_steps = w;
+        }
+        if let Some(e) = self.eval_every {
+            config.eval_every = e.max(1);
+        }
+        if let Some(c) = self.checkpoint_every {
+            config.checkpoint_every = c.max(1);
+        }
+        config
+    }
+}
+
+/// Runs (or resumes) pretraining with a progress bar; Ctrl-C saves a checkpoint and stops.
+pub fn run(args: &PretrainArgs) -> anyhow::Result<()> {
+    if let Some(dir) = latest_checkpoint(&args.out)? {
+        eprintln!("resuming from {} (its saved settings apply)", dir.display());
+    }
+    let ctx = JobCtx::default();
+    let stopper = ctx.clone();
+    ctrlc::set_handler(move || stopper.cancel()).context("installing the Ctrl-C handler")?;
+    let (fasta, out, config) = (args.fasta.clone(), args.out.clone(), args.config());
+    let result = with_progress_bar_and_log("pretrain", ctx, move |ctx, log| {
+        pretrain(&fasta, config, &out, &ctx, &mut |event| {
+            print_event(&log, &event)
+        })
+    })?;
+    match result {
+        Ok(state) => {
+            let last = state.log.iter().rev().find_map(|e| e.heldout.clone());
+            eprintln!("wrote {}", args.out.join("model.safetensors").display());
+            if let Some(report) = last {
+                eprintln!(
+                    "held-out perplexity {:.3} ({} masked residues of {} sequences); unigram baseline {:.3}",
+                    report.perplexity,
+                    report.targets,
+                    report.sequences,
+                    report.unigram_perplexity.unwrap_or(f64::NAN)
+                );
+            }
+            Ok(())
+        }
+        Err(e @ TrainError::Cancelled { .. }) => {
+            eprintln!("{e}");
+            Ok(())
+        }
+        Err(e) => Err(e).context(format!("pretraining on {}", args.fasta.display())),
+    }
+}
+
+fn print_event(log: &Log, event: &TrainEvent) {
+    match event {
+        TrainEvent::Started {
+            from_step,
+            state,
+            parameters,
+        } => log.line(format!(
+            "{} parameters; {} training sequences ({} residues), {} held out; steps {}..{}",
+            parameters,
+            state.train_sequences,
+            state.train_residues,
+            state.heldout_sequences,
+            from_step,
+            state.config.steps
+        )),
+        TrainEvent::Logged(entry) => {
+            let mut line = format!(
+                "step {:>6}  loss {:.4}  lr {:.2e}  |g| {:.3}  {:.0} tok/s",
+                entry.step, entry.train_loss, entry.lr, entry.grad_norm, entry.tokens_per_second
+            );
+            if let Some(h) = &entry.heldout {
+                line.push_str(&format!(
+                    "  held-out ppl {:.3} (unigram {:.3})",
+                    h.perplexity,
+                    h.unigram_perplexity.unwrap_or(f64::NAN)
+                ));
+            }
+            log.line(line);
+        }
+        TrainEvent::Saved(path) => log.line(format!("saved {}", path.display())),
+    }
+}

@@ -1,0 +1,23 @@
+//! Masked-language-model pretraining of ESM-1b-architecture models in candle: masking,
+//! batching, AdamW, held-out perplexity and the resumable training loop. Pure compute.
+
+mod adamw;
+mod batching;
+mod corpus;
+mod error;
+mod files;
+mod masking;
+mod perplexity;
+mod pretrain;
+
+pub use adamw::{AdamW, AdamWParams, learning_rate};
+pub use batching::{BUCKET_WIDTH, build_batch, crop_with_bos_eos, epoch_batches};
+pub use corpus::Corpus;
+pub use error::TrainError;
+pub use masking::{MaskedBatch, MaskingScheme, STANDARD_AMINO_ACIDS, mask_batch};
+pub use perplexity::{
+    EVAL_MASK_SEED, PerplexityReport, UnigramModel, heldout_perplexity, masked_lm_loss,
+};
+pub use pretrain::{
+    LogEntry, PretrainConfig, RunState, TrainEvent, latest_checkpoint, pretrain, read_state,
+};

@@ -1,0 +1,173 @@
+//! The masked-language-model loss and held-out perplexity (exponentiated cross-entropy on
+//! masked residues, the "ECE" of Rives et al. 2021, Table 1), with the unigram baseline.
+
+use candle_core::Tensor;
+
+use super::masking::{MaskedBatch, MaskingScheme, mask_batch};
+use crate::analysis::{Cancelled, JobCtx};
+use crate::model::{Alphabet, EsmModel, ForwardRequest, ModelError, TokenBatch};
+use crate::rng::SplitMix64;
+
+/// Seed of the evaluation masks: the same residues are masked in every evaluation.
+pub const EVAL_MASK_SEED: u64 = 0x5EED_E5A1;
+
+/// Mean cross-entropy (nats) of the model's predictions at the targets of `masked`: a scalar
+/// tensor that back-propagates to the model's weights.
+pub fn masked_lm_loss(model: &EsmModel, masked: &MaskedBatch) -> Result<Tensor, ModelError> {
+    let last = model.config().num_layers;
+    let request = ForwardRequest {
+        repr_layers: vec![last],
+        ..ForwardRequest::default()
+    };
+    let output = model.forward(&masked.input, &request)?;
+    let hidden = output.representations.get(&last).ok_or_else(|| {
+        ModelError::InvalidRequest("final layer missing from the forward pass".into())
+    })?;
+    let (b, t, e) = hidden.dims3()?;
+    let device = model.device();
+    let k = masked.target_positions.len();
+    let positions = Tensor::from_vec(masked.target_positions.clone(), k, device)?;
+    let picked = hidden.reshape((b * t, e))?.index_select(&positions, 0)?;
+    let logits = model.lm_logits(&picked)?;
+    let targets = Tensor::from_vec(masked.target_tokens.clone(), k, device)?;
+    Ok(candle_nn::loss::cross_entropy(&logits, &targets)?)
+}
+
+/// Held-out perplexity and what it was computed on.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PerplexityReport {
+    /// `exp(mean cross-entropy)` over the masked residues.
+    pub perplexity: f64,
+    /// Mean cross-entropy in nats.
+    pub cross_entropy: f64,
+    /// Masked residues scored.
+    pub targets: usize,
+    /// Sequences scored.
+    pub sequences: usize,
+    /// Perplexity of the unigram baseline (training amino-acid frequencies) on the same targets.
+    pub unigram_perplexity: Option<f64>,
+}
+
+/// Amino-acid frequencies: the perplexity floor of a model that ignores context.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnigramModel {
+    /// Probability of each token id (add-one smoothed over residue tokens).
+    probabilities: Vec<f64>,
+}
+
+impl UnigramModel {
+    /// Frequencies of the residue tokens in `sequences` (token ids without BOS/EOS).
+    pub fn fit(sequences: &[Vec<u32>]) -> Self {
+        let mut counts = vec![1.0f64; Alphabet::SIZE];
+        for token in sequences.iter().flatten() {
+            counts[*token as usize] += 1.0;
+        }
+        for special in [
+            Alphabet::CLS,
+            Alphabet::PAD,
+            Alphabet::EOS,
+            Alphabet::UNK,
+            31,
+            Alphabet::MASK,
+        ] {
+            counts[special as usize] = 0.0;
+        }
+        let total: f64 = counts.iter().sum();
+        Self {
+            probabilities: counts.iter().map(|c| c / total).collect(),
+        }
+    }
+
+    /// Perplexity on `tokens`.
+    pub fn perplexity(&self, tokens: &[u32]) -> f64 {
+        let nll: f64 = tokens
+            .iter()
+            .map(|&t| -self.probabilities[t as usize].max(1e-12).ln())
+            .sum();
+        (nll / tokens.len().max(1) as f64).exp()
+    }
+}
+
+/// Masked-LM perplexity of `model` on `sequences` (residue token ids, no BOS/EOS). Each sequence
+/// is cut to its first `max_residues` residues and masked with [`MaskingScheme::evaluation`]
+/// from a seed fixed per sequence index, so the score does not depend on batching or on the
+/// machine. Batches hold at most `tokens_per_batch` tokens. `unigram`, when given, is scored on
+/// the same targets.
+pub fn heldout_perplexity(
+    model: &EsmModel,
+    sequences: &[Vec<u32>],
+    max_residues: usize,
+    tokens_per_batch: usize,
+    unigram: Option<&UnigramModel>,
+    ctx: &JobCtx,
+) -> Result<Result<PerplexityReport, ModelError>, Cancelled> {
+    let scheme = MaskingScheme::evaluation();
+    let rows: Vec<MaskedBatch> = sequences
+        .iter()
+        .enumerate()
+        .map(|(i, residues)| {
+            let mut row = Vec::with_capacity(residues.len().min(max_residues) + 2);
+            row.push(Alphabet::CLS);
+            row.extend_from_slice(&residues[..residues.len().min(max_residues)]);
+            row.push(Alphabet::EOS);
+            mask_batch(
+                &TokenBatch::from_rows(&[row]),
+                &scheme,
+                &mut SplitMix64::stream(EVAL_MASK_SEED, i as u64),
+            )
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by_key(|&i| rows[i].input.max_len);
+    let mut total_nll = 0f64;
+    let mut all_targets = Vec::new();
+    let mut start = 0;
+    while start < order.len() {
+        let mut end = start + 1;
+        while end < order.len()
+            && (end - start + 1) * rows[order[end]].input.max_len <= tokens_per_batch
+        {
+            end += 1;
+        }
+        let batch = merge_rows(
+            &order[start..end]
+                .iter()
+                .map(|&i| &rows[i])
+                .collect::<Vec<_>>(),
+        );
+        let scored = masked_lm_loss(model, &batch).and_then(|loss| Ok(loss.to_scalar::<f32>()?));
+        match scored {
+            Ok(mean) => total_nll += f64::from(mean) * batch.target_tokens.len() as f64,
+            Err(e) => return Ok(Err(e)),
+        }
+        all_targets.extend_from_slice(&batch.target_tokens);
+        start = end;
+        ctx.checkpoint(start as f32 / order.len() as f32)?;
+    }
+    let cross_entropy = total_nll / all_targets.len().max(1) as f64;
+    Ok(Ok(PerplexityReport {
+        perplexity: cross_entropy.exp(),
+        cross_entropy,
+        targets: all_targets.len(),
+        sequences: sequences.len(),
+        unigram_perplexity: unigram.map(|u| u.perplexity(&all_targets)),
+    }))
+}
+
+/// Pads single-row masked batches into one batch, re-indexing the target positions.
+fn merge_rows(rows: &[&MaskedBatch]) -> MaskedBatch {
+    let token_rows: Vec<Vec<u32>> = rows.iter().map(|r| r.input.tokens.clone()).collect();
+    let input = TokenBatch::from_rows(&token_rows);
+    let mut target_positions = Vec::new();
+    let mut target_tokens = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        let offset = (i * input.max_len) as u32;
+        target_positions.extend(row.target_positions.iter().map(|p| p + offset));
+        target_tokens.extend_from_slice(&row.target_tokens);
+    }
+    MaskedBatch {
+        input,
+        target_positions,
+        target_tokens,
+    }
+}
