@@ -9,5 +9,6 @@ pub mod data;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod model;
+pub mod probes;
 pub mod rng;
 pub mod train;

@@ -1,5 +1,6 @@
 //! The workbench GUI driven headlessly with egui_kittest (no display, no GPU): it opens on the
-//! demo set, filters it, and loads a checkpoint typed into the model panel.
+//! demo set with the bundled starter model, filters it, and loads a checkpoint typed into the
+//! model panel.
 #![cfg(feature = "gui")]
 
 mod common;
@@ -68,9 +69,9 @@ fn loads_a_checkpoint_typed_into_the_model_panel() {
     field.type_text(&path);
     harness.get_by_label("Load").click();
     wait_until(&mut harness, "the model", |h| {
-        h.query_by_label("ESM-1b").is_some()
+        h.query_by_label("esm1b_tiny_t2").is_some()
     });
-    assert!(harness.query_by_label("esm1b_tiny_t2").is_some());
+    assert!(harness.query_by_label("ESM-1b").is_some());
     assert!(
         harness.query_by_label("62").is_some(),
         "max residues of the tiny ESM-1b"
@@ -89,5 +90,16 @@ fn a_bad_checkpoint_shows_a_readable_error_and_keeps_the_ui_alive() {
     wait_until(&mut harness, "the error", |h| {
         h.query_by_label_contains("junk.pt").is_some()
     });
+    // A checkpoint given on the command line replaces the starter model: nothing else loads.
     assert!(harness.query_by_label("No model loaded.").is_some());
+}
+
+#[test]
+fn opens_with_the_bundled_starter_model() {
+    let mut harness = app(GuiArgs::default());
+    wait_until(&mut harness, "the starter model", |h| {
+        h.query_by_label("starter_esm1b_t4_128").is_some()
+    });
+    assert!(harness.query_by_label("ESM-1b").is_some());
+    assert!(harness.query_by_label("510").is_some(), "max residues of the starter model");
 }

@@ -5,24 +5,12 @@ use std::path::PathBuf;
 
 use esm_workbench::data::{SS8_CLASSES, read_astral, read_ss8};
 
+mod common;
+
+use common::shared;
+
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-/// `../shared/data/<rel>` (or `$WB_SHARED_DATA/<rel>`), or `None` with a skip message.
-fn shared(rel: &str) -> Option<PathBuf> {
-    let root = std::env::var_os("WB_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
-    let path = root.join(rel);
-    if path.exists() {
-        Some(path)
-    } else {
-        eprintln!(
-            "skipped: {} not found (set WB_SHARED_DATA to the shared data folder)",
-            path.display()
-        );
-        None
-    }
-}
 
 #[test]
 fn cb513_netsurfp_csv() -> TestResult {

@@ -4,6 +4,7 @@ mod download;
 mod extract;
 mod model_cmds;
 mod pretrain;
+mod probe;
 mod progress;
 
 use std::path::PathBuf;
@@ -12,7 +13,8 @@ use clap::{Parser, Subcommand};
 
 pub use download::DownloadArgs;
 pub use extract::ExtractArgs;
-pub use pretrain::PretrainArgs;
+pub use pretrain::{PerplexityArgs, PretrainArgs};
+pub use probe::ProbeCommand;
 
 /// ESM Workbench: explore what protein language models have learned.
 ///
@@ -34,6 +36,11 @@ pub enum Command {
     Extract(ExtractArgs),
     /// Train an ESM-1b-architecture model with masked language modelling on a FASTA file.
     Pretrain(PretrainArgs),
+    /// Masked-LM perplexity of a model on a FASTA file (15% of residues masked, fixed seed).
+    Perplexity(PerplexityArgs),
+    /// Probe what a representation encodes (SS8 logistic regression, amino-acid groups).
+    #[command(subcommand)]
+    Probe(ProbeCommand),
     /// List the official ESM models and which are already in the torch hub cache.
     Models {
         /// Cache folder to check (default: torch hub's).
@@ -76,6 +83,8 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Gui(_) => anyhow::bail!("the GUI is started by main"),
         Command::Extract(args) => extract::run(&args),
         Command::Pretrain(args) => pretrain::run(&args),
+        Command::Probe(command) => probe::run(&command),
+        Command::Perplexity(args) => pretrain::perplexity(&args),
         Command::Models { dir } => match download::list(dir) {
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
             other => Ok(other?),

@@ -167,3 +167,39 @@ fn print_event(log: &Log, event: &TrainEvent) {
         TrainEvent::Saved(path) => log.line(format!("saved {}", path.display())),
     }
 }
+
+/// Options of `perplexity`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PerplexityArgs {
+    /// Checkpoint with an LM head.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Sequences to score (FASTA).
+    #[arg(long)]
+    pub fasta: PathBuf,
+    /// Residues kept per sequence (the first N).
+    #[arg(long, default_value_t = 510)]
+    pub max_residues: usize,
+}
+
+/// Prints the masked-LM perplexity of a model on a FASTA file (fixed evaluation masks).
+pub fn perplexity(args: &PerplexityArgs) -> anyhow::Result<()> {
+    let loaded = crate::model::LoadedModel::load(&args.model, &candle_core::Device::Cpu)
+        .with_context(|| format!("loading {}", args.model.display()))?;
+    let records = crate::data::FastaReader::read_all(&args.fasta)?;
+    let sequences = records
+        .iter()
+        .map(|r| crate::model::Alphabet::encode(&r.id, &r.sequence))
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("tokenising {}", args.fasta.display()))?;
+    let max_residues = args.max_residues.min(loaded.model.config().max_residues());
+    let report = super::progress::with_progress_bar("perplexity", move |ctx| {
+        crate::train::heldout_perplexity(&loaded.model, &sequences, max_residues, 8192, None, &ctx)
+    })?
+    .map_err(|_| anyhow::anyhow!("cancelled"))??;
+    println!(
+        "perplexity {:.4} (cross-entropy {:.4} nats) on {} masked residues of {} sequences",
+        report.perplexity, report.cross_entropy, report.targets, report.sequences
+    );
+    Ok(())
+}

@@ -4,10 +4,12 @@ use eframe::egui;
 
 use super::data_panel::{DatasetTable, data_panel_ui};
 use super::job::{Job, JobState};
-use super::model_panel::{ModelCommand, model_panel_ui};
+use super::model_panel::{DownloadView, ModelCommand, model_panel_ui};
 use crate::cli::GuiArgs;
 use crate::data::ProteinSet;
 use crate::model::LoadedModel;
+use crate::model::hub::{FAIR_ESM_BASE_URL, OFFICIAL_MODELS, download_official, torch_hub_checkpoints_dir};
+use crate::model::starter::starter_model_path;
 
 /// Persisted settings (small; never the workspace).
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -20,6 +22,8 @@ pub struct Settings {
 pub struct WorkbenchApp {
     settings: Settings,
     model: Job<LoadedModel>,
+    download: Job<std::path::PathBuf>,
+    download_view: DownloadView,
     dataset: Job<ProteinSet>,
     table: Option<DatasetTable>,
 }
@@ -36,6 +40,8 @@ impl WorkbenchApp {
         let mut app = Self {
             settings,
             model: Job::default(),
+            download: Job::default(),
+            download_view: DownloadView::default(),
             dataset: Job::default(),
             table: None,
         };
@@ -53,9 +59,9 @@ impl WorkbenchApp {
                 },
             );
         }
-        if let Some(path) = args.model {
-            app.settings.model_path = path.display().to_string();
-            app.apply(&cc.egui_ctx, ModelCommand::Load(path));
+        match args.model {
+            Some(path) => app.apply(&cc.egui_ctx, ModelCommand::Load(path)),
+            None => app.apply(&cc.egui_ctx, ModelCommand::LoadStarter),
         }
         app
     }
@@ -74,15 +80,46 @@ impl WorkbenchApp {
                     },
                 );
             }
+            ModelCommand::LoadStarter => match starter_model_path() {
+                Some(path) => self.apply(ctx, ModelCommand::Load(path)),
+                None => self.download_view.error = Some("the bundled starter model (assets/starter) is missing from this installation".into()),
+            },
             // Reading a checkpoint is one call that cannot stop midway: detach and keep the previous model.
             ModelCommand::Cancel => self.model.detach(),
+            ModelCommand::Download(index) => {
+                let Some(model) = OFFICIAL_MODELS.get(index) else { return };
+                self.download_view.error = None;
+                let ctx = ctx.clone();
+                self.download.spawn(
+                    "download",
+                    move || ctx.request_repaint(),
+                    move |job| {
+                        download_official(model, FAIR_ESM_BASE_URL, &torch_hub_checkpoints_dir(), job, &mut |_, _, _| {})
+                            .map_err(anyhow::Error::from)
+                    },
+                );
+            }
+            ModelCommand::CancelDownload => self.download.cancel(),
         }
     }
 }
 
 impl eframe::App for WorkbenchApp {
-    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.model.poll();
+        let downloading = self.download.progress().is_some();
+        self.download.poll();
+        self.download_view.progress = self.download.progress();
+        if downloading {
+            match &self.download.state {
+                JobState::Done(path) => {
+                    let path = path.clone();
+                    self.apply(ctx, ModelCommand::Load(path));
+                }
+                JobState::Failed { err, .. } => self.download_view.error = Some(format!("{err:#}")),
+                _ => {}
+            }
+        }
         let was_running = self.dataset.progress().is_some();
         self.dataset.poll();
         if was_running && let JobState::Done(set) = &self.dataset.state {
@@ -111,6 +148,7 @@ impl eframe::App for WorkbenchApp {
                     self.model.result(),
                     loading,
                     error.as_deref(),
+                    &mut self.download_view,
                 )
             })
             .inner;

@@ -1,16 +1,34 @@
-//! Model panel: open a checkpoint (typed path; file dialogs arrive with the full GUI) and show
-//! its architecture.
+//! Model panel: the bundled starter model, official ESM weights on demand, or any checkpoint by
+//! path (file dialogs arrive with the full GUI); shows the architecture.
 
 use eframe::egui;
 
 use crate::model::LoadedModel;
+use crate::model::hub::{OFFICIAL_MODELS, is_cached, torch_hub_checkpoints_dir};
 
 /// What the model panel asks the app to do.
 pub enum ModelCommand {
     /// Load the checkpoint at this path in the background.
     Load(std::path::PathBuf),
+    /// Load the bundled starter model.
+    LoadStarter,
     /// Stop the running load.
     Cancel,
+    /// Download (or reuse) official model `OFFICIAL_MODELS[i]`, then load it.
+    Download(usize),
+    /// Stop the running download (the partial file is kept for resuming).
+    CancelDownload,
+}
+
+/// State of the official-weights section.
+#[derive(Debug, Clone, Default)]
+pub struct DownloadView {
+    /// Index into [`OFFICIAL_MODELS`].
+    pub selected: usize,
+    /// Progress of a running download.
+    pub progress: Option<f32>,
+    /// The last failure, readable.
+    pub error: Option<String>,
 }
 
 /// Draws the model panel. `path_text` is the editable path; `loading` the progress of a load.
@@ -20,9 +38,19 @@ pub fn model_panel_ui(
     loaded: Option<&LoadedModel>,
     loading: Option<f32>,
     error: Option<&str>,
+    downloads: &mut DownloadView,
 ) -> Option<ModelCommand> {
     let mut command = None;
     ui.heading("Model");
+    if ui
+        .button("Bundled starter model")
+        .on_hover_text("4-layer ESM-1b-architecture model trained here on 20,000 UniProt sequences (assets/starter/MODEL_CARD.md)")
+        .clicked()
+    {
+        command = Some(ModelCommand::LoadStarter);
+    }
+    download_ui(ui, downloads, &mut command);
+    ui.separator();
     let label =
         ui.label("Checkpoint (fair-esm .pt, Hugging Face folder, or workbench .safetensors):");
     let response = ui
@@ -88,4 +116,39 @@ fn model_info_ui(ui: &mut egui::Ui, m: &LoadedModel) {
                 },
             );
         });
+}
+
+fn download_ui(ui: &mut egui::Ui, view: &mut DownloadView, command: &mut Option<ModelCommand>) {
+    let cache = torch_hub_checkpoints_dir();
+    ui.label("Official weights (fair-esm), cached in the torch hub folder:");
+    let name = |i: usize| {
+        let m = &OFFICIAL_MODELS[i];
+        if is_cached(m, &cache) { format!("{} (cached)", m.name) } else { m.name.to_owned() }
+    };
+    ui.horizontal(|ui| {
+        egui::ComboBox::from_id_salt("official_model")
+            .selected_text(name(view.selected.min(OFFICIAL_MODELS.len() - 1)))
+            .show_ui(ui, |ui| {
+                for i in 0..OFFICIAL_MODELS.len() {
+                    ui.selectable_value(&mut view.selected, i, name(i))
+                        .on_hover_text(OFFICIAL_MODELS[i].description);
+                }
+            });
+        match view.progress {
+            Some(p) => {
+                ui.add(egui::ProgressBar::new(p).show_percentage().desired_width(90.0));
+                if ui.button("Cancel").clicked() {
+                    *command = Some(ModelCommand::CancelDownload);
+                }
+            }
+            None => {
+                if ui.button("Download and load").clicked() {
+                    *command = Some(ModelCommand::Download(view.selected));
+                }
+            }
+        }
+    });
+    if let Some(err) = &view.error {
+        ui.colored_label(ui.visuals().error_fg_color, err);
+    }
 }

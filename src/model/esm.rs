@@ -158,6 +158,11 @@ impl EsmModel {
         Ok(head.forward(hidden)?)
     }
 
+    /// The token embedding table `(vocab, embed_dim)` (tied to the LM head's output layer).
+    pub fn token_embeddings(&self) -> &Tensor {
+        self.embed_tokens.embeddings()
+    }
+
     /// The hyperparameters.
     pub fn config(&self) -> &EsmConfig {
         &self.config

@@ -17,6 +17,7 @@ mod long_sequence;
 mod pickle_meta;
 mod random_init;
 mod rotary;
+pub mod starter;
 mod transformer_layer;
 
 pub use alphabet::{Alphabet, TokenBatch};

@@ -115,7 +115,9 @@ impl AdamW {
             let Some(moments) = self.moments.get_mut(name) else {
                 continue;
             };
-            let grad = (grad * scale)?;
+            // Gradients carry the graph that produced them (they reference the weights), and
+            // the moments outlive the step: detach, or every step's graph stays alive.
+            let grad = (grad.detach() * scale)?;
             moments.m = ((&moments.m * p.beta1)? + (&grad * (1.0 - p.beta1))?)?;
             moments.v = ((&moments.v * p.beta2)? + (grad.sqr()? * (1.0 - p.beta2))?)?;
             let update = ((&moments.m / bias1)? / ((&moments.v / bias2)?.sqrt()? + p.eps)?)?;
@@ -125,7 +127,7 @@ impl AdamW {
             } else {
                 theta.clone()
             };
-            var.set(&(decayed - (update * lr)?)?)?;
+            var.set(&(decayed - (update * lr)?)?.detach())?;
         }
         Ok(norm)
     }

@@ -19,6 +19,20 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// `../shared/data/<rel>` (or `$WB_SHARED_DATA/<rel>`), or `None` with a skip message.
+pub fn shared(rel: &str) -> Option<PathBuf> {
+    let root = std::env::var_os("WB_SHARED_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
+    let path = root.join(rel);
+    if path.exists() {
+        Some(path)
+    } else {
+        eprintln!("skipped: {} not found (set WB_SHARED_DATA to the shared data folder)", path.display());
+        None
+    }
+}
+
 /// Outputs recorded by `tests/reference/make_fixtures.py`.
 pub struct Reference {
     pub tensors: HashMap<String, Tensor>,

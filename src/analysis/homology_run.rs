@@ -1,0 +1,51 @@
+//! Remote homology from sequences: mean-pooled embeddings of ASTRAL domains at one layer, cosine
+//! nearest neighbours, Hit-10 and AUC at the fold and superfamily levels.
+
+use super::embed_run::{EmbedError, EmbedRequest, embed_dataset, window_policy};
+use super::jobs::JobCtx;
+use crate::data::ScopDomain;
+use crate::model::{LoadedModel, ModelError};
+use crate::probes::{HomologyLevel, HomologyMetrics, cosine_similarities, homology_metrics, scop_labels};
+
+/// Fold- and superfamily-level scores of one layer.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct HomologyRun {
+    /// Representation layer.
+    pub layer: usize,
+    /// Fold level.
+    pub fold: HomologyMetrics,
+    /// Superfamily level.
+    pub superfamily: HomologyMetrics,
+}
+
+/// Embeds `domains` once and scores every layer in `layers`.
+pub fn run_homology(model: &LoadedModel, domains: &[ScopDomain], layers: &[usize], ctx: &JobCtx) -> Result<Vec<HomologyRun>, EmbedError> {
+    let pairs: Vec<(String, String)> = domains.iter().map(|d| (d.id.clone(), d.sequence.clone())).collect();
+    let request = EmbedRequest {
+        layers: layers.to_vec(),
+        per_residue: false,
+        length_policy: window_policy(model),
+        toks_per_batch: 8192,
+    };
+    let result = embed_dataset(model, &pairs, &request, None, ctx)?;
+    let labels: Vec<_> = domains.iter().map(|d| scop_labels(&d.sccs)).collect();
+    layers
+        .iter()
+        .map(|&layer| {
+            let vectors = result
+                .embeddings
+                .iter()
+                .map(|e| {
+                    let mean = e.mean.get(&layer).ok_or_else(|| ModelError::InvalidRequest(format!("layer {layer} missing")))?;
+                    mean.to_vec1::<f32>().map_err(|e| EmbedError::from(ModelError::from(e)))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let similarity = cosine_similarities(&vectors);
+            Ok(HomologyRun {
+                layer,
+                fold: homology_metrics(&similarity, &labels, HomologyLevel::Fold),
+                superfamily: homology_metrics(&similarity, &labels, HomologyLevel::Superfamily),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,164 @@
+//! `esm-workbench probe`: the paper's probes from the command line.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use candle_core::Device;
+
+use super::progress::with_progress_bar;
+use crate::analysis::homology_run::run_homology;
+use crate::analysis::ss8_probe_run::run_ss8_probe;
+use crate::data::{SS8_CLASSES, read_ss8};
+use crate::model::{Checkpoint, LoadedModel};
+use crate::probes::{Ss8ProbeParams, embedding_table_grouping};
+
+/// Which probe.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum ProbeCommand {
+    /// SS8 linear probe: logistic regression on one layer's per-residue representations.
+    Ss8(Ss8Args),
+    /// Whether the amino-acid embeddings group by biochemistry (nearest-neighbour agreement).
+    AaGroups(ModelArg),
+    /// Remote homology on SCOPe/ASTRAL: cosine nearest neighbours, Hit-10 and AUC.
+    Homology(HomologyArgs),
+}
+
+/// Options of `probe homology`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct HomologyArgs {
+    /// The model.
+    #[command(flatten)]
+    pub model: ModelArg,
+    /// SCOPe/ASTRAL FASTA.
+    #[arg(long)]
+    pub astral: PathBuf,
+    /// Representation layers (default: the last).
+    #[arg(long, num_args = 1.., allow_negative_numbers = true)]
+    pub layers: Vec<i64>,
+    /// Use N domains spread evenly over the file (every k-th; the file is sorted by sccs).
+    #[arg(long)]
+    pub max_domains: Option<usize>,
+}
+
+/// A model, trained or its untrained copy.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ModelArg {
+    /// Checkpoint (fair-esm .pt, Hugging Face folder, workbench .safetensors).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Use random weights with the model's architecture instead (the paper's untrained baseline).
+    #[arg(long)]
+    pub untrained: bool,
+    /// Seed of the untrained weights.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+impl ModelArg {
+    fn load(&self) -> anyhow::Result<LoadedModel> {
+        let checkpoint = Checkpoint::read(&self.model).with_context(|| format!("reading {}", self.model.display()))?;
+        let checkpoint = if self.untrained { Checkpoint::random(checkpoint.config, self.seed)? } else { checkpoint };
+        Ok(LoadedModel::from_checkpoint(checkpoint, &Device::Cpu)?)
+    }
+}
+
+/// Options of `probe ss8`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Ss8Args {
+    /// The model.
+    #[command(flatten)]
+    pub model: ModelArg,
+    /// Training labels (TSV/CSV/3-line SS8 table).
+    #[arg(long)]
+    pub train: PathBuf,
+    /// Test labels, e.g. CB513.
+    #[arg(long)]
+    pub test: PathBuf,
+    /// Representation layers, one probe each (default: the last; negative counts from the end).
+    #[arg(long, num_args = 1.., allow_negative_numbers = true)]
+    pub layers: Vec<i64>,
+    /// Use only the first N training proteins.
+    #[arg(long)]
+    pub max_train: Option<usize>,
+    /// L2 strength.
+    #[arg(long, default_value_t = 1.0)]
+    pub l2: f64,
+    /// L-BFGS iterations.
+    #[arg(long, default_value_t = 100)]
+    pub max_iterations: u64,
+    /// Write the metrics as JSON here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// Runs a probe subcommand.
+pub fn run(command: &ProbeCommand) -> anyhow::Result<()> {
+    match command {
+        ProbeCommand::Ss8(args) => ss8(args),
+        ProbeCommand::Homology(args) => homology(args),
+        ProbeCommand::AaGroups(model) => {
+            let loaded = model.load()?;
+            let score = embedding_table_grouping(loaded.model.token_embeddings())?
+                .context("the embedding table lacks a standard amino acid")?;
+            println!("nearest-neighbour group agreement: {:.3} (chance {:.3})", score.nearest_neighbour_agreement, score.chance_agreement);
+            println!("within - between group cosine:     {:.3}", score.within_minus_between_cosine);
+            Ok(())
+        }
+    }
+}
+
+fn homology(args: &HomologyArgs) -> anyhow::Result<()> {
+    let loaded = args.model.load()?;
+    let requested = if args.layers.is_empty() { vec![-1] } else { args.layers.clone() };
+    let layers = requested.iter().map(|&l| loaded.model.resolve_layer(l)).collect::<Result<Vec<_>, _>>()?;
+    let mut domains = crate::data::read_astral(&args.astral)?;
+    if let Some(n) = args.max_domains.filter(|&n| n > 0 && n < domains.len()) {
+        let step = domains.len() as f64 / n as f64;
+        domains = (0..n).filter_map(|i| domains.get((i as f64 * step) as usize).cloned()).collect();
+    }
+    let count = domains.len();
+    let runs = with_progress_bar("homology", move |ctx| run_homology(&loaded, &domains, &layers, &ctx))??;
+    println!("{count} domains");
+    println!("layer  fold Hit-10  fold AUC  superfamily Hit-10  superfamily AUC");
+    for r in &runs {
+        println!(
+            "{:>5}  {:>11.4}  {:>8.4}  {:>18.4}  {:>15.4}",
+            r.layer, r.fold.hit10, r.fold.auc, r.superfamily.hit10, r.superfamily.auc
+        );
+    }
+    Ok(())
+}
+
+fn ss8(args: &Ss8Args) -> anyhow::Result<()> {
+    let loaded = args.model.load()?;
+    let requested = if args.layers.is_empty() { vec![-1] } else { args.layers.clone() };
+    let layers = requested.iter().map(|&l| loaded.model.resolve_layer(l)).collect::<Result<Vec<_>, _>>()?;
+    let mut train = read_ss8(&args.train)?;
+    if let Some(n) = args.max_train {
+        train.truncate(n);
+    }
+    let test = read_ss8(&args.test)?;
+    let params = Ss8ProbeParams { l2: args.l2, max_iterations: args.max_iterations };
+    let runs = with_progress_bar("ss8 probe", move |ctx| run_ss8_probe(&loaded, &train, &test, &layers, &params, &ctx))??;
+    let Some(first) = runs.first() else { anyhow::bail!("no layer probed") };
+    println!("{} training residues, {} test residues (majority class {:.4})", first.train_residues, first.test.ss8.count, first.test.ss8.majority_baseline());
+    println!("layer  train Q8  test Q8  test Q3");
+    for run in &runs {
+        println!("{:>5}  {:>8.4}  {:>7.4}  {:>7.4}", run.layer, run.train.q8, run.test.q8, run.test.q3);
+    }
+    if let Some(best) = runs.iter().max_by(|a, b| a.test.q8.total_cmp(&b.test.q8)) {
+        println!("per class at layer {} (test):", best.layer);
+        println!("class  precision  recall  support");
+        for (class, m) in SS8_CLASSES.iter().zip(&best.test.ss8.per_class) {
+            println!("{class}      {:>9.3}  {:>6.3}  {:>7}", m.precision, m.recall, m.support);
+        }
+    }
+    if let Some(out) = &args.out {
+        let json: Vec<_> = runs
+            .iter()
+            .map(|r| serde_json::json!({ "layer": r.layer, "train_residues": r.train_residues, "train": r.train, "test": r.test }))
+            .collect();
+        std::fs::write(out, serde_json::to_string_pretty(&json)?).with_context(|| format!("writing {}", out.display()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,77 @@
+//! Accuracy, per-class precision/recall and the confusion matrix of a multi-class prediction.
+
+/// Precision, recall and support of one class.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ClassMetrics {
+    /// Correct predictions of the class / predictions of the class (NaN when never predicted).
+    pub precision: f64,
+    /// Correct predictions of the class / true members (NaN when absent).
+    pub recall: f64,
+    /// True members in the evaluation set.
+    pub support: usize,
+}
+
+/// Metrics of a `k`-class prediction.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ClassificationMetrics {
+    /// Fraction predicted correctly.
+    pub accuracy: f64,
+    /// Per class, in class-index order.
+    pub per_class: Vec<ClassMetrics>,
+    /// `confusion[truth][prediction]` counts.
+    pub confusion: Vec<Vec<usize>>,
+    /// Items scored.
+    pub count: usize,
+}
+
+impl ClassificationMetrics {
+    /// Scores `predicted` against `truth` (class indices below `classes`).
+    pub fn new(truth: &[usize], predicted: &[usize], classes: usize) -> Self {
+        let mut confusion = vec![vec![0usize; classes]; classes];
+        for (&t, &p) in truth.iter().zip(predicted) {
+            if t < classes && p < classes {
+                confusion[t][p] += 1;
+            }
+        }
+        let count: usize = confusion.iter().flatten().sum();
+        let correct: usize = (0..classes).map(|c| confusion[c][c]).sum();
+        let per_class = (0..classes)
+            .map(|c| {
+                let support: usize = confusion[c].iter().sum();
+                let predicted: usize = confusion.iter().map(|row| row[c]).sum();
+                let hit = confusion[c][c] as f64;
+                ClassMetrics {
+                    precision: if predicted == 0 { f64::NAN } else { hit / predicted as f64 },
+                    recall: if support == 0 { f64::NAN } else { hit / support as f64 },
+                    support,
+                }
+            })
+            .collect();
+        Self { accuracy: if count == 0 { f64::NAN } else { correct as f64 / count as f64 }, per_class, confusion, count }
+    }
+
+    /// Accuracy of always predicting the most frequent true class.
+    pub fn majority_baseline(&self) -> f64 {
+        let most = self.per_class.iter().map(|c| c.support).max().unwrap_or(0);
+        most as f64 / self.count.max(1) as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_by_hand() {
+        // truth:     0 0 0 1 1 2
+        // predicted: 0 0 1 1 0 2
+        let m = ClassificationMetrics::new(&[0, 0, 0, 1, 1, 2], &[0, 0, 1, 1, 0, 2], 3);
+        assert!((m.accuracy - 4.0 / 6.0).abs() < 1e-12);
+        assert_eq!(m.confusion, vec![vec![2, 1, 0], vec![1, 1, 0], vec![0, 0, 1]]);
+        assert!((m.per_class[0].precision - 2.0 / 3.0).abs() < 1e-12);
+        assert!((m.per_class[0].recall - 2.0 / 3.0).abs() < 1e-12);
+        assert!((m.per_class[1].precision - 0.5).abs() < 1e-12);
+        assert_eq!(m.per_class[2].support, 1);
+        assert!((m.majority_baseline() - 0.5).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,14 @@
+//! Probes of what a representation encodes (Rives et al. 2021): the SS8 linear probe, remote
+//! homology by nearest neighbours, amino-acid groups, and their metrics. Pure compute: no GUI imports.
+
+mod amino_acid_groups;
+mod classification_metrics;
+mod contact_precision;
+mod homology;
+mod ss8_probe;
+
+pub use amino_acid_groups::{AMINO_ACID_GROUPS, GroupingScore, amino_acid_group, embedding_table_grouping, grouping_score};
+pub use homology::{HomologyLevel, HomologyMetrics, ScopLabels, cosine_similarities, homology_metrics, scop_labels};
+pub use contact_precision::{ContactPrecision, RangePrecision, contact_precision};
+pub use classification_metrics::{ClassMetrics, ClassificationMetrics};
+pub use ss8_probe::{Ss8Metrics, Ss8Probe, Ss8ProbeParams, residue_dataset, ss8_metrics};
