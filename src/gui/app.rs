@@ -66,22 +66,24 @@ impl WorkbenchApp {
         app
     }
 
+    fn spawn_load(&mut self, ctx: &egui::Context, path: std::path::PathBuf) {
+        let ctx = ctx.clone();
+        self.model.spawn(
+            "load-model",
+            move || ctx.request_repaint(),
+            move |_job| LoadedModel::load(&path, &candle_core::Device::Cpu).map_err(anyhow::Error::from),
+        );
+    }
+
     fn apply(&mut self, ctx: &egui::Context, command: ModelCommand) {
         match command {
             ModelCommand::Load(path) => {
                 self.settings.model_path = path.display().to_string();
-                let ctx = ctx.clone();
-                self.model.spawn(
-                    "load-model",
-                    move || ctx.request_repaint(),
-                    move |_job| {
-                        LoadedModel::load(&path, &candle_core::Device::Cpu)
-                            .map_err(anyhow::Error::from)
-                    },
-                );
+                self.spawn_load(ctx, path);
             }
             ModelCommand::LoadStarter => match starter_model_path() {
-                Some(path) => self.apply(ctx, ModelCommand::Load(path)),
+                // The path field stays for the user's own checkpoints.
+                Some(path) => self.spawn_load(ctx, path),
                 None => self.download_view.error = Some("the bundled starter model (assets/starter) is missing from this installation".into()),
             },
             // Reading a checkpoint is one call that cannot stop midway: detach and keep the previous model.

@@ -120,7 +120,7 @@ fn model_info_ui(ui: &mut egui::Ui, m: &LoadedModel) {
 
 fn download_ui(ui: &mut egui::Ui, view: &mut DownloadView, command: &mut Option<ModelCommand>) {
     let cache = torch_hub_checkpoints_dir();
-    ui.label("Official weights (fair-esm), cached in the torch hub folder:");
+    let label = ui.label("Official weights (fair-esm), cached in the torch hub folder:");
     let name = |i: usize| {
         let m = &OFFICIAL_MODELS[i];
         if is_cached(m, &cache) { format!("{} (cached)", m.name) } else { m.name.to_owned() }
@@ -133,7 +133,9 @@ fn download_ui(ui: &mut egui::Ui, view: &mut DownloadView, command: &mut Option<
                     ui.selectable_value(&mut view.selected, i, name(i))
                         .on_hover_text(OFFICIAL_MODELS[i].description);
                 }
-            });
+            })
+            .response
+            .labelled_by(label.id);
         match view.progress {
             Some(p) => {
                 ui.add(egui::ProgressBar::new(p).show_percentage().desired_width(90.0));

@@ -69,21 +69,28 @@ pub fn residue_dataset(records: &[Ss8Record], per_residue: &[Array2<f32>]) -> (A
 
 impl Ss8Probe {
     /// Fits the probe on `features` `(n, dim)` with labels in `0..8`.
+    ///
+    /// The regression runs in f64: linfa-logistic 0.8.1's log-sum-exp subtracts one maximum
+    /// over the whole logit matrix rather than per row, so in f32 rows far below that maximum
+    /// underflow and L-BFGS diverges on large sets (seen at 200k residues: all-NaN weights).
     pub fn fit(features: &Array2<f32>, labels: &[usize], params: &Ss8ProbeParams) -> Result<Self, linfa_logistic::error::Error> {
         use linfa::prelude::Fit as _;
         let mean = features.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(features.ncols()));
         let scale = features.std_axis(Axis(0), 0.0).mapv(|s| if s > 1e-6 { s } else { 1.0 });
-        let standardised = (features - &mean) / &scale;
+        let standardised = ((features - &mean) / &scale).mapv(f64::from);
         let dataset = linfa::Dataset::new(standardised, Array1::from(labels.to_vec()));
         let fitted = linfa_logistic::MultiLogisticRegression::default()
-            .alpha(params.l2 as f32)
+            .alpha(params.l2)
             .max_iterations(params.max_iterations)
             .fit(&dataset)?;
+        if fitted.params().iter().chain(fitted.intercept().iter()).any(|w| !w.is_finite()) {
+            return Err(linfa_logistic::error::Error::InvalidValues);
+        }
         let mut weights = Array2::zeros((features.ncols(), SS8_CLASSES.len()));
         let mut intercept = Array1::from_elem(SS8_CLASSES.len(), f32::NEG_INFINITY);
         for (column, &class) in fitted.classes().iter().enumerate() {
-            weights.column_mut(class).assign(&fitted.params().column(column));
-            intercept[class] = fitted.intercept()[column];
+            weights.column_mut(class).assign(&fitted.params().column(column).mapv(|w| w as f32));
+            intercept[class] = fitted.intercept()[column] as f32;
         }
         Ok(Self { mean, scale, weights, intercept })
     }
