@@ -9,8 +9,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::analysis::JobCtx;
 use crate::model::hub::{
-    FAIR_ESM_BASE_URL, OFFICIAL_MODELS, OfficialModel, download_official, is_cached,
-    torch_hub_checkpoints_dir,
+    OFFICIAL_MODELS, OfficialModel, download_official, is_cached, torch_hub_checkpoints_dir,
+    weights_base_url,
 };
 
 /// Options of `download`.
@@ -21,9 +21,9 @@ pub struct DownloadArgs {
     /// Folder to store into (default: torch hub's, `$TORCH_HOME/hub/checkpoints`).
     #[arg(long)]
     pub dir: Option<PathBuf>,
-    /// Server to fetch from (default: fair-esm's).
-    #[arg(long, default_value = FAIR_ESM_BASE_URL)]
-    pub base_url: String,
+    /// Server to fetch from (default: $ESM_WORKBENCH_WEIGHTS_URL, else fair-esm's).
+    #[arg(long)]
+    pub base_url: Option<String>,
 }
 
 /// Lists the official models and whether each is cached.
@@ -64,7 +64,7 @@ pub fn run(args: &DownloadArgs) -> anyhow::Result<()> {
     bar.enable_steady_tick(Duration::from_millis(200));
     let path = download_official(
         model,
-        &args.base_url,
+        &args.base_url.clone().unwrap_or_else(weights_base_url),
         &dir,
         &ctx,
         &mut |file, done, total| {

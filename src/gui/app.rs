@@ -8,7 +8,7 @@ use super::model_panel::{DownloadView, ModelCommand, model_panel_ui};
 use crate::cli::GuiArgs;
 use crate::data::ProteinSet;
 use crate::model::LoadedModel;
-use crate::model::hub::{FAIR_ESM_BASE_URL, OFFICIAL_MODELS, download_official, torch_hub_checkpoints_dir};
+use crate::model::hub::{OFFICIAL_MODELS, download_official, torch_hub_checkpoints_dir, weights_base_url};
 use crate::model::starter::starter_model_path;
 
 /// Persisted settings (small; never the workspace).
@@ -96,7 +96,7 @@ impl WorkbenchApp {
                     "download",
                     move || ctx.request_repaint(),
                     move |job| {
-                        download_official(model, FAIR_ESM_BASE_URL, &torch_hub_checkpoints_dir(), job, &mut |_, _, _| {})
+                        download_official(model, &weights_base_url(), &torch_hub_checkpoints_dir(), job, &mut |_, _, _| {})
                             .map_err(anyhow::Error::from)
                     },
                 );

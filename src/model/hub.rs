@@ -24,6 +24,12 @@ use crate::analysis::JobCtx;
 /// Base URL of fair-esm's model files.
 pub const FAIR_ESM_BASE_URL: &str = "https://dl.fbaipublicfiles.com/fair-esm";
 
+/// Where official weights come from: `$ESM_WORKBENCH_WEIGHTS_URL` (a mirror with fair-esm's
+/// `models/` and `regression/` layout) when set, else [`FAIR_ESM_BASE_URL`].
+pub fn weights_base_url() -> String {
+    std::env::var("ESM_WORKBENCH_WEIGHTS_URL").unwrap_or_else(|_| FAIR_ESM_BASE_URL.to_owned())
+}
+
 /// One downloadable model of the ESM family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OfficialModel {
