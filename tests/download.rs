@@ -29,10 +29,12 @@ enum Route {
     },
 }
 
+/// Every request's path and Range header.
+type RequestLog = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
 struct Server {
     base: String,
-    /// Every request's path and Range header.
-    log: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    log: RequestLog,
 }
 
 fn serve(routes: HashMap<String, Route>) -> std::io::Result<Server> {

@@ -129,9 +129,9 @@ fn download_ui(ui: &mut egui::Ui, view: &mut DownloadView, command: &mut Option<
         egui::ComboBox::from_id_salt("official_model")
             .selected_text(name(view.selected.min(OFFICIAL_MODELS.len() - 1)))
             .show_ui(ui, |ui| {
-                for i in 0..OFFICIAL_MODELS.len() {
+                for (i, model) in OFFICIAL_MODELS.iter().enumerate() {
                     ui.selectable_value(&mut view.selected, i, name(i))
-                        .on_hover_text(OFFICIAL_MODELS[i].description);
+                        .on_hover_text(model.description);
                 }
             })
             .response
