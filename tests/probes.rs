@@ -58,3 +58,32 @@ fn a_tiny_random_model_beats_the_majority_class_on_cb513() -> TestResult {
     }
     Ok(())
 }
+
+/// The contact head is scored on the demo structures, each chain cut to the model's limit; a
+/// model without a contact head (the starter model) is a clear error.
+#[test]
+fn contact_head_evaluation_on_the_demo_structures() -> TestResult {
+    use esm_workbench::analysis::contact_head_run::evaluate_contact_head;
+    use esm_workbench::data::read_backbone_json;
+    let demo = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("datasets/demo/structures.json");
+    let chains = read_backbone_json(&demo)?;
+    let model = LoadedModel::load(&fixture("esm1b_tiny_t2.pt"), &candle_core::Device::Cpu)?;
+    let limit = model.model.config().max_residues();
+    let evaluation = evaluate_contact_head(&model, &chains, &JobCtx::default())?;
+    assert_eq!(evaluation.chains.len(), chains.len());
+    for ((id, scored, p), chain) in evaluation.chains.iter().zip(&chains) {
+        assert_eq!(id, &chain.id);
+        assert_eq!(*scored, chain.sequence.len().min(limit));
+        for r in [p.short, p.medium, p.long] {
+            assert!((0.0..=1.0).contains(&r.at_l5) && (0.0..=1.0).contains(&r.at_l), "{id}: {r:?}");
+        }
+    }
+    let mean_long_l5 = evaluation.chains.iter().map(|c| c.2.long.at_l5).sum::<f64>() / chains.len() as f64;
+    assert!((evaluation.mean.long.at_l5 - mean_long_l5).abs() < 1e-12);
+
+    let starter = esm_workbench::model::starter::starter_model_path().ok_or("starter model missing")?;
+    let no_head = LoadedModel::load(&starter, &candle_core::Device::Cpu)?;
+    let err = evaluate_contact_head(&no_head, &chains, &JobCtx::default()).err().ok_or("must refuse")?;
+    assert!(err.to_string().to_lowercase().contains("contact"), "{err}");
+    Ok(())
+}

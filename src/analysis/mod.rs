@@ -1,6 +1,7 @@
 //! Analyses over models and data: embedding runs (cached), extraction to files, jobs
 //! (progress + cancel). No GUI imports.
 
+pub mod contact_head_run;
 pub mod embed_run;
 pub mod extract;
 pub mod homology_run;

@@ -6,6 +6,7 @@ use anyhow::Context as _;
 use candle_core::Device;
 
 use super::progress::with_progress_bar;
+use crate::analysis::contact_head_run::evaluate_contact_head;
 use crate::analysis::homology_run::run_homology;
 use crate::analysis::ss8_probe_run::run_ss8_probe;
 use crate::data::{SS8_CLASSES, read_ss8};
@@ -21,6 +22,19 @@ pub enum ProbeCommand {
     AaGroups(ModelArg),
     /// Remote homology on SCOPe/ASTRAL: cosine nearest neighbours, Hit-10 and AUC.
     Homology(HomologyArgs),
+    /// The model's own contact head against structures: precision at L, L/2, L/5 by range.
+    Contacts(ContactsArgs),
+}
+
+/// Options of `probe contacts`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ContactsArgs {
+    /// Checkpoint with a contact head.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// PDB / mmCIF files, or TS50-style backbone JSON sets.
+    #[arg(long, num_args = 1.., required = true)]
+    pub structures: Vec<PathBuf>,
 }
 
 /// Options of `probe homology`.
@@ -96,6 +110,7 @@ pub fn run(command: &ProbeCommand) -> anyhow::Result<()> {
     match command {
         ProbeCommand::Ss8(args) => ss8(args),
         ProbeCommand::Homology(args) => homology(args),
+        ProbeCommand::Contacts(args) => contacts(args),
         ProbeCommand::AaGroups(model) => {
             let loaded = model.load()?;
             let score = embedding_table_grouping(loaded.model.token_embeddings())?
@@ -105,6 +120,26 @@ pub fn run(command: &ProbeCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn contacts(args: &ContactsArgs) -> anyhow::Result<()> {
+    let loaded = LoadedModel::load(&args.model, &Device::Cpu).with_context(|| format!("loading {}", args.model.display()))?;
+    let mut chains = Vec::new();
+    for path in &args.structures {
+        let read = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+            crate::data::read_backbone_json(path)
+        } else {
+            crate::data::read_structure(path)
+        };
+        chains.extend(read?);
+    }
+    let evaluation = with_progress_bar("contacts", move |ctx| evaluate_contact_head(&loaded, &chains, &ctx))??;
+    println!("{} chains; mean precision (Cβ < 8 Å):", evaluation.chains.len());
+    println!("range    P@L     P@L/2   P@L/5");
+    for (name, r) in [("short", evaluation.mean.short), ("medium", evaluation.mean.medium), ("long", evaluation.mean.long)] {
+        println!("{name:<7} {:>6.3}  {:>6.3}  {:>6.3}", r.at_l, r.at_l2, r.at_l5);
+    }
+    Ok(())
 }
 
 fn homology(args: &HomologyArgs) -> anyhow::Result<()> {
