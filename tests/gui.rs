@@ -101,5 +101,8 @@ fn opens_with_the_bundled_starter_model() {
         h.query_by_label("starter_esm1b_t4_128").is_some()
     });
     assert!(harness.query_by_label("ESM-1b").is_some());
-    assert!(harness.query_by_label("510").is_some(), "max residues of the starter model");
+    assert!(
+        harness.query_by_label("510").is_some(),
+        "max residues of the starter model"
+    );
 }

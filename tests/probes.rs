@@ -18,14 +18,20 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 fn one_hot(sequence: &str) -> Array2<f32> {
     let mut a = Array2::zeros((sequence.len(), Alphabet::SIZE));
     for (i, c) in sequence.chars().enumerate() {
-        a[[i, Alphabet::residue_index(c).unwrap_or(Alphabet::UNK) as usize]] = 1.0;
+        a[[
+            i,
+            Alphabet::residue_index(c).unwrap_or(Alphabet::UNK) as usize,
+        ]] = 1.0;
     }
     a
 }
 
 #[test]
 fn one_hot_residues_give_the_single_residue_baseline() -> TestResult {
-    let (Some(train), Some(test)) = (shared("ss8/pisces2018_train.tsv"), shared("ss8/CB513.csv")) else { return Ok(()) };
+    let (Some(train), Some(test)) = (shared("ss8/pisces2018_train.tsv"), shared("ss8/CB513.csv"))
+    else {
+        return Ok(());
+    };
     let train: Vec<_> = read_ss8(&train)?.into_iter().take(200).collect();
     let test = read_ss8(&test)?;
     let features = |records: &[esm_workbench::data::Ss8Record]| {
@@ -38,22 +44,46 @@ fn one_hot_residues_give_the_single_residue_baseline() -> TestResult {
     let metrics = probe.evaluate(&tx, &ty);
     // Amino-acid identity alone (no context) carries little: measured Q8 0.332 against the
     // majority class's 0.306 (C), Q3 0.415 against 0.424. Far below what context gives.
-    assert!(metrics.q8 > metrics.ss8.majority_baseline() + 0.01, "Q8 {} vs majority {}", metrics.q8, metrics.ss8.majority_baseline());
-    assert!(metrics.q8 < 0.37 && (metrics.q3 - metrics.ss3.majority_baseline()).abs() < 0.04, "Q8 {} Q3 {}", metrics.q8, metrics.q3);
+    assert!(
+        metrics.q8 > metrics.ss8.majority_baseline() + 0.01,
+        "Q8 {} vs majority {}",
+        metrics.q8,
+        metrics.ss8.majority_baseline()
+    );
+    assert!(
+        metrics.q8 < 0.37 && (metrics.q3 - metrics.ss3.majority_baseline()).abs() < 0.04,
+        "Q8 {} Q3 {}",
+        metrics.q8,
+        metrics.q3
+    );
     Ok(())
 }
 
 #[test]
 fn a_tiny_random_model_beats_the_majority_class_on_cb513() -> TestResult {
-    let Some(cb513) = shared("ss8/CB513.csv") else { return Ok(()) };
+    let Some(cb513) = shared("ss8/CB513.csv") else {
+        return Ok(());
+    };
     let records = read_ss8(&cb513)?;
     let (train, test) = (&records[..150], &records[150..300]);
     let model = LoadedModel::load(&fixture("esm1b_tiny_t2.pt"), &candle_core::Device::Cpu)?;
-    let runs = run_ss8_probe(&model, train, test, &[0, 2], &Ss8ProbeParams::default(), &JobCtx::default())?;
+    let runs = run_ss8_probe(
+        &model,
+        train,
+        test,
+        &[0, 2],
+        &Ss8ProbeParams::default(),
+        &JobCtx::default(),
+    )?;
     assert_eq!(runs.len(), 2);
     for run in &runs {
         let majority = run.test.ss8.majority_baseline();
-        assert!(run.test.q8 > majority + 0.01, "layer {}: Q8 {} vs majority {majority}", run.layer, run.test.q8);
+        assert!(
+            run.test.q8 > majority + 0.01,
+            "layer {}: Q8 {} vs majority {majority}",
+            run.layer,
+            run.test.q8
+        );
         assert_eq!(run.test.ss8.count, run.test.ss3.count);
     }
     Ok(())
@@ -65,7 +95,8 @@ fn a_tiny_random_model_beats_the_majority_class_on_cb513() -> TestResult {
 fn contact_head_evaluation_on_the_demo_structures() -> TestResult {
     use esm_workbench::analysis::contact_head_run::evaluate_contact_head;
     use esm_workbench::data::read_backbone_json;
-    let demo = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("datasets/demo/structures.json");
+    let demo =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("datasets/demo/structures.json");
     let chains = read_backbone_json(&demo)?;
     let model = LoadedModel::load(&fixture("esm1b_tiny_t2.pt"), &candle_core::Device::Cpu)?;
     let limit = model.model.config().max_residues();
@@ -75,15 +106,26 @@ fn contact_head_evaluation_on_the_demo_structures() -> TestResult {
         assert_eq!(id, &chain.id);
         assert_eq!(*scored, chain.sequence.len().min(limit));
         for r in [p.short, p.medium, p.long] {
-            assert!((0.0..=1.0).contains(&r.at_l5) && (0.0..=1.0).contains(&r.at_l), "{id}: {r:?}");
+            assert!(
+                (0.0..=1.0).contains(&r.at_l5) && (0.0..=1.0).contains(&r.at_l),
+                "{id}: {r:?}"
+            );
         }
     }
-    let mean_long_l5 = evaluation.chains.iter().map(|c| c.2.long.at_l5).sum::<f64>() / chains.len() as f64;
+    let mean_long_l5 = evaluation
+        .chains
+        .iter()
+        .map(|c| c.2.long.at_l5)
+        .sum::<f64>()
+        / chains.len() as f64;
     assert!((evaluation.mean.long.at_l5 - mean_long_l5).abs() < 1e-12);
 
-    let starter = esm_workbench::model::starter::starter_model_path().ok_or("starter model missing")?;
+    let starter =
+        esm_workbench::model::starter::starter_model_path().ok_or("starter model missing")?;
     let no_head = LoadedModel::load(&starter, &candle_core::Device::Cpu)?;
-    let err = evaluate_contact_head(&no_head, &chains, &JobCtx::default()).err().ok_or("must refuse")?;
+    let err = evaluate_contact_head(&no_head, &chains, &JobCtx::default())
+        .err()
+        .ok_or("must refuse")?;
     assert!(err.to_string().to_lowercase().contains("contact"), "{err}");
     Ok(())
 }

@@ -11,7 +11,6 @@ use common::shared;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-
 #[test]
 fn cb513_netsurfp_csv() -> TestResult {
     let Some(path) = shared("ss8/CB513.csv") else {

@@ -15,19 +15,42 @@ fn held_out_perplexity_matches_the_model_card() -> TestResult {
     let heldout = starter_heldout_path().ok_or("datasets/starter/heldout.fasta missing")?;
     let card_path = model_path.with_file_name("metrics.json");
     let card: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&card_path)?)?;
-    let card_ppl = card["heldout"]["perplexity"].as_f64().ok_or("metrics.json: heldout.perplexity")?;
-    let unigram = card["heldout"]["unigram_perplexity"].as_f64().ok_or("metrics.json: unigram")?;
-    let max_residues = card["heldout"]["max_residues"].as_u64().ok_or("metrics.json: max_residues")? as usize;
+    let card_ppl = card["heldout"]["perplexity"]
+        .as_f64()
+        .ok_or("metrics.json: heldout.perplexity")?;
+    let unigram = card["heldout"]["unigram_perplexity"]
+        .as_f64()
+        .ok_or("metrics.json: unigram")?;
+    let max_residues = card["heldout"]["max_residues"]
+        .as_u64()
+        .ok_or("metrics.json: max_residues")? as usize;
 
     let loaded = LoadedModel::load(&model_path, &candle_core::Device::Cpu)?;
     let sequences = FastaReader::read_all(&heldout)?
         .iter()
         .map(|r| Alphabet::encode(&r.id, &r.sequence))
         .collect::<Result<Vec<_>, _>>()?;
-    let report = heldout_perplexity(&loaded.model, &sequences, max_residues, 8192, None, &JobCtx::default())
-        .map_err(|_| "cancelled")??;
-    assert_eq!(Some(report.targets as u64), card["heldout"]["targets"].as_u64());
-    assert!((report.perplexity - card_ppl).abs() < 1e-3 * card_ppl, "perplexity {} vs card {card_ppl}", report.perplexity);
-    assert!(report.perplexity < unigram, "the model must beat amino-acid frequencies");
+    let report = heldout_perplexity(
+        &loaded.model,
+        &sequences,
+        max_residues,
+        8192,
+        None,
+        &JobCtx::default(),
+    )
+    .map_err(|_| "cancelled")??;
+    assert_eq!(
+        Some(report.targets as u64),
+        card["heldout"]["targets"].as_u64()
+    );
+    assert!(
+        (report.perplexity - card_ppl).abs() < 1e-3 * card_ppl,
+        "perplexity {} vs card {card_ppl}",
+        report.perplexity
+    );
+    assert!(
+        report.perplexity < unigram,
+        "the model must beat amino-acid frequencies"
+    );
     Ok(())
 }

@@ -62,7 +62,9 @@ pub struct EmbedResult {
 /// Overlapping windows sized for `model`: 64 shared residues, or a quarter of the window for
 /// models with short limits.
 pub fn window_policy(model: &LoadedModel) -> LengthPolicy {
-    LengthPolicy::Window { overlap: (model.model.config().max_residues() / 4).min(64) }
+    LengthPolicy::Window {
+        overlap: (model.model.config().max_residues() / 4).min(64),
+    }
 }
 
 /// A name for the cache variant of a policy (it changes the numbers of long sequences).

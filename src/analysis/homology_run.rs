@@ -5,7 +5,9 @@ use super::embed_run::{EmbedError, EmbedRequest, embed_dataset, window_policy};
 use super::jobs::JobCtx;
 use crate::data::ScopDomain;
 use crate::model::{LoadedModel, ModelError};
-use crate::probes::{HomologyLevel, HomologyMetrics, cosine_similarities, homology_metrics, scop_labels};
+use crate::probes::{
+    HomologyLevel, HomologyMetrics, cosine_similarities, homology_metrics, scop_labels,
+};
 
 /// Fold- and superfamily-level scores of one layer.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -19,8 +21,16 @@ pub struct HomologyRun {
 }
 
 /// Embeds `domains` once and scores every layer in `layers`.
-pub fn run_homology(model: &LoadedModel, domains: &[ScopDomain], layers: &[usize], ctx: &JobCtx) -> Result<Vec<HomologyRun>, EmbedError> {
-    let pairs: Vec<(String, String)> = domains.iter().map(|d| (d.id.clone(), d.sequence.clone())).collect();
+pub fn run_homology(
+    model: &LoadedModel,
+    domains: &[ScopDomain],
+    layers: &[usize],
+    ctx: &JobCtx,
+) -> Result<Vec<HomologyRun>, EmbedError> {
+    let pairs: Vec<(String, String)> = domains
+        .iter()
+        .map(|d| (d.id.clone(), d.sequence.clone()))
+        .collect();
     let request = EmbedRequest {
         layers: layers.to_vec(),
         per_residue: false,
@@ -36,8 +46,11 @@ pub fn run_homology(model: &LoadedModel, domains: &[ScopDomain], layers: &[usize
                 .embeddings
                 .iter()
                 .map(|e| {
-                    let mean = e.mean.get(&layer).ok_or_else(|| ModelError::InvalidRequest(format!("layer {layer} missing")))?;
-                    mean.to_vec1::<f32>().map_err(|e| EmbedError::from(ModelError::from(e)))
+                    let mean = e.mean.get(&layer).ok_or_else(|| {
+                        ModelError::InvalidRequest(format!("layer {layer} missing"))
+                    })?;
+                    mean.to_vec1::<f32>()
+                        .map_err(|e| EmbedError::from(ModelError::from(e)))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             let similarity = cosine_similarities(&vectors);

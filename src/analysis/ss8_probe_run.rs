@@ -44,7 +44,10 @@ pub fn residue_representations(
     layers: &[usize],
     ctx: &JobCtx,
 ) -> Result<Vec<Vec<Array2<f32>>>, EmbedError> {
-    let pairs: Vec<(String, String)> = records.iter().map(|r| (r.id.clone(), r.sequence.clone())).collect();
+    let pairs: Vec<(String, String)> = records
+        .iter()
+        .map(|r| (r.id.clone(), r.sequence.clone()))
+        .collect();
     let request = EmbedRequest {
         layers: layers.to_vec(),
         per_residue: true,
@@ -59,14 +62,21 @@ pub fn residue_representations(
                 .embeddings
                 .iter()
                 .map(|e| {
-                    let reps = e
-                        .per_residue
-                        .get(layer)
-                        .ok_or_else(|| ModelError::InvalidRequest(format!("layer {layer} missing from the embedding run")))?;
+                    let reps = e.per_residue.get(layer).ok_or_else(|| {
+                        ModelError::InvalidRequest(format!(
+                            "layer {layer} missing from the embedding run"
+                        ))
+                    })?;
                     let (n, d) = reps.dims2().map_err(ModelError::from)?;
-                    let values = reps.flatten_all().and_then(|t| t.to_vec1::<f32>()).map_err(ModelError::from)?;
-                    Array2::from_shape_vec((n, d), values)
-                        .map_err(|e| EmbedError::from(ModelError::InvalidRequest(format!("bad representation shape: {e}"))))
+                    let values = reps
+                        .flatten_all()
+                        .and_then(|t| t.to_vec1::<f32>())
+                        .map_err(ModelError::from)?;
+                    Array2::from_shape_vec((n, d), values).map_err(|e| {
+                        EmbedError::from(ModelError::InvalidRequest(format!(
+                            "bad representation shape: {e}"
+                        )))
+                    })
                 })
                 .collect()
         })
@@ -92,8 +102,15 @@ pub fn run_ss8_probe(
         let train_metrics = probe.evaluate(&train_x, &train_y);
         let (test_x, test_y) = residue_dataset(test, test_reps);
         let test_metrics = probe.evaluate(&test_x, &test_y);
-        runs.push(Ss8ProbeRun { layer, probe, train: train_metrics, test: test_metrics, train_residues: train_y.len() });
-        ctx.checkpoint(runs.len() as f32 / layers.len() as f32).map_err(EmbedError::from)?;
+        runs.push(Ss8ProbeRun {
+            layer,
+            probe,
+            train: train_metrics,
+            test: test_metrics,
+            train_residues: train_y.len(),
+        });
+        ctx.checkpoint(runs.len() as f32 / layers.len() as f32)
+            .map_err(EmbedError::from)?;
     }
     Ok(runs)
 }

@@ -70,8 +70,13 @@ pub struct ModelArg {
 
 impl ModelArg {
     fn load(&self) -> anyhow::Result<LoadedModel> {
-        let checkpoint = Checkpoint::read(&self.model).with_context(|| format!("reading {}", self.model.display()))?;
-        let checkpoint = if self.untrained { Checkpoint::random(checkpoint.config, self.seed)? } else { checkpoint };
+        let checkpoint = Checkpoint::read(&self.model)
+            .with_context(|| format!("reading {}", self.model.display()))?;
+        let checkpoint = if self.untrained {
+            Checkpoint::random(checkpoint.config, self.seed)?
+        } else {
+            checkpoint
+        };
         Ok(LoadedModel::from_checkpoint(checkpoint, &Device::Cpu)?)
     }
 }
@@ -115,44 +120,77 @@ pub fn run(command: &ProbeCommand) -> anyhow::Result<()> {
             let loaded = model.load()?;
             let score = embedding_table_grouping(loaded.model.token_embeddings())?
                 .context("the embedding table lacks a standard amino acid")?;
-            println!("nearest-neighbour group agreement: {:.3} (chance {:.3})", score.nearest_neighbour_agreement, score.chance_agreement);
-            println!("within - between group cosine:     {:.3}", score.within_minus_between_cosine);
+            println!(
+                "nearest-neighbour group agreement: {:.3} (chance {:.3})",
+                score.nearest_neighbour_agreement, score.chance_agreement
+            );
+            println!(
+                "within - between group cosine:     {:.3}",
+                score.within_minus_between_cosine
+            );
             Ok(())
         }
     }
 }
 
 fn contacts(args: &ContactsArgs) -> anyhow::Result<()> {
-    let loaded = LoadedModel::load(&args.model, &Device::Cpu).with_context(|| format!("loading {}", args.model.display()))?;
+    let loaded = LoadedModel::load(&args.model, &Device::Cpu)
+        .with_context(|| format!("loading {}", args.model.display()))?;
     let mut chains = Vec::new();
     for path in &args.structures {
-        let read = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+        let read = if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        {
             crate::data::read_backbone_json(path)
         } else {
             crate::data::read_structure(path)
         };
         chains.extend(read?);
     }
-    let evaluation = with_progress_bar("contacts", move |ctx| evaluate_contact_head(&loaded, &chains, &ctx))??;
-    println!("{} chains; mean precision (Cβ < 8 Å):", evaluation.chains.len());
+    let evaluation = with_progress_bar("contacts", move |ctx| {
+        evaluate_contact_head(&loaded, &chains, &ctx)
+    })??;
+    println!(
+        "{} chains; mean precision (Cβ < 8 Å):",
+        evaluation.chains.len()
+    );
     println!("range    P@L     P@L/2   P@L/5");
-    for (name, r) in [("short", evaluation.mean.short), ("medium", evaluation.mean.medium), ("long", evaluation.mean.long)] {
-        println!("{name:<7} {:>6.3}  {:>6.3}  {:>6.3}", r.at_l, r.at_l2, r.at_l5);
+    for (name, r) in [
+        ("short", evaluation.mean.short),
+        ("medium", evaluation.mean.medium),
+        ("long", evaluation.mean.long),
+    ] {
+        println!(
+            "{name:<7} {:>6.3}  {:>6.3}  {:>6.3}",
+            r.at_l, r.at_l2, r.at_l5
+        );
     }
     Ok(())
 }
 
 fn homology(args: &HomologyArgs) -> anyhow::Result<()> {
     let loaded = args.model.load()?;
-    let requested = if args.layers.is_empty() { vec![-1] } else { args.layers.clone() };
-    let layers = requested.iter().map(|&l| loaded.model.resolve_layer(l)).collect::<Result<Vec<_>, _>>()?;
+    let requested = if args.layers.is_empty() {
+        vec![-1]
+    } else {
+        args.layers.clone()
+    };
+    let layers = requested
+        .iter()
+        .map(|&l| loaded.model.resolve_layer(l))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut domains = crate::data::read_astral(&args.astral)?;
     if let Some(n) = args.max_domains.filter(|&n| n > 0 && n < domains.len()) {
         let step = domains.len() as f64 / n as f64;
-        domains = (0..n).filter_map(|i| domains.get((i as f64 * step) as usize).cloned()).collect();
+        domains = (0..n)
+            .filter_map(|i| domains.get((i as f64 * step) as usize).cloned())
+            .collect();
     }
     let count = domains.len();
-    let runs = with_progress_bar("homology", move |ctx| run_homology(&loaded, &domains, &layers, &ctx))??;
+    let runs = with_progress_bar("homology", move |ctx| {
+        run_homology(&loaded, &domains, &layers, &ctx)
+    })??;
     println!("{count} domains");
     println!("layer  fold Hit-10  fold AUC  superfamily Hit-10  superfamily AUC");
     for r in &runs {
@@ -166,26 +204,51 @@ fn homology(args: &HomologyArgs) -> anyhow::Result<()> {
 
 fn ss8(args: &Ss8Args) -> anyhow::Result<()> {
     let loaded = args.model.load()?;
-    let requested = if args.layers.is_empty() { vec![-1] } else { args.layers.clone() };
-    let layers = requested.iter().map(|&l| loaded.model.resolve_layer(l)).collect::<Result<Vec<_>, _>>()?;
+    let requested = if args.layers.is_empty() {
+        vec![-1]
+    } else {
+        args.layers.clone()
+    };
+    let layers = requested
+        .iter()
+        .map(|&l| loaded.model.resolve_layer(l))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut train = read_ss8(&args.train)?;
     if let Some(n) = args.max_train {
         train.truncate(n);
     }
     let test = read_ss8(&args.test)?;
-    let params = Ss8ProbeParams { l2: args.l2, max_iterations: args.max_iterations };
-    let runs = with_progress_bar("ss8 probe", move |ctx| run_ss8_probe(&loaded, &train, &test, &layers, &params, &ctx))??;
-    let Some(first) = runs.first() else { anyhow::bail!("no layer probed") };
-    println!("{} training residues, {} test residues (majority class {:.4})", first.train_residues, first.test.ss8.count, first.test.ss8.majority_baseline());
+    let params = Ss8ProbeParams {
+        l2: args.l2,
+        max_iterations: args.max_iterations,
+    };
+    let runs = with_progress_bar("ss8 probe", move |ctx| {
+        run_ss8_probe(&loaded, &train, &test, &layers, &params, &ctx)
+    })??;
+    let Some(first) = runs.first() else {
+        anyhow::bail!("no layer probed")
+    };
+    println!(
+        "{} training residues, {} test residues (majority class {:.4})",
+        first.train_residues,
+        first.test.ss8.count,
+        first.test.ss8.majority_baseline()
+    );
     println!("layer  train Q8  test Q8  test Q3");
     for run in &runs {
-        println!("{:>5}  {:>8.4}  {:>7.4}  {:>7.4}", run.layer, run.train.q8, run.test.q8, run.test.q3);
+        println!(
+            "{:>5}  {:>8.4}  {:>7.4}  {:>7.4}",
+            run.layer, run.train.q8, run.test.q8, run.test.q3
+        );
     }
     if let Some(best) = runs.iter().max_by(|a, b| a.test.q8.total_cmp(&b.test.q8)) {
         println!("per class at layer {} (test):", best.layer);
         println!("class  precision  recall  support");
         for (class, m) in SS8_CLASSES.iter().zip(&best.test.ss8.per_class) {
-            println!("{class}      {:>9.3}  {:>6.3}  {:>7}", m.precision, m.recall, m.support);
+            println!(
+                "{class}      {:>9.3}  {:>6.3}  {:>7}",
+                m.precision, m.recall, m.support
+            );
         }
     }
     if let Some(out) = &args.out {
@@ -193,7 +256,8 @@ fn ss8(args: &Ss8Args) -> anyhow::Result<()> {
             .iter()
             .map(|r| serde_json::json!({ "layer": r.layer, "train_residues": r.train_residues, "train": r.train, "test": r.test }))
             .collect();
-        std::fs::write(out, serde_json::to_string_pretty(&json)?).with_context(|| format!("writing {}", out.display()))?;
+        std::fs::write(out, serde_json::to_string_pretty(&json)?)
+            .with_context(|| format!("writing {}", out.display()))?;
     }
     Ok(())
 }

@@ -89,8 +89,10 @@ impl FastaReader {
                         break (l.trim_start_matches('>').to_owned(), line_no);
                     }
                     Some(_) => {
-                        return Err(self
-                            .format_error("sequence data before the first '>' header".into(), "-"));
+                        return Err(self.format_error(
+                            "sequence data before the first '>' header".into(),
+                            "-",
+                        ));
                     }
                 }
             },

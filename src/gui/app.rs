@@ -8,7 +8,9 @@ use super::model_panel::{DownloadView, ModelCommand, model_panel_ui};
 use crate::cli::GuiArgs;
 use crate::data::ProteinSet;
 use crate::model::LoadedModel;
-use crate::model::hub::{OFFICIAL_MODELS, download_official, torch_hub_checkpoints_dir, weights_base_url};
+use crate::model::hub::{
+    OFFICIAL_MODELS, download_official, torch_hub_checkpoints_dir, weights_base_url,
+};
 use crate::model::starter::starter_model_path;
 
 /// Persisted settings (small; never the workspace).
@@ -71,7 +73,9 @@ impl WorkbenchApp {
         self.model.spawn(
             "load-model",
             move || ctx.request_repaint(),
-            move |_job| LoadedModel::load(&path, &candle_core::Device::Cpu).map_err(anyhow::Error::from),
+            move |_job| {
+                LoadedModel::load(&path, &candle_core::Device::Cpu).map_err(anyhow::Error::from)
+            },
         );
     }
 
@@ -84,20 +88,31 @@ impl WorkbenchApp {
             ModelCommand::LoadStarter => match starter_model_path() {
                 // The path field stays for the user's own checkpoints.
                 Some(path) => self.spawn_load(ctx, path),
-                None => self.download_view.error = Some("the bundled starter model (assets/starter) is missing from this installation".into()),
+                None => self.download_view.error = Some(
+                    "the bundled starter model (assets/starter) is missing from this installation"
+                        .into(),
+                ),
             },
             // Reading a checkpoint is one call that cannot stop midway: detach and keep the previous model.
             ModelCommand::Cancel => self.model.detach(),
             ModelCommand::Download(index) => {
-                let Some(model) = OFFICIAL_MODELS.get(index) else { return };
+                let Some(model) = OFFICIAL_MODELS.get(index) else {
+                    return;
+                };
                 self.download_view.error = None;
                 let ctx = ctx.clone();
                 self.download.spawn(
                     "download",
                     move || ctx.request_repaint(),
                     move |job| {
-                        download_official(model, &weights_base_url(), &torch_hub_checkpoints_dir(), job, &mut |_, _, _| {})
-                            .map_err(anyhow::Error::from)
+                        download_official(
+                            model,
+                            &weights_base_url(),
+                            &torch_hub_checkpoints_dir(),
+                            job,
+                            &mut |_, _, _| {},
+                        )
+                        .map_err(anyhow::Error::from)
                     },
                 );
             }

@@ -123,7 +123,11 @@ fn download_ui(ui: &mut egui::Ui, view: &mut DownloadView, command: &mut Option<
     let label = ui.label("Official weights (fair-esm), cached in the torch hub folder:");
     let name = |i: usize| {
         let m = &OFFICIAL_MODELS[i];
-        if is_cached(m, &cache) { format!("{} (cached)", m.name) } else { m.name.to_owned() }
+        if is_cached(m, &cache) {
+            format!("{} (cached)", m.name)
+        } else {
+            m.name.to_owned()
+        }
     };
     ui.horizontal(|ui| {
         egui::ComboBox::from_id_salt("official_model")
@@ -138,7 +142,11 @@ fn download_ui(ui: &mut egui::Ui, view: &mut DownloadView, command: &mut Option<
             .labelled_by(label.id);
         match view.progress {
             Some(p) => {
-                ui.add(egui::ProgressBar::new(p).show_percentage().desired_width(90.0));
+                ui.add(
+                    egui::ProgressBar::new(p)
+                        .show_percentage()
+                        .desired_width(90.0),
+                );
                 if ui.button("Cancel").clicked() {
                     *command = Some(ModelCommand::CancelDownload);
                 }

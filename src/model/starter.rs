@@ -10,9 +10,12 @@ pub const STARTER_HELDOUT: &str = "datasets/starter/heldout.fasta";
 
 /// Finds a repository file in `./` and then beside the crate sources.
 fn find(relative: &str) -> Option<PathBuf> {
-    [PathBuf::from(relative), Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)]
-        .into_iter()
-        .find(|p| p.is_file())
+    [
+        PathBuf::from(relative),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(relative),
+    ]
+    .into_iter()
+    .find(|p| p.is_file())
 }
 
 /// The bundled starter model's file, when present.

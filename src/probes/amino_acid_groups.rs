@@ -20,7 +20,10 @@ pub const AMINO_ACID_GROUPS: [(&str, &str); 6] = [
 
 /// The group name of a one-letter amino acid.
 pub fn amino_acid_group(residue: char) -> Option<&'static str> {
-    AMINO_ACID_GROUPS.iter().find(|(_, members)| members.contains(residue)).map(|(name, _)| *name)
+    AMINO_ACID_GROUPS
+        .iter()
+        .find(|(_, members)| members.contains(residue))
+        .map(|(name, _)| *name)
 }
 
 /// How well the 20 amino-acid vectors group.
@@ -36,7 +39,10 @@ pub struct GroupingScore {
 
 /// Scores `vectors(residue)`, a function giving each standard amino acid's vector.
 pub fn grouping_score(vector: impl Fn(char) -> Option<Vec<f32>>) -> Option<GroupingScore> {
-    let residues: Vec<char> = AMINO_ACID_GROUPS.iter().flat_map(|(_, m)| m.chars()).collect();
+    let residues: Vec<char> = AMINO_ACID_GROUPS
+        .iter()
+        .flat_map(|(_, m)| m.chars())
+        .collect();
     let vectors: Vec<Vec<f32>> = residues.iter().map(|&r| vector(r)).collect::<Option<_>>()?;
     let cosine = |a: &[f32], b: &[f32]| {
         let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
@@ -44,7 +50,8 @@ pub fn grouping_score(vector: impl Fn(char) -> Option<Vec<f32>>) -> Option<Group
         f64::from(dot / (norm(a) * norm(b)))
     };
     let n = residues.len();
-    let (mut agree, mut within, mut between, mut n_within, mut n_between) = (0usize, 0f64, 0f64, 0usize, 0usize);
+    let (mut agree, mut within, mut between, mut n_within, mut n_between) =
+        (0usize, 0f64, 0f64, 0usize, 0usize);
     let mut chance = 0f64;
     for i in 0..n {
         let group = amino_acid_group(residues[i]);
@@ -63,20 +70,28 @@ pub fn grouping_score(vector: impl Fn(char) -> Option<Vec<f32>>) -> Option<Group
             }
         }
         agree += usize::from(amino_acid_group(residues[best.0]) == group);
-        let size = AMINO_ACID_GROUPS.iter().find(|(name, _)| Some(*name) == group).map_or(1, |(_, m)| m.len());
+        let size = AMINO_ACID_GROUPS
+            .iter()
+            .find(|(name, _)| Some(*name) == group)
+            .map_or(1, |(_, m)| m.len());
         chance += (size - 1) as f64 / (n - 1) as f64;
     }
     Some(GroupingScore {
         nearest_neighbour_agreement: agree as f64 / n as f64,
-        within_minus_between_cosine: within / n_within.max(1) as f64 - between / n_between.max(1) as f64,
+        within_minus_between_cosine: within / n_within.max(1) as f64
+            - between / n_between.max(1) as f64,
         chance_agreement: chance / n as f64,
     })
 }
 
 /// [`grouping_score`] on the rows of a `(vocab, dim)` token embedding table.
-pub fn embedding_table_grouping(table: &candle_core::Tensor) -> candle_core::Result<Option<GroupingScore>> {
+pub fn embedding_table_grouping(
+    table: &candle_core::Tensor,
+) -> candle_core::Result<Option<GroupingScore>> {
     let rows = table.to_dtype(candle_core::DType::F32)?.to_vec2::<f32>()?;
-    Ok(grouping_score(|r| Alphabet::residue_index(r).and_then(|i| rows.get(i as usize).cloned())))
+    Ok(grouping_score(|r| {
+        Alphabet::residue_index(r).and_then(|i| rows.get(i as usize).cloned())
+    }))
 }
 
 #[cfg(test)]
@@ -95,7 +110,11 @@ mod tests {
             v[(g + 1) % 6] = 0.01 * (r as u32 % 7) as f32;
             Some(v)
         });
-        let score = score.unwrap_or(GroupingScore { nearest_neighbour_agreement: 0.0, within_minus_between_cosine: 0.0, chance_agreement: 0.0 });
+        let score = score.unwrap_or(GroupingScore {
+            nearest_neighbour_agreement: 0.0,
+            within_minus_between_cosine: 0.0,
+            chance_agreement: 0.0,
+        });
         assert!((score.nearest_neighbour_agreement - 1.0).abs() < 1e-12);
         assert!(score.within_minus_between_cosine > 0.9);
         assert!(score.chance_agreement > 0.1 && score.chance_agreement < 0.2);

@@ -41,13 +41,30 @@ impl ClassificationMetrics {
                 let predicted: usize = confusion.iter().map(|row| row[c]).sum();
                 let hit = confusion[c][c] as f64;
                 ClassMetrics {
-                    precision: if predicted == 0 { f64::NAN } else { hit / predicted as f64 },
-                    recall: if support == 0 { f64::NAN } else { hit / support as f64 },
+                    precision: if predicted == 0 {
+                        f64::NAN
+                    } else {
+                        hit / predicted as f64
+                    },
+                    recall: if support == 0 {
+                        f64::NAN
+                    } else {
+                        hit / support as f64
+                    },
                     support,
                 }
             })
             .collect();
-        Self { accuracy: if count == 0 { f64::NAN } else { correct as f64 / count as f64 }, per_class, confusion, count }
+        Self {
+            accuracy: if count == 0 {
+                f64::NAN
+            } else {
+                correct as f64 / count as f64
+            },
+            per_class,
+            confusion,
+            count,
+        }
     }
 
     /// Accuracy of always predicting the most frequent true class.
@@ -67,7 +84,10 @@ mod tests {
         // predicted: 0 0 1 1 0 2
         let m = ClassificationMetrics::new(&[0, 0, 0, 1, 1, 2], &[0, 0, 1, 1, 0, 2], 3);
         assert!((m.accuracy - 4.0 / 6.0).abs() < 1e-12);
-        assert_eq!(m.confusion, vec![vec![2, 1, 0], vec![1, 1, 0], vec![0, 0, 1]]);
+        assert_eq!(
+            m.confusion,
+            vec![vec![2, 1, 0], vec![1, 1, 0], vec![0, 0, 1]]
+        );
         assert!((m.per_class[0].precision - 2.0 / 3.0).abs() < 1e-12);
         assert!((m.per_class[0].recall - 2.0 / 3.0).abs() < 1e-12);
         assert!((m.per_class[1].precision - 0.5).abs() < 1e-12);

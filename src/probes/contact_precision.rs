@@ -42,11 +42,23 @@ pub fn contact_precision(predicted: &[f32], truth: &ContactMap) -> ContactPrecis
         pairs.sort_by(|a, b| b.0.total_cmp(&a.0));
         let top = |k: usize| {
             let k = k.max(1).min(pairs.len());
-            if k == 0 { f64::NAN } else { pairs[..k].iter().filter(|p| p.1).count() as f64 / k as f64 }
+            if k == 0 {
+                f64::NAN
+            } else {
+                pairs[..k].iter().filter(|p| p.1).count() as f64 / k as f64
+            }
         };
-        RangePrecision { at_l: top(len), at_l2: top(len / 2), at_l5: top(len / 5) }
+        RangePrecision {
+            at_l: top(len),
+            at_l2: top(len / 2),
+            at_l5: top(len / 5),
+        }
     };
-    ContactPrecision { short: range(SeparationRange::Short), medium: range(SeparationRange::Medium), long: range(SeparationRange::Long) }
+    ContactPrecision {
+        short: range(SeparationRange::Short),
+        medium: range(SeparationRange::Medium),
+        long: range(SeparationRange::Long),
+    }
 }
 
 #[cfg(test)]
@@ -69,7 +81,12 @@ mod tests {
         predicted[2 * len + 33] = 0.7; // (2, 33) not a contact
         predicted[5 * len + 39] = 0.6; // (5, 39) contact
         predicted[len + 8] = 0.95; // (1, 8): short range, a non-contact
-        let truth = ContactMap { len, contacts, valid: vec![true; len], distances: vec![0.0; len * len] };
+        let truth = ContactMap {
+            len,
+            contacts,
+            valid: vec![true; len],
+            distances: vec![0.0; len * len],
+        };
         let p = contact_precision(&predicted, &truth);
         // Long range, top L/5 = 8 pairs: the 3 contacts are among them.
         assert!((p.long.at_l5 - 3.0 / 8.0).abs() < 1e-12, "{:?}", p.long);

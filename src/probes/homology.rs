@@ -56,16 +56,26 @@ pub fn cosine_similarities(vectors: &[Vec<f32>]) -> Vec<f32> {
         .collect();
     let n = normalised.len();
     let mut out = vec![0f32; n * n];
-    out.par_chunks_mut(n.max(1)).enumerate().for_each(|(i, row)| {
-        for (j, slot) in row.iter_mut().enumerate() {
-            *slot = normalised[i].iter().zip(&normalised[j]).map(|(a, b)| a * b).sum();
-        }
-    });
+    out.par_chunks_mut(n.max(1))
+        .enumerate()
+        .for_each(|(i, row)| {
+            for (j, slot) in row.iter_mut().enumerate() {
+                *slot = normalised[i]
+                    .iter()
+                    .zip(&normalised[j])
+                    .map(|(a, b)| a * b)
+                    .sum();
+            }
+        });
     out
 }
 
 /// Scores a similarity matrix (`n x n`, row-major) against the domains' labels.
-pub fn homology_metrics(similarity: &[f32], labels: &[ScopLabels], level: HomologyLevel) -> HomologyMetrics {
+pub fn homology_metrics(
+    similarity: &[f32],
+    labels: &[ScopLabels],
+    level: HomologyLevel,
+) -> HomologyMetrics {
     let n = labels.len();
     let (mut hits, mut auc_sum, mut queries) = (0usize, 0f64, 0usize);
     for q in 0..n {
@@ -112,7 +122,11 @@ fn roc_auc(sorted: &[(f32, bool)], positives: usize, negatives: usize) -> f64 {
         let mut j = i;
         let (mut pos, mut neg) = (0usize, 0usize);
         while j < sorted.len() && sorted[j].0 == sorted[i].0 {
-            if sorted[j].1 { pos += 1 } else { neg += 1 }
+            if sorted[j].1 {
+                pos += 1
+            } else {
+                neg += 1
+            }
             j += 1;
         }
         let below = negatives - negatives_seen - neg;
@@ -133,7 +147,10 @@ mod tests {
 
     #[test]
     fn labels_are_prefixes() {
-        assert_eq!(scop_labels("a.1.2.3"), ["a", "a.1", "a.1.2", "a.1.2.3"].map(String::from));
+        assert_eq!(
+            scop_labels("a.1.2.3"),
+            ["a", "a.1", "a.1.2", "a.1.2.3"].map(String::from)
+        );
     }
 
     /// Domains 0 and 1 share a superfamily (different families), 2 shares only the fold with
@@ -159,7 +176,11 @@ mod tests {
         // q2: 0 (0.5), 1 (0.2) vs 3 (0.7), 4 (0.1) → (1 + 1) / 4 = 0.5.
         let fold = homology_metrics(&sim, &l, HomologyLevel::Fold);
         assert_eq!(fold.queries, 3);
-        assert!((fold.auc - (0.5 + 0.0 + 0.5) / 3.0).abs() < 1e-12, "{}", fold.auc);
+        assert!(
+            (fold.auc - (0.5 + 0.0 + 0.5) / 3.0).abs() < 1e-12,
+            "{}",
+            fold.auc
+        );
         // With only 3 candidates every positive is in the top 10.
         assert!((fold.hit10 - 1.0).abs() < 1e-12);
     }

@@ -7,8 +7,12 @@ mod contact_precision;
 mod homology;
 mod ss8_probe;
 
-pub use amino_acid_groups::{AMINO_ACID_GROUPS, GroupingScore, amino_acid_group, embedding_table_grouping, grouping_score};
-pub use homology::{HomologyLevel, HomologyMetrics, ScopLabels, cosine_similarities, homology_metrics, scop_labels};
-pub use contact_precision::{ContactPrecision, RangePrecision, contact_precision};
+pub use amino_acid_groups::{
+    AMINO_ACID_GROUPS, GroupingScore, amino_acid_group, embedding_table_grouping, grouping_score,
+};
 pub use classification_metrics::{ClassMetrics, ClassificationMetrics};
+pub use contact_precision::{ContactPrecision, RangePrecision, contact_precision};
+pub use homology::{
+    HomologyLevel, HomologyMetrics, ScopLabels, cosine_similarities, homology_metrics, scop_labels,
+};
 pub use ss8_probe::{Ss8Metrics, Ss8Probe, Ss8ProbeParams, residue_dataset, ss8_metrics};

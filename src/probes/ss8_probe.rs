@@ -19,7 +19,10 @@ pub struct Ss8ProbeParams {
 
 impl Default for Ss8ProbeParams {
     fn default() -> Self {
-        Self { l2: 1.0, max_iterations: 100 }
+        Self {
+            l2: 1.0,
+            max_iterations: 100,
+        }
     }
 }
 
@@ -51,7 +54,10 @@ pub struct Ss8Metrics {
 
 /// Stacks the evaluated residues of `records` into `(residues, dim)` features and class labels;
 /// `per_residue[i]` is record `i`'s `(len, dim)` representation.
-pub fn residue_dataset(records: &[Ss8Record], per_residue: &[Array2<f32>]) -> (Array2<f32>, Vec<usize>) {
+pub fn residue_dataset(
+    records: &[Ss8Record],
+    per_residue: &[Array2<f32>],
+) -> (Array2<f32>, Vec<usize>) {
     let dim = per_residue.first().map_or(0, |a| a.ncols());
     let mut rows = Vec::new();
     let mut labels = Vec::new();
@@ -64,7 +70,10 @@ pub fn residue_dataset(records: &[Ss8Record], per_residue: &[Array2<f32>]) -> (A
         }
     }
     let n = labels.len();
-    (Array2::from_shape_vec((n, dim), rows).unwrap_or_else(|_| Array2::zeros((0, dim))), labels)
+    (
+        Array2::from_shape_vec((n, dim), rows).unwrap_or_else(|_| Array2::zeros((0, dim))),
+        labels,
+    )
 }
 
 impl Ss8Probe {
@@ -73,31 +82,52 @@ impl Ss8Probe {
     /// The regression runs in f64: linfa-logistic 0.8.1's log-sum-exp subtracts one maximum
     /// over the whole logit matrix rather than per row, so in f32 rows far below that maximum
     /// underflow and L-BFGS diverges on large sets (seen at 200k residues: all-NaN weights).
-    pub fn fit(features: &Array2<f32>, labels: &[usize], params: &Ss8ProbeParams) -> Result<Self, linfa_logistic::error::Error> {
+    pub fn fit(
+        features: &Array2<f32>,
+        labels: &[usize],
+        params: &Ss8ProbeParams,
+    ) -> Result<Self, linfa_logistic::error::Error> {
         use linfa::prelude::Fit as _;
-        let mean = features.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(features.ncols()));
-        let scale = features.std_axis(Axis(0), 0.0).mapv(|s| if s > 1e-6 { s } else { 1.0 });
+        let mean = features
+            .mean_axis(Axis(0))
+            .unwrap_or_else(|| Array1::zeros(features.ncols()));
+        let scale = features
+            .std_axis(Axis(0), 0.0)
+            .mapv(|s| if s > 1e-6 { s } else { 1.0 });
         let standardised = ((features - &mean) / &scale).mapv(f64::from);
         let dataset = linfa::Dataset::new(standardised, Array1::from(labels.to_vec()));
         let fitted = linfa_logistic::MultiLogisticRegression::default()
             .alpha(params.l2)
             .max_iterations(params.max_iterations)
             .fit(&dataset)?;
-        if fitted.params().iter().chain(fitted.intercept().iter()).any(|w| !w.is_finite()) {
+        if fitted
+            .params()
+            .iter()
+            .chain(fitted.intercept().iter())
+            .any(|w| !w.is_finite())
+        {
             return Err(linfa_logistic::error::Error::InvalidValues);
         }
         let mut weights = Array2::zeros((features.ncols(), SS8_CLASSES.len()));
         let mut intercept = Array1::from_elem(SS8_CLASSES.len(), f32::NEG_INFINITY);
         for (column, &class) in fitted.classes().iter().enumerate() {
-            weights.column_mut(class).assign(&fitted.params().column(column).mapv(|w| w as f32));
+            weights
+                .column_mut(class)
+                .assign(&fitted.params().column(column).mapv(|w| w as f32));
             intercept[class] = fitted.intercept()[column] as f32;
         }
-        Ok(Self { mean, scale, weights, intercept })
+        Ok(Self {
+            mean,
+            scale,
+            weights,
+            intercept,
+        })
     }
 
     /// Class probabilities `(n, 8)` for `features` `(n, dim)`.
     pub fn predict_probabilities(&self, features: &Array2<f32>) -> Array2<f32> {
-        let mut logits = ((features - &self.mean) / &self.scale).dot(&self.weights) + &self.intercept;
+        let mut logits =
+            ((features - &self.mean) / &self.scale).dot(&self.weights) + &self.intercept;
         for mut row in logits.rows_mut() {
             let max = row.fold(f32::NEG_INFINITY, |a, &b| a.max(b));
             row.mapv_inplace(|v| (v - max).exp());
@@ -112,7 +142,15 @@ impl Ss8Probe {
         self.predict_probabilities(features)
             .rows()
             .into_iter()
-            .map(|row| row.iter().enumerate().fold((0, f32::MIN), |best, (i, &p)| if p > best.1 { (i, p) } else { best }).0)
+            .map(|row| {
+                row.iter()
+                    .enumerate()
+                    .fold(
+                        (0, f32::MIN),
+                        |best, (i, &p)| if p > best.1 { (i, p) } else { best },
+                    )
+                    .0
+            })
             .collect()
     }
 
@@ -126,8 +164,17 @@ impl Ss8Probe {
 pub fn ss8_metrics(truth: &[usize], predicted: &[usize]) -> Ss8Metrics {
     let ss8 = ClassificationMetrics::new(truth, predicted, SS8_CLASSES.len());
     let to3 = |c: &usize| usize::from(ss3_of(*c as u8));
-    let ss3 = ClassificationMetrics::new(&truth.iter().map(to3).collect::<Vec<_>>(), &predicted.iter().map(to3).collect::<Vec<_>>(), 3);
-    Ss8Metrics { q8: ss8.accuracy, q3: ss3.accuracy, ss8, ss3 }
+    let ss3 = ClassificationMetrics::new(
+        &truth.iter().map(to3).collect::<Vec<_>>(),
+        &predicted.iter().map(to3).collect::<Vec<_>>(),
+        3,
+    );
+    Ss8Metrics {
+        q8: ss8.accuracy,
+        q3: ss3.accuracy,
+        ss8,
+        ss3,
+    }
 }
 
 #[cfg(test)]
@@ -145,7 +192,8 @@ mod tests {
             rows.extend([x + shift, x * 0.5]);
             labels.push(class);
         }
-        let features = Array2::from_shape_vec((200, 2), rows).map_err(|_| linfa_logistic::error::Error::InvalidValues)?;
+        let features = Array2::from_shape_vec((200, 2), rows)
+            .map_err(|_| linfa_logistic::error::Error::InvalidValues)?;
         let probe = Ss8Probe::fit(&features, &labels, &Ss8ProbeParams::default())?;
         let metrics = probe.evaluate(&features, &labels);
         assert!(metrics.q8 > 0.99, "{}", metrics.q8);

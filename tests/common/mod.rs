@@ -28,7 +28,10 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
     if path.exists() {
         Some(path)
     } else {
-        eprintln!("skipped: {} not found (set WB_SHARED_DATA to the shared data folder)", path.display());
+        eprintln!(
+            "skipped: {} not found (set WB_SHARED_DATA to the shared data folder)",
+            path.display()
+        );
         None
     }
 }
