@@ -108,6 +108,9 @@ pub struct Ss8Args {
     /// Write the metrics as JSON here.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Save the probe of the best layer (test Q8) here (safetensors + metadata).
+    #[arg(long)]
+    pub save: Option<PathBuf>,
 }
 
 /// Runs a probe subcommand.
@@ -222,9 +225,27 @@ fn ss8(args: &Ss8Args) -> anyhow::Result<()> {
         l2: args.l2,
         max_iterations: args.max_iterations,
     };
+    let (fingerprint, name) = (loaded.fingerprint.clone(), loaded.name.clone());
     let runs = with_progress_bar("ss8 probe", move |ctx| {
         run_ss8_probe(&loaded, &train, &test, &layers, &params, &ctx)
     })??;
+    if let Some(path) = &args.save
+        && let Some(best) = runs.iter().max_by(|a, b| a.test.q8.total_cmp(&b.test.q8))
+    {
+        if path.exists() {
+            anyhow::bail!("{} exists; not overwriting", path.display());
+        }
+        let metadata = crate::probes::ProbeMetadata {
+            kind: "ss8".into(),
+            model_fingerprint: fingerprint,
+            model_name: name,
+            layer: best.layer,
+            classes: SS8_CLASSES.iter().collect(),
+            test_metrics: Some(best.test.clone()),
+        };
+        crate::probes::save_ss8_probe(&best.probe, &metadata, path)?;
+        eprintln!("saved the layer-{} probe to {}", best.layer, path.display());
+    }
     let Some(first) = runs.first() else {
         anyhow::bail!("no layer probed")
     };

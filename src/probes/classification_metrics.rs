@@ -3,9 +3,12 @@
 /// Precision, recall and support of one class.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ClassMetrics {
-    /// Correct predictions of the class / predictions of the class (NaN when never predicted).
+    /// Correct predictions of the class / predictions of the class (NaN when never predicted;
+    /// `null` in JSON).
+    #[serde(deserialize_with = "nan_from_null")]
     pub precision: f64,
     /// Correct predictions of the class / true members (NaN when absent).
+    #[serde(deserialize_with = "nan_from_null")]
     pub recall: f64,
     /// True members in the evaluation set.
     pub support: usize,
@@ -14,7 +17,8 @@ pub struct ClassMetrics {
 /// Metrics of a `k`-class prediction.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ClassificationMetrics {
-    /// Fraction predicted correctly.
+    /// Fraction predicted correctly (NaN for an empty set).
+    #[serde(deserialize_with = "nan_from_null")]
     pub accuracy: f64,
     /// Per class, in class-index order.
     pub per_class: Vec<ClassMetrics>,
@@ -22,6 +26,12 @@ pub struct ClassificationMetrics {
     pub confusion: Vec<Vec<usize>>,
     /// Items scored.
     pub count: usize,
+}
+
+/// serde_json writes NaN as `null`; read it back as NaN.
+fn nan_from_null<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+    let value: Option<f64> = serde::Deserialize::deserialize(deserializer)?;
+    Ok(value.unwrap_or(f64::NAN))
 }
 
 impl ClassificationMetrics {

@@ -5,6 +5,7 @@ mod amino_acid_groups;
 mod classification_metrics;
 mod contact_precision;
 mod homology;
+mod probe_file;
 mod ss8_probe;
 
 pub use amino_acid_groups::{
@@ -15,4 +16,5 @@ pub use contact_precision::{ContactPrecision, RangePrecision, contact_precision}
 pub use homology::{
     HomologyLevel, HomologyMetrics, ScopLabels, cosine_similarities, homology_metrics, scop_labels,
 };
+pub use probe_file::{ProbeFileError, ProbeMetadata, load_ss8_probe, save_ss8_probe};
 pub use ss8_probe::{Ss8Metrics, Ss8Probe, Ss8ProbeParams, residue_dataset, ss8_metrics};
