@@ -105,6 +105,22 @@ fn contiguous_f32(
     Ok(data[start..end].to_vec())
 }
 
+/// Applies `f` to every element of a contiguous f32 storage, in parallel chunks.
+fn map_elementwise(
+    op: &str,
+    storage: &CpuStorage,
+    layout: &Layout,
+    f: impl Fn(f32) -> f32 + Sync,
+) -> candle_core::Result<(CpuStorage, Shape)> {
+    let mut data = contiguous_f32(op, storage, layout)?;
+    data.par_chunks_mut(1 << 14).for_each(|chunk| {
+        for v in chunk.iter_mut() {
+            *v = f(*v);
+        }
+    });
+    Ok((CpuStorage::F32(data), layout.shape().clone()))
+}
+
 struct SoftmaxLastDim;
 
 impl CustomOp1 for SoftmaxLastDim {
@@ -148,13 +164,9 @@ impl CustomOp1 for GeluErf {
         storage: &CpuStorage,
         layout: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let mut data = contiguous_f32(self.name(), storage, layout)?;
-        data.par_chunks_mut(1 << 14).for_each(|chunk| {
-            for v in chunk.iter_mut() {
-                *v = 0.5 * *v * (1.0 + fast_erf(*v * std::f32::consts::FRAC_1_SQRT_2));
-            }
-        });
-        Ok((CpuStorage::F32(data), layout.shape().clone()))
+        map_elementwise(self.name(), storage, layout, |x| {
+            0.5 * x * (1.0 + fast_erf(x * std::f32::consts::FRAC_1_SQRT_2))
+        })
     }
 
     fn bwd(
@@ -182,16 +194,11 @@ impl CustomOp1 for GeluErfDerivative {
         storage: &CpuStorage,
         layout: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let mut data = contiguous_f32(self.name(), storage, layout)?;
         let inv_sqrt_tau = 1.0 / std::f32::consts::TAU.sqrt();
-        data.par_chunks_mut(1 << 14).for_each(|chunk| {
-            for v in chunk.iter_mut() {
-                let x = *v;
-                let cdf = 0.5 * (1.0 + fast_erf(x * std::f32::consts::FRAC_1_SQRT_2));
-                *v = cdf + x * inv_sqrt_tau * fast_exp(-0.5 * x * x);
-            }
-        });
-        Ok((CpuStorage::F32(data), layout.shape().clone()))
+        map_elementwise(self.name(), storage, layout, |x| {
+            let cdf = 0.5 * (1.0 + fast_erf(x * std::f32::consts::FRAC_1_SQRT_2));
+            cdf + x * inv_sqrt_tau * fast_exp(-0.5 * x * x)
+        })
     }
 }
 
