@@ -24,6 +24,19 @@ pub struct EmbedRequest {
     pub toks_per_batch: usize,
 }
 
+impl EmbedRequest {
+    /// What the probes ask for: `layers`, per-residue representations or means only, long
+    /// sequences in overlapping windows ([`window_policy`]), 8,192 tokens per pass.
+    pub fn for_probes(model: &LoadedModel, layers: &[usize], per_residue: bool) -> Self {
+        Self {
+            layers: layers.to_vec(),
+            per_residue,
+            length_policy: window_policy(model),
+            toks_per_batch: 8192,
+        }
+    }
+}
+
 /// Errors of an embedding run.
 #[derive(Debug, thiserror::Error)]
 pub enum EmbedError {

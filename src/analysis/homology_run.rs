@@ -1,10 +1,10 @@
 //! Remote homology from sequences: mean-pooled embeddings of ASTRAL domains at one layer, cosine
 //! nearest neighbours, Hit-10 and AUC at the fold and superfamily levels.
 
-use super::embed_run::{EmbedError, EmbedRequest, embed_dataset, window_policy};
+use super::embed_run::{EmbedError, EmbedRequest, embed_dataset, stack_means};
 use super::jobs::JobCtx;
 use crate::data::ScopDomain;
-use crate::model::{LoadedModel, ModelError};
+use crate::model::LoadedModel;
 use crate::probes::{
     HomologyLevel, HomologyMetrics, cosine_similarities, homology_metrics, scop_labels,
 };
@@ -31,28 +31,13 @@ pub fn run_homology(
         .iter()
         .map(|d| (d.id.clone(), d.sequence.clone()))
         .collect();
-    let request = EmbedRequest {
-        layers: layers.to_vec(),
-        per_residue: false,
-        length_policy: window_policy(model),
-        toks_per_batch: 8192,
-    };
+    let request = EmbedRequest::for_probes(model, layers, false);
     let result = embed_dataset(model, &pairs, &request, None, ctx)?;
     let labels: Vec<_> = domains.iter().map(|d| scop_labels(&d.sccs)).collect();
     layers
         .iter()
         .map(|&layer| {
-            let vectors = result
-                .embeddings
-                .iter()
-                .map(|e| {
-                    let mean = e.mean.get(&layer).ok_or_else(|| {
-                        ModelError::InvalidRequest(format!("layer {layer} missing"))
-                    })?;
-                    mean.to_vec1::<f32>()
-                        .map_err(|e| EmbedError::from(ModelError::from(e)))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+            let vectors = stack_means(&result.embeddings, layer)?.to_vec2::<f32>()?;
             let similarity = cosine_similarities(&vectors);
             Ok(HomologyRun {
                 layer,

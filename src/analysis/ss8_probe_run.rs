@@ -4,7 +4,7 @@
 
 use ndarray::Array2;
 
-use super::embed_run::{EmbedError, EmbedRequest, embed_dataset, window_policy};
+use super::embed_run::{EmbedError, EmbedRequest, embed_dataset};
 use super::jobs::JobCtx;
 use crate::data::Ss8Record;
 use crate::model::{LoadedModel, ModelError};
@@ -48,12 +48,7 @@ pub fn residue_representations(
         .iter()
         .map(|r| (r.id.clone(), r.sequence.clone()))
         .collect();
-    let request = EmbedRequest {
-        layers: layers.to_vec(),
-        per_residue: true,
-        length_policy: window_policy(model),
-        toks_per_batch: 8192,
-    };
+    let request = EmbedRequest::for_probes(model, layers, true);
     let result = embed_dataset(model, &pairs, &request, None, ctx)?;
     layers
         .iter()
