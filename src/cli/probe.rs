@@ -136,6 +136,19 @@ pub fn run(command: &ProbeCommand) -> anyhow::Result<()> {
     }
 }
 
+/// fair-esm layer indices (negative from the end) to `0..=num_layers`; none means the last.
+fn resolve_layers(loaded: &LoadedModel, requested: &[i64]) -> anyhow::Result<Vec<usize>> {
+    let requested = if requested.is_empty() {
+        &[-1][..]
+    } else {
+        requested
+    };
+    Ok(requested
+        .iter()
+        .map(|&l| loaded.model.resolve_layer(l))
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
 fn contacts(args: &ContactsArgs) -> anyhow::Result<()> {
     let loaded = LoadedModel::load(&args.model, &Device::Cpu)
         .with_context(|| format!("loading {}", args.model.display()))?;
@@ -174,15 +187,7 @@ fn contacts(args: &ContactsArgs) -> anyhow::Result<()> {
 
 fn homology(args: &HomologyArgs) -> anyhow::Result<()> {
     let loaded = args.model.load()?;
-    let requested = if args.layers.is_empty() {
-        vec![-1]
-    } else {
-        args.layers.clone()
-    };
-    let layers = requested
-        .iter()
-        .map(|&l| loaded.model.resolve_layer(l))
-        .collect::<Result<Vec<_>, _>>()?;
+    let layers = resolve_layers(&loaded, &args.layers)?;
     let mut domains = crate::data::read_astral(&args.astral)?;
     if let Some(n) = args.max_domains.filter(|&n| n > 0 && n < domains.len()) {
         let step = domains.len() as f64 / n as f64;
@@ -207,15 +212,7 @@ fn homology(args: &HomologyArgs) -> anyhow::Result<()> {
 
 fn ss8(args: &Ss8Args) -> anyhow::Result<()> {
     let loaded = args.model.load()?;
-    let requested = if args.layers.is_empty() {
-        vec![-1]
-    } else {
-        args.layers.clone()
-    };
-    let layers = requested
-        .iter()
-        .map(|&l| loaded.model.resolve_layer(l))
-        .collect::<Result<Vec<_>, _>>()?;
+    let layers = resolve_layers(&loaded, &args.layers)?;
     let mut train = read_ss8(&args.train)?;
     if let Some(n) = args.max_train {
         train.truncate(n);

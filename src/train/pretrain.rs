@@ -185,9 +185,13 @@ pub fn pretrain(
         path: out_dir.to_owned(),
         source,
     })?;
-    let resume = latest_checkpoint(out_dir)?;
+    // The newest checkpoint and its saved state, read once.
+    let resume = match latest_checkpoint(out_dir)? {
+        Some(dir) => Some((read_state(&dir)?, dir)),
+        None => None,
+    };
     let config = match &resume {
-        Some(dir) => read_state(dir)?.config,
+        Some((saved, _)) => saved.config.clone(),
         None => config,
     };
     config.validate()?;
@@ -206,8 +210,8 @@ pub fn pretrain(
     };
 
     let (vars, mut state) = match &resume {
-        Some(dir) => {
-            let state = read_state(dir)?;
+        Some((saved, dir)) => {
+            let state = saved.clone();
             if state.corpus_digest != corpus.digest {
                 return Err(TrainError::Resume {
                     reason: format!("the corpus differs from {}", state.corpus_path.display()),
@@ -222,7 +226,7 @@ pub fn pretrain(
         None => (init_vars(&config, heads)?, new_state(&config, &corpus)),
     };
     let mut optimizer = AdamW::new(vars, config.optimizer)?;
-    if let Some(dir) = &resume {
+    if let Some((_, dir)) = &resume {
         let path = dir.join("optimizer.safetensors");
         let tensors =
             candle_core::safetensors::load(&path, &device).map_err(|e| TrainError::Resume {
