@@ -127,7 +127,9 @@ impl eframe::App for WorkbenchApp {
         let downloading = self.download.progress().is_some();
         self.download.poll();
         self.download_view.progress = self.download.progress();
-        if downloading {
+        let download_ended = downloading && self.download_view.progress.is_none();
+        if download_ended {
+            self.download_view.refresh_cached();
             match &self.download.state {
                 JobState::Done(path) => {
                     let path = path.clone();

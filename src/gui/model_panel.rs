@@ -21,7 +21,7 @@ pub enum ModelCommand {
 }
 
 /// State of the official-weights section.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct DownloadView {
     /// Index into [`OFFICIAL_MODELS`].
     pub selected: usize,
@@ -29,6 +29,33 @@ pub struct DownloadView {
     pub progress: Option<f32>,
     /// The last failure, readable.
     pub error: Option<String>,
+    /// Per model: all its files are in the torch hub folder. Checked when the view is made and
+    /// after each download, not every frame (it touches the disk).
+    cached: Vec<bool>,
+}
+
+impl Default for DownloadView {
+    fn default() -> Self {
+        let mut view = Self {
+            selected: 0,
+            progress: None,
+            error: None,
+            cached: Vec::new(),
+        };
+        view.refresh_cached();
+        view
+    }
+}
+
+impl DownloadView {
+    /// Re-checks which models are in the torch hub folder.
+    pub fn refresh_cached(&mut self) {
+        let cache = torch_hub_checkpoints_dir();
+        self.cached = OFFICIAL_MODELS
+            .iter()
+            .map(|m| is_cached(m, &cache))
+            .collect();
+    }
 }
 
 /// Draws the model panel. `path_text` is the editable path; `loading` the progress of a load.
@@ -119,11 +146,11 @@ fn model_info_ui(ui: &mut egui::Ui, m: &LoadedModel) {
 }
 
 fn download_ui(ui: &mut egui::Ui, view: &mut DownloadView, command: &mut Option<ModelCommand>) {
-    let cache = torch_hub_checkpoints_dir();
     let label = ui.label("Official weights (fair-esm), cached in the torch hub folder:");
+    let cached = view.cached.clone();
     let name = |i: usize| {
         let m = &OFFICIAL_MODELS[i];
-        if is_cached(m, &cache) {
+        if cached.get(i).copied().unwrap_or(false) {
             format!("{} (cached)", m.name)
         } else {
             m.name.to_owned()
