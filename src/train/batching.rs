@@ -6,6 +6,7 @@
 //! padded tokens, then shuffles the batch order. Similar lengths share a batch, so little
 //! compute goes to padding.
 
+use crate::analysis::extract::pack_by_tokens;
 use crate::model::{Alphabet, TokenBatch};
 use crate::rng::SplitMix64;
 
@@ -25,22 +26,7 @@ pub fn epoch_batches(
     let mut order: Vec<usize> = (0..lengths.len()).collect();
     rng.shuffle(&mut order);
     order.sort_by_key(|&i| cropped(i) / BUCKET_WIDTH);
-    let mut batches = Vec::new();
-    let mut current: Vec<usize> = Vec::new();
-    let mut longest = 0;
-    for i in order {
-        let len = cropped(i) + 2;
-        let widened = longest.max(len);
-        if !current.is_empty() && (current.len() + 1) * widened > tokens_per_batch {
-            batches.push(std::mem::take(&mut current));
-            longest = 0;
-        }
-        longest = longest.max(len);
-        current.push(i);
-    }
-    if !current.is_empty() {
-        batches.push(current);
-    }
+    let mut batches = pack_by_tokens(order, |i| cropped(i) + 2, tokens_per_batch);
     rng.shuffle(&mut batches);
     batches
 }

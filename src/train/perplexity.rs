@@ -4,6 +4,7 @@
 use candle_core::Tensor;
 
 use super::masking::{MaskedBatch, MaskingScheme, mask_batch};
+use crate::analysis::extract::batches_by_tokens;
 use crate::analysis::{Cancelled, JobCtx};
 use crate::model::{Alphabet, EsmModel, ForwardRequest, ModelError, TokenBatch};
 use crate::rng::SplitMix64;
@@ -117,32 +118,19 @@ pub fn heldout_perplexity(
             )
         })
         .collect();
-    let mut order: Vec<usize> = (0..rows.len()).collect();
-    order.sort_by_key(|&i| rows[i].input.max_len);
+    let lengths: Vec<usize> = rows.iter().map(|r| r.input.max_len).collect();
+    let batches = batches_by_tokens(&lengths, tokens_per_batch, 0);
     let mut total_nll = 0f64;
     let mut all_targets = Vec::new();
-    let mut start = 0;
-    while start < order.len() {
-        let mut end = start + 1;
-        while end < order.len()
-            && (end - start + 1) * rows[order[end]].input.max_len <= tokens_per_batch
-        {
-            end += 1;
-        }
-        let batch = merge_rows(
-            &order[start..end]
-                .iter()
-                .map(|&i| &rows[i])
-                .collect::<Vec<_>>(),
-        );
+    for (done, indices) in batches.iter().enumerate() {
+        let batch = merge_rows(&indices.iter().map(|&i| &rows[i]).collect::<Vec<_>>());
         let scored = masked_lm_loss(model, &batch).and_then(|loss| Ok(loss.to_scalar::<f32>()?));
         match scored {
             Ok(mean) => total_nll += f64::from(mean) * batch.target_tokens.len() as f64,
             Err(e) => return Ok(Err(e)),
         }
         all_targets.extend_from_slice(&batch.target_tokens);
-        start = end;
-        ctx.checkpoint(start as f32 / order.len() as f32)?;
+        ctx.checkpoint((done + 1) as f32 / batches.len() as f32)?;
     }
     let cross_entropy = total_nll / all_targets.len().max(1) as f64;
     Ok(Ok(PerplexityReport {
