@@ -6,7 +6,7 @@ use anyhow::Context as _;
 
 use super::progress::{Log, with_progress_bar_and_log};
 use crate::analysis::JobCtx;
-use crate::model::{Architecture, EsmConfig};
+use crate::model::{Architecture, Checkpoint, EsmConfig};
 use crate::train::{PretrainConfig, TrainError, TrainEvent, latest_checkpoint, pretrain};
 
 /// Options of `pretrain`.
@@ -63,20 +63,32 @@ pub struct PretrainArgs {
     /// Seed of the weights, split, batch order and masks.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Continue pretraining from these weights (any checkpoint the workbench reads); the
+    /// architecture is taken from them and --layers, --embed-dim, --heads, --ffn-dim and
+    /// --max-positions are ignored.
+    #[arg(long)]
+    pub init_from: Option<PathBuf>,
 }
 
 impl PretrainArgs {
-    fn config(&self) -> PretrainConfig {
-        let model = EsmConfig {
-            architecture: Architecture::Esm1b,
-            num_layers: self.layers,
-            embed_dim: self.embed_dim,
-            ffn_embed_dim: self.ffn_dim.unwrap_or(4 * self.embed_dim),
-            attention_heads: self.heads,
-            max_positions: Some(self.max_positions),
-            token_dropout: true,
-            emb_layer_norm_before: true,
-            layer_norm_eps: 1e-5,
+    fn config(&self) -> anyhow::Result<PretrainConfig> {
+        let model = match &self.init_from {
+            Some(path) => {
+                Checkpoint::read(path)
+                    .with_context(|| format!("reading the starting weights {}", path.display()))?
+                    .config
+            }
+            None => EsmConfig {
+                architecture: Architecture::Esm1b,
+                num_layers: self.layers,
+                embed_dim: self.embed_dim,
+                ffn_embed_dim: self.ffn_dim.unwrap_or(4 * self.embed_dim),
+                attention_heads: self.heads,
+                max_positions: Some(self.max_positions),
+                token_dropout: true,
+                emb_layer_norm_before: true,
+                layer_norm_eps: 1e-5,
+            },
         };
         let mut config = PretrainConfig::small(model, self.steps);
         config.peak_lr = self.lr;
@@ -85,6 +97,7 @@ impl PretrainArgs {
         config.heldout_fraction = self.heldout_fraction;
         config.heldout_max = self.heldout_max;
         config.seed = self.seed;
+        config.init_from = self.init_from.clone();
         if let Some(w) = self.warmup {
             config.warmup_steps = w;
         }
@@ -94,7 +107,7 @@ impl PretrainArgs {
         if let Some(c) = self.checkpoint_every {
             config.checkpoint_every = c.max(1);
         }
-        config
+        Ok(config)
     }
 }
 
@@ -106,7 +119,7 @@ pub fn run(args: &PretrainArgs) -> anyhow::Result<()> {
     let ctx = JobCtx::default();
     let stopper = ctx.clone();
     ctrlc::set_handler(move || stopper.cancel()).context("installing the Ctrl-C handler")?;
-    let (fasta, out, config) = (args.fasta.clone(), args.out.clone(), args.config());
+    let (fasta, out, config) = (args.fasta.clone(), args.out.clone(), args.config()?);
     let result = with_progress_bar_and_log("pretrain", ctx, move |ctx, log| {
         pretrain(&fasta, config, &out, &ctx, &mut |event| {
             print_event(&log, &event)

@@ -17,8 +17,8 @@ pub enum TrainError {
     /// The corpus is unusable.
     #[error("{0}")]
     Corpus(String),
-    /// A checkpoint to resume from is missing or does not match this run.
-    #[error("cannot resume ({reason}): {}", path.display())]
+    /// A checkpoint to resume or start from is unreadable or does not match this run.
+    #[error("cannot continue from {} ({reason})", path.display())]
     Resume {
         /// What is wrong.
         reason: String,

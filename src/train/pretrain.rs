@@ -61,6 +61,10 @@ pub struct PretrainConfig {
     pub checkpoint_every: u64,
     /// Seed of the weights, the split, the batch order and the masks.
     pub seed: u64,
+    /// Start from these weights instead of random ones (continued pretraining, e.g. domain
+    /// adaptation of a released model); its architecture must equal `model`.
+    #[serde(default)]
+    pub init_from: Option<PathBuf>,
 }
 
 impl PretrainConfig {
@@ -83,6 +87,7 @@ impl PretrainConfig {
             eval_every: (steps / 10).max(1),
             checkpoint_every: (steps / 20).max(1),
             seed: 1,
+            init_from: None,
         }
     }
 
@@ -223,7 +228,13 @@ pub fn pretrain(
                 state,
             )
         }
-        None => (init_vars(&config, heads)?, new_state(&config, &corpus)),
+        None => {
+            let vars = match &config.init_from {
+                Some(path) => load_vars(path, &config.model, heads)?,
+                None => init_vars(&config, heads)?,
+            };
+            (vars, new_state(&config, &corpus))
+        }
     };
     let mut optimizer = AdamW::new(vars, config.optimizer)?;
     if let Some((_, dir)) = &resume {
