@@ -6,9 +6,11 @@
 pub mod analysis;
 pub mod cli;
 pub mod data;
+pub mod export;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod model;
 pub mod probes;
+pub mod projection;
 pub mod rng;
 pub mod train;

@@ -170,3 +170,68 @@ fn resuming_on_a_different_corpus_is_refused() -> TestResult {
     assert!(err.to_string().contains("corpus differs"), "{err}");
     Ok(())
 }
+
+#[test]
+fn a_run_started_from_saved_weights_continues_from_them() -> TestResult {
+    let first = tempfile::tempdir()?;
+    let mut config = tiny(30);
+    config.eval_every = 30;
+    let trained = pretrain(
+        &corpus(),
+        config.clone(),
+        first.path(),
+        &JobCtx::default(),
+        &mut |_| {},
+    )?;
+    let trained_ppl = trained
+        .log
+        .last()
+        .and_then(|e| e.heldout.clone())
+        .ok_or("no held-out report")?
+        .perplexity;
+
+    // Continue with a tiny learning rate: the first evaluation sits at the saved model's level,
+    // far below where random weights start.
+    let second = tempfile::tempdir()?;
+    let mut warm = tiny(2);
+    warm.eval_every = 1;
+    warm.peak_lr = 1e-7;
+    warm.init_from = Some(first.path().join("model.safetensors"));
+    let continued = pretrain(
+        &corpus(),
+        warm.clone(),
+        second.path(),
+        &JobCtx::default(),
+        &mut |_| {},
+    )?;
+    let first_ppl = continued.log[0]
+        .heldout
+        .clone()
+        .ok_or("no report")?
+        .perplexity;
+    assert!(
+        (first_ppl - trained_ppl).abs() < 0.05 * trained_ppl,
+        "{first_ppl} vs {trained_ppl}"
+    );
+    assert_eq!(
+        continued.config.init_from, warm.init_from,
+        "provenance is saved"
+    );
+
+    // A different architecture is refused with the file named.
+    let mut wrong = tiny(2);
+    wrong.model.embed_dim = 64;
+    wrong.model.ffn_embed_dim = 128;
+    wrong.init_from = warm.init_from.clone();
+    let third = tempfile::tempdir()?;
+    let err = pretrain(
+        &corpus(),
+        wrong,
+        third.path(),
+        &JobCtx::default(),
+        &mut |_| {},
+    )
+    .expect_err("architecture differs");
+    assert!(err.to_string().contains("model.safetensors"), "{err}");
+    Ok(())
+}

@@ -6,6 +6,7 @@ mod model_cmds;
 mod pretrain;
 mod probe;
 mod progress;
+mod project;
 
 use std::path::PathBuf;
 
@@ -15,6 +16,7 @@ pub use download::DownloadArgs;
 pub use extract::ExtractArgs;
 pub use pretrain::{PerplexityArgs, PretrainArgs};
 pub use probe::ProbeCommand;
+pub use project::ProjectCommand;
 
 /// ESM Workbench: explore what protein language models have learned.
 ///
@@ -41,6 +43,9 @@ pub enum Command {
     /// Probe what a representation encodes (SS8 logistic regression, amino-acid groups).
     #[command(subcommand)]
     Probe(ProbeCommand),
+    /// Maps of representations: t-SNE or PCA of per-protein or per-residue points, as tables.
+    #[command(subcommand)]
+    Project(ProjectCommand),
     /// List the official ESM models and which are already in the torch hub cache.
     Models {
         /// Cache folder to check (default: torch hub's).
@@ -84,6 +89,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Extract(args) => extract::run(&args),
         Command::Pretrain(args) => pretrain::run(&args),
         Command::Probe(command) => probe::run(&command),
+        Command::Project(command) => project::run(&command),
         Command::Perplexity(args) => pretrain::perplexity(&args),
         Command::Models { dir } => match download::list(dir) {
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),

@@ -69,7 +69,7 @@ pub struct ModelArg {
 }
 
 impl ModelArg {
-    fn load(&self) -> anyhow::Result<LoadedModel> {
+    pub(super) fn load(&self) -> anyhow::Result<LoadedModel> {
         let checkpoint = Checkpoint::read(&self.model)
             .with_context(|| format!("reading {}", self.model.display()))?;
         let checkpoint = if self.untrained {
@@ -137,7 +137,10 @@ pub fn run(command: &ProbeCommand) -> anyhow::Result<()> {
 }
 
 /// fair-esm layer indices (negative from the end) to `0..=num_layers`; none means the last.
-fn resolve_layers(loaded: &LoadedModel, requested: &[i64]) -> anyhow::Result<Vec<usize>> {
+pub(super) fn resolve_layers(
+    loaded: &LoadedModel,
+    requested: &[i64],
+) -> anyhow::Result<Vec<usize>> {
     let requested = if requested.is_empty() {
         &[-1][..]
     } else {

@@ -1,0 +1,114 @@
+//! The Rust half of `benches/compare_sklearn.py`: fits the SS8-style logistic-regression probe
+//! and runs t-SNE on the `.npy` files that script wrote, in one process, and prints JSON.
+//!
+//!     COMPARE_SKLEARN_DIR=/tmp/cmp cargo bench --bench compare_sklearn
+//!
+//! Reads `lr_train_x.npy`, `lr_train_y.npy`, `lr_test_x.npy`, `lr_test_y.npy`, `tsne_x.npy` and
+//! any `map_*.npy` (other tools' t-SNE maps), writes `map_esm_workbench.npy`. Every map's KL
+//! divergence is computed under the same affinities (perplexity 30 on the 50 leading principal
+//! components), so the numbers compare like with like. Without the variable it prints how to
+//! run it and exits.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use esm_workbench::analysis::JobCtx;
+use esm_workbench::export::{read_npy, write_npy_f32};
+use esm_workbench::probes::{Ss8Probe, Ss8ProbeParams};
+use esm_workbench::projection::{TsneParams, fit_pca, kl_divergence, perplexity_affinities, tsne};
+use ndarray::Array2;
+
+fn matrix(path: &Path) -> Array2<f32> {
+    let array = read_npy(path).unwrap_or_else(|e| panic!("{e}"));
+    let (rows, cols) = (array.shape[0], array.shape.get(1).copied().unwrap_or(1));
+    Array2::from_shape_vec((rows, cols), array.data.iter().map(|&v| v as f32).collect())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn labels(path: &Path) -> Vec<usize> {
+    let array = read_npy(path).unwrap_or_else(|e| panic!("{e}"));
+    array.data.iter().map(|&v| v as usize).collect()
+}
+
+fn main() {
+    let Some(dir) = std::env::var_os("COMPARE_SKLEARN_DIR").map(PathBuf::from) else {
+        eprintln!(
+            "compare_sklearn: run through benches/compare_sklearn.py (sets COMPARE_SKLEARN_DIR)"
+        );
+        return;
+    };
+    let mut report = serde_json::Map::new();
+
+    if dir.join("lr_train_x.npy").exists() {
+        let (x, y) = (
+            matrix(&dir.join("lr_train_x.npy")),
+            labels(&dir.join("lr_train_y.npy")),
+        );
+        let (tx, ty) = (
+            matrix(&dir.join("lr_test_x.npy")),
+            labels(&dir.join("lr_test_y.npy")),
+        );
+        let start = Instant::now();
+        let probe = Ss8Probe::fit(
+            &x,
+            &y,
+            &Ss8ProbeParams {
+                l2: 1.0,
+                max_iterations: 100,
+            },
+        )
+        .unwrap_or_else(|e| panic!("fit: {e}"));
+        let seconds = start.elapsed().as_secs_f64();
+        let predicted = probe.predict(&tx);
+        let accuracy =
+            predicted.iter().zip(&ty).filter(|(a, b)| a == b).count() as f64 / ty.len() as f64;
+        report.insert(
+            "logistic_regression".into(),
+            serde_json::json!({"fit_seconds": seconds, "test_accuracy": accuracy,
+                               "train_rows": x.nrows(), "features": x.ncols()}),
+        );
+    }
+
+    let points = matrix(&dir.join("tsne_x.npy"));
+    let start = Instant::now();
+    let result = tsne(points.view(), &TsneParams::default(), &JobCtx::default())
+        .unwrap_or_else(|e| panic!("t-SNE: {e}"));
+    let seconds = start.elapsed().as_secs_f64();
+    let flat: Vec<f32> = result.embedding.iter().copied().collect();
+    write_npy_f32(
+        &dir.join("map_esm_workbench.npy"),
+        &[points.nrows(), 2],
+        &flat,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    report.insert(
+        "tsne".into(),
+        serde_json::json!({"seconds": seconds, "kl_reported": result.kl_divergence}),
+    );
+
+    let reduced = fit_pca(points.view(), 50, 42)
+        .and_then(|pca| pca.transform(points.view()))
+        .unwrap_or_else(|e| panic!("PCA: {e}"));
+    let p = perplexity_affinities(reduced.view(), 30.0, &JobCtx::default())
+        .unwrap_or_else(|e| panic!("affinities: {e}"));
+    let mut kls = serde_json::Map::new();
+    let mut maps: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    maps.sort();
+    for path in maps {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if let Some(tool) = name
+            .strip_prefix("map_")
+            .and_then(|n| n.strip_suffix(".npy"))
+        {
+            let kl = kl_divergence(&p, matrix(&path).view()).unwrap_or_else(|e| panic!("{e}"));
+            kls.insert(tool.to_owned(), kl.into());
+        }
+    }
+    report.insert("kl_same_affinities".into(), kls.into());
+    println!("{}", serde_json::Value::Object(report));
+}

@@ -1,0 +1,348 @@
+//! `esm-workbench project tsne | pca | kl`: maps of representations as tables.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context as _, bail};
+use ndarray::Array2;
+use polars::prelude::{Column, DataFrame};
+
+use super::probe::{ModelArg, resolve_layers};
+use super::progress::with_progress_bar;
+use crate::analysis::JobCtx;
+use crate::analysis::projection_run::{MapPoints, MapRequest, PointLevel, map_points};
+use crate::data::frame::{astral_frame, fasta_frame, join_metadata, read_table};
+use crate::data::{FastaReader, read_astral};
+use crate::export::{read_npy, write_npy_f32, write_table};
+use crate::probes::amino_acid_group;
+use crate::projection::{TsneParams, fit_pca, kl_divergence, perplexity_affinities, tsne};
+
+/// Which map.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum ProjectCommand {
+    /// t-SNE (Barnes-Hut, openTSNE defaults) to 2-D.
+    Tsne(TsneArgs),
+    /// Principal components.
+    Pca(PcaArgs),
+    /// KL divergence of any 2-D map (e.g. another tool's t-SNE, as .npy) of the given points.
+    Kl(KlArgs),
+}
+
+/// Where the points come from: an .npy matrix, or a model and sequences.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PointsArgs {
+    /// A `[points, dims]` matrix (.npy) to map instead of embedding sequences.
+    #[arg(long, conflicts_with_all = ["model", "fasta", "astral"])]
+    pub points: Option<PathBuf>,
+    /// Checkpoint (fair-esm .pt, Hugging Face folder, workbench .safetensors).
+    #[arg(long, required_unless_present = "points")]
+    pub model: Option<PathBuf>,
+    /// Use random weights with the model's architecture (the paper's untrained baseline).
+    #[arg(long)]
+    pub untrained: bool,
+    /// Sequences (FASTA); protein-level rows keep the header and metadata columns.
+    #[arg(long, conflicts_with = "astral")]
+    pub fasta: Option<PathBuf>,
+    /// Metadata table joined to --fasta by its `id` column (CSV/TSV/Parquet).
+    #[arg(long, requires = "fasta")]
+    pub metadata: Option<PathBuf>,
+    /// SCOPe/ASTRAL FASTA; rows get sccs, class, fold, superfamily and family.
+    #[arg(long)]
+    pub astral: Option<PathBuf>,
+    /// Representation layer (negative counts from the end).
+    #[arg(long, default_value_t = -1, allow_negative_numbers = true)]
+    pub layer: i64,
+    /// One point per protein (mean over residues) or per residue.
+    #[arg(long, value_enum, default_value_t = Level::Protein)]
+    pub level: Level,
+    /// At most this many points.
+    #[arg(long, default_value_t = 20_000)]
+    pub max_points: usize,
+    /// Seed (untrained weights, residue sampling, t-SNE's PCA start).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// The table to write: .csv or .parquet (one row per point, coordinates last).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Also write the mapped features as .npy.
+    #[arg(long)]
+    pub features_out: Option<PathBuf>,
+}
+
+/// Point level on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Level {
+    /// Mean representation per protein.
+    Protein,
+    /// Every residue.
+    Residue,
+}
+
+/// Options of `project tsne`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TsneArgs {
+    /// Points and output.
+    #[command(flatten)]
+    pub points: PointsArgs,
+    /// Perplexity.
+    #[arg(long, default_value_t = 30.0)]
+    pub perplexity: f64,
+    /// Iterations in total.
+    #[arg(long, default_value_t = 750)]
+    pub iterations: usize,
+    /// Early exaggeration.
+    #[arg(long, default_value_t = 12.0)]
+    pub exaggeration: f64,
+    /// Early-exaggeration iterations.
+    #[arg(long, default_value_t = 250)]
+    pub early_iterations: usize,
+    /// Learning rate (default: max(200, points / exaggeration)).
+    #[arg(long)]
+    pub learning_rate: Option<f64>,
+    /// Barnes-Hut accuracy (0 = exact).
+    #[arg(long, default_value_t = 0.5)]
+    pub theta: f64,
+    /// Principal components kept before t-SNE (0 = none).
+    #[arg(long, default_value_t = 50)]
+    pub pca_dims: usize,
+}
+
+/// Options of `project pca`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PcaArgs {
+    /// Points and output.
+    #[command(flatten)]
+    pub points: PointsArgs,
+    /// Components to keep.
+    #[arg(long, default_value_t = 2)]
+    pub components: usize,
+}
+
+/// Options of `project kl`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct KlArgs {
+    /// The `[points, dims]` input (.npy).
+    #[arg(long)]
+    pub points: PathBuf,
+    /// One or more `[points, 2]` maps (.npy).
+    #[arg(long, num_args = 1.., required = true)]
+    pub map: Vec<PathBuf>,
+    /// Perplexity of the affinities.
+    #[arg(long, default_value_t = 30.0)]
+    pub perplexity: f64,
+    /// Principal components kept before computing affinities (0 = none), as `tsne` does.
+    #[arg(long, default_value_t = 50)]
+    pub pca_dims: usize,
+}
+
+/// Runs a projection subcommand.
+pub fn run(command: &ProjectCommand) -> anyhow::Result<()> {
+    match command {
+        ProjectCommand::Tsne(args) => {
+            let (points, mut table) = load_points(&args.points)?;
+            let params = TsneParams {
+                perplexity: args.perplexity,
+                iterations: args.iterations,
+                early_exaggeration: args.exaggeration,
+                early_exaggeration_iterations: args.early_iterations,
+                learning_rate: args.learning_rate,
+                theta: args.theta,
+                pca_dimensions: args.pca_dims,
+                seed: args.points.seed,
+            };
+            let start = Instant::now();
+            let result =
+                with_progress_bar("t-SNE", move |ctx| tsne(points.view(), &params, &ctx))??;
+            eprintln!(
+                "t-SNE of {} points: KL {:.4} (perplexity {}), {:.2} s",
+                result.embedding.nrows(),
+                result.kl_divergence,
+                result.perplexity,
+                start.elapsed().as_secs_f64()
+            );
+            add_coordinates(&mut table, &result.embedding, &["x", "y"])?;
+            write(&args.points.out, &mut table)
+        }
+        ProjectCommand::Pca(args) => {
+            let (points, mut table) = load_points(&args.points)?;
+            let pca = fit_pca(points.view(), args.components, args.points.seed)?;
+            let coordinates = pca.transform(points.view())?;
+            let names: Vec<String> = (1..=coordinates.ncols())
+                .map(|c| format!("pc{c}"))
+                .collect();
+            for (name, ratio) in names.iter().zip(&pca.explained_variance_ratio) {
+                eprintln!("{name}: {:.2}% of the variance", 100.0 * ratio);
+            }
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            add_coordinates(&mut table, &coordinates, &names)?;
+            write(&args.points.out, &mut table)
+        }
+        ProjectCommand::Kl(args) => {
+            let points = read_matrix(&args.points)?;
+            let input = if args.pca_dims > 0 && points.ncols() > args.pca_dims {
+                fit_pca(points.view(), args.pca_dims, 42)?.transform(points.view())?
+            } else {
+                points
+            };
+            let p = perplexity_affinities(input.view(), args.perplexity, &JobCtx::default())?;
+            for path in &args.map {
+                let map = read_matrix(path)?;
+                let kl =
+                    kl_divergence(&p, map.view()).with_context(|| path.display().to_string())?;
+                println!("{}\t{kl:.4}", path.display());
+            }
+            Ok(())
+        }
+    }
+}
+
+fn write(out: &Path, table: &mut DataFrame) -> anyhow::Result<()> {
+    write_table(out, table)?;
+    eprintln!("wrote {} ({} rows)", out.display(), table.height());
+    Ok(())
+}
+
+/// A 2-D .npy as `[rows, cols]` f32.
+fn read_matrix(path: &Path) -> anyhow::Result<Array2<f32>> {
+    let array = read_npy(path)?;
+    let [rows, cols] = array.shape[..] else {
+        bail!(
+            "{}: expected a 2-D array, got shape {:?}",
+            path.display(),
+            array.shape
+        );
+    };
+    Ok(Array2::from_shape_vec(
+        (rows, cols),
+        array.data.iter().map(|&v| v as f32).collect(),
+    )?)
+}
+
+/// The features to map and the table describing each point.
+fn load_points(args: &PointsArgs) -> anyhow::Result<(Array2<f32>, DataFrame)> {
+    if let Some(path) = &args.points {
+        let mut points = read_matrix(path)?;
+        if points.nrows() > args.max_points {
+            points = points.slice(ndarray::s![..args.max_points, ..]).to_owned();
+        }
+        let index: Vec<u32> = (0..points.nrows() as u32).collect();
+        let table = DataFrame::new(points.nrows(), vec![Column::new("point".into(), index)])?;
+        return Ok((points, table));
+    }
+    let model_path = args
+        .model
+        .clone()
+        .context("--model or --points is required")?;
+    let (records, frame) = match (&args.fasta, &args.astral) {
+        (Some(fasta), _) => {
+            let records = FastaReader::read_all(fasta)?;
+            let frame = fasta_frame(&records)?;
+            let frame = match &args.metadata {
+                Some(table) => join_metadata(&frame, &read_table(table)?, "id", table)?.0,
+                None => frame,
+            };
+            let pairs = records
+                .into_iter()
+                .map(|r| (r.id, r.sequence))
+                .collect::<Vec<_>>();
+            (pairs, frame)
+        }
+        (None, Some(astral)) => {
+            let domains = read_astral(astral)?;
+            let frame = astral_frame(&domains)?;
+            let pairs = domains
+                .into_iter()
+                .map(|d| (d.id, d.sequence))
+                .collect::<Vec<_>>();
+            (pairs, frame)
+        }
+        (None, None) => bail!("give the sequences with --fasta or --astral"),
+    };
+    let model = ModelArg {
+        model: model_path,
+        untrained: args.untrained,
+        seed: args.seed,
+    }
+    .load()?;
+    let layer = resolve_layers(&model, &[args.layer])?[0];
+    let level = match args.level {
+        Level::Protein => PointLevel::Protein,
+        Level::Residue => PointLevel::Residue,
+    };
+    let request = MapRequest {
+        layer,
+        level,
+        max_points: args.max_points,
+        seed: args.seed,
+    };
+    let shared = std::sync::Arc::new(records);
+    let job_records = shared.clone();
+    let points = with_progress_bar("embedding", move |ctx| {
+        map_points(&model, &job_records, request, None, &ctx)
+    })??;
+    eprintln!("{} points from layer {layer}", points.features.nrows());
+    if let Some(path) = &args.features_out {
+        let (rows, cols) = points.features.dim();
+        let flat = points.features.as_standard_layout();
+        write_npy_f32(path, &[rows, cols], flat.as_slice().unwrap_or(&[]))?;
+    }
+    let table = point_table(&points, &shared, &frame)?;
+    Ok((points.features, table))
+}
+
+/// Protein level: the dataset's rows (without sequences). Residue level: id, 1-based
+/// position, amino acid and its biochemical group.
+fn point_table(
+    points: &MapPoints,
+    records: &[(String, String)],
+    frame: &DataFrame,
+) -> anyhow::Result<DataFrame> {
+    match &points.position {
+        None => {
+            let rows: Vec<u32> = points.protein.iter().map(|&p| p as u32).collect();
+            let picked = frame.take(&polars::prelude::IdxCa::from_vec("rows".into(), rows))?;
+            Ok(picked.drop("sequence").unwrap_or(picked))
+        }
+        Some(positions) => {
+            let residue = |k: usize| -> char {
+                let sequence = &records[points.protein[k]].1;
+                sequence
+                    .as_bytes()
+                    .get(positions[k])
+                    .map_or('X', |&b| b as char)
+            };
+            let n = positions.len();
+            let ids: Vec<&str> = points
+                .protein
+                .iter()
+                .map(|&p| records[p].0.as_str())
+                .collect();
+            let amino: Vec<String> = (0..n).map(|k| residue(k).to_string()).collect();
+            let group: Vec<&str> = (0..n)
+                .map(|k| amino_acid_group(residue(k)).unwrap_or("other"))
+                .collect();
+            let position: Vec<u32> = positions.iter().map(|&p| p as u32 + 1).collect();
+            Ok(DataFrame::new(
+                n,
+                vec![
+                    Column::new("id".into(), ids),
+                    Column::new("position".into(), position),
+                    Column::new("amino_acid".into(), amino),
+                    Column::new("group".into(), group),
+                ],
+            )?)
+        }
+    }
+}
+
+fn add_coordinates(
+    table: &mut DataFrame,
+    coordinates: &Array2<f32>,
+    names: &[&str],
+) -> anyhow::Result<()> {
+    for (c, name) in names.iter().enumerate() {
+        let values: Vec<f32> = coordinates.column(c).to_vec();
+        table.with_column(Column::new((*name).into(), values))?;
+    }
+    Ok(())
+}
