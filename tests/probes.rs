@@ -129,3 +129,62 @@ fn contact_head_evaluation_on_the_demo_structures() -> TestResult {
     assert!(err.to_string().to_lowercase().contains("contact"), "{err}");
     Ok(())
 }
+
+#[test]
+fn the_bilinear_contact_probe_beats_the_contact_base_rate_on_ts50() -> TestResult {
+    use esm_workbench::analysis::contact_probe_run::run_contact_probe;
+    use esm_workbench::data::{read_backbone_json, read_structure};
+    use esm_workbench::probes::ContactProbeParams;
+    let (Some(pdb), Some(ts50)) = (shared("structures/pdb"), shared("structures/ts50.json")) else {
+        return Ok(());
+    };
+    let mut train = Vec::new();
+    let mut files: Vec<_> = std::fs::read_dir(&pdb)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    for path in files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "pdb"))
+    {
+        train.extend(read_structure(path)?);
+    }
+    let test = read_backbone_json(&ts50)?;
+    let model_path =
+        esm_workbench::model::starter::starter_model_path().ok_or("no starter model")?;
+    let model = LoadedModel::load(&model_path, &candle_core::Device::Cpu)?;
+    let runs = run_contact_probe(
+        &model,
+        &train,
+        &test,
+        &[4],
+        &ContactProbeParams::default(),
+        &JobCtx::default(),
+    )?;
+    // Fraction of long-range (|i - j| >= 24) pairs in contact: what random scores would reach.
+    let (mut contacts, mut pairs) = (0usize, 0usize);
+    for chain in &test {
+        let map = chain.contact_map(8.0);
+        for i in 0..map.len {
+            for j in i + 24..map.len {
+                if map.valid[i] && map.valid[j] {
+                    pairs += 1;
+                    contacts += usize::from(map.contact(i, j));
+                }
+            }
+        }
+    }
+    let base_rate = contacts as f64 / pairs as f64;
+    let long = runs[0].mean.long;
+    assert!(
+        long.at_l > 1.5 * base_rate,
+        "long-range P@L {} vs base rate {base_rate:.4}",
+        long.at_l
+    );
+    let losses = &runs[0].probe.epoch_losses;
+    assert!(
+        losses[losses.len() - 1] < losses[0],
+        "training loss falls: {losses:?}"
+    );
+    Ok(())
+}

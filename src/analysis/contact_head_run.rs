@@ -86,7 +86,9 @@ fn truncate(map: &ContactMap, len: usize) -> ContactMap {
     }
 }
 
-fn mean_precision<'a>(all: impl Iterator<Item = &'a ContactPrecision> + Clone) -> ContactPrecision {
+pub(crate) fn mean_precision<'a>(
+    all: impl Iterator<Item = &'a ContactPrecision> + Clone,
+) -> ContactPrecision {
     let mean = |f: &dyn Fn(&ContactPrecision) -> f64| {
         let values: Vec<f64> = all.clone().map(f).filter(|v| v.is_finite()).collect();
         if values.is_empty() {

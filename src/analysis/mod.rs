@@ -2,6 +2,7 @@
 //! (progress + cancel). No GUI imports.
 
 pub mod contact_head_run;
+pub mod contact_probe_run;
 pub mod embed_run;
 pub mod extract;
 pub mod homology_run;

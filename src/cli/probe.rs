@@ -7,11 +7,14 @@ use candle_core::Device;
 
 use super::progress::with_progress_bar;
 use crate::analysis::contact_head_run::evaluate_contact_head;
+use crate::analysis::contact_probe_run::run_contact_probe;
 use crate::analysis::homology_run::run_homology;
 use crate::analysis::ss8_probe_run::run_ss8_probe;
 use crate::data::{SS8_CLASSES, read_ss8};
 use crate::model::{Checkpoint, LoadedModel};
-use crate::probes::{Ss8ProbeParams, embedding_table_grouping};
+use crate::probes::{
+    ContactPrecision, ContactProbeParams, Ss8ProbeParams, embedding_table_grouping,
+};
 
 /// Which probe.
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -22,19 +25,38 @@ pub enum ProbeCommand {
     AaGroups(ModelArg),
     /// Remote homology on SCOPe/ASTRAL: cosine nearest neighbours, Hit-10 and AUC.
     Homology(HomologyArgs),
-    /// The model's own contact head against structures: precision at L, L/2, L/5 by range.
+    /// Contacts: the model's own contact head and/or the bilinear probe trained on --train
+    /// structures, scored on --structures (precision at L, L/2, L/5 by range).
     Contacts(ContactsArgs),
 }
 
 /// Options of `probe contacts`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ContactsArgs {
-    /// Checkpoint with a contact head.
-    #[arg(long)]
-    pub model: PathBuf,
-    /// PDB / mmCIF files, or TS50-style backbone JSON sets.
+    /// The model; its own contact head is scored when it has one.
+    #[command(flatten)]
+    pub model: ModelArg,
+    /// Test structures: PDB / mmCIF files, or TS50-style backbone JSON sets.
     #[arg(long, num_args = 1.., required = true)]
     pub structures: Vec<PathBuf>,
+    /// Training structures for the bilinear contact probe (the paper's supervised probe).
+    #[arg(long, num_args = 1..)]
+    pub train: Vec<PathBuf>,
+    /// Representation layers of the probe, one probe each (default: the last).
+    #[arg(long, num_args = 1.., allow_negative_numbers = true)]
+    pub layers: Vec<i64>,
+    /// Width of the probe's projection.
+    #[arg(long, default_value_t = 64)]
+    pub rank: usize,
+    /// Training epochs of the probe.
+    #[arg(long, default_value_t = 20)]
+    pub epochs: usize,
+    /// AdamW learning rate of the probe.
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// Write the precision table here (.csv or .parquet).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// Options of `probe homology`.
@@ -152,11 +174,9 @@ pub(super) fn resolve_layers(
         .collect::<Result<Vec<_>, _>>()?)
 }
 
-fn contacts(args: &ContactsArgs) -> anyhow::Result<()> {
-    let loaded = LoadedModel::load(&args.model, &Device::Cpu)
-        .with_context(|| format!("loading {}", args.model.display()))?;
+fn read_chains(paths: &[PathBuf]) -> anyhow::Result<Vec<crate::data::ProteinChain>> {
     let mut chains = Vec::new();
-    for path in &args.structures {
+    for path in paths {
         let read = if path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"))
@@ -167,25 +187,94 @@ fn contacts(args: &ContactsArgs) -> anyhow::Result<()> {
         };
         chains.extend(read?);
     }
-    let evaluation = with_progress_bar("contacts", move |ctx| {
-        evaluate_contact_head(&loaded, &chains, &ctx)
-    })??;
-    println!(
-        "{} chains; mean precision (Cβ < 8 Å):",
-        evaluation.chains.len()
-    );
-    println!("range    P@L     P@L/2   P@L/5");
-    for (name, r) in [
-        ("short", evaluation.mean.short),
-        ("medium", evaluation.mean.medium),
-        ("long", evaluation.mean.long),
-    ] {
-        println!(
-            "{name:<7} {:>6.3}  {:>6.3}  {:>6.3}",
-            r.at_l, r.at_l2, r.at_l5
+    Ok(chains)
+}
+
+fn contacts(args: &ContactsArgs) -> anyhow::Result<()> {
+    let loaded = std::sync::Arc::new(args.model.load()?);
+    let test = std::sync::Arc::new(read_chains(&args.structures)?);
+    let train = read_chains(&args.train)?;
+    if train.is_empty() && !loaded.model.has_contact_head() {
+        anyhow::bail!(
+            "{} has no contact head; give --train STRUCTURES to fit the bilinear contact probe",
+            args.model.model.display()
         );
     }
+    let mut rows: Vec<(String, ContactPrecision)> = Vec::new();
+    if loaded.model.has_contact_head() {
+        let (model, chains) = (loaded.clone(), test.clone());
+        let evaluation = with_progress_bar("contact head", move |ctx| {
+            evaluate_contact_head(&model, &chains, &ctx)
+        })??;
+        rows.push(("contact head".into(), evaluation.mean));
+    }
+    if !train.is_empty() {
+        let layers = resolve_layers(&loaded, &args.layers)?;
+        let params = ContactProbeParams {
+            rank: args.rank,
+            epochs: args.epochs,
+            learning_rate: args.lr,
+            ..ContactProbeParams::default()
+        };
+        let (model, chains) = (loaded.clone(), test.clone());
+        let runs = with_progress_bar("contact probe", move |ctx| {
+            run_contact_probe(&model, &train, &chains, &layers, &params, &ctx)
+        })??;
+        for run in runs {
+            rows.push((format!("probe, layer {}", run.layer), run.mean));
+        }
+    }
+    println!("{} test chains; mean precision (Cβ < 8 Å):", test.len());
+    println!(
+        "{:<16} {:<7} {:>6}  {:>6}  {:>6}",
+        "predictor", "range", "P@L", "P@L/2", "P@L/5"
+    );
+    for (name, precision) in &rows {
+        for (range, r) in [
+            ("short", precision.short),
+            ("medium", precision.medium),
+            ("long", precision.long),
+        ] {
+            println!(
+                "{name:<16} {range:<7} {:>6.3}  {:>6.3}  {:>6.3}",
+                r.at_l, r.at_l2, r.at_l5
+            );
+        }
+    }
+    if let Some(out) = &args.out {
+        let mut frame = contact_table(&rows)?;
+        crate::export::write_table(out, &mut frame)?;
+        eprintln!("wrote {}", out.display());
+    }
     Ok(())
+}
+
+/// One row per (predictor, range): `predictor, range, p_at_l, p_at_l2, p_at_l5`.
+fn contact_table(
+    rows: &[(String, ContactPrecision)],
+) -> anyhow::Result<polars::prelude::DataFrame> {
+    use polars::prelude::{Column, DataFrame};
+    let mut columns: (Vec<String>, Vec<&str>, Vec<f64>, Vec<f64>, Vec<f64>) = Default::default();
+    for (name, p) in rows {
+        for (range, r) in [("short", p.short), ("medium", p.medium), ("long", p.long)] {
+            columns.0.push(name.clone());
+            columns.1.push(range);
+            columns.2.push(r.at_l);
+            columns.3.push(r.at_l2);
+            columns.4.push(r.at_l5);
+        }
+    }
+    let height = columns.0.len();
+    Ok(DataFrame::new(
+        height,
+        vec![
+            Column::new("predictor".into(), columns.0),
+            Column::new("range".into(), columns.1),
+            Column::new("p_at_l".into(), columns.2),
+            Column::new("p_at_l2".into(), columns.3),
+            Column::new("p_at_l5".into(), columns.4),
+        ],
+    )?)
 }
 
 fn homology(args: &HomologyArgs) -> anyhow::Result<()> {

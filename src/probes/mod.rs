@@ -4,6 +4,7 @@
 mod amino_acid_groups;
 mod classification_metrics;
 mod contact_precision;
+mod contact_probe;
 mod homology;
 mod probe_file;
 mod ss8_probe;
@@ -13,6 +14,9 @@ pub use amino_acid_groups::{
 };
 pub use classification_metrics::{ClassMetrics, ClassificationMetrics};
 pub use contact_precision::{ContactPrecision, RangePrecision, contact_precision};
+pub use contact_probe::{
+    ContactProbe, ContactProbeError, ContactProbeParams, MIN_SEPARATION as CONTACT_MIN_SEPARATION,
+};
 pub use homology::{
     HomologyLevel, HomologyMetrics, ScopLabels, cosine_similarities, homology_metrics, scop_labels,
 };
