@@ -188,3 +188,65 @@ fn the_bilinear_contact_probe_beats_the_contact_base_rate_on_ts50() -> TestResul
     );
     Ok(())
 }
+
+/// A saved probe predicts on new sequences of its own model and refuses another model.
+#[test]
+fn a_saved_ss8_probe_applies_to_new_sequences_of_its_model_only() -> TestResult {
+    use esm_workbench::analysis::ss8_predict_run::{Ss8PredictError, predict_ss8};
+    use esm_workbench::probes::{ProbeMetadata, load_ss8_probe, save_ss8_probe};
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/demo");
+    let labelled = read_ss8(&demo.join("structures_ss8.txt"))?;
+    let model = LoadedModel::load(&fixture("esm1b_tiny_t2.pt"), &candle_core::Device::Cpu)?;
+    let runs = run_ss8_probe(
+        &model,
+        &labelled,
+        &labelled,
+        &[2],
+        &Ss8ProbeParams::default(),
+        &JobCtx::default(),
+    )?;
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("probe.safetensors");
+    let metadata = ProbeMetadata {
+        kind: "ss8".into(),
+        model_fingerprint: model.fingerprint.clone(),
+        model_name: model.name.clone(),
+        layer: 2,
+        classes: "GHIBESTC".into(),
+        test_metrics: None,
+    };
+    save_ss8_probe(&runs[0].probe, &metadata, &path)?;
+    let (probe, metadata) = load_ss8_probe(&path)?;
+    let records = vec![("new".to_string(), "MKTAYIAKQRQISFVKSHFSRQ".to_string())];
+    let predictions = predict_ss8(
+        &model,
+        &probe,
+        &metadata,
+        &records,
+        None,
+        &JobCtx::default(),
+    )?;
+    assert_eq!(predictions[0].probabilities.dim(), (22, 8));
+    for row in predictions[0].probabilities.rows() {
+        assert!((row.sum() - 1.0).abs() < 1e-4);
+    }
+    let best = predictions[0].best();
+    assert!(best.iter().all(|&(c, p)| c < 8 && p >= 0.125));
+
+    let other = LoadedModel::from_checkpoint(
+        esm_workbench::model::Checkpoint::random(model.model.config().clone(), 9)?,
+        &candle_core::Device::Cpu,
+    )?;
+    let err = predict_ss8(
+        &other,
+        &probe,
+        &metadata,
+        &records,
+        None,
+        &JobCtx::default(),
+    )
+    .expect_err("another model");
+    assert!(matches!(err, Ss8PredictError::WrongModel { .. }), "{err}");
+    assert!(err.to_string().contains("retrain the probe"));
+    Ok(())
+}

@@ -21,6 +21,8 @@ use crate::probes::{
 pub enum ProbeCommand {
     /// SS8 linear probe: logistic regression on one layer's per-residue representations.
     Ss8(Ss8Args),
+    /// Apply a saved SS8 probe (`probe ss8 --save`) to new sequences.
+    Ss8Predict(Ss8PredictArgs),
     /// Whether the amino-acid embeddings group by biochemistry (nearest-neighbour agreement).
     AaGroups(ModelArg),
     /// Remote homology on SCOPe/ASTRAL: cosine nearest neighbours, Hit-10 and AUC.
@@ -28,6 +30,24 @@ pub enum ProbeCommand {
     /// Contacts: the model's own contact head and/or the bilinear probe trained on --train
     /// structures, scored on --structures (precision at L, L/2, L/5 by range).
     Contacts(ContactsArgs),
+}
+
+/// Options of `probe ss8-predict`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Ss8PredictArgs {
+    /// The probe file written by `probe ss8 --save`.
+    #[arg(long)]
+    pub probe: PathBuf,
+    /// The model the probe was trained on (checked by fingerprint).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Sequences (FASTA).
+    #[arg(long)]
+    pub fasta: PathBuf,
+    /// Per-residue table (.csv or .parquet): id, position, residue, ss8, ss3, confidence and
+    /// the eight class probabilities.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// Options of `probe contacts`.
@@ -141,6 +161,7 @@ pub fn run(command: &ProbeCommand) -> anyhow::Result<()> {
         ProbeCommand::Ss8(args) => ss8(args),
         ProbeCommand::Homology(args) => homology(args),
         ProbeCommand::Contacts(args) => contacts(args),
+        ProbeCommand::Ss8Predict(args) => ss8_predict(args),
         ProbeCommand::AaGroups(model) => {
             let loaded = model.load()?;
             let score = embedding_table_grouping(loaded.model.token_embeddings())?
@@ -172,6 +193,62 @@ pub(super) fn resolve_layers(
         .iter()
         .map(|&l| loaded.model.resolve_layer(l))
         .collect::<Result<Vec<_>, _>>()?)
+}
+
+fn ss8_predict(args: &Ss8PredictArgs) -> anyhow::Result<()> {
+    use crate::analysis::ss8_predict_run::predict_ss8;
+    use polars::prelude::{Column, DataFrame};
+    let (probe, metadata) = crate::probes::load_ss8_probe(&args.probe)?;
+    let loaded = LoadedModel::load(&args.model, &Device::Cpu)
+        .with_context(|| format!("loading {}", args.model.display()))?;
+    let records: Vec<(String, String)> = crate::data::FastaReader::read_all(&args.fasta)?
+        .into_iter()
+        .map(|r| (r.id, r.sequence))
+        .collect();
+    let shared = std::sync::Arc::new(records);
+    let job_records = shared.clone();
+    let predictions = with_progress_bar("ss8 predict", move |ctx| {
+        predict_ss8(&loaded, &probe, &metadata, &job_records, None, &ctx)
+    })??;
+    let mut columns: Vec<Vec<String>> = vec![Vec::new(); 5];
+    let (mut positions, mut confidence) = (Vec::<u32>::new(), Vec::<f32>::new());
+    let mut probabilities: Vec<Vec<f32>> = vec![Vec::new(); SS8_CLASSES.len()];
+    for ((_, sequence), prediction) in shared.iter().zip(&predictions) {
+        let best = prediction.best();
+        let ss8: String = best.iter().map(|&(c, _)| SS8_CLASSES[c]).collect();
+        println!(">{}\n{sequence}\n{ss8}", prediction.id);
+        for (k, (&(class, p), residue)) in best.iter().zip(sequence.chars()).enumerate() {
+            columns[0].push(prediction.id.clone());
+            columns[1].push(residue.to_string());
+            columns[2].push(SS8_CLASSES[class].to_string());
+            columns[3].push(
+                crate::data::SS3_CLASSES[usize::from(crate::data::ss3_of(class as u8))].to_string(),
+            );
+            positions.push(k as u32 + 1);
+            confidence.push(p);
+            for (c, column) in probabilities.iter_mut().enumerate() {
+                column.push(prediction.probabilities[(k, c)]);
+            }
+        }
+    }
+    if let Some(out) = &args.out {
+        let height = positions.len();
+        let mut frame_columns = vec![
+            Column::new("id".into(), std::mem::take(&mut columns[0])),
+            Column::new("position".into(), positions),
+            Column::new("residue".into(), std::mem::take(&mut columns[1])),
+            Column::new("ss8".into(), std::mem::take(&mut columns[2])),
+            Column::new("ss3".into(), std::mem::take(&mut columns[3])),
+            Column::new("confidence".into(), confidence),
+        ];
+        for (class, column) in SS8_CLASSES.iter().zip(probabilities) {
+            frame_columns.push(Column::new(format!("p_{class}").into(), column));
+        }
+        let mut frame = DataFrame::new(height, frame_columns)?;
+        crate::export::write_table(out, &mut frame)?;
+        eprintln!("wrote {}", out.display());
+    }
+    Ok(())
 }
 
 fn read_chains(paths: &[PathBuf]) -> anyhow::Result<Vec<crate::data::ProteinChain>> {
