@@ -106,3 +106,34 @@ fn opens_with_the_bundled_starter_model() {
         "max residues of the starter model"
     );
 }
+
+#[test]
+fn computes_a_residue_map_and_colours_it_by_any_column() {
+    let mut harness = app(GuiArgs::default());
+    wait_until(&mut harness, "the demo set and the starter model", |h| {
+        h.query_by_label_contains("288 proteins").is_some()
+            && h.query_by_label_contains("starter_esm1b_t4_128").is_some()
+    });
+    harness.get_by_label("Embedding map").click();
+    harness.run();
+    harness.get_by_label("PCA").click();
+    harness.run();
+    harness.get_by_label("Compute map").click();
+    wait_until(&mut harness, "the map", |h| {
+        h.query_by_label_contains("PCA of 5000 points, layer 4")
+            .is_some()
+    });
+    // Residue points are coloured by biochemical group first; the legend names each group.
+    assert!(harness.query_by_label_contains("hydrophobic (").is_some());
+    assert!(harness.query_by_label_contains("aromatic (").is_some());
+    // Switch to a dataset column: the legend follows.
+    harness.get_by_label("colour by").click();
+    harness.run();
+    harness.get_by_label("gene").click();
+    harness.run();
+    assert!(
+        harness.query_by_label_contains("thrs (").is_some(),
+        "genes in the legend"
+    );
+    assert!(harness.query_by_label_contains("hydrophobic (").is_none());
+}

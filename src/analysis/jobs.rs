@@ -58,6 +58,26 @@ impl JobCtx {
         }
     }
 
+    /// A context for one phase of this job: its progress `0..=1` maps to `start..=end` of
+    /// this one, and it shares the cancel flag.
+    pub fn scoped(&self, start: f32, end: f32) -> Self {
+        let permille = Arc::new(AtomicU32::new(0));
+        let own = permille.clone();
+        let parent = self.clone();
+        Self {
+            cancel: self.cancel.clone(),
+            permille,
+            wake: Arc::new(move || {
+                let fraction = own.load(Ordering::Relaxed) as f32 / 1000.0;
+                parent.permille.store(
+                    ((start + (end - start) * fraction).clamp(0.0, 1.0) * 1000.0) as u32,
+                    Ordering::Relaxed,
+                );
+                (parent.wake)();
+            }),
+        }
+    }
+
     /// Asks the job to stop at its next checkpoint.
     pub fn cancel(&self) {
         self.cancel.store(true, Ordering::Relaxed);
@@ -77,6 +97,16 @@ impl JobCtx {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scoped_phase_maps_progress_and_shares_cancel() {
+        let job = JobCtx::default();
+        let phase = job.scoped(0.25, 0.75);
+        phase.checkpoint(0.5).expect("running");
+        assert!((job.progress() - 0.5).abs() < 1e-3);
+        job.cancel();
+        assert!(phase.checkpoint(1.0).is_err());
+    }
 
     #[test]
     fn checkpoint_reports_and_cancels() {

@@ -4,6 +4,7 @@ use eframe::egui;
 
 use super::data_panel::{DatasetTable, data_panel_ui};
 use super::job::{Job, JobState};
+use super::map_view::{MapCommand, MapResult, MapView, compute_map, map_view_ui};
 use super::model_panel::{DownloadView, ModelCommand, model_panel_ui};
 use crate::cli::GuiArgs;
 use crate::data::ProteinSet;
@@ -28,6 +29,16 @@ pub struct WorkbenchApp {
     download_view: DownloadView,
     dataset: Job<ProteinSet>,
     table: Option<DatasetTable>,
+    tab: Tab,
+    map: Job<MapResult>,
+    map_view: MapView,
+}
+
+/// Views of the central area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tab {
+    Data,
+    Map,
 }
 
 const SETTINGS_KEY: &str = "esm_workbench_settings";
@@ -46,6 +57,9 @@ impl WorkbenchApp {
             download_view: DownloadView::default(),
             dataset: Job::default(),
             table: None,
+            tab: Tab::Data,
+            map: Job::default(),
+            map_view: MapView::default(),
         };
         let data = match args.fasta {
             Some(fasta) => Some((fasta, args.metadata)),
@@ -119,6 +133,29 @@ impl WorkbenchApp {
             ModelCommand::CancelDownload => self.download.cancel(),
         }
     }
+
+    fn apply_map(&mut self, ctx: &egui::Context, command: MapCommand) {
+        match command {
+            MapCommand::Cancel => self.map.cancel(),
+            MapCommand::Compute(settings) => {
+                let (Some(model), Some(set)) = (self.model.result(), self.dataset.result()) else {
+                    return;
+                };
+                let model = model.clone();
+                let records: Vec<(String, String)> = set
+                    .records
+                    .iter()
+                    .map(|r| (r.id.clone(), r.sequence.clone()))
+                    .collect();
+                let ctx = ctx.clone();
+                self.map.spawn(
+                    "map",
+                    move || ctx.request_repaint(),
+                    move |job| compute_map(&model, &records, settings, job),
+                );
+            }
+        }
+    }
 }
 
 impl eframe::App for WorkbenchApp {
@@ -141,6 +178,7 @@ impl eframe::App for WorkbenchApp {
         }
         let was_running = self.dataset.progress().is_some();
         self.dataset.poll();
+        self.map.poll();
         if was_running && let JobState::Done(set) = &self.dataset.state {
             self.table = Some(DatasetTable::new(set));
         }
@@ -171,18 +209,49 @@ impl eframe::App for WorkbenchApp {
                 )
             })
             .inner;
-        egui::CentralPanel::default().show(ui, |ui| match (&self.dataset.state, self.dataset.result(), &mut self.table) {
-            (JobState::Running { .. }, _, _) => {
-                ui.spinner();
-            }
-            (JobState::Failed { err, .. }, _, _) => {
-                ui.colored_label(ui.visuals().error_fg_color, format!("{err:#}"));
-            }
-            (_, Some(set), Some(table)) => data_panel_ui(ui, set, table),
-            _ => {
-                ui.label("No dataset: start with --fasta PATH [--metadata TABLE], or run from the repository for the demo set.");
+        let mut map_command = None;
+        egui::CentralPanel::default().show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.selectable_value(&mut self.tab, Tab::Data, "Data");
+                ui.selectable_value(&mut self.tab, Tab::Map, "Embedding map");
+            });
+            ui.separator();
+            match self.tab {
+                Tab::Data => match (&self.dataset.state, self.dataset.result(), &mut self.table) {
+                    (JobState::Running { .. }, _, _) => {
+                        ui.spinner();
+                    }
+                    (JobState::Failed { err, .. }, _, _) => {
+                        ui.colored_label(ui.visuals().error_fg_color, format!("{err:#}"));
+                    }
+                    (_, Some(set), Some(table)) => data_panel_ui(ui, set, table),
+                    _ => {
+                        ui.label("No dataset: start with --fasta PATH [--metadata TABLE], or run from the repository for the demo set.");
+                    }
+                },
+                Tab::Map => {
+                    let error = match &self.map.state {
+                        JobState::Failed { err, .. } => Some(format!("{err:#}")),
+                        _ => None,
+                    };
+                    let data = self.dataset.result().zip(self.table.as_ref());
+                    let layers = self.model.result().map(|m| m.model.config().num_layers);
+                    map_command = map_view_ui(
+                        ui,
+                        &mut self.map_view,
+                        self.map.result(),
+                        self.map.progress(),
+                        error.as_deref(),
+                        data,
+                        layers,
+                    );
+                }
             }
         });
+        if let Some(command) = map_command {
+            let ctx = ui.ctx().clone();
+            self.apply_map(&ctx, command);
+        }
         if let Some(command) = command {
             let ctx = ui.ctx().clone();
             self.apply(&ctx, command);

@@ -3,6 +3,7 @@
 mod app;
 mod data_panel;
 mod job;
+mod map_view;
 mod model_panel;
 
 pub use app::WorkbenchApp;

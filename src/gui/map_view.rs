@@ -1,0 +1,428 @@
+//! Embedding map: t-SNE or PCA of per-protein or per-residue representations as an interactive
+//! scatter (egui_plot), coloured by any dataset column, the amino acid or its biochemical
+//! group; the legend toggles categories, hovering names a point, clicking selects it.
+
+use eframe::egui;
+use egui_plot::{Legend, Plot, PlotPoints, Points};
+
+use super::data_panel::DatasetTable;
+use crate::analysis::JobCtx;
+use crate::analysis::projection_run::{MapPoints, MapRequest, PointLevel, map_points};
+use crate::data::ProteinSet;
+use crate::model::LoadedModel;
+use crate::probes::amino_acid_group;
+use crate::projection::{TsneParams, fit_pca, tsne};
+
+/// Projection method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapMethod {
+    /// Barnes-Hut t-SNE.
+    Tsne,
+    /// First two principal components.
+    Pca,
+}
+
+/// What the user set up.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapSettings {
+    /// t-SNE or PCA.
+    pub method: MapMethod,
+    /// Protein or residue points.
+    pub level: PointLevel,
+    /// Representation layer.
+    pub layer: usize,
+    /// At most this many points.
+    pub max_points: usize,
+    /// t-SNE perplexity.
+    pub perplexity: f64,
+}
+
+impl Default for MapSettings {
+    fn default() -> Self {
+        Self {
+            method: MapMethod::Tsne,
+            level: PointLevel::Residue,
+            layer: usize::MAX,
+            max_points: 5000,
+            perplexity: 30.0,
+        }
+    }
+}
+
+/// A computed map.
+#[derive(Debug, Clone)]
+pub struct MapResult {
+    /// Point coordinates.
+    pub coordinates: Vec<[f64; 2]>,
+    /// What each point is.
+    pub points: MapPoints,
+    /// Settings it was computed with.
+    pub settings: MapSettings,
+    /// One line about the fit (KL divergence or explained variance).
+    pub summary: String,
+}
+
+/// Embeds and projects on a worker thread (called from the job).
+pub fn compute_map(
+    model: &LoadedModel,
+    records: &[(String, String)],
+    settings: MapSettings,
+    ctx: &JobCtx,
+) -> anyhow::Result<MapResult> {
+    let request = MapRequest {
+        layer: settings.layer,
+        level: settings.level,
+        max_points: settings.max_points,
+        seed: 42,
+    };
+    // Embedding is quick next to t-SNE; PCA is quick next to embedding.
+    let split = match settings.method {
+        MapMethod::Tsne => 0.3,
+        MapMethod::Pca => 0.9,
+    };
+    let points = map_points(model, records, request, None, &ctx.scoped(0.0, split))?;
+    let ctx = &ctx.scoped(split, 1.0);
+    let (coordinates, summary) = match settings.method {
+        MapMethod::Tsne => {
+            let params = TsneParams {
+                perplexity: settings.perplexity,
+                ..TsneParams::default()
+            };
+            let map = tsne(points.features.view(), &params, ctx)?;
+            let summary = format!(
+                "t-SNE of {} points, layer {}: KL {:.3} (perplexity {:.0})",
+                points.features.nrows(),
+                settings.layer,
+                map.kl_divergence,
+                map.perplexity
+            );
+            (map.embedding, summary)
+        }
+        MapMethod::Pca => {
+            let pca = fit_pca(points.features.view(), 2, 42)?;
+            let r = &pca.explained_variance_ratio;
+            let summary = format!(
+                "PCA of {} points, layer {}: PC1 {:.1}%, PC2 {:.1}% of the variance",
+                points.features.nrows(),
+                settings.layer,
+                100.0 * r[0],
+                100.0 * r.get(1).copied().unwrap_or(0.0)
+            );
+            (pca.transform(points.features.view())?, summary)
+        }
+    };
+    let coordinates = coordinates
+        .rows()
+        .into_iter()
+        .map(|r| [f64::from(r[0]), f64::from(r.get(1).copied().unwrap_or(0.0))])
+        .collect();
+    Ok(MapResult {
+        coordinates,
+        points,
+        settings,
+        summary,
+    })
+}
+
+/// Colour-by choices beyond the dataset's columns.
+const AMINO_ACID: &str = "amino acid";
+const GROUP: &str = "biochemical group";
+
+/// Categories coloured individually; the rest are "other".
+const MAX_CATEGORIES: usize = 12;
+
+/// Tableau 10 plus two, then grey for "other".
+const PALETTE: [egui::Color32; MAX_CATEGORIES] = [
+    egui::Color32::from_rgb(78, 121, 167),
+    egui::Color32::from_rgb(242, 142, 43),
+    egui::Color32::from_rgb(225, 87, 89),
+    egui::Color32::from_rgb(118, 183, 178),
+    egui::Color32::from_rgb(89, 161, 79),
+    egui::Color32::from_rgb(237, 201, 72),
+    egui::Color32::from_rgb(176, 122, 161),
+    egui::Color32::from_rgb(255, 157, 167),
+    egui::Color32::from_rgb(156, 117, 95),
+    egui::Color32::from_rgb(186, 176, 172),
+    egui::Color32::from_rgb(31, 119, 180),
+    egui::Color32::from_rgb(148, 103, 189),
+];
+
+/// View state kept between frames.
+#[derive(Debug, Default)]
+pub struct MapView {
+    /// Settings of the next computation.
+    pub settings: MapSettings,
+    /// Colour-by choice (a dataset column name, [`AMINO_ACID`] or [`GROUP`]).
+    pub colour_by: String,
+    /// Index of the clicked point.
+    pub selected: Option<usize>,
+    /// Per-category point lists, rebuilt when the result or colour choice changes.
+    series: Option<(String, usize, Vec<(String, Vec<usize>)>)>,
+}
+
+/// What the view asks the app to do.
+pub enum MapCommand {
+    /// Start a computation with these settings.
+    Compute(MapSettings),
+    /// Stop the running one.
+    Cancel,
+}
+
+/// Label of point `k` under `colour_by`.
+fn label(
+    result: &MapResult,
+    set: &ProteinSet,
+    table: &DatasetTable,
+    colour_by: &str,
+    k: usize,
+) -> String {
+    let protein = result.points.protein[k];
+    let residue = || {
+        let position = result.points.position.as_ref().map_or(0, |p| p[k]);
+        set.records[protein]
+            .sequence
+            .as_bytes()
+            .get(position)
+            .map_or('X', |&b| b as char)
+    };
+    match colour_by {
+        AMINO_ACID => residue().to_string(),
+        GROUP => amino_acid_group(residue()).unwrap_or("other").to_owned(),
+        column => table
+            .columns
+            .iter()
+            .position(|c| c == column)
+            .and_then(|c| table.rows.get(protein).and_then(|r| r.get(c)))
+            .cloned()
+            .unwrap_or_default(),
+    }
+}
+
+/// Groups the points by label: the largest categories first, the tail merged into "other".
+fn categories(
+    result: &MapResult,
+    set: &ProteinSet,
+    table: &DatasetTable,
+    colour_by: &str,
+) -> Vec<(String, Vec<usize>)> {
+    let mut groups: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
+    for k in 0..result.coordinates.len() {
+        groups
+            .entry(label(result, set, table, colour_by, k))
+            .or_default()
+            .push(k);
+    }
+    let mut groups: Vec<(String, Vec<usize>)> = groups.into_iter().collect();
+    groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
+    if groups.len() > MAX_CATEGORIES {
+        let rest: Vec<usize> = groups
+            .drain(MAX_CATEGORIES - 1..)
+            .flat_map(|(_, v)| v)
+            .collect();
+        groups.push(("other".into(), rest));
+    }
+    groups
+}
+
+/// The map view. `num_layers` is the loaded model's depth (None without a model).
+pub fn map_view_ui(
+    ui: &mut egui::Ui,
+    view: &mut MapView,
+    result: Option<&MapResult>,
+    progress: Option<f32>,
+    error: Option<&str>,
+    data: Option<(&ProteinSet, &DatasetTable)>,
+    num_layers: Option<usize>,
+) -> Option<MapCommand> {
+    let mut command = None;
+    let settings = &mut view.settings;
+    if let Some(layers) = num_layers {
+        settings.layer = settings.layer.min(layers);
+    }
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Method");
+        ui.selectable_value(&mut settings.method, MapMethod::Tsne, "t-SNE");
+        ui.selectable_value(&mut settings.method, MapMethod::Pca, "PCA");
+        ui.separator();
+        ui.label("Points");
+        ui.selectable_value(&mut settings.level, PointLevel::Residue, "residues");
+        ui.selectable_value(&mut settings.level, PointLevel::Protein, "proteins");
+        ui.separator();
+        if let Some(layers) = num_layers {
+            ui.add(egui::Slider::new(&mut settings.layer, 0..=layers).text("layer"));
+        }
+        ui.add(
+            egui::DragValue::new(&mut settings.max_points)
+                .range(10..=200_000)
+                .prefix("max points "),
+        );
+        if settings.method == MapMethod::Tsne {
+            ui.add(
+                egui::DragValue::new(&mut settings.perplexity)
+                    .range(2.0..=100.0)
+                    .prefix("perplexity "),
+            );
+        }
+        let ready = num_layers.is_some() && data.is_some();
+        match progress {
+            Some(p) => {
+                ui.add(
+                    egui::ProgressBar::new(p)
+                        .show_percentage()
+                        .desired_width(160.0),
+                );
+                if ui.button("Cancel").clicked() {
+                    command = Some(MapCommand::Cancel);
+                }
+            }
+            None => {
+                if ui
+                    .add_enabled(ready, egui::Button::new("Compute map"))
+                    .on_disabled_hover_text("load a model and a dataset first")
+                    .clicked()
+                {
+                    command = Some(MapCommand::Compute(settings.clone()));
+                }
+            }
+        }
+    });
+    if let Some(err) = error {
+        ui.colored_label(ui.visuals().error_fg_color, err);
+    }
+    let (Some(result), Some((set, table))) = (result, data) else {
+        ui.label("Compute a map to see the representation space.");
+        return command;
+    };
+
+    let mut options: Vec<String> = Vec::new();
+    if result.points.position.is_some() {
+        options.extend([GROUP.to_owned(), AMINO_ACID.to_owned()]);
+    }
+    options.extend(table.columns.iter().filter(|c| *c != "length").cloned());
+    if !options.contains(&view.colour_by) {
+        view.colour_by = options.first().cloned().unwrap_or_default();
+    }
+    ui.horizontal(|ui| {
+        ui.label(&result.summary);
+        if result.settings != view.settings {
+            ui.weak("(settings changed: Compute map to update)");
+        }
+        ui.separator();
+        egui::ComboBox::from_label("colour by")
+            .selected_text(view.colour_by.clone())
+            .show_ui(ui, |ui| {
+                for option in &options {
+                    ui.selectable_value(&mut view.colour_by, option.clone(), option);
+                }
+            });
+    });
+    let key = (view.colour_by.clone(), result.coordinates.len());
+    if view.series.as_ref().map(|s| (&s.0, s.1)) != Some((&key.0, key.1)) {
+        let groups = categories(result, set, table, &view.colour_by);
+        view.series = Some((key.0, key.1, groups));
+        view.selected = None;
+    }
+    let groups = view.series.as_ref().map(|s| &s.2[..]).unwrap_or(&[]);
+    let highlight = ui.visuals().strong_text_color();
+    if let Some(k) = view.selected {
+        ui.label(format!(
+            "Selected: {}",
+            describe(result, set, table, &view.colour_by, k)
+        ));
+    }
+    let radius = if result.coordinates.len() > 20_000 {
+        1.2
+    } else {
+        2.0
+    };
+    let response = Plot::new("embedding_map")
+        .legend(Legend::default().title(&view.colour_by))
+        .data_aspect(1.0)
+        .show_axes(false)
+        .show_grid(false)
+        .show(ui, |plot| {
+            for (index, (name, members)) in groups.iter().enumerate() {
+                let colour = PALETTE.get(index).copied().unwrap_or(egui::Color32::GRAY);
+                let colour = if name == "other" {
+                    egui::Color32::GRAY
+                } else {
+                    colour
+                };
+                let series: Vec<[f64; 2]> =
+                    members.iter().map(|&k| result.coordinates[k]).collect();
+                plot.points(
+                    Points::new(
+                        format!("{name} ({})", members.len()),
+                        PlotPoints::new(series),
+                    )
+                    .color(colour)
+                    .radius(radius),
+                );
+            }
+            if let Some(k) = view.selected {
+                plot.points(
+                    Points::new("selected", PlotPoints::new(vec![result.coordinates[k]]))
+                        .color(highlight)
+                        .shape(egui_plot::MarkerShape::Diamond)
+                        .radius(6.0),
+                );
+            }
+        });
+    let nearest = response.response.hover_pos().and_then(|pointer| {
+        result
+            .coordinates
+            .iter()
+            .enumerate()
+            .map(|(k, c)| {
+                let screen = response
+                    .transform
+                    .position_from_point(&egui_plot::PlotPoint::new(c[0], c[1]));
+                (k, screen.distance_sq(pointer))
+            })
+            .filter(|&(_, d)| d < 64.0)
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(k, _)| k)
+    });
+    if let Some(k) = nearest {
+        let text = describe(result, set, table, &view.colour_by, k);
+        response.response.clone().on_hover_text_at_pointer(text);
+        if response.response.clicked() {
+            view.selected = Some(k);
+        }
+    }
+    command
+}
+
+/// `id [position residue] · label · sequence snippet`.
+fn describe(
+    result: &MapResult,
+    set: &ProteinSet,
+    table: &DatasetTable,
+    colour_by: &str,
+    k: usize,
+) -> String {
+    let protein = result.points.protein[k];
+    let record = &set.records[protein];
+    let snippet: String = match result.points.position.as_ref().map(|p| p[k]) {
+        Some(position) => {
+            let start = position.saturating_sub(5);
+            let end = (position + 6).min(record.sequence.len());
+            format!(
+                "residue {} {} · …{}…",
+                position + 1,
+                record
+                    .sequence
+                    .as_bytes()
+                    .get(position)
+                    .map_or('X', |&b| b as char),
+                &record.sequence[start..end]
+            )
+        }
+        None => record.sequence.chars().take(30).collect::<String>() + "…",
+    };
+    format!(
+        "{} · {colour_by}: {} · {snippet}",
+        record.id,
+        label(result, set, table, colour_by, k)
+    )
+}
