@@ -331,25 +331,27 @@ fn contact_table(
     rows: &[(String, ContactPrecision)],
 ) -> anyhow::Result<polars::prelude::DataFrame> {
     use polars::prelude::{Column, DataFrame};
-    let mut columns: (Vec<String>, Vec<&str>, Vec<f64>, Vec<f64>, Vec<f64>) = Default::default();
+    let mut names: Vec<String> = Vec::new();
+    let mut ranges: Vec<&str> = Vec::new();
+    let mut values: [Vec<f64>; 3] = Default::default();
     for (name, p) in rows {
         for (range, r) in [("short", p.short), ("medium", p.medium), ("long", p.long)] {
-            columns.0.push(name.clone());
-            columns.1.push(range);
-            columns.2.push(r.at_l);
-            columns.3.push(r.at_l2);
-            columns.4.push(r.at_l5);
+            names.push(name.clone());
+            ranges.push(range);
+            for (column, v) in values.iter_mut().zip([r.at_l, r.at_l2, r.at_l5]) {
+                column.push(v);
+            }
         }
     }
-    let height = columns.0.len();
+    let [at_l, at_l2, at_l5] = values;
     Ok(DataFrame::new(
-        height,
+        names.len(),
         vec![
-            Column::new("predictor".into(), columns.0),
-            Column::new("range".into(), columns.1),
-            Column::new("p_at_l".into(), columns.2),
-            Column::new("p_at_l2".into(), columns.3),
-            Column::new("p_at_l5".into(), columns.4),
+            Column::new("predictor".into(), names),
+            Column::new("range".into(), ranges),
+            Column::new("p_at_l".into(), at_l),
+            Column::new("p_at_l2".into(), at_l2),
+            Column::new("p_at_l5".into(), at_l5),
         ],
     )?)
 }

@@ -147,6 +147,9 @@ const PALETTE: [egui::Color32; MAX_CATEGORIES] = [
     egui::Color32::from_rgb(148, 103, 189),
 ];
 
+/// Points grouped by label for one (colour-by choice, point count): `(key, count, groups)`.
+type ColourSeries = (String, usize, Vec<(String, Vec<usize>)>);
+
 /// View state kept between frames.
 #[derive(Debug, Default)]
 pub struct MapView {
@@ -157,7 +160,7 @@ pub struct MapView {
     /// Index of the clicked point.
     pub selected: Option<usize>,
     /// Per-category point lists, rebuilt when the result or colour choice changes.
-    series: Option<(String, usize, Vec<(String, Vec<usize>)>)>,
+    series: Option<ColourSeries>,
 }
 
 /// What the view asks the app to do.
