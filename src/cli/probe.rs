@@ -94,6 +94,9 @@ pub struct HomologyArgs {
     /// Use N domains spread evenly over the file (every k-th; the file is sorted by sccs).
     #[arg(long)]
     pub max_domains: Option<usize>,
+    /// Write the scores here (.csv or .parquet): layer, level, hit10, auc, queries.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// A model, trained or its untrained copy.
@@ -147,7 +150,7 @@ pub struct Ss8Args {
     /// L-BFGS iterations.
     #[arg(long, default_value_t = 100)]
     pub max_iterations: u64,
-    /// Write the metrics as JSON here.
+    /// Write the metrics here: .csv/.parquet (one row per layer and class) or .json (all).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Save the probe of the best layer (test Q8) here (safetensors + metadata).
@@ -378,6 +381,39 @@ fn homology(args: &HomologyArgs) -> anyhow::Result<()> {
             r.layer, r.fold.hit10, r.fold.auc, r.superfamily.hit10, r.superfamily.auc
         );
     }
+    if let Some(out) = &args.out {
+        use polars::prelude::{Column, DataFrame};
+        let rows: Vec<(u32, &str, &crate::probes::HomologyMetrics)> = runs
+            .iter()
+            .flat_map(|r| {
+                [
+                    (r.layer as u32, "fold", &r.fold),
+                    (r.layer as u32, "superfamily", &r.superfamily),
+                ]
+            })
+            .collect();
+        let mut frame = DataFrame::new(
+            rows.len(),
+            vec![
+                Column::new("layer".into(), rows.iter().map(|r| r.0).collect::<Vec<_>>()),
+                Column::new("level".into(), rows.iter().map(|r| r.1).collect::<Vec<_>>()),
+                Column::new(
+                    "hit10".into(),
+                    rows.iter().map(|r| r.2.hit10).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "auc".into(),
+                    rows.iter().map(|r| r.2.auc).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "queries".into(),
+                    rows.iter().map(|r| r.2.queries as u32).collect::<Vec<_>>(),
+                ),
+            ],
+        )?;
+        crate::export::write_table(out, &mut frame)?;
+        eprintln!("wrote {}", out.display());
+    }
     Ok(())
 }
 
@@ -441,12 +477,60 @@ fn ss8(args: &Ss8Args) -> anyhow::Result<()> {
         }
     }
     if let Some(out) = &args.out {
-        let json: Vec<_> = runs
-            .iter()
-            .map(|r| serde_json::json!({ "layer": r.layer, "train_residues": r.train_residues, "train": r.train, "test": r.test }))
-            .collect();
-        std::fs::write(out, serde_json::to_string_pretty(&json)?)
-            .with_context(|| format!("writing {}", out.display()))?;
+        if out.extension().is_some_and(|e| e == "json") {
+            let json: Vec<_> = runs
+                .iter()
+                .map(|r| serde_json::json!({ "layer": r.layer, "train_residues": r.train_residues, "train": r.train, "test": r.test }))
+                .collect();
+            std::fs::write(out, serde_json::to_string_pretty(&json)?)
+                .with_context(|| format!("writing {}", out.display()))?;
+        } else {
+            let mut frame = ss8_table(&runs)?;
+            crate::export::write_table(out, &mut frame)?;
+        }
+        eprintln!("wrote {}", out.display());
     }
     Ok(())
+}
+
+/// One row per (layer, class): `layer, train_q8, test_q8, test_q3, class, precision, recall,
+/// support` (test set).
+fn ss8_table(
+    runs: &[crate::analysis::ss8_probe_run::Ss8ProbeRun],
+) -> anyhow::Result<polars::prelude::DataFrame> {
+    use polars::prelude::{Column, DataFrame};
+    let (mut layer, mut class) = (Vec::<u32>::new(), Vec::<String>::new());
+    let mut scores: [Vec<f64>; 5] = Default::default();
+    let mut support = Vec::<u32>::new();
+    for run in runs {
+        for (letter, m) in SS8_CLASSES.iter().zip(&run.test.ss8.per_class) {
+            layer.push(run.layer as u32);
+            class.push(letter.to_string());
+            let row = [
+                run.train.q8,
+                run.test.q8,
+                run.test.q3,
+                m.precision,
+                m.recall,
+            ];
+            for (column, v) in scores.iter_mut().zip(row) {
+                column.push(v);
+            }
+            support.push(m.support as u32);
+        }
+    }
+    let [train_q8, test_q8, test_q3, precision, recall] = scores;
+    Ok(DataFrame::new(
+        layer.len(),
+        vec![
+            Column::new("layer".into(), layer),
+            Column::new("train_q8".into(), train_q8),
+            Column::new("test_q8".into(), test_q8),
+            Column::new("test_q3".into(), test_q3),
+            Column::new("class".into(), class),
+            Column::new("precision".into(), precision),
+            Column::new("recall".into(), recall),
+            Column::new("support".into(), support),
+        ],
+    )?)
 }
