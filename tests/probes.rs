@@ -192,7 +192,7 @@ fn the_bilinear_contact_probe_beats_the_contact_base_rate_on_ts50() -> TestResul
 /// A saved probe predicts on new sequences of its own model and refuses another model.
 #[test]
 fn a_saved_ss8_probe_applies_to_new_sequences_of_its_model_only() -> TestResult {
-    use esm_workbench::analysis::ss8_predict_run::{Ss8PredictError, predict_ss8};
+    use esm_workbench::analysis::probe_apply::{ApplyProbeError, predict_ss8};
     use esm_workbench::probes::{ProbeMetadata, load_ss8_probe, save_ss8_probe};
     let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/demo");
     let labelled = read_ss8(&demo.join("structures_ss8.txt"))?;
@@ -214,6 +214,7 @@ fn a_saved_ss8_probe_applies_to_new_sequences_of_its_model_only() -> TestResult 
         layer: 2,
         classes: "GHIBESTC".into(),
         test_metrics: None,
+        contact_precision: None,
     };
     save_ss8_probe(&runs[0].probe, &metadata, &path)?;
     let (probe, metadata) = load_ss8_probe(&path)?;
@@ -246,7 +247,7 @@ fn a_saved_ss8_probe_applies_to_new_sequences_of_its_model_only() -> TestResult 
         &JobCtx::default(),
     )
     .expect_err("another model");
-    assert!(matches!(err, Ss8PredictError::WrongModel { .. }), "{err}");
+    assert!(matches!(err, ApplyProbeError::WrongModel { .. }), "{err}");
     assert!(err.to_string().contains("retrain the probe"));
     Ok(())
 }

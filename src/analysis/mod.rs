@@ -7,8 +7,8 @@ pub mod embed_run;
 pub mod extract;
 pub mod homology_run;
 pub mod jobs;
+pub mod probe_apply;
 pub mod projection_run;
-pub mod ss8_predict_run;
 pub mod ss8_probe_run;
 
 pub use jobs::{Cancelled, JobCtx};

@@ -23,6 +23,8 @@ pub enum ProbeCommand {
     Ss8(Ss8Args),
     /// Apply a saved SS8 probe (`probe ss8 --save`) to new sequences.
     Ss8Predict(Ss8PredictArgs),
+    /// Apply a saved contact probe (`probe contacts --save`) to new sequences.
+    ContactsPredict(ContactsPredictArgs),
     /// Whether the amino-acid embeddings group by biochemistry (nearest-neighbour agreement).
     AaGroups(ModelArg),
     /// Remote homology on SCOPe/ASTRAL: cosine nearest neighbours, Hit-10 and AUC.
@@ -77,6 +79,30 @@ pub struct ContactsArgs {
     /// Write the precision table here (.csv or .parquet).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Save the probe of the best layer (long-range P@L) here (safetensors + metadata).
+    #[arg(long)]
+    pub save: Option<PathBuf>,
+}
+
+/// Options of `probe contacts-predict`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ContactsPredictArgs {
+    /// The probe file written by `probe contacts --save`.
+    #[arg(long)]
+    pub probe: PathBuf,
+    /// The model the probe was trained on (checked by fingerprint).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Sequences (FASTA).
+    #[arg(long)]
+    pub fasta: PathBuf,
+    /// Top-L pairs (|i - j| >= 6) per protein as a table (.csv or .parquet): id, i, j (1-based),
+    /// separation, probability.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Write each protein's full L x L probability map as `<DIR>/<n>_<id>.npy`.
+    #[arg(long)]
+    pub maps: Option<PathBuf>,
 }
 
 /// Options of `probe homology`.
@@ -165,6 +191,7 @@ pub fn run(command: &ProbeCommand) -> anyhow::Result<()> {
         ProbeCommand::Homology(args) => homology(args),
         ProbeCommand::Contacts(args) => contacts(args),
         ProbeCommand::Ss8Predict(args) => ss8_predict(args),
+        ProbeCommand::ContactsPredict(args) => contacts_predict(args),
         ProbeCommand::AaGroups(model) => {
             let loaded = model.load()?;
             let score = embedding_table_grouping(loaded.model.token_embeddings())?
@@ -199,7 +226,7 @@ pub(super) fn resolve_layers(
 }
 
 fn ss8_predict(args: &Ss8PredictArgs) -> anyhow::Result<()> {
-    use crate::analysis::ss8_predict_run::predict_ss8;
+    use crate::analysis::probe_apply::predict_ss8;
     use polars::prelude::{Column, DataFrame};
     let (probe, metadata) = crate::probes::load_ss8_probe(&args.probe)?;
     let loaded = LoadedModel::load(&args.model, &Device::Cpu)
@@ -254,6 +281,82 @@ fn ss8_predict(args: &Ss8PredictArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn contacts_predict(args: &ContactsPredictArgs) -> anyhow::Result<()> {
+    use crate::analysis::probe_apply::predict_contacts;
+    use crate::probes::CONTACT_MIN_SEPARATION;
+    use polars::prelude::{Column, DataFrame};
+    let (probe, metadata) = crate::probes::load_contact_probe(&args.probe)?;
+    let loaded = LoadedModel::load(&args.model, &Device::Cpu)
+        .with_context(|| format!("loading {}", args.model.display()))?;
+    let records: Vec<(String, String)> = crate::data::FastaReader::read_all(&args.fasta)?
+        .into_iter()
+        .map(|r| (r.id, r.sequence))
+        .collect();
+    let predictions = with_progress_bar("contacts predict", move |ctx| {
+        predict_contacts(&loaded, &probe, &metadata, &records, None, &ctx)
+    })??;
+    if let Some(dir) = &args.maps {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        for (n, p) in predictions.iter().enumerate() {
+            let safe: String =
+                p.id.chars()
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                            c
+                        } else {
+                            '_'
+                        }
+                    })
+                    .collect();
+            let path = dir.join(format!("{n}_{safe}.npy"));
+            crate::export::write_npy_f32(&path, &[p.len, p.len], &p.probabilities)?;
+        }
+        eprintln!("wrote {} maps to {}", predictions.len(), dir.display());
+    }
+    let (mut ids, mut first, mut second, mut separation, mut probability) = (
+        Vec::new(),
+        Vec::<u32>::new(),
+        Vec::<u32>::new(),
+        Vec::<u32>::new(),
+        Vec::<f32>::new(),
+    );
+    for p in &predictions {
+        let mut pairs: Vec<(usize, usize, f32)> = (0..p.len)
+            .flat_map(|i| (i + CONTACT_MIN_SEPARATION..p.len).map(move |j| (i, j)))
+            .map(|(i, j)| (i, j, p.probabilities[i * p.len + j]))
+            .collect();
+        pairs.sort_by(|a, b| b.2.total_cmp(&a.2));
+        pairs.truncate(p.len);
+        let long = pairs.iter().filter(|(i, j, _)| j - i >= 24).count();
+        println!(
+            "{}\t{} residues\ttop-L pairs: {long} long-range (|i-j| >= 24)",
+            p.id, p.len
+        );
+        for (i, j, prob) in pairs {
+            ids.push(p.id.clone());
+            first.push(i as u32 + 1);
+            second.push(j as u32 + 1);
+            separation.push((j - i) as u32);
+            probability.push(prob);
+        }
+    }
+    if let Some(out) = &args.out {
+        let mut frame = DataFrame::new(
+            ids.len(),
+            vec![
+                Column::new("id".into(), ids),
+                Column::new("i".into(), first),
+                Column::new("j".into(), second),
+                Column::new("separation".into(), separation),
+                Column::new("probability".into(), probability),
+            ],
+        )?;
+        crate::export::write_table(out, &mut frame)?;
+        eprintln!("wrote {}", out.display());
+    }
+    Ok(())
+}
+
 fn read_chains(paths: &[PathBuf]) -> anyhow::Result<Vec<crate::data::ProteinChain>> {
     let mut chains = Vec::new();
     for path in paths {
@@ -300,6 +403,30 @@ fn contacts(args: &ContactsArgs) -> anyhow::Result<()> {
         let runs = with_progress_bar("contact probe", move |ctx| {
             run_contact_probe(&model, &train, &chains, &layers, &params, &ctx)
         })??;
+        if let Some(path) = &args.save
+            && let Some(best) = runs
+                .iter()
+                .max_by(|a, b| a.mean.long.at_l.total_cmp(&b.mean.long.at_l))
+        {
+            if path.exists() {
+                anyhow::bail!("{} exists; not overwriting", path.display());
+            }
+            let metadata = crate::probes::ProbeMetadata {
+                kind: "contacts".into(),
+                model_fingerprint: loaded.fingerprint.clone(),
+                model_name: loaded.name.clone(),
+                layer: best.layer,
+                classes: "contact".into(),
+                test_metrics: None,
+                contact_precision: Some(best.mean),
+            };
+            crate::probes::save_contact_probe(&best.probe, &metadata, path)?;
+            eprintln!(
+                "saved the layer-{} contact probe to {}",
+                best.layer,
+                path.display()
+            );
+        }
         for run in runs {
             rows.push((format!("probe, layer {}", run.layer), run.mean));
         }
@@ -446,6 +573,7 @@ fn ss8(args: &Ss8Args) -> anyhow::Result<()> {
             layer: best.layer,
             classes: SS8_CLASSES.iter().collect(),
             test_metrics: Some(best.test.clone()),
+            contact_precision: None,
         };
         crate::probes::save_ss8_probe(&best.probe, &metadata, path)?;
         eprintln!("saved the layer-{} probe to {}", best.layer, path.display());

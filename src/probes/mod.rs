@@ -20,5 +20,8 @@ pub use contact_probe::{
 pub use homology::{
     HomologyLevel, HomologyMetrics, ScopLabels, cosine_similarities, homology_metrics, scop_labels,
 };
-pub use probe_file::{ProbeFileError, ProbeMetadata, load_ss8_probe, save_ss8_probe};
+pub use probe_file::{
+    ProbeFileError, ProbeMetadata, load_contact_probe, load_ss8_probe, save_contact_probe,
+    save_ss8_probe,
+};
 pub use ss8_probe::{Ss8Metrics, Ss8Probe, Ss8ProbeParams, residue_dataset, ss8_metrics};

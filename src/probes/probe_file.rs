@@ -1,5 +1,5 @@
-//! Saving and loading a fitted SS8 probe: one safetensors file with the weights
-//! (`mean`, `scale`, `weights`, `intercept`) and JSON metadata (model fingerprint, layer,
+//! Saving and loading fitted probes: one safetensors file with the weights (SS8: `mean`,
+//! `scale`, `weights`, `intercept`; contacts: `mean`, `scale`, `projection`, `bias`) and JSON metadata (model fingerprint, layer,
 //! classes, metrics) under the `esm_workbench_probe` key, so a probe is applied only to the
 //! model and layer it was trained on.
 
@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use candle_core::{Device, Tensor};
 use ndarray::{Array1, Array2};
 
+use super::contact_precision::ContactPrecision;
+use super::contact_probe::ContactProbe;
 use super::ss8_probe::{Ss8Metrics, Ss8Probe};
 use crate::data::SS8_CLASSES;
 
@@ -18,7 +20,7 @@ const METADATA_KEY: &str = "esm_workbench_probe";
 /// What a saved probe was trained on and how it scored.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProbeMetadata {
-    /// `ss8`.
+    /// `ss8` or `contacts`.
     pub kind: String,
     /// Fingerprint of the model whose representations it reads.
     pub model_fingerprint: String,
@@ -28,8 +30,11 @@ pub struct ProbeMetadata {
     pub layer: usize,
     /// Class letters in column order.
     pub classes: String,
-    /// Held-out scores at training time.
+    /// Held-out scores at training time (SS8 probes).
     pub test_metrics: Option<Ss8Metrics>,
+    /// Held-out contact precision at training time (contact probes).
+    #[serde(default)]
+    pub contact_precision: Option<ContactPrecision>,
 }
 
 /// Errors of probe files.
@@ -53,7 +58,61 @@ pub enum ProbeFileError {
     },
 }
 
-/// Writes `probe` and `metadata` to `path` (atomically, through `<path>.partial`).
+/// Writes named tensors and `metadata` to `path` (atomically, through `<path>.partial`).
+fn write_probe_file(
+    tensors: &[(&str, Tensor)],
+    metadata: &ProbeMetadata,
+    path: &Path,
+) -> Result<(), ProbeFileError> {
+    let io = |message: String| ProbeFileError::Io {
+        path: path.to_owned(),
+        message,
+    };
+    let json = serde_json::to_string(metadata).map_err(|e| io(e.to_string()))?;
+    let partial = path.with_extension("partial");
+    safetensors::tensor::serialize_to_file(
+        tensors.iter().map(|(n, t)| (*n, t)),
+        Some(HashMap::from([(METADATA_KEY.to_owned(), json)])),
+        &partial,
+    )
+    .map_err(|e| io(e.to_string()))?;
+    std::fs::rename(&partial, path).map_err(|e| io(e.to_string()))
+}
+
+/// Reads a probe file of `kind`: its tensors and metadata.
+fn read_probe_file(
+    path: &Path,
+    kind: &str,
+) -> Result<(HashMap<String, Tensor>, ProbeMetadata), ProbeFileError> {
+    let invalid = |message: String| ProbeFileError::Invalid {
+        message,
+        path: path.to_owned(),
+    };
+    let bytes = std::fs::read(path).map_err(|e| ProbeFileError::Io {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })?;
+    let (_, header) = safetensors::SafeTensors::read_metadata(&bytes)
+        .map_err(|e| invalid(format!("not a safetensors file ({e})")))?;
+    let json = header
+        .metadata()
+        .as_ref()
+        .and_then(|m| m.get(METADATA_KEY))
+        .ok_or_else(|| invalid("not a workbench probe (no probe metadata)".into()))?;
+    let metadata: ProbeMetadata =
+        serde_json::from_str(json).map_err(|e| invalid(format!("bad probe metadata: {e}")))?;
+    if metadata.kind != kind {
+        return Err(invalid(format!(
+            "a {} probe, not a {kind} probe",
+            metadata.kind
+        )));
+    }
+    let tensors = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
+        .map_err(|e| invalid(e.to_string()))?;
+    Ok((tensors, metadata))
+}
+
+/// Writes an SS8 `probe` and its `metadata` (kind `ss8`) to `path`, atomically.
 pub fn save_ss8_probe(
     probe: &Ss8Probe,
     metadata: &ProbeMetadata,
@@ -82,15 +141,7 @@ pub fn save_ss8_probe(
             tensor(probe.intercept.to_vec(), &[SS8_CLASSES.len()])?,
         ),
     ];
-    let json = serde_json::to_string(metadata).map_err(|e| io(e.to_string()))?;
-    let partial = path.with_extension("partial");
-    safetensors::tensor::serialize_to_file(
-        tensors.iter().map(|(n, t)| (*n, t)),
-        Some(HashMap::from([(METADATA_KEY.to_owned(), json)])),
-        &partial,
-    )
-    .map_err(|e| io(e.to_string()))?;
-    std::fs::rename(&partial, path).map_err(|e| io(e.to_string()))
+    write_probe_file(&tensors, metadata, path)
 }
 
 /// Reads a probe written by [`save_ss8_probe`].
@@ -99,27 +150,7 @@ pub fn load_ss8_probe(path: &Path) -> Result<(Ss8Probe, ProbeMetadata), ProbeFil
         message,
         path: path.to_owned(),
     };
-    let bytes = std::fs::read(path).map_err(|e| ProbeFileError::Io {
-        path: path.to_owned(),
-        message: e.to_string(),
-    })?;
-    let (_, header) = safetensors::SafeTensors::read_metadata(&bytes)
-        .map_err(|e| invalid(format!("not a safetensors file ({e})")))?;
-    let json = header
-        .metadata()
-        .as_ref()
-        .and_then(|m| m.get(METADATA_KEY))
-        .ok_or_else(|| invalid("not a workbench probe (no probe metadata)".into()))?;
-    let metadata: ProbeMetadata =
-        serde_json::from_str(json).map_err(|e| invalid(format!("bad probe metadata: {e}")))?;
-    if metadata.kind != "ss8" {
-        return Err(invalid(format!(
-            "a {} probe, not an SS8 probe",
-            metadata.kind
-        )));
-    }
-    let tensors = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
-        .map_err(|e| invalid(e.to_string()))?;
+    let (tensors, metadata) = read_probe_file(path, "ss8")?;
     let get = |name: &str| -> Result<Vec<f32>, ProbeFileError> {
         tensors
             .get(name)
@@ -152,6 +183,51 @@ pub fn load_ss8_probe(path: &Path) -> Result<(Ss8Probe, ProbeMetadata), ProbeFil
     Ok((probe, metadata))
 }
 
+/// Writes a contact `probe` and its `metadata` (kind `contacts`) to `path`, atomically.
+pub fn save_contact_probe(
+    probe: &ContactProbe,
+    metadata: &ProbeMetadata,
+    path: &Path,
+) -> Result<(), ProbeFileError> {
+    let tensors = [
+        ("mean", probe.mean.clone()),
+        ("scale", probe.scale.clone()),
+        ("projection", probe.projection.clone()),
+        ("bias", probe.bias.clone()),
+    ];
+    write_probe_file(&tensors, metadata, path)
+}
+
+/// Reads a probe written by [`save_contact_probe`].
+pub fn load_contact_probe(path: &Path) -> Result<(ContactProbe, ProbeMetadata), ProbeFileError> {
+    let invalid = |message: String| ProbeFileError::Invalid {
+        message,
+        path: path.to_owned(),
+    };
+    let (tensors, metadata) = read_probe_file(path, "contacts")?;
+    let get = |name: &str| {
+        tensors
+            .get(name)
+            .cloned()
+            .ok_or_else(|| invalid(format!("tensor {name} is missing")))
+    };
+    let probe = ContactProbe {
+        mean: get("mean")?,
+        scale: get("scale")?,
+        projection: get("projection")?,
+        bias: get("bias")?,
+        epoch_losses: Vec::new(),
+    };
+    let dim = probe.mean.elem_count();
+    if probe.scale.elem_count() != dim
+        || probe.projection.dims().first() != Some(&dim)
+        || probe.bias.elem_count() != 1
+    {
+        return Err(invalid("tensor shapes do not agree".into()));
+    }
+    Ok((probe, metadata))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +254,7 @@ mod tests {
             layer: 2,
             classes: SS8_CLASSES.iter().collect(),
             test_metrics: Some(probe.evaluate(&x, &labels)),
+            contact_precision: None,
         };
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("probe.safetensors");
@@ -199,6 +276,43 @@ mod tests {
             err.contains("probe.safetensors") && err.contains("safetensors"),
             "{err}"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn a_saved_contact_probe_predicts_the_same() -> Result<(), Box<dyn std::error::Error>> {
+        let (mean, scale) = (
+            Tensor::zeros(4, candle_core::DType::F32, &Device::Cpu)?,
+            Tensor::ones(4, candle_core::DType::F32, &Device::Cpu)?,
+        );
+        let probe = ContactProbe {
+            mean,
+            scale,
+            projection: Tensor::arange(0f32, 8.0, &Device::Cpu)?.reshape((4, 2))?,
+            bias: Tensor::new(-1f32, &Device::Cpu)?,
+            epoch_losses: vec![0.5],
+        };
+        let metadata = ProbeMetadata {
+            kind: "contacts".into(),
+            model_fingerprint: "abc".into(),
+            model_name: "tiny".into(),
+            layer: 1,
+            classes: "contact".into(),
+            test_metrics: None,
+            contact_precision: None,
+        };
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("contacts.safetensors");
+        save_contact_probe(&probe, &metadata, &path)?;
+        let (loaded, meta) = load_contact_probe(&path)?;
+        assert_eq!(meta, metadata);
+        let reps = Tensor::arange(0f32, 12.0, &Device::Cpu)?.reshape((3, 4))?;
+        assert_eq!(loaded.predict(&reps)?, probe.predict(&reps)?);
+        let err = load_ss8_probe(&path)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("a contacts probe, not a ss8 probe"), "{err}");
         Ok(())
     }
 }
