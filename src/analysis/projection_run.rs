@@ -44,7 +44,7 @@ pub struct MapRequest {
 
 /// Embeds `records` and returns the points. At residue level, whole proteins are taken in a
 /// seeded random order until `max_points` residues (the last one cut short); at protein
-/// level, the first `max_points` proteins.
+/// level, all proteins, or a seeded random `max_points` of them (kept in file order).
 pub fn map_points(
     model: &LoadedModel,
     records: &[(String, String)],
@@ -59,7 +59,15 @@ pub fn map_points(
         seed,
     } = request;
     let chosen: Vec<usize> = match level {
-        PointLevel::Protein => (0..records.len().min(max_points)).collect(),
+        PointLevel::Protein => {
+            let mut order: Vec<usize> = (0..records.len()).collect();
+            if records.len() > max_points {
+                SplitMix64::new(seed).shuffle(&mut order);
+                order.truncate(max_points);
+                order.sort_unstable();
+            }
+            order
+        }
         PointLevel::Residue => {
             let mut order: Vec<usize> = (0..records.len()).collect();
             SplitMix64::new(seed).shuffle(&mut order);
