@@ -13,12 +13,14 @@ use esm_workbench::cli::GuiArgs;
 use esm_workbench::gui::WorkbenchApp;
 
 /// Steps the app until `done` holds; background jobs finish on their own threads meanwhile.
+/// The deadline is generous: a loaded CI machine may be slow, and nothing here is a timing test.
 fn wait_until(
     harness: &mut Harness<'_, WorkbenchApp>,
     what: &str,
     done: impl Fn(&Harness<'_, WorkbenchApp>) -> bool,
 ) {
-    for _ in 0..1_000 {
+    let deadline = std::time::Instant::now() + Duration::from_secs(300);
+    while std::time::Instant::now() < deadline {
         harness.step();
         if done(harness) {
             return;

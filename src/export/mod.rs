@@ -1,10 +1,12 @@
-//! Writing and reading result files: NPY arrays and CSV/Parquet tables, always atomically
+//! Writing and reading result files: NPY arrays, CSV/Parquet tables and SVG figures, always atomically
 //! (a `.partial` file renamed into place). No GUI imports.
 
 mod atomic;
 mod npy;
+mod scatter_svg;
 mod table;
 
 pub use atomic::{ExportError, write_atomic};
 pub use npy::{NpyArray, read_npy, write_npy_f32};
+pub use scatter_svg::{ScatterFigure, ScatterSeries, scatter_svg, write_scatter_svg};
 pub use table::{TableFormat, write_table};

@@ -14,9 +14,10 @@ use crate::probes::amino_acid_group;
 use crate::projection::{TsneParams, fit_pca, tsne};
 
 /// Projection method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum MapMethod {
     /// Barnes-Hut t-SNE.
+    #[default]
     Tsne,
     /// First two principal components.
     Pca,
@@ -161,6 +162,106 @@ pub struct MapView {
     pub selected: Option<usize>,
     /// Per-category point lists, rebuilt when the result or colour choice changes.
     series: Option<ColourSeries>,
+    /// Where "Save figure" / "Save table" write (extension picks the format).
+    pub export_path: String,
+    /// A path the user was warned exists; a second click overwrites it.
+    confirm_overwrite: Option<std::path::PathBuf>,
+    /// The last export's outcome.
+    pub export_message: Option<String>,
+}
+
+/// Colour of category `index` (grey for "other").
+fn category_colour(index: usize, name: &str) -> egui::Color32 {
+    if name == "other" {
+        egui::Color32::GRAY
+    } else {
+        PALETTE.get(index).copied().unwrap_or(egui::Color32::GRAY)
+    }
+}
+
+impl MapView {
+    /// Saves the map as an SVG figure (`.svg`) or a table (`.csv` / `.parquet`) at
+    /// `export_path`, asking (by a second click) before replacing a file.
+    fn export(&mut self, result: &MapResult, set: &ProteinSet, table: &DatasetTable, figure: bool) {
+        let path = std::path::PathBuf::from(self.export_path.trim());
+        if path.exists() && self.confirm_overwrite.as_ref() != Some(&path) {
+            self.export_message = Some(format!(
+                "{} exists: click again to overwrite",
+                path.display()
+            ));
+            self.confirm_overwrite = Some(path);
+            return;
+        }
+        self.confirm_overwrite = None;
+        let groups = self.series.as_ref().map(|s| &s.2[..]).unwrap_or(&[]);
+        let outcome = if figure {
+            let series = groups
+                .iter()
+                .enumerate()
+                .map(|(index, (name, members))| {
+                    let c = category_colour(index, name);
+                    crate::export::ScatterSeries {
+                        name: name.clone(),
+                        rgb: [c.r(), c.g(), c.b()],
+                        points: members.iter().map(|&k| result.coordinates[k]).collect(),
+                    }
+                })
+                .collect();
+            let mut fig = crate::export::ScatterFigure::new(result.summary.clone(), series);
+            if result.settings.method == MapMethod::Pca {
+                fig.x_label = "PC1".into();
+                fig.y_label = "PC2".into();
+            }
+            crate::export::write_scatter_svg(&path, &fig, true).map_err(|e| e.to_string())
+        } else {
+            map_table(result, set, table, &self.colour_by)
+                .map_err(|e| e.to_string())
+                .and_then(|mut frame| {
+                    crate::export::write_table(&path, &mut frame).map_err(|e| e.to_string())
+                })
+        };
+        self.export_message = Some(match outcome {
+            Ok(()) => format!("wrote {}", path.display()),
+            Err(e) => e,
+        });
+    }
+}
+
+/// `id, [position, residue,] <colour-by column>, x, y`, one row per point.
+fn map_table(
+    result: &MapResult,
+    set: &ProteinSet,
+    table: &DatasetTable,
+    colour_by: &str,
+) -> polars::prelude::PolarsResult<polars::prelude::DataFrame> {
+    use polars::prelude::{Column, DataFrame};
+    let n = result.coordinates.len();
+    let ids: Vec<&str> = result
+        .points
+        .protein
+        .iter()
+        .map(|&p| set.records[p].id.as_str())
+        .collect();
+    let mut columns = vec![Column::new("id".into(), ids)];
+    if let Some(positions) = &result.points.position {
+        columns.push(Column::new(
+            "position".into(),
+            positions.iter().map(|&p| p as u32 + 1).collect::<Vec<_>>(),
+        ));
+    }
+    let labels: Vec<String> = (0..n)
+        .map(|k| label(result, set, table, colour_by, k))
+        .collect();
+    columns.push(Column::new(colour_by.into(), labels));
+    columns.push(Column::new(
+        "x".into(),
+        result.coordinates.iter().map(|c| c[0]).collect::<Vec<_>>(),
+    ));
+    columns.push(Column::new(
+        "y".into(),
+        result.coordinates.iter().map(|c| c[1]).collect::<Vec<_>>(),
+    ));
+    DataFrame::new(n, columns)
 }
 
 /// What the view asks the app to do.
@@ -325,6 +426,26 @@ pub fn map_view_ui(
         view.series = Some((key.0, key.1, groups));
         view.selected = None;
     }
+    if view.export_path.is_empty() {
+        view.export_path = "map.svg".into();
+    }
+    ui.horizontal(|ui| {
+        ui.label("Export to");
+        ui.add(
+            egui::TextEdit::singleline(&mut view.export_path)
+                .desired_width(260.0)
+                .hint_text("map.svg / map.csv / map.parquet"),
+        );
+        if ui.button("Save figure (SVG)").clicked() {
+            view.export(result, set, table, true);
+        }
+        if ui.button("Save table (CSV/Parquet)").clicked() {
+            view.export(result, set, table, false);
+        }
+        if let Some(message) = &view.export_message {
+            ui.label(message);
+        }
+    });
     let groups = view.series.as_ref().map(|s| &s.2[..]).unwrap_or(&[]);
     let highlight = ui.visuals().strong_text_color();
     if let Some(k) = view.selected {

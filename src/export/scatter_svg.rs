@@ -1,0 +1,234 @@
+//! Publication scatter plots as SVG, drawn from the data (not a screen grab): equal-aspect
+//! points, a title, optional axis labels and a legend with category counts.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use super::atomic::{ExportError, write_atomic};
+
+/// One coloured category of points.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScatterSeries {
+    /// Legend text.
+    pub name: String,
+    /// Fill colour.
+    pub rgb: [u8; 3],
+    /// Data coordinates.
+    pub points: Vec<[f64; 2]>,
+}
+
+/// A scatter figure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScatterFigure {
+    /// Title above the plot.
+    pub title: String,
+    /// Axis labels (empty: no axes drawn, as for t-SNE).
+    pub x_label: String,
+    /// Vertical axis label.
+    pub y_label: String,
+    /// Categories, drawn in order (later ones on top).
+    pub series: Vec<ScatterSeries>,
+    /// Figure size in CSS pixels (1/96 inch).
+    pub width: f64,
+    /// Figure height.
+    pub height: f64,
+    /// Point radius in pixels.
+    pub radius: f64,
+    /// Font size of the title; labels and legend use 0.8 of it.
+    pub font_size: f64,
+}
+
+impl ScatterFigure {
+    /// An 800 x 640 figure with 14 px text and 2 px points.
+    pub fn new(title: impl Into<String>, series: Vec<ScatterSeries>) -> Self {
+        Self {
+            title: title.into(),
+            x_label: String::new(),
+            y_label: String::new(),
+            series,
+            width: 800.0,
+            height: 640.0,
+            radius: 2.0,
+            font_size: 16.0,
+        }
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The figure as an SVG document.
+pub fn scatter_svg(figure: &ScatterFigure) -> String {
+    let font = figure.font_size;
+    let small = 0.8 * font;
+    let legend_width = figure
+        .series
+        .iter()
+        .map(|s| format!("{} ({})", s.name, s.points.len()).chars().count())
+        .max()
+        .map_or(0.0, |chars| chars as f64 * 0.6 * small + 3.0 * small);
+    let axes = !figure.x_label.is_empty();
+    let (left, top) = (if axes { 3.0 * font } else { font }, 2.5 * font);
+    let (right, bottom) = (legend_width + font, if axes { 3.0 * font } else { font });
+    let plot_w = (figure.width - left - right).max(10.0);
+    let plot_h = (figure.height - top - bottom).max(10.0);
+
+    let all = figure.series.iter().flat_map(|s| s.points.iter());
+    let (mut min, mut max) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+    for p in all.filter(|p| p[0].is_finite() && p[1].is_finite()) {
+        for a in 0..2 {
+            min[a] = min[a].min(p[a]);
+            max[a] = max[a].max(p[a]);
+        }
+    }
+    if !min[0].is_finite() {
+        (min, max) = ([0.0; 2], [1.0; 2]);
+    }
+    // Equal aspect: one data unit is the same length on both axes, centred.
+    let span = ((max[0] - min[0]) / plot_w)
+        .max((max[1] - min[1]) / plot_h)
+        .max(1e-12)
+        * 1.04;
+    let centre = [(min[0] + max[0]) / 2.0, (min[1] + max[1]) / 2.0];
+    let to_px = |p: &[f64; 2]| {
+        (
+            left + plot_w / 2.0 + (p[0] - centre[0]) / span,
+            top + plot_h / 2.0 - (p[1] - centre[1]) / span,
+        )
+    };
+
+    let mut svg = String::new();
+    let _ = writeln!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">"#,
+        w = figure.width,
+        h = figure.height
+    );
+    let _ = writeln!(svg, r#"<rect width="100%" height="100%" fill="white"/>"#);
+    let _ = writeln!(
+        svg,
+        r#"<text x="{x}" y="{y}" font-size="{font}" text-anchor="middle">{}</text>"#,
+        escape(&figure.title),
+        x = left + plot_w / 2.0,
+        y = 1.5 * font
+    );
+    if axes {
+        let _ = writeln!(
+            svg,
+            r##"<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#444" stroke-width="1"/>"##
+        );
+        let _ = writeln!(
+            svg,
+            r#"<text x="{x}" y="{y}" font-size="{small}" text-anchor="middle">{}</text>"#,
+            escape(&figure.x_label),
+            x = left + plot_w / 2.0,
+            y = top + plot_h + 1.8 * font
+        );
+        let _ = writeln!(
+            svg,
+            r#"<text x="{x}" y="{y}" font-size="{small}" text-anchor="middle" transform="rotate(-90 {x} {y})">{}</text>"#,
+            escape(&figure.y_label),
+            x = 1.2 * font,
+            y = top + plot_h / 2.0
+        );
+    }
+    for series in &figure.series {
+        let [r, g, b] = series.rgb;
+        let _ = writeln!(
+            svg,
+            r#"<g fill="rgb({r},{g},{b})" fill-opacity="0.85"><title>{}</title>"#,
+            escape(&series.name)
+        );
+        for p in series
+            .points
+            .iter()
+            .filter(|p| p[0].is_finite() && p[1].is_finite())
+        {
+            let (x, y) = to_px(p);
+            let _ = writeln!(
+                svg,
+                r#"<circle cx="{x:.2}" cy="{y:.2}" r="{}"/>"#,
+                figure.radius
+            );
+        }
+        let _ = writeln!(svg, "</g>");
+    }
+    let legend_x = left + plot_w + font;
+    for (k, series) in figure.series.iter().enumerate() {
+        let y = top + small + k as f64 * 1.5 * small;
+        let [r, g, b] = series.rgb;
+        let _ = writeln!(
+            svg,
+            r#"<circle cx="{cx}" cy="{cy}" r="{rr}" fill="rgb({r},{g},{b})"/><text x="{tx}" y="{ty}" font-size="{small}">{} ({})</text>"#,
+            escape(&series.name),
+            series.points.len(),
+            cx = legend_x + 0.5 * small,
+            cy = y - 0.35 * small,
+            rr = 0.4 * small,
+            tx = legend_x + 1.5 * small,
+            ty = y
+        );
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
+/// Writes the SVG atomically; an existing file is kept unless `overwrite`.
+pub fn write_scatter_svg(
+    path: &Path,
+    figure: &ScatterFigure,
+    overwrite: bool,
+) -> Result<(), ExportError> {
+    if path.exists() && !overwrite {
+        return Err(ExportError::Format {
+            path: path.to_owned(),
+            reason: "exists; not overwriting".into(),
+        });
+    }
+    let svg = scatter_svg(figure);
+    write_atomic(path, |w| {
+        use std::io::Write as _;
+        w.write_all(svg.as_bytes())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn draws_every_point_escapes_names_and_keeps_existing_files() {
+        let series = vec![
+            ScatterSeries {
+                name: "polar <STNQ>".into(),
+                rgb: [242, 142, 43],
+                points: vec![[0.0, 0.0], [1.0, 2.0]],
+            },
+            ScatterSeries {
+                name: "aromatic".into(),
+                rgb: [78, 121, 167],
+                points: vec![[-1.0, 5.0]],
+            },
+        ];
+        let mut figure = ScatterFigure::new("t-SNE & friends", series);
+        figure.x_label = "PC1 (40%)".into();
+        figure.y_label = "PC2 (20%)".into();
+        let svg = scatter_svg(&figure);
+        // 3 data points + 2 legend markers.
+        assert_eq!(svg.matches("<circle").count(), 5);
+        assert!(svg.contains("polar &lt;STNQ&gt; (2)") && svg.contains("t-SNE &amp; friends"));
+        assert!(svg.contains("PC1 (40%)") && svg.starts_with("<svg"));
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("map.svg");
+        write_scatter_svg(&path, &figure, false).expect("write");
+        std::fs::write(&path, "mine").expect("replace");
+        let err = write_scatter_svg(&path, &figure, false).expect_err("exists");
+        assert!(err.to_string().contains("not overwriting"));
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "mine");
+        write_scatter_svg(&path, &figure, true).expect("overwrite when asked");
+    }
+}
