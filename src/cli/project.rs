@@ -67,6 +67,13 @@ pub struct PointsArgs {
     /// Also write the mapped features as .npy.
     #[arg(long)]
     pub features_out: Option<PathBuf>,
+    /// Also draw the map as an SVG figure (an existing file is kept).
+    #[arg(long)]
+    pub figure: Option<PathBuf>,
+    /// Column that colours the figure (default: group for residues, else the first of
+    /// species, class, gene, id).
+    #[arg(long)]
+    pub colour_by: Option<String>,
 }
 
 /// Point level on the command line.
@@ -161,6 +168,8 @@ pub fn run(command: &ProjectCommand) -> anyhow::Result<()> {
                 start.elapsed().as_secs_f64()
             );
             add_coordinates(&mut table, &result.embedding, &["x", "y"])?;
+            let title = format!("t-SNE, perplexity {:.0}", result.perplexity);
+            draw(&args.points, &table, &result.embedding, &title, None)?;
             write(&args.points.out, &mut table)
         }
         ProjectCommand::Pca(args) => {
@@ -173,8 +182,16 @@ pub fn run(command: &ProjectCommand) -> anyhow::Result<()> {
             for (name, ratio) in names.iter().zip(&pca.explained_variance_ratio) {
                 eprintln!("{name}: {:.2}% of the variance", 100.0 * ratio);
             }
+            let axes = (
+                format!("PC1 ({:.1}%)", 100.0 * pca.explained_variance_ratio[0]),
+                format!(
+                    "PC2 ({:.1}%)",
+                    100.0 * pca.explained_variance_ratio.get(1).copied().unwrap_or(0.0)
+                ),
+            );
             let names: Vec<&str> = names.iter().map(String::as_str).collect();
             add_coordinates(&mut table, &coordinates, &names)?;
+            draw(&args.points, &table, &coordinates, "PCA", Some(axes))?;
             write(&args.points.out, &mut table)
         }
         ProjectCommand::Kl(args) => {
@@ -194,6 +211,65 @@ pub fn run(command: &ProjectCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Draws the first two columns of `coordinates` coloured by `--colour-by` when `--figure` is set.
+fn draw(
+    args: &PointsArgs,
+    table: &DataFrame,
+    coordinates: &Array2<f32>,
+    title: &str,
+    axes: Option<(String, String)>,
+) -> anyhow::Result<()> {
+    let Some(path) = &args.figure else {
+        return Ok(());
+    };
+    let names: Vec<String> = table
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    let column = match &args.colour_by {
+        Some(c) if names.contains(c) => c.clone(),
+        Some(c) => bail!(
+            "no column {c:?} to colour by; the table has {}",
+            names.join(", ")
+        ),
+        None => ["group", "species", "class", "gene", "id", "point"]
+            .into_iter()
+            .find(|c| names.iter().any(|n| n == c))
+            .unwrap_or("point")
+            .to_owned(),
+    };
+    let labels: Vec<String> = crate::data::frame::string_rows(table, &[column.as_str()])?
+        .into_iter()
+        .map(|mut row| row.pop().unwrap_or_default())
+        .collect();
+    let series = crate::export::categorise(&labels, 12)
+        .into_iter()
+        .map(|(name, rgb, members)| crate::export::ScatterSeries {
+            name,
+            rgb,
+            points: members
+                .iter()
+                .map(|&k| {
+                    [
+                        f64::from(coordinates[(k, 0)]),
+                        f64::from(coordinates.get((k, 1)).copied().unwrap_or(0.0)),
+                    ]
+                })
+                .collect(),
+        })
+        .collect();
+    let mut figure =
+        crate::export::ScatterFigure::new(format!("{title}, coloured by {column}"), series);
+    if let Some((x, y)) = axes {
+        figure.x_label = x;
+        figure.y_label = y;
+    }
+    crate::export::write_scatter_svg(path, &figure, false)?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
 }
 
 fn write(out: &Path, table: &mut DataFrame) -> anyhow::Result<()> {

@@ -8,5 +8,8 @@ mod table;
 
 pub use atomic::{ExportError, write_atomic};
 pub use npy::{NpyArray, read_npy, write_npy_f32};
-pub use scatter_svg::{ScatterFigure, ScatterSeries, scatter_svg, write_scatter_svg};
+pub use scatter_svg::{
+    CATEGORY_PALETTE, OTHER_COLOUR, ScatterFigure, ScatterSeries, categorise, scatter_svg,
+    write_scatter_svg,
+};
 pub use table::{TableFormat, write_table};

@@ -6,6 +6,54 @@ use std::path::Path;
 
 use super::atomic::{ExportError, write_atomic};
 
+/// Category colours (Tableau 10 plus two); further categories are merged into a grey "other".
+pub const CATEGORY_PALETTE: [[u8; 3]; 12] = [
+    [78, 121, 167],
+    [242, 142, 43],
+    [225, 87, 89],
+    [118, 183, 178],
+    [89, 161, 79],
+    [237, 201, 72],
+    [176, 122, 161],
+    [255, 157, 167],
+    [156, 117, 95],
+    [186, 176, 172],
+    [31, 119, 180],
+    [148, 103, 189],
+];
+
+/// Grey for "other".
+pub const OTHER_COLOUR: [u8; 3] = [160, 160, 160];
+
+/// Groups point indices by label: the largest categories first (ties by name), the tail beyond
+/// `max` merged into "other"; each with its palette colour.
+pub fn categorise(labels: &[String], max: usize) -> Vec<(String, [u8; 3], Vec<usize>)> {
+    let mut groups: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+    for (k, label) in labels.iter().enumerate() {
+        groups.entry(label.as_str()).or_default().push(k);
+    }
+    let mut groups: Vec<(String, Vec<usize>)> =
+        groups.into_iter().map(|(l, v)| (l.to_owned(), v)).collect();
+    groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
+    let max = max.clamp(1, CATEGORY_PALETTE.len());
+    if groups.len() > max {
+        let rest: Vec<usize> = groups.drain(max - 1..).flat_map(|(_, v)| v).collect();
+        groups.push(("other".into(), rest));
+    }
+    groups
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, members))| {
+            let colour = if name == "other" {
+                OTHER_COLOUR
+            } else {
+                CATEGORY_PALETTE[i]
+            };
+            (name, colour, members)
+        })
+        .collect()
+}
+
 /// One coloured category of points.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScatterSeries {

@@ -132,24 +132,9 @@ const GROUP: &str = "biochemical group";
 /// Categories coloured individually; the rest are "other".
 const MAX_CATEGORIES: usize = 12;
 
-/// Tableau 10 plus two, then grey for "other".
-const PALETTE: [egui::Color32; MAX_CATEGORIES] = [
-    egui::Color32::from_rgb(78, 121, 167),
-    egui::Color32::from_rgb(242, 142, 43),
-    egui::Color32::from_rgb(225, 87, 89),
-    egui::Color32::from_rgb(118, 183, 178),
-    egui::Color32::from_rgb(89, 161, 79),
-    egui::Color32::from_rgb(237, 201, 72),
-    egui::Color32::from_rgb(176, 122, 161),
-    egui::Color32::from_rgb(255, 157, 167),
-    egui::Color32::from_rgb(156, 117, 95),
-    egui::Color32::from_rgb(186, 176, 172),
-    egui::Color32::from_rgb(31, 119, 180),
-    egui::Color32::from_rgb(148, 103, 189),
-];
-
-/// Points grouped by label for one (colour-by choice, point count): `(key, count, groups)`.
-type ColourSeries = (String, usize, Vec<(String, Vec<usize>)>);
+/// Points grouped by label for one (colour-by choice, point count): `(key, count, groups)`,
+/// each group `(label, colour, point indices)`.
+type ColourSeries = (String, usize, Vec<(String, [u8; 3], Vec<usize>)>);
 
 /// View state kept between frames.
 #[derive(Debug, Default)]
@@ -170,15 +155,6 @@ pub struct MapView {
     pub export_message: Option<String>,
 }
 
-/// Colour of category `index` (grey for "other").
-fn category_colour(index: usize, name: &str) -> egui::Color32 {
-    if name == "other" {
-        egui::Color32::GRAY
-    } else {
-        PALETTE.get(index).copied().unwrap_or(egui::Color32::GRAY)
-    }
-}
-
 impl MapView {
     /// Saves the map as an SVG figure (`.svg`) or a table (`.csv` / `.parquet`) at
     /// `export_path`, asking (by a second click) before replacing a file.
@@ -197,14 +173,10 @@ impl MapView {
         let outcome = if figure {
             let series = groups
                 .iter()
-                .enumerate()
-                .map(|(index, (name, members))| {
-                    let c = category_colour(index, name);
-                    crate::export::ScatterSeries {
-                        name: name.clone(),
-                        rgb: [c.r(), c.g(), c.b()],
-                        points: members.iter().map(|&k| result.coordinates[k]).collect(),
-                    }
+                .map(|(name, rgb, members)| crate::export::ScatterSeries {
+                    name: name.clone(),
+                    rgb: *rgb,
+                    points: members.iter().map(|&k| result.coordinates[k]).collect(),
                 })
                 .collect();
             let mut fig = crate::export::ScatterFigure::new(result.summary.clone(), series);
@@ -302,30 +274,17 @@ fn label(
     }
 }
 
-/// Groups the points by label: the largest categories first, the tail merged into "other".
+/// Groups the points by their label under `colour_by`.
 fn categories(
     result: &MapResult,
     set: &ProteinSet,
     table: &DatasetTable,
     colour_by: &str,
-) -> Vec<(String, Vec<usize>)> {
-    let mut groups: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
-    for k in 0..result.coordinates.len() {
-        groups
-            .entry(label(result, set, table, colour_by, k))
-            .or_default()
-            .push(k);
-    }
-    let mut groups: Vec<(String, Vec<usize>)> = groups.into_iter().collect();
-    groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
-    if groups.len() > MAX_CATEGORIES {
-        let rest: Vec<usize> = groups
-            .drain(MAX_CATEGORIES - 1..)
-            .flat_map(|(_, v)| v)
-            .collect();
-        groups.push(("other".into(), rest));
-    }
-    groups
+) -> Vec<(String, [u8; 3], Vec<usize>)> {
+    let labels: Vec<String> = (0..result.coordinates.len())
+        .map(|k| label(result, set, table, colour_by, k))
+        .collect();
+    crate::export::categorise(&labels, MAX_CATEGORIES)
 }
 
 /// The map view. `num_layers` is the loaded model's depth (None without a model).
@@ -465,13 +424,8 @@ pub fn map_view_ui(
         .show_axes(false)
         .show_grid(false)
         .show(ui, |plot| {
-            for (index, (name, members)) in groups.iter().enumerate() {
-                let colour = PALETTE.get(index).copied().unwrap_or(egui::Color32::GRAY);
-                let colour = if name == "other" {
-                    egui::Color32::GRAY
-                } else {
-                    colour
-                };
+            for (name, [r, g, b], members) in groups {
+                let colour = egui::Color32::from_rgb(*r, *g, *b);
                 let series: Vec<[f64; 2]> =
                     members.iter().map(|&k| result.coordinates[k]).collect();
                 plot.points(
