@@ -34,10 +34,10 @@ pub enum ProbeCommand {
     Contacts(ContactsArgs),
 }
 
-/// Options of `probe ss8-predict`.
+/// A saved probe, its model and the sequences to apply it to.
 #[derive(Debug, Clone, clap::Args)]
-pub struct Ss8PredictArgs {
-    /// The probe file written by `probe ss8 --save`.
+pub struct SavedProbeArgs {
+    /// The probe file written by `probe ss8 --save` or `probe contacts --save`.
     #[arg(long)]
     pub probe: PathBuf,
     /// The model the probe was trained on (checked by fingerprint).
@@ -46,6 +46,27 @@ pub struct Ss8PredictArgs {
     /// Sequences (FASTA).
     #[arg(long)]
     pub fasta: PathBuf,
+}
+
+impl SavedProbeArgs {
+    /// The model and the `(id, sequence)` records.
+    fn model_and_records(&self) -> anyhow::Result<(LoadedModel, Vec<(String, String)>)> {
+        let loaded = LoadedModel::load(&self.model, &Device::Cpu)
+            .with_context(|| format!("loading {}", self.model.display()))?;
+        let records = crate::data::FastaReader::read_all(&self.fasta)?
+            .into_iter()
+            .map(|r| (r.id, r.sequence))
+            .collect();
+        Ok((loaded, records))
+    }
+}
+
+/// Options of `probe ss8-predict`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Ss8PredictArgs {
+    /// Probe, model and sequences.
+    #[command(flatten)]
+    pub input: SavedProbeArgs,
     /// Per-residue table (.csv or .parquet): id, position, residue, ss8, ss3, confidence and
     /// the eight class probabilities.
     #[arg(long)]
@@ -87,15 +108,9 @@ pub struct ContactsArgs {
 /// Options of `probe contacts-predict`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ContactsPredictArgs {
-    /// The probe file written by `probe contacts --save`.
-    #[arg(long)]
-    pub probe: PathBuf,
-    /// The model the probe was trained on (checked by fingerprint).
-    #[arg(long)]
-    pub model: PathBuf,
-    /// Sequences (FASTA).
-    #[arg(long)]
-    pub fasta: PathBuf,
+    /// Probe, model and sequences.
+    #[command(flatten)]
+    pub input: SavedProbeArgs,
     /// Top-L pairs (|i - j| >= 6) per protein as a table (.csv or .parquet): id, i, j (1-based),
     /// separation, probability.
     #[arg(long)]
@@ -228,13 +243,8 @@ pub(super) fn resolve_layers(
 fn ss8_predict(args: &Ss8PredictArgs) -> anyhow::Result<()> {
     use crate::analysis::probe_apply::predict_ss8;
     use polars::prelude::{Column, DataFrame};
-    let (probe, metadata) = crate::probes::load_ss8_probe(&args.probe)?;
-    let loaded = LoadedModel::load(&args.model, &Device::Cpu)
-        .with_context(|| format!("loading {}", args.model.display()))?;
-    let records: Vec<(String, String)> = crate::data::FastaReader::read_all(&args.fasta)?
-        .into_iter()
-        .map(|r| (r.id, r.sequence))
-        .collect();
+    let (probe, metadata) = crate::probes::load_ss8_probe(&args.input.probe)?;
+    let (loaded, records) = args.input.model_and_records()?;
     let shared = std::sync::Arc::new(records);
     let job_records = shared.clone();
     let predictions = with_progress_bar("ss8 predict", move |ctx| {
@@ -285,13 +295,8 @@ fn contacts_predict(args: &ContactsPredictArgs) -> anyhow::Result<()> {
     use crate::analysis::probe_apply::predict_contacts;
     use crate::probes::CONTACT_MIN_SEPARATION;
     use polars::prelude::{Column, DataFrame};
-    let (probe, metadata) = crate::probes::load_contact_probe(&args.probe)?;
-    let loaded = LoadedModel::load(&args.model, &Device::Cpu)
-        .with_context(|| format!("loading {}", args.model.display()))?;
-    let records: Vec<(String, String)> = crate::data::FastaReader::read_all(&args.fasta)?
-        .into_iter()
-        .map(|r| (r.id, r.sequence))
-        .collect();
+    let (probe, metadata) = crate::probes::load_contact_probe(&args.input.probe)?;
+    let (loaded, records) = args.input.model_and_records()?;
     let predictions = with_progress_bar("contacts predict", move |ctx| {
         predict_contacts(&loaded, &probe, &metadata, &records, None, &ctx)
     })??;
