@@ -30,6 +30,14 @@ fn wait_until(
     panic!("timed out waiting for {what}");
 }
 
+/// Replaces the text of the field labelled `label`.
+fn set_text(harness: &mut Harness<'_, WorkbenchApp>, label: &str, text: &str) {
+    harness
+        .get_by_role_and_label(eframe::egui::accesskit::Role::TextInput, label)
+        .set_text_value_accesskit(text);
+    harness.run();
+}
+
 fn app(args: GuiArgs) -> Harness<'static, WorkbenchApp> {
     Harness::builder()
         .with_size([1280.0, 800.0])
@@ -138,4 +146,79 @@ fn computes_a_residue_map_and_colours_it_by_any_column() {
         "genes in the legend"
     );
     assert!(harness.query_by_label_contains("hydrophobic (").is_none());
+
+    // Export the figure (drawn from the data) and the table; a second save asks first.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let svg = dir.path().join("map.svg");
+    set_text(&mut harness, "Export to", &svg.display().to_string());
+    harness.get_by_label("Save figure (SVG)").click();
+    harness.run();
+    let text = std::fs::read_to_string(&svg).expect("the SVG was written");
+    assert!(
+        text.starts_with("<svg") && text.contains("thrs ("),
+        "legend in the figure"
+    );
+    let legend_entries = text.matches("<g fill=").count();
+    assert!(
+        legend_entries >= 2,
+        "several genes among the sampled proteins"
+    );
+    assert_eq!(
+        text.matches("<circle").count(),
+        5000 + legend_entries,
+        "every point plus one legend marker per gene"
+    );
+    harness.get_by_label("Save figure (SVG)").click();
+    harness.run();
+    assert!(
+        harness
+            .query_by_label_contains("exists: click again to overwrite")
+            .is_some()
+    );
+    let csv = dir.path().join("map.csv");
+    set_text(&mut harness, "Export to", &csv.display().to_string());
+    harness.get_by_label("Save table (CSV/Parquet)").click();
+    harness.run();
+    let table = std::fs::read_to_string(&csv).expect("the table was written");
+    assert!(
+        table.starts_with("id,position,gene,x,y"),
+        "{}",
+        &table[..60]
+    );
+    assert_eq!(table.lines().count(), 5001);
+}
+
+#[test]
+fn trains_the_ss8_probe_by_click_over_all_layers() {
+    let mut harness = app(GuiArgs::default());
+    wait_until(&mut harness, "the starter model", |h| {
+        h.query_by_label_contains("starter_esm1b_t4_128").is_some()
+    });
+    harness.get_by_label("Secondary structure").click();
+    harness.run();
+    let labels = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("datasets/demo/structures_ss8.txt")
+        .display()
+        .to_string();
+    for field in ["Training labels", "Test labels"] {
+        set_text(&mut harness, field, &labels);
+    }
+    harness.get_by_label("Train SS8 probe").click();
+    wait_until(&mut harness, "the probe", |h| {
+        h.query_by_label_contains("Best layer").is_some()
+    });
+    assert!(
+        harness
+            .query_by_label_contains("Confusion matrix, layer")
+            .is_some()
+    );
+    assert!(
+        harness
+            .query_by_label_contains("scored residues correct")
+            .is_some()
+    );
+    assert!(
+        harness.query_by_label("train Q8").is_some(),
+        "the sweep plot's legend"
+    );
 }

@@ -6,6 +6,7 @@ use super::data_panel::{DatasetTable, data_panel_ui};
 use super::job::{Job, JobState};
 use super::map_view::{MapCommand, MapResult, MapView, compute_map, map_view_ui};
 use super::model_panel::{DownloadView, ModelCommand, model_panel_ui};
+use super::ss8_view::{Ss8Command, Ss8Result, Ss8View, compute_ss8, ss8_view_ui};
 use crate::cli::GuiArgs;
 use crate::data::ProteinSet;
 use crate::model::LoadedModel;
@@ -32,6 +33,8 @@ pub struct WorkbenchApp {
     tab: Tab,
     map: Job<MapResult>,
     map_view: MapView,
+    ss8: Job<Ss8Result>,
+    ss8_view: Ss8View,
 }
 
 /// Views of the central area.
@@ -39,6 +42,7 @@ pub struct WorkbenchApp {
 enum Tab {
     Data,
     Map,
+    SecondaryStructure,
 }
 
 const SETTINGS_KEY: &str = "esm_workbench_settings";
@@ -60,6 +64,8 @@ impl WorkbenchApp {
             tab: Tab::Data,
             map: Job::default(),
             map_view: MapView::default(),
+            ss8: Job::default(),
+            ss8_view: Ss8View::default(),
         };
         let data = match args.fasta {
             Some(fasta) => Some((fasta, args.metadata)),
@@ -134,6 +140,24 @@ impl WorkbenchApp {
         }
     }
 
+    fn apply_ss8(&mut self, ctx: &egui::Context, command: Ss8Command) {
+        match command {
+            Ss8Command::Cancel => self.ss8.cancel(),
+            Ss8Command::Train(settings) => {
+                let Some(model) = self.model.result() else {
+                    return;
+                };
+                let model = model.clone();
+                let ctx = ctx.clone();
+                self.ss8.spawn(
+                    "ss8-probe",
+                    move || ctx.request_repaint(),
+                    move |job| compute_ss8(&model, &settings, job),
+                );
+            }
+        }
+    }
+
     fn apply_map(&mut self, ctx: &egui::Context, command: MapCommand) {
         match command {
             MapCommand::Cancel => self.map.cancel(),
@@ -179,6 +203,7 @@ impl eframe::App for WorkbenchApp {
         let was_running = self.dataset.progress().is_some();
         self.dataset.poll();
         self.map.poll();
+        self.ss8.poll();
         if was_running && let JobState::Done(set) = &self.dataset.state {
             self.table = Some(DatasetTable::new(set));
         }
@@ -210,10 +235,12 @@ impl eframe::App for WorkbenchApp {
             })
             .inner;
         let mut map_command = None;
+        let mut ss8_command = None;
         egui::CentralPanel::default().show(ui, |ui| {
             ui.horizontal(|ui| {
                 ui.selectable_value(&mut self.tab, Tab::Data, "Data");
                 ui.selectable_value(&mut self.tab, Tab::Map, "Embedding map");
+                ui.selectable_value(&mut self.tab, Tab::SecondaryStructure, "Secondary structure");
             });
             ui.separator();
             match self.tab {
@@ -229,6 +256,21 @@ impl eframe::App for WorkbenchApp {
                         ui.label("No dataset: start with --fasta PATH [--metadata TABLE], or run from the repository for the demo set.");
                     }
                 },
+                Tab::SecondaryStructure => {
+                    let error = match &self.ss8.state {
+                        JobState::Failed { err, .. } => Some(format!("{err:#}")),
+                        _ => None,
+                    };
+                    let layers = self.model.result().map(|m| m.model.config().num_layers);
+                    ss8_command = ss8_view_ui(
+                        ui,
+                        &mut self.ss8_view,
+                        self.ss8.result(),
+                        self.ss8.progress(),
+                        error.as_deref(),
+                        layers,
+                    );
+                }
                 Tab::Map => {
                     let error = match &self.map.state {
                         JobState::Failed { err, .. } => Some(format!("{err:#}")),
@@ -248,6 +290,10 @@ impl eframe::App for WorkbenchApp {
                 }
             }
         });
+        if let Some(command) = ss8_command {
+            let ctx = ui.ctx().clone();
+            self.apply_ss8(&ctx, command);
+        }
         if let Some(command) = map_command {
             let ctx = ui.ctx().clone();
             self.apply_map(&ctx, command);

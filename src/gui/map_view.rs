@@ -389,12 +389,13 @@ pub fn map_view_ui(
         view.export_path = "map.svg".into();
     }
     ui.horizontal(|ui| {
-        ui.label("Export to");
+        let label = ui.label("Export to");
         ui.add(
             egui::TextEdit::singleline(&mut view.export_path)
                 .desired_width(260.0)
                 .hint_text("map.svg / map.csv / map.parquet"),
-        );
+        )
+        .labelled_by(label.id);
         if ui.button("Save figure (SVG)").clicked() {
             view.export(result, set, table, true);
         }

@@ -5,6 +5,7 @@ mod data_panel;
 mod job;
 mod map_view;
 mod model_panel;
+mod ss8_view;
 
 pub use app::WorkbenchApp;
 pub use job::{Job, JobState};
