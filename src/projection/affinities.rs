@@ -7,7 +7,7 @@ use ndarray::ArrayView2;
 use rayon::prelude::*;
 
 use super::error::{ProjectionError, check_finite};
-use crate::analysis::{Cancelled, JobCtx};
+use crate::analysis::JobCtx;
 
 /// Rows of the GEMM distance blocks (a block is `ROWS x n` f32).
 const BLOCK_ROWS: usize = 256;
@@ -44,6 +44,27 @@ impl Affinities {
     }
 }
 
+/// Fewest points t-SNE accepts.
+const MIN_POINTS: usize = 4;
+
+/// Rejects inputs t-SNE cannot map: fewer than 4 points, or non-finite values.
+pub(crate) fn check_tsne_input(points: ArrayView2<'_, f32>) -> Result<(), ProjectionError> {
+    if points.nrows() < MIN_POINTS {
+        return Err(ProjectionError::TooFewPoints {
+            method: "t-SNE",
+            min: MIN_POINTS,
+            got: points.nrows(),
+        });
+    }
+    check_finite(points)
+}
+
+/// The perplexity used for `n` points: `perplexity` clamped to `1..=(n - 1) / 3`, so that
+/// `3 * perplexity` neighbours exist.
+pub(crate) fn effective_perplexity(perplexity: f64, n: usize) -> f64 {
+    perplexity.clamp(1.0, (n.max(MIN_POINTS) - 1) as f64 / 3.0)
+}
+
 /// Affinities of `points` (`[n, d]`) at `perplexity` (clamped to `(n - 1) / 3` for small sets).
 /// Reports progress over `0..=1` through `ctx` per distance block.
 pub fn perplexity_affinities(
@@ -51,27 +72,11 @@ pub fn perplexity_affinities(
     perplexity: f64,
     ctx: &JobCtx,
 ) -> Result<Affinities, ProjectionError> {
-    affinities_reporting(points, perplexity, &|f| ctx.checkpoint(f))
-}
-
-/// [`perplexity_affinities`] reporting progress in `0..=1` to `report`.
-pub(crate) fn affinities_reporting(
-    points: ArrayView2<'_, f32>,
-    perplexity: f64,
-    report: &dyn Fn(f32) -> Result<(), Cancelled>,
-) -> Result<Affinities, ProjectionError> {
+    check_tsne_input(points)?;
     let n = points.nrows();
-    if n < 4 {
-        return Err(ProjectionError::TooFewPoints {
-            method: "t-SNE",
-            min: 4,
-            got: n,
-        });
-    }
-    check_finite(points)?;
-    let perplexity = perplexity.clamp(1.0, (n - 1) as f64 / 3.0);
+    let perplexity = effective_perplexity(perplexity, n);
     let k = ((3.0 * perplexity).floor() as usize).clamp(1, n - 1);
-    let neighbours = nearest_neighbours(points, k, report)?;
+    let neighbours = nearest_neighbours(points, k, ctx)?;
     let conditional: Vec<Vec<f64>> = neighbours
         .par_iter()
         .map(|row| calibrate(row, perplexity))
@@ -83,7 +88,7 @@ pub(crate) fn affinities_reporting(
 fn nearest_neighbours(
     points: ArrayView2<'_, f32>,
     k: usize,
-    report: &dyn Fn(f32) -> Result<(), Cancelled>,
+    ctx: &JobCtx,
 ) -> Result<Vec<Vec<(u32, f32)>>, ProjectionError> {
     let (n, d) = points.dim();
     let owned = points.as_standard_layout();
@@ -117,7 +122,7 @@ fn nearest_neighbours(
             })
             .collect();
         out.extend(block_neighbours);
-        report((start + rows) as f32 / n as f32)?;
+        ctx.checkpoint((start + rows) as f32 / n as f32)?;
     }
     Ok(out)
 }

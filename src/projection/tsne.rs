@@ -9,8 +9,10 @@
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 
-use super::affinities::{Affinities, affinities_reporting};
-use super::error::{ProjectionError, check_finite};
+use super::affinities::{
+    Affinities, check_tsne_input, effective_perplexity, perplexity_affinities,
+};
+use super::error::ProjectionError;
 use super::pca::fit_pca;
 use super::quadtree::QuadTree;
 use crate::analysis::JobCtx;
@@ -72,15 +74,8 @@ pub fn tsne(
     params: &TsneParams,
     ctx: &JobCtx,
 ) -> Result<TsneResult, ProjectionError> {
+    check_tsne_input(points)?;
     let (n, d) = points.dim();
-    if n < 4 {
-        return Err(ProjectionError::TooFewPoints {
-            method: "t-SNE",
-            min: 4,
-            got: n,
-        });
-    }
-    check_finite(points)?;
     // PCA: to `pca_dimensions` when the input is wider, and to 2 for the initialisation.
     let reduce = params.pca_dimensions > 0 && d > params.pca_dimensions;
     let width = if reduce { params.pca_dimensions } else { 2 };
@@ -92,8 +87,8 @@ pub fn tsne(
         points.view()
     };
     ctx.checkpoint(0.05)?;
-    let perplexity = params.perplexity.clamp(1.0, (n - 1) as f64 / 3.0);
-    let p = affinities_reporting(input, perplexity, &|f| ctx.checkpoint(0.05 + 0.1 * f))?;
+    let perplexity = effective_perplexity(params.perplexity, n);
+    let p = perplexity_affinities(input, perplexity, &ctx.scoped(0.05, 0.15))?;
 
     let mut y = initial_positions(&projected);
     let mut update = vec![0.0f64; 2 * n];
@@ -297,8 +292,7 @@ mod tests {
         }
         assert_eq!(agree, 180);
         // The optimised map has a lower KL than the (PCA) start and a random layout.
-        let p = crate::projection::perplexity_affinities(points.view(), 15.0, &JobCtx::default())
-            .expect("P");
+        let p = perplexity_affinities(points.view(), 15.0, &JobCtx::default()).expect("P");
         let mut rng = SplitMix64::new(1);
         let random = Array2::from_shape_vec((180, 2), rng.normals(360, 10.0)).expect("shape");
         let kl_random = kl_divergence(&p, random.view()).expect("kl");
