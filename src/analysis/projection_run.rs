@@ -29,6 +29,14 @@ pub struct MapPoints {
     pub position: Option<Vec<usize>>,
 }
 
+/// The residue at 0-based `position` of `sequence` (`X` past its end).
+pub fn residue_at(sequence: &str, position: usize) -> char {
+    sequence
+        .as_bytes()
+        .get(position)
+        .map_or('X', |&b| b as char)
+}
+
 /// Which points to take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MapRequest {

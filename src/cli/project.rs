@@ -10,7 +10,7 @@ use polars::prelude::{Column, DataFrame};
 use super::probe::{ModelArg, resolve_layers};
 use super::progress::with_progress_bar;
 use crate::analysis::JobCtx;
-use crate::analysis::projection_run::{MapPoints, MapRequest, PointLevel, map_points};
+use crate::analysis::projection_run::{MapPoints, MapRequest, PointLevel, map_points, residue_at};
 use crate::data::frame::{astral_frame, fasta_frame, join_metadata, read_table};
 use crate::data::{FastaReader, read_astral};
 use crate::export::{read_npy, write_npy_f32, write_table};
@@ -380,13 +380,7 @@ fn point_table(
             Ok(picked.drop("sequence").unwrap_or(picked))
         }
         Some(positions) => {
-            let residue = |k: usize| -> char {
-                let sequence = &records[points.protein[k]].1;
-                sequence
-                    .as_bytes()
-                    .get(positions[k])
-                    .map_or('X', |&b| b as char)
-            };
+            let residue = |k: usize| residue_at(&records[points.protein[k]].1, positions[k]);
             let n = positions.len();
             let ids: Vec<&str> = points
                 .protein

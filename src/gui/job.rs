@@ -3,6 +3,8 @@
 
 use std::sync::mpsc::{Receiver, sync_channel};
 
+use eframe::egui;
+
 use crate::analysis::JobCtx;
 
 /// State of a job's result.
@@ -129,5 +131,40 @@ impl<T: Send + 'static> Job<T> {
             JobState::Running { previous, .. } | JobState::Failed { previous, .. } => previous,
             JobState::Idle => None,
         }
+    }
+}
+
+/// What the user clicked in [`job_controls`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobClick {
+    /// The start button.
+    Start,
+    /// Cancel, while the job runs.
+    Cancel,
+}
+
+/// While a job runs (`progress` is `Some`): its progress bar (`bar_width` points) and Cancel.
+/// Otherwise the `start` button, disabled with `why_disabled` as its hover text when given.
+pub fn job_controls(
+    ui: &mut egui::Ui,
+    progress: Option<f32>,
+    bar_width: f32,
+    start: &str,
+    why_disabled: Option<&str>,
+) -> Option<JobClick> {
+    match progress {
+        Some(p) => {
+            ui.add(
+                egui::ProgressBar::new(p)
+                    .show_percentage()
+                    .desired_width(bar_width),
+            );
+            ui.button("Cancel").clicked().then_some(JobClick::Cancel)
+        }
+        None => ui
+            .add_enabled(why_disabled.is_none(), egui::Button::new(start))
+            .on_disabled_hover_text(why_disabled.unwrap_or_default())
+            .clicked()
+            .then_some(JobClick::Start),
     }
 }

@@ -6,8 +6,9 @@ use eframe::egui;
 use egui_plot::{Legend, Plot, PlotPoints, Points};
 
 use super::data_panel::DatasetTable;
+use super::job::{JobClick, job_controls};
 use crate::analysis::JobCtx;
-use crate::analysis::projection_run::{MapPoints, MapRequest, PointLevel, map_points};
+use crate::analysis::projection_run::{MapPoints, MapRequest, PointLevel, map_points, residue_at};
 use crate::data::ProteinSet;
 use crate::model::LoadedModel;
 use crate::probes::amino_acid_group;
@@ -255,11 +256,7 @@ fn label(
     let protein = result.points.protein[k];
     let residue = || {
         let position = result.points.position.as_ref().map_or(0, |p| p[k]);
-        set.records[protein]
-            .sequence
-            .as_bytes()
-            .get(position)
-            .map_or('X', |&b| b as char)
+        residue_at(&set.records[protein].sequence, position)
     };
     match colour_by {
         AMINO_ACID => residue().to_string(),
@@ -327,27 +324,12 @@ pub fn map_view_ui(
             );
         }
         let ready = num_layers.is_some() && data.is_some();
-        match progress {
-            Some(p) => {
-                ui.add(
-                    egui::ProgressBar::new(p)
-                        .show_percentage()
-                        .desired_width(160.0),
-                );
-                if ui.button("Cancel").clicked() {
-                    command = Some(MapCommand::Cancel);
-                }
-            }
-            None => {
-                if ui
-                    .add_enabled(ready, egui::Button::new("Compute map"))
-                    .on_disabled_hover_text("load a model and a dataset first")
-                    .clicked()
-                {
-                    command = Some(MapCommand::Compute(settings.clone()));
-                }
-            }
-        }
+        let why_disabled = (!ready).then_some("load a model and a dataset first");
+        command = match job_controls(ui, progress, 160.0, "Compute map", why_disabled) {
+            Some(JobClick::Start) => Some(MapCommand::Compute(settings.clone())),
+            Some(JobClick::Cancel) => Some(MapCommand::Cancel),
+            None => None,
+        };
     });
     if let Some(err) = error {
         ui.colored_label(ui.visuals().error_fg_color, err);
@@ -489,11 +471,7 @@ fn describe(
             format!(
                 "residue {} {} · …{}…",
                 position + 1,
-                record
-                    .sequence
-                    .as_bytes()
-                    .get(position)
-                    .map_or('X', |&b| b as char),
+                residue_at(&record.sequence, position),
                 &record.sequence[start..end]
             )
         }

@@ -3,6 +3,8 @@
 
 use eframe::egui;
 
+use super::job::{JobClick, job_controls};
+
 use crate::model::LoadedModel;
 use crate::model::hub::{OFFICIAL_MODELS, is_cached, torch_hub_checkpoints_dir};
 
@@ -167,22 +169,10 @@ fn download_ui(ui: &mut egui::Ui, view: &mut DownloadView, command: &mut Option<
             })
             .response
             .labelled_by(label.id);
-        match view.progress {
-            Some(p) => {
-                ui.add(
-                    egui::ProgressBar::new(p)
-                        .show_percentage()
-                        .desired_width(90.0),
-                );
-                if ui.button("Cancel").clicked() {
-                    *command = Some(ModelCommand::CancelDownload);
-                }
-            }
-            None => {
-                if ui.button("Download and load").clicked() {
-                    *command = Some(ModelCommand::Download(view.selected));
-                }
-            }
+        match job_controls(ui, view.progress, 90.0, "Download and load", None) {
+            Some(JobClick::Start) => *command = Some(ModelCommand::Download(view.selected)),
+            Some(JobClick::Cancel) => *command = Some(ModelCommand::CancelDownload),
+            None => {}
         }
     });
     if let Some(err) = &view.error {

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use eframe::egui;
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
+use super::job::{JobClick, job_controls};
 use crate::analysis::JobCtx;
 use crate::analysis::probe_apply::{Ss8Prediction, predict_ss8};
 use crate::analysis::ss8_probe_run::{Ss8ProbeRun, run_ss8_probe};
@@ -174,27 +175,14 @@ pub fn ss8_view_ui(
             settings.layer = settings.layer.min(layers);
             ui.add(egui::Slider::new(&mut settings.layer, 0..=layers).text("layer"));
         }
-        match progress {
-            Some(p) => {
-                ui.add(
-                    egui::ProgressBar::new(p)
-                        .show_percentage()
-                        .desired_width(160.0),
-                );
-                if ui.button("Cancel").clicked() {
-                    command = Some(Ss8Command::Cancel);
-                }
-                ui.weak("(a logistic-regression fit runs as one call; cancel stops after it)");
-            }
-            None => {
-                if ui
-                    .add_enabled(num_layers.is_some(), egui::Button::new("Train SS8 probe"))
-                    .on_disabled_hover_text("load a model first")
-                    .clicked()
-                {
-                    command = Some(Ss8Command::Train(settings.clone()));
-                }
-            }
+        let why_disabled = num_layers.is_none().then_some("load a model first");
+        command = match job_controls(ui, progress, 160.0, "Train SS8 probe", why_disabled) {
+            Some(JobClick::Start) => Some(Ss8Command::Train(settings.clone())),
+            Some(JobClick::Cancel) => Some(Ss8Command::Cancel),
+            None => None,
+        };
+        if progress.is_some() {
+            ui.weak("(a logistic-regression fit runs as one call; cancel stops after it)");
         }
     });
     if let Some(err) = error {
