@@ -13,16 +13,13 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use esm_workbench::analysis::JobCtx;
-use esm_workbench::export::{read_npy, write_npy_f32};
+use esm_workbench::export::{read_npy, read_npy_matrix, write_npy_f32};
 use esm_workbench::probes::{Ss8Probe, Ss8ProbeParams};
 use esm_workbench::projection::{TsneParams, fit_pca, kl_divergence, perplexity_affinities, tsne};
 use ndarray::Array2;
 
 fn matrix(path: &Path) -> Array2<f32> {
-    let array = read_npy(path).unwrap_or_else(|e| panic!("{e}"));
-    let (rows, cols) = (array.shape[0], array.shape.get(1).copied().unwrap_or(1));
-    Array2::from_shape_vec((rows, cols), array.data.iter().map(|&v| v as f32).collect())
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    read_npy_matrix(path).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn labels(path: &Path) -> Vec<usize> {

@@ -13,7 +13,7 @@ use crate::analysis::JobCtx;
 use crate::analysis::projection_run::{MapPoints, MapRequest, PointLevel, map_points, residue_at};
 use crate::data::frame::{astral_frame, fasta_frame, join_metadata, read_table};
 use crate::data::{FastaReader, read_astral};
-use crate::export::{read_npy, write_npy_f32, write_table};
+use crate::export::{read_npy_matrix, write_npy_f32, write_table};
 use crate::probes::amino_acid_group;
 use crate::projection::{TsneParams, fit_pca, kl_divergence, perplexity_affinities, tsne};
 
@@ -195,7 +195,7 @@ pub fn run(command: &ProjectCommand) -> anyhow::Result<()> {
             write(&args.points.out, &mut table)
         }
         ProjectCommand::Kl(args) => {
-            let points = read_matrix(&args.points)?;
+            let points = read_npy_matrix(&args.points)?;
             let input = if args.pca_dims > 0 && points.ncols() > args.pca_dims {
                 fit_pca(points.view(), args.pca_dims, 42)?.transform(points.view())?
             } else {
@@ -203,7 +203,7 @@ pub fn run(command: &ProjectCommand) -> anyhow::Result<()> {
             };
             let p = perplexity_affinities(input.view(), args.perplexity, &JobCtx::default())?;
             for path in &args.map {
-                let map = read_matrix(path)?;
+                let map = read_npy_matrix(path)?;
                 let kl =
                     kl_divergence(&p, map.view()).with_context(|| path.display().to_string())?;
                 println!("{}\t{kl:.4}", path.display());
@@ -278,26 +278,10 @@ fn write(out: &Path, table: &mut DataFrame) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A 2-D .npy as `[rows, cols]` f32.
-fn read_matrix(path: &Path) -> anyhow::Result<Array2<f32>> {
-    let array = read_npy(path)?;
-    let [rows, cols] = array.shape[..] else {
-        bail!(
-            "{}: expected a 2-D array, got shape {:?}",
-            path.display(),
-            array.shape
-        );
-    };
-    Ok(Array2::from_shape_vec(
-        (rows, cols),
-        array.data.iter().map(|&v| v as f32).collect(),
-    )?)
-}
-
 /// The features to map and the table describing each point.
 fn load_points(args: &PointsArgs) -> anyhow::Result<(Array2<f32>, DataFrame)> {
     if let Some(path) = &args.points {
-        let mut points = read_matrix(path)?;
+        let mut points = read_npy_matrix(path)?;
         if points.nrows() > args.max_points {
             points = points.slice(ndarray::s![..args.max_points, ..]).to_owned();
         }

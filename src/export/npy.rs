@@ -54,6 +54,23 @@ pub fn write_npy_f32(path: &Path, shape: &[usize], data: &[f32]) -> Result<(), E
     })
 }
 
+/// Reads a 2-D `.npy` array (any dtype [`read_npy`] reads) as `[rows, cols]` f32.
+pub fn read_npy_matrix(path: &Path) -> Result<ndarray::Array2<f32>, ExportError> {
+    let array = read_npy(path)?;
+    let bad = |reason: String| ExportError::Format {
+        path: path.to_owned(),
+        reason,
+    };
+    let [rows, cols] = array.shape[..] else {
+        return Err(bad(format!(
+            "expected a 2-D array, got shape {:?}",
+            array.shape
+        )));
+    };
+    ndarray::Array2::from_shape_vec((rows, cols), array.data.iter().map(|&v| v as f32).collect())
+        .map_err(|e| bad(e.to_string()))
+}
+
 /// Reads a C-order array of `<f4`, `<f8`, `|i1`, `|u1`, `<i2`, `<i4`, `<i8`, `<u4` or `<u8`.
 pub fn read_npy(path: &Path) -> Result<NpyArray, ExportError> {
     let bytes = std::fs::read(path).map_err(|source| ExportError::Io {
