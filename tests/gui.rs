@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use esm_workbench::cli::GuiArgs;
 use esm_workbench::gui::WorkbenchApp;
 
@@ -150,9 +150,11 @@ fn computes_a_residue_map_and_colours_it_by_any_column() {
     // Export the figure (drawn from the data) and the table; a second save asks first.
     let dir = tempfile::tempdir().expect("tempdir");
     let svg = dir.path().join("map.svg");
-    set_text(&mut harness, "Export to", &svg.display().to_string());
-    harness.get_by_label("Save figure (SVG)").click();
-    harness.run();
+    set_text(&mut harness, "Map figure:", &svg.display().to_string());
+    harness.get_by_label("Save map figure").click();
+    wait_until(&mut harness, "the SVG", |h| {
+        h.query_by_label_contains("wrote").is_some()
+    });
     let text = std::fs::read_to_string(&svg).expect("the SVG was written");
     assert!(
         text.starts_with("<svg") && text.contains("thrs ("),
@@ -168,16 +170,29 @@ fn computes_a_residue_map_and_colours_it_by_any_column() {
         5000 + legend_entries,
         "every point plus one legend marker per gene"
     );
-    harness.get_by_label("Save figure (SVG)").click();
+    harness.get_by_label("Save map figure").click();
     harness.run();
     assert!(
         harness
             .query_by_label_contains("exists: click again to overwrite")
             .is_some()
     );
+    // The same figure as a PNG at the chosen resolution (720 x 540 px at 96 DPI by default).
+    let png = dir.path().join("map.png");
+    set_text(&mut harness, "Map figure:", &png.display().to_string());
+    harness.get_by_label("Save map figure").click();
+    wait_until(&mut harness, "the PNG", |h| {
+        h.query_by_label_contains("map.png").is_some()
+            && h.query_by_label_contains("wrote").is_some()
+    });
+    let bytes = std::fs::read(&png).expect("the PNG was written");
+    assert_eq!(&bytes[1..4], b"PNG");
+    let width = u32::from_be_bytes([bytes[16], bytes[17], bytes[18], bytes[19]]);
+    assert_eq!(width, 2250, "720 px at 300 DPI");
+
     let csv = dir.path().join("map.csv");
-    set_text(&mut harness, "Export to", &csv.display().to_string());
-    harness.get_by_label("Save table (CSV/Parquet)").click();
+    set_text(&mut harness, "Data file", &csv.display().to_string());
+    harness.get_by_label("Save data (CSV/Parquet/NPY)").click();
     harness.run();
     let table = std::fs::read_to_string(&csv).expect("the table was written");
     assert!(
@@ -186,6 +201,30 @@ fn computes_a_residue_map_and_colours_it_by_any_column() {
         &table[..60]
     );
     assert_eq!(table.lines().count(), 5001);
+    // The points' embeddings as NPY: 5000 residues x 128 dimensions of the starter model.
+    let npy = dir.path().join("points.npy");
+    set_text(&mut harness, "Data file", &npy.display().to_string());
+    harness.get_by_label("Save data (CSV/Parquet/NPY)").click();
+    harness.run();
+    let array = esm_workbench::export::read_npy(&npy).expect("the NPY was written");
+    assert_eq!(array.shape, vec![5000, 128]);
+
+    // A numeric column gets a continuous scale: ranges of length in the legend of a protein map.
+    harness.get_by_label("proteins").click();
+    harness.run();
+    harness.get_by_label("Compute map").click();
+    wait_until(&mut harness, "the protein map", |h| {
+        h.query_by_label_contains("PCA of 288 points, layer 4")
+            .is_some()
+    });
+    harness.get_by_label("colour by").click();
+    harness.run();
+    harness.get_by_label("length").click();
+    harness.run();
+    assert!(
+        harness.query_all_by_label_contains("–").count() >= 5,
+        "length ranges in the legend"
+    );
 }
 
 #[test]
@@ -203,6 +242,8 @@ fn trains_the_ss8_probe_by_click_over_all_layers() {
     for field in ["Training labels", "Test labels"] {
         set_text(&mut harness, field, &labels);
     }
+    harness.get_by_label("compare with untrained").click();
+    harness.run();
     harness.get_by_label("Train SS8 probe").click();
     wait_until(&mut harness, "the probe", |h| {
         h.query_by_label_contains("Best layer").is_some()
@@ -221,4 +262,212 @@ fn trains_the_ss8_probe_by_click_over_all_layers() {
         harness.query_by_label("train Q8").is_some(),
         "the sweep plot's legend"
     );
+    assert!(
+        harness.query_by_label("untrained test Q8").is_some(),
+        "the untrained baseline beside the trained model"
+    );
+}
+
+#[test]
+fn trains_the_contact_probe_and_shows_a_protein_map() {
+    let mut harness = app(GuiArgs::default());
+    wait_until(&mut harness, "the starter model", |h| {
+        h.query_by_label_contains("starter_esm1b_t4_128").is_some()
+    });
+    harness.get_by_label("Contacts").click();
+    harness.run();
+    let structures = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("datasets/demo/structures.json")
+        .display()
+        .to_string();
+    for field in ["Training structures", "Test structures"] {
+        set_text(&mut harness, field, &structures);
+    }
+    harness.get_by_label("compare with untrained").click();
+    harness.run();
+    harness.get_by_label("Train contact probe").click();
+    wait_until(&mut harness, "the contact probe", |h| {
+        h.query_by_label_contains("Best layer").is_some()
+    });
+    assert!(
+        harness
+            .query_by_label_contains("training and test structures are the same")
+            .is_some(),
+        "the same set for training and testing is flagged"
+    );
+    assert!(
+        harness
+            .query_by_label_contains("untrained: long P@L/5")
+            .is_some()
+    );
+    assert!(
+        harness
+            .query_by_label_contains("top-L (|i-j| ≥ 6)")
+            .is_some()
+    );
+    assert!(harness.query_by_label_contains("top-L correct (").is_some());
+    // The contact map figure, drawn from the data.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let svg = dir.path().join("map.svg");
+    set_text(
+        &mut harness,
+        "Contact map figure:",
+        &svg.display().to_string(),
+    );
+    harness.get_by_label("Save contact map figure").click();
+    wait_until(&mut harness, "the contact map SVG", |h| {
+        h.query_by_label_contains("wrote").is_some()
+    });
+    let text = std::fs::read_to_string(&svg).expect("written");
+    assert!(text.contains("data:image/png;base64,") && text.contains("top-L correct ("));
+}
+
+#[test]
+fn scores_homology_and_lists_nearest_neighbours() {
+    // A small ASTRAL-format set: 4 superfamilies of 2 families with 3 domains each.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let astral = dir.path().join("astral.fa");
+    let mut text = String::new();
+    let mut seed = 7u64;
+    for superfamily in 1..=4 {
+        for family in 1..=2 {
+            for k in 0..3 {
+                let sequence: String = (0..60)
+                    .map(|_| {
+                        seed = seed
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
+                        b"ACDEFGHIKLMNPQRSTVWY"[(seed >> 33) as usize % 20] as char
+                    })
+                    .collect();
+                text.push_str(&format!(
+                    ">d{superfamily}{family}{k}xa_ a.{superfamily}.1.{family} (A:) protein {superfamily}{family}{k} {{Homo sapiens [TaxId: 9606]}}\n{sequence}\n"
+                ));
+            }
+        }
+    }
+    std::fs::write(&astral, text).expect("write");
+    let mut harness = app(GuiArgs::default());
+    wait_until(&mut harness, "the starter model", |h| {
+        h.query_by_label_contains("starter_esm1b_t4_128").is_some()
+    });
+    harness.get_by_label("Homology").click();
+    harness.run();
+    set_text(&mut harness, "ASTRAL FASTA", &astral.display().to_string());
+    harness.get_by_label("Score homology").click();
+    wait_until(&mut harness, "the homology scores", |h| {
+        h.query_by_label_contains("24 domains. Best layer")
+            .is_some()
+    });
+    assert!(
+        harness.query_by_label("superfamily Hit-10").is_some(),
+        "the score table"
+    );
+    assert!(
+        harness
+            .query_by_label_contains("Nearest neighbours at layer")
+            .is_some()
+    );
+    assert!(
+        ["same superfamily", "same fold", "same class"]
+            .iter()
+            .any(|r| harness.query_all_by_label(r).next().is_some()),
+        "neighbours are labelled by their SCOPe relation"
+    );
+}
+
+#[test]
+fn opens_several_data_files_sorts_and_searches_sequences() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fasta = dir.path().join("mine.fasta");
+    std::fs::write(&fasta, ">p1 first\nMKVLAAGIW\n>p2 second\nGGAHHK\n").expect("write");
+    let meta = dir.path().join("meta.tsv");
+    std::fs::write(&meta, "id\tgene\np1\tzeta\np2\talpha\n").expect("write");
+    let structures =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/demo/structures.json");
+    let mut harness = app(GuiArgs::default());
+    wait_until(&mut harness, "the demo set", |h| {
+        h.query_by_label_contains("288 proteins").is_some()
+    });
+    let paths = format!(
+        "{}; {}; {}",
+        fasta.display(),
+        meta.display(),
+        structures.display()
+    );
+    set_text(&mut harness, "Data files", &paths);
+    harness.get_by_label("Open data").click();
+    wait_until(&mut harness, "the opened files", |h| {
+        h.query_by_label_contains("7 proteins").is_some()
+    });
+    assert!(
+        harness.query_by_label_contains("mine + 1 more").is_some(),
+        "named after the first file"
+    );
+    assert_eq!(
+        harness.query_all_by_label("structures.json").count(),
+        5,
+        "the source column of the five demo chains"
+    );
+    // Clicking a header sorts by it (the order itself is unit-tested in data_panel).
+    harness.get_by_label("gene").click_accesskit();
+    harness.run();
+    assert!(
+        harness.query_by_label("gene ^").is_some(),
+        "ascending by gene"
+    );
+    harness.get_by_label("gene ^").click_accesskit();
+    harness.run();
+    assert!(
+        harness.query_by_label("gene v").is_some(),
+        "a second click reverses"
+    );
+    // Sequence search finds the motif in p1 only.
+    set_text(&mut harness, "Sequence contains:", "aagiw");
+    assert!(harness.query_by_label_contains("1 shown").is_some());
+    set_text(&mut harness, "Sequence contains:", "");
+    assert!(harness.query_by_label_contains("7 shown").is_some());
+}
+
+#[test]
+fn saves_and_restores_a_session() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let session = dir.path().join("session.json");
+    let mut harness = app(GuiArgs::default());
+    wait_until(&mut harness, "the starter model", |h| {
+        h.query_by_label_contains("starter_esm1b_t4_128").is_some()
+    });
+    harness.get_by_label("Embedding map").click();
+    harness.run();
+    harness.get_by_label("PCA").click();
+    harness.run();
+    harness.get_by_label("Compute map").click();
+    wait_until(&mut harness, "the map", |h| {
+        h.query_by_label_contains("PCA of 5000 points").is_some()
+    });
+    set_text(&mut harness, "Session", &session.display().to_string());
+    harness.get_by_label("Save session").click();
+    harness.run();
+    let saved = std::fs::read_to_string(&session).expect("session written");
+    assert!(
+        saved.contains("\"method\": \"Pca\"") && saved.contains("\"Map\""),
+        "{saved}"
+    );
+
+    // A new window opens the session: same tab and settings, and offers to recompute the map.
+    let mut restored = app(GuiArgs::default());
+    wait_until(&mut restored, "the starter model", |h| {
+        h.query_by_label_contains("starter_esm1b_t4_128").is_some()
+    });
+    set_text(&mut restored, "Session", &session.display().to_string());
+    restored.get_by_label("Open session").click();
+    wait_until(&mut restored, "the restored model and data", |h| {
+        h.query_by_label_contains("opened session").is_some()
+            && h.query_by_label("Recompute 1 saved results")
+                .is_some_and(|b| !b.accesskit_node().is_disabled())
+    });
+    restored.get_by_label("Recompute 1 saved results").click();
+    wait_until(&mut restored, "the recomputed map", |h| {
+        h.query_by_label_contains("PCA of 5000 points").is_some()
+    });
 }

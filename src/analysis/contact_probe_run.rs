@@ -22,6 +22,8 @@ pub struct ContactProbeRun {
     pub chains: Vec<(String, usize, ContactPrecision)>,
     /// Mean over the test chains.
     pub mean: ContactPrecision,
+    /// Predicted contact probabilities of each test chain, row-major `residues x residues`.
+    pub predictions: Vec<Vec<f32>>,
 }
 
 /// Errors of a contact-probe run.
@@ -74,6 +76,7 @@ pub fn run_contact_probe(
             .collect::<Result<Vec<_>, EmbedError>>()?;
         let probe = ContactProbe::fit(&training, params, ctx)?;
         let mut chains = Vec::with_capacity(test.len());
+        let mut predictions = Vec::with_capacity(test.len());
         for (k, chain) in test.iter().enumerate() {
             let index = train.len() + k;
             let predicted = probe
@@ -84,6 +87,7 @@ pub fn run_contact_probe(
                 maps[index].len,
                 contact_precision(&predicted, &maps[index]),
             ));
+            predictions.push(predicted);
         }
         let mean = mean_precision(chains.iter().map(|(_, _, p)| p));
         runs.push(ContactProbeRun {
@@ -91,6 +95,7 @@ pub fn run_contact_probe(
             probe,
             chains,
             mean,
+            predictions,
         });
     }
     Ok(runs)

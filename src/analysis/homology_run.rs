@@ -27,23 +27,42 @@ pub fn run_homology(
     layers: &[usize],
     ctx: &JobCtx,
 ) -> Result<Vec<HomologyRun>, EmbedError> {
+    let means = embed_domain_means(model, domains, layers, ctx)?;
+    Ok(layers
+        .iter()
+        .zip(&means)
+        .map(|(&layer, vectors)| score_homology(layer, vectors, domains))
+        .collect())
+}
+
+/// Mean-pooled embeddings of `domains` at each layer in `layers`: one `[domains][embed_dim]`
+/// matrix per layer, in the order of `layers`.
+pub fn embed_domain_means(
+    model: &LoadedModel,
+    domains: &[ScopDomain],
+    layers: &[usize],
+    ctx: &JobCtx,
+) -> Result<Vec<Vec<Vec<f32>>>, EmbedError> {
     let pairs: Vec<(String, String)> = domains
         .iter()
         .map(|d| (d.id.clone(), d.sequence.clone()))
         .collect();
     let request = EmbedRequest::for_probes(model, layers, false);
     let result = embed_dataset(model, &pairs, &request, None, ctx)?;
-    let labels: Vec<_> = domains.iter().map(|d| scop_labels(&d.sccs)).collect();
     layers
         .iter()
-        .map(|&layer| {
-            let vectors = stack_means(&result.embeddings, layer)?.to_vec2::<f32>()?;
-            let similarity = cosine_similarities(&vectors);
-            Ok(HomologyRun {
-                layer,
-                fold: homology_metrics(&similarity, &labels, HomologyLevel::Fold),
-                superfamily: homology_metrics(&similarity, &labels, HomologyLevel::Superfamily),
-            })
-        })
+        .map(|&layer| Ok(stack_means(&result.embeddings, layer)?.to_vec2::<f32>()?))
         .collect()
+}
+
+/// Fold- and superfamily-level scores of one layer's domain vectors (`vectors[k]` belongs to
+/// `domains[k]`).
+pub fn score_homology(layer: usize, vectors: &[Vec<f32>], domains: &[ScopDomain]) -> HomologyRun {
+    let labels: Vec<_> = domains.iter().map(|d| scop_labels(&d.sccs)).collect();
+    let similarity = cosine_similarities(vectors);
+    HomologyRun {
+        layer,
+        fold: homology_metrics(&similarity, &labels, HomologyLevel::Fold),
+        superfamily: homology_metrics(&similarity, &labels, HomologyLevel::Superfamily),
+    }
 }

@@ -326,12 +326,12 @@ fn contacts_predict(args: &ContactsPredictArgs) -> anyhow::Result<()> {
         Vec::<f32>::new(),
     );
     for p in &predictions {
-        let mut pairs: Vec<(usize, usize, f32)> = (0..p.len)
-            .flat_map(|i| (i + CONTACT_MIN_SEPARATION..p.len).map(move |j| (i, j)))
-            .map(|(i, j)| (i, j, p.probabilities[i * p.len + j]))
-            .collect();
-        pairs.sort_by(|a, b| b.2.total_cmp(&a.2));
-        pairs.truncate(p.len);
+        let pairs = crate::probes::top_contact_pairs(
+            &p.probabilities,
+            p.len,
+            p.len,
+            CONTACT_MIN_SEPARATION,
+        );
         let long = pairs.iter().filter(|(i, j, _)| j - i >= 24).count();
         println!(
             "{}\t{} residues\ttop-L pairs: {long} long-range (|i-j| >= 24)",
@@ -362,26 +362,10 @@ fn contacts_predict(args: &ContactsPredictArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn read_chains(paths: &[PathBuf]) -> anyhow::Result<Vec<crate::data::ProteinChain>> {
-    let mut chains = Vec::new();
-    for path in paths {
-        let read = if path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-        {
-            crate::data::read_backbone_json(path)
-        } else {
-            crate::data::read_structure(path)
-        };
-        chains.extend(read?);
-    }
-    Ok(chains)
-}
-
 fn contacts(args: &ContactsArgs) -> anyhow::Result<()> {
     let loaded = std::sync::Arc::new(args.model.load()?);
-    let test = std::sync::Arc::new(read_chains(&args.structures)?);
-    let train = read_chains(&args.train)?;
+    let test = std::sync::Arc::new(crate::data::read_structures(&args.structures)?);
+    let train = crate::data::read_structures(&args.train)?;
     if train.is_empty() && !loaded.model.has_contact_head() {
         anyhow::bail!(
             "{} has no contact head; give --train STRUCTURES to fit the bilinear contact probe",
@@ -494,13 +478,10 @@ fn contact_table(
 fn homology(args: &HomologyArgs) -> anyhow::Result<()> {
     let loaded = args.model.load()?;
     let layers = resolve_layers(&loaded, &args.layers)?;
-    let mut domains = crate::data::read_astral(&args.astral)?;
-    if let Some(n) = args.max_domains.filter(|&n| n > 0 && n < domains.len()) {
-        let step = domains.len() as f64 / n as f64;
-        domains = (0..n)
-            .filter_map(|i| domains.get((i as f64 * step) as usize).cloned())
-            .collect();
-    }
+    let domains = crate::data::spread_evenly(
+        crate::data::read_astral(&args.astral)?,
+        args.max_domains.unwrap_or(0),
+    );
     let count = domains.len();
     let runs = with_progress_bar("homology", move |ctx| {
         run_homology(&loaded, &domains, &layers, &ctx)

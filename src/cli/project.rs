@@ -67,9 +67,12 @@ pub struct PointsArgs {
     /// Also write the mapped features as .npy.
     #[arg(long)]
     pub features_out: Option<PathBuf>,
-    /// Also draw the map as an SVG figure (an existing file is kept).
+    /// Also draw the map as a figure: .svg, or .png at `--dpi` (an existing file is kept).
     #[arg(long)]
     pub figure: Option<PathBuf>,
+    /// Resolution of a .png figure, dots per inch (the figure is 800 x 640 px at 96 DPI).
+    #[arg(long, default_value_t = 300.0)]
+    pub dpi: f64,
     /// Column that colours the figure (default: group for residues, else the first of
     /// species, class, gene, id).
     #[arg(long)]
@@ -267,7 +270,7 @@ fn draw(
         figure.x_label = x;
         figure.y_label = y;
     }
-    crate::export::write_scatter_svg(path, &figure, false)?;
+    crate::export::write_scatter_figure(path, &figure, args.dpi, false)?;
     eprintln!("wrote {}", path.display());
     Ok(())
 }

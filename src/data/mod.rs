@@ -6,6 +6,7 @@ pub mod embedding_cache;
 pub mod error;
 pub mod fasta;
 pub mod frame;
+pub mod open_files;
 pub mod protein_set;
 pub mod scope;
 pub mod ss8;
@@ -14,9 +15,10 @@ pub mod structure;
 pub use embedding_cache::{CachedEmbedding, EmbeddingCache};
 pub use error::DataError;
 pub use fasta::{FastaReader, FastaRecord, duplicate_ids};
+pub use open_files::{DataFileKind, classify_data_file, open_data_files};
 pub use protein_set::ProteinSet;
-pub use scope::{ScopDomain, read_astral};
+pub use scope::{ScopDomain, read_astral, spread_evenly};
 pub use ss8::{SS3_CLASSES, SS8_CLASSES, Ss8Record, read_ss8, ss3_of, ss8_index};
 pub use structure::{
-    ContactMap, ProteinChain, SeparationRange, read_backbone_json, read_structure,
+    ContactMap, ProteinChain, SeparationRange, read_backbone_json, read_structure, read_structures,
 };

@@ -117,6 +117,19 @@ pub fn read_astral(path: &Path) -> Result<Vec<ScopDomain>, DataError> {
         .collect()
 }
 
+/// At most `n` items spread evenly over `items` (every k-th), keeping their order: a sample of a
+/// sorted file (ASTRAL is sorted by sccs) that still covers every part of it. `n = 0` or
+/// `n >= len` keeps everything.
+pub fn spread_evenly<T: Clone>(items: Vec<T>, n: usize) -> Vec<T> {
+    if n == 0 || n >= items.len() {
+        return items;
+    }
+    let step = items.len() as f64 / n as f64;
+    (0..n)
+        .filter_map(|i| items.get((i as f64 * step) as usize).cloned())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

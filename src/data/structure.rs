@@ -5,7 +5,7 @@
 //! Cβ from the backbone: `b = CA - N`, `c = C - CA`, `a = b × c`,
 //! `Cβ = -0.58273431 a + 0.56802827 b - 0.54067466 c + CA`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::error::DataError;
 
@@ -250,6 +250,44 @@ pub fn read_structure(path: &Path) -> Result<Vec<ProteinChain>, DataError> {
         }
         if !out.sequence.is_empty() {
             chains.push(out);
+        }
+    }
+    Ok(chains)
+}
+
+/// Reads the chains of several structure files: PDB / mmCIF files, TS50-style backbone JSON
+/// (`.json`), or folders (every structure file directly inside, in name order).
+pub fn read_structures(paths: &[PathBuf]) -> Result<Vec<ProteinChain>, DataError> {
+    let is_structure = |p: &Path| {
+        let name = p.to_string_lossy().to_ascii_lowercase();
+        let name = name.strip_suffix(".gz").unwrap_or(&name);
+        [".pdb", ".ent", ".cif", ".mmcif", ".json"]
+            .iter()
+            .any(|ext| name.ends_with(ext))
+    };
+    let mut chains = Vec::new();
+    for path in paths {
+        let files = if path.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(|e| DataError::io(path, e))?
+                .filter_map(|entry| entry.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && is_structure(p))
+                .collect();
+            files.sort();
+            files
+        } else {
+            vec![path.clone()]
+        };
+        for file in files {
+            let read = if file
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+            {
+                read_backbone_json(&file)
+            } else {
+                read_structure(&file)
+            };
+            chains.extend(read?);
         }
     }
     Ok(chains)

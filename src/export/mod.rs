@@ -1,15 +1,22 @@
-//! Writing and reading result files: NPY arrays, CSV/Parquet tables and SVG figures, always atomically
+//! Writing and reading result files: NPY arrays, CSV/Parquet tables and figures (SVG, or PNG at a chosen DPI), always atomically
 //! (a `.partial` file renamed into place). No GUI imports.
 
 mod atomic;
+mod figure_file;
+mod heatmap_svg;
+mod line_svg;
 mod npy;
 mod scatter_svg;
+mod svg;
 mod table;
 
 pub use atomic::{ExportError, write_atomic};
+pub use figure_file::{FigureFormat, svg_to_png, write_figure};
+pub use heatmap_svg::{HeatmapFigure, HeatmapMarker, heatmap_svg};
+pub use line_svg::{LineFigure, LineSeries, line_svg};
 pub use npy::{NpyArray, read_npy, read_npy_matrix, write_npy_f32};
 pub use scatter_svg::{
-    CATEGORY_PALETTE, OTHER_COLOUR, ScatterFigure, ScatterSeries, categorise, scatter_svg,
-    write_scatter_svg,
+    CATEGORY_PALETTE, OTHER_COLOUR, ScatterFigure, ScatterSeries, categorise, numeric_bins,
+    scatter_svg, viridis, write_scatter_figure,
 };
 pub use table::{TableFormat, write_table};

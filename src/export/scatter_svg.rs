@@ -4,7 +4,8 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::atomic::{ExportError, write_atomic};
+use super::atomic::ExportError;
+use super::svg::{escape, open_document};
 
 /// Category colours (Tableau 10 plus two); further categories are merged into a grey "other".
 pub const CATEGORY_PALETTE: [[u8; 3]; 12] = [
@@ -52,6 +53,89 @@ pub fn categorise(labels: &[String], max: usize) -> Vec<(String, [u8; 3], Vec<us
             (name, colour, members)
         })
         .collect()
+}
+
+/// The viridis colour map at `t` in `0..=1` (perceptually uniform, readable in grey).
+pub fn viridis(t: f64) -> [u8; 3] {
+    const STOPS: [[u8; 3]; 9] = [
+        [68, 1, 84],
+        [71, 44, 122],
+        [59, 81, 139],
+        [44, 113, 142],
+        [33, 144, 141],
+        [39, 173, 129],
+        [92, 200, 99],
+        [170, 220, 50],
+        [253, 231, 37],
+    ];
+    let x = t.clamp(0.0, 1.0) * (STOPS.len() - 1) as f64;
+    let k = (x.floor() as usize).min(STOPS.len() - 2);
+    let f = x - k as f64;
+    std::array::from_fn(|c| {
+        (f64::from(STOPS[k][c]) + f * (f64::from(STOPS[k + 1][c]) - f64::from(STOPS[k][c]))).round()
+            as u8
+    })
+}
+
+/// A continuous colour scale for numeric labels: when every non-empty label is a number and
+/// there are more than `max_categories` distinct values, the points fall into `bins`
+/// equal-width ranges coloured by [`viridis`], named `lo–hi`, in increasing order (empty labels
+/// go to "missing"). Otherwise `None` (colour by category).
+pub fn numeric_bins(
+    labels: &[String],
+    max_categories: usize,
+    bins: usize,
+) -> Option<Vec<(String, [u8; 3], Vec<usize>)>> {
+    let values: Vec<Option<f64>> = labels
+        .iter()
+        .map(|l| {
+            if l.trim().is_empty() {
+                Ok(None)
+            } else {
+                l.trim().parse::<f64>().map(Some)
+            }
+        })
+        .collect::<Result<_, _>>()
+        .ok()?;
+    let mut distinct: Vec<f64> = values
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
+    distinct.sort_by(f64::total_cmp);
+    distinct.dedup();
+    if distinct.len() <= max_categories {
+        return None;
+    }
+    let (lo, hi) = (distinct[0], distinct[distinct.len() - 1]);
+    let bins = bins.max(1);
+    let width = (hi - lo) / bins as f64;
+    let mut members = vec![Vec::new(); bins];
+    let mut missing = Vec::new();
+    for (k, v) in values.iter().enumerate() {
+        match v.filter(|v| v.is_finite()) {
+            Some(v) => members[(((v - lo) / width) as usize).min(bins - 1)].push(k),
+            None => missing.push(k),
+        }
+    }
+    let edge = |b: usize| super::svg::tick_label(lo + b as f64 * width);
+    let mut out: Vec<(String, [u8; 3], Vec<usize>)> = members
+        .into_iter()
+        .enumerate()
+        .filter(|(_, m)| !m.is_empty())
+        .map(|(b, m)| {
+            (
+                format!("{}–{}", edge(b), edge(b + 1)),
+                viridis(b as f64 / (bins - 1).max(1) as f64),
+                m,
+            )
+        })
+        .collect();
+    if !missing.is_empty() {
+        out.push(("missing".into(), OTHER_COLOUR, missing));
+    }
+    Some(out)
 }
 
 /// One coloured category of points.
@@ -102,13 +186,6 @@ impl ScatterFigure {
     }
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// The figure as an SVG document.
 pub fn scatter_svg(figure: &ScatterFigure) -> String {
     let font = figure.font_size;
@@ -150,13 +227,7 @@ pub fn scatter_svg(figure: &ScatterFigure) -> String {
     };
 
     let mut svg = String::new();
-    let _ = writeln!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">"#,
-        w = figure.width,
-        h = figure.height
-    );
-    let _ = writeln!(svg, r#"<rect width="100%" height="100%" fill="white"/>"#);
+    open_document(&mut svg, figure.width, figure.height);
     let _ = writeln!(
         svg,
         r#"<text x="{x}" y="{y}" font-size="{font}" text-anchor="middle">{}</text>"#,
@@ -225,28 +296,46 @@ pub fn scatter_svg(figure: &ScatterFigure) -> String {
     svg
 }
 
-/// Writes the SVG atomically; an existing file is kept unless `overwrite`.
-pub fn write_scatter_svg(
+/// Writes the figure atomically as SVG, or as PNG at `dpi` for a `.png` path; an existing file
+/// is kept unless `overwrite`.
+pub fn write_scatter_figure(
     path: &Path,
     figure: &ScatterFigure,
+    dpi: f64,
     overwrite: bool,
 ) -> Result<(), ExportError> {
-    if path.exists() && !overwrite {
-        return Err(ExportError::Format {
-            path: path.to_owned(),
-            reason: "exists; not overwriting".into(),
-        });
-    }
-    let svg = scatter_svg(figure);
-    write_atomic(path, |w| {
-        use std::io::Write as _;
-        w.write_all(svg.as_bytes())
-    })
+    super::write_figure(path, &scatter_svg(figure), dpi, overwrite)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numeric_columns_get_a_continuous_scale() {
+        let labels: Vec<String> = (0..100)
+            .map(|k| (k * 10).to_string())
+            .chain([String::new()])
+            .collect();
+        let bins = numeric_bins(&labels, 12, 10).expect("numeric");
+        assert_eq!(bins.len(), 11, "ten ranges and the missing label");
+        assert_eq!(bins[0].0, "0–99");
+        assert_eq!(bins[0].1, viridis(0.0));
+        assert_eq!(bins[9].1, viridis(1.0));
+        assert_eq!(bins[9].2.len(), 10, "the maximum falls in the last bin");
+        assert_eq!(bins[10].0, "missing");
+        assert!(
+            numeric_bins(&["a".into(), "1".into()], 12, 10).is_none(),
+            "text is categorical"
+        );
+        let few: Vec<String> = (0..5).map(|k| k.to_string()).collect();
+        assert!(
+            numeric_bins(&few, 12, 10).is_none(),
+            "few values stay categories"
+        );
+        assert_eq!(viridis(0.0), [68, 1, 84]);
+        assert_eq!(viridis(1.0), [253, 231, 37]);
+    }
 
     #[test]
     fn draws_every_point_escapes_names_and_keeps_existing_files() {
@@ -272,11 +361,11 @@ mod tests {
         assert!(svg.contains("PC1 (40%)") && svg.starts_with("<svg"));
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("map.svg");
-        write_scatter_svg(&path, &figure, false).expect("write");
+        write_scatter_figure(&path, &figure, 96.0, false).expect("write");
         std::fs::write(&path, "mine").expect("replace");
-        let err = write_scatter_svg(&path, &figure, false).expect_err("exists");
+        let err = write_scatter_figure(&path, &figure, 96.0, false).expect_err("exists");
         assert!(err.to_string().contains("not overwriting"));
         assert_eq!(std::fs::read_to_string(&path).expect("read"), "mine");
-        write_scatter_svg(&path, &figure, true).expect("overwrite when asked");
+        write_scatter_figure(&path, &figure, 96.0, true).expect("overwrite when asked");
     }
 }

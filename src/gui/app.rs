@@ -2,7 +2,15 @@
 
 use eframe::egui;
 
+use std::sync::Arc;
+
+use super::contacts_view::{
+    ContactsCommand, ContactsResult, ContactsView, compute_contacts, contacts_view_ui,
+};
 use super::data_panel::{DatasetTable, data_panel_ui};
+use super::homology_view::{
+    HomologyCommand, HomologyResult, HomologyView, compute_homology, homology_view_ui,
+};
 use super::job::{Job, JobState};
 use super::map_view::{MapCommand, MapResult, MapView, compute_map, map_view_ui};
 use super::model_panel::{DownloadView, ModelCommand, model_panel_ui};
@@ -15,11 +23,34 @@ use crate::model::hub::{
 };
 use crate::model::starter::starter_model_path;
 
-/// Persisted settings (small; never the workspace).
+/// Persisted settings and the session: what was open, how each view was set up, and which
+/// results existed (they are recomputed on request, embeddings coming from the on-disk cache).
+/// Small; never the workspace itself.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Settings {
     /// Last checkpoint path typed or opened.
     pub model_path: String,
+    /// The model in use (`None`: the bundled starter model).
+    pub loaded_model: Option<std::path::PathBuf>,
+    /// The data-files field.
+    pub data_paths: String,
+    /// The data files open (empty: the demo set).
+    pub opened_data: Vec<std::path::PathBuf>,
+    /// The open tab.
+    pub tab: Tab,
+    /// Map settings and colouring.
+    pub map: super::map_view::MapSettings,
+    /// Colour-by choice of the map.
+    pub colour_by: String,
+    /// SS8 probe settings.
+    pub ss8: super::ss8_view::Ss8Settings,
+    /// Contact probe settings.
+    pub contacts: super::contacts_view::ContactSettings,
+    /// Homology settings.
+    pub homology: super::homology_view::HomologySettings,
+    /// Views that held a result when the session was saved.
+    pub results: Vec<Tab>,
 }
 
 /// The eframe app.
@@ -35,14 +66,32 @@ pub struct WorkbenchApp {
     map_view: MapView,
     ss8: Job<Ss8Result>,
     ss8_view: Ss8View,
+    contacts: Job<Arc<ContactsResult>>,
+    contacts_view: ContactsView,
+    homology: Job<Arc<HomologyResult>>,
+    homology_view: HomologyView,
+    /// Session file field.
+    session_path: String,
+    /// Outcome of the last session save/open.
+    session_message: Option<String>,
+    /// Views whose results the restored session had, offered for recomputation.
+    pending_results: Vec<Tab>,
 }
 
 /// Views of the central area.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Tab {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum Tab {
+    /// The dataset table.
+    #[default]
     Data,
+    /// Embedding map.
     Map,
+    /// SS8 probe.
     SecondaryStructure,
+    /// Contact probe.
+    Contacts,
+    /// Remote homology.
+    Homology,
 }
 
 const SETTINGS_KEY: &str = "esm_workbench_settings";
@@ -55,7 +104,7 @@ impl WorkbenchApp {
             .and_then(|s| eframe::get_value(s, SETTINGS_KEY))
             .unwrap_or_default();
         let mut app = Self {
-            settings,
+            settings: Settings::default(),
             model: Job::default(),
             download: Job::default(),
             download_view: DownloadView::default(),
@@ -63,29 +112,156 @@ impl WorkbenchApp {
             table: None,
             tab: Tab::Data,
             map: Job::default(),
-            map_view: MapView::default(),
+            map_view: MapView::new(),
             ss8: Job::default(),
-            ss8_view: Ss8View::default(),
+            ss8_view: Ss8View::new(),
+            contacts: Job::default(),
+            contacts_view: ContactsView::new(),
+            homology: Job::default(),
+            homology_view: HomologyView::new(),
+            session_path: "session.json".into(),
+            session_message: None,
+            pending_results: Vec::new(),
         };
-        let data = match args.fasta {
-            Some(fasta) => Some((fasta, args.metadata)),
-            None => ProteinSet::demo_paths().map(|(fasta, tsv)| (fasta, Some(tsv))),
-        };
-        if let Some((fasta, metadata)) = data {
-            let ctx = cc.egui_ctx.clone();
-            app.dataset.spawn(
-                "load-data",
-                move || ctx.request_repaint(),
-                move |_job| {
-                    ProteinSet::load(&fasta, metadata.as_deref()).map_err(anyhow::Error::from)
-                },
-            );
+        // Files named on the command line win over the saved session.
+        let mut settings = settings;
+        if let Some(fasta) = args.fasta {
+            settings.opened_data = std::iter::once(fasta).chain(args.metadata).collect();
+            settings.results.clear();
         }
-        match args.model {
-            Some(path) => app.apply(&cc.egui_ctx, ModelCommand::Load(path)),
-            None => app.apply(&cc.egui_ctx, ModelCommand::LoadStarter),
+        if let Some(model) = args.model {
+            settings.loaded_model = Some(model);
+            settings.results.clear();
         }
+        app.restore(&cc.egui_ctx, settings);
         app
+    }
+
+    /// Applies a saved session: view settings, then the model and data files (missing files
+    /// fall back to the starter model and the demo set); results are offered for recomputation.
+    fn restore(&mut self, ctx: &egui::Context, settings: Settings) {
+        self.tab = settings.tab;
+        self.map_view.settings = settings.map.clone();
+        self.map_view.colour_by = settings.colour_by.clone();
+        self.ss8_view.settings = settings.ss8.clone();
+        self.contacts_view.settings = settings.contacts.clone();
+        self.homology_view.settings = settings.homology.clone();
+        self.pending_results = settings.results.clone();
+        let data = settings.opened_data.clone();
+        let model = settings.loaded_model.clone();
+        self.settings = settings;
+        if data.is_empty() || !data.iter().all(|p| p.exists()) {
+            if let Some((fasta, tsv)) = ProteinSet::demo_paths() {
+                self.open_data(ctx, vec![fasta, tsv]);
+            }
+            self.settings.opened_data.clear();
+        } else {
+            self.open_data(ctx, data);
+        }
+        // A model that cannot be read shows its error (naming the file); the starter model is
+        // one click away.
+        match model {
+            Some(path) => self.apply(ctx, ModelCommand::Load(path)),
+            None => self.apply(ctx, ModelCommand::LoadStarter),
+        }
+    }
+
+    /// The session as it stands: settings of every view and which results exist.
+    fn session(&self) -> Settings {
+        let mut settings = self.settings.clone();
+        settings.tab = self.tab;
+        settings.map = self.map_view.settings.clone();
+        settings.colour_by = self.map_view.colour_by.clone();
+        settings.ss8 = self.ss8_view.settings.clone();
+        settings.contacts = self.contacts_view.settings.clone();
+        settings.homology = self.homology_view.settings.clone();
+        let had = [
+            (Tab::Map, self.map.result().is_some()),
+            (Tab::SecondaryStructure, self.ss8.result().is_some()),
+            (Tab::Contacts, self.contacts.result().is_some()),
+            (Tab::Homology, self.homology.result().is_some()),
+        ];
+        settings.results = had.iter().filter(|h| h.1).map(|h| h.0).collect();
+        settings
+    }
+
+    /// Writes the session to `session_path` (JSON, atomically).
+    fn save_session_file(&mut self) {
+        let path = std::path::PathBuf::from(self.session_path.trim());
+        let outcome = serde_json::to_string_pretty(&self.session())
+            .map_err(|e| e.to_string())
+            .and_then(|json| {
+                crate::export::write_atomic(&path, |w| {
+                    use std::io::Write as _;
+                    w.write_all(json.as_bytes())
+                })
+                .map_err(|e| e.to_string())
+            });
+        self.session_message = Some(match outcome {
+            Ok(()) => format!("saved session {}", path.display()),
+            Err(e) => e,
+        });
+    }
+
+    /// Reads a session file and restores it.
+    fn open_session_file(&mut self, ctx: &egui::Context) {
+        let path = std::path::PathBuf::from(self.session_path.trim());
+        let read = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))
+            .and_then(|text| {
+                serde_json::from_str::<Settings>(&text).map_err(|e| {
+                    format!(
+                        "not a workbench session (line {}): {e}: {}",
+                        e.line(),
+                        path.display()
+                    )
+                })
+            });
+        match read {
+            Ok(settings) => {
+                self.restore(ctx, settings);
+                self.session_message = Some(format!("opened session {}", path.display()));
+            }
+            Err(e) => self.session_message = Some(e),
+        }
+    }
+
+    /// Recomputes the results the restored session had (once the model and data are loaded).
+    fn recompute_results(&mut self, ctx: &egui::Context) {
+        for tab in std::mem::take(&mut self.pending_results) {
+            match tab {
+                Tab::Map => {
+                    self.apply_map(ctx, MapCommand::Compute(self.map_view.settings.clone()))
+                }
+                Tab::SecondaryStructure => {
+                    self.apply_ss8(ctx, Ss8Command::Train(self.ss8_view.settings.clone()))
+                }
+                Tab::Contacts => self.apply_contacts(
+                    ctx,
+                    ContactsCommand::Train(self.contacts_view.settings.clone()),
+                ),
+                Tab::Homology => self.apply_homology(
+                    ctx,
+                    HomologyCommand::Run(self.homology_view.settings.clone()),
+                ),
+                Tab::Data => {}
+            }
+        }
+    }
+
+    /// Opens `paths` as the dataset in the background; the previous set stays until it is read.
+    fn open_data(&mut self, ctx: &egui::Context, paths: Vec<std::path::PathBuf>) {
+        let ctx = ctx.clone();
+        let is_demo =
+            ProteinSet::demo_paths().is_some_and(|(f, t)| paths == [f.clone(), t.clone()]);
+        if !is_demo {
+            self.settings.opened_data = paths.clone();
+        }
+        self.dataset.spawn(
+            "load-data",
+            move || ctx.request_repaint(),
+            move |_job| crate::data::open_data_files(&paths).map_err(anyhow::Error::from),
+        );
     }
 
     fn spawn_load(&mut self, ctx: &egui::Context, path: std::path::PathBuf) {
@@ -103,11 +279,15 @@ impl WorkbenchApp {
         match command {
             ModelCommand::Load(path) => {
                 self.settings.model_path = path.display().to_string();
+                self.settings.loaded_model = Some(path.clone());
                 self.spawn_load(ctx, path);
             }
             ModelCommand::LoadStarter => match starter_model_path() {
                 // The path field stays for the user's own checkpoints.
-                Some(path) => self.spawn_load(ctx, path),
+                Some(path) => {
+                    self.settings.loaded_model = None;
+                    self.spawn_load(ctx, path);
+                }
                 None => self.download_view.error = Some(
                     "the bundled starter model (assets/starter) is missing from this installation"
                         .into(),
@@ -153,6 +333,42 @@ impl WorkbenchApp {
                     "ss8-probe",
                     move || ctx.request_repaint(),
                     move |job| compute_ss8(&model, &settings, job),
+                );
+            }
+        }
+    }
+
+    fn apply_contacts(&mut self, ctx: &egui::Context, command: ContactsCommand) {
+        match command {
+            ContactsCommand::Cancel => self.contacts.cancel(),
+            ContactsCommand::Train(settings) => {
+                let Some(model) = self.model.result() else {
+                    return;
+                };
+                let model = model.clone();
+                let ctx = ctx.clone();
+                self.contacts.spawn(
+                    "contact-probe",
+                    move || ctx.request_repaint(),
+                    move |job| compute_contacts(&model, &settings, job).map(Arc::new),
+                );
+            }
+        }
+    }
+
+    fn apply_homology(&mut self, ctx: &egui::Context, command: HomologyCommand) {
+        match command {
+            HomologyCommand::Cancel => self.homology.cancel(),
+            HomologyCommand::Run(settings) => {
+                let Some(model) = self.model.result() else {
+                    return;
+                };
+                let model = model.clone();
+                let ctx = ctx.clone();
+                self.homology.spawn(
+                    "homology",
+                    move || ctx.request_repaint(),
+                    move |job| compute_homology(&model, &settings, job).map(Arc::new),
                 );
             }
         }
@@ -204,22 +420,65 @@ impl eframe::App for WorkbenchApp {
         self.dataset.poll();
         self.map.poll();
         self.ss8.poll();
+        self.contacts.poll();
+        self.homology.poll();
         if was_running && let JobState::Done(set) = &self.dataset.state {
             self.table = Some(DatasetTable::new(set));
         }
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let mut session_action = None;
         egui::Panel::top("top_bar").show(ui, |ui| {
             ui.horizontal(|ui| {
                 ui.heading("ESM Workbench");
                 ui.label(format!("v{}", env!("CARGO_PKG_VERSION")));
+                ui.separator();
+                let label = ui.label("Session");
+                ui.add(egui::TextEdit::singleline(&mut self.session_path).desired_width(180.0))
+                    .labelled_by(label.id);
+                super::file_dialog::browse_button(
+                    ui,
+                    &mut self.session_path,
+                    super::file_dialog::DialogKind::Session,
+                );
+                if ui.button("Save session").clicked() {
+                    session_action = Some(false);
+                }
+                if ui.button("Open session").clicked() {
+                    session_action = Some(true);
+                }
+                if !self.pending_results.is_empty() {
+                    let ready = self.model.result().is_some() && self.dataset.result().is_some();
+                    if ui
+                        .add_enabled(
+                            ready,
+                            egui::Button::new(format!(
+                                "Recompute {} saved results",
+                                self.pending_results.len()
+                            )),
+                        )
+                        .on_hover_text("Embeddings come from the on-disk cache")
+                        .clicked()
+                    {
+                        session_action = None;
+                        self.recompute_results(ui.ctx());
+                    }
+                }
+                if let Some(message) = &self.session_message {
+                    ui.label(message);
+                }
             });
         });
-        let error = match &self.model.state {
-            JobState::Failed { err, .. } => Some(format!("{err:#}")),
-            _ => None,
-        };
+        match session_action {
+            Some(false) => self.save_session_file(),
+            Some(true) => {
+                let ctx = ui.ctx().clone();
+                self.open_session_file(&ctx);
+            }
+            None => {}
+        }
+        let error = job_error(&self.model.state);
         let loading = self.model.progress();
         let command = egui::Panel::left("model_panel")
             .default_size(360.0)
@@ -236,15 +495,26 @@ impl eframe::App for WorkbenchApp {
             .inner;
         let mut map_command = None;
         let mut ss8_command = None;
+        let mut contacts_command = None;
+        let mut homology_command = None;
         egui::CentralPanel::default().show(ui, |ui| {
             ui.horizontal(|ui| {
                 ui.selectable_value(&mut self.tab, Tab::Data, "Data");
                 ui.selectable_value(&mut self.tab, Tab::Map, "Embedding map");
                 ui.selectable_value(&mut self.tab, Tab::SecondaryStructure, "Secondary structure");
+                ui.selectable_value(&mut self.tab, Tab::Contacts, "Contacts");
+                ui.selectable_value(&mut self.tab, Tab::Homology, "Homology");
             });
             ui.separator();
             match self.tab {
-                Tab::Data => match (&self.dataset.state, self.dataset.result(), &mut self.table) {
+                Tab::Data => {
+                    if let Some(super::data_panel::DataCommand::Open(paths)) =
+                        super::data_panel::open_files_ui(ui, &mut self.settings.data_paths)
+                    {
+                        let ctx = ui.ctx().clone();
+                        self.open_data(&ctx, paths);
+                    }
+                    match (&self.dataset.state, self.dataset.result(), &mut self.table) {
                     (JobState::Running { .. }, _, _) => {
                         ui.spinner();
                     }
@@ -253,14 +523,12 @@ impl eframe::App for WorkbenchApp {
                     }
                     (_, Some(set), Some(table)) => data_panel_ui(ui, set, table),
                     _ => {
-                        ui.label("No dataset: start with --fasta PATH [--metadata TABLE], or run from the repository for the demo set.");
+                        ui.label("No dataset: open data files above, start with --fasta PATH [--metadata TABLE], or run from the repository for the demo set.");
                     }
-                },
+                    }
+                }
                 Tab::SecondaryStructure => {
-                    let error = match &self.ss8.state {
-                        JobState::Failed { err, .. } => Some(format!("{err:#}")),
-                        _ => None,
-                    };
+                    let error = job_error(&self.ss8.state);
                     let layers = self.model.result().map(|m| m.model.config().num_layers);
                     ss8_command = ss8_view_ui(
                         ui,
@@ -271,11 +539,31 @@ impl eframe::App for WorkbenchApp {
                         layers,
                     );
                 }
+                Tab::Contacts => {
+                    let error = job_error(&self.contacts.state);
+                    let layers = self.model.result().map(|m| m.model.config().num_layers);
+                    contacts_command = contacts_view_ui(
+                        ui,
+                        &mut self.contacts_view,
+                        self.contacts.result(),
+                        self.contacts.progress(),
+                        error.as_deref(),
+                        layers,
+                    );
+                }
+                Tab::Homology => {
+                    let error = job_error(&self.homology.state);
+                    homology_command = homology_view_ui(
+                        ui,
+                        &mut self.homology_view,
+                        self.homology.result(),
+                        self.homology.progress(),
+                        error.as_deref(),
+                        self.model.result().is_some(),
+                    );
+                }
                 Tab::Map => {
-                    let error = match &self.map.state {
-                        JobState::Failed { err, .. } => Some(format!("{err:#}")),
-                        _ => None,
-                    };
+                    let error = job_error(&self.map.state);
                     let data = self.dataset.result().zip(self.table.as_ref());
                     let layers = self.model.result().map(|m| m.model.config().num_layers);
                     map_command = map_view_ui(
@@ -294,6 +582,14 @@ impl eframe::App for WorkbenchApp {
             let ctx = ui.ctx().clone();
             self.apply_ss8(&ctx, command);
         }
+        if let Some(command) = contacts_command {
+            let ctx = ui.ctx().clone();
+            self.apply_contacts(&ctx, command);
+        }
+        if let Some(command) = homology_command {
+            let ctx = ui.ctx().clone();
+            self.apply_homology(&ctx, command);
+        }
         if let Some(command) = map_command {
             let ctx = ui.ctx().clone();
             self.apply_map(&ctx, command);
@@ -305,6 +601,14 @@ impl eframe::App for WorkbenchApp {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        eframe::set_value(storage, SETTINGS_KEY, &self.settings);
+        eframe::set_value(storage, SETTINGS_KEY, &self.session());
+    }
+}
+
+/// The readable message of a failed job.
+fn job_error<T>(state: &JobState<T>) -> Option<String> {
+    match state {
+        JobState::Failed { err, .. } => Some(format!("{err:#}")),
+        _ => None,
     }
 }

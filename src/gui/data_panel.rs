@@ -12,11 +12,17 @@ pub struct DatasetTable {
     pub columns: Vec<String>,
     /// Display strings, one row per protein.
     pub rows: Vec<Vec<String>>,
-    /// Text typed in the filter box.
+    /// Text typed in the filter box (matched against every shown column).
     pub filter: String,
-    /// Indices of rows matching `filter` (recomputed only when it changes).
+    /// Residues the sequence must contain (case-insensitive).
+    pub sequence_filter: String,
+    /// Sort column and direction (`true` = ascending).
+    pub sort: Option<(usize, bool)>,
+    /// Sequences, one per row.
+    sequences: Vec<String>,
+    /// Indices of rows matching the filters, in sort order (recomputed only on change).
     visible: Vec<usize>,
-    applied_filter: String,
+    applied: (String, String, Option<(usize, bool)>),
 }
 
 /// Columns shown when present (the sequence column is summarised as a length).
@@ -48,8 +54,11 @@ impl DatasetTable {
             columns: columns.iter().map(|s| (*s).to_owned()).collect(),
             rows,
             filter: String::new(),
+            sequence_filter: String::new(),
+            sort: None,
+            sequences: set.records.iter().map(|r| r.sequence.clone()).collect(),
             visible,
-            applied_filter: String::new(),
+            applied: Default::default(),
         }
     }
 
@@ -58,21 +67,65 @@ impl DatasetTable {
         self.visible.len()
     }
 
-    fn refilter(&mut self) {
-        if self.filter == self.applied_filter {
+    /// Re-applies the filters and the sort when one of them changed.
+    pub fn refilter(&mut self) {
+        let wanted = (self.filter.clone(), self.sequence_filter.clone(), self.sort);
+        if wanted == self.applied {
             return;
         }
         let needle = self.filter.to_lowercase();
+        let motif = self.sequence_filter.trim().to_uppercase();
         self.visible = (0..self.rows.len())
             .filter(|&r| {
-                needle.is_empty()
+                (needle.is_empty()
                     || self.rows[r]
                         .iter()
-                        .any(|cell| cell.to_lowercase().contains(&needle))
+                        .any(|cell| cell.to_lowercase().contains(&needle)))
+                    && (motif.is_empty()
+                        || self.sequences.get(r).is_some_and(|s| s.contains(&motif)))
             })
             .collect();
-        self.applied_filter = self.filter.clone();
+        if let Some((column, ascending)) = self.sort {
+            let key = |r: usize| self.rows[r].get(column).map_or("", String::as_str);
+            // Numbers sort as numbers, text as text; ties keep file order.
+            self.visible.sort_by(|&a, &b| {
+                let (x, y) = (key(a), key(b));
+                let order = match (x.parse::<f64>(), y.parse::<f64>()) {
+                    (Ok(x), Ok(y)) => x.total_cmp(&y),
+                    _ => x.to_lowercase().cmp(&y.to_lowercase()),
+                };
+                if ascending { order } else { order.reverse() }
+            });
+        }
+        self.applied = wanted;
     }
+}
+
+/// What the data panel asks the app to do.
+pub enum DataCommand {
+    /// Open these files as the dataset (FASTA, ASTRAL, SS8 tables, structures, metadata).
+    Open(Vec<std::path::PathBuf>),
+}
+
+/// The "open data files" row: `paths` is the `;`-separated field.
+pub fn open_files_ui(ui: &mut egui::Ui, paths: &mut String) -> Option<DataCommand> {
+    let mut command = None;
+    ui.horizontal(|ui| {
+        let label = ui.label("Data files");
+        ui.add(
+            egui::TextEdit::singleline(paths)
+                .hint_text("proteins.fasta; labels.tsv; astral.fa; ss8.csv; 1abc.pdb")
+                .desired_width(460.0),
+        )
+        .labelled_by(label.id)
+        .on_hover_text("Several files separated by ;  FASTA / ASTRAL / SS8 tables / structures become rows; metadata tables (id column) are joined");
+        super::file_dialog::browse_button(ui, paths, super::file_dialog::DialogKind::OpenData);
+        let files = super::file_dialog::split_paths(paths);
+        if ui.add_enabled(!files.is_empty(), egui::Button::new("Open data")).clicked() {
+            command = Some(DataCommand::Open(files));
+        }
+    });
+    command
 }
 
 /// Draws the dataset summary, the filter box and the table.
@@ -101,6 +154,13 @@ pub fn data_panel_ui(ui: &mut egui::Ui, set: &ProteinSet, table: &mut DatasetTab
                 .desired_width(240.0),
         )
         .labelled_by(label.id);
+        let label = ui.label("Sequence contains:");
+        ui.add(
+            egui::TextEdit::singleline(&mut table.sequence_filter)
+                .hint_text("motif, e.g. GXGXXG as GAGAAG")
+                .desired_width(160.0),
+        )
+        .labelled_by(label.id);
         table.refilter();
         ui.label(format!("{} shown", table.visible_rows()));
     });
@@ -113,10 +173,33 @@ pub fn data_panel_ui(ui: &mut egui::Ui, set: &ProteinSet, table: &mut DatasetTab
                 .striped(true)
                 .min_col_width(60.0)
                 .show(ui, |ui| {
-                    for name in &table.columns {
-                        ui.strong(name);
+                    let mut clicked = None;
+                    for (c, name) in table.columns.iter().enumerate() {
+                        let arrow = match table.sort {
+                            Some((s, true)) if s == c => " ^",
+                            Some((s, false)) if s == c => " v",
+                            _ => "",
+                        };
+                        if ui
+                            .add(
+                                egui::Button::new(
+                                    egui::RichText::new(format!("{name}{arrow}")).strong(),
+                                )
+                                .frame(false),
+                            )
+                            .on_hover_text("Sort by this column (click again to reverse)")
+                            .clicked()
+                        {
+                            clicked = Some(c);
+                        }
                     }
                     ui.end_row();
+                    if let Some(c) = clicked {
+                        table.sort = match table.sort {
+                            Some((s, ascending)) if s == c => Some((c, !ascending)),
+                            _ => Some((c, true)),
+                        };
+                    }
                     for &row in &table.visible[range] {
                         for cell in &table.rows[row] {
                             let shown: String = cell.chars().take(60).collect();
@@ -126,4 +209,39 @@ pub fn data_panel_ui(ui: &mut egui::Ui, set: &ProteinSet, table: &mut DatasetTab
                     }
                 });
         });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorts_numbers_as_numbers_and_filters_by_sequence() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fasta = dir.path().join("s.fasta");
+        std::fs::write(&fasta, ">a\nMKVLAAGIWMKV\n>b\nGG\n>c\nMKVAAGIW\n").expect("write");
+        let set = crate::data::open_data_files(&[fasta]).expect("open");
+        let mut table = DatasetTable::new(&set);
+        let length = table
+            .columns
+            .iter()
+            .position(|c| c == "length")
+            .expect("length column");
+        table.sort = Some((length, true));
+        table.refilter();
+        assert_eq!(table.visible, vec![1, 2, 0], "2 < 8 < 12, not text order");
+        table.sort = Some((length, false));
+        table.refilter();
+        assert_eq!(table.visible, vec![0, 2, 1]);
+        table.sequence_filter = "aagiw".into();
+        table.refilter();
+        assert_eq!(
+            table.visible,
+            vec![0, 2],
+            "both carry the motif, longest first"
+        );
+        table.filter = "c".into();
+        table.refilter();
+        assert_eq!(table.visible, vec![2]);
+    }
 }

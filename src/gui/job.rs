@@ -19,6 +19,8 @@ pub enum JobState<T> {
         ctx: JobCtx,
         /// The last good result, shown meanwhile.
         previous: Option<T>,
+        /// When it started (for the ETA).
+        started: std::time::Instant,
     },
     /// Finished.
     Done(T),
@@ -69,7 +71,12 @@ impl<T: Send + 'static> Job<T> {
             });
         let previous = self.take_result();
         self.state = match spawned {
-            Ok(_) => JobState::Running { rx, ctx, previous },
+            Ok(_) => JobState::Running {
+                rx,
+                ctx,
+                previous,
+                started: std::time::Instant::now(),
+            },
             Err(e) => JobState::Failed {
                 err: anyhow::anyhow!("cannot start {name}: {e}"),
                 previous,
@@ -101,10 +108,13 @@ impl<T: Send + 'static> Job<T> {
         }
     }
 
-    /// Progress in `0..=1` while running.
-    pub fn progress(&self) -> Option<f32> {
+    /// Progress while running.
+    pub fn progress(&self) -> Option<Progress> {
         match &self.state {
-            JobState::Running { ctx, .. } => Some(ctx.progress()),
+            JobState::Running { ctx, started, .. } => Some(Progress {
+                fraction: ctx.progress(),
+                elapsed: started.elapsed(),
+            }),
             _ => None,
         }
     }
@@ -134,6 +144,42 @@ impl<T: Send + 'static> Job<T> {
     }
 }
 
+/// How far a running job is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    /// Done, in `0..=1`.
+    pub fraction: f32,
+    /// Time since it started.
+    pub elapsed: std::time::Duration,
+}
+
+impl Progress {
+    /// Estimated time left, from the rate so far (None until 2% is done or 1 s has passed).
+    pub fn eta(&self) -> Option<std::time::Duration> {
+        (self.fraction >= 0.02 && self.elapsed.as_secs_f32() >= 1.0).then(|| {
+            self.elapsed
+                .mul_f32((1.0 - self.fraction.min(1.0)) / self.fraction)
+        })
+    }
+
+    /// `42% · 1:05 left` (or `42% · 0:03 elapsed` before an estimate exists).
+    pub fn text(&self) -> String {
+        let clock = |d: std::time::Duration| {
+            let s = d.as_secs();
+            if s >= 3600 {
+                format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+            } else {
+                format!("{}:{:02}", s / 60, s % 60)
+            }
+        };
+        let percent = (100.0 * self.fraction).round();
+        match self.eta() {
+            Some(eta) => format!("{percent}% · {} left", clock(eta)),
+            None => format!("{percent}% · {} elapsed", clock(self.elapsed)),
+        }
+    }
+}
+
 /// What the user clicked in [`job_controls`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobClick {
@@ -143,11 +189,12 @@ pub enum JobClick {
     Cancel,
 }
 
-/// While a job runs (`progress` is `Some`): its progress bar (`bar_width` points) and Cancel.
-/// Otherwise the `start` button, disabled with `why_disabled` as its hover text when given.
+/// While a job runs (`progress` is `Some`): its progress bar with the time left (`bar_width`
+/// points) and Cancel. Otherwise the `start` button, disabled with `why_disabled` as its hover
+/// text when given.
 pub fn job_controls(
     ui: &mut egui::Ui,
-    progress: Option<f32>,
+    progress: Option<Progress>,
     bar_width: f32,
     start: &str,
     why_disabled: Option<&str>,
@@ -155,8 +202,8 @@ pub fn job_controls(
     match progress {
         Some(p) => {
             ui.add(
-                egui::ProgressBar::new(p)
-                    .show_percentage()
+                egui::ProgressBar::new(p.fraction)
+                    .text(p.text())
                     .desired_width(bar_width),
             );
             ui.button("Cancel").clicked().then_some(JobClick::Cancel)
@@ -166,5 +213,26 @@ pub fn job_controls(
             .on_disabled_hover_text(why_disabled.unwrap_or_default())
             .clicked()
             .then_some(JobClick::Start),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eta_extrapolates_the_rate_so_far() {
+        let p = Progress {
+            fraction: 0.25,
+            elapsed: std::time::Duration::from_secs(30),
+        };
+        assert_eq!(p.eta(), Some(std::time::Duration::from_secs(90)));
+        assert_eq!(p.text(), "25% · 1:30 left");
+        let early = Progress {
+            fraction: 0.01,
+            elapsed: std::time::Duration::from_secs(3),
+        };
+        assert_eq!(early.eta(), None);
+        assert_eq!(early.text(), "1% · 0:03 elapsed");
     }
 }

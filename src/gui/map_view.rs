@@ -6,7 +6,9 @@ use eframe::egui;
 use egui_plot::{Legend, Plot, PlotPoints, Points};
 
 use super::data_panel::DatasetTable;
-use super::job::{JobClick, job_controls};
+use super::figure_export::{FigureExport, figure_export_ui};
+use super::file_dialog::{DialogKind, browse_button};
+use super::job::{JobClick, Progress, job_controls};
 use crate::analysis::JobCtx;
 use crate::analysis::projection_run::{MapPoints, MapRequest, PointLevel, map_points, residue_at};
 use crate::data::ProteinSet;
@@ -15,7 +17,7 @@ use crate::probes::amino_acid_group;
 use crate::projection::{TsneParams, fit_pca, tsne};
 
 /// Projection method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum MapMethod {
     /// Barnes-Hut t-SNE.
     #[default]
@@ -25,7 +27,7 @@ pub enum MapMethod {
 }
 
 /// What the user set up.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MapSettings {
     /// t-SNE or PCA.
     pub method: MapMethod,
@@ -82,7 +84,21 @@ pub fn compute_map(
         MapMethod::Tsne => 0.3,
         MapMethod::Pca => 0.9,
     };
-    let points = map_points(model, records, request, None, &ctx.scoped(0.0, split))?;
+    // Embeddings go through the on-disk cache, so a restored session recomputes its map quickly.
+    let cache = crate::data::EmbeddingCache::new(
+        &crate::data::embedding_cache::default_cache_root(),
+        &model.fingerprint,
+        &crate::analysis::embed_run::policy_variant(crate::analysis::embed_run::window_policy(
+            model,
+        )),
+    );
+    let points = map_points(
+        model,
+        records,
+        request,
+        Some(&cache),
+        &ctx.scoped(0.0, split),
+    )?;
     let ctx = &ctx.scoped(split, 1.0);
     let (coordinates, summary) = match settings.method {
         MapMethod::Tsne => {
@@ -146,23 +162,56 @@ pub struct MapView {
     pub colour_by: String,
     /// Index of the clicked point.
     pub selected: Option<usize>,
+    /// Points inside the last selection box.
+    pub box_selection: Vec<usize>,
+    /// Dragging draws a selection box instead of panning.
+    pub box_select: bool,
+    /// Where the selection box started (plot coordinates).
+    drag_start: Option<egui_plot::PlotPoint>,
     /// Per-category point lists, rebuilt when the result or colour choice changes.
     series: Option<ColourSeries>,
-    /// Where "Save figure" / "Save table" write (extension picks the format).
-    pub export_path: String,
-    /// A path the user was warned exists; a second click overwrites it.
+    /// The same as plot points, borrowed by the plot every frame.
+    series_points: Vec<Vec<egui_plot::PlotPoint>>,
+    /// "Save figure" controls (SVG / PNG).
+    pub figure_export: FigureExport,
+    /// Where "Save data" writes: `.csv` / `.parquet` (the map table) or `.npy` (the points'
+    /// embeddings).
+    pub data_path: String,
+    /// A data path the user was warned exists; a second click overwrites it.
     confirm_overwrite: Option<std::path::PathBuf>,
-    /// The last export's outcome.
-    pub export_message: Option<String>,
+    /// The last data export's outcome.
+    pub data_message: Option<String>,
 }
 
 impl MapView {
-    /// Saves the map as an SVG figure (`.svg`) or a table (`.csv` / `.parquet`) at
-    /// `export_path`, asking (by a second click) before replacing a file.
-    fn export(&mut self, result: &MapResult, set: &ProteinSet, table: &DatasetTable, figure: bool) {
-        let path = std::path::PathBuf::from(self.export_path.trim());
+    /// A view with default export names.
+    pub fn new() -> Self {
+        Self {
+            figure_export: FigureExport::new("map.svg"),
+            data_path: "map.csv".into(),
+            ..Self::default()
+        }
+    }
+
+    /// The current colouring as figure series (data coordinates).
+    fn scatter_series(&self, result: &MapResult) -> Vec<crate::export::ScatterSeries> {
+        let groups = self.series.as_ref().map(|s| &s.2[..]).unwrap_or(&[]);
+        groups
+            .iter()
+            .map(|(name, rgb, members)| crate::export::ScatterSeries {
+                name: name.clone(),
+                rgb: *rgb,
+                points: members.iter().map(|&k| result.coordinates[k]).collect(),
+            })
+            .collect()
+    }
+
+    /// Saves the map table (`.csv` / `.parquet`) or the points' embeddings (`.npy`, `[points,
+    /// embed_dim]` float32) at `data_path`, asking (by a second click) before replacing a file.
+    fn export_data(&mut self, result: &MapResult, set: &ProteinSet, table: &DatasetTable) {
+        let path = std::path::PathBuf::from(self.data_path.trim());
         if path.exists() && self.confirm_overwrite.as_ref() != Some(&path) {
-            self.export_message = Some(format!(
+            self.data_message = Some(format!(
                 "{} exists: click again to overwrite",
                 path.display()
             ));
@@ -170,22 +219,14 @@ impl MapView {
             return;
         }
         self.confirm_overwrite = None;
-        let groups = self.series.as_ref().map(|s| &s.2[..]).unwrap_or(&[]);
-        let outcome = if figure {
-            let series = groups
-                .iter()
-                .map(|(name, rgb, members)| crate::export::ScatterSeries {
-                    name: name.clone(),
-                    rgb: *rgb,
-                    points: members.iter().map(|&k| result.coordinates[k]).collect(),
-                })
-                .collect();
-            let mut fig = crate::export::ScatterFigure::new(result.summary.clone(), series);
-            if result.settings.method == MapMethod::Pca {
-                fig.x_label = "PC1".into();
-                fig.y_label = "PC2".into();
-            }
-            crate::export::write_scatter_svg(&path, &fig, true).map_err(|e| e.to_string())
+        let is_npy = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("npy"));
+        let outcome = if is_npy {
+            let features = &result.points.features;
+            let data: Vec<f32> = features.iter().copied().collect();
+            crate::export::write_npy_f32(&path, &[features.nrows(), features.ncols()], &data)
+                .map_err(|e| e.to_string())
         } else {
             map_table(result, set, table, &self.colour_by)
                 .map_err(|e| e.to_string())
@@ -193,7 +234,7 @@ impl MapView {
                     crate::export::write_table(&path, &mut frame).map_err(|e| e.to_string())
                 })
         };
-        self.export_message = Some(match outcome {
+        self.data_message = Some(match outcome {
             Ok(()) => format!("wrote {}", path.display()),
             Err(e) => e,
         });
@@ -281,7 +322,8 @@ fn categories(
     let labels: Vec<String> = (0..result.coordinates.len())
         .map(|k| label(result, set, table, colour_by, k))
         .collect();
-    crate::export::categorise(&labels, MAX_CATEGORIES)
+    crate::export::numeric_bins(&labels, MAX_CATEGORIES, 10)
+        .unwrap_or_else(|| crate::export::categorise(&labels, MAX_CATEGORIES))
 }
 
 /// The map view. `num_layers` is the loaded model's depth (None without a model).
@@ -289,7 +331,7 @@ pub fn map_view_ui(
     ui: &mut egui::Ui,
     view: &mut MapView,
     result: Option<&MapResult>,
-    progress: Option<f32>,
+    progress: Option<Progress>,
     error: Option<&str>,
     data: Option<(&ProteinSet, &DatasetTable)>,
     num_layers: Option<usize>,
@@ -343,7 +385,7 @@ pub fn map_view_ui(
     if result.points.position.is_some() {
         options.extend([GROUP.to_owned(), AMINO_ACID.to_owned()]);
     }
-    options.extend(table.columns.iter().filter(|c| *c != "length").cloned());
+    options.extend(table.columns.iter().cloned());
     if !options.contains(&view.colour_by) {
         view.colour_by = options.first().cloned().unwrap_or_default();
     }
@@ -361,74 +403,165 @@ pub fn map_view_ui(
                 }
             });
     });
-    let key = (view.colour_by.clone(), result.coordinates.len());
+    let key = (
+        format!("{}\u{1f}{}", view.colour_by, result.summary),
+        result.coordinates.len(),
+    );
     if view.series.as_ref().map(|s| (&s.0, s.1)) != Some((&key.0, key.1)) {
         let groups = categories(result, set, table, &view.colour_by);
+        view.series_points = groups
+            .iter()
+            .map(|(_, _, members)| {
+                members
+                    .iter()
+                    .map(|&k| {
+                        egui_plot::PlotPoint::new(
+                            result.coordinates[k][0],
+                            result.coordinates[k][1],
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
         view.series = Some((key.0, key.1, groups));
         view.selected = None;
+        view.box_selection.clear();
     }
-    if view.export_path.is_empty() {
-        view.export_path = "map.svg".into();
+    if figure_export_ui(ui, "Map", &mut view.figure_export) {
+        let series = view.scatter_series(result);
+        let (title, pca) = (
+            format!("{}, coloured by {}", result.summary, view.colour_by),
+            result.settings.method == MapMethod::Pca,
+        );
+        view.figure_export.save(ui.ctx(), move |size| {
+            let mut fig = crate::export::ScatterFigure::new(title, series);
+            if pca {
+                fig.x_label = "PC1".into();
+                fig.y_label = "PC2".into();
+            }
+            fig.width = size.width;
+            fig.height = size.height;
+            crate::export::scatter_svg(&fig)
+        });
     }
     ui.horizontal(|ui| {
-        let label = ui.label("Export to");
+        let label = ui.label("Data file");
         ui.add(
-            egui::TextEdit::singleline(&mut view.export_path)
-                .desired_width(260.0)
-                .hint_text("map.svg / map.csv / map.parquet"),
+            egui::TextEdit::singleline(&mut view.data_path)
+                .desired_width(200.0)
+                .hint_text("map.csv / map.parquet / embeddings.npy"),
         )
-        .labelled_by(label.id);
-        if ui.button("Save figure (SVG)").clicked() {
-            view.export(result, set, table, true);
+        .labelled_by(label.id)
+        .on_hover_text(
+            ".csv / .parquet: one row per point; .npy: the points' embeddings [points, dim]",
+        );
+        browse_button(ui, &mut view.data_path, DialogKind::SaveTable);
+        if ui.button("Save data (CSV/Parquet/NPY)").clicked() {
+            view.export_data(result, set, table);
         }
-        if ui.button("Save table (CSV/Parquet)").clicked() {
-            view.export(result, set, table, false);
-        }
-        if let Some(message) = &view.export_message {
+        if let Some(message) = &view.data_message {
             ui.label(message);
+        }
+    });
+    ui.horizontal(|ui| {
+        ui.checkbox(&mut view.box_select, "Box select")
+            .on_hover_text("Drag to select the points in a rectangle (panning is off meanwhile)");
+        if !view.box_selection.is_empty() {
+            ui.label(format!("{} points in the box", view.box_selection.len()));
+            if ui.button("Clear selection").clicked() {
+                view.box_selection.clear();
+            }
+        }
+        if let Some(k) = view.selected {
+            ui.label(format!(
+                "Selected: {}",
+                describe(result, set, table, &view.colour_by, k)
+            ));
         }
     });
     let groups = view.series.as_ref().map(|s| &s.2[..]).unwrap_or(&[]);
     let highlight = ui.visuals().strong_text_color();
-    if let Some(k) = view.selected {
-        ui.label(format!(
-            "Selected: {}",
-            describe(result, set, table, &view.colour_by, k)
-        ));
-    }
     let radius = if result.coordinates.len() > 20_000 {
         1.2
     } else {
         2.0
     };
+    let list_height = if view.box_selection.is_empty() {
+        0.0
+    } else {
+        160.0
+    };
+    let selected_point = view.selected.map(|k| result.coordinates[k]);
+    let boxed: Vec<[f64; 2]> = view
+        .box_selection
+        .iter()
+        .map(|&k| result.coordinates[k])
+        .collect();
+    let drag_box = view.drag_start;
+    let series_points = &view.series_points;
     let response = Plot::new("embedding_map")
         .legend(Legend::default().title(&view.colour_by))
         .data_aspect(1.0)
         .show_axes(false)
         .show_grid(false)
+        .allow_drag(!view.box_select)
+        .height((ui.available_height() - list_height).max(200.0))
         .show(ui, |plot| {
-            for (name, [r, g, b], members) in groups {
+            for ((name, [r, g, b], members), points) in groups.iter().zip(series_points) {
                 let colour = egui::Color32::from_rgb(*r, *g, *b);
-                let series: Vec<[f64; 2]> =
-                    members.iter().map(|&k| result.coordinates[k]).collect();
                 plot.points(
                     Points::new(
                         format!("{name} ({})", members.len()),
-                        PlotPoints::new(series),
+                        PlotPoints::Borrowed(points),
                     )
                     .color(colour)
                     .radius(radius),
                 );
             }
-            if let Some(k) = view.selected {
+            if !boxed.is_empty() {
                 plot.points(
-                    Points::new("selected", PlotPoints::new(vec![result.coordinates[k]]))
+                    Points::new("", PlotPoints::new(boxed))
+                        .color(highlight)
+                        .shape(egui_plot::MarkerShape::Circle)
+                        .filled(false)
+                        .radius(radius + 2.0),
+                );
+            }
+            if let (Some(start), Some(now)) = (drag_box, plot.pointer_coordinate()) {
+                let corners = vec![
+                    [start.x, start.y],
+                    [now.x, start.y],
+                    [now.x, now.y],
+                    [start.x, now.y],
+                    [start.x, start.y],
+                ];
+                plot.line(egui_plot::Line::new("", PlotPoints::new(corners)).color(highlight));
+            }
+            if let Some(point) = selected_point {
+                plot.points(
+                    Points::new("selected", PlotPoints::new(vec![point]))
                         .color(highlight)
                         .shape(egui_plot::MarkerShape::Diamond)
                         .radius(6.0),
                 );
             }
         });
+    if view.box_select {
+        let inner = &response.response;
+        let to_plot = |pos: egui::Pos2| response.transform.value_from_position(pos);
+        if inner.drag_started()
+            && let Some(pos) = inner.interact_pointer_pos()
+        {
+            view.drag_start = Some(to_plot(pos));
+        }
+        if inner.drag_stopped()
+            && let (Some(start), Some(pos)) = (view.drag_start.take(), inner.interact_pointer_pos())
+        {
+            let end = to_plot(pos);
+            view.box_selection =
+                points_in_box(&result.coordinates, [start.x, start.y], [end.x, end.y]);
+        }
+    }
     let nearest = response.response.hover_pos().and_then(|pointer| {
         result
             .coordinates
@@ -451,7 +584,37 @@ pub fn map_view_ui(
             view.selected = Some(k);
         }
     }
+    if !view.box_selection.is_empty() {
+        egui::ScrollArea::vertical()
+            .id_salt("box_selection")
+            .max_height(list_height)
+            .show_rows(ui, 18.0, view.box_selection.len(), |ui, range| {
+                for &k in &view.box_selection[range] {
+                    if ui
+                        .selectable_label(
+                            view.selected == Some(k),
+                            describe(result, set, table, &view.colour_by, k),
+                        )
+                        .clicked()
+                    {
+                        view.selected = Some(k);
+                    }
+                }
+            });
+    }
     command
+}
+
+/// Indices of the points inside the rectangle with corners `a` and `b` (any order).
+pub fn points_in_box(coordinates: &[[f64; 2]], a: [f64; 2], b: [f64; 2]) -> Vec<usize> {
+    let (x0, x1) = (a[0].min(b[0]), a[0].max(b[0]));
+    let (y0, y1) = (a[1].min(b[1]), a[1].max(b[1]));
+    coordinates
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| (x0..=x1).contains(&c[0]) && (y0..=y1).contains(&c[1]))
+        .map(|(k, _)| k)
+        .collect()
 }
 
 /// `id [position residue] · label · sequence snippet`.

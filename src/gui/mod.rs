@@ -1,14 +1,18 @@
 //! The desktop workbench (eframe/egui). The only module that imports egui.
 
 mod app;
-mod data_panel;
+mod contacts_view;
+pub mod data_panel;
+mod figure_export;
+mod file_dialog;
+mod homology_view;
 mod job;
-mod map_view;
+pub mod map_view;
 mod model_panel;
 mod ss8_view;
 
 pub use app::WorkbenchApp;
-pub use job::{Job, JobState};
+pub use job::{Job, JobState, Progress};
 
 use crate::cli::GuiArgs;
 

@@ -1,9 +1,9 @@
 //! Model panel: the bundled starter model, official ESM weights on demand, or any checkpoint by
-//! path (file dialogs arrive with the full GUI); shows the architecture.
+//! path (typed, or chosen in the system file dialog); shows the architecture.
 
 use eframe::egui;
 
-use super::job::{JobClick, job_controls};
+use super::job::{JobClick, Progress, job_controls};
 
 use crate::model::LoadedModel;
 use crate::model::hub::{OFFICIAL_MODELS, is_cached, torch_hub_checkpoints_dir};
@@ -28,7 +28,7 @@ pub struct DownloadView {
     /// Index into [`OFFICIAL_MODELS`].
     pub selected: usize,
     /// Progress of a running download.
-    pub progress: Option<f32>,
+    pub progress: Option<Progress>,
     /// The last failure, readable.
     pub error: Option<String>,
     /// Per model: all its files are in the torch hub folder. Checked when the view is made and
@@ -65,7 +65,7 @@ pub fn model_panel_ui(
     ui: &mut egui::Ui,
     path_text: &mut String,
     loaded: Option<&LoadedModel>,
-    loading: Option<f32>,
+    loading: Option<Progress>,
     error: Option<&str>,
     downloads: &mut DownloadView,
 ) -> Option<ModelCommand> {
@@ -91,7 +91,12 @@ pub fn model_panel_ui(
         .labelled_by(label.id);
     ui.horizontal(|ui| {
         let enter = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-        if (ui.button("Load").clicked() || enter) && !path_text.trim().is_empty() {
+        let picked = super::file_dialog::browse_button(
+            ui,
+            path_text,
+            super::file_dialog::DialogKind::OpenModel,
+        );
+        if (ui.button("Load").clicked() || enter || picked) && !path_text.trim().is_empty() {
             command = Some(ModelCommand::Load(path_text.trim().into()));
         }
         if loading.is_some() {

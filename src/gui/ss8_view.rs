@@ -7,11 +7,13 @@ use std::path::PathBuf;
 use eframe::egui;
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
-use super::job::{JobClick, job_controls};
+use super::figure_export::{FigureExport, FigureSize, figure_export_ui};
+use super::job::{JobClick, Progress, job_controls};
 use crate::analysis::JobCtx;
 use crate::analysis::probe_apply::{Ss8Prediction, predict_ss8};
 use crate::analysis::ss8_probe_run::{Ss8ProbeRun, run_ss8_probe};
 use crate::data::{SS8_CLASSES, Ss8Record, read_ss8};
+use crate::export::{HeatmapFigure, LineFigure, LineSeries};
 use crate::model::LoadedModel;
 use crate::probes::{ProbeMetadata, Ss8ProbeParams};
 
@@ -19,7 +21,7 @@ use crate::probes::{ProbeMetadata, Ss8ProbeParams};
 const TRACKED_PROTEINS: usize = 50;
 
 /// What the user set up.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Ss8Settings {
     /// Training SS8 table.
     pub train: String,
@@ -31,6 +33,8 @@ pub struct Ss8Settings {
     pub sweep: bool,
     /// The layer probed when not sweeping.
     pub layer: usize,
+    /// Also probe the untrained copy of the model (the paper's baseline).
+    pub compare_untrained: bool,
 }
 
 impl Default for Ss8Settings {
@@ -51,6 +55,7 @@ impl Default for Ss8Settings {
             max_train: 200,
             sweep: true,
             layer: usize::MAX,
+            compare_untrained: false,
         }
     }
 }
@@ -59,6 +64,8 @@ impl Default for Ss8Settings {
 pub struct Ss8Result {
     /// One run per probed layer.
     pub runs: Vec<Ss8ProbeRun>,
+    /// The same layers probed on the untrained copy (empty when not compared).
+    pub untrained: Vec<Ss8ProbeRun>,
     /// Index of the best layer's run (test Q8).
     pub best: usize,
     /// Test proteins (at most 50) with their tracks from the best layer's probe.
@@ -80,14 +87,32 @@ pub fn compute_ss8(
         vec![settings.layer.min(model.model.config().num_layers)]
     };
     let params = Ss8ProbeParams::default();
+    let split = if settings.compare_untrained {
+        0.45
+    } else {
+        0.9
+    };
     let runs = run_ss8_probe(
         model,
         &train,
         &test,
         &layers,
         &params,
-        &ctx.scoped(0.0, 0.9),
+        &ctx.scoped(0.0, split),
     )?;
+    let untrained = if settings.compare_untrained {
+        let copy = model.untrained_copy(0)?;
+        run_ss8_probe(
+            &copy,
+            &train,
+            &test,
+            &layers,
+            &params,
+            &ctx.scoped(split, 0.9),
+        )?
+    } else {
+        Vec::new()
+    };
     let best = (0..runs.len())
         .max_by(|&a, &b| runs[a].test.q8.total_cmp(&runs[b].test.q8))
         .ok_or_else(|| anyhow::anyhow!("no layer was probed"))?;
@@ -115,6 +140,7 @@ pub fn compute_ss8(
     )?;
     Ok(Ss8Result {
         runs,
+        untrained,
         best,
         tracks: tracked.into_iter().zip(predictions).collect(),
     })
@@ -127,6 +153,102 @@ pub struct Ss8View {
     pub settings: Ss8Settings,
     /// Index of the protein whose track is shown.
     pub track: usize,
+    /// Export of the layer sweep.
+    pub sweep_export: FigureExport,
+    /// Export of the confusion matrix.
+    pub confusion_export: FigureExport,
+}
+
+impl Ss8View {
+    /// A view with the default inputs and export names.
+    pub fn new() -> Self {
+        Self {
+            sweep_export: FigureExport::new("ss8_by_layer.svg"),
+            confusion_export: FigureExport::new("ss8_confusion.svg"),
+            ..Self::default()
+        }
+    }
+}
+
+/// The layer-sweep lines: test Q8/Q3 and train Q8 of the model, test Q8/Q3 of the untrained
+/// copy (dashed).
+pub fn ss8_sweep_series(result: &Ss8Result) -> Vec<LineSeries> {
+    let line =
+        |name: &str, rgb, runs: &[Ss8ProbeRun], f: fn(&Ss8ProbeRun) -> f64, dashed| LineSeries {
+            name: name.to_owned(),
+            rgb,
+            points: runs.iter().map(|r| [r.layer as f64, f(r)]).collect(),
+            dashed,
+        };
+    let mut series = vec![
+        line(
+            "test Q8",
+            [31, 119, 180],
+            &result.runs,
+            |r| r.test.q8,
+            false,
+        ),
+        line("test Q3", [44, 160, 44], &result.runs, |r| r.test.q3, false),
+        line(
+            "train Q8",
+            [148, 103, 189],
+            &result.runs,
+            |r| r.train.q8,
+            false,
+        ),
+    ];
+    if !result.untrained.is_empty() {
+        series.push(line(
+            "untrained test Q8",
+            [255, 127, 14],
+            &result.untrained,
+            |r| r.test.q8,
+            true,
+        ));
+        series.push(line(
+            "untrained test Q3",
+            [214, 39, 40],
+            &result.untrained,
+            |r| r.test.q3,
+            true,
+        ));
+    }
+    series
+}
+
+/// The confusion matrix of the best layer as a figure (rows: truth; counts in the cells;
+/// colour: the fraction of the true class).
+pub fn ss8_confusion_figure(result: &Ss8Result, size: FigureSize) -> HeatmapFigure {
+    let best = &result.runs[result.best];
+    let confusion = &best.test.ss8.confusion;
+    let n = confusion.len();
+    let values = confusion
+        .iter()
+        .flat_map(|row| {
+            let total = row.iter().sum::<usize>().max(1) as f32;
+            row.iter().map(move |&c| c as f32 / total)
+        })
+        .collect();
+    let mut figure = HeatmapFigure::new(
+        format!(
+            "SS8 confusion, layer {} (Q8 {:.3})",
+            best.layer, best.test.q8
+        ),
+        n,
+        n,
+        values,
+        [0.0, 1.0],
+    );
+    figure.cell_text = confusion.iter().flatten().map(|c| c.to_string()).collect();
+    let classes: Vec<String> = SS8_CLASSES.iter().map(|c| c.to_string()).collect();
+    figure.row_labels = classes.clone();
+    figure.col_labels = classes;
+    figure.x_label = "predicted".into();
+    figure.y_label = "true".into();
+    figure.colour_bar_label = "fraction of true class".into();
+    figure.width = size.width;
+    figure.height = size.height;
+    figure
 }
 
 /// What the view asks the app to do.
@@ -142,7 +264,7 @@ pub fn ss8_view_ui(
     ui: &mut egui::Ui,
     view: &mut Ss8View,
     result: Option<&Ss8Result>,
-    progress: Option<f32>,
+    progress: Option<Progress>,
     error: Option<&str>,
     num_layers: Option<usize>,
 ) -> Option<Ss8Command> {
@@ -169,6 +291,7 @@ pub fn ss8_view_ui(
                 .prefix("training proteins ≤ "),
         );
         ui.checkbox(&mut settings.sweep, "all layers");
+        ui.checkbox(&mut settings.compare_untrained, "compare with untrained");
         if let Some(layers) = num_layers
             && !settings.sweep
         {
@@ -205,23 +328,34 @@ pub fn ss8_view_ui(
     ));
     ui.columns(2, |columns| {
         let ui = &mut columns[0];
-        if result.runs.len() > 1 {
-            let line = |name: &str, f: fn(&Ss8ProbeRun) -> f64| {
-                Line::new(
-                    name,
-                    PlotPoints::new(result.runs.iter().map(|r| [r.layer as f64, f(r)]).collect()),
-                )
-            };
+        if result.runs.len() > 1 || !result.untrained.is_empty() {
+            let series = ss8_sweep_series(result);
             Plot::new("ss8_sweep")
                 .legend(Legend::default())
                 .height(220.0)
                 .x_axis_label("layer")
                 .y_axis_label("accuracy")
                 .show(ui, |plot| {
-                    plot.line(line("test Q8", |r| r.test.q8));
-                    plot.line(line("test Q3", |r| r.test.q3));
-                    plot.line(line("train Q8", |r| r.train.q8));
+                    for s in &series {
+                        let [r, g, b] = s.rgb;
+                        let mut line = Line::new(s.name.clone(), PlotPoints::new(s.points.clone()))
+                            .color(egui::Color32::from_rgb(r, g, b));
+                        if s.dashed {
+                            line = line.style(egui_plot::LineStyle::dashed_loose());
+                        }
+                        plot.line(line);
+                    }
                 });
+            if figure_export_ui(ui, "Layer sweep", &mut view.sweep_export) {
+                let series = ss8_sweep_series(result);
+                view.sweep_export.save(ui.ctx(), move |size| {
+                    let mut figure =
+                        LineFigure::new("SS8 probe accuracy by layer", "layer", "accuracy", series);
+                    figure.width = size.width;
+                    figure.height = size.height;
+                    crate::export::line_svg(&figure)
+                });
+            }
         }
         egui::Grid::new("ss8_per_class")
             .striped(true)
@@ -244,6 +378,11 @@ pub fn ss8_view_ui(
             best.layer
         ));
         confusion_grid(ui, &best.test.ss8.confusion);
+        if figure_export_ui(ui, "Confusion", &mut view.confusion_export) {
+            let figure = ss8_confusion_figure(result, view.confusion_export.size);
+            view.confusion_export
+                .save(ui.ctx(), move |_| crate::export::heatmap_svg(&figure));
+        }
     });
     ui.separator();
     if !result.tracks.is_empty() {

@@ -54,6 +54,15 @@ impl LoadedModel {
         })
     }
 
+    /// The paper's untrained baseline: random weights (seeded) with this model's architecture,
+    /// named `<name> (untrained)`.
+    pub fn untrained_copy(&self, seed: u64) -> Result<Self> {
+        let checkpoint = Checkpoint::random(self.model.config().clone(), seed)?;
+        let mut copy = Self::from_checkpoint(checkpoint, &Device::Cpu)?;
+        copy.name = format!("{} (untrained)", self.name);
+        Ok(copy)
+    }
+
     /// A one-line description, e.g. `ESM-1b, 33 layers, 1280 dim, 20 heads, 652.4M parameters`.
     pub fn summary(&self) -> String {
         let c = self.model.config();

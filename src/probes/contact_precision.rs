@@ -27,6 +27,23 @@ pub struct ContactPrecision {
     pub long: RangePrecision,
 }
 
+/// The `count` most probable pairs `(i, j, probability)` with `j - i >= min_separation` of a
+/// row-major `len x len` probability map, most probable first (the "top-L" contacts).
+pub fn top_contact_pairs(
+    probabilities: &[f32],
+    len: usize,
+    count: usize,
+    min_separation: usize,
+) -> Vec<(usize, usize, f32)> {
+    let mut pairs: Vec<(usize, usize, f32)> = (0..len)
+        .flat_map(|i| (i + min_separation..len).map(move |j| (i, j)))
+        .map(|(i, j)| (i, j, probabilities[i * len + j]))
+        .collect();
+    pairs.sort_by(|a, b| b.2.total_cmp(&a.2));
+    pairs.truncate(count);
+    pairs
+}
+
 /// Scores `predicted` (row-major `len x len` probabilities) against `truth`.
 pub fn contact_precision(predicted: &[f32], truth: &ContactMap) -> ContactPrecision {
     let len = truth.len;

@@ -13,7 +13,9 @@ pub use amino_acid_groups::{
     AMINO_ACID_GROUPS, GroupingScore, amino_acid_group, embedding_table_grouping, grouping_score,
 };
 pub use classification_metrics::{ClassMetrics, ClassificationMetrics};
-pub use contact_precision::{ContactPrecision, RangePrecision, contact_precision};
+pub use contact_precision::{
+    ContactPrecision, RangePrecision, contact_precision, top_contact_pairs,
+};
 pub use contact_probe::{
     ContactProbe, ContactProbeError, ContactProbeParams, MIN_SEPARATION as CONTACT_MIN_SEPARATION,
 };

@@ -1,0 +1,248 @@
+//! Opening several data files as one protein set: FASTA and SCOPe/ASTRAL FASTA, SS8 label
+//! tables and structures give proteins (with a `source` column and their own columns: sccs
+//! levels and species, DSSP labels), and metadata tables (CSV/TSV/Parquet
+//! with an `id` column) are joined onto them.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::Column;
+
+use super::error::DataError;
+use super::fasta::{FastaReader, FastaRecord, duplicate_ids};
+use super::frame::{JoinReport, fasta_frame, join_metadata, read_table};
+use super::protein_set::ProteinSet;
+use super::scope::read_astral;
+use super::ss8::{SS8_CLASSES, read_ss8};
+use super::structure::read_structures;
+
+/// What a file holds, as told by its extension (and, for text tables, its content).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataFileKind {
+    /// Plain FASTA.
+    Fasta,
+    /// SCOPe/ASTRAL FASTA (sccs in the header).
+    Astral,
+    /// SS8 labels (NetSurfP CSV, id/sequence/dssp8 table, 3-line).
+    Ss8,
+    /// PDB / mmCIF / TS50 JSON.
+    Structure,
+    /// A metadata table joined by `id`.
+    Metadata,
+}
+
+fn lower_name(path: &Path) -> String {
+    let name = path.to_string_lossy().to_ascii_lowercase();
+    name.strip_suffix(".gz").map(str::to_owned).unwrap_or(name)
+}
+
+/// Whether a FASTA header's description starts with an sccs such as `a.1.1.1`.
+fn looks_like_sccs(description: &str) -> bool {
+    let first = description.split_whitespace().next().unwrap_or("");
+    let parts: Vec<&str> = first.split('.').collect();
+    parts.len() == 4
+        && parts[0].len() == 1
+        && parts[0].chars().all(|c| c.is_ascii_lowercase())
+        && parts[1..]
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// The kind of `path`: structures and FASTA by extension; a FASTA whose first header carries
+/// an sccs is ASTRAL; `.csv/.tsv/.txt` are SS8 tables when they read as one, else metadata.
+pub fn classify_data_file(path: &Path) -> Result<DataFileKind, DataError> {
+    let name = lower_name(path);
+    let has = |exts: &[&str]| exts.iter().any(|e| name.ends_with(e));
+    if has(&[".pdb", ".ent", ".cif", ".mmcif", ".json"]) || path.is_dir() {
+        return Ok(DataFileKind::Structure);
+    }
+    if has(&[".fasta", ".fa", ".faa", ".fas", ".fna", ".seq"]) {
+        let first = FastaReader::open(path)?.next().transpose()?;
+        return Ok(match first {
+            Some(r) if looks_like_sccs(&r.description) => DataFileKind::Astral,
+            _ => DataFileKind::Fasta,
+        });
+    }
+    if has(&[".parquet"]) {
+        return Ok(DataFileKind::Metadata);
+    }
+    if has(&[".csv", ".tsv", ".txt"]) {
+        return Ok(match read_ss8(path) {
+            Ok(records) if !records.is_empty() => DataFileKind::Ss8,
+            _ => DataFileKind::Metadata,
+        });
+    }
+    Err(DataError::format(
+        path,
+        "-",
+        0,
+        "unknown data file: expected FASTA, ASTRAL, SS8 table (.csv/.tsv/.txt), structure (.pdb/.cif/.json) or metadata table (.parquet/.csv/.tsv)",
+    ))
+}
+
+/// Opens `paths` as one set (see the module doc). Proteins keep file order; the set is named
+/// after the first sequence file.
+pub fn open_data_files(paths: &[PathBuf]) -> Result<ProteinSet, DataError> {
+    let mut records: Vec<FastaRecord> = Vec::new();
+    let mut extras: Vec<BTreeMap<&'static str, String>> = Vec::new();
+    let mut tables: Vec<&PathBuf> = Vec::new();
+    let mut first_source: Option<&PathBuf> = None;
+    let mut sequence_files = 0;
+    for path in paths {
+        let kind = classify_data_file(path)?;
+        let source = path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let mut push = |record: FastaRecord, mut extra: BTreeMap<&'static str, String>| {
+            extra.insert("source", source.clone());
+            records.push(record);
+            extras.push(extra);
+        };
+        match kind {
+            DataFileKind::Metadata => {
+                tables.push(path);
+                continue;
+            }
+            DataFileKind::Fasta => {
+                for record in FastaReader::read_all(path)? {
+                    push(record, BTreeMap::new());
+                }
+            }
+            DataFileKind::Astral => {
+                for d in read_astral(path)? {
+                    let labels = crate::probes::scop_labels(&d.sccs);
+                    let extra = BTreeMap::from([
+                        ("sccs", d.sccs.clone()),
+                        ("class", labels[0].clone()),
+                        ("fold", labels[1].clone()),
+                        ("superfamily", labels[2].clone()),
+                        ("family", labels[3].clone()),
+                        ("species", d.species.clone()),
+                    ]);
+                    let record = FastaRecord {
+                        id: d.id,
+                        description: d.description,
+                        sequence: d.sequence,
+                        line: 0,
+                    };
+                    push(record, extra);
+                }
+            }
+            DataFileKind::Ss8 => {
+                for r in read_ss8(path)? {
+                    let dssp8: String = r.labels.iter().map(|&l| SS8_CLASSES[l as usize]).collect();
+                    let record = FastaRecord {
+                        id: r.id,
+                        description: String::new(),
+                        sequence: r.sequence,
+                        line: r.line,
+                    };
+                    push(record, BTreeMap::from([("dssp8", dssp8)]));
+                }
+            }
+            DataFileKind::Structure => {
+                for chain in read_structures(std::slice::from_ref(path))? {
+                    let record = FastaRecord {
+                        id: chain.id.clone(),
+                        description: format!("chain {}", chain.chain),
+                        sequence: chain.sequence,
+                        line: 0,
+                    };
+                    push(record, BTreeMap::new());
+                }
+            }
+        }
+        first_source.get_or_insert(path);
+        sequence_files += 1;
+    }
+    let Some(first) = first_source else {
+        let path = paths.first().cloned().unwrap_or_default();
+        return Err(DataError::format(
+            &path,
+            "-",
+            0,
+            "no sequence file among the data files (FASTA, ASTRAL, SS8 table or structure)",
+        ));
+    };
+    let frame_error =
+        |e: polars::prelude::PolarsError| DataError::format(first, "-", 0, e.to_string());
+    let mut frame = fasta_frame(&records).map_err(frame_error)?;
+    let mut keys: Vec<&str> = extras.iter().flat_map(|e| e.keys().copied()).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    for key in keys {
+        let values: Vec<Option<&str>> = extras
+            .iter()
+            .map(|e| e.get(key).map(String::as_str))
+            .collect();
+        frame
+            .with_column(Column::new(key.into(), values))
+            .map_err(frame_error)?;
+    }
+    let mut join: Option<JoinReport> = None;
+    for table in tables {
+        let (joined, report) = join_metadata(&frame, &read_table(table)?, "id", table)?;
+        frame = joined;
+        join = Some(report);
+    }
+    let name = first
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let name = if sequence_files > 1 {
+        format!("{name} + {} more", sequence_files - 1)
+    } else {
+        name
+    };
+    Ok(ProteinSet {
+        name,
+        fasta: first.clone(),
+        duplicate_ids: duplicate_ids(&records),
+        records,
+        frame,
+        join,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opens_fasta_astral_ss8_and_metadata_together() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fasta = dir.path().join("a.fasta");
+        std::fs::write(&fasta, ">p1 first\nMKV\n>p2\nGGA\n").expect("write");
+        let astral = dir.path().join("scope.fa");
+        std::fs::write(
+            &astral,
+            ">d1abca_ a.1.1.2 (A:) globin {Homo sapiens [TaxId: 9606]}\nmkvl\n",
+        )
+        .expect("write");
+        let ss8 = dir.path().join("labels.tsv");
+        std::fs::write(&ss8, "id\tsequence\tdssp8\ns1\tMKVL\tHHEC\n").expect("write");
+        let meta = dir.path().join("meta.tsv");
+        std::fs::write(&meta, "id\tgene\np1\tdnaK\n").expect("write");
+        assert_eq!(
+            classify_data_file(&astral).expect("astral"),
+            DataFileKind::Astral
+        );
+        assert_eq!(classify_data_file(&ss8).expect("ss8"), DataFileKind::Ss8);
+        assert_eq!(
+            classify_data_file(&meta).expect("meta"),
+            DataFileKind::Metadata
+        );
+        let set = open_data_files(&[fasta.clone(), astral, ss8, meta]).expect("open");
+        assert_eq!(set.records.len(), 4);
+        assert_eq!(set.name, "a + 2 more", "metadata tables are not counted");
+        let rows = crate::data::frame::string_rows(
+            &set.frame,
+            &["id", "source", "superfamily", "dssp8", "gene"],
+        )
+        .expect("rows");
+        assert_eq!(rows[0], vec!["p1", "a.fasta", "", "", "dnaK"]);
+        assert_eq!(rows[2], vec!["d1abca_", "scope.fa", "a.1.1", "", ""]);
+        assert_eq!(rows[3], vec!["s1", "labels.tsv", "", "HHEC", ""]);
+        let err = open_data_files(&[dir.path().join("x.xyz")]).expect_err("unknown kind");
+        assert!(err.to_string().contains("unknown data file") && err.to_string().contains("x.xyz"));
+    }
+}

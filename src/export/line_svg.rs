@@ -1,0 +1,244 @@
+//! Publication line plots as SVG (layer sweeps, trained vs untrained), drawn from the data:
+//! axes with round ticks, one polyline with markers per series, dashed series for baselines,
+//! and a legend.
+
+use std::fmt::Write as _;
+
+use super::svg::{
+    axes_frame, centred_text, escape, nice_ticks, open_document, text_width, tick_label,
+};
+
+/// One named line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineSeries {
+    /// Legend text.
+    pub name: String,
+    /// Stroke colour.
+    pub rgb: [u8; 3],
+    /// `(x, y)` in data units, drawn in order; non-finite points are skipped.
+    pub points: Vec<[f64; 2]>,
+    /// Dashed (used for untrained baselines).
+    pub dashed: bool,
+}
+
+/// A line plot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineFigure {
+    /// Title above the plot.
+    pub title: String,
+    /// Horizontal axis label.
+    pub x_label: String,
+    /// Vertical axis label.
+    pub y_label: String,
+    /// The lines, drawn in order.
+    pub series: Vec<LineSeries>,
+    /// Figure width in CSS pixels (1/96 inch).
+    pub width: f64,
+    /// Figure height in CSS pixels.
+    pub height: f64,
+    /// Title font size; tick labels and the legend use 0.8 of it.
+    pub font_size: f64,
+}
+
+impl LineFigure {
+    /// A 640 x 420 figure with 16 px titles.
+    pub fn new(
+        title: impl Into<String>,
+        x_label: &str,
+        y_label: &str,
+        series: Vec<LineSeries>,
+    ) -> Self {
+        Self {
+            title: title.into(),
+            x_label: x_label.into(),
+            y_label: y_label.into(),
+            series,
+            width: 640.0,
+            height: 420.0,
+            font_size: 16.0,
+        }
+    }
+}
+
+/// The figure as an SVG document.
+pub fn line_svg(figure: &LineFigure) -> String {
+    let font = figure.font_size;
+    let small = 0.8 * font;
+    let legend_width = figure
+        .series
+        .iter()
+        .map(|s| text_width(&s.name, small))
+        .fold(0.0, f64::max)
+        + 3.5 * small;
+    let (left, top) = (4.5 * font, 2.5 * font);
+    let (right, bottom) = (legend_width + font, 3.2 * font);
+    let plot_w = (figure.width - left - right).max(10.0);
+    let plot_h = (figure.height - top - bottom).max(10.0);
+
+    let finite = |p: &&[f64; 2]| p[0].is_finite() && p[1].is_finite();
+    let (mut min, mut max) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+    for p in figure
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter())
+        .filter(finite)
+    {
+        for a in 0..2 {
+            min[a] = min[a].min(p[a]);
+            max[a] = max[a].max(p[a]);
+        }
+    }
+    if !min[0].is_finite() {
+        (min, max) = ([0.0; 2], [1.0; 2]);
+    }
+    for a in 0..2 {
+        if max[a] - min[a] < 1e-12 {
+            min[a] -= 0.5;
+            max[a] += 0.5;
+        }
+    }
+    // 5% headroom above and below the data.
+    let pad = 0.05 * (max[1] - min[1]);
+    let (y_min, y_max) = (min[1] - pad, max[1] + pad);
+    let to_px = |p: &[f64; 2]| {
+        (
+            left + (p[0] - min[0]) / (max[0] - min[0]) * plot_w,
+            top + plot_h - (p[1] - y_min) / (y_max - y_min) * plot_h,
+        )
+    };
+    let x_ticks: Vec<(f64, String)> = nice_ticks(min[0], max[0], 8)
+        .into_iter()
+        .map(|v| (to_px(&[v, y_min]).0, tick_label(v)))
+        .collect();
+    let y_ticks: Vec<(f64, String)> = nice_ticks(y_min, y_max, 6)
+        .into_iter()
+        .map(|v| (to_px(&[min[0], v]).1, tick_label(v)))
+        .collect();
+
+    let mut svg = String::new();
+    open_document(&mut svg, figure.width, figure.height);
+    centred_text(
+        &mut svg,
+        left + plot_w / 2.0,
+        1.5 * font,
+        font,
+        &figure.title,
+        false,
+    );
+    axes_frame(
+        &mut svg,
+        [left, top, plot_w, plot_h],
+        &x_ticks,
+        &y_ticks,
+        small,
+    );
+    centred_text(
+        &mut svg,
+        left + plot_w / 2.0,
+        top + plot_h + 2.7 * font,
+        font * 0.9,
+        &figure.x_label,
+        false,
+    );
+    centred_text(
+        &mut svg,
+        1.2 * font,
+        top + plot_h / 2.0,
+        font * 0.9,
+        &figure.y_label,
+        true,
+    );
+    for series in &figure.series {
+        let [r, g, b] = series.rgb;
+        let dash = if series.dashed {
+            r#" stroke-dasharray="6 4""#
+        } else {
+            ""
+        };
+        let points: Vec<(f64, f64)> = series.points.iter().filter(finite).map(to_px).collect();
+        let path: Vec<String> = points
+            .iter()
+            .map(|(x, y)| format!("{x:.2},{y:.2}"))
+            .collect();
+        let _ = writeln!(
+            svg,
+            r#"<g><title>{}</title><polyline points="{}" fill="none" stroke="rgb({r},{g},{b})" stroke-width="2"{dash}/>"#,
+            escape(&series.name),
+            path.join(" ")
+        );
+        for (x, y) in &points {
+            let _ = writeln!(
+                svg,
+                r#"<circle cx="{x:.2}" cy="{y:.2}" r="3" fill="rgb({r},{g},{b})"/>"#
+            );
+        }
+        let _ = writeln!(svg, "</g>");
+    }
+    let legend_x = left + plot_w + font;
+    for (k, series) in figure.series.iter().enumerate() {
+        let y = top + small + k as f64 * 1.6 * small;
+        let [r, g, b] = series.rgb;
+        let dash = if series.dashed {
+            r#" stroke-dasharray="6 4""#
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            svg,
+            r#"<line x1="{x1:.1}" y1="{ly:.1}" x2="{x2:.1}" y2="{ly:.1}" stroke="rgb({r},{g},{b})" stroke-width="2"{dash}/><text x="{tx:.1}" y="{y:.1}" font-size="{small:.1}">{}</text>"#,
+            escape(&series.name),
+            x1 = legend_x,
+            x2 = legend_x + 2.0 * small,
+            ly = y - 0.35 * small,
+            tx = legend_x + 2.5 * small,
+        );
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn draws_each_series_with_its_points_ticks_and_legend() {
+        let figure = LineFigure::new(
+            "Q8 by layer",
+            "layer",
+            "accuracy",
+            vec![
+                LineSeries {
+                    name: "trained".into(),
+                    rgb: [78, 121, 167],
+                    points: vec![[0.0, 0.33], [1.0, 0.35], [2.0, 0.36]],
+                    dashed: false,
+                },
+                LineSeries {
+                    name: "untrained <random>".into(),
+                    rgb: [225, 87, 89],
+                    points: vec![[0.0, 0.33], [1.0, f64::NAN], [2.0, 0.34]],
+                    dashed: true,
+                },
+            ],
+        );
+        let svg = line_svg(&figure);
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+        assert_eq!(svg.matches("<polyline").count(), 2);
+        assert_eq!(
+            svg.matches("<circle").count(),
+            5,
+            "the NaN point is skipped"
+        );
+        assert_eq!(
+            svg.matches("stroke-dasharray").count(),
+            2,
+            "dashed line and its legend entry"
+        );
+        assert!(svg.contains("untrained &lt;random&gt;") && svg.contains(">layer<"));
+        // Integer layer ticks 0, 1, 2 label the x axis.
+        for tick in [">0<", ">1<", ">2<"] {
+            assert!(svg.contains(tick), "{tick}");
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! "Save figure" controls shared by every plot: a path (`.svg` or `.png`), the figure size and
+//! the PNG resolution. The figure is drawn from the plot's data as SVG (and rasterised for PNG)
+//! on a worker thread; an existing file is replaced only after a second click.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, sync_channel};
+
+use eframe::egui;
+
+/// Figure size and resolution chosen by the user.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FigureSize {
+    /// Width in CSS pixels (1/96 inch).
+    pub width: f64,
+    /// Height in CSS pixels.
+    pub height: f64,
+    /// PNG resolution, dots per inch.
+    pub dpi: f64,
+}
+
+impl Default for FigureSize {
+    fn default() -> Self {
+        Self {
+            width: 720.0,
+            height: 540.0,
+            dpi: 300.0,
+        }
+    }
+}
+
+/// State of one plot's export controls.
+#[derive(Debug, Default)]
+pub struct FigureExport {
+    /// Where the figure goes; the extension picks SVG or PNG.
+    pub path: String,
+    /// Size and resolution.
+    pub size: FigureSize,
+    /// A path the user was warned exists; a second click replaces it.
+    confirm_overwrite: Option<PathBuf>,
+    /// The running write.
+    pending: Option<Receiver<Result<PathBuf, String>>>,
+    /// The last outcome, shown beside the button.
+    pub message: Option<String>,
+}
+
+impl FigureExport {
+    /// Controls with `default_path` (e.g. `ss8_layers.svg`) filled in.
+    pub fn new(default_path: &str) -> Self {
+        Self {
+            path: default_path.to_owned(),
+            ..Self::default()
+        }
+    }
+
+    /// Starts writing the figure (`svg_of(size)` builds the document, on the worker thread) unless
+    /// the file exists and the user has not confirmed.
+    pub fn save(
+        &mut self,
+        ctx: &egui::Context,
+        svg_of: impl FnOnce(FigureSize) -> String + Send + 'static,
+    ) {
+        let path = PathBuf::from(self.path.trim());
+        if path.exists() && self.confirm_overwrite.as_ref() != Some(&path) {
+            self.message = Some(format!(
+                "{} exists: click again to overwrite",
+                path.display()
+            ));
+            self.confirm_overwrite = Some(path);
+            return;
+        }
+        self.confirm_overwrite = None;
+        let size = self.size;
+        let (tx, rx) = sync_channel(1);
+        let ctx = ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("save-figure".into())
+            .spawn(move || {
+                let svg = svg_of(size);
+                let result = crate::export::write_figure(&path, &svg, size.dpi, true)
+                    .map(|()| path)
+                    .map_err(|e| e.to_string());
+                let _ = tx.send(result);
+                ctx.request_repaint();
+            });
+        match spawned {
+            Ok(_) => {
+                self.pending = Some(rx);
+                self.message = Some("saving…".into());
+            }
+            Err(e) => self.message = Some(format!("cannot start saving: {e}")),
+        }
+    }
+
+    /// Collects a finished write (non-blocking).
+    fn poll(&mut self) {
+        if let Some(rx) = &self.pending
+            && let Ok(result) = rx.try_recv()
+        {
+            self.pending = None;
+            self.message = Some(match result {
+                Ok(path) => format!("wrote {}", path.display()),
+                Err(e) => e,
+            });
+        }
+    }
+
+    /// Whether a write is in progress.
+    pub fn is_saving(&self) -> bool {
+        self.pending.is_some()
+    }
+}
+
+/// Draws the export row (`label` names the figure, e.g. "Layer sweep"); returns true when the
+/// user clicked "Save figure" (the caller then calls [`FigureExport::save`] with its data).
+pub fn figure_export_ui(ui: &mut egui::Ui, label: &str, export: &mut FigureExport) -> bool {
+    export.poll();
+    let mut clicked = false;
+    ui.horizontal_wrapped(|ui| {
+        let name = ui.label(format!("{label} figure:"));
+        ui.add(
+            egui::TextEdit::singleline(&mut export.path)
+                .desired_width(200.0)
+                .hint_text("figure.svg / figure.png"),
+        )
+        .labelled_by(name.id);
+        super::file_dialog::browse_button(
+            ui,
+            &mut export.path,
+            super::file_dialog::DialogKind::SaveFigure,
+        );
+        ui.add(
+            egui::DragValue::new(&mut export.size.width)
+                .range(200.0..=4000.0)
+                .prefix("w ")
+                .suffix(" px"),
+        );
+        ui.add(
+            egui::DragValue::new(&mut export.size.height)
+                .range(150.0..=4000.0)
+                .prefix("h ")
+                .suffix(" px"),
+        );
+        ui.add(
+            egui::DragValue::new(&mut export.size.dpi)
+                .range(48.0..=1200.0)
+                .suffix(" DPI (PNG)"),
+        );
+        let button = ui.add_enabled(
+            !export.is_saving(),
+            egui::Button::new(format!("Save {} figure", label.to_lowercase())),
+        );
+        clicked = button.clicked();
+        if let Some(message) = &export.message {
+            ui.label(message);
+        }
+    });
+    clicked
+}

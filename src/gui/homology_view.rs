@@ -1,0 +1,439 @@
+//! Homology view: embed a SCOPe/ASTRAL set, score remote homology (Hit-10 and AUC at the fold and
+//! superfamily levels) for every layer, optionally beside the untrained copy, and list the
+//! nearest neighbours of any domain with their sccs and how they relate to it.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use eframe::egui;
+use egui_plot::{Legend, Line, Plot, PlotPoints};
+
+use super::figure_export::{FigureExport, figure_export_ui};
+use super::file_dialog::{DialogKind, browse_button};
+use super::job::{JobClick, Progress, job_controls};
+use crate::analysis::JobCtx;
+use crate::analysis::homology_run::{HomologyRun, embed_domain_means, score_homology};
+use crate::data::{ScopDomain, read_astral, spread_evenly};
+use crate::export::{LineFigure, LineSeries};
+use crate::model::LoadedModel;
+
+/// Neighbours listed for the selected domain.
+const NEIGHBOURS: usize = 25;
+
+/// What the user set up.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct HomologySettings {
+    /// ASTRAL FASTA file.
+    pub astral: String,
+    /// At most this many domains, spread evenly over the file.
+    pub max_domains: usize,
+    /// Also score the untrained copy.
+    pub compare_untrained: bool,
+}
+
+impl Default for HomologySettings {
+    fn default() -> Self {
+        let shared =
+            PathBuf::from("../shared/data/scope/astral-scopedom-seqres-gd-sel-gs-bib-40-2.07.fa");
+        Self {
+            astral: if shared.exists() {
+                shared.display().to_string()
+            } else {
+                String::new()
+            },
+            max_domains: 2000,
+            compare_untrained: false,
+        }
+    }
+}
+
+/// A finished homology run.
+pub struct HomologyResult {
+    /// The domains, in the order of the vectors.
+    pub domains: Vec<ScopDomain>,
+    /// Scores per layer, trained model.
+    pub runs: Vec<HomologyRun>,
+    /// Scores per layer, untrained copy (empty when not compared).
+    pub untrained: Vec<HomologyRun>,
+    /// Index of the best layer (superfamily Hit-10).
+    pub best: usize,
+    /// Unit-normalised mean embeddings at the best layer, `[domains][embed_dim]`.
+    pub unit_vectors: Vec<Vec<f32>>,
+}
+
+/// Reads, embeds and scores on a worker thread (called from the job).
+pub fn compute_homology(
+    model: &LoadedModel,
+    settings: &HomologySettings,
+    ctx: &JobCtx,
+) -> anyhow::Result<HomologyResult> {
+    let path = PathBuf::from(settings.astral.trim());
+    anyhow::ensure!(
+        !settings.astral.trim().is_empty(),
+        "give a SCOPe/ASTRAL FASTA file"
+    );
+    let domains = spread_evenly(read_astral(&path)?, settings.max_domains);
+    anyhow::ensure!(
+        domains.len() >= 2,
+        "need at least 2 domains: {}",
+        path.display()
+    );
+    let layers: Vec<usize> = (0..=model.model.config().num_layers).collect();
+    let split = if settings.compare_untrained { 0.5 } else { 1.0 };
+    let means = embed_domain_means(model, &domains, &layers, &ctx.scoped(0.0, split))?;
+    let score = |means: &[Vec<Vec<f32>>]| -> Vec<HomologyRun> {
+        layers
+            .iter()
+            .zip(means)
+            .map(|(&l, v)| score_homology(l, v, &domains))
+            .collect()
+    };
+    let runs = score(&means);
+    let untrained = if settings.compare_untrained {
+        let copy = model.untrained_copy(0)?;
+        score(&embed_domain_means(
+            &copy,
+            &domains,
+            &layers,
+            &ctx.scoped(split, 1.0),
+        )?)
+    } else {
+        Vec::new()
+    };
+    let best = (0..runs.len())
+        .max_by(|&a, &b| {
+            runs[a]
+                .superfamily
+                .hit10
+                .total_cmp(&runs[b].superfamily.hit10)
+        })
+        .ok_or_else(|| anyhow::anyhow!("no layer was scored"))?;
+    let unit_vectors = means[best]
+        .iter()
+        .map(|v| {
+            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+            v.iter().map(|x| x / norm).collect()
+        })
+        .collect();
+    Ok(HomologyResult {
+        domains,
+        runs,
+        untrained,
+        best,
+        unit_vectors,
+    })
+}
+
+/// How a neighbour relates to the query in SCOPe.
+pub fn relation(query: &str, other: &str) -> &'static str {
+    let q: Vec<&str> = query.split('.').collect();
+    let o: Vec<&str> = other.split('.').collect();
+    let shared = q.iter().zip(&o).take_while(|(a, b)| a == b).count();
+    match shared {
+        4.. => "same family",
+        3 => "same superfamily",
+        2 => "same fold",
+        1 => "same class",
+        _ => "unrelated",
+    }
+}
+
+/// The `count` most similar domains to `query` (cosine), excluding itself.
+pub fn nearest(result: &HomologyResult, query: usize, count: usize) -> Vec<(usize, f32)> {
+    let q = &result.unit_vectors[query];
+    let mut scored: Vec<(usize, f32)> = result
+        .unit_vectors
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| *k != query)
+        .map(|(k, v)| (k, v.iter().zip(q).map(|(a, b)| a * b).sum()))
+        .collect();
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+    scored.truncate(count);
+    scored
+}
+
+/// View state kept between frames.
+#[derive(Default)]
+pub struct HomologyView {
+    /// Settings of the next run.
+    pub settings: HomologySettings,
+    /// Text that filters the domain list (id, sccs, description).
+    pub query_filter: String,
+    /// Selected query domain.
+    pub query: usize,
+    /// Export of the layer sweep.
+    pub sweep_export: FigureExport,
+}
+
+impl HomologyView {
+    /// A view with the default inputs.
+    pub fn new() -> Self {
+        Self {
+            sweep_export: FigureExport::new("homology_by_layer.svg"),
+            ..Self::default()
+        }
+    }
+}
+
+/// What the view asks the app to do.
+pub enum HomologyCommand {
+    /// Run with these settings.
+    Run(HomologySettings),
+    /// Stop the running job.
+    Cancel,
+}
+
+fn sweep_series(result: &HomologyResult) -> Vec<LineSeries> {
+    let mut series = Vec::new();
+    for (runs, name, dashed) in [
+        (&result.runs, "trained", false),
+        (&result.untrained, "untrained", true),
+    ] {
+        if runs.is_empty() {
+            continue;
+        }
+        series.push(LineSeries {
+            name: format!("{name}: superfamily Hit-10"),
+            rgb: if dashed {
+                [255, 127, 14]
+            } else {
+                [31, 119, 180]
+            },
+            points: runs
+                .iter()
+                .map(|r| [r.layer as f64, r.superfamily.hit10])
+                .collect(),
+            dashed,
+        });
+        series.push(LineSeries {
+            name: format!("{name}: fold Hit-10"),
+            rgb: if dashed { [140, 86, 75] } else { [44, 160, 44] },
+            points: runs
+                .iter()
+                .map(|r| [r.layer as f64, r.fold.hit10])
+                .collect(),
+            dashed,
+        });
+    }
+    series
+}
+
+/// The homology view.
+pub fn homology_view_ui(
+    ui: &mut egui::Ui,
+    view: &mut HomologyView,
+    result: Option<&Arc<HomologyResult>>,
+    progress: Option<Progress>,
+    error: Option<&str>,
+    model_ready: bool,
+) -> Option<HomologyCommand> {
+    let mut command = None;
+    let settings = &mut view.settings;
+    ui.horizontal_wrapped(|ui| {
+        let label = ui.label("ASTRAL FASTA");
+        ui.add(
+            egui::TextEdit::singleline(&mut settings.astral)
+                .desired_width(420.0)
+                .hint_text("astral-scopedom-seqres-gd-sel-gs-bib-40-2.07.fa"),
+        )
+        .labelled_by(label.id);
+        browse_button(ui, &mut settings.astral, DialogKind::OpenData);
+    });
+    ui.horizontal_wrapped(|ui| {
+        ui.add(
+            egui::DragValue::new(&mut settings.max_domains)
+                .range(10..=100_000)
+                .prefix("domains ≤ "),
+        );
+        ui.checkbox(&mut settings.compare_untrained, "compare with untrained");
+        let why_disabled = (!model_ready).then_some("load a model first");
+        command = match job_controls(ui, progress, 160.0, "Score homology", why_disabled) {
+            Some(JobClick::Start) => Some(HomologyCommand::Run(settings.clone())),
+            Some(JobClick::Cancel) => Some(HomologyCommand::Cancel),
+            None => None,
+        };
+    });
+    if let Some(err) = error {
+        ui.colored_label(ui.visuals().error_fg_color, err);
+    }
+    let Some(result) = result else {
+        ui.label("Score a SCOPe set to see whether nearest neighbours in embedding space are remote homologs.");
+        return command;
+    };
+    let best = &result.runs[result.best];
+    ui.separator();
+    ui.label(format!(
+        "{} domains. Best layer {}: superfamily Hit-10 {:.3} (AUC {:.3}), fold Hit-10 {:.3} (AUC {:.3})",
+        result.domains.len(), best.layer, best.superfamily.hit10, best.superfamily.auc, best.fold.hit10, best.fold.auc
+    ));
+    ui.columns(2, |columns| {
+        let ui = &mut columns[0];
+        let series = sweep_series(result);
+        Plot::new("homology_sweep")
+            .legend(Legend::default())
+            .height(220.0)
+            .x_axis_label("layer")
+            .y_axis_label("Hit-10")
+            .show(ui, |plot| {
+                for s in &series {
+                    let [r, g, b] = s.rgb;
+                    let mut line = Line::new(s.name.clone(), PlotPoints::new(s.points.clone()))
+                        .color(egui::Color32::from_rgb(r, g, b));
+                    if s.dashed {
+                        line = line.style(egui_plot::LineStyle::dashed_loose());
+                    }
+                    plot.line(line);
+                }
+            });
+        if figure_export_ui(ui, "Layer sweep", &mut view.sweep_export) {
+            let result = result.clone();
+            view.sweep_export.save(ui.ctx(), move |size| {
+                let mut figure = LineFigure::new(
+                    "Remote homology by layer",
+                    "layer",
+                    "Hit-10",
+                    sweep_series(&result),
+                );
+                figure.width = size.width;
+                figure.height = size.height;
+                crate::export::line_svg(&figure)
+            });
+        }
+        egui::ScrollArea::vertical()
+            .id_salt("homology_table")
+            .max_height(260.0)
+            .show(ui, |ui| {
+                egui::Grid::new("homology_scores")
+                    .striped(true)
+                    .show(ui, |ui| {
+                        for h in [
+                            "layer",
+                            "model",
+                            "fold Hit-10",
+                            "fold AUC",
+                            "superfamily Hit-10",
+                            "superfamily AUC",
+                        ] {
+                            ui.strong(h);
+                        }
+                        ui.end_row();
+                        for (runs, name) in
+                            [(&result.runs, "trained"), (&result.untrained, "untrained")]
+                        {
+                            for r in runs.iter() {
+                                ui.label(r.layer.to_string());
+                                ui.label(name);
+                                for v in [
+                                    r.fold.hit10,
+                                    r.fold.auc,
+                                    r.superfamily.hit10,
+                                    r.superfamily.auc,
+                                ] {
+                                    ui.label(format!("{v:.3}"));
+                                }
+                                ui.end_row();
+                            }
+                        }
+                    });
+            });
+        let ui = &mut columns[1];
+        ui.horizontal(|ui| {
+            let label = ui.label("Find domain");
+            ui.add(
+                egui::TextEdit::singleline(&mut view.query_filter)
+                    .desired_width(200.0)
+                    .hint_text("id, sccs or name"),
+            )
+            .labelled_by(label.id);
+        });
+        let needle = view.query_filter.to_lowercase();
+        view.query = view.query.min(result.domains.len() - 1);
+        let query = &result.domains[view.query];
+        egui::ComboBox::from_label("query domain")
+            .selected_text(format!("{} {}", query.id, query.sccs))
+            .show_ui(ui, |ui| {
+                for (k, d) in result
+                    .domains
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, d)| {
+                        needle.is_empty()
+                            || d.id.to_lowercase().contains(&needle)
+                            || d.sccs.contains(&needle)
+                            || d.description.to_lowercase().contains(&needle)
+                    })
+                    .take(200)
+                {
+                    ui.selectable_value(
+                        &mut view.query,
+                        k,
+                        format!("{} {} {}", d.id, d.sccs, d.description),
+                    );
+                }
+            });
+        ui.label(format!(
+            "{} · {} · {}",
+            query.id, query.sccs, query.description
+        ));
+        ui.strong(format!(
+            "Nearest neighbours at layer {} (cosine of mean embeddings)",
+            best.layer
+        ));
+        egui::ScrollArea::vertical()
+            .id_salt("neighbours")
+            .show(ui, |ui| {
+                egui::Grid::new("neighbours_grid")
+                    .striped(true)
+                    .show(ui, |ui| {
+                        for h in [
+                            "rank",
+                            "domain",
+                            "sccs",
+                            "cosine",
+                            "relation",
+                            "description",
+                        ] {
+                            ui.strong(h);
+                        }
+                        ui.end_row();
+                        for (rank, (k, similarity)) in nearest(result, view.query, NEIGHBOURS)
+                            .into_iter()
+                            .enumerate()
+                        {
+                            let d = &result.domains[k];
+                            let rel = relation(&query.sccs, &d.sccs);
+                            ui.label((rank + 1).to_string());
+                            ui.label(&d.id);
+                            ui.label(&d.sccs);
+                            ui.label(format!("{similarity:.3}"));
+                            let colour = match rel {
+                                "same superfamily" | "same fold" => {
+                                    egui::Color32::from_rgb(44, 160, 44)
+                                }
+                                "same family" => ui.visuals().strong_text_color(),
+                                _ => ui.visuals().weak_text_color(),
+                            };
+                            ui.colored_label(colour, rel);
+                            ui.label(d.description.chars().take(40).collect::<String>());
+                            ui.end_row();
+                        }
+                    });
+            });
+    });
+    command
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relations_follow_the_sccs_hierarchy() {
+        assert_eq!(relation("a.1.1.1", "a.1.1.1"), "same family");
+        assert_eq!(relation("a.1.1.1", "a.1.1.2"), "same superfamily");
+        assert_eq!(relation("a.1.1.1", "a.1.2.1"), "same fold");
+        assert_eq!(relation("a.1.1.1", "a.2.1.1"), "same class");
+        assert_eq!(relation("a.1.1.1", "b.1.1.1"), "unrelated");
+    }
+}
