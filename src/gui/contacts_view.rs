@@ -343,16 +343,20 @@ pub fn contacts_view_ui(
 ) -> Option<ContactsCommand> {
     let mut command = None;
     let settings = &mut view.settings;
-    egui::Grid::new("contact_inputs").num_columns(3).show(ui, |ui| {
-        for (name, value) in [("Training structures", &mut settings.train), ("Test structures", &mut settings.test)] {
-            let label = ui.label(name);
+    for (name, value) in [
+        ("Training structures", &mut settings.train),
+        ("Test structures", &mut settings.test),
+    ] {
+        ui.horizontal(|ui| {
+            let label = ui.add_sized([130.0, 18.0], egui::Label::new(name));
             ui.add(egui::TextEdit::singleline(value).desired_width(420.0))
                 .labelled_by(label.id)
-                .on_hover_text("PDB / mmCIF files, folders of them, or TS50-style JSON; separate several with ;");
+                .on_hover_text(
+                    "PDB / mmCIF files, folders of them, or TS50-style JSON; separate several with ;",
+                );
             browse_button(ui, value, DialogKind::OpenStructures);
-            ui.end_row();
-        }
-    });
+        });
+    }
     ui.horizontal_wrapped(|ui| {
         ui.add(
             egui::DragValue::new(&mut settings.rank)
