@@ -7,18 +7,19 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use eframe::egui;
-use egui_plot::{Legend, Line, Plot, PlotImage, PlotPoint, PlotPoints, Points};
+use egui_plot::{Legend, Plot, PlotImage, PlotPoint, PlotPoints, Points};
 
 use super::figure_export::{FigureExport, FigureSize, figure_export_ui};
 use super::file_dialog::{DialogKind, browse_button, split_paths};
 use super::job::{JobClick, Progress, job_controls};
+use super::layer_sweep::layer_sweep_ui;
 use crate::analysis::JobCtx;
 use crate::analysis::contact_head_run::{
     CONTACT_THRESHOLD_ANGSTROM, ContactHeadEvaluation, evaluate_contact_head,
 };
 use crate::analysis::contact_probe_run::{ContactProbeRun, run_contact_probe};
 use crate::data::{ContactMap, ProteinChain, read_structures};
-use crate::export::{HeatmapFigure, HeatmapMarker, LineFigure, LineSeries};
+use crate::export::{HeatmapFigure, HeatmapMarker, LineSeries};
 use crate::model::LoadedModel;
 use crate::probes::{
     CONTACT_MIN_SEPARATION, ContactPrecision, ContactProbeParams, top_contact_pairs,
@@ -408,37 +409,14 @@ pub fn contacts_view_ui(
     ui.columns(2, |columns| {
         let ui = &mut columns[0];
         if result.runs.len() > 1 || !result.untrained.is_empty() {
-            let series = sweep_series(result);
-            Plot::new("contacts_sweep")
-                .legend(Legend::default())
-                .height(220.0)
-                .x_axis_label("layer")
-                .y_axis_label("precision")
-                .show(ui, |plot| {
-                    for s in &series {
-                        let [r, g, b] = s.rgb;
-                        let mut line = Line::new(s.name.clone(), PlotPoints::new(s.points.clone()))
-                            .color(egui::Color32::from_rgb(r, g, b));
-                        if s.dashed {
-                            line = line.style(egui_plot::LineStyle::dashed_loose());
-                        }
-                        plot.line(line);
-                    }
-                });
-            if figure_export_ui(ui, "Layer sweep", &mut view.sweep_export) {
-                let result = result.clone();
-                view.sweep_export.save(ui.ctx(), move |size| {
-                    let mut figure = LineFigure::new(
-                        "Contact precision by layer",
-                        "layer",
-                        "precision",
-                        sweep_series(&result),
-                    );
-                    figure.width = size.width;
-                    figure.height = size.height;
-                    crate::export::line_svg(&figure)
-                });
-            }
+            layer_sweep_ui(
+                ui,
+                "contacts_sweep",
+                "Contact precision by layer",
+                "precision",
+                sweep_series(result),
+                &mut view.sweep_export,
+            );
         }
         precision_table_ui(ui, result);
         let ui = &mut columns[1];

@@ -6,15 +6,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use eframe::egui;
-use egui_plot::{Legend, Line, Plot, PlotPoints};
 
-use super::figure_export::{FigureExport, figure_export_ui};
+use super::figure_export::FigureExport;
 use super::file_dialog::{DialogKind, browse_button};
 use super::job::{JobClick, Progress, job_controls};
+use super::layer_sweep::layer_sweep_ui;
 use crate::analysis::JobCtx;
 use crate::analysis::homology_run::{HomologyRun, embed_domain_means, score_homology};
 use crate::data::{ScopDomain, read_astral, spread_evenly};
-use crate::export::{LineFigure, LineSeries};
+use crate::export::LineSeries;
 use crate::model::LoadedModel;
 
 /// Neighbours listed for the selected domain.
@@ -269,37 +269,14 @@ pub fn homology_view_ui(
     ));
     ui.columns(2, |columns| {
         let ui = &mut columns[0];
-        let series = sweep_series(result);
-        Plot::new("homology_sweep")
-            .legend(Legend::default())
-            .height(220.0)
-            .x_axis_label("layer")
-            .y_axis_label("Hit-10")
-            .show(ui, |plot| {
-                for s in &series {
-                    let [r, g, b] = s.rgb;
-                    let mut line = Line::new(s.name.clone(), PlotPoints::new(s.points.clone()))
-                        .color(egui::Color32::from_rgb(r, g, b));
-                    if s.dashed {
-                        line = line.style(egui_plot::LineStyle::dashed_loose());
-                    }
-                    plot.line(line);
-                }
-            });
-        if figure_export_ui(ui, "Layer sweep", &mut view.sweep_export) {
-            let result = result.clone();
-            view.sweep_export.save(ui.ctx(), move |size| {
-                let mut figure = LineFigure::new(
-                    "Remote homology by layer",
-                    "layer",
-                    "Hit-10",
-                    sweep_series(&result),
-                );
-                figure.width = size.width;
-                figure.height = size.height;
-                crate::export::line_svg(&figure)
-            });
-        }
+        layer_sweep_ui(
+            ui,
+            "homology_sweep",
+            "Remote homology by layer",
+            "Hit-10",
+            sweep_series(result),
+            &mut view.sweep_export,
+        );
         egui::ScrollArea::vertical()
             .id_salt("homology_table")
             .max_height(260.0)

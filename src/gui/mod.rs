@@ -7,6 +7,7 @@ mod figure_export;
 mod file_dialog;
 mod homology_view;
 mod job;
+mod layer_sweep;
 pub mod map_view;
 mod model_panel;
 mod ss8_view;

@@ -5,15 +5,15 @@
 use std::path::PathBuf;
 
 use eframe::egui;
-use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 use super::figure_export::{FigureExport, FigureSize, figure_export_ui};
 use super::job::{JobClick, Progress, job_controls};
+use super::layer_sweep::layer_sweep_ui;
 use crate::analysis::JobCtx;
 use crate::analysis::probe_apply::{Ss8Prediction, predict_ss8};
 use crate::analysis::ss8_probe_run::{Ss8ProbeRun, run_ss8_probe};
 use crate::data::{SS8_CLASSES, Ss8Record, read_ss8};
-use crate::export::{HeatmapFigure, LineFigure, LineSeries};
+use crate::export::{HeatmapFigure, LineSeries};
 use crate::model::LoadedModel;
 use crate::probes::{ProbeMetadata, Ss8ProbeParams};
 
@@ -329,33 +329,14 @@ pub fn ss8_view_ui(
     ui.columns(2, |columns| {
         let ui = &mut columns[0];
         if result.runs.len() > 1 || !result.untrained.is_empty() {
-            let series = ss8_sweep_series(result);
-            Plot::new("ss8_sweep")
-                .legend(Legend::default())
-                .height(220.0)
-                .x_axis_label("layer")
-                .y_axis_label("accuracy")
-                .show(ui, |plot| {
-                    for s in &series {
-                        let [r, g, b] = s.rgb;
-                        let mut line = Line::new(s.name.clone(), PlotPoints::new(s.points.clone()))
-                            .color(egui::Color32::from_rgb(r, g, b));
-                        if s.dashed {
-                            line = line.style(egui_plot::LineStyle::dashed_loose());
-                        }
-                        plot.line(line);
-                    }
-                });
-            if figure_export_ui(ui, "Layer sweep", &mut view.sweep_export) {
-                let series = ss8_sweep_series(result);
-                view.sweep_export.save(ui.ctx(), move |size| {
-                    let mut figure =
-                        LineFigure::new("SS8 probe accuracy by layer", "layer", "accuracy", series);
-                    figure.width = size.width;
-                    figure.height = size.height;
-                    crate::export::line_svg(&figure)
-                });
-            }
+            layer_sweep_ui(
+                ui,
+                "ss8_sweep",
+                "SS8 probe accuracy by layer",
+                "accuracy",
+                ss8_sweep_series(result),
+                &mut view.sweep_export,
+            );
         }
         egui::Grid::new("ss8_per_class")
             .striped(true)
