@@ -28,6 +28,29 @@ impl Default for FigureSize {
     }
 }
 
+/// Asks before a file is replaced: the first attempt on an existing path only warns, a second
+/// attempt on the same path goes ahead.
+#[derive(Debug, Default)]
+pub struct OverwriteGuard {
+    /// The existing path the user was warned about.
+    warned: Option<PathBuf>,
+}
+
+impl OverwriteGuard {
+    /// `Ok` when `path` may be written now; otherwise the warning to show.
+    pub fn check(&mut self, path: &std::path::Path) -> Result<(), String> {
+        if path.exists() && self.warned.as_deref() != Some(path) {
+            self.warned = Some(path.to_owned());
+            return Err(format!(
+                "{} exists: click again to overwrite",
+                path.display()
+            ));
+        }
+        self.warned = None;
+        Ok(())
+    }
+}
+
 /// State of one plot's export controls.
 #[derive(Debug, Default)]
 pub struct FigureExport {
@@ -35,8 +58,8 @@ pub struct FigureExport {
     pub path: String,
     /// Size and resolution.
     pub size: FigureSize,
-    /// A path the user was warned exists; a second click replaces it.
-    confirm_overwrite: Option<PathBuf>,
+    /// A second click replaces an existing file.
+    overwrite: OverwriteGuard,
     /// The running write.
     pending: Option<Receiver<Result<PathBuf, String>>>,
     /// The last outcome, shown beside the button.
@@ -60,15 +83,10 @@ impl FigureExport {
         svg_of: impl FnOnce(FigureSize) -> String + Send + 'static,
     ) {
         let path = PathBuf::from(self.path.trim());
-        if path.exists() && self.confirm_overwrite.as_ref() != Some(&path) {
-            self.message = Some(format!(
-                "{} exists: click again to overwrite",
-                path.display()
-            ));
-            self.confirm_overwrite = Some(path);
+        if let Err(warning) = self.overwrite.check(&path) {
+            self.message = Some(warning);
             return;
         }
-        self.confirm_overwrite = None;
         let size = self.size;
         let (tx, rx) = sync_channel(1);
         let ctx = ctx.clone();

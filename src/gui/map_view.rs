@@ -6,7 +6,7 @@ use eframe::egui;
 use egui_plot::{Legend, Plot, PlotPoints, Points};
 
 use super::data_panel::DatasetTable;
-use super::figure_export::{FigureExport, figure_export_ui};
+use super::figure_export::{FigureExport, OverwriteGuard, figure_export_ui};
 use super::file_dialog::{DialogKind, browse_button};
 use super::job::{JobClick, Progress, job_controls};
 use crate::analysis::JobCtx;
@@ -177,8 +177,8 @@ pub struct MapView {
     /// Where "Save data" writes: `.csv` / `.parquet` (the map table) or `.npy` (the points'
     /// embeddings).
     pub data_path: String,
-    /// A data path the user was warned exists; a second click overwrites it.
-    confirm_overwrite: Option<std::path::PathBuf>,
+    /// A second click replaces an existing data file.
+    overwrite: OverwriteGuard,
     /// The last data export's outcome.
     pub data_message: Option<String>,
 }
@@ -210,15 +210,10 @@ impl MapView {
     /// embed_dim]` float32) at `data_path`, asking (by a second click) before replacing a file.
     fn export_data(&mut self, result: &MapResult, set: &ProteinSet, table: &DatasetTable) {
         let path = std::path::PathBuf::from(self.data_path.trim());
-        if path.exists() && self.confirm_overwrite.as_ref() != Some(&path) {
-            self.data_message = Some(format!(
-                "{} exists: click again to overwrite",
-                path.display()
-            ));
-            self.confirm_overwrite = Some(path);
+        if let Err(warning) = self.overwrite.check(&path) {
+            self.data_message = Some(warning);
             return;
         }
-        self.confirm_overwrite = None;
         let is_npy = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("npy"));
