@@ -33,6 +33,13 @@ pub enum ExportError {
     },
 }
 
+/// The extension of `path`, lower-cased (`Map.SVG` gives `svg`): what picks an output format.
+pub(super) fn lowercase_extension(path: &Path) -> Option<String> {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+}
+
 /// Writes `path` through `write` into `path.partial`, then renames it into place, so a reader
 /// never sees half a file and a failed write leaves any previous file untouched.
 pub fn write_atomic(

@@ -20,12 +20,7 @@ pub enum FigureFormat {
 impl FigureFormat {
     /// The format of `path` by extension, or an error naming the path.
     pub fn from_path(path: &Path) -> Result<Self, ExportError> {
-        match path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
+        match super::atomic::lowercase_extension(path).as_deref() {
             Some("svg") => Ok(Self::Svg),
             Some("png") => Ok(Self::Png),
             _ => Err(ExportError::Format {

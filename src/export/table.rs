@@ -18,12 +18,7 @@ pub enum TableFormat {
 impl TableFormat {
     /// The format named by `path`'s extension (`.csv`, `.parquet`/`.pq`).
     pub fn from_path(path: &Path) -> Result<Self, ExportError> {
-        match path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
+        match super::atomic::lowercase_extension(path).as_deref() {
             Some("csv") => Ok(Self::Csv),
             Some("parquet" | "pq") => Ok(Self::Parquet),
             _ => Err(ExportError::Format {
