@@ -251,28 +251,21 @@ impl WorkbenchApp {
 
     /// Opens `paths` as the dataset in the background; the previous set stays until it is read.
     fn open_data(&mut self, ctx: &egui::Context, paths: Vec<std::path::PathBuf>) {
-        let ctx = ctx.clone();
         let is_demo =
             ProteinSet::demo_paths().is_some_and(|(f, t)| paths == [f.clone(), t.clone()]);
         if !is_demo {
             self.settings.opened_data = paths.clone();
         }
-        self.dataset.spawn(
-            "load-data",
-            move || ctx.request_repaint(),
-            move |_job| crate::data::open_data_files(&paths).map_err(anyhow::Error::from),
-        );
+        self.dataset
+            .spawn_repainting(ctx, "load-data", move |_job| {
+                crate::data::open_data_files(&paths).map_err(anyhow::Error::from)
+            });
     }
 
     fn spawn_load(&mut self, ctx: &egui::Context, path: std::path::PathBuf) {
-        let ctx = ctx.clone();
-        self.model.spawn(
-            "load-model",
-            move || ctx.request_repaint(),
-            move |_job| {
-                LoadedModel::load(&path, &candle_core::Device::Cpu).map_err(anyhow::Error::from)
-            },
-        );
+        self.model.spawn_repainting(ctx, "load-model", move |_job| {
+            LoadedModel::load(&path, &candle_core::Device::Cpu).map_err(anyhow::Error::from)
+        });
     }
 
     fn apply(&mut self, ctx: &egui::Context, command: ModelCommand) {
@@ -300,21 +293,16 @@ impl WorkbenchApp {
                     return;
                 };
                 self.download_view.error = None;
-                let ctx = ctx.clone();
-                self.download.spawn(
-                    "download",
-                    move || ctx.request_repaint(),
-                    move |job| {
-                        download_official(
-                            model,
-                            &weights_base_url(),
-                            &torch_hub_checkpoints_dir(),
-                            job,
-                            &mut |_, _, _| {},
-                        )
-                        .map_err(anyhow::Error::from)
-                    },
-                );
+                self.download.spawn_repainting(ctx, "download", move |job| {
+                    download_official(
+                        model,
+                        &weights_base_url(),
+                        &torch_hub_checkpoints_dir(),
+                        job,
+                        &mut |_, _, _| {},
+                    )
+                    .map_err(anyhow::Error::from)
+                });
             }
             ModelCommand::CancelDownload => self.download.cancel(),
         }
@@ -324,15 +312,12 @@ impl WorkbenchApp {
         match command {
             Ss8Command::Cancel => self.ss8.cancel(),
             Ss8Command::Train(settings) => {
-                let Some(model) = self.model.result() else {
-                    return;
-                };
-                let model = model.clone();
-                let ctx = ctx.clone();
-                self.ss8.spawn(
+                spawn_on_model(
+                    &mut self.ss8,
+                    self.model.result(),
+                    ctx,
                     "ss8-probe",
-                    move || ctx.request_repaint(),
-                    move |job| compute_ss8(&model, &settings, job),
+                    move |model, job| compute_ss8(model, &settings, job),
                 );
             }
         }
@@ -342,15 +327,12 @@ impl WorkbenchApp {
         match command {
             ContactsCommand::Cancel => self.contacts.cancel(),
             ContactsCommand::Train(settings) => {
-                let Some(model) = self.model.result() else {
-                    return;
-                };
-                let model = model.clone();
-                let ctx = ctx.clone();
-                self.contacts.spawn(
+                spawn_on_model(
+                    &mut self.contacts,
+                    self.model.result(),
+                    ctx,
                     "contact-probe",
-                    move || ctx.request_repaint(),
-                    move |job| compute_contacts(&model, &settings, job).map(Arc::new),
+                    move |model, job| compute_contacts(model, &settings, job).map(Arc::new),
                 );
             }
         }
@@ -360,15 +342,12 @@ impl WorkbenchApp {
         match command {
             HomologyCommand::Cancel => self.homology.cancel(),
             HomologyCommand::Run(settings) => {
-                let Some(model) = self.model.result() else {
-                    return;
-                };
-                let model = model.clone();
-                let ctx = ctx.clone();
-                self.homology.spawn(
+                spawn_on_model(
+                    &mut self.homology,
+                    self.model.result(),
+                    ctx,
                     "homology",
-                    move || ctx.request_repaint(),
-                    move |job| compute_homology(&model, &settings, job).map(Arc::new),
+                    move |model, job| compute_homology(model, &settings, job).map(Arc::new),
                 );
             }
         }
@@ -387,12 +366,9 @@ impl WorkbenchApp {
                     .iter()
                     .map(|r| (r.id.clone(), r.sequence.clone()))
                     .collect();
-                let ctx = ctx.clone();
-                self.map.spawn(
-                    "map",
-                    move || ctx.request_repaint(),
-                    move |job| compute_map(&model, &records, settings, job),
-                );
+                self.map.spawn_repainting(ctx, "map", move |job| {
+                    compute_map(&model, &records, settings, job)
+                });
             }
         }
     }
@@ -611,4 +587,18 @@ fn job_error<T>(state: &JobState<T>) -> Option<String> {
         JobState::Failed { err, .. } => Some(format!("{err:#}")),
         _ => None,
     }
+}
+
+/// Starts `work` on the loaded model in `job` (nothing when no model is loaded yet).
+fn spawn_on_model<T: Send + 'static>(
+    job: &mut Job<T>,
+    model: Option<&LoadedModel>,
+    ctx: &egui::Context,
+    name: &str,
+    work: impl FnOnce(&LoadedModel, &crate::analysis::JobCtx) -> anyhow::Result<T> + Send + 'static,
+) {
+    let Some(model) = model.cloned() else {
+        return;
+    };
+    job.spawn_repainting(ctx, name, move |ctx| work(&model, ctx));
 }

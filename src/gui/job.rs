@@ -84,6 +84,17 @@ impl<T: Send + 'static> Job<T> {
         };
     }
 
+    /// [`Job::spawn`] with the GUI's waker: progress and completion repaint `ctx`.
+    pub fn spawn_repainting(
+        &mut self,
+        ctx: &egui::Context,
+        name: &str,
+        work: impl FnOnce(&JobCtx) -> anyhow::Result<T> + Send + 'static,
+    ) {
+        let ctx = ctx.clone();
+        self.spawn(name, move || ctx.request_repaint(), work);
+    }
+
     /// Non-blocking; called once per frame from `App::logic`.
     pub fn poll(&mut self) {
         if let JobState::Running { rx, .. } = &self.state
