@@ -3,7 +3,6 @@
 //! precision table by separation range (and the model's own contact head when it has one), and
 //! for any test protein the predicted map over the true one with the top-L contacts marked.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use eframe::egui;
@@ -52,19 +51,10 @@ pub struct ContactSettings {
 
 impl Default for ContactSettings {
     fn default() -> Self {
-        let shared = PathBuf::from("../shared/data/structures");
-        let demo = "datasets/demo/structures.json".to_owned();
-        let pick = |name: &str| {
-            let path = shared.join(name);
-            if path.exists() {
-                path.display().to_string()
-            } else {
-                demo.clone()
-            }
-        };
+        let demo = "datasets/demo/structures.json";
         Self {
-            train: pick("pdb"),
-            test: pick("ts50.json"),
+            train: super::shared_data_or("structures/pdb", demo),
+            test: super::shared_data_or("structures/ts50.json", demo),
             sweep: true,
             layer: usize::MAX,
             rank: ContactProbeParams::default().rank,

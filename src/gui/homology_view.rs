@@ -33,14 +33,11 @@ pub struct HomologySettings {
 
 impl Default for HomologySettings {
     fn default() -> Self {
-        let shared =
-            PathBuf::from("../shared/data/scope/astral-scopedom-seqres-gd-sel-gs-bib-40-2.07.fa");
         Self {
-            astral: if shared.exists() {
-                shared.display().to_string()
-            } else {
-                String::new()
-            },
+            astral: super::shared_data_or(
+                "scope/astral-scopedom-seqres-gd-sel-gs-bib-40-2.07.fa",
+                "",
+            ),
             max_domains: 2000,
             compare_untrained: false,
         }

@@ -17,6 +17,17 @@ pub use job::{Job, JobState, Progress};
 
 use crate::cli::GuiArgs;
 
+/// The default input of a view: `../shared/data/<relative>` (the project's real evaluation
+/// sets, beside the checkout) when it exists, else `fallback` (a demo file, or empty).
+fn shared_data_or(relative: &str, fallback: &str) -> String {
+    let path = std::path::Path::new("../shared/data").join(relative);
+    if path.exists() {
+        path.display().to_string()
+    } else {
+        fallback.to_owned()
+    }
+}
+
 /// Opens the workbench window and blocks until it closes.
 pub fn run(args: GuiArgs) -> anyhow::Result<()> {
     let options = eframe::NativeOptions {

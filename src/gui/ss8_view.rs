@@ -2,8 +2,6 @@
 //! layers), see Q8/Q3 per layer as a line plot, the best layer's confusion matrix and
 //! per-class metrics, and per-protein tracks of true vs predicted classes with confidence.
 
-use std::path::PathBuf;
-
 use eframe::egui;
 
 use super::figure_export::{FigureExport, FigureSize, figure_export_ui};
@@ -39,19 +37,10 @@ pub struct Ss8Settings {
 
 impl Default for Ss8Settings {
     fn default() -> Self {
-        let shared = PathBuf::from("../shared/data/ss8");
-        let demo = "datasets/demo/structures_ss8.txt".to_owned();
-        let pick = |name: &str| {
-            let path = shared.join(name);
-            if path.exists() {
-                path.display().to_string()
-            } else {
-                demo.clone()
-            }
-        };
+        let demo = "datasets/demo/structures_ss8.txt";
         Self {
-            train: pick("pisces2018_train.tsv"),
-            test: pick("CB513.csv"),
+            train: super::shared_data_or("ss8/pisces2018_train.tsv", demo),
+            test: super::shared_data_or("ss8/CB513.csv", demo),
             max_train: 200,
             sweep: true,
             layer: usize::MAX,
