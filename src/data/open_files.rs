@@ -12,9 +12,9 @@ use super::error::DataError;
 use super::fasta::{FastaReader, FastaRecord, duplicate_ids};
 use super::frame::{JoinReport, fasta_frame, join_metadata, read_table};
 use super::protein_set::ProteinSet;
-use super::scope::read_astral;
+use super::scope::{is_sccs, read_astral};
 use super::ss8::{SS8_CLASSES, read_ss8};
-use super::structure::read_structures;
+use super::structure::{is_structure_file, read_structures};
 
 /// What a file holds, as told by its extension (and, for text tables, its content).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,30 +36,20 @@ fn lower_name(path: &Path) -> String {
     name.strip_suffix(".gz").map(str::to_owned).unwrap_or(name)
 }
 
-/// Whether a FASTA header's description starts with an sccs such as `a.1.1.1`.
-fn looks_like_sccs(description: &str) -> bool {
-    let first = description.split_whitespace().next().unwrap_or("");
-    let parts: Vec<&str> = first.split('.').collect();
-    parts.len() == 4
-        && parts[0].len() == 1
-        && parts[0].chars().all(|c| c.is_ascii_lowercase())
-        && parts[1..]
-            .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
-}
-
 /// The kind of `path`: structures and FASTA by extension; a FASTA whose first header carries
 /// an sccs is ASTRAL; `.csv/.tsv/.txt` are SS8 tables when they read as one, else metadata.
 pub fn classify_data_file(path: &Path) -> Result<DataFileKind, DataError> {
     let name = lower_name(path);
     let has = |exts: &[&str]| exts.iter().any(|e| name.ends_with(e));
-    if has(&[".pdb", ".ent", ".cif", ".mmcif", ".json"]) || path.is_dir() {
+    if is_structure_file(path) || path.is_dir() {
         return Ok(DataFileKind::Structure);
     }
     if has(&[".fasta", ".fa", ".faa", ".fas", ".fna", ".seq"]) {
         let first = FastaReader::open(path)?.next().transpose()?;
         return Ok(match first {
-            Some(r) if looks_like_sccs(&r.description) => DataFileKind::Astral,
+            Some(r) if r.description.split_whitespace().next().is_some_and(is_sccs) => {
+                DataFileKind::Astral
+            }
             _ => DataFileKind::Fasta,
         });
     }

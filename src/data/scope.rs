@@ -61,19 +61,24 @@ impl ScopDomain {
     }
 }
 
+/// Whether `text` is a SCOP concise classification string such as `a.1.1.1`: a class letter
+/// and three numbers.
+pub fn is_sccs(text: &str) -> bool {
+    let levels: Vec<&str> = text.split('.').collect();
+    levels.len() == 4
+        && levels[0].len() == 1
+        && levels[0].chars().all(|c| c.is_ascii_lowercase())
+        && levels[1..]
+            .iter()
+            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_digit()))
+}
+
 /// Parses one ASTRAL record (header already split by the FASTA reader).
 pub fn parse_domain(record: FastaRecord, path: &Path) -> Result<ScopDomain, DataError> {
     let err = |msg: String| DataError::format(path, &record.id, record.line, msg);
     let mut rest = record.description.trim();
     let (sccs, after) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
-    let levels: Vec<&str> = sccs.split('.').collect();
-    let valid = levels.len() == 4
-        && levels[0].len() == 1
-        && levels[0].chars().all(|c| c.is_ascii_lowercase())
-        && levels[1..]
-            .iter()
-            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_digit()));
-    if !valid {
+    if !is_sccs(sccs) {
         return Err(err(format!("{sccs:?} is not a SCOP sccs like a.1.1.1")));
     }
     rest = after.trim();

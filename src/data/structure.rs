@@ -255,23 +255,26 @@ pub fn read_structure(path: &Path) -> Result<Vec<ProteinChain>, DataError> {
     Ok(chains)
 }
 
+/// Whether `path` names a file [`read_structures`] reads: PDB (`.pdb`, `.ent`), mmCIF (`.cif`,
+/// `.mmcif`), optionally gzipped, or TS50-style backbone JSON (`.json`).
+pub fn is_structure_file(path: &Path) -> bool {
+    let name = path.to_string_lossy().to_ascii_lowercase();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    [".pdb", ".ent", ".cif", ".mmcif", ".json"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
+}
+
 /// Reads the chains of several structure files: PDB / mmCIF files, TS50-style backbone JSON
 /// (`.json`), or folders (every structure file directly inside, in name order).
 pub fn read_structures(paths: &[PathBuf]) -> Result<Vec<ProteinChain>, DataError> {
-    let is_structure = |p: &Path| {
-        let name = p.to_string_lossy().to_ascii_lowercase();
-        let name = name.strip_suffix(".gz").unwrap_or(&name);
-        [".pdb", ".ent", ".cif", ".mmcif", ".json"]
-            .iter()
-            .any(|ext| name.ends_with(ext))
-    };
     let mut chains = Vec::new();
     for path in paths {
         let files = if path.is_dir() {
             let mut files: Vec<PathBuf> = std::fs::read_dir(path)
                 .map_err(|e| DataError::io(path, e))?
                 .filter_map(|entry| entry.ok().map(|e| e.path()))
-                .filter(|p| p.is_file() && is_structure(p))
+                .filter(|p| p.is_file() && is_structure_file(p))
                 .collect();
             files.sort();
             files
