@@ -105,13 +105,7 @@ pub fn compute_homology(
                 .total_cmp(&runs[b].superfamily.hit10)
         })
         .ok_or_else(|| anyhow::anyhow!("no layer was scored"))?;
-    let unit_vectors = means[best]
-        .iter()
-        .map(|v| {
-            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
-            v.iter().map(|x| x / norm).collect()
-        })
-        .collect();
+    let unit_vectors = crate::probes::unit_vectors(&means[best]);
     Ok(HomologyResult {
         domains,
         runs,

@@ -44,16 +44,21 @@ pub fn scop_labels(sccs: &str) -> ScopLabels {
     std::array::from_fn(|depth| parts[..(depth + 1).min(parts.len())].join("."))
 }
 
-/// Cosine-similarity matrix of `vectors` (`n` rows of equal length), row-major `n x n`.
-pub fn cosine_similarities(vectors: &[Vec<f32>]) -> Vec<f32> {
-    use rayon::prelude::*;
-    let normalised: Vec<Vec<f32>> = vectors
+/// Each vector scaled to unit length (a zero vector stays zero), so dot products are cosines.
+pub fn unit_vectors(vectors: &[Vec<f32>]) -> Vec<Vec<f32>> {
+    vectors
         .iter()
         .map(|v| {
             let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
             v.iter().map(|x| x / norm).collect()
         })
-        .collect();
+        .collect()
+}
+
+/// Cosine-similarity matrix of `vectors` (`n` rows of equal length), row-major `n x n`.
+pub fn cosine_similarities(vectors: &[Vec<f32>]) -> Vec<f32> {
+    use rayon::prelude::*;
+    let normalised = unit_vectors(vectors);
     let n = normalised.len();
     let mut out = vec![0f32; n * n];
     out.par_chunks_mut(n.max(1))

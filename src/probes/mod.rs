@@ -21,6 +21,7 @@ pub use contact_probe::{
 };
 pub use homology::{
     HomologyLevel, HomologyMetrics, ScopLabels, cosine_similarities, homology_metrics, scop_labels,
+    unit_vectors,
 };
 pub use probe_file::{
     ProbeFileError, ProbeMetadata, load_contact_probe, load_ss8_probe, save_contact_probe,
