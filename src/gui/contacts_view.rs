@@ -195,8 +195,9 @@ pub struct ContactsView {
     pub settings: ContactSettings,
     /// Index of the test chain shown.
     pub chain: usize,
-    /// The shown map as a texture: (chain index, texture).
-    texture: Option<(usize, egui::TextureHandle)>,
+    /// The shown map as a texture, with the result and chain index it was drawn from (a new
+    /// result or another chain redraws it).
+    texture: Option<MapTexture>,
     /// Export of the layer sweep.
     pub sweep_export: FigureExport,
     /// Export of the contact map.
@@ -424,7 +425,13 @@ pub fn contacts_view_ui(
             });
         let chain = &result.chains[view.chain];
         let predicted = &best.predictions[view.chain];
-        contact_map_ui(ui, &mut view.texture, view.chain, chain, predicted);
+        contact_map_ui(
+            ui,
+            &mut view.texture,
+            (result, view.chain),
+            chain,
+            predicted,
+        );
         if figure_export_ui(ui, "Contact map", &mut view.map_export) {
             let (result, k) = (result.clone(), view.chain);
             view.map_export.save(ui.ctx(), move |size| {
@@ -487,15 +494,21 @@ fn precision_table_ui(ui: &mut egui::Ui, result: &ContactsResult) {
 }
 
 /// The map as a zoomable plot: predicted (upper) over true (lower) with top-L markers.
+/// A drawn contact map: which result and chain it shows, and the texture.
+type MapTexture = (std::sync::Weak<ContactsResult>, usize, egui::TextureHandle);
+
 fn contact_map_ui(
     ui: &mut egui::Ui,
-    texture: &mut Option<(usize, egui::TextureHandle)>,
-    index: usize,
+    texture: &mut Option<MapTexture>,
+    (result, index): (&Arc<ContactsResult>, usize),
     chain: &TestChain,
     predicted: &[f32],
 ) {
     let n = chain.truth.len;
-    if texture.as_ref().map(|t| t.0) != Some(index) {
+    let current = texture
+        .as_ref()
+        .is_some_and(|(shown, k, _)| *k == index && shown.ptr_eq(&Arc::downgrade(result)));
+    if !current {
         let figure = HeatmapFigure::new(
             "",
             n,
@@ -517,9 +530,9 @@ fn contact_map_ui(
             image,
             egui::TextureOptions::NEAREST,
         );
-        *texture = Some((index, handle));
+        *texture = Some((Arc::downgrade(result), index, handle));
     }
-    let Some((_, handle)) = texture.as_ref() else {
+    let Some((_, _, handle)) = texture.as_ref() else {
         return;
     };
     let marks = top_l_marks(predicted, &chain.truth);
