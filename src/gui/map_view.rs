@@ -64,6 +64,16 @@ pub struct MapResult {
     pub settings: MapSettings,
     /// One line about the fit (KL divergence or explained variance).
     pub summary: String,
+    /// Distinguishes this result from every other map of the session (see [`MapResult::next_id`]).
+    pub id: u64,
+}
+
+impl MapResult {
+    /// A new result id: views rebuild their cached series when the id changes.
+    pub fn next_id() -> u64 {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 /// Embeds and projects on a worker thread (called from the job).
@@ -139,6 +149,7 @@ pub fn compute_map(
         points,
         settings,
         summary,
+        id: MapResult::next_id(),
     })
 }
 
@@ -149,9 +160,9 @@ const GROUP: &str = "biochemical group";
 /// Categories coloured individually; the rest are "other".
 const MAX_CATEGORIES: usize = 12;
 
-/// Points grouped by label for one (colour-by choice, point count): `(key, count, groups)`,
+/// Points grouped by label for one (colour-by choice, result id): `(colour_by, id, groups)`,
 /// each group `(label, colour, point indices)`.
-type ColourSeries = (String, usize, Vec<(String, [u8; 3], Vec<usize>)>);
+type ColourSeries = (String, u64, Vec<(String, [u8; 3], Vec<usize>)>);
 
 /// View state kept between frames.
 #[derive(Debug, Default)]
@@ -398,11 +409,7 @@ pub fn map_view_ui(
                 }
             });
     });
-    let key = (
-        format!("{}\u{1f}{}", view.colour_by, result.summary),
-        result.coordinates.len(),
-    );
-    if view.series.as_ref().map(|s| (&s.0, s.1)) != Some((&key.0, key.1)) {
+    if view.series.as_ref().map(|s| (&s.0, s.1)) != Some((&view.colour_by, result.id)) {
         let groups = categories(result, set, table, &view.colour_by);
         view.series_points = groups
             .iter()
@@ -418,7 +425,7 @@ pub fn map_view_ui(
                     .collect()
             })
             .collect();
-        view.series = Some((key.0, key.1, groups));
+        view.series = Some((view.colour_by.clone(), result.id, groups));
         view.selected = None;
         view.box_selection.clear();
     }
