@@ -16,7 +16,7 @@ pub use heatmap_svg::{HeatmapFigure, HeatmapMarker, heatmap_svg};
 pub use line_svg::{LineFigure, LineSeries, line_svg};
 pub use npy::{NpyArray, read_npy, read_npy_matrix, write_npy_f32};
 pub use scatter_svg::{
-    CATEGORY_PALETTE, OTHER_COLOUR, ScatterFigure, ScatterSeries, categorise, numeric_bins,
-    scatter_svg, viridis, write_scatter_figure,
+    CATEGORY_PALETTE, OTHER_COLOUR, PointCategory, ScatterFigure, ScatterSeries, categorise,
+    numeric_bins, scatter_svg, viridis, write_scatter_figure,
 };
 pub use table::{TableFormat, write_table};

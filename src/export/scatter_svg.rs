@@ -26,9 +26,12 @@ pub const CATEGORY_PALETTE: [[u8; 3]; 12] = [
 /// Grey for "other".
 pub const OTHER_COLOUR: [u8; 3] = [160, 160, 160];
 
+/// A group of points: `(label, colour, point indices)`.
+pub type PointCategory = (String, [u8; 3], Vec<usize>);
+
 /// Groups point indices by label: the largest categories first (ties by name), the tail beyond
 /// `max` merged into "other"; each with its palette colour.
-pub fn categorise(labels: &[String], max: usize) -> Vec<(String, [u8; 3], Vec<usize>)> {
+pub fn categorise(labels: &[String], max: usize) -> Vec<PointCategory> {
     let mut groups: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
     for (k, label) in labels.iter().enumerate() {
         groups.entry(label.as_str()).or_default().push(k);
@@ -85,7 +88,7 @@ pub fn numeric_bins(
     labels: &[String],
     max_categories: usize,
     bins: usize,
-) -> Option<Vec<(String, [u8; 3], Vec<usize>)>> {
+) -> Option<Vec<PointCategory>> {
     let values: Vec<Option<f64>> = labels
         .iter()
         .map(|l| {
@@ -120,7 +123,7 @@ pub fn numeric_bins(
         }
     }
     let edge = |b: usize| super::svg::tick_label(lo + b as f64 * width);
-    let mut out: Vec<(String, [u8; 3], Vec<usize>)> = members
+    let mut out: Vec<PointCategory> = members
         .into_iter()
         .enumerate()
         .filter(|(_, m)| !m.is_empty())
