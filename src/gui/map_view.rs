@@ -80,11 +80,14 @@ impl MapResult {
 pub fn compute_map(
     model: &LoadedModel,
     records: &[(String, String)],
-    settings: MapSettings,
+    mut settings: MapSettings,
     ctx: &JobCtx,
 ) -> anyhow::Result<MapResult> {
+    // `usize::MAX` (the default) and layers beyond this model's mean its last layer.
+    settings.layer = settings.layer.min(model.model.config().num_layers);
+    let layer = settings.layer;
     let request = MapRequest {
-        layer: settings.layer,
+        layer,
         level: settings.level,
         max_points: settings.max_points,
         seed: 42,
@@ -120,7 +123,7 @@ pub fn compute_map(
             let summary = format!(
                 "t-SNE of {} points, layer {}: KL {:.3} (perplexity {:.0})",
                 points.features.nrows(),
-                settings.layer,
+                layer,
                 map.kl_divergence,
                 map.perplexity
             );
@@ -132,7 +135,7 @@ pub fn compute_map(
             let summary = format!(
                 "PCA of {} points, layer {}: PC1 {:.1}%, PC2 {:.1}% of the variance",
                 points.features.nrows(),
-                settings.layer,
+                layer,
                 100.0 * r[0],
                 100.0 * r.get(1).copied().unwrap_or(0.0)
             );
