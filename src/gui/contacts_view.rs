@@ -551,6 +551,17 @@ fn contact_map_ui(
         .data_aspect(1.0)
         .height(ui.available_height().clamp(240.0, 520.0) - 40.0)
         .legend(Legend::default())
+        .x_axis_label("residue j")
+        .y_axis_label("residue i")
+        // Rows run downwards from residue 1, so the y axis counts from the top.
+        .y_axis_formatter(move |mark, _| {
+            let residue = size - mark.value;
+            if (0.0..=size).contains(&residue) {
+                format!("{residue:.0}")
+            } else {
+                String::new()
+            }
+        })
         .label_formatter(move |hover| {
             let p = match hover {
                 egui_plot::HoverPosition::NearDataPoint { position, .. }
