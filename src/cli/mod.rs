@@ -80,6 +80,12 @@ pub struct GuiArgs {
     /// Metadata table (CSV/TSV/Parquet with an `id` column) to join onto --fasta.
     #[arg(long, requires = "fasta")]
     pub metadata: Option<PathBuf>,
+    /// Demo tour: the app drives itself through each view (data, map, SS8 and contact probes on
+    /// the demo structures, homology on 300 ASTRAL domains when ../shared/data has them), saves
+    /// a screenshot of each into this folder as NN_view.png, and closes; it exits with an error
+    /// if a step fails. Saved settings are neither read nor written.
+    #[arg(long, value_name = "DIR")]
+    pub tour: Option<PathBuf>,
 }
 
 /// Runs a non-GUI subcommand.

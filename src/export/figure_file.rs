@@ -83,6 +83,23 @@ pub fn svg_to_png(svg: &str, dpi: f64) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("cannot encode PNG: {e}"))
 }
 
+/// Encodes opaque pixels (`width * height` of them, row by row from the top) as PNG bytes.
+pub fn rgb_to_png(
+    width: u32,
+    height: u32,
+    pixels: impl IntoIterator<Item = [u8; 3]>,
+) -> Result<Vec<u8>, String> {
+    let mut pixmap = resvg::tiny_skia::Pixmap::new(width.max(1), height.max(1))
+        .ok_or_else(|| format!("cannot allocate a {width} x {height} image"))?;
+    for (pixel, [r, g, b]) in pixmap.pixels_mut().iter_mut().zip(pixels) {
+        *pixel = resvg::tiny_skia::PremultipliedColorU8::from_rgba(r, g, b, 255)
+            .unwrap_or(resvg::tiny_skia::PremultipliedColorU8::TRANSPARENT);
+    }
+    pixmap
+        .encode_png()
+        .map_err(|e| format!("cannot encode PNG: {e}"))
+}
+
 /// Writes `svg` to `path` atomically, as SVG or as PNG at `dpi` by the path's extension; an
 /// existing file is kept unless `overwrite`.
 pub fn write_figure(path: &Path, svg: &str, dpi: f64, overwrite: bool) -> Result<(), ExportError> {

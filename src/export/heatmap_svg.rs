@@ -113,15 +113,9 @@ impl HeatmapFigure {
 /// The cells as a PNG, one pixel a cell.
 fn cells_png(figure: &HeatmapFigure) -> Vec<u8> {
     let (w, h) = (figure.cols.max(1) as u32, figure.rows.max(1) as u32);
-    let Some(mut pixmap) = resvg::tiny_skia::Pixmap::new(w, h) else {
-        return Vec::new();
-    };
-    for (pixel, k) in pixmap.pixels_mut().iter_mut().zip(0..) {
-        let [r, g, b] = figure.colour(figure.values.get(k).copied().unwrap_or(f32::NAN));
-        *pixel = resvg::tiny_skia::PremultipliedColorU8::from_rgba(r, g, b, 255)
-            .unwrap_or(resvg::tiny_skia::PremultipliedColorU8::TRANSPARENT);
-    }
-    pixmap.encode_png().unwrap_or_default()
+    let cells = (0..w as usize * h as usize)
+        .map(|k| figure.colour(figure.values.get(k).copied().unwrap_or(f32::NAN)));
+    super::figure_file::rgb_to_png(w, h, cells).unwrap_or_default()
 }
 
 /// The figure as an SVG document.

@@ -11,7 +11,7 @@ mod svg;
 mod table;
 
 pub use atomic::{ExportError, write_atomic};
-pub use figure_file::{FigureFormat, svg_to_png, write_figure};
+pub use figure_file::{FigureFormat, rgb_to_png, svg_to_png, write_figure};
 pub use heatmap_svg::{HeatmapFigure, HeatmapMarker, heatmap_svg};
 pub use line_svg::{LineFigure, LineSeries, line_svg};
 pub use npy::{NpyArray, read_npy, read_npy_matrix, write_npy_f32};

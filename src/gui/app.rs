@@ -8,6 +8,7 @@ use super::contacts_view::{
     ContactsCommand, ContactsResult, ContactsView, compute_contacts, contacts_view_ui,
 };
 use super::data_panel::{DatasetTable, data_panel_ui};
+use super::demo_tour::{DemoTour, StopPhase, TourOutcome};
 use super::homology_view::{
     HomologyCommand, HomologyResult, HomologyView, compute_homology, homology_view_ui,
 };
@@ -76,6 +77,8 @@ pub struct WorkbenchApp {
     session_message: Option<String>,
     /// Views whose results the restored session had, offered for recomputation.
     pending_results: Vec<Tab>,
+    /// The demo tour driving the app (`gui --tour DIR`), if any.
+    tour: Option<DemoTour>,
 }
 
 /// Views of the central area.
@@ -103,6 +106,37 @@ impl WorkbenchApp {
             .storage
             .and_then(|s| eframe::get_value(s, SETTINGS_KEY))
             .unwrap_or_default();
+        Self::with_settings(cc, args, settings)
+    }
+
+    /// The app driving itself through the demo tour into `out_dir` (see [`DemoTour`]): it starts
+    /// from default settings with demo-sized probe inputs, not the saved ones, and saves none,
+    /// so a tour leaves the user's session alone. How it ended goes into `outcome`.
+    pub fn with_tour(
+        cc: &eframe::CreationContext<'_>,
+        args: GuiArgs,
+        out_dir: std::path::PathBuf,
+        outcome: TourOutcome,
+        launched: std::time::Instant,
+    ) -> Self {
+        let mut app = Self::with_settings(cc, args, Settings::default());
+        // Demo-sized inputs, so that the tour takes a minute or two on any checkout: the demo
+        // structures for the probes, and a few hundred ASTRAL domains when the real set is there.
+        if let Some((fasta, _)) = ProteinSet::demo_paths()
+            && let Some(demo) = fasta.parent()
+        {
+            let file = |name: &str| demo.join(name).display().to_string();
+            app.ss8_view.settings.train = file("structures_ss8.txt");
+            app.ss8_view.settings.test = file("structures_ss8.txt");
+            app.contacts_view.settings.train = file("structures.json");
+            app.contacts_view.settings.test = file("structures.json");
+        }
+        app.homology_view.settings.max_domains = 300;
+        app.tour = Some(DemoTour::new(out_dir, outcome, launched));
+        app
+    }
+
+    fn with_settings(cc: &eframe::CreationContext<'_>, args: GuiArgs, settings: Settings) -> Self {
         let mut app = Self {
             settings: Settings::default(),
             model: Job::default(),
@@ -122,6 +156,7 @@ impl WorkbenchApp {
             session_path: "session.json".into(),
             session_message: None,
             pending_results: Vec::new(),
+            tour: None,
         };
         // Files named on the command line win over the saved session.
         let mut settings = settings;
@@ -574,10 +609,97 @@ impl eframe::App for WorkbenchApp {
             let ctx = ui.ctx().clone();
             self.apply(&ctx, command);
         }
+        let ctx = ui.ctx().clone();
+        self.advance_tour(&ctx);
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        eframe::set_value(storage, SETTINGS_KEY, &self.session());
+        if self.tour.is_none() {
+            eframe::set_value(storage, SETTINGS_KEY, &self.session());
+        }
+    }
+}
+
+impl WorkbenchApp {
+    /// One frame of the demo tour: open the stop's view, start its job with the view's own
+    /// settings (as its button would), wait for the result, then let the tour take the
+    /// screenshot.
+    fn advance_tour(&mut self, ctx: &egui::Context) {
+        let Some(mut tour) = self.tour.take() else {
+            return;
+        };
+        if let Some(stop) = tour.current() {
+            match tour.phase() {
+                StopPhase::Start => self.start_tour_stop(ctx, &mut tour, stop),
+                StopPhase::Running => match self.stop_outcome(stop) {
+                    None => ctx.request_repaint_after(std::time::Duration::from_millis(200)),
+                    Some(Ok(())) => tour.result_shown(),
+                    Some(Err(e)) => tour.fail_after_screenshot(format!("{stop:?}: {e}")),
+                },
+                StopPhase::Settling(_) | StopPhase::Shooting => {}
+            }
+        }
+        tour.frame(ctx);
+        self.tour = Some(tour);
+    }
+
+    fn start_tour_stop(&mut self, ctx: &egui::Context, tour: &mut DemoTour, stop: Tab) {
+        for (what, state_error) in [
+            ("model", job_error(&self.model.state)),
+            ("data", job_error(&self.dataset.state)),
+        ] {
+            if let Some(e) = state_error {
+                return tour.fail_after_screenshot(format!("the {what} did not load: {e}"));
+            }
+        }
+        if self.model.result().is_none() || self.dataset.result().is_none() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(200));
+            return;
+        }
+        self.tab = stop;
+        match stop {
+            Tab::Data => {
+                tour.report_ready("starter model and demo set loaded");
+                return tour.result_shown();
+            }
+            Tab::Map => self.apply_map(ctx, MapCommand::Compute(self.map_view.settings.clone())),
+            Tab::SecondaryStructure => {
+                self.apply_ss8(ctx, Ss8Command::Train(self.ss8_view.settings.clone()))
+            }
+            Tab::Contacts => self.apply_contacts(
+                ctx,
+                ContactsCommand::Train(self.contacts_view.settings.clone()),
+            ),
+            Tab::Homology => {
+                let settings = self.homology_view.settings.clone();
+                if !std::path::Path::new(&settings.astral).is_file() {
+                    println!(
+                        "tour: homology not run: no ASTRAL file (expected ../shared/data/scope/...)"
+                    );
+                    return tour.result_shown();
+                }
+                self.apply_homology(ctx, HomologyCommand::Run(settings));
+            }
+        }
+        tour.started();
+    }
+
+    /// How the job of a tour stop ended (`None` while it runs).
+    fn stop_outcome(&self, stop: Tab) -> Option<Result<(), String>> {
+        fn ended<T>(state: &JobState<T>) -> Option<Result<(), String>> {
+            match state {
+                JobState::Done(_) => Some(Ok(())),
+                JobState::Failed { .. } => job_error(state).map(Err),
+                JobState::Idle | JobState::Running { .. } => None,
+            }
+        }
+        match stop {
+            Tab::Data => Some(Ok(())),
+            Tab::Map => ended(&self.map.state),
+            Tab::SecondaryStructure => ended(&self.ss8.state),
+            Tab::Contacts => ended(&self.contacts.state),
+            Tab::Homology => ended(&self.homology.state),
+        }
     }
 }
 

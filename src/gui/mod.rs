@@ -3,6 +3,7 @@
 mod app;
 mod contacts_view;
 pub mod data_panel;
+mod demo_tour;
 mod figure_export;
 mod file_dialog;
 mod homology_view;
@@ -13,6 +14,7 @@ mod model_panel;
 mod ss8_view;
 
 pub use app::WorkbenchApp;
+pub use demo_tour::TourOutcome;
 pub use job::{Job, JobState, Progress};
 
 use crate::cli::GuiArgs;
@@ -28,18 +30,42 @@ fn shared_data_or(relative: &str, fallback: &str) -> String {
     }
 }
 
-/// Opens the workbench window and blocks until it closes.
+/// Opens the workbench window and blocks until it closes. With `args.tour`, the app runs the
+/// demo tour and this returns its screenshots' fate: an error when a stop failed or the window
+/// closed early.
 pub fn run(args: GuiArgs) -> anyhow::Result<()> {
+    let launched = std::time::Instant::now();
     let options = eframe::NativeOptions {
         viewport: eframe::egui::ViewportBuilder::default()
             .with_title("ESM Workbench")
             .with_inner_size([1280.0, 800.0]),
         ..Default::default()
     };
+    let outcome = demo_tour::TourOutcome::default();
+    let tour = args.tour.clone();
+    let touring = tour.is_some();
+    let app_outcome = outcome.clone();
     eframe::run_native(
         "ESM Workbench",
         options,
-        Box::new(move |cc| Ok(Box::new(WorkbenchApp::new(cc, args)))),
+        Box::new(move |cc| {
+            Ok(Box::new(match tour {
+                Some(dir) => WorkbenchApp::with_tour(cc, args, dir, app_outcome, launched),
+                None => WorkbenchApp::new(cc, args),
+            }))
+        }),
     )
-    .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
+    .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))?;
+    if touring {
+        let finished = outcome
+            .lock()
+            .map_err(|_| anyhow::anyhow!("the tour's state was poisoned by a panic"))?
+            .take();
+        match finished {
+            Some(Ok(shots)) => println!("tour: {} screenshots saved", shots.len()),
+            Some(Err(reason)) => anyhow::bail!("the demo tour stopped: {reason}"),
+            None => anyhow::bail!("the window closed before the demo tour finished"),
+        }
+    }
+    Ok(())
 }
