@@ -5,44 +5,9 @@
 
 mod common;
 
-use std::time::Duration;
-
-use egui_kittest::Harness;
+use common::gui_harness::{app, demo_file, set_text, wait_for_demo, wait_until};
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use esm_workbench::cli::GuiArgs;
-use esm_workbench::gui::WorkbenchApp;
-
-/// Steps the app until `done` holds; background jobs finish on their own threads meanwhile.
-/// The deadline is generous: a loaded CI machine may be slow, and nothing here is a timing test.
-fn wait_until(
-    harness: &mut Harness<'_, WorkbenchApp>,
-    what: &str,
-    done: impl Fn(&Harness<'_, WorkbenchApp>) -> bool,
-) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(300);
-    while std::time::Instant::now() < deadline {
-        harness.step();
-        if done(harness) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("timed out waiting for {what}");
-}
-
-/// Replaces the text of the field labelled `label`.
-fn set_text(harness: &mut Harness<'_, WorkbenchApp>, label: &str, text: &str) {
-    harness
-        .get_by_role_and_label(eframe::egui::accesskit::Role::TextInput, label)
-        .set_text_value_accesskit(text);
-    harness.run();
-}
-
-fn app(args: GuiArgs) -> Harness<'static, WorkbenchApp> {
-    Harness::builder()
-        .with_size([1280.0, 800.0])
-        .build_eframe(move |cc| WorkbenchApp::new(cc, args))
-}
 
 #[test]
 fn opens_on_the_demo_set_and_filters_it() {
@@ -120,10 +85,7 @@ fn opens_with_the_bundled_starter_model() {
 #[test]
 fn computes_a_residue_map_and_colours_it_by_any_column() {
     let mut harness = app(GuiArgs::default());
-    wait_until(&mut harness, "the demo set and the starter model", |h| {
-        h.query_by_label_contains("288 proteins").is_some()
-            && h.query_by_label_contains("starter_esm1b_t4_128").is_some()
-    });
+    wait_for_demo(&mut harness);
     harness.get_by_label("Embedding map").click();
     harness.run();
     harness.get_by_label("PCA").click();
@@ -235,10 +197,7 @@ fn trains_the_ss8_probe_by_click_over_all_layers() {
     });
     harness.get_by_label("Secondary structure").click();
     harness.run();
-    let labels = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("datasets/demo/structures_ss8.txt")
-        .display()
-        .to_string();
+    let labels = demo_file("structures_ss8.txt");
     for field in ["Training labels", "Test labels"] {
         set_text(&mut harness, field, &labels);
     }
@@ -276,10 +235,7 @@ fn trains_the_contact_probe_and_shows_a_protein_map() {
     });
     harness.get_by_label("Contacts").click();
     harness.run();
-    let structures = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("datasets/demo/structures.json")
-        .display()
-        .to_string();
+    let structures = demo_file("structures.json");
     for field in ["Training structures", "Test structures"] {
         set_text(&mut harness, field, &structures);
     }

@@ -1,6 +1,9 @@
 //! Shared helpers for the parity tests: fixtures and comparison with fair-esm's outputs.
 #![allow(dead_code)]
 
+#[cfg(feature = "gui")]
+pub mod gui_harness;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 

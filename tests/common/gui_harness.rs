@@ -1,0 +1,61 @@
+//! Shared helpers for the kittest GUI tests: build the app, wait for background jobs, type text.
+
+use std::time::Duration;
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use esm_workbench::cli::GuiArgs;
+use esm_workbench::gui::WorkbenchApp;
+
+/// The window size of every GUI test (the size the smoke test's screenshots use too).
+pub const WINDOW: [f32; 2] = [1280.0, 800.0];
+
+/// Steps the app until `done` holds; background jobs finish on their own threads meanwhile.
+/// The deadline is generous: a loaded CI machine may be slow, and nothing here is a timing test.
+pub fn wait_until(
+    harness: &mut Harness<'_, WorkbenchApp>,
+    what: &str,
+    done: impl Fn(&Harness<'_, WorkbenchApp>) -> bool,
+) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(300);
+    while std::time::Instant::now() < deadline {
+        harness.step();
+        if done(harness) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// Replaces the text of the field labelled `label`.
+pub fn set_text(harness: &mut Harness<'_, WorkbenchApp>, label: &str, text: &str) {
+    harness
+        .get_by_role_and_label(eframe::egui::accesskit::Role::TextInput, label)
+        .set_text_value_accesskit(text);
+    harness.run();
+}
+
+/// The workbench in a headless harness (no renderer: state and accesskit only).
+pub fn app(args: GuiArgs) -> Harness<'static, WorkbenchApp> {
+    Harness::builder()
+        .with_size(WINDOW)
+        .build_eframe(move |cc| WorkbenchApp::new(cc, args))
+}
+
+/// Waits for the demo set and the bundled starter model, which load off the UI thread.
+pub fn wait_for_demo(harness: &mut Harness<'_, WorkbenchApp>) {
+    wait_until(harness, "the demo set and the starter model", |h| {
+        h.query_by_label_contains("288 proteins").is_some()
+            && h.query_by_label_contains("starter_esm1b_t4_128").is_some()
+    });
+}
+
+/// The path of a file under the repository's `datasets/demo/`.
+pub fn demo_file(name: &str) -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("datasets/demo")
+        .join(name)
+        .display()
+        .to_string()
+}

@@ -1,0 +1,155 @@
+//! Snapshot images of the workbench's main views, rendered by egui's wgpu renderer headlessly
+//! (Mesa's software Vulkan, lavapipe, from Debian's `mesa-vulkan-drivers`; no display, no GPU)
+//! and compared pixel by pixel with the PNGs in `tests/snapshots/`.
+//!
+//! A view that changes on purpose is re-recorded with `UPDATE_SNAPSHOTS=1 cargo test --test
+//! gui_snapshots`; look at the new PNGs before committing them (and shrink them losslessly,
+//! e.g. `optipng -o2`). Without any wgpu adapter (no Mesa), the tests are skipped with a
+//! message; `.ci/run` installs Mesa so CI compares.
+#![cfg(feature = "gui")]
+
+mod common;
+
+use common::gui_harness::{WINDOW, set_text, wait_for_demo, wait_until};
+use egui_kittest::kittest::Queryable as _;
+use egui_kittest::{Harness, SnapshotOptions};
+use esm_workbench::cli::GuiArgs;
+use esm_workbench::gui::WorkbenchApp;
+
+/// The wgpu test renderer, or `None` (with the reason printed) on a machine without any wgpu
+/// adapter: kittest panics when it finds none, and that is the machine, not a failed view.
+fn wgpu_renderer() -> Option<egui_kittest::wgpu::WgpuTestRenderer> {
+    let renderer = std::panic::catch_unwind(egui_kittest::wgpu::WgpuTestRenderer::new);
+    if renderer.is_err() {
+        eprintln!(
+            "SKIPPED: no wgpu adapter here; install Debian's mesa-vulkan-drivers (lavapipe) \
+             to render and compare the snapshots"
+        );
+    }
+    renderer.ok()
+}
+
+/// The workbench rendering its frames to images with `renderer`.
+fn rendering_app(
+    renderer: egui_kittest::wgpu::WgpuTestRenderer,
+    build: impl FnOnce(&mut eframe::CreationContext<'_>) -> WorkbenchApp + 'static,
+) -> Harness<'static, WorkbenchApp> {
+    Harness::builder()
+        .with_size(WINDOW)
+        .renderer(renderer)
+        .build_eframe(build)
+}
+
+/// Compares the current frame with `tests/snapshots/<name>.png`: the default per-pixel colour
+/// tolerance (0.6, meant to absorb backend differences) and no failing pixels, since on the
+/// same Mesa the images are identical. Failures are reported when the harness is dropped.
+fn check_snapshot(harness: &mut Harness<'_, WorkbenchApp>, name: &str) {
+    harness.snapshot_options(name, &SnapshotOptions::new());
+}
+
+#[test]
+fn snapshots_of_the_data_map_and_probe_views() {
+    let Some(renderer) = wgpu_renderer() else {
+        return;
+    };
+    let mut harness = rendering_app(renderer, |cc| WorkbenchApp::new(cc, GuiArgs::default()));
+    wait_for_demo(&mut harness);
+    harness.run();
+    check_snapshot(&mut harness, "data_tab_demo_set");
+
+    // A protein-level PCA map coloured by a numeric column (continuous scale in ranges).
+    harness.get_by_label("Embedding map").click();
+    harness.run();
+    harness.get_by_label("PCA").click();
+    harness.run();
+    harness.get_by_label("proteins").click();
+    harness.run();
+    harness.get_by_label("Compute map").click();
+    wait_until(&mut harness, "the protein map", |h| {
+        h.query_by_label_contains("PCA of 288 points, layer 4")
+            .is_some()
+    });
+    harness.get_by_label("colour by").click();
+    harness.run();
+    harness.get_by_label("gene").click();
+    harness.run();
+    check_snapshot(&mut harness, "map_tab_protein_pca_by_gene");
+
+    // The SS8 probe over all layers on the demo structures: sweep plot, confusion matrix, track.
+    harness.get_by_label("Secondary structure").click();
+    harness.run();
+    // Relative paths (tests run in the crate root): the image must not depend on the checkout.
+    let labels = "datasets/demo/structures_ss8.txt";
+    for field in ["Training labels", "Test labels"] {
+        set_text(&mut harness, field, labels);
+    }
+    harness.get_by_label("Train SS8 probe").click();
+    wait_until(&mut harness, "the SS8 probe", |h| {
+        h.query_by_label_contains("Best layer").is_some()
+    });
+    harness.run();
+    check_snapshot(&mut harness, "ss8_tab_demo_probe");
+
+    // The contact probe: precision by range and the predicted-over-true map of one protein.
+    harness.get_by_label("Contacts").click();
+    harness.run();
+    let structures = "datasets/demo/structures.json";
+    for field in ["Training structures", "Test structures"] {
+        set_text(&mut harness, field, structures);
+    }
+    harness.get_by_label("Train contact probe").click();
+    wait_until(&mut harness, "the contact probe", |h| {
+        h.query_by_label_contains("Best layer").is_some()
+    });
+    harness.run();
+    check_snapshot(&mut harness, "contacts_tab_demo_probe");
+}
+
+#[test]
+fn the_demo_tour_saves_a_screenshot_of_every_view_and_closes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let outcome = esm_workbench::gui::TourOutcome::default();
+    let app_outcome = outcome.clone();
+    let out_dir = dir.path().join("tour");
+    let Some(renderer) = wgpu_renderer() else {
+        return;
+    };
+    let mut harness = rendering_app(renderer, move |cc| {
+        WorkbenchApp::with_tour(
+            cc,
+            GuiArgs::default(),
+            out_dir,
+            app_outcome,
+            std::time::Instant::now(),
+        )
+    });
+    let finished = || outcome.lock().expect("tour state").is_some();
+    wait_until(&mut harness, "the end of the tour", |_| finished());
+    let shots = outcome
+        .lock()
+        .expect("tour state")
+        .take()
+        .expect("finished")
+        .expect("every stop of the tour succeeded");
+    let names: Vec<String> = shots
+        .iter()
+        .map(|p| p.file_name().expect("a file").to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "01_data.png",
+            "02_embedding_map.png",
+            "03_secondary_structure.png",
+            "04_contacts.png",
+            "05_homology.png"
+        ]
+    );
+    for shot in &shots {
+        let bytes = std::fs::read(shot).expect("the screenshot was written");
+        assert_eq!(&bytes[1..4], b"PNG");
+        let width = u32::from_be_bytes([bytes[16], bytes[17], bytes[18], bytes[19]]);
+        let height = u32::from_be_bytes([bytes[20], bytes[21], bytes[22], bytes[23]]);
+        assert_eq!((width, height), (1280, 800), "{}", shot.display());
+    }
+}
