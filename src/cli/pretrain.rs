@@ -131,11 +131,12 @@ pub fn run(args: &PretrainArgs) -> anyhow::Result<()> {
             eprintln!("wrote {}", args.out.join("model.safetensors").display());
             if let Some(report) = last {
                 eprintln!(
-                    "held-out perplexity {:.3} ({} masked residues of {} sequences); unigram baseline {:.3}",
+                    "held-out perplexity {:.3} ({} masked residues of {} sequences); baselines: unigram {:.3}, own composition {:.3}",
                     report.perplexity,
                     report.targets,
                     report.sequences,
-                    report.unigram_perplexity.unwrap_or(f64::NAN)
+                    report.unigram_perplexity.unwrap_or(f64::NAN),
+                    report.composition_perplexity.unwrap_or(f64::NAN)
                 );
             }
             Ok(())
@@ -193,6 +194,11 @@ pub struct PerplexityArgs {
     /// Residues kept per sequence (the first N).
     #[arg(long, default_value_t = 510)]
     pub max_residues: usize,
+    /// Also score the baselines (unigram and own-composition), with amino-acid frequencies
+    /// from this corpus minus the records of --fasta (the training split of a `pretrain` run
+    /// when given its corpus and its heldout.fasta).
+    #[arg(long, value_name = "CORPUS")]
+    pub baselines_from: Option<PathBuf>,
 }
 
 /// Prints the masked-LM perplexity of a model on a FASTA file (fixed evaluation masks).
@@ -206,13 +212,41 @@ pub fn perplexity(args: &PerplexityArgs) -> anyhow::Result<()> {
         .collect::<Result<Vec<_>, _>>()
         .with_context(|| format!("tokenising {}", args.fasta.display()))?;
     let max_residues = args.max_residues.min(loaded.model.config().max_residues());
+    let unigram = match &args.baselines_from {
+        Some(corpus) => {
+            let scored: std::collections::HashSet<&str> =
+                records.iter().map(|r| r.id.as_str()).collect();
+            let training = crate::data::FastaReader::read_all(corpus)?
+                .into_iter()
+                .filter(|r| !scored.contains(r.id.as_str()))
+                .map(|r| crate::model::Alphabet::encode(&r.id, &r.sequence))
+                .collect::<Result<Vec<_>, _>>()
+                .with_context(|| format!("tokenising {}", corpus.display()))?;
+            Some(crate::train::UnigramModel::fit(&training))
+        }
+        None => None,
+    };
     let report = super::progress::with_progress_bar("perplexity", move |ctx| {
-        crate::train::heldout_perplexity(&loaded.model, &sequences, max_residues, 8192, None, &ctx)
+        crate::train::heldout_perplexity(
+            &loaded.model,
+            &sequences,
+            max_residues,
+            8192,
+            unigram.as_ref(),
+            &ctx,
+        )
     })?
     .map_err(|_| anyhow::anyhow!("cancelled"))??;
     println!(
         "perplexity {:.4} (cross-entropy {:.4} nats) on {} masked residues of {} sequences",
         report.perplexity, report.cross_entropy, report.targets, report.sequences
     );
+    if let (Some(unigram), Some(composition)) =
+        (report.unigram_perplexity, report.composition_perplexity)
+    {
+        println!(
+            "baselines on the same residues: unigram {unigram:.4}, own composition {composition:.4}"
+        );
+    }
     Ok(())
 }

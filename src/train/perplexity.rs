@@ -47,7 +47,18 @@ pub struct PerplexityReport {
     pub sequences: usize,
     /// Perplexity of the unigram baseline (training amino-acid frequencies) on the same targets.
     pub unigram_perplexity: Option<f64>,
+    /// Perplexity of the own-composition baseline on the same targets: each masked residue
+    /// predicted from the amino-acid counts of the visible residues of its own sequence,
+    /// smoothed with [`COMPOSITION_PRIOR`] pseudo-counts of the training frequencies. A model
+    /// that reads only "what kind of protein is this" from its context gets about this.
+    #[serde(default)]
+    pub composition_perplexity: Option<f64>,
 }
+
+/// Pseudo-counts of the training frequencies added to a sequence's own amino-acid counts in the
+/// own-composition baseline (about the best single value on held-out UniProt sequences: 50 and
+/// 200 score within 0.3% of it).
+pub const COMPOSITION_PRIOR: f64 = 100.0;
 
 /// Amino-acid frequencies: the perplexity floor of a model that ignores context.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,6 +90,30 @@ impl UnigramModel {
         }
     }
 
+    /// Summed negative log-likelihood (nats) of the own-composition baseline on the targets of
+    /// `row` (one masked sequence): the visible residues (neither special, `<mask>` nor a
+    /// target) are counted, and each target gets `(count + prior * p) / (visible + prior)`.
+    pub fn composition_nll(&self, row: &MaskedBatch) -> f64 {
+        let mut counts = vec![0.0f64; Alphabet::SIZE];
+        let targets: std::collections::HashSet<u32> =
+            row.target_positions.iter().copied().collect();
+        for (i, &token) in row.input.tokens.iter().enumerate() {
+            if !targets.contains(&(i as u32)) && self.probabilities[token as usize] > 0.0 {
+                counts[token as usize] += 1.0;
+            }
+        }
+        let visible: f64 = counts.iter().sum();
+        row.target_tokens
+            .iter()
+            .map(|&t| {
+                let p = self.probabilities[t as usize];
+                -((counts[t as usize] + COMPOSITION_PRIOR * p) / (visible + COMPOSITION_PRIOR))
+                    .max(1e-12)
+                    .ln()
+            })
+            .sum()
+    }
+
     /// Perplexity on `tokens`.
     pub fn perplexity(&self, tokens: &[u32]) -> f64 {
         let nll: f64 = tokens
@@ -93,7 +128,7 @@ impl UnigramModel {
 /// is cut to its first `max_residues` residues and masked with [`MaskingScheme::evaluation`]
 /// from a seed fixed per sequence index, so the score does not depend on batching or on the
 /// machine. Batches hold at most `tokens_per_batch` tokens. `unigram`, when given, is scored on
-/// the same targets.
+/// the same targets, and so is the own-composition baseline built on it.
 pub fn heldout_perplexity(
     model: &EsmModel,
     sequences: &[Vec<u32>],
@@ -133,12 +168,17 @@ pub fn heldout_perplexity(
         ctx.checkpoint((done + 1) as f32 / batches.len() as f32)?;
     }
     let cross_entropy = total_nll / all_targets.len().max(1) as f64;
+    let composition_perplexity = unigram.map(|u| {
+        let nll: f64 = rows.iter().map(|row| u.composition_nll(row)).sum();
+        (nll / all_targets.len().max(1) as f64).exp()
+    });
     Ok(Ok(PerplexityReport {
         perplexity: cross_entropy.exp(),
         cross_entropy,
         targets: all_targets.len(),
         sequences: sequences.len(),
         unigram_perplexity: unigram.map(|u| u.perplexity(&all_targets)),
+        composition_perplexity,
     }))
 }
 
@@ -157,5 +197,38 @@ fn merge_rows(rows: &[&MaskedBatch]) -> MaskedBatch {
         input,
         target_positions,
         target_tokens,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_composition_baseline_counts_only_visible_residues_of_the_same_sequence() {
+        let a = Alphabet::encode("a", "A").expect("A")[0];
+        let c = Alphabet::encode("c", "C").expect("C")[0];
+        let unigram = UnigramModel::fit(&[vec![a, c, c, c]]);
+        // BOS A A C A EOS, with the last A (column 4) masked as the only target.
+        let mut tokens = vec![Alphabet::CLS, a, a, c, Alphabet::MASK, Alphabet::EOS];
+        let row = MaskedBatch {
+            input: TokenBatch::from_rows(std::slice::from_ref(&tokens)),
+            target_positions: vec![4],
+            target_tokens: vec![a],
+        };
+        let p_a = unigram.probabilities[a as usize];
+        let expected = -((2.0 + COMPOSITION_PRIOR * p_a) / (3.0 + COMPOSITION_PRIOR)).ln();
+        assert!((unigram.composition_nll(&row) - expected).abs() < 1e-12);
+        // A sequence rich in A makes A likelier than the training frequency does.
+        assert!(expected < -p_a.ln());
+        // Another sequence's residues do not count: the same target alone in its row.
+        tokens = vec![Alphabet::CLS, Alphabet::MASK, Alphabet::EOS];
+        let alone = MaskedBatch {
+            input: TokenBatch::from_rows(&[tokens]),
+            target_positions: vec![1],
+            target_tokens: vec![a],
+        };
+        let prior_only = -((COMPOSITION_PRIOR * p_a) / COMPOSITION_PRIOR).ln();
+        assert!((unigram.composition_nll(&alone) - prior_only).abs() < 1e-12);
     }
 }
