@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::gui_harness::{app, demo_file, set_text, wait_for_demo, wait_until};
+use common::gui_harness::{app, colour_by, demo_file, set_text, wait_for_demo, wait_until};
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use esm_workbench::cli::GuiArgs;
 
@@ -99,10 +99,7 @@ fn computes_a_residue_map_and_colours_it_by_any_column() {
     assert!(harness.query_by_label_contains("hydrophobic (").is_some());
     assert!(harness.query_by_label_contains("aromatic (").is_some());
     // Switch to a dataset column: the legend follows.
-    harness.get_by_label("colour by").click();
-    harness.run();
-    harness.get_by_label("gene").click();
-    harness.run();
+    colour_by(&mut harness, "gene");
     assert!(
         harness.query_by_label_contains("thrs (").is_some(),
         "genes in the legend"
@@ -179,10 +176,7 @@ fn computes_a_residue_map_and_colours_it_by_any_column() {
         h.query_by_label_contains("PCA of 288 points, layer 4")
             .is_some()
     });
-    harness.get_by_label("colour by").click();
-    harness.run();
-    harness.get_by_label("length").click();
-    harness.run();
+    colour_by(&mut harness, "length");
     assert!(
         harness.query_all_by_label_contains("–").count() >= 5,
         "length ranges in the legend"

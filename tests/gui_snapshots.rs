@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::gui_harness::{WINDOW, set_text, wait_for_demo, wait_until};
+use common::gui_harness::{WINDOW, click, colour_by, train_probe, wait_for_demo, wait_until};
 use egui_kittest::kittest::Queryable as _;
 use egui_kittest::{Harness, SnapshotOptions};
 use esm_workbench::cli::GuiArgs;
@@ -57,51 +57,35 @@ fn snapshots_of_the_data_map_and_probe_views() {
     harness.run();
     check_snapshot(&mut harness, "data_tab_demo_set");
 
-    // A protein-level PCA map coloured by a numeric column (continuous scale in ranges).
-    harness.get_by_label("Embedding map").click();
-    harness.run();
-    harness.get_by_label("PCA").click();
-    harness.run();
-    harness.get_by_label("proteins").click();
-    harness.run();
-    harness.get_by_label("Compute map").click();
+    // A protein-level PCA map coloured by gene.
+    for button in ["Embedding map", "PCA", "proteins", "Compute map"] {
+        click(&mut harness, button);
+    }
     wait_until(&mut harness, "the protein map", |h| {
         h.query_by_label_contains("PCA of 288 points, layer 4")
             .is_some()
     });
-    harness.get_by_label("colour by").click();
-    harness.run();
-    harness.get_by_label("gene").click();
-    harness.run();
+    colour_by(&mut harness, "gene");
     check_snapshot(&mut harness, "map_tab_protein_pca_by_gene");
 
-    // The SS8 probe over all layers on the demo structures: sweep plot, confusion matrix, track.
-    harness.get_by_label("Secondary structure").click();
-    harness.run();
-    // Relative paths (tests run in the crate root): the image must not depend on the checkout.
-    let labels = "datasets/demo/structures_ss8.txt";
-    for field in ["Training labels", "Test labels"] {
-        set_text(&mut harness, field, labels);
-    }
-    harness.get_by_label("Train SS8 probe").click();
-    wait_until(&mut harness, "the SS8 probe", |h| {
-        h.query_by_label_contains("Best layer").is_some()
-    });
-    harness.run();
+    // The probes on the demo structures, by relative paths (tests run in the crate root) so that
+    // the images do not depend on the checkout. SS8: sweep plot, confusion matrix, track.
+    train_probe(
+        &mut harness,
+        "Secondary structure",
+        ["Training labels", "Test labels"],
+        "datasets/demo/structures_ss8.txt",
+        "Train SS8 probe",
+    );
     check_snapshot(&mut harness, "ss8_tab_demo_probe");
-
-    // The contact probe: precision by range and the predicted-over-true map of one protein.
-    harness.get_by_label("Contacts").click();
-    harness.run();
-    let structures = "datasets/demo/structures.json";
-    for field in ["Training structures", "Test structures"] {
-        set_text(&mut harness, field, structures);
-    }
-    harness.get_by_label("Train contact probe").click();
-    wait_until(&mut harness, "the contact probe", |h| {
-        h.query_by_label_contains("Best layer").is_some()
-    });
-    harness.run();
+    // Contacts: precision by range and the predicted-over-true map of one protein.
+    train_probe(
+        &mut harness,
+        "Contacts",
+        ["Training structures", "Test structures"],
+        "datasets/demo/structures.json",
+        "Train contact probe",
+    );
     check_snapshot(&mut harness, "contacts_tab_demo_probe");
 }
 

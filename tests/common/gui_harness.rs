@@ -59,3 +59,35 @@ pub fn demo_file(name: &str) -> String {
         .display()
         .to_string()
 }
+
+/// Clicks the widget labelled `label` and lets the frame settle.
+pub fn click(harness: &mut Harness<'_, WorkbenchApp>, label: &str) {
+    harness.get_by_label(label).click();
+    harness.run();
+}
+
+/// Picks `column` in the map's "colour by" menu.
+pub fn colour_by(harness: &mut Harness<'_, WorkbenchApp>, column: &str) {
+    click(harness, "colour by");
+    click(harness, column);
+}
+
+/// Opens `tab`, types `input` into both `fields` (training and test set) and presses `train`,
+/// then waits for the probe's "Best layer" line.
+pub fn train_probe(
+    harness: &mut Harness<'_, WorkbenchApp>,
+    tab: &str,
+    fields: [&str; 2],
+    input: &str,
+    train: &str,
+) {
+    click(harness, tab);
+    for field in fields {
+        set_text(harness, field, input);
+    }
+    click(harness, train);
+    wait_until(harness, train, |h| {
+        h.query_by_label_contains("Best layer").is_some()
+    });
+    harness.run();
+}
