@@ -219,6 +219,22 @@ fn trains_the_ss8_probe_by_click_over_all_layers() {
         harness.query_by_label("untrained test Q8").is_some(),
         "the untrained baseline beside the trained model"
     );
+    // The shown protein's track as a figure: every residue's letters and confidence bar.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let svg = dir.path().join("track.svg");
+    set_text(&mut harness, "Track figure:", &svg.display().to_string());
+    harness.get_by_label("Save track figure").click();
+    wait_until(&mut harness, "the track SVG", |h| {
+        h.query_by_label_contains("track.svg").is_some()
+            && h.query_by_label_contains("wrote").is_some()
+    });
+    let text = std::fs::read_to_string(&svg).expect("the track was written");
+    assert!(text.contains("SS8 probe, layer"), "titled with the layer");
+    assert_eq!(
+        text.matches("<rect x=").count(),
+        76,
+        "one confidence bar per residue of 1ubi_A, the first test protein"
+    );
 }
 
 #[test]

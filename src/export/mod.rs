@@ -9,6 +9,7 @@ mod npy;
 mod scatter_svg;
 mod svg;
 mod table;
+mod track_svg;
 
 pub use atomic::{ExportError, write_atomic};
 pub use figure_file::{FigureFormat, rgb_to_png, svg_to_png, write_figure};
@@ -20,3 +21,4 @@ pub use scatter_svg::{
     numeric_bins, scatter_svg, viridis, write_scatter_figure,
 };
 pub use table::{TableFormat, write_table};
+pub use track_svg::{TrackFigure, ss8_colour, track_svg};

@@ -64,6 +64,8 @@ pub struct FigureExport {
     pending: Option<Receiver<Result<PathBuf, String>>>,
     /// The last outcome, shown beside the button.
     pub message: Option<String>,
+    /// The figure's height follows its content (a wrapped track): no height field.
+    pub height_from_content: bool,
 }
 
 impl FigureExport {
@@ -72,6 +74,14 @@ impl FigureExport {
         Self {
             path: default_path.to_owned(),
             ..Self::default()
+        }
+    }
+
+    /// Controls for a figure whose height follows its content (only the width is chosen).
+    pub fn with_height_from_content(default_path: &str) -> Self {
+        Self {
+            height_from_content: true,
+            ..Self::new(default_path)
         }
     }
 
@@ -152,12 +162,16 @@ pub fn figure_export_ui(ui: &mut egui::Ui, label: &str, export: &mut FigureExpor
                 .prefix("w ")
                 .suffix(" px"),
         );
-        ui.add(
-            egui::DragValue::new(&mut export.size.height)
-                .range(150.0..=4000.0)
-                .prefix("h ")
-                .suffix(" px"),
-        );
+        if export.height_from_content {
+            ui.weak("height follows the length");
+        } else {
+            ui.add(
+                egui::DragValue::new(&mut export.size.height)
+                    .range(150.0..=4000.0)
+                    .prefix("h ")
+                    .suffix(" px"),
+            );
+        }
         ui.add(
             egui::DragValue::new(&mut export.size.dpi)
                 .range(48.0..=1200.0)

@@ -146,6 +146,8 @@ pub struct Ss8View {
     pub sweep_export: FigureExport,
     /// Export of the confusion matrix.
     pub confusion_export: FigureExport,
+    /// Export of the shown protein's track (its width sets the residues per line).
+    pub track_export: FigureExport,
 }
 
 impl Ss8View {
@@ -154,6 +156,7 @@ impl Ss8View {
         Self {
             sweep_export: FigureExport::new("ss8_by_layer.svg"),
             confusion_export: FigureExport::new("ss8_confusion.svg"),
+            track_export: FigureExport::with_height_from_content("ss8_track.svg"),
             ..Self::default()
         }
     }
@@ -366,8 +369,41 @@ pub fn ss8_view_ui(
             });
         let (record, prediction) = &result.tracks[view.track];
         track_ui(ui, record, prediction);
+        if figure_export_ui(ui, "Track", &mut view.track_export) {
+            let figure = ss8_track_figure(record, prediction, best.layer, view.track_export.size);
+            view.track_export
+                .save(ui.ctx(), move |_| crate::export::track_svg(&figure));
+        }
     }
     command
+}
+
+/// The track figure of one test protein: true classes where scored, the probe's predictions with
+/// their confidence, wrapped to the chosen width (the height follows the length).
+pub fn ss8_track_figure(
+    record: &Ss8Record,
+    prediction: &Ss8Prediction,
+    layer: usize,
+    size: FigureSize,
+) -> crate::export::TrackFigure {
+    let truth = record
+        .labels
+        .iter()
+        .zip(&record.mask)
+        .map(|(&l, &m)| m.then(|| SS8_CLASSES[l as usize]))
+        .collect();
+    let predicted = prediction
+        .best()
+        .into_iter()
+        .map(|(class, p)| (SS8_CLASSES[class], p))
+        .collect();
+    crate::export::TrackFigure::fitting(
+        format!("{}: SS8 probe, layer {layer}", record.id),
+        record.sequence.chars().collect(),
+        truth,
+        predicted,
+        size.width,
+    )
 }
 
 fn confusion_grid(ui: &mut egui::Ui, confusion: &[Vec<usize>]) {
