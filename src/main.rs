@@ -6,6 +6,7 @@ use clap::Parser as _;
 use esm_workbench::cli::{Cli, Command, GuiArgs};
 
 fn main() -> ExitCode {
+    fix_thread_count();
     let cli = Cli::parse();
     let result = match cli.command {
         None => run_gui(GuiArgs::default()),
@@ -18,6 +19,21 @@ fn main() -> ExitCode {
             eprintln!("Error: {err:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Sets `RAYON_NUM_THREADS` to candle's default thread count (physical cores) when the user has
+/// not set it. candle 0.11 works that default out again, by reading `/proc/cpuinfo`, on every
+/// matrix product unless the variable is set: about 1,800 reads a second while training the
+/// starter model, which made training ~20% and inference ~40% slower (`perplexity` on the
+/// starter's held-out set: 11.5 s without the variable, 7.9 s with it, on 2 cores).
+#[allow(unsafe_code)]
+fn fix_thread_count() {
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        let threads = candle_core::utils::get_num_threads();
+        // SAFETY: this runs first in `main`, before any other thread exists, so nothing can
+        // read or write the environment concurrently.
+        unsafe { std::env::set_var("RAYON_NUM_THREADS", threads.to_string()) };
     }
 }
 
