@@ -5,7 +5,9 @@
 
 mod common;
 
-use common::gui_harness::{app, colour_by, demo_file, set_text, wait_for_demo, wait_until};
+use common::gui_harness::{
+    app, click, colour_by, demo_file, save_table, set_text, wait_for_demo, wait_until,
+};
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use esm_workbench::cli::GuiArgs;
 
@@ -29,6 +31,16 @@ fn opens_on_the_demo_set_and_filters_it() {
         harness.query_by_label_contains("thrs").is_none(),
         "other genes are filtered out"
     );
+    // The shown rows, every column (the sequence too), as a table.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let table = save_table(&mut harness, "Shown rows", &dir.path().join("dnak.csv"));
+    let mut lines = table.lines();
+    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
+    assert!(header.contains(&"sequence") && header.contains(&"gene"), "{header:?}");
+    let gene = header.iter().position(|c| *c == "gene").expect("gene");
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 24);
+    assert!(rows.iter().all(|r| r.split(',').nth(gene) == Some("dnak")));
 }
 
 #[test]
@@ -219,14 +231,17 @@ fn trains_the_ss8_probe_by_click_over_all_layers() {
         harness.query_by_label("untrained test Q8").is_some(),
         "the untrained baseline beside the trained model"
     );
-    // The shown protein's track as a figure: every residue's letters and confidence bar.
     let dir = tempfile::tempdir().expect("tempdir");
+    let table = save_table(&mut harness, "Accuracy", &dir.path().join("ss8.csv"));
+    assert!(table.starts_with("model,layer,train_q8,test_q8,test_q3,test_residues\n"));
+    assert_eq!(table.lines().count(), 1 + 5 + 5, "layers 0-4, trained and untrained");
+    // The shown protein's track as a figure: every residue's letters and confidence bar.
     let svg = dir.path().join("track.svg");
     set_text(&mut harness, "Track figure:", &svg.display().to_string());
-    harness.get_by_label("Save track figure").click();
+    click(&mut harness, "Save track figure");
+    let wrote = format!("wrote {}", svg.display());
     wait_until(&mut harness, "the track SVG", |h| {
-        h.query_by_label_contains("track.svg").is_some()
-            && h.query_by_label_contains("wrote").is_some()
+        h.query_by_label(&wrote).is_some()
     });
     let text = std::fs::read_to_string(&svg).expect("the track was written");
     assert!(text.contains("SS8 probe, layer"), "titled with the layer");
@@ -286,6 +301,13 @@ fn trains_the_contact_probe_and_shows_a_protein_map() {
     });
     let text = std::fs::read_to_string(&svg).expect("written");
     assert!(text.contains("data:image/png;base64,") && text.contains("top-L correct ("));
+    let table = save_table(&mut harness, "Precision", &dir.path().join("contacts.csv"));
+    let header = table.lines().next().expect("a header");
+    assert!(header.starts_with("model,layer,short_p_at_l,") && header.ends_with("long_p_at_l5"));
+    assert_eq!(
+        table.lines().filter(|l| l.starts_with("untrained probe,")).count(),
+        5
+    );
 }
 
 #[test]
@@ -340,6 +362,12 @@ fn scores_homology_and_lists_nearest_neighbours() {
             .any(|r| harness.query_all_by_label(r).next().is_some()),
         "neighbours are labelled by their SCOPe relation"
     );
+    let scores = save_table(&mut harness, "Scores", &dir.path().join("homology.csv"));
+    assert!(scores.starts_with("model,layer,fold_hit10,fold_auc,superfamily_hit10,"));
+    assert_eq!(scores.lines().count(), 1 + 5);
+    let neighbours = save_table(&mut harness, "Neighbours", &dir.path().join("nn.csv"));
+    assert!(neighbours.starts_with("query,rank,domain,sccs,cosine,relation,description\n"));
+    assert_eq!(neighbours.lines().count(), 1 + 23, "every other domain of the 24");
 }
 
 #[test]

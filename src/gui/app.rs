@@ -541,37 +541,43 @@ impl eframe::App for WorkbenchApp {
                 Tab::SecondaryStructure => {
                     let error = job_error(&self.ss8.state);
                     let layers = self.model.result().map(|m| m.model.config().num_layers);
-                    ss8_command = ss8_view_ui(
-                        ui,
-                        &mut self.ss8_view,
-                        self.ss8.result(),
-                        self.ss8.progress(),
-                        error.as_deref(),
-                        layers,
-                    );
+                    ss8_command = scrolled(ui, "ss8_scroll", |ui| {
+                        ss8_view_ui(
+                            ui,
+                            &mut self.ss8_view,
+                            self.ss8.result(),
+                            self.ss8.progress(),
+                            error.as_deref(),
+                            layers,
+                        )
+                    });
                 }
                 Tab::Contacts => {
                     let error = job_error(&self.contacts.state);
                     let layers = self.model.result().map(|m| m.model.config().num_layers);
-                    contacts_command = contacts_view_ui(
-                        ui,
-                        &mut self.contacts_view,
-                        self.contacts.result(),
-                        self.contacts.progress(),
-                        error.as_deref(),
-                        layers,
-                    );
+                    contacts_command = scrolled(ui, "contacts_scroll", |ui| {
+                        contacts_view_ui(
+                            ui,
+                            &mut self.contacts_view,
+                            self.contacts.result(),
+                            self.contacts.progress(),
+                            error.as_deref(),
+                            layers,
+                        )
+                    });
                 }
                 Tab::Homology => {
                     let error = job_error(&self.homology.state);
-                    homology_command = homology_view_ui(
-                        ui,
-                        &mut self.homology_view,
-                        self.homology.result(),
-                        self.homology.progress(),
-                        error.as_deref(),
-                        self.model.result().is_some(),
-                    );
+                    homology_command = scrolled(ui, "homology_scroll", |ui| {
+                        homology_view_ui(
+                            ui,
+                            &mut self.homology_view,
+                            self.homology.result(),
+                            self.homology.progress(),
+                            error.as_deref(),
+                            self.model.result().is_some(),
+                        )
+                    });
                 }
                 Tab::Map => {
                     let error = job_error(&self.map.state);
@@ -701,6 +707,16 @@ impl WorkbenchApp {
             Tab::Homology => ended(&self.homology.state),
         }
     }
+}
+
+/// A view's content in a vertical scroll area filling the central panel, so that results
+/// taller than the window (tables, maps, export rows) stay reachable.
+fn scrolled<R>(ui: &mut egui::Ui, id: &str, content: impl FnOnce(&mut egui::Ui) -> R) -> R {
+    egui::ScrollArea::vertical()
+        .id_salt(id)
+        .auto_shrink([false, false])
+        .show(ui, content)
+        .inner
 }
 
 /// The readable message of a failed job.

@@ -12,6 +12,7 @@ use super::figure_export::{FigureExport, FigureSize, figure_export_ui};
 use super::file_dialog::{DialogKind, browse_button, split_paths};
 use super::job::{JobClick, Progress, job_controls};
 use super::layer_sweep::layer_sweep_ui;
+use super::table_export::{TableExport, table_export_ui};
 use crate::analysis::JobCtx;
 use crate::analysis::contact_head_run::{
     CONTACT_THRESHOLD_ANGSTROM, ContactHeadEvaluation, evaluate_contact_head,
@@ -20,6 +21,7 @@ use crate::analysis::contact_probe_run::{ContactProbeRun, run_contact_probe};
 use crate::data::{ContactMap, ProteinChain, read_structures};
 use crate::export::{HeatmapFigure, HeatmapMarker, LineSeries};
 use crate::model::LoadedModel;
+use polars::prelude::{Column, DataFrame, PolarsResult};
 use crate::probes::{
     CONTACT_MIN_SEPARATION, ContactPrecision, ContactProbeParams, top_contact_pairs,
 };
@@ -202,6 +204,8 @@ pub struct ContactsView {
     pub sweep_export: FigureExport,
     /// Export of the contact map.
     pub map_export: FigureExport,
+    /// Export of the precision of every layer.
+    pub precision_export: TableExport,
 }
 
 impl ContactsView {
@@ -210,6 +214,7 @@ impl ContactsView {
         Self {
             sweep_export: FigureExport::new("contacts_by_layer.svg"),
             map_export: FigureExport::new("contact_map.svg"),
+            precision_export: TableExport::new("contacts_by_layer.csv"),
             ..Self::default()
         }
     }
@@ -410,6 +415,10 @@ pub fn contacts_view_ui(
             );
         }
         precision_table_ui(ui, result);
+        if table_export_ui(ui, "Precision", &mut view.precision_export) {
+            view.precision_export
+                .save(ui.ctx(), contact_precision_table(result));
+        }
         let ui = &mut columns[1];
         view.chain = view.chain.min(result.chains.len().saturating_sub(1));
         egui::ComboBox::from_label("test protein")
@@ -446,6 +455,54 @@ pub fn contacts_view_ui(
         }
     });
     command
+}
+
+/// `model, layer, {short,medium,long}_p_at_{l,l2,l5}`: every probed layer (trained, then
+/// untrained) and the contact head (no layer: it reads every layer's attention).
+pub fn contact_precision_table(result: &ContactsResult) -> PolarsResult<DataFrame> {
+    let mut rows: Vec<(&str, Option<u32>, &ContactPrecision)> = result
+        .runs
+        .iter()
+        .map(|r| ("probe", Some(r.layer as u32), &r.mean))
+        .chain(
+            result
+                .untrained
+                .iter()
+                .map(|r| ("untrained probe", Some(r.layer as u32), &r.mean)),
+        )
+        .collect();
+    if let Some(head) = &result.head {
+        rows.push(("contact head", None, &head.mean));
+    }
+    let mut columns = vec![
+        Column::new(
+            "model".into(),
+            rows.iter().map(|(m, _, _)| *m).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "layer".into(),
+            rows.iter().map(|(_, l, _)| *l).collect::<Vec<_>>(),
+        ),
+    ];
+    type Pick = fn(&ContactPrecision) -> &crate::probes::RangePrecision;
+    let ranges: [(&str, Pick); 3] = [
+        ("short", |p| &p.short),
+        ("medium", |p| &p.medium),
+        ("long", |p| &p.long),
+    ];
+    for (range, pick) in ranges {
+        for (k, name) in ["l", "l2", "l5"].iter().enumerate() {
+            let values: Vec<f64> = rows
+                .iter()
+                .map(|(_, _, p)| {
+                    let r = pick(p);
+                    [r.at_l, r.at_l2, r.at_l5][k]
+                })
+                .collect();
+            columns.push(Column::new(format!("{range}_p_at_{name}").into(), values));
+        }
+    }
+    DataFrame::new(rows.len(), columns)
 }
 
 fn precision_table_ui(ui: &mut egui::Ui, result: &ContactsResult) {

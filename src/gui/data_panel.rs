@@ -3,6 +3,7 @@
 
 use eframe::egui;
 
+use super::table_export::{TableExport, table_export_ui};
 use crate::data::ProteinSet;
 use crate::data::frame::string_rows;
 
@@ -23,6 +24,8 @@ pub struct DatasetTable {
     /// Indices of rows matching the filters, in sort order (recomputed only on change).
     visible: Vec<usize>,
     applied: (String, String, Option<(usize, bool)>),
+    /// Export of the shown rows.
+    pub export: TableExport,
 }
 
 /// Columns shown when present (the sequence column is summarised as a length).
@@ -59,12 +62,28 @@ impl DatasetTable {
             sequences: set.records.iter().map(|r| r.sequence.clone()).collect(),
             visible,
             applied: Default::default(),
+            export: TableExport::new("proteins.csv"),
         }
     }
 
     /// Rows currently shown.
     pub fn visible_rows(&self) -> usize {
         self.visible.len()
+    }
+
+    /// The shown rows of `set`'s frame (every column, the sequence included), in the shown
+    /// order: what the filters and the sort leave.
+    pub fn shown_frame(
+        &self,
+        set: &ProteinSet,
+    ) -> polars::prelude::PolarsResult<polars::prelude::DataFrame> {
+        let indices: Vec<polars::prelude::IdxSize> = self
+            .visible
+            .iter()
+            .map(|&r| r as polars::prelude::IdxSize)
+            .collect();
+        set.frame
+            .take(&polars::prelude::IdxCa::from_vec("rows".into(), indices))
     }
 
     /// Re-applies the filters and the sort when one of them changed.
@@ -164,6 +183,10 @@ pub fn data_panel_ui(ui: &mut egui::Ui, set: &ProteinSet, table: &mut DatasetTab
         table.refilter();
         ui.label(format!("{} shown", table.visible_rows()));
     });
+    if table_export_ui(ui, "Shown rows", &mut table.export) {
+        let frame = table.shown_frame(set);
+        table.export.save(ui.ctx(), frame);
+    }
     ui.separator();
     let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
     egui::ScrollArea::both()

@@ -3,9 +3,10 @@
 //! on a worker thread; an existing file is replaced only after a second click.
 
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, sync_channel};
 
 use eframe::egui;
+
+use super::background_write::BackgroundWrite;
 
 /// Figure size and resolution chosen by the user.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -28,29 +29,6 @@ impl Default for FigureSize {
     }
 }
 
-/// Asks before a file is replaced: the first attempt on an existing path only warns, a second
-/// attempt on the same path goes ahead.
-#[derive(Debug, Default)]
-pub struct OverwriteGuard {
-    /// The existing path the user was warned about.
-    warned: Option<PathBuf>,
-}
-
-impl OverwriteGuard {
-    /// `Ok` when `path` may be written now; otherwise the warning to show.
-    pub fn check(&mut self, path: &std::path::Path) -> Result<(), String> {
-        if path.exists() && self.warned.as_deref() != Some(path) {
-            self.warned = Some(path.to_owned());
-            return Err(format!(
-                "{} exists: click again to overwrite",
-                path.display()
-            ));
-        }
-        self.warned = None;
-        Ok(())
-    }
-}
-
 /// State of one plot's export controls.
 #[derive(Debug, Default)]
 pub struct FigureExport {
@@ -58,12 +36,8 @@ pub struct FigureExport {
     pub path: String,
     /// Size and resolution.
     pub size: FigureSize,
-    /// A second click replaces an existing file.
-    overwrite: OverwriteGuard,
-    /// The running write.
-    pending: Option<Receiver<Result<PathBuf, String>>>,
-    /// The last outcome, shown beside the button.
-    pub message: Option<String>,
+    /// The write and its outcome.
+    write: BackgroundWrite,
     /// The figure's height follows its content (a wrapped track): no height field.
     pub height_from_content: bool,
 }
@@ -92,56 +66,28 @@ impl FigureExport {
         ctx: &egui::Context,
         svg_of: impl FnOnce(FigureSize) -> String + Send + 'static,
     ) {
-        let path = PathBuf::from(self.path.trim());
-        if let Err(warning) = self.overwrite.check(&path) {
-            self.message = Some(warning);
-            return;
-        }
         let size = self.size;
-        let (tx, rx) = sync_channel(1);
-        let ctx = ctx.clone();
-        let spawned = std::thread::Builder::new()
-            .name("save-figure".into())
-            .spawn(move || {
-                let svg = svg_of(size);
-                let result = crate::export::write_figure(&path, &svg, size.dpi, true)
-                    .map(|()| path)
-                    .map_err(|e| e.to_string());
-                let _ = tx.send(result);
-                ctx.request_repaint();
-            });
-        match spawned {
-            Ok(_) => {
-                self.pending = Some(rx);
-                self.message = Some("saving…".into());
-            }
-            Err(e) => self.message = Some(format!("cannot start saving: {e}")),
-        }
-    }
-
-    /// Collects a finished write (non-blocking).
-    fn poll(&mut self) {
-        if let Some(rx) = &self.pending
-            && let Ok(result) = rx.try_recv()
-        {
-            self.pending = None;
-            self.message = Some(match result {
-                Ok(path) => format!("wrote {}", path.display()),
-                Err(e) => e,
-            });
-        }
+        self.write.start(
+            ctx,
+            PathBuf::from(self.path.trim()),
+            "save-figure",
+            move |path| {
+                crate::export::write_figure(path, &svg_of(size), size.dpi, true)
+                    .map_err(|e| e.to_string())
+            },
+        );
     }
 
     /// Whether a write is in progress.
     pub fn is_saving(&self) -> bool {
-        self.pending.is_some()
+        self.write.is_running()
     }
 }
 
 /// Draws the export row (`label` names the figure, e.g. "Layer sweep"); returns true when the
 /// user clicked "Save figure" (the caller then calls [`FigureExport::save`] with its data).
 pub fn figure_export_ui(ui: &mut egui::Ui, label: &str, export: &mut FigureExport) -> bool {
-    export.poll();
+    export.write.poll();
     let mut clicked = false;
     ui.horizontal_wrapped(|ui| {
         let name = ui.label(format!("{label} figure:"));
@@ -182,7 +128,7 @@ pub fn figure_export_ui(ui: &mut egui::Ui, label: &str, export: &mut FigureExpor
             egui::Button::new(format!("Save {} figure", label.to_lowercase())),
         );
         clicked = button.clicked();
-        if let Some(message) = &export.message {
+        if let Some(message) = &export.write.message {
             ui.label(message);
         }
     });

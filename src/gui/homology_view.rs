@@ -11,11 +11,13 @@ use super::figure_export::FigureExport;
 use super::file_dialog::{DialogKind, browse_button};
 use super::job::{JobClick, Progress, job_controls};
 use super::layer_sweep::layer_sweep_ui;
+use super::table_export::{TableExport, table_export_ui};
 use crate::analysis::JobCtx;
 use crate::analysis::homology_run::{HomologyRun, embed_domain_means, score_homology};
 use crate::data::{ScopDomain, read_astral, spread_evenly};
 use crate::export::LineSeries;
 use crate::model::LoadedModel;
+use polars::prelude::{Column, DataFrame, PolarsResult};
 
 /// Neighbours listed for the selected domain.
 const NEIGHBOURS: usize = 25;
@@ -155,6 +157,10 @@ pub struct HomologyView {
     pub query: usize,
     /// Export of the layer sweep.
     pub sweep_export: FigureExport,
+    /// Export of the per-layer scores.
+    pub scores_export: TableExport,
+    /// Export of the shown neighbour list.
+    pub neighbours_export: TableExport,
 }
 
 impl HomologyView {
@@ -162,6 +168,8 @@ impl HomologyView {
     pub fn new() -> Self {
         Self {
             sweep_export: FigureExport::new("homology_by_layer.svg"),
+            scores_export: TableExport::new("homology_by_layer.csv"),
+            neighbours_export: TableExport::new("neighbours.csv"),
             ..Self::default()
         }
     }
@@ -268,6 +276,9 @@ pub fn homology_view_ui(
             sweep_series(result),
             &mut view.sweep_export,
         );
+        if table_export_ui(ui, "Scores", &mut view.scores_export) {
+            view.scores_export.save(ui.ctx(), homology_scores_table(result));
+        }
         egui::ScrollArea::vertical()
             .id_salt("homology_table")
             .max_height(260.0)
@@ -348,6 +359,10 @@ pub fn homology_view_ui(
             "Nearest neighbours at layer {} (cosine of mean embeddings)",
             best.layer
         ));
+        if table_export_ui(ui, "Neighbours", &mut view.neighbours_export) {
+            view.neighbours_export
+                .save(ui.ctx(), neighbours_table(result, view.query));
+        }
         egui::ScrollArea::vertical()
             .id_salt("neighbours")
             .show(ui, |ui| {
@@ -390,6 +405,61 @@ pub fn homology_view_ui(
             });
     });
     command
+}
+
+/// `model, layer, fold_hit10, fold_auc, superfamily_hit10, superfamily_auc`, one row per
+/// scored layer (trained, then untrained).
+pub fn homology_scores_table(result: &HomologyResult) -> PolarsResult<DataFrame> {
+    super::layer_sweep::layer_table(
+        &result.runs,
+        &result.untrained,
+        |r| r.layer,
+        &[
+            ("fold_hit10", |r| r.fold.hit10),
+            ("fold_auc", |r| r.fold.auc),
+            ("superfamily_hit10", |r| r.superfamily.hit10),
+            ("superfamily_auc", |r| r.superfamily.auc),
+        ],
+    )
+}
+
+/// `query, rank, domain, sccs, cosine, relation, description`: the listed nearest neighbours of
+/// domain `query` at the best layer.
+pub fn neighbours_table(result: &HomologyResult, query: usize) -> PolarsResult<DataFrame> {
+    let q = &result.domains[query];
+    let hits = nearest(result, query, NEIGHBOURS);
+    let domain = |k: usize| &result.domains[k];
+    DataFrame::new(
+        hits.len(),
+        vec![
+            Column::new("query".into(), vec![q.id.as_str(); hits.len()]),
+            Column::new("rank".into(), (1..=hits.len() as u32).collect::<Vec<_>>()),
+            Column::new(
+                "domain".into(),
+                hits.iter().map(|&(k, _)| domain(k).id.as_str()).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "sccs".into(),
+                hits.iter().map(|&(k, _)| domain(k).sccs.as_str()).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "cosine".into(),
+                hits.iter().map(|&(_, c)| c).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "relation".into(),
+                hits.iter()
+                    .map(|&(k, _)| relation(&q.sccs, &domain(k).sccs))
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "description".into(),
+                hits.iter()
+                    .map(|&(k, _)| domain(k).description.as_str())
+                    .collect::<Vec<_>>(),
+            ),
+        ],
+    )
 }
 
 #[cfg(test)]

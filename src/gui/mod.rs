@@ -1,6 +1,7 @@
 //! The desktop workbench (eframe/egui). The only module that imports egui.
 
 mod app;
+mod background_write;
 mod contacts_view;
 pub mod data_panel;
 mod demo_tour;
@@ -12,6 +13,7 @@ mod layer_sweep;
 pub mod map_view;
 mod model_panel;
 mod ss8_view;
+mod table_export;
 
 pub use app::WorkbenchApp;
 pub use demo_tour::TourOutcome;

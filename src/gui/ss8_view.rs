@@ -7,12 +7,14 @@ use eframe::egui;
 use super::figure_export::{FigureExport, FigureSize, figure_export_ui};
 use super::job::{JobClick, Progress, job_controls};
 use super::layer_sweep::layer_sweep_ui;
+use super::table_export::{TableExport, table_export_ui};
 use crate::analysis::JobCtx;
 use crate::analysis::probe_apply::{Ss8Prediction, predict_ss8};
 use crate::analysis::ss8_probe_run::{Ss8ProbeRun, run_ss8_probe};
 use crate::data::{SS8_CLASSES, Ss8Record, read_ss8};
 use crate::export::{HeatmapFigure, LineSeries};
 use crate::model::LoadedModel;
+use polars::prelude::{Column, DataFrame, PolarsResult};
 use crate::probes::{ProbeMetadata, Ss8ProbeParams};
 
 /// Test proteins whose per-residue tracks are kept.
@@ -148,6 +150,8 @@ pub struct Ss8View {
     pub confusion_export: FigureExport,
     /// Export of the shown protein's track (its width sets the residues per line).
     pub track_export: FigureExport,
+    /// Export of the per-layer accuracies.
+    pub layers_export: TableExport,
 }
 
 impl Ss8View {
@@ -157,6 +161,7 @@ impl Ss8View {
             sweep_export: FigureExport::new("ss8_by_layer.svg"),
             confusion_export: FigureExport::new("ss8_confusion.svg"),
             track_export: FigureExport::with_height_from_content("ss8_track.svg"),
+            layers_export: TableExport::new("ss8_by_layer.csv"),
             ..Self::default()
         }
     }
@@ -330,6 +335,9 @@ pub fn ss8_view_ui(
                 &mut view.sweep_export,
             );
         }
+        if table_export_ui(ui, "Accuracy", &mut view.layers_export) {
+            view.layers_export.save(ui.ctx(), ss8_layer_table(result));
+        }
         egui::Grid::new("ss8_per_class")
             .striped(true)
             .show(ui, |ui| {
@@ -376,6 +384,26 @@ pub fn ss8_view_ui(
         }
     }
     command
+}
+
+/// `model, layer, train_q8, test_q8, test_q3, test_residues`, one row per probed layer
+/// (trained, then untrained).
+pub fn ss8_layer_table(result: &Ss8Result) -> PolarsResult<DataFrame> {
+    let mut table = super::layer_sweep::layer_table(
+        &result.runs,
+        &result.untrained,
+        |r| r.layer,
+        &[
+            ("train_q8", |r| r.train.q8),
+            ("test_q8", |r| r.test.q8),
+            ("test_q3", |r| r.test.q3),
+        ],
+    )?;
+    let residues: Vec<u64> = (result.runs.iter().chain(&result.untrained))
+        .map(|r| r.test.ss8.count as u64)
+        .collect();
+    table.with_column(Column::new("test_residues".into(), residues))?;
+    Ok(table)
 }
 
 /// The track figure of one test protein: true classes where scored, the probe's predictions with

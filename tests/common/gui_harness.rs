@@ -1,5 +1,6 @@
 //! Shared helpers for the kittest GUI tests: build the app, wait for background jobs, type text.
 
+use std::path::Path;
 use std::time::Duration;
 
 use egui_kittest::Harness;
@@ -60,8 +61,10 @@ pub fn demo_file(name: &str) -> String {
         .to_string()
 }
 
-/// Clicks the widget labelled `label` and lets the frame settle.
+/// Scrolls the widget labelled `label` into view, clicks it and lets the frame settle.
 pub fn click(harness: &mut Harness<'_, WorkbenchApp>, label: &str) {
+    harness.get_by_label(label).scroll_to_me();
+    harness.run();
     harness.get_by_label(label).click();
     harness.run();
 }
@@ -90,4 +93,14 @@ pub fn train_probe(
         h.query_by_label_contains("Best layer").is_some()
     });
     harness.run();
+}
+
+/// Saves the table whose export row is labelled `label` (e.g. "Accuracy") to `path` and returns
+/// the written text (a CSV path is expected).
+pub fn save_table(harness: &mut Harness<'_, WorkbenchApp>, label: &str, path: &Path) -> String {
+    set_text(harness, &format!("{label} table:"), &path.display().to_string());
+    click(harness, &format!("Save {} table", label.to_lowercase()));
+    let wrote = format!("wrote {}", path.display());
+    wait_until(harness, &wrote, |h| h.query_by_label(&wrote).is_some());
+    std::fs::read_to_string(path).expect("the table was written")
 }

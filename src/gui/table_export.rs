@@ -1,0 +1,78 @@
+//! "Save table" controls shared by every results table and the data table: a path (`.csv` or
+//! `.parquet`; the extension picks the format), written on a worker thread and
+//! atomically; an existing file is replaced only after a second click.
+
+use std::path::PathBuf;
+
+use eframe::egui;
+use polars::prelude::DataFrame;
+
+use super::background_write::BackgroundWrite;
+
+/// State of one table's export controls.
+#[derive(Debug, Default)]
+pub struct TableExport {
+    /// Where the table goes.
+    pub path: String,
+    /// The write and its outcome.
+    write: BackgroundWrite,
+}
+
+impl TableExport {
+    /// Controls with `default_path` (e.g. `ss8_by_layer.csv`) filled in.
+    pub fn new(default_path: &str) -> Self {
+        Self {
+            path: default_path.to_owned(),
+            ..Self::default()
+        }
+    }
+
+    /// Starts writing `frame` unless the file exists and the user has not confirmed.
+    pub fn save(&mut self, ctx: &egui::Context, frame: polars::prelude::PolarsResult<DataFrame>) {
+        let mut frame = match frame {
+            Ok(frame) => frame,
+            Err(e) => {
+                self.write.message = Some(format!("cannot build the table: {e}"));
+                return;
+            }
+        };
+        self.write.start(
+            ctx,
+            PathBuf::from(self.path.trim()),
+            "save-table",
+            move |path| crate::export::write_table(path, &mut frame).map_err(|e| e.to_string()),
+        );
+    }
+}
+
+/// The path field, Browse and "Save <label> table" for `export`; true when the button was
+/// clicked (the caller then builds the frame and calls [`TableExport::save`]).
+pub fn table_export_ui(ui: &mut egui::Ui, label: &str, export: &mut TableExport) -> bool {
+    export.write.poll();
+    let mut clicked = false;
+    ui.horizontal_wrapped(|ui| {
+        let name = ui.label(format!("{label} table:"));
+        ui.add(
+            egui::TextEdit::singleline(&mut export.path)
+                .desired_width(200.0)
+                .hint_text("table.csv / table.parquet"),
+        )
+        .labelled_by(name.id);
+        super::file_dialog::browse_button(
+            ui,
+            &mut export.path,
+            super::file_dialog::DialogKind::SaveTable,
+        );
+        clicked = ui
+            .add_enabled(
+                !export.write.is_running() && !export.path.trim().is_empty(),
+                egui::Button::new(format!("Save {} table", label.to_lowercase())),
+            )
+            .on_hover_text(".csv or .parquet")
+            .clicked();
+        if let Some(message) = &export.write.message {
+            ui.label(message);
+        }
+    });
+    clicked
+}
