@@ -264,23 +264,27 @@ impl WorkbenchApp {
     /// Recomputes the results the restored session had (once the model and data are loaded).
     fn recompute_results(&mut self, ctx: &egui::Context) {
         for tab in std::mem::take(&mut self.pending_results) {
-            match tab {
-                Tab::Map => {
-                    self.apply_map(ctx, MapCommand::Compute(self.map_view.settings.clone()))
-                }
-                Tab::SecondaryStructure => {
-                    self.apply_ss8(ctx, Ss8Command::Train(self.ss8_view.settings.clone()))
-                }
-                Tab::Contacts => self.apply_contacts(
-                    ctx,
-                    ContactsCommand::Train(self.contacts_view.settings.clone()),
-                ),
-                Tab::Homology => self.apply_homology(
-                    ctx,
-                    HomologyCommand::Run(self.homology_view.settings.clone()),
-                ),
-                Tab::Data => {}
+            self.run_view(ctx, tab);
+        }
+    }
+
+    /// Starts the job of `tab` with the view's current settings, as its button would (the
+    /// data table has none).
+    fn run_view(&mut self, ctx: &egui::Context, tab: Tab) {
+        match tab {
+            Tab::Map => self.apply_map(ctx, MapCommand::Compute(self.map_view.settings.clone())),
+            Tab::SecondaryStructure => {
+                self.apply_ss8(ctx, Ss8Command::Train(self.ss8_view.settings.clone()))
             }
+            Tab::Contacts => self.apply_contacts(
+                ctx,
+                ContactsCommand::Train(self.contacts_view.settings.clone()),
+            ),
+            Tab::Homology => self.apply_homology(
+                ctx,
+                HomologyCommand::Run(self.homology_view.settings.clone()),
+            ),
+            Tab::Data => {}
         }
     }
 
@@ -668,24 +672,15 @@ impl WorkbenchApp {
                 tour.report_ready("starter model and demo set loaded");
                 return tour.result_shown();
             }
-            Tab::Map => self.apply_map(ctx, MapCommand::Compute(self.map_view.settings.clone())),
-            Tab::SecondaryStructure => {
-                self.apply_ss8(ctx, Ss8Command::Train(self.ss8_view.settings.clone()))
+            Tab::Homology
+                if !std::path::Path::new(&self.homology_view.settings.astral).is_file() =>
+            {
+                println!(
+                    "tour: homology not run: no ASTRAL file (expected ../shared/data/scope/...)"
+                );
+                return tour.result_shown();
             }
-            Tab::Contacts => self.apply_contacts(
-                ctx,
-                ContactsCommand::Train(self.contacts_view.settings.clone()),
-            ),
-            Tab::Homology => {
-                let settings = self.homology_view.settings.clone();
-                if !std::path::Path::new(&settings.astral).is_file() {
-                    println!(
-                        "tour: homology not run: no ASTRAL file (expected ../shared/data/scope/...)"
-                    );
-                    return tour.result_shown();
-                }
-                self.apply_homology(ctx, HomologyCommand::Run(settings));
-            }
+            _ => self.run_view(ctx, stop),
         }
         tour.started();
     }
