@@ -414,12 +414,7 @@ pub fn ss8_track_figure(
     layer: usize,
     size: FigureSize,
 ) -> crate::export::TrackFigure {
-    let truth = record
-        .labels
-        .iter()
-        .zip(&record.mask)
-        .map(|(&l, &m)| m.then(|| SS8_CLASSES[l as usize]))
-        .collect();
+    let truth = truth_classes(record);
     let predicted = prediction
         .best()
         .into_iter()
@@ -475,14 +470,22 @@ fn confusion_grid(ui: &mut egui::Ui, confusion: &[Vec<usize>]) {
         });
 }
 
-/// Sequence, true and predicted classes, with predictions shaded by confidence.
-fn track_ui(ui: &mut egui::Ui, record: &Ss8Record, prediction: &Ss8Prediction) {
-    let best = prediction.best();
-    let truth: String = record
+/// The true SS8 class of each residue of `record`; `None` where it is not scored.
+fn truth_classes(record: &Ss8Record) -> Vec<Option<char>> {
+    record
         .labels
         .iter()
         .zip(&record.mask)
-        .map(|(&l, &m)| if m { SS8_CLASSES[l as usize] } else { '-' })
+        .map(|(&l, &m)| m.then(|| SS8_CLASSES[l as usize]))
+        .collect()
+}
+
+/// Sequence, true and predicted classes, with predictions shaded by confidence.
+fn track_ui(ui: &mut egui::Ui, record: &Ss8Record, prediction: &Ss8Prediction) {
+    let best = prediction.best();
+    let truth: String = truth_classes(record)
+        .into_iter()
+        .map(|c| c.unwrap_or('-'))
         .collect();
     let correct = best
         .iter()
