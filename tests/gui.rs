@@ -6,7 +6,8 @@
 mod common;
 
 use common::gui_harness::{
-    app, click, colour_by, demo_file, save_table, set_text, wait_for_demo, wait_until,
+    app, colour_by, demo_file, save_figure, save_table, set_text, train_probe, wait_for_demo,
+    wait_until,
 };
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use esm_workbench::cli::GuiArgs;
@@ -121,11 +122,7 @@ fn computes_a_residue_map_and_colours_it_by_any_column() {
     // Export the figure (drawn from the data) and the table; a second save asks first.
     let dir = tempfile::tempdir().expect("tempdir");
     let svg = dir.path().join("map.svg");
-    set_text(&mut harness, "Map figure:", &svg.display().to_string());
-    harness.get_by_label("Save map figure").click();
-    wait_until(&mut harness, "the SVG", |h| {
-        h.query_by_label_contains("wrote").is_some()
-    });
+    save_figure(&mut harness, "Map", &svg);
     let text = std::fs::read_to_string(&svg).expect("the SVG was written");
     assert!(
         text.starts_with("<svg") && text.contains("thrs ("),
@@ -150,12 +147,7 @@ fn computes_a_residue_map_and_colours_it_by_any_column() {
     );
     // The same figure as a PNG at the chosen resolution (720 x 540 px at 96 DPI by default).
     let png = dir.path().join("map.png");
-    set_text(&mut harness, "Map figure:", &png.display().to_string());
-    harness.get_by_label("Save map figure").click();
-    wait_until(&mut harness, "the PNG", |h| {
-        h.query_by_label_contains("map.png").is_some()
-            && h.query_by_label_contains("wrote").is_some()
-    });
+    save_figure(&mut harness, "Map", &png);
     let bytes = std::fs::read(&png).expect("the PNG was written");
     assert_eq!(&bytes[1..4], b"PNG");
     let width = u32::from_be_bytes([bytes[16], bytes[17], bytes[18], bytes[19]]);
@@ -198,21 +190,15 @@ fn computes_a_residue_map_and_colours_it_by_any_column() {
 #[test]
 fn trains_the_ss8_probe_by_click_over_all_layers() {
     let mut harness = app(GuiArgs::default());
-    wait_until(&mut harness, "the starter model", |h| {
-        h.query_by_label_contains("starter_esm1b_t4_128").is_some()
-    });
-    harness.get_by_label("Secondary structure").click();
-    harness.run();
-    let labels = demo_file("structures_ss8.txt");
-    for field in ["Training labels", "Test labels"] {
-        set_text(&mut harness, field, &labels);
-    }
-    harness.get_by_label("compare with untrained").click();
-    harness.run();
-    harness.get_by_label("Train SS8 probe").click();
-    wait_until(&mut harness, "the probe", |h| {
-        h.query_by_label_contains("Best layer").is_some()
-    });
+    wait_for_demo(&mut harness);
+    train_probe(
+        &mut harness,
+        "Secondary structure",
+        ["Training labels", "Test labels"],
+        &demo_file("structures_ss8.txt"),
+        &["compare with untrained"],
+        "Train SS8 probe",
+    );
     assert!(
         harness
             .query_by_label_contains("Confusion matrix, layer")
@@ -237,12 +223,7 @@ fn trains_the_ss8_probe_by_click_over_all_layers() {
     assert_eq!(table.lines().count(), 1 + 5 + 5, "layers 0-4, trained and untrained");
     // The shown protein's track as a figure: every residue's letters and confidence bar.
     let svg = dir.path().join("track.svg");
-    set_text(&mut harness, "Track figure:", &svg.display().to_string());
-    click(&mut harness, "Save track figure");
-    let wrote = format!("wrote {}", svg.display());
-    wait_until(&mut harness, "the track SVG", |h| {
-        h.query_by_label(&wrote).is_some()
-    });
+    save_figure(&mut harness, "Track", &svg);
     let text = std::fs::read_to_string(&svg).expect("the track was written");
     assert!(text.contains("SS8 probe, layer"), "titled with the layer");
     assert_eq!(
@@ -255,21 +236,15 @@ fn trains_the_ss8_probe_by_click_over_all_layers() {
 #[test]
 fn trains_the_contact_probe_and_shows_a_protein_map() {
     let mut harness = app(GuiArgs::default());
-    wait_until(&mut harness, "the starter model", |h| {
-        h.query_by_label_contains("starter_esm1b_t4_128").is_some()
-    });
-    harness.get_by_label("Contacts").click();
-    harness.run();
-    let structures = demo_file("structures.json");
-    for field in ["Training structures", "Test structures"] {
-        set_text(&mut harness, field, &structures);
-    }
-    harness.get_by_label("compare with untrained").click();
-    harness.run();
-    harness.get_by_label("Train contact probe").click();
-    wait_until(&mut harness, "the contact probe", |h| {
-        h.query_by_label_contains("Best layer").is_some()
-    });
+    wait_for_demo(&mut harness);
+    train_probe(
+        &mut harness,
+        "Contacts",
+        ["Training structures", "Test structures"],
+        &demo_file("structures.json"),
+        &["compare with untrained"],
+        "Train contact probe",
+    );
     assert!(
         harness
             .query_by_label_contains("training and test structures are the same")
@@ -290,15 +265,7 @@ fn trains_the_contact_probe_and_shows_a_protein_map() {
     // The contact map figure, drawn from the data.
     let dir = tempfile::tempdir().expect("tempdir");
     let svg = dir.path().join("map.svg");
-    set_text(
-        &mut harness,
-        "Contact map figure:",
-        &svg.display().to_string(),
-    );
-    harness.get_by_label("Save contact map figure").click();
-    wait_until(&mut harness, "the contact map SVG", |h| {
-        h.query_by_label_contains("wrote").is_some()
-    });
+    save_figure(&mut harness, "Contact map", &svg);
     let text = std::fs::read_to_string(&svg).expect("written");
     assert!(text.contains("data:image/png;base64,") && text.contains("top-L correct ("));
     let table = save_table(&mut harness, "Precision", &dir.path().join("contacts.csv"));

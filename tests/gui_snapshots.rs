@@ -75,6 +75,7 @@ fn snapshots_of_the_data_map_and_probe_views() {
         "Secondary structure",
         ["Training labels", "Test labels"],
         "datasets/demo/structures_ss8.txt",
+        &[],
         "Train SS8 probe",
     );
     check_snapshot(&mut harness, "ss8_tab_demo_probe");
@@ -84,6 +85,7 @@ fn snapshots_of_the_data_map_and_probe_views() {
         "Contacts",
         ["Training structures", "Test structures"],
         "datasets/demo/structures.json",
+        &[],
         "Train contact probe",
     );
     check_snapshot(&mut harness, "contacts_tab_demo_probe");

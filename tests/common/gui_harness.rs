@@ -75,18 +75,23 @@ pub fn colour_by(harness: &mut Harness<'_, WorkbenchApp>, column: &str) {
     click(harness, column);
 }
 
-/// Opens `tab`, types `input` into both `fields` (training and test set) and presses `train`,
-/// then waits for the probe's "Best layer" line.
+/// Opens `tab`, types `input` into both `fields` (training and test set), clicks each of
+/// `options` (e.g. "compare with untrained") and presses `train`, then waits for the probe's
+/// "Best layer" line.
 pub fn train_probe(
     harness: &mut Harness<'_, WorkbenchApp>,
     tab: &str,
     fields: [&str; 2],
     input: &str,
+    options: &[&str],
     train: &str,
 ) {
     click(harness, tab);
     for field in fields {
         set_text(harness, field, input);
+    }
+    for option in options {
+        click(harness, option);
     }
     click(harness, train);
     wait_until(harness, train, |h| {
@@ -95,12 +100,25 @@ pub fn train_probe(
     harness.run();
 }
 
+/// Types `path` into the field labelled `field`, clicks `button` and waits until the view says
+/// it wrote that very path.
+pub fn save_as(harness: &mut Harness<'_, WorkbenchApp>, field: &str, button: &str, path: &Path) {
+    set_text(harness, field, &path.display().to_string());
+    click(harness, button);
+    let wrote = format!("wrote {}", path.display());
+    wait_until(harness, &wrote, |h| h.query_by_label(&wrote).is_some());
+}
+
+/// Saves the figure whose export row is labelled `label` (e.g. "Map") to `path`.
+pub fn save_figure(harness: &mut Harness<'_, WorkbenchApp>, label: &str, path: &Path) {
+    let button = format!("Save {} figure", label.to_lowercase());
+    save_as(harness, &format!("{label} figure:"), &button, path);
+}
+
 /// Saves the table whose export row is labelled `label` (e.g. "Accuracy") to `path` and returns
 /// the written text (a CSV path is expected).
 pub fn save_table(harness: &mut Harness<'_, WorkbenchApp>, label: &str, path: &Path) -> String {
-    set_text(harness, &format!("{label} table:"), &path.display().to_string());
-    click(harness, &format!("Save {} table", label.to_lowercase()));
-    let wrote = format!("wrote {}", path.display());
-    wait_until(harness, &wrote, |h| h.query_by_label(&wrote).is_some());
+    let button = format!("Save {} table", label.to_lowercase());
+    save_as(harness, &format!("{label} table:"), &button, path);
     std::fs::read_to_string(path).expect("the table was written")
 }
