@@ -37,7 +37,10 @@ fn opens_on_the_demo_set_and_filters_it() {
     let table = save_table(&mut harness, "Shown rows", &dir.path().join("dnak.csv"));
     let mut lines = table.lines();
     let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
-    assert!(header.contains(&"sequence") && header.contains(&"gene"), "{header:?}");
+    assert!(
+        header.contains(&"sequence") && header.contains(&"gene"),
+        "{header:?}"
+    );
     let gene = header.iter().position(|c| *c == "gene").expect("gene");
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), 24);
@@ -220,7 +223,11 @@ fn trains_the_ss8_probe_by_click_over_all_layers() {
     let dir = tempfile::tempdir().expect("tempdir");
     let table = save_table(&mut harness, "Accuracy", &dir.path().join("ss8.csv"));
     assert!(table.starts_with("model,layer,train_q8,test_q8,test_q3,test_residues\n"));
-    assert_eq!(table.lines().count(), 1 + 5 + 5, "layers 0-4, trained and untrained");
+    assert_eq!(
+        table.lines().count(),
+        1 + 5 + 5,
+        "layers 0-4, trained and untrained"
+    );
     // The shown protein's track as a figure: every residue's letters and confidence bar.
     let svg = dir.path().join("track.svg");
     save_figure(&mut harness, "Track", &svg);
@@ -272,7 +279,10 @@ fn trains_the_contact_probe_and_shows_a_protein_map() {
     let header = table.lines().next().expect("a header");
     assert!(header.starts_with("model,layer,short_p_at_l,") && header.ends_with("long_p_at_l5"));
     assert_eq!(
-        table.lines().filter(|l| l.starts_with("untrained probe,")).count(),
+        table
+            .lines()
+            .filter(|l| l.starts_with("untrained probe,"))
+            .count(),
         5
     );
 }
@@ -334,7 +344,11 @@ fn scores_homology_and_lists_nearest_neighbours() {
     assert_eq!(scores.lines().count(), 1 + 5);
     let neighbours = save_table(&mut harness, "Neighbours", &dir.path().join("nn.csv"));
     assert!(neighbours.starts_with("query,rank,domain,sccs,cosine,relation,description\n"));
-    assert_eq!(neighbours.lines().count(), 1 + 23, "every other domain of the 24");
+    assert_eq!(
+        neighbours.lines().count(),
+        1 + 23,
+        "every other domain of the 24"
+    );
 }
 
 #[test]

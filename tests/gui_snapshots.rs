@@ -119,7 +119,12 @@ fn the_demo_tour_saves_a_screenshot_of_every_view_and_closes() {
         .expect("every stop of the tour succeeded");
     let names: Vec<String> = shots
         .iter()
-        .map(|p| p.file_name().expect("a file").to_string_lossy().into_owned())
+        .map(|p| {
+            p.file_name()
+                .expect("a file")
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
     assert_eq!(
         names,

@@ -235,3 +235,28 @@ fn a_run_started_from_saved_weights_continues_from_them() -> TestResult {
     assert!(err.to_string().contains("model.safetensors"), "{err}");
     Ok(())
 }
+
+#[test]
+fn a_run_without_a_held_out_split_trains_and_reports_no_perplexity() -> TestResult {
+    let out = tempfile::tempdir()?;
+    let mut config = tiny(3);
+    config.heldout_fraction = 0.0;
+    config.eval_every = 1;
+    let state = pretrain(
+        &corpus(),
+        config,
+        out.path(),
+        &JobCtx::default(),
+        &mut |_| {},
+    )?;
+    assert_eq!(state.heldout_sequences, 0);
+    assert_eq!(state.step, 3);
+    // No "perplexity 1.0 on 0 residues": the log has no held-out reports at all.
+    assert!(
+        state.log.iter().all(|e| e.heldout.is_none()),
+        "{:?}",
+        state.log
+    );
+    assert!(out.path().join("model.safetensors").is_file());
+    Ok(())
+}

@@ -54,3 +54,25 @@ fn held_out_perplexity_matches_the_model_card() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn baselines_from_the_scored_file_itself_are_refused() -> TestResult {
+    let model_path = starter_model_path().ok_or("assets/starter model missing")?;
+    let heldout = starter_heldout_path().ok_or("datasets/starter/heldout.fasta missing")?;
+    // Every record of the corpus is also scored, so no training frequencies remain: an error,
+    // not a baseline fitted on nothing (it used to print unigram 27.0, uniform over tokens).
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_esm-workbench"))
+        .arg("perplexity")
+        .arg("--model")
+        .arg(&model_path)
+        .arg("--fasta")
+        .arg(&heldout)
+        .arg("--baselines-from")
+        .arg(&heldout)
+        .output()?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("has no records besides those of"), "{stderr}");
+    assert!(stderr.contains("heldout.fasta"), "{stderr}");
+    Ok(())
+}

@@ -129,6 +129,9 @@ pub fn run(args: &PretrainArgs) -> anyhow::Result<()> {
         Ok(state) => {
             let last = state.log.iter().rev().find_map(|e| e.heldout.clone());
             eprintln!("wrote {}", args.out.join("model.safetensors").display());
+            if state.heldout_sequences == 0 {
+                eprintln!("no held-out split (--heldout-fraction 0): perplexity not measured");
+            }
             if let Some(report) = last {
                 eprintln!(
                     "held-out perplexity {:.3} ({} masked residues of {} sequences); baselines: unigram {:.3}, own composition {:.3}",
@@ -222,6 +225,13 @@ pub fn perplexity(args: &PerplexityArgs) -> anyhow::Result<()> {
                 .map(|r| crate::model::Alphabet::encode(&r.id, &r.sequence))
                 .collect::<Result<Vec<_>, _>>()
                 .with_context(|| format!("tokenising {}", corpus.display()))?;
+            if training.is_empty() {
+                anyhow::bail!(
+                    "{} has no records besides those of {}: give --baselines-from the training corpus",
+                    corpus.display(),
+                    args.fasta.display()
+                );
+            }
             Some(crate::train::UnigramModel::fit(&training))
         }
         None => None,

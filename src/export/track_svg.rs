@@ -133,7 +133,14 @@ pub fn track_svg(figure: &TrackFigure) -> String {
                 continue;
             };
             let p = p.clamp(0.0, 1.0);
-            letter(&mut svg, x, rows[2], class, ss8_colour(class), 0.25 + 0.75 * p);
+            letter(
+                &mut svg,
+                x,
+                rows[2],
+                class,
+                ss8_colour(class),
+                0.25 + 0.75 * p,
+            );
             let bar = match truth {
                 Some(c) if c == class => "#2e7d32",
                 Some(_) => "#c62828",
@@ -187,10 +194,16 @@ mod tests {
         // 130 residues on 2 lines: three letters and one bar per residue.
         assert_eq!(svg.matches("font-family=\"monospace\"").count(), 3 * 130);
         assert_eq!(svg.matches("<rect x=").count(), 130);
-        assert!(svg.contains(">71</text>"), "the second line starts at residue 71");
+        assert!(
+            svg.contains(">71</text>"),
+            "the second line starts at residue 71"
+        );
         // Correct predictions get green bars, wrong ones red, the unscored residue grey.
         assert_eq!(svg.matches("fill=\"#9e9e9e\"").count(), 1);
-        assert!(height > 2.0 * BLOCK_ROWS * figure.font_size, "two blocks tall: {height}");
+        assert!(
+            height > 2.0 * BLOCK_ROWS * figure.font_size,
+            "two blocks tall: {height}"
+        );
         // A confident letter is opaque-ish, an unsure one faded.
         assert!(svg.contains("fill-opacity=\"0.85\"") && svg.contains("fill-opacity=\"0.55\""));
     }

@@ -21,10 +21,10 @@ use crate::analysis::contact_probe_run::{ContactProbeRun, run_contact_probe};
 use crate::data::{ContactMap, ProteinChain, read_structures};
 use crate::export::{HeatmapFigure, HeatmapMarker, LineSeries};
 use crate::model::LoadedModel;
-use polars::prelude::{Column, DataFrame, PolarsResult};
 use crate::probes::{
     CONTACT_MIN_SEPARATION, ContactPrecision, ContactProbeParams, top_contact_pairs,
 };
+use polars::prelude::{Column, DataFrame, PolarsResult};
 
 /// Colours of correct and wrong top-L contacts, and of the two model lines.
 const CORRECT: [u8; 3] = [44, 160, 44];

@@ -277,7 +277,8 @@ pub fn homology_view_ui(
             &mut view.sweep_export,
         );
         if table_export_ui(ui, "Scores", &mut view.scores_export) {
-            view.scores_export.save(ui.ctx(), homology_scores_table(result));
+            view.scores_export
+                .save(ui.ctx(), homology_scores_table(result));
         }
         egui::ScrollArea::vertical()
             .id_salt("homology_table")
@@ -436,11 +437,15 @@ pub fn neighbours_table(result: &HomologyResult, query: usize) -> PolarsResult<D
             Column::new("rank".into(), (1..=hits.len() as u32).collect::<Vec<_>>()),
             Column::new(
                 "domain".into(),
-                hits.iter().map(|&(k, _)| domain(k).id.as_str()).collect::<Vec<_>>(),
+                hits.iter()
+                    .map(|&(k, _)| domain(k).id.as_str())
+                    .collect::<Vec<_>>(),
             ),
             Column::new(
                 "sccs".into(),
-                hits.iter().map(|&(k, _)| domain(k).sccs.as_str()).collect::<Vec<_>>(),
+                hits.iter()
+                    .map(|&(k, _)| domain(k).sccs.as_str())
+                    .collect::<Vec<_>>(),
             ),
             Column::new(
                 "cosine".into(),

@@ -6,8 +6,8 @@ use eframe::egui;
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 use super::figure_export::{FigureExport, figure_export_ui};
-use polars::prelude::{Column, DataFrame, PolarsResult};
 use crate::export::{LineFigure, LineSeries, line_svg};
+use polars::prelude::{Column, DataFrame, PolarsResult};
 
 /// Draws `series` against the layer (plot `id`, vertical axis `y_label`) and the export row
 /// for a figure titled `title`.
@@ -69,7 +69,9 @@ pub fn layer_table<T>(
         ),
         Column::new(
             "layer".into(),
-            rows.iter().map(|(_, r)| layer(r) as u32).collect::<Vec<_>>(),
+            rows.iter()
+                .map(|(_, r)| layer(r) as u32)
+                .collect::<Vec<_>>(),
         ),
     ];
     for (name, value) in numbers {

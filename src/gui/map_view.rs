@@ -5,8 +5,8 @@
 use eframe::egui;
 use egui_plot::{Legend, Plot, PlotPoints, Points};
 
-use super::data_panel::DatasetTable;
 use super::background_write::OverwriteGuard;
+use super::data_panel::DatasetTable;
 use super::figure_export::{FigureExport, figure_export_ui};
 use super::file_dialog::{DialogKind, browse_button};
 use super::job::{JobClick, Progress, job_controls};

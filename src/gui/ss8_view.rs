@@ -14,8 +14,8 @@ use crate::analysis::ss8_probe_run::{Ss8ProbeRun, run_ss8_probe};
 use crate::data::{SS8_CLASSES, Ss8Record, read_ss8};
 use crate::export::{HeatmapFigure, LineSeries};
 use crate::model::LoadedModel;
-use polars::prelude::{Column, DataFrame, PolarsResult};
 use crate::probes::{ProbeMetadata, Ss8ProbeParams};
+use polars::prelude::{Column, DataFrame, PolarsResult};
 
 /// Test proteins whose per-residue tracks are kept.
 const TRACKED_PROTEINS: usize = 50;

@@ -137,6 +137,11 @@ pub fn heldout_perplexity(
     unigram: Option<&UnigramModel>,
     ctx: &JobCtx,
 ) -> Result<Result<PerplexityReport, ModelError>, Cancelled> {
+    if sequences.iter().all(Vec::is_empty) {
+        return Ok(Err(ModelError::InvalidRequest(
+            "no residues to score: the held-out set is empty".into(),
+        )));
+    }
     let scheme = MaskingScheme::evaluation();
     let rows: Vec<MaskedBatch> = sequences
         .iter()
@@ -230,5 +235,29 @@ mod tests {
         };
         let prior_only = -((COMPOSITION_PRIOR * p_a) / COMPOSITION_PRIOR).ln();
         assert!((unigram.composition_nll(&alone) - prior_only).abs() < 1e-12);
+    }
+
+    #[test]
+    fn an_empty_set_is_refused_rather_than_scored_as_perfect() -> Result<(), ModelError> {
+        let config = crate::model::EsmConfig {
+            architecture: crate::model::Architecture::Esm1b,
+            num_layers: 1,
+            embed_dim: 8,
+            ffn_embed_dim: 16,
+            attention_heads: 2,
+            max_positions: Some(16),
+            token_dropout: true,
+            emb_layer_norm_before: true,
+            layer_norm_eps: 1e-5,
+        };
+        let checkpoint = crate::model::Checkpoint::random(config, 1)?;
+        let model =
+            crate::model::LoadedModel::from_checkpoint(checkpoint, &candle_core::Device::Cpu)?;
+        let outcome = heldout_perplexity(&model.model, &[], 14, 1024, None, &JobCtx::default());
+        let Ok(Err(ModelError::InvalidRequest(message))) = outcome else {
+            panic!("expected a refusal, got {outcome:?}");
+        };
+        assert!(message.contains("empty"), "{message}");
+        Ok(())
     }
 }

@@ -303,7 +303,9 @@ pub fn pretrain(
         window.1 += 1;
         window.2 += batch.residue_counts.iter().map(|r| r + 2).sum::<usize>();
 
-        let evaluate = state.step % config.eval_every == 0 || state.step == config.steps;
+        // With no held-out split (`heldout_fraction` 0) there is nothing to score.
+        let evaluate = !corpus.heldout_tokens.is_empty()
+            && (state.step % config.eval_every == 0 || state.step == config.steps);
         if evaluate || state.step % log_every == 0 {
             let seconds = window.3.elapsed().as_secs_f64();
             state.elapsed_seconds += seconds;
