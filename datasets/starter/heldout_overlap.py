@@ -11,7 +11,8 @@ The training split is the corpus minus the held-out ids (as `pretrain` splits it
 - perplexities over every residue of the first 510 of each held-out sequence (not the masked
   15% that `perplexity` scores, so they differ slightly from its numbers): unigram, the
   protein's own composition (leave-one-out, 100 pseudo-counts of the unigram), and the two
-  neighbours (x[i-1], x[i+1] -> x[i], 20 pseudo-counts of the unigram).
+  neighbours (x[i-1], x[i+1] -> x[i], 20 pseudo-counts of the unigram), the two combined, and
+  a memoriser (the residues found between the same 4 + 4 neighbours in the training split).
 """
 import collections
 import gzip
@@ -20,6 +21,7 @@ import sys
 
 AA = "ACDEFGHIKLMNPQRSTVWY"
 K = 8
+M = 4
 
 
 def read_fasta(path):
@@ -84,6 +86,33 @@ def main(corpus, heldout_path):
         / (contexts[(t[i - 1], t[i + 1])] + 20)
     )
     print(f"neighbours x[i-1], x[i+1] {neighbours:.3f}")
+
+    def shallow(t, i, c, n):
+        """Own composition and the two neighbours combined (product of the two, over p)."""
+        def score(a):
+            own_a = (c[a] - (a == t[i]) + 100 * p[a]) / (n - 1 + 100)
+            nb_a = (pairs[(t[i - 1], a, t[i + 1])] + 20 * p[a]) / (contexts[(t[i - 1], t[i + 1])] + 20)
+            return own_a * nb_a / p[a]
+        return score(t[i]) / sum(score(a) for a in AA)
+
+    print(f"own composition and neighbours combined {perplexity(shallow):.3f}")
+
+    # A memoriser: the residue between the same 4 + 4 neighbours anywhere in training (backing
+    # off to the combined baseline with 0.5 pseudo-counts). It approximates a model that has
+    # learned its training corpus by heart.
+    centres = collections.defaultdict(collections.Counter)
+    for s in train:
+        for i in range(M, len(s) - M):
+            centres[s[i - M : i] + s[i + 1 : i + M + 1]][s[i]] += 1
+
+    def memoriser(t, i, c, n):
+        fallback = shallow(t, i, c, n)
+        seen = centres.get(t[i - M : i] + t[i + 1 : i + M + 1])
+        if not seen:
+            return fallback
+        return (seen[t[i]] + 0.5 * fallback) / (sum(seen.values()) + 0.5)
+
+    print(f"memoriser ({M} + {M} neighbours looked up in training) {perplexity(memoriser):.3f}")
 
 
 if __name__ == "__main__":
