@@ -260,3 +260,42 @@ fn a_run_without_a_held_out_split_trains_and_reports_no_perplexity() -> TestResu
     assert!(out.path().join("model.safetensors").is_file());
     Ok(())
 }
+
+#[test]
+fn a_homology_aware_split_keeps_close_relatives_of_training_out_of_the_held_out_set() -> TestResult
+{
+    // The demo corpus is orthologs from several species: a random split holds out proteins whose
+    // orthologs train the model.
+    let (random_dir, strict_dir) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    let mut config = tiny(1);
+    config.heldout_fraction = 0.3;
+    config.heldout_max = 1000;
+    let random = pretrain(
+        &corpus(),
+        config.clone(),
+        random_dir.path(),
+        &JobCtx::default(),
+        &mut |_| {},
+    )?;
+    config.heldout_max_shared_kmers = Some(0.1);
+    let strict = pretrain(
+        &corpus(),
+        config,
+        strict_dir.path(),
+        &JobCtx::default(),
+        &mut |_| {},
+    )?;
+    assert_eq!(random.heldout_moved_similar, 0);
+    assert!(strict.heldout_moved_similar > 0, "nothing moved");
+    assert_eq!(
+        strict.heldout_sequences + strict.heldout_moved_similar,
+        random.heldout_sequences
+    );
+    assert_eq!(
+        strict.train_sequences,
+        random.train_sequences + strict.heldout_moved_similar
+    );
+    let written = std::fs::read_to_string(strict_dir.path().join("heldout.fasta"))?;
+    assert_eq!(written.matches('>').count(), strict.heldout_sequences);
+    Ok(())
+}

@@ -72,7 +72,10 @@ fn baselines_from_the_scored_file_itself_are_refused() -> TestResult {
         .output()?;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "{stderr}");
-    assert!(stderr.contains("has no records besides those of"), "{stderr}");
+    assert!(
+        stderr.contains("has no records besides those of"),
+        "{stderr}"
+    );
     assert!(stderr.contains("heldout.fasta"), "{stderr}");
     Ok(())
 }

@@ -54,6 +54,11 @@ pub struct PretrainArgs {
     /// At most this many held-out records.
     #[arg(long, default_value_t = 1000)]
     pub heldout_max: usize,
+    /// Homology-aware split: a held-out record sharing more than this fraction of its 8-mers
+    /// with the training part (e.g. 0.1) trains the model instead, so held-out perplexity
+    /// measures generalisation rather than recall of close relatives. Default: random split.
+    #[arg(long, value_name = "FRACTION")]
+    pub heldout_max_shared_kmers: Option<f64>,
     /// Held-out perplexity every N steps (default: 10 evaluations per run).
     #[arg(long)]
     pub eval_every: Option<u64>,
@@ -96,6 +101,7 @@ impl PretrainArgs {
         config.max_residues = self.max_residues;
         config.heldout_fraction = self.heldout_fraction;
         config.heldout_max = self.heldout_max;
+        config.heldout_max_shared_kmers = self.heldout_max_shared_kmers;
         config.seed = self.seed;
         config.init_from = self.init_from.clone();
         if let Some(w) = self.warmup {
@@ -158,15 +164,26 @@ fn print_event(log: &Log, event: &TrainEvent) {
             from_step,
             state,
             parameters,
-        } => log.line(format!(
-            "{} parameters; {} training sequences ({} residues), {} held out; steps {}..{}",
-            parameters,
-            state.train_sequences,
-            state.train_residues,
-            state.heldout_sequences,
-            from_step,
-            state.config.steps
-        )),
+        } => {
+            let moved = match state.config.heldout_max_shared_kmers {
+                Some(limit) => format!(
+                    " ({} more moved to training for sharing over {:.0}% of their 8-mers with it)",
+                    state.heldout_moved_similar,
+                    limit * 100.0
+                ),
+                None => String::new(),
+            };
+            log.line(format!(
+                "{} parameters; {} training sequences ({} residues), {} held out{}; steps {}..{}",
+                parameters,
+                state.train_sequences,
+                state.train_residues,
+                state.heldout_sequences,
+                moved,
+                from_step,
+                state.config.steps
+            ))
+        }
         TrainEvent::Logged(entry) => {
             let mut line = format!(
                 "step {:>6}  loss {:.4}  lr {:.2e}  |g| {:.3}  {:.0} tok/s",

@@ -2,8 +2,10 @@
 //!
 //! The split is a deterministic function of each record's id and the seed (a hash threshold),
 //! so it does not depend on the file's order and a resumed run sees the same split. Held-out
-//! sequences identical to a training sequence are dropped from the held-out set. The split is
-//! random, not homology-reduced: held-out proteins may have homologs in the training set.
+//! sequences identical to a training sequence train the model instead. By default the split is
+//! random, not homology-reduced: held-out proteins may have close relatives in the training set.
+//! [`HeldoutSplit::max_shared_kmers`] moves those into training too (shared 8-mers as the
+//! measure of closeness), so held-out perplexity measures generalisation rather than recall.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -11,8 +13,23 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest as _, Sha256};
 
 use super::error::TrainError;
+use super::kmer_overlap::KmerSet;
 use crate::data::{DataError, FastaReader};
 use crate::model::Alphabet;
+
+/// How a corpus is split into training and held-out records.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HeldoutSplit {
+    /// About this fraction of the records is held out (by a seeded hash of the id).
+    pub fraction: f64,
+    /// At most this many held-out records.
+    pub max: usize,
+    /// Seed of the id hash.
+    pub seed: u64,
+    /// When set, a held-out record sharing more than this fraction of its 8-mers with the
+    /// training part (moved records included) trains the model instead.
+    pub max_shared_kmers: Option<f64>,
+}
 
 /// A tokenised corpus with its split.
 #[derive(Debug, Clone)]
@@ -27,20 +44,18 @@ pub struct Corpus {
     pub heldout_tokens: Vec<Vec<u32>>,
     /// Records skipped because they were empty.
     pub skipped_empty: usize,
+    /// Held-out records moved into training for sharing too many 8-mers with it
+    /// ([`HeldoutSplit::max_shared_kmers`]).
+    pub moved_similar: usize,
     /// SHA-256 over the ids and sequences in file order: identifies the corpus on resume.
     pub digest: String,
 }
 
 impl Corpus {
-    /// Reads `path` and holds out about `heldout_fraction` of the records (at most
-    /// `heldout_max`). A character outside the ESM alphabet is an error naming the record and
-    /// its line.
-    pub fn load(
-        path: &Path,
-        heldout_fraction: f64,
-        heldout_max: usize,
-        seed: u64,
-    ) -> Result<Self, TrainError> {
+    /// Reads `path` and splits it as `split` says. A character outside the ESM alphabet is an
+    /// error naming the record and its line.
+    pub fn load(path: &Path, split: &HeldoutSplit) -> Result<Self, TrainError> {
+        let (heldout_fraction, heldout_max, seed) = (split.fraction, split.max, split.seed);
         let mut hasher = Sha256::new();
         let mut records = Vec::new();
         let mut skipped_empty = 0;
@@ -91,6 +106,7 @@ impl Corpus {
             heldout: Vec::new(),
             heldout_tokens: Vec::new(),
             skipped_empty,
+            moved_similar: 0,
             digest: format!("{:x}", hasher.finalize()),
         };
         let mut duplicates = Vec::new();
@@ -106,6 +122,9 @@ impl Corpus {
         }
         // A held-out sequence that is also in the training set trains the model instead.
         corpus.train.extend(duplicates);
+        if let Some(max_shared) = split.max_shared_kmers {
+            corpus.move_similar_into_training(max_shared);
+        }
         if corpus.train.is_empty() {
             return Err(TrainError::Corpus(format!(
                 "no training sequences left after the split: {}",
@@ -113,6 +132,31 @@ impl Corpus {
             )));
         }
         Ok(corpus)
+    }
+
+    /// Moves held-out records sharing more than `max_shared` of their 8-mers with the training
+    /// part into it, until none is left: a record moved in can make another one similar.
+    fn move_similar_into_training(&mut self, max_shared: f64) {
+        let mut training_kmers = KmerSet::of(&self.train);
+        loop {
+            let (similar, novel): (Vec<usize>, Vec<usize>) =
+                (0..self.heldout.len()).partition(|&i| {
+                    training_kmers.shared_fraction(&self.heldout_tokens[i]) > max_shared
+                });
+            if similar.is_empty() {
+                return;
+            }
+            for &i in &similar {
+                training_kmers.insert(&self.heldout_tokens[i]);
+                self.train.push(self.heldout_tokens[i].clone());
+            }
+            self.moved_similar += similar.len();
+            self.heldout = novel.iter().map(|&i| self.heldout[i].clone()).collect();
+            self.heldout_tokens = novel
+                .iter()
+                .map(|&i| self.heldout_tokens[i].clone())
+                .collect();
+        }
     }
 
     /// Residues in the training sequences.
@@ -151,6 +195,15 @@ fn id_hash(id: &str, seed: u64) -> u64 {
 mod tests {
     use super::*;
 
+    fn split(fraction: f64, max: usize, seed: u64) -> HeldoutSplit {
+        HeldoutSplit {
+            fraction,
+            max,
+            seed,
+            max_shared_kmers: None,
+        }
+    }
+
     fn write(dir: &Path, text: &str) -> PathBuf {
         let path = dir.join("corpus.fasta");
         std::fs::write(&path, text).ok();
@@ -174,13 +227,13 @@ mod tests {
         }
         text.push_str(">dup_a\nMMMMMMMMMM\n>dup_b\nMMMMMMMMMM\n");
         let path = write(dir.path(), &text);
-        let a = Corpus::load(&path, 0.2, 1000, 7)?;
-        let b = Corpus::load(&path, 0.2, 1000, 7)?;
+        let a = Corpus::load(&path, &split(0.2, 1000, 7))?;
+        let b = Corpus::load(&path, &split(0.2, 1000, 7))?;
         assert_eq!(a.heldout, b.heldout);
         assert_eq!(a.train.len() + a.heldout.len(), 202);
         assert!((25..=60).contains(&a.heldout.len()), "{}", a.heldout.len());
         assert!(a.heldout.iter().all(|(_, s)| s != "MMMMMMMMMM"));
-        let capped = Corpus::load(&path, 0.2, 10, 7)?;
+        let capped = Corpus::load(&path, &split(0.2, 10, 7))?;
         assert_eq!(capped.heldout.len(), 10);
         Ok(())
     }
@@ -190,7 +243,7 @@ mod tests {
         let dir = tempfile::tempdir().ok();
         let Some(dir) = dir else { return };
         let path = write(dir.path(), ">ok\nMKT\n>bad one\nMK\nTJQ\n");
-        let err = Corpus::load(&path, 0.1, 10, 1)
+        let err = Corpus::load(&path, &split(0.1, 10, 1))
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
@@ -198,5 +251,123 @@ mod tests {
             err.contains("record bad") && err.contains("line 3") && err.contains("corpus.fasta"),
             "{err}"
         );
+    }
+
+    fn random_protein(rng: &mut crate::rng::SplitMix64, len: usize) -> String {
+        let aa = b"ACDEFGHIKLMNPQRSTVWY";
+        (0..len).map(|_| aa[rng.below(20)] as char).collect()
+    }
+
+    /// `seq` with every 30th residue changed: about 3/4 of its 8-mers kept.
+    fn relative(seq: &str) -> String {
+        seq.chars()
+            .enumerate()
+            .map(|(i, c)| {
+                if i % 30 == 15 {
+                    if c == 'W' { 'Y' } else { 'W' }
+                } else {
+                    c
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn held_out_records_with_close_training_relatives_move_into_training() -> Result<(), TrainError>
+    {
+        let dir = tempfile::tempdir().map_err(|e| TrainError::Corpus(e.to_string()))?;
+        let mut rng = crate::rng::SplitMix64::new(11);
+        let mut text = String::new();
+        for family in 0..150 {
+            let protein = random_protein(&mut rng, 120);
+            text.push_str(&format!(
+                ">f{family}a\n{protein}\n>f{family}b\n{}\n",
+                relative(&protein)
+            ));
+        }
+        let path = write(dir.path(), &text);
+        let random = Corpus::load(&path, &split(0.2, 1000, 3))?;
+        let strict = Corpus::load(
+            &path,
+            &HeldoutSplit {
+                max_shared_kmers: Some(0.5),
+                ..split(0.2, 1000, 3)
+            },
+        )?;
+        // Every record is still used, and only held-out ones moved.
+        assert_eq!(strict.train.len() + strict.heldout.len(), 300);
+        assert_eq!(
+            strict.heldout.len() + strict.moved_similar,
+            random.heldout.len()
+        );
+        assert_eq!(random.moved_similar, 0);
+        // Most held-out proteins had their relative in training; those that stay do not.
+        assert!(
+            strict.moved_similar > random.heldout.len() / 2,
+            "{}",
+            strict.moved_similar
+        );
+        let training = KmerSet::of(&strict.train);
+        for tokens in &strict.heldout_tokens {
+            assert!(training.shared_fraction(tokens) <= 0.5);
+        }
+        // The ones left are families held out whole: both members in the held-out set.
+        let ids: HashSet<&str> = strict.heldout.iter().map(|(id, _)| id.as_str()).collect();
+        for (id, _) in &strict.heldout {
+            let family = &id[..id.len() - 1];
+            assert!(
+                ids.contains(format!("{family}a").as_str())
+                    && ids.contains(format!("{family}b").as_str())
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_record_made_similar_by_a_moved_one_moves_too() -> Result<(), TrainError> {
+        let mut rng = crate::rng::SplitMix64::new(5);
+        let x = random_protein(&mut rng, 120);
+        let a = relative(&x);
+        // b is a relative of a (every 30th residue, offset by 7, changed) but shares under half
+        // of its 8-mers with x itself.
+        let b: String = a
+            .chars()
+            .enumerate()
+            .map(|(i, c)| {
+                if i % 30 == 22 {
+                    if c == 'C' { 'D' } else { 'C' }
+                } else {
+                    c
+                }
+            })
+            .collect();
+        let unrelated = random_protein(&mut rng, 120);
+        let encode = |id: &str, s: &str| {
+            Alphabet::encode(id, s).map_err(|e| TrainError::Corpus(e.to_string()))
+        };
+        let mut corpus = Corpus {
+            path: PathBuf::from("c.fasta"),
+            train: vec![encode("x", &x)?],
+            heldout: vec![
+                ("a".into(), a.clone()),
+                ("b".into(), b.clone()),
+                ("u".into(), unrelated.clone()),
+            ],
+            heldout_tokens: vec![encode("a", &a)?, encode("b", &b)?, encode("u", &unrelated)?],
+            skipped_empty: 0,
+            moved_similar: 0,
+            digest: String::new(),
+        };
+        let only_x = KmerSet::of(&corpus.train);
+        assert!(only_x.shared_fraction(&corpus.heldout_tokens[0]) > 0.5);
+        assert!(
+            only_x.shared_fraction(&corpus.heldout_tokens[1]) <= 0.5,
+            "b must need the second round"
+        );
+        corpus.move_similar_into_training(0.5);
+        assert_eq!(corpus.moved_similar, 2);
+        assert_eq!(corpus.heldout, vec![("u".to_string(), unrelated)]);
+        assert_eq!(corpus.train.len(), 3);
+        Ok(())
     }
 }

@@ -6,14 +6,16 @@ mod batching;
 mod corpus;
 mod error;
 mod files;
+mod kmer_overlap;
 mod masking;
 mod perplexity;
 mod pretrain;
 
 pub use adamw::{AdamW, AdamWParams, learning_rate};
 pub use batching::{BUCKET_WIDTH, build_batch, crop_with_bos_eos, epoch_batches};
-pub use corpus::Corpus;
+pub use corpus::{Corpus, HeldoutSplit};
 pub use error::TrainError;
+pub use kmer_overlap::{KMER, KmerSet};
 pub use masking::{MaskedBatch, MaskingScheme, STANDARD_AMINO_ACIDS, mask_batch};
 pub use perplexity::{
     EVAL_MASK_SEED, PerplexityReport, UnigramModel, heldout_perplexity, masked_lm_loss,

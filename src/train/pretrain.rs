@@ -19,7 +19,7 @@ use candle_core::{Device, Tensor, Var};
 
 use super::adamw::{AdamW, AdamWParams, learning_rate};
 use super::batching::{build_batch, epoch_batches};
-use super::corpus::Corpus;
+use super::corpus::{Corpus, HeldoutSplit};
 use super::error::TrainError;
 use super::files::write_atomic;
 use super::masking::{MaskingScheme, mask_batch};
@@ -55,6 +55,10 @@ pub struct PretrainConfig {
     pub heldout_fraction: f64,
     /// At most this many held-out records.
     pub heldout_max: usize,
+    /// When set, held-out records sharing more than this fraction of their 8-mers with the
+    /// training part train the model instead (a homology-aware split; `None`: random split).
+    #[serde(default)]
+    pub heldout_max_shared_kmers: Option<f64>,
     /// Held-out perplexity every this many steps (and at the end).
     pub eval_every: u64,
     /// A checkpoint every this many steps (and at the end, and on cancel).
@@ -84,6 +88,7 @@ impl PretrainConfig {
             masking: MaskingScheme::default(),
             heldout_fraction: 0.05,
             heldout_max: 1000,
+            heldout_max_shared_kmers: None,
             eval_every: (steps / 10).max(1),
             checkpoint_every: (steps / 20).max(1),
             seed: 1,
@@ -108,6 +113,12 @@ impl PretrainConfig {
                 "crops of {} residues exceed the model's {max_positions} positions",
                 self.max_residues
             ));
+        }
+        if self
+            .heldout_max_shared_kmers
+            .is_some_and(|f| !(0.0..=1.0).contains(&f))
+        {
+            return bad("the held-out 8-mer share limit must lie in 0..=1");
         }
         if self.steps == 0 || self.tokens_per_batch < self.max_residues + 2 {
             return bad("steps must be > 0 and tokens_per_batch must hold one full crop");
@@ -150,6 +161,10 @@ pub struct RunState {
     pub train_residues: usize,
     /// Held-out sequences.
     pub heldout_sequences: usize,
+    /// Held-out records moved into training for their close training relatives
+    /// ([`PretrainConfig::heldout_max_shared_kmers`]).
+    #[serde(default)]
+    pub heldout_moved_similar: usize,
     /// Unigram (amino-acid frequency) perplexity on the held-out targets.
     pub unigram_perplexity: Option<f64>,
     /// The log so far.
@@ -202,9 +217,12 @@ pub fn pretrain(
     config.validate()?;
     let corpus = Corpus::load(
         corpus_path,
-        config.heldout_fraction,
-        config.heldout_max,
-        config.seed,
+        &HeldoutSplit {
+            fraction: config.heldout_fraction,
+            max: config.heldout_max,
+            seed: config.seed,
+            max_shared_kmers: config.heldout_max_shared_kmers,
+        },
     )?;
     corpus.write_heldout_fasta(&out_dir.join("heldout.fasta"))?;
     let unigram = UnigramModel::fit(&corpus.train);
@@ -417,6 +435,7 @@ fn new_state(config: &PretrainConfig, corpus: &Corpus) -> RunState {
         train_sequences: corpus.train.len(),
         train_residues: corpus.train_residues(),
         heldout_sequences: corpus.heldout.len(),
+        heldout_moved_similar: corpus.moved_similar,
         unigram_perplexity: None,
         log: Vec::new(),
         elapsed_seconds: 0.0,
