@@ -79,3 +79,72 @@ fn baselines_from_the_scored_file_itself_are_refused() -> TestResult {
     assert!(stderr.contains("heldout.fasta"), "{stderr}");
     Ok(())
 }
+
+#[test]
+fn per_sequence_scores_add_up_to_the_reported_perplexity() -> TestResult {
+    let model_path = starter_model_path().ok_or("assets/starter model missing")?;
+    let heldout = starter_heldout_path().ok_or("datasets/starter/heldout.fasta missing")?;
+    let dir = tempfile::tempdir()?;
+    let fasta = dir.path().join("six.fasta");
+    let mut text = String::new();
+    for record in FastaReader::read_all(&heldout)?.iter().take(6) {
+        text.push_str(&format!(">{}\n{}\n", record.id, record.sequence));
+    }
+    std::fs::write(&fasta, text)?;
+    let table = dir.path().join("scores.csv");
+    let run = |extra: &[&std::ffi::OsStr]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_esm-workbench"))
+            .arg("perplexity")
+            .arg("--model")
+            .arg(&model_path)
+            .arg("--fasta")
+            .arg(&fasta)
+            .args(extra)
+            .output()
+    };
+    let output = run(&["--per-sequence".as_ref(), table.as_os_str()])?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let overall: f64 = stdout
+        .split("perplexity ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .ok_or("no perplexity printed")?
+        .parse()?;
+
+    let csv = std::fs::read_to_string(&table)?;
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("id,residues,masked,perplexity,unigram_perplexity,composition_perplexity")
+    );
+    let (mut nll, mut masked) = (0f64, 0f64);
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 6);
+    for row in rows {
+        let fields: Vec<&str> = row.split(',').collect();
+        let (targets, perplexity): (f64, f64) = (fields[2].parse()?, fields[3].parse()?);
+        assert!(targets >= 1.0 && perplexity > 1.0, "{row}");
+        assert_eq!(
+            fields[4], "",
+            "no baselines without --baselines-from: {row}"
+        );
+        nll += targets * perplexity.ln();
+        masked += targets;
+    }
+    let combined = (nll / masked).exp();
+    assert!((combined - overall).abs() < 1e-3, "{combined} vs {overall}");
+
+    // A table format it cannot write is refused before any scoring, naming the file.
+    let bad = dir.path().join("scores.txt");
+    let output = run(&["--per-sequence".as_ref(), bad.as_os_str()])?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("scores.txt"), "{stderr}");
+    assert!(!bad.exists());
+    Ok(())
+}

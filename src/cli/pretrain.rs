@@ -219,6 +219,10 @@ pub struct PerplexityArgs {
     /// when given its corpus and its heldout.fasta).
     #[arg(long, value_name = "CORPUS")]
     pub baselines_from: Option<PathBuf>,
+    /// Also write each sequence's score to this table (.csv or .parquet): id, residues scored,
+    /// masked residues, perplexity, and the baselines' when --baselines-from is given.
+    #[arg(long, value_name = "FILE")]
+    pub per_sequence: Option<PathBuf>,
 }
 
 /// Prints the masked-LM perplexity of a model on a FASTA file (fixed evaluation masks).
@@ -253,8 +257,12 @@ pub fn perplexity(args: &PerplexityArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let report = super::progress::with_progress_bar("perplexity", move |ctx| {
-        crate::train::heldout_perplexity(
+    if let Some(path) = &args.per_sequence {
+        // A bad extension is reported before the scoring, not after.
+        crate::export::TableFormat::from_path(path)?;
+    }
+    let (report, scores) = super::progress::with_progress_bar("perplexity", move |ctx| {
+        crate::train::score_sequences(
             &loaded.model,
             &sequences,
             max_residues,
@@ -264,6 +272,12 @@ pub fn perplexity(args: &PerplexityArgs) -> anyhow::Result<()> {
         )
     })?
     .map_err(|_| anyhow::anyhow!("cancelled"))??;
+    if let Some(path) = &args.per_sequence {
+        let mut table = per_sequence_table(&records, &scores)?;
+        crate::export::write_table(path, &mut table)
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!("wrote {} ({} sequences)", path.display(), scores.len());
+    }
     println!(
         "perplexity {:.4} (cross-entropy {:.4} nats) on {} masked residues of {} sequences",
         report.perplexity, report.cross_entropy, report.targets, report.sequences
@@ -276,4 +290,41 @@ pub fn perplexity(args: &PerplexityArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// One row per scored sequence: `id`, `residues`, `masked`, `perplexity`, and
+/// `unigram_perplexity` / `composition_perplexity` (null without baselines).
+fn per_sequence_table(
+    records: &[crate::data::FastaRecord],
+    scores: &[crate::train::SequenceScore],
+) -> anyhow::Result<polars::prelude::DataFrame> {
+    use polars::prelude::{Column, DataFrame};
+    let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
+    let column = |name: &str, values: Vec<Option<f64>>| Column::new(name.into(), values);
+    Ok(DataFrame::new(
+        scores.len(),
+        vec![
+            Column::new("id".into(), ids),
+            Column::new(
+                "residues".into(),
+                scores.iter().map(|s| s.residues as u64).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "masked".into(),
+                scores.iter().map(|s| s.targets as u64).collect::<Vec<_>>(),
+            ),
+            column(
+                "perplexity",
+                scores.iter().map(|s| Some(s.perplexity())).collect(),
+            ),
+            column(
+                "unigram_perplexity",
+                scores.iter().map(|s| s.unigram_perplexity()).collect(),
+            ),
+            column(
+                "composition_perplexity",
+                scores.iter().map(|s| s.composition_perplexity()).collect(),
+            ),
+        ],
+    )?)
 }

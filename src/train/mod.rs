@@ -18,7 +18,8 @@ pub use error::TrainError;
 pub use kmer_overlap::{KMER, KmerSet};
 pub use masking::{MaskedBatch, MaskingScheme, STANDARD_AMINO_ACIDS, mask_batch};
 pub use perplexity::{
-    EVAL_MASK_SEED, PerplexityReport, UnigramModel, heldout_perplexity, masked_lm_loss,
+    EVAL_MASK_SEED, PerplexityReport, SequenceScore, UnigramModel, heldout_perplexity,
+    masked_lm_loss, masked_lm_nll, score_sequences,
 };
 pub use pretrain::{
     LogEntry, PretrainConfig, RunState, TrainEvent, latest_checkpoint, pretrain, read_state,

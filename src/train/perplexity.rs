@@ -34,6 +34,65 @@ pub fn masked_lm_loss(model: &EsmModel, masked: &MaskedBatch) -> Result<Tensor, 
     Ok(candle_nn::loss::cross_entropy(&logits, &targets)?)
 }
 
+/// Negative log-likelihood (nats) of each target of `masked`: `(targets,)`, in the order of
+/// `masked.target_positions`. No gradient is needed: evaluation only.
+pub fn masked_lm_nll(model: &EsmModel, masked: &MaskedBatch) -> Result<Tensor, ModelError> {
+    let last = model.config().num_layers;
+    let request = ForwardRequest {
+        repr_layers: vec![last],
+        ..ForwardRequest::default()
+    };
+    let output = model.forward(&masked.input, &request)?;
+    let hidden = output.representations.get(&last).ok_or_else(|| {
+        ModelError::InvalidRequest("final layer missing from the forward pass".into())
+    })?;
+    let (b, t, e) = hidden.dims3()?;
+    let device = model.device();
+    let k = masked.target_positions.len();
+    let positions = Tensor::from_vec(masked.target_positions.clone(), k, device)?;
+    let picked = hidden.reshape((b * t, e))?.index_select(&positions, 0)?;
+    let log_probs = candle_nn::ops::log_softmax(&model.lm_logits(&picked)?, 1)?;
+    let targets = Tensor::from_vec(masked.target_tokens.clone(), (k, 1), device)?;
+    Ok(log_probs.gather(&targets, 1)?.squeeze(1)?.neg()?)
+}
+
+/// One sequence's masked-LM score: summed negative log-likelihoods (nats) over its targets.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SequenceScore {
+    /// Residues scored (the first `max_residues`).
+    pub residues: usize,
+    /// Masked residues (targets).
+    pub targets: usize,
+    /// The model's summed NLL over the targets.
+    pub nll: f64,
+    /// The unigram baseline's, when a unigram model was given.
+    pub unigram_nll: Option<f64>,
+    /// The own-composition baseline's, when a unigram model was given.
+    pub composition_nll: Option<f64>,
+}
+
+impl SequenceScore {
+    /// `exp(nll / targets)`.
+    pub fn perplexity(&self) -> f64 {
+        per_target_exp(self.nll, self.targets)
+    }
+
+    /// The unigram baseline's perplexity on the same targets.
+    pub fn unigram_perplexity(&self) -> Option<f64> {
+        self.unigram_nll.map(|n| per_target_exp(n, self.targets))
+    }
+
+    /// The own-composition baseline's perplexity on the same targets.
+    pub fn composition_perplexity(&self) -> Option<f64> {
+        self.composition_nll
+            .map(|n| per_target_exp(n, self.targets))
+    }
+}
+
+fn per_target_exp(nll: f64, targets: usize) -> f64 {
+    (nll / targets.max(1) as f64).exp()
+}
+
 /// Held-out perplexity and what it was computed on.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PerplexityReport {
@@ -114,13 +173,17 @@ impl UnigramModel {
             .sum()
     }
 
-    /// Perplexity on `tokens`.
-    pub fn perplexity(&self, tokens: &[u32]) -> f64 {
-        let nll: f64 = tokens
+    /// Summed negative log-likelihood (nats) of `tokens`.
+    pub fn nll(&self, tokens: &[u32]) -> f64 {
+        tokens
             .iter()
             .map(|&t| -self.probabilities[t as usize].max(1e-12).ln())
-            .sum();
-        (nll / tokens.len().max(1) as f64).exp()
+            .sum()
+    }
+
+    /// Perplexity on `tokens`.
+    pub fn perplexity(&self, tokens: &[u32]) -> f64 {
+        per_target_exp(self.nll(tokens), tokens.len())
     }
 }
 
@@ -137,6 +200,26 @@ pub fn heldout_perplexity(
     unigram: Option<&UnigramModel>,
     ctx: &JobCtx,
 ) -> Result<Result<PerplexityReport, ModelError>, Cancelled> {
+    let scored = score_sequences(
+        model,
+        sequences,
+        max_residues,
+        tokens_per_batch,
+        unigram,
+        ctx,
+    )?;
+    Ok(scored.map(|(report, _)| report))
+}
+
+/// [`heldout_perplexity`] with each sequence's score as well, in the order of `sequences`.
+pub fn score_sequences(
+    model: &EsmModel,
+    sequences: &[Vec<u32>],
+    max_residues: usize,
+    tokens_per_batch: usize,
+    unigram: Option<&UnigramModel>,
+    ctx: &JobCtx,
+) -> Result<Result<(PerplexityReport, Vec<SequenceScore>), ModelError>, Cancelled> {
     if sequences.iter().all(Vec::is_empty) {
         return Ok(Err(ModelError::InvalidRequest(
             "no residues to score: the held-out set is empty".into(),
@@ -160,31 +243,51 @@ pub fn heldout_perplexity(
         .collect();
     let lengths: Vec<usize> = rows.iter().map(|r| r.input.max_len).collect();
     let batches = batches_by_tokens(&lengths, tokens_per_batch, 0);
-    let mut total_nll = 0f64;
-    let mut all_targets = Vec::new();
+    let mut scores: Vec<SequenceScore> = rows
+        .iter()
+        .map(|row| SequenceScore {
+            residues: row.input.max_len - 2,
+            targets: row.target_tokens.len(),
+            nll: 0.0,
+            unigram_nll: unigram.map(|u| u.nll(&row.target_tokens)),
+            composition_nll: unigram.map(|u| u.composition_nll(row)),
+        })
+        .collect();
     for (done, indices) in batches.iter().enumerate() {
         let batch = merge_rows(&indices.iter().map(|&i| &rows[i]).collect::<Vec<_>>());
-        let scored = masked_lm_loss(model, &batch).and_then(|loss| Ok(loss.to_scalar::<f32>()?));
-        match scored {
-            Ok(mean) => total_nll += f64::from(mean) * batch.target_tokens.len() as f64,
+        let nll = match masked_lm_nll(model, &batch).and_then(|t| Ok(t.to_vec1::<f32>()?)) {
+            Ok(nll) => nll,
             Err(e) => return Ok(Err(e)),
+        };
+        // merge_rows keeps each row's targets together, rows in batch order.
+        let mut next = nll.iter();
+        for &i in indices {
+            scores[i].nll = next
+                .by_ref()
+                .take(scores[i].targets)
+                .map(|&v| f64::from(v))
+                .sum();
         }
-        all_targets.extend_from_slice(&batch.target_tokens);
         ctx.checkpoint((done + 1) as f32 / batches.len() as f32)?;
     }
-    let cross_entropy = total_nll / all_targets.len().max(1) as f64;
-    let composition_perplexity = unigram.map(|u| {
-        let nll: f64 = rows.iter().map(|row| u.composition_nll(row)).sum();
-        (nll / all_targets.len().max(1) as f64).exp()
-    });
-    Ok(Ok(PerplexityReport {
+    let targets: usize = scores.iter().map(|s| s.targets).sum();
+    let total = |nll: fn(&SequenceScore) -> Option<f64>| -> Option<f64> {
+        scores
+            .iter()
+            .map(nll)
+            .sum::<Option<f64>>()
+            .map(|n| per_target_exp(n, targets))
+    };
+    let cross_entropy = scores.iter().map(|s| s.nll).sum::<f64>() / targets.max(1) as f64;
+    let report = PerplexityReport {
         perplexity: cross_entropy.exp(),
         cross_entropy,
-        targets: all_targets.len(),
+        targets,
         sequences: sequences.len(),
-        unigram_perplexity: unigram.map(|u| u.perplexity(&all_targets)),
-        composition_perplexity,
-    }))
+        unigram_perplexity: total(|s| s.unigram_nll),
+        composition_perplexity: total(|s| s.composition_nll),
+    };
+    Ok(Ok((report, scores)))
 }
 
 /// Pads single-row masked batches into one batch, re-indexing the target positions.
