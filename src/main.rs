@@ -6,8 +6,8 @@ use clap::Parser as _;
 use esm_workbench::cli::{Cli, Command, GuiArgs};
 
 fn main() -> ExitCode {
-    fix_thread_count();
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    fix_thread_count(&mut cli);
     let result = match cli.command {
         None => run_gui(GuiArgs::default()),
         Some(Command::Gui(args)) => run_gui(args),
@@ -22,15 +22,23 @@ fn main() -> ExitCode {
     }
 }
 
-/// Sets `RAYON_NUM_THREADS` to candle's default thread count (physical cores) when the user has
-/// not set it. candle 0.11 works that default out again, by reading `/proc/cpuinfo`, on every
-/// matrix product unless the variable is set: about 1,800 reads a second while training the
-/// starter model, which made training ~20% and inference ~40% slower (`perplexity` on the
-/// starter's held-out set: 11.5 s without the variable, 7.9 s with it, on 2 cores).
+/// Sets `RAYON_NUM_THREADS` when the user has not set it: to candle's default thread count
+/// (physical cores), or to 1 for `pretrain` with more than one data-parallel worker (each worker
+/// then runs its operations on its own thread; `--workers` defaults to the physical cores).
+/// candle 0.11 works its default out again, by reading `/proc/cpuinfo`, on every matrix product
+/// unless the variable is set: about 1,800 reads a second while training the starter model,
+/// which made training ~20% and inference ~40% slower (`perplexity` on the starter's held-out
+/// set: 11.5 s without the variable, 7.9 s with it, on 2 cores).
 #[allow(unsafe_code)]
-fn fix_thread_count() {
+fn fix_thread_count(cli: &mut Cli) {
+    let cores = candle_core::utils::get_num_threads();
+    let mut threads = cores;
+    if let Some(Command::Pretrain(args)) = &mut cli.command
+        && *args.workers.get_or_insert(cores) > 1
+    {
+        threads = 1;
+    }
     if std::env::var_os("RAYON_NUM_THREADS").is_none() {
-        let threads = candle_core::utils::get_num_threads();
         // SAFETY: this runs first in `main`, before any other thread exists, so nothing can
         // read or write the environment concurrently.
         unsafe { std::env::set_var("RAYON_NUM_THREADS", threads.to_string()) };

@@ -299,3 +299,78 @@ fn a_homology_aware_split_keeps_close_relatives_of_training_out_of_the_held_out_
     assert_eq!(written.matches('>').count(), strict.heldout_sequences);
     Ok(())
 }
+
+#[test]
+fn data_parallel_workers_train_the_same_model_as_one() -> TestResult {
+    // The same batches and masks, each split into row shards whose gradients are summed: the
+    // weights agree with a single worker's up to floating-point summation order, and a stopped
+    // run with workers resumes to the same weights.
+    let (one, three, resumed) = (
+        tempfile::tempdir()?,
+        tempfile::tempdir()?,
+        tempfile::tempdir()?,
+    );
+    let mut config = tiny(6);
+    config.checkpoint_every = 3;
+    let single = pretrain(
+        &corpus(),
+        config.clone(),
+        one.path(),
+        &JobCtx::default(),
+        &mut |_| {},
+    )?;
+    config.workers = 3;
+    let parallel = pretrain(
+        &corpus(),
+        config.clone(),
+        three.path(),
+        &JobCtx::default(),
+        &mut |_| {},
+    )?;
+    assert_eq!(parallel.config.workers, 3, "saved with the run");
+    let diff = max_weight_diff(
+        &one.path().join("model.safetensors"),
+        &three.path().join("model.safetensors"),
+    )?;
+    assert!(diff < 1e-4, "3 workers differ from 1 by {diff}");
+    let losses = |s: &esm_workbench::train::RunState| -> Vec<f64> {
+        s.log.iter().map(|e| e.train_loss).collect()
+    };
+    for (a, b) in losses(&single).iter().zip(losses(&parallel)) {
+        assert!((a - b).abs() < 1e-4, "training loss {a} vs {b}");
+    }
+
+    let ctx = JobCtx::default();
+    let stopper = ctx.clone();
+    let stopped = pretrain(
+        &corpus(),
+        config.clone(),
+        resumed.path(),
+        &ctx,
+        &mut |event| {
+            if matches!(event, TrainEvent::Saved(_)) {
+                stopper.cancel();
+            }
+        },
+    );
+    assert!(
+        matches!(stopped, Err(TrainError::Cancelled { .. })),
+        "{stopped:?}"
+    );
+    pretrain(
+        &corpus(),
+        config,
+        resumed.path(),
+        &JobCtx::default(),
+        &mut |_| {},
+    )?;
+    let diff = max_weight_diff(
+        &three.path().join("model.safetensors"),
+        &resumed.path().join("model.safetensors"),
+    )?;
+    assert!(
+        diff < 1e-6,
+        "resumed with workers: weights differ by {diff}"
+    );
+    Ok(())
+}

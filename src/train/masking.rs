@@ -53,6 +53,43 @@ pub struct MaskedBatch {
     pub target_tokens: Vec<u32>,
 }
 
+impl MaskedBatch {
+    /// The rows split into at most `parts` contiguous shards of about equal row counts, each
+    /// padded only to its own longest row, with its targets (in the original order) re-indexed.
+    /// A shard may have no target. Data-parallel training computes each shard's gradient on its
+    /// own thread.
+    pub fn split_rows(&self, parts: usize) -> Vec<MaskedBatch> {
+        let (rows, width) = (self.input.batch_size, self.input.max_len);
+        let parts = parts.clamp(1, rows.max(1));
+        let mut shards = Vec::with_capacity(parts);
+        for part in 0..parts {
+            let (start, end) = (part * rows / parts, (part + 1) * rows / parts);
+            let row_tokens: Vec<Vec<u32>> = (start..end)
+                .map(|r| {
+                    self.input.tokens[r * width..r * width + self.input.residue_counts[r] + 2]
+                        .to_vec()
+                })
+                .collect();
+            let input = TokenBatch::from_rows(&row_tokens);
+            let mut target_positions = Vec::new();
+            let mut target_tokens = Vec::new();
+            for (&position, &token) in self.target_positions.iter().zip(&self.target_tokens) {
+                let (row, column) = (position as usize / width, position as usize % width);
+                if (start..end).contains(&row) {
+                    target_positions.push(((row - start) * input.max_len + column) as u32);
+                    target_tokens.push(token);
+                }
+            }
+            shards.push(MaskedBatch {
+                input,
+                target_positions,
+                target_tokens,
+            });
+        }
+        shards
+    }
+}
+
 /// Masks the residues (never BOS, EOS or padding) of `batch`. Always returns at least one target
 /// when the batch has a residue, so a step never has an empty loss.
 pub fn mask_batch(batch: &TokenBatch, scheme: &MaskingScheme, rng: &mut SplitMix64) -> MaskedBatch {
@@ -148,6 +185,52 @@ mod tests {
                 &mut SplitMix64::new(seed),
             );
             assert!(!masked.target_positions.is_empty());
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn split_rows_keeps_every_row_and_target() -> Result<(), crate::model::ModelError> {
+        let batch = TokenBatch::encode([
+            ("a", "MKTAYIAKQRQISFVKSHFSRQ"),
+            ("b", "MKV"),
+            ("c", "MSTNPKPQRKTKRNTNRRPQDVKFPGG"),
+            ("d", "ACDEFGHIK"),
+            ("e", "LLLLLLLLLLLLLLLLLLLL"),
+        ])?;
+        let masked = mask_batch(&batch, &MaskingScheme::default(), &mut SplitMix64::new(4));
+        // (row, column, original token, input token) of every target, as the shards see them.
+        let targets_of = |m: &MaskedBatch, first_row: usize| -> Vec<(usize, usize, u32, u32)> {
+            let w = m.input.max_len;
+            m.target_positions
+                .iter()
+                .zip(&m.target_tokens)
+                .map(|(&p, &t)| {
+                    let p = p as usize;
+                    (first_row + p / w, p % w, t, m.input.tokens[p])
+                })
+                .collect()
+        };
+        let whole = targets_of(&masked, 0);
+        for parts in [1, 2, 3, 5, 9] {
+            let shards = masked.split_rows(parts);
+            assert_eq!(shards.len(), parts.min(5));
+            let (mut rows, mut targets) = (0, Vec::new());
+            for shard in &shards {
+                for r in 0..shard.input.batch_size {
+                    let original = rows + r;
+                    let n = masked.input.residue_counts[original] + 2;
+                    assert_eq!(
+                        shard.input.row(r)[..n],
+                        masked.input.row(original)[..n],
+                        "row {original} with {parts} parts"
+                    );
+                }
+                targets.extend(targets_of(shard, rows));
+                rows += shard.input.batch_size;
+            }
+            assert_eq!(rows, 5);
+            assert_eq!(targets, whole, "{parts} parts");
         }
         Ok(())
     }

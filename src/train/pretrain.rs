@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use candle_core::backprop::GradStore;
 use candle_core::{Device, Tensor, Var};
 
 use super::adamw::{AdamW, AdamWParams, learning_rate};
@@ -22,7 +23,7 @@ use super::batching::{build_batch, epoch_batches};
 use super::corpus::{Corpus, HeldoutSplit};
 use super::error::TrainError;
 use super::files::write_atomic;
-use super::masking::{MaskingScheme, mask_batch};
+use super::masking::{MaskedBatch, MaskingScheme, mask_batch};
 use super::perplexity::{PerplexityReport, UnigramModel, heldout_perplexity, masked_lm_loss};
 use crate::analysis::JobCtx;
 use crate::model::{Checkpoint, CheckpointFormat, CheckpointSource, EsmConfig, EsmModel, Heads};
@@ -65,6 +66,13 @@ pub struct PretrainConfig {
     pub checkpoint_every: u64,
     /// Seed of the weights, the split, the batch order and the masks.
     pub seed: u64,
+    /// Data-parallel workers: each batch is split by rows into this many shards whose
+    /// gradients are computed on their own threads and summed. Small models train faster this
+    /// way than with candle's threads inside each operation (twice as fast on 2 cores with
+    /// `RAYON_NUM_THREADS=1`, which the `pretrain` command sets). The weights depend on it
+    /// only through floating-point summation order.
+    #[serde(default = "one_worker")]
+    pub workers: usize,
     /// Start from these weights instead of random ones (continued pretraining, e.g. domain
     /// adaptation of a released model); its architecture must equal `model`.
     #[serde(default)]
@@ -92,6 +100,7 @@ impl PretrainConfig {
             eval_every: (steps / 10).max(1),
             checkpoint_every: (steps / 20).max(1),
             seed: 1,
+            workers: 1,
             init_from: None,
         }
     }
@@ -120,11 +129,18 @@ impl PretrainConfig {
         {
             return bad("the held-out 8-mer share limit must lie in 0..=1");
         }
+        if self.workers == 0 {
+            return bad("workers must be at least 1");
+        }
         if self.steps == 0 || self.tokens_per_batch < self.max_residues + 2 {
             return bad("steps must be > 0 and tokens_per_batch must hold one full crop");
         }
         Ok(())
     }
+}
+
+fn one_worker() -> usize {
+    1
 }
 
 /// One line of the training log.
@@ -293,6 +309,16 @@ pub fn pretrain(
         )?)
     };
 
+    let workers = match config.workers {
+        1 => None,
+        n => Some(
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .thread_name(|i| format!("pretrain-worker-{i}"))
+                .build()
+                .map_err(|e| TrainError::Corpus(format!("cannot start {n} workers: {e}")))?,
+        ),
+    };
     let mut window = (0f64, 0usize, 0usize, Instant::now());
     let log_every = (config.eval_every / 10).clamp(1, 50);
     while state.step < config.steps {
@@ -306,8 +332,13 @@ pub fn pretrain(
         );
         let masked = mask_batch(&batch, &config.masking, &mut rng);
         let model = build(&optimizer)?;
-        let loss = masked_lm_loss(&model, &masked)?;
-        let grads = loss.backward()?;
+        let (loss, grads) = match &workers {
+            Some(pool) => data_parallel_gradients(pool, &model, &masked, config.workers)?,
+            None => {
+                let loss = masked_lm_loss(&model, &masked)?;
+                (loss.to_scalar::<f32>()?, loss.backward()?)
+            }
+        };
         let lr = learning_rate(
             step,
             config.warmup_steps,
@@ -317,7 +348,7 @@ pub fn pretrain(
         );
         let grad_norm = optimizer.step(&grads, lr, config.clip_norm)?;
         state.step += 1;
-        window.0 += f64::from(loss.to_scalar::<f32>()?);
+        window.0 += f64::from(loss);
         window.1 += 1;
         window.2 += batch.residue_counts.iter().map(|r| r + 2).sum::<usize>();
 
@@ -370,6 +401,46 @@ pub fn pretrain(
     final_model.save_workbench_safetensors(&out_dir.join("model.safetensors"))?;
     write_json(&out_dir.join("training.json"), &state)?;
     Ok(state)
+}
+
+/// The mean masked-LM loss of `masked` and its gradient, computed as `parts` row shards on
+/// `pool`'s threads: each shard's loss is weighted by its share of the targets, so the summed
+/// gradients are the whole batch's (summed in shard order, so a run is reproducible).
+fn data_parallel_gradients(
+    pool: &rayon::ThreadPool,
+    model: &EsmModel,
+    masked: &MaskedBatch,
+    parts: usize,
+) -> Result<(f32, GradStore), TrainError> {
+    use rayon::prelude::*;
+    let total = masked.target_tokens.len().max(1) as f64;
+    let shards: Vec<MaskedBatch> = masked
+        .split_rows(parts)
+        .into_iter()
+        .filter(|shard| !shard.target_tokens.is_empty())
+        .collect();
+    let results: Vec<Result<(f32, GradStore), TrainError>> = pool.install(|| {
+        shards
+            .par_iter()
+            .with_max_len(1)
+            .map(|shard| {
+                let weight = shard.target_tokens.len() as f64 / total;
+                let loss = masked_lm_loss(model, shard)?.affine(weight, 0.0)?;
+                Ok((loss.to_scalar::<f32>()?, loss.backward()?))
+            })
+            .collect()
+    });
+    let mut results = results.into_iter();
+    let (mut loss, mut grads) = results
+        .next()
+        .ok_or_else(|| TrainError::Corpus("a batch without targets".into()))??;
+    for result in results {
+        let (shard_loss, shard_grads) = result?;
+        loss += shard_loss;
+        // Adds the gradients of tensors both shards share (the weights), in shard order.
+        grads.extend(shard_grads)?;
+    }
+    Ok((loss, grads))
 }
 
 /// Which sequences each step trains on: epochs of shuffled, length-bucketed batches, a pure
