@@ -438,10 +438,10 @@ fn saves_and_restores_a_session() {
     restored.get_by_label("Open session").click();
     wait_until(&mut restored, "the restored model and data", |h| {
         h.query_by_label_contains("opened session").is_some()
-            && h.query_by_label("Recompute 1 saved results")
+            && h.query_by_label("Recompute 1 saved result")
                 .is_some_and(|b| !b.accesskit_node().is_disabled())
     });
-    restored.get_by_label("Recompute 1 saved results").click();
+    restored.get_by_label("Recompute 1 saved result").click();
     wait_until(&mut restored, "the recomputed map", |h| {
         h.query_by_label_contains("PCA of 5000 points").is_some()
     });

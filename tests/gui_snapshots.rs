@@ -10,7 +10,9 @@
 
 mod common;
 
-use common::gui_harness::{WINDOW, click, colour_by, train_probe, wait_for_demo, wait_until};
+use common::gui_harness::{
+    SETTLE_STEPS, WINDOW, click, colour_by, train_probe, wait_for_demo, wait_until,
+};
 use egui_kittest::kittest::Queryable as _;
 use egui_kittest::{Harness, SnapshotOptions};
 use esm_workbench::cli::GuiArgs;
@@ -36,6 +38,7 @@ fn rendering_app(
 ) -> Harness<'static, WorkbenchApp> {
     Harness::builder()
         .with_size(WINDOW)
+        .with_max_steps(SETTLE_STEPS)
         .renderer(renderer)
         .build_eframe(build)
 }

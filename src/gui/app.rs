@@ -468,10 +468,10 @@ impl eframe::App for WorkbenchApp {
                     if ui
                         .add_enabled(
                             ready,
-                            egui::Button::new(format!(
-                                "Recompute {} saved results",
-                                self.pending_results.len()
-                            )),
+                            egui::Button::new(match self.pending_results.len() {
+                                1 => "Recompute 1 saved result".to_owned(),
+                                n => format!("Recompute {n} saved results"),
+                            }),
                         )
                         .on_hover_text("Embeddings come from the on-disk cache")
                         .clicked()

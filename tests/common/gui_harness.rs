@@ -37,10 +37,17 @@ pub fn set_text(harness: &mut Harness<'_, WorkbenchApp>, label: &str, text: &str
     harness.run();
 }
 
+/// Frames `Harness::run` may take to settle. Background jobs wake the UI with each progress
+/// message and on completion, and on a loaded machine those wake-ups spread over more frames
+/// than kittest's default of 4 (a CI run failed with "would have settled after 6 steps"). A
+/// UI that never settles still fails.
+pub const SETTLE_STEPS: u64 = 32;
+
 /// The workbench in a headless harness (no renderer: state and accesskit only).
 pub fn app(args: GuiArgs) -> Harness<'static, WorkbenchApp> {
     Harness::builder()
         .with_size(WINDOW)
+        .with_max_steps(SETTLE_STEPS)
         .build_eframe(move |cc| WorkbenchApp::new(cc, args))
 }
 
