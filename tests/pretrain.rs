@@ -35,6 +35,25 @@ fn tiny(steps: u64) -> PretrainConfig {
     config
 }
 
+/// A whole run on the demo corpus, without events or cancelling.
+fn run(config: PretrainConfig, out: &Path) -> Result<esm_workbench::train::RunState, TrainError> {
+    pretrain(&corpus(), config, out, &JobCtx::default(), &mut |_| {})
+}
+
+/// A run that the user stops as soon as the first checkpoint is saved.
+fn run_until_first_checkpoint(
+    config: PretrainConfig,
+    out: &Path,
+) -> Result<esm_workbench::train::RunState, TrainError> {
+    let ctx = JobCtx::default();
+    let stopper = ctx.clone();
+    pretrain(&corpus(), config, out, &ctx, &mut |event| {
+        if matches!(event, TrainEvent::Saved(_)) {
+            stopper.cancel();
+        }
+    })
+}
+
 fn max_weight_diff(a: &Path, b: &Path) -> Result<f32, Box<dyn std::error::Error>> {
     let (a, b) = (Checkpoint::read(a)?, Checkpoint::read(b)?);
     let mut worst = 0f32;
@@ -97,28 +116,10 @@ fn a_stopped_run_resumes_to_the_same_weights() -> TestResult {
     let straight = tempfile::tempdir()?;
     let mut config = tiny(steps);
     config.checkpoint_every = 2;
-    pretrain(
-        &corpus(),
-        config.clone(),
-        straight.path(),
-        &JobCtx::default(),
-        &mut |_| {},
-    )?;
+    run(config.clone(), straight.path())?;
 
     let resumed = tempfile::tempdir()?;
-    let ctx = JobCtx::default();
-    let stopper = ctx.clone();
-    let stopped = pretrain(
-        &corpus(),
-        config.clone(),
-        resumed.path(),
-        &ctx,
-        &mut |event| {
-            if matches!(event, TrainEvent::Saved(_)) {
-                stopper.cancel();
-            }
-        },
-    );
+    let stopped = run_until_first_checkpoint(config.clone(), resumed.path());
     // Saved at step 2, cancelled, so the loop saves step 3 and stops.
     assert!(
         matches!(stopped, Err(TrainError::Cancelled { step: 3 })),
@@ -132,13 +133,7 @@ fn a_stopped_run_resumes_to_the_same_weights() -> TestResult {
     // Resuming ignores the settings passed in (the saved ones apply).
     let mut other = config;
     other.peak_lr = 1.0;
-    let state = pretrain(
-        &corpus(),
-        other,
-        resumed.path(),
-        &JobCtx::default(),
-        &mut |_| {},
-    )?;
+    let state = run(other, resumed.path())?;
     assert_eq!(state.step, steps);
     let diff = max_weight_diff(
         &straight.path().join("model.safetensors"),
@@ -151,13 +146,7 @@ fn a_stopped_run_resumes_to_the_same_weights() -> TestResult {
 #[test]
 fn resuming_on_a_different_corpus_is_refused() -> TestResult {
     let out = tempfile::tempdir()?;
-    pretrain(
-        &corpus(),
-        tiny(2),
-        out.path(),
-        &JobCtx::default(),
-        &mut |_| {},
-    )?;
+    run(tiny(2), out.path())?;
     let other = out.path().join("other.fasta");
     std::fs::write(
         &other,
@@ -176,13 +165,7 @@ fn a_run_started_from_saved_weights_continues_from_them() -> TestResult {
     let first = tempfile::tempdir()?;
     let mut config = tiny(30);
     config.eval_every = 30;
-    let trained = pretrain(
-        &corpus(),
-        config.clone(),
-        first.path(),
-        &JobCtx::default(),
-        &mut |_| {},
-    )?;
+    let trained = run(config.clone(), first.path())?;
     let trained_ppl = trained
         .log
         .last()
@@ -197,13 +180,7 @@ fn a_run_started_from_saved_weights_continues_from_them() -> TestResult {
     warm.eval_every = 1;
     warm.peak_lr = 1e-7;
     warm.init_from = Some(first.path().join("model.safetensors"));
-    let continued = pretrain(
-        &corpus(),
-        warm.clone(),
-        second.path(),
-        &JobCtx::default(),
-        &mut |_| {},
-    )?;
+    let continued = run(warm.clone(), second.path())?;
     let first_ppl = continued.log[0]
         .heldout
         .clone()
@@ -224,14 +201,7 @@ fn a_run_started_from_saved_weights_continues_from_them() -> TestResult {
     wrong.model.ffn_embed_dim = 128;
     wrong.init_from = warm.init_from.clone();
     let third = tempfile::tempdir()?;
-    let err = pretrain(
-        &corpus(),
-        wrong,
-        third.path(),
-        &JobCtx::default(),
-        &mut |_| {},
-    )
-    .expect_err("architecture differs");
+    let err = run(wrong, third.path()).expect_err("architecture differs");
     assert!(err.to_string().contains("model.safetensors"), "{err}");
     Ok(())
 }
@@ -242,13 +212,7 @@ fn a_run_without_a_held_out_split_trains_and_reports_no_perplexity() -> TestResu
     let mut config = tiny(3);
     config.heldout_fraction = 0.0;
     config.eval_every = 1;
-    let state = pretrain(
-        &corpus(),
-        config,
-        out.path(),
-        &JobCtx::default(),
-        &mut |_| {},
-    )?;
+    let state = run(config, out.path())?;
     assert_eq!(state.heldout_sequences, 0);
     assert_eq!(state.step, 3);
     // No "perplexity 1.0 on 0 residues": the log has no held-out reports at all.
@@ -270,21 +234,9 @@ fn a_homology_aware_split_keeps_close_relatives_of_training_out_of_the_held_out_
     let mut config = tiny(1);
     config.heldout_fraction = 0.3;
     config.heldout_max = 1000;
-    let random = pretrain(
-        &corpus(),
-        config.clone(),
-        random_dir.path(),
-        &JobCtx::default(),
-        &mut |_| {},
-    )?;
+    let random = run(config.clone(), random_dir.path())?;
     config.heldout_max_shared_kmers = Some(0.1);
-    let strict = pretrain(
-        &corpus(),
-        config,
-        strict_dir.path(),
-        &JobCtx::default(),
-        &mut |_| {},
-    )?;
+    let strict = run(config, strict_dir.path())?;
     assert_eq!(random.heldout_moved_similar, 0);
     assert!(strict.heldout_moved_similar > 0, "nothing moved");
     assert_eq!(
@@ -312,21 +264,9 @@ fn data_parallel_workers_train_the_same_model_as_one() -> TestResult {
     );
     let mut config = tiny(6);
     config.checkpoint_every = 3;
-    let single = pretrain(
-        &corpus(),
-        config.clone(),
-        one.path(),
-        &JobCtx::default(),
-        &mut |_| {},
-    )?;
+    let single = run(config.clone(), one.path())?;
     config.workers = 3;
-    let parallel = pretrain(
-        &corpus(),
-        config.clone(),
-        three.path(),
-        &JobCtx::default(),
-        &mut |_| {},
-    )?;
+    let parallel = run(config.clone(), three.path())?;
     assert_eq!(parallel.config.workers, 3, "saved with the run");
     let diff = max_weight_diff(
         &one.path().join("model.safetensors"),
@@ -340,30 +280,12 @@ fn data_parallel_workers_train_the_same_model_as_one() -> TestResult {
         assert!((a - b).abs() < 1e-4, "training loss {a} vs {b}");
     }
 
-    let ctx = JobCtx::default();
-    let stopper = ctx.clone();
-    let stopped = pretrain(
-        &corpus(),
-        config.clone(),
-        resumed.path(),
-        &ctx,
-        &mut |event| {
-            if matches!(event, TrainEvent::Saved(_)) {
-                stopper.cancel();
-            }
-        },
-    );
+    let stopped = run_until_first_checkpoint(config.clone(), resumed.path());
     assert!(
         matches!(stopped, Err(TrainError::Cancelled { .. })),
         "{stopped:?}"
     );
-    pretrain(
-        &corpus(),
-        config,
-        resumed.path(),
-        &JobCtx::default(),
-        &mut |_| {},
-    )?;
+    run(config, resumed.path())?;
     let diff = max_weight_diff(
         &three.path().join("model.safetensors"),
         &resumed.path().join("model.safetensors"),

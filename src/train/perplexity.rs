@@ -12,9 +12,9 @@ use crate::rng::SplitMix64;
 /// Seed of the evaluation masks: the same residues are masked in every evaluation.
 pub const EVAL_MASK_SEED: u64 = 0x5EED_E5A1;
 
-/// Mean cross-entropy (nats) of the model's predictions at the targets of `masked`: a scalar
-/// tensor that back-propagates to the model's weights.
-pub fn masked_lm_loss(model: &EsmModel, masked: &MaskedBatch) -> Result<Tensor, ModelError> {
+/// The LM logits at the targets of `masked`: `(targets, vocabulary)`, in the order of
+/// `masked.target_positions`.
+fn target_logits(model: &EsmModel, masked: &MaskedBatch) -> Result<Tensor, ModelError> {
     let last = model.config().num_layers;
     let request = ForwardRequest {
         repr_layers: vec![last],
@@ -25,34 +25,27 @@ pub fn masked_lm_loss(model: &EsmModel, masked: &MaskedBatch) -> Result<Tensor, 
         ModelError::InvalidRequest("final layer missing from the forward pass".into())
     })?;
     let (b, t, e) = hidden.dims3()?;
-    let device = model.device();
     let k = masked.target_positions.len();
-    let positions = Tensor::from_vec(masked.target_positions.clone(), k, device)?;
+    let positions = Tensor::from_vec(masked.target_positions.clone(), k, model.device())?;
     let picked = hidden.reshape((b * t, e))?.index_select(&positions, 0)?;
-    let logits = model.lm_logits(&picked)?;
-    let targets = Tensor::from_vec(masked.target_tokens.clone(), k, device)?;
+    model.lm_logits(&picked)
+}
+
+/// Mean cross-entropy (nats) of the model's predictions at the targets of `masked`: a scalar
+/// tensor that back-propagates to the model's weights.
+pub fn masked_lm_loss(model: &EsmModel, masked: &MaskedBatch) -> Result<Tensor, ModelError> {
+    let logits = target_logits(model, masked)?;
+    let k = masked.target_tokens.len();
+    let targets = Tensor::from_vec(masked.target_tokens.clone(), k, model.device())?;
     Ok(candle_nn::loss::cross_entropy(&logits, &targets)?)
 }
 
 /// Negative log-likelihood (nats) of each target of `masked`: `(targets,)`, in the order of
-/// `masked.target_positions`. No gradient is needed: evaluation only.
+/// `masked.target_positions`.
 pub fn masked_lm_nll(model: &EsmModel, masked: &MaskedBatch) -> Result<Tensor, ModelError> {
-    let last = model.config().num_layers;
-    let request = ForwardRequest {
-        repr_layers: vec![last],
-        ..ForwardRequest::default()
-    };
-    let output = model.forward(&masked.input, &request)?;
-    let hidden = output.representations.get(&last).ok_or_else(|| {
-        ModelError::InvalidRequest("final layer missing from the forward pass".into())
-    })?;
-    let (b, t, e) = hidden.dims3()?;
-    let device = model.device();
-    let k = masked.target_positions.len();
-    let positions = Tensor::from_vec(masked.target_positions.clone(), k, device)?;
-    let picked = hidden.reshape((b * t, e))?.index_select(&positions, 0)?;
-    let log_probs = candle_nn::ops::log_softmax(&model.lm_logits(&picked)?, 1)?;
-    let targets = Tensor::from_vec(masked.target_tokens.clone(), (k, 1), device)?;
+    let log_probs = candle_nn::ops::log_softmax(&target_logits(model, masked)?, 1)?;
+    let k = masked.target_tokens.len();
+    let targets = Tensor::from_vec(masked.target_tokens.clone(), (k, 1), model.device())?;
     Ok(log_probs.gather(&targets, 1)?.squeeze(1)?.neg()?)
 }
 
