@@ -307,6 +307,7 @@ fn per_sequence_table(
 ) -> anyhow::Result<polars::prelude::DataFrame> {
     use polars::prelude::{Column, DataFrame};
     let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
+    // The baselines' columns are null without --baselines-from.
     let column = |name: &str, values: Vec<Option<f64>>| Column::new(name.into(), values);
     Ok(DataFrame::new(
         scores.len(),
@@ -320,9 +321,9 @@ fn per_sequence_table(
                 "masked".into(),
                 scores.iter().map(|s| s.targets as u64).collect::<Vec<_>>(),
             ),
-            column(
-                "perplexity",
-                scores.iter().map(|s| Some(s.perplexity())).collect(),
+            Column::new(
+                "perplexity".into(),
+                scores.iter().map(|s| s.perplexity()).collect::<Vec<_>>(),
             ),
             column(
                 "unigram_perplexity",

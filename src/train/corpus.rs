@@ -258,18 +258,23 @@ mod tests {
         (0..len).map(|_| aa[rng.below(20)] as char).collect()
     }
 
-    /// `seq` with every 30th residue changed: about 3/4 of its 8-mers kept.
-    fn relative(seq: &str) -> String {
+    /// `seq` with every 30th residue, from `offset`, changed: about 3/4 of its 8-mers kept.
+    fn mutated(seq: &str, offset: usize) -> String {
         seq.chars()
             .enumerate()
             .map(|(i, c)| {
-                if i % 30 == 15 {
+                if i % 30 == offset {
                     if c == 'W' { 'Y' } else { 'W' }
                 } else {
                     c
                 }
             })
             .collect()
+    }
+
+    /// A close relative of `seq`.
+    fn relative(seq: &str) -> String {
+        mutated(seq, 15)
     }
 
     #[test]
@@ -330,17 +335,7 @@ mod tests {
         let a = relative(&x);
         // b is a relative of a (every 30th residue, offset by 7, changed) but shares under half
         // of its 8-mers with x itself.
-        let b: String = a
-            .chars()
-            .enumerate()
-            .map(|(i, c)| {
-                if i % 30 == 22 {
-                    if c == 'C' { 'D' } else { 'C' }
-                } else {
-                    c
-                }
-            })
-            .collect();
+        let b = mutated(&a, 22);
         let unrelated = random_protein(&mut rng, 120);
         let encode = |id: &str, s: &str| {
             Alphabet::encode(id, s).map_err(|e| TrainError::Corpus(e.to_string()))

@@ -54,39 +54,59 @@ pub struct MaskedBatch {
 }
 
 impl MaskedBatch {
+    /// Row `row` alone and unpadded, with its targets (in their order) re-indexed.
+    pub fn single_row(&self, row: usize) -> MaskedBatch {
+        let width = self.input.max_len;
+        let first = row * width;
+        let tokens = self.input.tokens[first..first + self.input.residue_counts[row] + 2].to_vec();
+        let mut target_positions = Vec::new();
+        let mut target_tokens = Vec::new();
+        for (&position, &token) in self.target_positions.iter().zip(&self.target_tokens) {
+            if position as usize / width == row {
+                target_positions.push(position - first as u32);
+                target_tokens.push(token);
+            }
+        }
+        MaskedBatch {
+            input: TokenBatch::from_rows(&[tokens]),
+            target_positions,
+            target_tokens,
+        }
+    }
+
+    /// Single-row batches padded into one batch, in order, their target positions re-indexed
+    /// (each row's targets stay together, rows in order).
+    pub fn merge_rows(rows: &[&MaskedBatch]) -> MaskedBatch {
+        let token_rows: Vec<Vec<u32>> = rows.iter().map(|r| r.input.tokens.clone()).collect();
+        let input = TokenBatch::from_rows(&token_rows);
+        let mut target_positions = Vec::new();
+        let mut target_tokens = Vec::new();
+        for (i, row) in rows.iter().enumerate() {
+            let offset = (i * input.max_len) as u32;
+            target_positions.extend(row.target_positions.iter().map(|p| p + offset));
+            target_tokens.extend_from_slice(&row.target_tokens);
+        }
+        MaskedBatch {
+            input,
+            target_positions,
+            target_tokens,
+        }
+    }
+
     /// The rows split into at most `parts` contiguous shards of about equal row counts, each
     /// padded only to its own longest row, with its targets (in the original order) re-indexed.
     /// A shard may have no target. Data-parallel training computes each shard's gradient on its
     /// own thread.
     pub fn split_rows(&self, parts: usize) -> Vec<MaskedBatch> {
-        let (rows, width) = (self.input.batch_size, self.input.max_len);
+        let rows = self.input.batch_size;
         let parts = parts.clamp(1, rows.max(1));
-        let mut shards = Vec::with_capacity(parts);
-        for part in 0..parts {
-            let (start, end) = (part * rows / parts, (part + 1) * rows / parts);
-            let row_tokens: Vec<Vec<u32>> = (start..end)
-                .map(|r| {
-                    self.input.tokens[r * width..r * width + self.input.residue_counts[r] + 2]
-                        .to_vec()
-                })
-                .collect();
-            let input = TokenBatch::from_rows(&row_tokens);
-            let mut target_positions = Vec::new();
-            let mut target_tokens = Vec::new();
-            for (&position, &token) in self.target_positions.iter().zip(&self.target_tokens) {
-                let (row, column) = (position as usize / width, position as usize % width);
-                if (start..end).contains(&row) {
-                    target_positions.push(((row - start) * input.max_len + column) as u32);
-                    target_tokens.push(token);
-                }
-            }
-            shards.push(MaskedBatch {
-                input,
-                target_positions,
-                target_tokens,
-            });
-        }
-        shards
+        let singles: Vec<MaskedBatch> = (0..rows).map(|r| self.single_row(r)).collect();
+        (0..parts)
+            .map(|part| {
+                let shard = &singles[part * rows / parts..(part + 1) * rows / parts];
+                Self::merge_rows(&shard.iter().collect::<Vec<_>>())
+            })
+            .collect()
     }
 }
 

@@ -247,7 +247,7 @@ pub fn score_sequences(
         })
         .collect();
     for (done, indices) in batches.iter().enumerate() {
-        let batch = merge_rows(&indices.iter().map(|&i| &rows[i]).collect::<Vec<_>>());
+        let batch = MaskedBatch::merge_rows(&indices.iter().map(|&i| &rows[i]).collect::<Vec<_>>());
         let nll = match masked_lm_nll(model, &batch).and_then(|t| Ok(t.to_vec1::<f32>()?)) {
             Ok(nll) => nll,
             Err(e) => return Ok(Err(e)),
@@ -281,24 +281,6 @@ pub fn score_sequences(
         composition_perplexity: total(|s| s.composition_nll),
     };
     Ok(Ok((report, scores)))
-}
-
-/// Pads single-row masked batches into one batch, re-indexing the target positions.
-fn merge_rows(rows: &[&MaskedBatch]) -> MaskedBatch {
-    let token_rows: Vec<Vec<u32>> = rows.iter().map(|r| r.input.tokens.clone()).collect();
-    let input = TokenBatch::from_rows(&token_rows);
-    let mut target_positions = Vec::new();
-    let mut target_tokens = Vec::new();
-    for (i, row) in rows.iter().enumerate() {
-        let offset = (i * input.max_len) as u32;
-        target_positions.extend(row.target_positions.iter().map(|p| p + offset));
-        target_tokens.extend_from_slice(&row.target_tokens);
-    }
-    MaskedBatch {
-        input,
-        target_positions,
-        target_tokens,
-    }
 }
 
 #[cfg(test)]

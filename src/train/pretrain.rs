@@ -333,7 +333,7 @@ pub fn pretrain(
         let masked = mask_batch(&batch, &config.masking, &mut rng);
         let model = build(&optimizer)?;
         let (loss, grads) = match &workers {
-            Some(pool) => data_parallel_gradients(pool, &model, &masked, config.workers)?,
+            Some(pool) => data_parallel_gradients(pool, &model, &masked)?,
             None => {
                 let loss = masked_lm_loss(&model, &masked)?;
                 (loss.to_scalar::<f32>()?, loss.backward()?)
@@ -403,19 +403,18 @@ pub fn pretrain(
     Ok(state)
 }
 
-/// The mean masked-LM loss of `masked` and its gradient, computed as `parts` row shards on
-/// `pool`'s threads: each shard's loss is weighted by its share of the targets, so the summed
+/// The mean masked-LM loss of `masked` and its gradient, computed as one row shard per thread
+/// of `pool`: each shard's loss is weighted by its share of the targets, so the summed
 /// gradients are the whole batch's (summed in shard order, so a run is reproducible).
 fn data_parallel_gradients(
     pool: &rayon::ThreadPool,
     model: &EsmModel,
     masked: &MaskedBatch,
-    parts: usize,
 ) -> Result<(f32, GradStore), TrainError> {
     use rayon::prelude::*;
     let total = masked.target_tokens.len().max(1) as f64;
     let shards: Vec<MaskedBatch> = masked
-        .split_rows(parts)
+        .split_rows(pool.current_num_threads())
         .into_iter()
         .filter(|shard| !shard.target_tokens.is_empty())
         .collect();
