@@ -12,16 +12,18 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufReader, Read as _};
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Tensor};
 use serde::{Deserialize, Serialize};
 
 use super::alphabet::Alphabet;
 use super::config::{Architecture, EsmConfig};
 use super::error::{ModelError, Result};
 use super::pickle_meta::{self, Attributes, MetaValue};
+use super::pth::PthFile;
+use super::safetensors_file;
 
 /// Metadata key under which the workbench stores its [`EsmConfig`] in a safetensors file.
 pub const CONFIG_METADATA_KEY: &str = "esm_workbench_config";
@@ -122,9 +124,9 @@ impl Checkpoint {
             ));
         }
         if read == 8 {
-            let metadata = safetensors_metadata(path)?;
-            if let Some(config) = metadata.get(CONFIG_METADATA_KEY) {
-                return read_workbench_safetensors(path, config);
+            let header = safetensors_file::read_header(path)?;
+            if let Some(config) = header.metadata.get(CONFIG_METADATA_KEY) {
+                return read_workbench_safetensors(path, config, &header);
             }
             let config_json = path.with_file_name("config.json");
             if config_json.exists() {
@@ -294,8 +296,9 @@ fn is_benign_extra(name: &str) -> bool {
     name == "lm_head.weight" || name.ends_with("rot_emb.inv_freq") || name.ends_with(".version")
 }
 
-/// Records tensors outside the architecture as ignored (sorted, benign ones skipped).
-fn finish(mut checkpoint: Checkpoint) -> Result<Checkpoint> {
+/// Records tensors outside the architecture as ignored (sorted, benign ones skipped), with the
+/// entries that could not be read at all, and validates.
+fn finish(mut checkpoint: Checkpoint, unreadable: Vec<String>) -> Result<Checkpoint> {
     let expected: std::collections::HashSet<String> =
         expected_shapes(&checkpoint.config, Heads::ALL)
             .into_iter()
@@ -306,6 +309,7 @@ fn finish(mut checkpoint: Checkpoint) -> Result<Checkpoint> {
         .keys()
         .filter(|n| !expected.contains(*n) && !is_benign_extra(n))
         .cloned()
+        .chain(unreadable)
         .collect();
     ignored.sort();
     checkpoint.source.ignored_tensors = ignored;
@@ -352,19 +356,9 @@ fn get_bool(attrs: &Attributes, keys: &[&str]) -> bool {
 }
 
 fn read_fair_esm_pt(path: &Path) -> Result<Checkpoint> {
-    let file = File::open(path).map_err(|source| ModelError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    let mut zip = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| {
-        not_a_checkpoint(
-            path,
-            &format!("not a readable torch zip archive, truncated? ({e})"),
-        )
-    })?;
-    let top =
-        pickle_meta::read_top_level(&mut zip).map_err(|reason| not_a_checkpoint(path, &reason))?;
-    let entry = |key: &str| top.iter().find(|(k, _)| k == key).map(|(_, v)| v);
+    let pth = PthFile::open(path)?;
+    let top = pickle_meta::top_level(pth.root()).map_err(|reason| not_a_checkpoint(path, &reason))?;
+    let entry = |key: &str| top.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
     let (config, upgrade): (EsmConfig, fn(&str) -> String) = if let Some(args) = entry("args") {
         let attrs = pickle_meta::attributes(args).ok_or_else(|| {
             bad_config(
@@ -422,25 +416,23 @@ fn read_fair_esm_pt(path: &Path) -> Result<Checkpoint> {
         };
         (config, upgrade_esm2_name)
     } else {
-        let keys: Vec<&str> = top.iter().map(|(k, _)| k.as_str()).collect();
+        let keys: Vec<&str> = top.iter().map(|(k, _)| *k).collect();
         return Err(not_a_checkpoint(
             path,
             &format!("no `args` or `cfg` entry (keys: {keys:?}), not a fair-esm checkpoint"),
         ));
     };
-    drop(zip);
-
-    let mut tensors = read_pth_state_dict(path, Some("model"), upgrade)?;
+    let (mut tensors, mut unreadable) = read_state_dict(&pth, Some("model"), upgrade)?;
+    drop(pth);
     let regression_path = PathBuf::from(format!(
         "{}-contact-regression.pt",
         path.with_extension("").display()
     ));
     let contact_regression_path = if regression_path.exists() {
-        tensors.extend(read_pth_state_dict(
-            &regression_path,
-            Some("model"),
-            upgrade,
-        )?);
+        let (regression, skipped) =
+            read_state_dict(&PthFile::open(&regression_path)?, Some("model"), upgrade)?;
+        tensors.extend(regression);
+        unreadable.extend(skipped);
         Some(regression_path)
     } else {
         None
@@ -456,53 +448,47 @@ fn read_fair_esm_pt(path: &Path) -> Result<Checkpoint> {
             tensors.insert("embed_tokens.weight".into(), zeroed);
         }
     }
-    finish(Checkpoint {
-        config,
-        tensors,
-        source: CheckpointSource {
-            path: path.to_owned(),
-            format: CheckpointFormat::FairEsmPt,
-            contact_regression_path,
-            ignored_tensors: vec![],
+    finish(
+        Checkpoint {
+            config,
+            tensors,
+            source: CheckpointSource {
+                path: path.to_owned(),
+                format: CheckpointFormat::FairEsmPt,
+                contact_regression_path,
+                ignored_tensors: vec![],
+            },
         },
-    })
+        unreadable,
+    )
 }
 
-/// Reads the state dict stored under `key` (or at the top level) of a torch zip file, renaming
-/// every tensor with `upgrade`. Fails when the file holds no tensors there: candle's reader
-/// returns an empty map for a wrong key instead of an error.
-fn read_pth_state_dict(
-    path: &Path,
+/// Reads the tensors of the state dict stored under `key` (or at the top level) of a torch
+/// file, renaming each with `upgrade`; only those tensors are read from disk. Returns them and
+/// the entries that could not be read (`name (reason)`). Fails when the dict holds no tensors.
+fn read_state_dict(
+    pth: &PthFile,
     key: Option<&str>,
     upgrade: fn(&str) -> String,
-) -> Result<HashMap<String, Tensor>> {
-    let pth = candle_core::pickle::PthTensors::new(path, key).map_err(|e| {
-        not_a_checkpoint(
-            path,
-            &format!("cannot read the state dict under {key:?}: {e}"),
-        )
-    })?;
-    if pth.tensor_infos().is_empty() {
+) -> Result<(HashMap<String, Tensor>, Vec<String>)> {
+    let entries = pth.state_dict(key)?;
+    if entries.is_empty() {
         return Err(not_a_checkpoint(
-            path,
+            pth.path(),
             &format!("no tensors found under key {key:?}"),
         ));
     }
-    let mut names: Vec<&String> = pth.tensor_infos().keys().collect();
-    names.sort();
-    let mut tensors = HashMap::with_capacity(names.len());
-    for name in names {
-        let tensor = pth
-            .get(name)
-            .and_then(|t| t.ok_or_else(|| candle_core::Error::Msg("tensor vanished".into())))
-            .map_err(|source| ModelError::BadTensor {
-                name: name.clone(),
-                path: path.to_owned(),
-                source: Box::new(source),
-            })?;
-        tensors.insert(upgrade(name), tensor);
+    let mut tensors = HashMap::with_capacity(entries.len());
+    let mut unreadable = Vec::new();
+    for (name, info) in entries {
+        match info {
+            Ok(info) => {
+                tensors.insert(upgrade(&name), pth.read_tensor(&info)?);
+            }
+            Err(reason) => unreadable.push(format!("{name} ({reason})")),
+        }
     }
-    Ok(tensors)
+    Ok((tensors, unreadable))
 }
 
 /// `table` with row `row` set to zero.
@@ -522,58 +508,27 @@ fn zero_row(table: &Tensor, row: usize) -> Result<Tensor> {
 // ---------------------------------------------------------------------------------------------
 // safetensors (Hugging Face and workbench)
 
-/// The `__metadata__` map of a safetensors file (read from its JSON header only).
-fn safetensors_metadata(path: &Path) -> Result<HashMap<String, String>> {
-    let io = |source| ModelError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let mut file = File::open(path).map_err(io)?;
-    let mut len = [0u8; 8];
-    file.read_exact(&mut len).map_err(io)?;
-    let len = u64::from_le_bytes(len);
-    let file_len = file.metadata().map_err(io)?.len();
-    if len == 0 || len > 100_000_000 || len + 8 > file_len {
-        return Err(not_a_checkpoint(
-            path,
-            "not a safetensors file (bad header length)",
-        ));
-    }
-    let mut header = vec![0u8; len as usize];
-    file.read_exact(&mut header).map_err(io)?;
-    let header: serde_json::Value = serde_json::from_slice(&header).map_err(|e| {
-        not_a_checkpoint(
-            path,
-            &format!("not a safetensors file (header is not JSON: {e})"),
-        )
-    })?;
-    Ok(header
-        .get("__metadata__")
-        .and_then(|m| serde_json::from_value(m.clone()).ok())
-        .unwrap_or_default())
-}
-
-fn load_safetensors(path: &Path) -> Result<HashMap<String, Tensor>> {
-    candle_core::safetensors::load(path, &Device::Cpu).map_err(|source| ModelError::BadTensor {
-        name: "(safetensors payload)".into(),
-        path: path.to_owned(),
-        source: Box::new(source),
-    })
-}
-
-fn read_workbench_safetensors(path: &Path, config_json: &str) -> Result<Checkpoint> {
+fn read_workbench_safetensors(
+    path: &Path,
+    config_json: &str,
+    header: &safetensors_file::SafetensorsHeader,
+) -> Result<Checkpoint> {
     let config: EsmConfig = serde_json::from_str(config_json)
         .map_err(|e| bad_config(path, format!("cannot parse {CONFIG_METADATA_KEY}: {e}")))?;
-    finish(Checkpoint {
-        config,
-        tensors: load_safetensors(path)?,
-        source: CheckpointSource {
-            path: path.to_owned(),
-            format: CheckpointFormat::Workbench,
-            contact_regression_path: None,
-            ignored_tensors: vec![],
+    let (tensors, unreadable) = safetensors_file::load(path, header)?;
+    finish(
+        Checkpoint {
+            config,
+            tensors,
+            source: CheckpointSource {
+                path: path.to_owned(),
+                format: CheckpointFormat::Workbench,
+                contact_regression_path: None,
+                ignored_tensors: vec![],
+            },
         },
-    })
+        unreadable,
+    )
 }
 
 /// The parts of a Hugging Face `EsmConfig` (`config.json`) we need.
@@ -692,10 +647,10 @@ fn read_huggingface(weights: &Path, config_json: &Path, shown_path: &Path) -> Re
             ));
         }
     };
-    let raw = if weights.extension().is_some_and(|e| e == "bin") {
-        read_pth_state_dict(weights, None, str::to_owned)?
+    let (raw, unreadable) = if weights.extension().is_some_and(|e| e == "bin") {
+        read_state_dict(&PthFile::open(weights)?, None, str::to_owned)?
     } else {
-        load_safetensors(weights)?
+        safetensors_file::load(weights, &safetensors_file::read_header(weights)?)?
     };
     let mut tensors = HashMap::with_capacity(raw.len());
     let mut unmapped = Vec::new();
@@ -727,16 +682,19 @@ fn read_huggingface(weights: &Path, config_json: &Path, shown_path: &Path) -> Re
             && hf.emb_layer_norm_before.unwrap_or(false),
         layer_norm_eps: hf.layer_norm_eps.unwrap_or(1e-5),
     };
-    let mut checkpoint = finish(Checkpoint {
-        config,
-        tensors,
-        source: CheckpointSource {
-            path: shown_path.to_owned(),
-            format: CheckpointFormat::HuggingFace,
-            contact_regression_path: None,
-            ignored_tensors: vec![],
+    let mut checkpoint = finish(
+        Checkpoint {
+            config,
+            tensors,
+            source: CheckpointSource {
+                path: shown_path.to_owned(),
+                format: CheckpointFormat::HuggingFace,
+                contact_regression_path: None,
+                ignored_tensors: vec![],
+            },
         },
-    })?;
+        unreadable,
+    )?;
     unmapped.retain(|n| !n.ends_with("inv_freq"));
     checkpoint.source.ignored_tensors.extend(unmapped);
     checkpoint.source.ignored_tensors.sort();

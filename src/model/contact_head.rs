@@ -26,10 +26,20 @@ impl ContactHead {
         })
     }
 
-    /// `attentions`: `(batch, layers * heads, seq_len, seq_len)` attention probabilities with
-    /// padding rows/columns already zeroed; `tokens`: the `(batch, seq_len)` token ids.
-    /// Returns contact probabilities `(batch, seq_len - 2, seq_len - 2)` over residues.
-    pub fn forward(&self, attentions: &Tensor, tokens: &[u32]) -> candle_core::Result<Tensor> {
+    /// One layer's share of the regression logits (over the channels `first..first + heads`
+    /// of the regression, i.e. `layer * heads`), so that a forward pass can add the layers up
+    /// as it goes and keep one layer's attention maps at a time (a 1,022-residue ESM-1b holds
+    /// 2.8 GB of maps over all 33 layers, 84 MB per layer).
+    ///
+    /// `attentions`: `(batch, heads, seq_len, seq_len)` of the channels starting at `first`
+    /// (`layer * heads`), padding rows/columns zeroed. Returns `(batch, seq_len - 2, seq_len - 2)`.
+    pub fn partial_logits(
+        &self,
+        attentions: &Tensor,
+        first: usize,
+        heads: usize,
+        tokens: &[u32],
+    ) -> candle_core::Result<Tensor> {
         let (batch, channels, seq_len, _) = attentions.dims4()?;
         // Zero attention to and from EOS (it may sit mid-row in a padded batch).
         let not_eos: Vec<f32> = tokens
@@ -46,15 +56,20 @@ impl ContactHead {
         let residues = seq_len - 2;
         let maps = masked.narrow(2, 1, residues)?.narrow(3, 1, residues)?;
         let normalized = apc(&(&maps + maps.t()?)?)?;
-        // Logistic regression over channels: (batch, 1, C) x (batch, C, S*S).
+        // Weighted sum over channels: (batch, 1, C) x (batch, C, S*S).
         let flat = normalized.reshape((batch, channels, residues * residues))?;
         let weight = self
             .weight
+            .narrow(1, first, heads.min(channels))?
             .unsqueeze(0)?
             .broadcast_as((batch, 1, channels))?
             .contiguous()?;
-        let logits = weight.matmul(&flat)?.broadcast_add(&self.bias)?;
-        candle_nn::ops::sigmoid(&logits.reshape((batch, residues, residues))?)
+        weight.matmul(&flat)?.reshape((batch, residues, residues))
+    }
+
+    /// Contact probabilities from the summed logits of every layer: `sigmoid(sum + bias)`.
+    pub fn finish(&self, logits: &Tensor) -> candle_core::Result<Tensor> {
+        candle_nn::ops::sigmoid(&logits.broadcast_add(&self.bias)?)
     }
 }
 

@@ -240,12 +240,39 @@ impl EsmModel {
         let rotary = rotary_tables
             .as_ref()
             .map(|(cos, sin)| RotaryTables { cos, sin });
-        let mut attention_maps = Vec::with_capacity(if need_weights { n } else { 0 });
+        let mut attention_maps = Vec::with_capacity(if request.attentions { n } else { 0 });
+        // Padding rows and columns of attention maps are zeroed, as fair-esm does.
+        let keep_pairs = match &padding_bias {
+            Some(_) if need_weights => {
+                let keep = not_padding(&batch.tokens, (b, 1, t), &self.device)?;
+                Some(keep.transpose(1, 2)?.broadcast_mul(&keep)?.unsqueeze(1)?)
+            }
+            _ => None,
+        };
+        // Contact logits summed layer by layer: one layer's maps are alive at a time.
+        let mut contact_logits: Option<Tensor> = None;
+        let heads = self.config.attention_heads;
         for (i, layer) in self.layers.iter().enumerate().take(last_layer) {
             let (out, probs) =
                 layer.forward(&xs, padding_bias.as_ref(), rotary.as_ref(), need_weights)?;
             xs = out;
-            attention_maps.extend(probs);
+            if let Some(mut probs) = probs {
+                if let Some(pairs) = &keep_pairs {
+                    probs = probs.broadcast_mul(pairs)?;
+                }
+                if request.contacts
+                    && let Some(head) = &self.contact_head
+                {
+                    let part = head.partial_logits(&probs, i * heads, heads, &batch.tokens)?;
+                    contact_logits = Some(match contact_logits {
+                        Some(sum) => (sum + part)?,
+                        None => part,
+                    });
+                }
+                if request.attentions {
+                    attention_maps.push(probs);
+                }
+            }
             if i + 1 < n && request.repr_layers.contains(&(i + 1)) {
                 representations.insert(i + 1, xs.clone());
             }
@@ -267,23 +294,13 @@ impl EsmModel {
                 output.logits = Some(head.forward(&last)?);
             }
         }
-        if need_weights {
-            // (batch, layers * heads, t, t), padding rows and columns zeroed as fair-esm does.
-            let mut stacked = Tensor::cat(&attention_maps, 1)?;
-            if padding_bias.is_some() {
-                let keep = not_padding(&batch.tokens, (b, 1, t), &self.device)?;
-                let pair = keep.transpose(1, 2)?.broadcast_mul(&keep)?.unsqueeze(1)?;
-                stacked = stacked.broadcast_mul(&pair)?;
-            }
-            if request.contacts
-                && let Some(head) = &self.contact_head
-            {
-                output.contacts = Some(head.forward(&stacked, &batch.tokens)?);
-            }
-            if request.attentions {
-                let heads = self.config.attention_heads;
-                output.attentions = Some(stacked.reshape((b, n, heads, t, t))?);
-            }
+        if let (Some(logits), Some(head)) = (&contact_logits, &self.contact_head) {
+            output.contacts = Some(head.finish(logits)?);
+        }
+        if request.attentions {
+            // (batch, layers, heads, t, t).
+            let stacked = Tensor::cat(&attention_maps, 1)?;
+            output.attentions = Some(stacked.reshape((b, n, heads, t, t))?);
         }
         Ok(output)
     }

@@ -15,9 +15,13 @@ mod lm_head;
 mod loaded;
 mod long_sequence;
 mod pickle_meta;
+mod pth;
 mod random_init;
 mod rotary;
+mod safetensors_file;
 pub mod starter;
+mod tensor_read;
+pub mod torch_zip;
 mod transformer_layer;
 
 pub use alphabet::{Alphabet, TokenBatch};

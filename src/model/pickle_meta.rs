@@ -5,9 +5,7 @@
 //! object tree; this module turns such objects into a flat name → value map.
 
 use std::collections::HashMap;
-use std::io::{BufReader, Read, Seek};
-
-use candle_core::pickle::{Object, Stack};
+use candle_core::pickle::Object;
 
 /// A scalar hyperparameter value.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,38 +44,20 @@ impl MetaValue {
 /// Flat attribute map of a Namespace/dict.
 pub type Attributes = HashMap<String, MetaValue>;
 
-/// The top level of a torch zip checkpoint: key → object (tensors left as raw objects).
-pub fn read_top_level<R: Read + Seek>(
-    zip: &mut zip::ZipArchive<R>,
-) -> Result<Vec<(String, Object)>, String> {
-    let pkl_name = zip
-        .file_names()
-        .filter_map(Result::ok)
-        .find(|n| n.ends_with("data.pkl"))
-        .map(|n| n.into_owned())
-        .ok_or("no data.pkl inside the zip archive, not a torch checkpoint")?;
-    let entry = zip
-        .by_name(&pkl_name)
-        .map_err(|e| format!("cannot open {pkl_name}: {e}"))?;
-    let mut reader = BufReader::new(entry);
-    let mut stack = Stack::empty();
-    stack
-        .read_loop(&mut reader)
-        .map_err(|e| format!("cannot decode the checkpoint's pickle: {e}"))?;
-    let root = stack
-        .finalize()
-        .map_err(|e| format!("cannot decode the checkpoint's pickle: {e}"))?;
+/// The top level of a torch checkpoint's decoded pickle: key → object (tensors left as raw
+/// objects).
+pub fn top_level(root: &Object) -> Result<Vec<(&str, &Object)>, String> {
     match root {
         Object::Dict(entries) => Ok(entries
-            .into_iter()
+            .iter()
             .filter_map(|(k, v)| match k {
-                Object::Unicode(k) => Some((k, v)),
+                Object::Unicode(k) => Some((k.as_str(), v)),
                 _ => None,
             })
             .collect()),
         other => Err(format!(
             "the checkpoint's top level is not a dict but {}",
-            describe(&other)
+            describe(other)
         )),
     }
 }

@@ -10,6 +10,8 @@ fair-esm's own loader (`esm.pretrained.load_model_and_alphabet_local`) and recor
     python3 -m venv .venv && .venv/bin/pip install -r tests/reference/requirements.txt
     .venv/bin/python tests/reference/make_fixtures.py                 # -> tests/fixtures/
     .venv/bin/python tests/reference/make_fixtures.py --full-esm1b DIR  # 652M random ESM-1b (2.4 GiB), outside the repo
+    .venv/bin/python tests/reference/make_fixtures.py --full-esm1b DIR --training-state  # + fairseq's Adam state (7.3 GiB)
+    .venv/bin/python tests/reference/make_fixtures.py --only-fairseq   # just tests/fixtures/esm1b_tiny_t2_fairseq.pt
 
 LayerNorm weights and biases are perturbed away from (1, 0) so that a wrong LayerNorm is caught.
 """
@@ -101,6 +103,32 @@ def build_esm2(out, layers=2, dim=32, heads=4, seed=1, name="esm2_tiny_t2"):
     return path
 
 
+def add_fairseq_training_state(src, dst, seed=3):
+    """Copies the checkpoint `src` to `dst` with what fairseq also stores in its checkpoints (the
+    official esm1b_t33_650M_UR50S.pt is ~7 GB for this reason): `optimizer_history`,
+    `extra_state` and `last_optimizer_state`, Adam's two moments for every
+    parameter keyed by parameter index, about twice the model's size."""
+    ckpt = torch.load(str(src), map_location="cpu", weights_only=False)
+    g = torch.Generator().manual_seed(seed)
+    params = list(ckpt["model"].values())
+    ckpt["last_optimizer_state"] = {
+        "state": {i: {"step": 1000, "exp_avg": 1e-3 * torch.randn(p.shape, generator=g),
+                      "exp_avg_sq": 1e-6 * torch.rand(p.shape, generator=g)} for i, p in enumerate(params)},
+        "param_groups": [{"lr": 1e-4, "betas": (0.9, 0.98), "eps": 1e-8, "weight_decay": 0.01,
+                          "params": list(range(len(params)))}],
+    }
+    ckpt["optimizer_history"] = [{"criterion_name": "MaskedLmLoss", "optimizer_name": "FairseqAdam",
+                                  "lr_scheduler_state": {"best": 2.41}, "num_updates": 1000}]
+    ckpt["extra_state"] = {"epoch": 3, "batch_offset": 0, "val_loss": 2.41,
+                           "train_iterator": {"epoch": 3, "iterations_in_epoch": 0, "shuffle": True},
+                           "previous_training_time": 1234.5}
+    torch.save(ckpt, str(dst))
+    del ckpt, params
+    regression = Path(str(src.with_suffix("")) + "-contact-regression.pt")
+    shutil.copy(regression, str(dst.with_suffix("")) + "-contact-regression.pt")
+    return dst
+
+
 def reference_outputs(pt_path, out_file):
     model, alphabet = esm.pretrained.load_model_and_alphabet_local(str(pt_path))
     model.eval()
@@ -176,23 +204,34 @@ def check_hf_matches(hf, tensors, case="basic"):
     return diff
 
 
-def full_esm1b(out_dir):
-    """A 652M-parameter random ESM-1b in the official format, plus reference outputs."""
+def full_esm1b(out_dir, training_state=False):
+    """A 652M-parameter random ESM-1b in the official format (emb_layer_norm_before on, as in
+    the released model), plus reference outputs; optionally a copy with fairseq's training state."""
     out_dir.mkdir(parents=True, exist_ok=True)
     path = build_esm1b(out_dir, layers=33, dim=1280, ffn=5120, heads=20, max_positions=1024,
-                       emb_ln_before=False, seed=7, name="esm1b_t33_650M_UR50S_random")
+                       emb_ln_before=True, seed=7, name="esm1b_t33_650M_UR50S_random")
     model, _, _ = reference_outputs(path, out_dir / "esm1b_t33_650M_UR50S_random.reference.safetensors")
     print(path, sum(p.numel() for p in model.parameters()), "parameters")
+    del model
+    if training_state:
+        print(add_fairseq_training_state(path, out_dir / "esm1b_t33_650M_UR50S_random_fairseq.pt"))
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "fixtures")
-    parser.add_argument("--full-esm1b", type=Path, help="also build a full-size random ESM-1b in this folder")
+    parser.add_argument("--full-esm1b", type=Path, help="build a full-size random ESM-1b in this folder instead")
+    parser.add_argument("--training-state", action="store_true",
+                        help="with --full-esm1b: also write a copy carrying fairseq's optimizer state")
+    parser.add_argument("--only-fairseq", action="store_true",
+                        help="only (re)write esm1b_tiny_t2_fairseq.pt from esm1b_tiny_t2.pt")
     args = parser.parse_args()
     torch.manual_seed(0)
     if args.full_esm1b:
-        full_esm1b(args.full_esm1b)
+        full_esm1b(args.full_esm1b, args.training_state)
+        return
+    if args.only_fairseq:
+        add_fairseq_training_state(args.out / "esm1b_tiny_t2.pt", args.out / "esm1b_tiny_t2_fairseq.pt")
         return
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -203,6 +242,7 @@ def main():
         shutil.rmtree(hf_dir, ignore_errors=True)
         hf = save_huggingface(model, path, hf_dir, arch)
         print(f"{path.name}: HF max |logit diff| {check_hf_matches(hf, tensors):.2e}")
+    add_fairseq_training_state(out / "esm1b_tiny_t2.pt", out / "esm1b_tiny_t2_fairseq.pt")
     # A broken checkpoint: the ESM-1b file cut in half.
     data = (out / "esm1b_tiny_t2.pt").read_bytes()
     (out / "truncated.pt").write_bytes(data[: len(data) // 2])
