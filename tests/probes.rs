@@ -39,7 +39,7 @@ fn one_hot_residues_give_the_single_residue_baseline() -> TestResult {
         residue_dataset(records, &reps)
     };
     let (x, y) = features(&train);
-    let probe = Ss8Probe::fit(&x, &y, &Ss8ProbeParams::default())?;
+    let probe = Ss8Probe::fit(&x, &y, &Ss8ProbeParams::default(), None)?;
     let (tx, ty) = features(&test);
     let metrics = probe.evaluate(&tx, &ty);
     // Amino-acid identity alone (no context) carries little: measured Q8 0.332 against the

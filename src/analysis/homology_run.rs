@@ -2,12 +2,10 @@
 //! nearest neighbours, Hit-10 and AUC at the fold and superfamily levels.
 
 use super::embed_run::{EmbedError, EmbedRequest, embed_dataset, stack_means};
-use super::jobs::JobCtx;
+use super::jobs::{Cancelled, JobCtx};
 use crate::data::ScopDomain;
 use crate::model::LoadedModel;
-use crate::probes::{
-    HomologyLevel, HomologyMetrics, cosine_similarities, homology_metrics, scop_labels,
-};
+use crate::probes::{HomologyMetrics, HomologySearchError, homology_scores, scop_labels};
 
 /// Fold- and superfamily-level scores of one layer.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -28,11 +26,18 @@ pub fn run_homology(
     ctx: &JobCtx,
 ) -> Result<Vec<HomologyRun>, EmbedError> {
     let means = embed_domain_means(model, domains, layers, ctx)?;
-    Ok(layers
+    layers
         .iter()
         .zip(&means)
-        .map(|(&layer, vectors)| score_homology(layer, vectors, domains))
-        .collect())
+        .map(|(&layer, vectors)| {
+            score_homology(layer, vectors, domains, ctx).map_err(|e| match e {
+                HomologySearchError::Stopped => EmbedError::from(Cancelled),
+                other => {
+                    EmbedError::from(crate::model::ModelError::InvalidRequest(other.to_string()))
+                }
+            })
+        })
+        .collect()
 }
 
 /// Mean-pooled embeddings of `domains` at each layer in `layers`: one `[domains][embed_dim]`
@@ -56,13 +61,18 @@ pub fn embed_domain_means(
 }
 
 /// Fold- and superfamily-level scores of one layer's domain vectors (`vectors[k]` belongs to
-/// `domains[k]`).
-pub fn score_homology(layer: usize, vectors: &[Vec<f32>], domains: &[ScopDomain]) -> HomologyRun {
+/// `domains[k]`), by the blocked search (no `n × n` matrix); stops when `ctx` is cancelled.
+pub fn score_homology(
+    layer: usize,
+    vectors: &[Vec<f32>],
+    domains: &[ScopDomain],
+    ctx: &JobCtx,
+) -> Result<HomologyRun, HomologySearchError> {
     let labels: Vec<_> = domains.iter().map(|d| scop_labels(&d.sccs)).collect();
-    let similarity = cosine_similarities(vectors);
-    HomologyRun {
+    let [fold, superfamily] = homology_scores(vectors, &labels, |_| !ctx.is_cancelled())?;
+    Ok(HomologyRun {
         layer,
-        fold: homology_metrics(&similarity, &labels, HomologyLevel::Fold),
-        superfamily: homology_metrics(&similarity, &labels, HomologyLevel::Superfamily),
-    }
+        fold,
+        superfamily,
+    })
 }

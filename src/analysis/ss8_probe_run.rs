@@ -5,9 +5,10 @@
 use ndarray::Array2;
 
 use super::embed_run::{EmbedError, EmbedRequest, embed_dataset};
-use super::jobs::JobCtx;
+use super::jobs::{Cancelled, JobCtx};
 use crate::data::Ss8Record;
 use crate::model::{LoadedModel, ModelError};
+use crate::probes::logistic::LogisticError;
 use crate::probes::{Ss8Metrics, Ss8Probe, Ss8ProbeParams, residue_dataset};
 
 /// A fitted probe and its scores.
@@ -32,8 +33,8 @@ pub enum ProbeRunError {
     #[error(transparent)]
     Embed(#[from] EmbedError),
     /// The regression failed.
-    #[error("logistic regression failed: {0}")]
-    Fit(#[from] linfa_logistic::error::Error),
+    #[error(transparent)]
+    Fit(#[from] LogisticError),
 }
 
 /// Per-residue representations of `records` at each of `layers`: `out[k][i]` is record `i`'s
@@ -93,7 +94,23 @@ pub fn run_ss8_probe(
     let mut runs = Vec::with_capacity(layers.len());
     for ((&layer, train_reps), test_reps) in layers.iter().zip(&train_reps).zip(&test_reps) {
         let (train_x, train_y) = residue_dataset(train, train_reps);
-        let probe = Ss8Probe::fit(&train_x, &train_y, params)?;
+        // Progress moves with the L-BFGS steps of this layer's fit; a cancel stops it at the
+        // next step (one pass over the residues).
+        let k = runs.len() as f32;
+        let phase = ctx.scoped(k / layers.len() as f32, (k + 1.0) / layers.len() as f32);
+        let max_steps = params.max_iterations.max(1) as f32;
+        let probe = Ss8Probe::fit(
+            &train_x,
+            &train_y,
+            params,
+            Some(std::sync::Arc::new(move |step, _| {
+                phase.checkpoint(step as f32 / max_steps).is_ok()
+            })),
+        )
+        .map_err(|e| match e {
+            LogisticError::Stopped(_) => ProbeRunError::Embed(EmbedError::from(Cancelled)),
+            other => ProbeRunError::Fit(other),
+        })?;
         let train_metrics = probe.evaluate(&train_x, &train_y);
         let (test_x, test_y) = residue_dataset(test, test_reps);
         let test_metrics = probe.evaluate(&test_x, &test_y);

@@ -80,14 +80,14 @@ pub fn compute_homology(
     let layers: Vec<usize> = (0..=model.model.config().num_layers).collect();
     let split = if settings.compare_untrained { 0.5 } else { 1.0 };
     let means = embed_domain_means(model, &domains, &layers, &ctx.scoped(0.0, split))?;
-    let score = |means: &[Vec<Vec<f32>>]| -> Vec<HomologyRun> {
-        layers
+    let score = |means: &[Vec<Vec<f32>>]| -> anyhow::Result<Vec<HomologyRun>> {
+        Ok(layers
             .iter()
             .zip(means)
-            .map(|(&l, v)| score_homology(l, v, &domains))
-            .collect()
+            .map(|(&l, v)| score_homology(l, v, &domains, ctx))
+            .collect::<Result<_, _>>()?)
     };
-    let runs = score(&means);
+    let runs = score(&means)?;
     let untrained = if settings.compare_untrained {
         let copy = model.untrained_copy(0)?;
         score(&embed_domain_means(
@@ -95,7 +95,7 @@ pub fn compute_homology(
             &domains,
             &layers,
             &ctx.scoped(split, 1.0),
-        )?)
+        )?)?
     } else {
         Vec::new()
     };

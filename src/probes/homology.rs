@@ -55,7 +55,8 @@ pub fn unit_vectors(vectors: &[Vec<f32>]) -> Vec<Vec<f32>> {
         .collect()
 }
 
-/// Cosine-similarity matrix of `vectors` (`n` rows of equal length), row-major `n x n`.
+/// Cosine-similarity matrix of `vectors` (`n` rows of equal length), row-major `n x n`. For
+/// small sets and tests; [`super::homology_scores`] never holds the whole matrix.
 pub fn cosine_similarities(vectors: &[Vec<f32>]) -> Vec<f32> {
     use rayon::prelude::*;
     let normalised = unit_vectors(vectors);
@@ -75,39 +76,123 @@ pub fn cosine_similarities(vectors: &[Vec<f32>]) -> Vec<f32> {
     out
 }
 
-/// Scores a similarity matrix (`n x n`, row-major) against the domains' labels.
-pub fn homology_metrics(
-    similarity: &[f32],
-    labels: &[ScopLabels],
-    level: HomologyLevel,
-) -> HomologyMetrics {
-    let n = labels.len();
-    let (mut hits, mut auc_sum, mut queries) = (0usize, 0f64, 0usize);
-    for q in 0..n {
-        let mut scored: Vec<(f32, bool)> = Vec::new();
-        for c in (0..n).filter(|&c| c != q) {
-            let same = |depth: usize| labels[q][depth] == labels[c][depth];
-            let role = match level {
-                HomologyLevel::Superfamily if same(3) => None,
-                HomologyLevel::Superfamily if same(2) => Some(true),
-                HomologyLevel::Superfamily if same(1) => None,
-                HomologyLevel::Fold if same(2) => None,
-                HomologyLevel::Fold if same(1) => Some(true),
-                _ => Some(false),
-            };
-            if let Some(positive) = role {
-                scored.push((similarity[q * n + c], positive));
-            }
-        }
-        let positives = scored.iter().filter(|s| s.1).count();
-        let negatives = scored.len() - positives;
-        if positives == 0 || negatives == 0 {
+/// Each domain's labels as integer ids per depth (`[class, fold, superfamily, family]`), so
+/// that the per-query scan compares integers.
+#[derive(Debug, Clone)]
+pub struct LabelIds(Vec<[u32; 4]>);
+
+impl LabelIds {
+    /// Ids of `labels` (equal strings at a depth get equal ids).
+    pub fn new(labels: &[ScopLabels]) -> Self {
+        let mut maps: [std::collections::HashMap<&str, u32>; 4] = Default::default();
+        Self(
+            labels
+                .iter()
+                .map(|l| {
+                    std::array::from_fn(|depth| {
+                        let next = maps[depth].len() as u32;
+                        *maps[depth].entry(l[depth].as_str()).or_insert(next)
+                    })
+                })
+                .collect(),
+        )
+    }
+}
+
+/// One query's outcome at one level: a positive in its top 10, and its ROC AUC.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct QueryOutcome {
+    /// A positive among the 10 best candidates (ties broken by candidate order).
+    pub hit10: bool,
+    /// Probability that a positive outranks a negative (ties count half).
+    pub auc: f64,
+}
+
+/// Positives of one level for a query: their scores (sorted ascending) and the best one's
+/// `(score, candidate index)`.
+struct Positives {
+    sorted: Vec<f32>,
+    best: (f32, usize),
+}
+
+impl Positives {
+    fn new(mut scores: Vec<(f32, usize)>) -> Option<Self> {
+        let best = scores
+            .iter()
+            .copied()
+            .reduce(|a, b| if b.0 > a.0 { b } else { a })?;
+        scores.sort_by(|a, b| a.0.total_cmp(&b.0));
+        Some(Self {
+            sorted: scores.into_iter().map(|s| s.0).collect(),
+            best,
+        })
+    }
+}
+
+/// Scores query `q` at both levels from its similarity row (`row[c]` = similarity to `c`) in
+/// one pass over the negatives: AUC counts, for each negative, the positives above it (binary
+/// search in the few sorted positives); Hit-10 counts the negatives ranked before the best
+/// positive. Returns `[fold, superfamily]`, `None` where a level has no positive or negative.
+pub fn score_query(row: &[f32], q: usize, ids: &LabelIds) -> [Option<QueryOutcome>; 2] {
+    let ids = &ids.0;
+    let me = ids[q];
+    let (mut fold_pos, mut sf_pos) = (Vec::new(), Vec::new());
+    for (c, (&score, other)) in row.iter().zip(ids).enumerate() {
+        if c == q || other[1] != me[1] {
             continue;
         }
+        if other[2] != me[2] {
+            fold_pos.push((score, c));
+        } else if other[3] != me[3] {
+            sf_pos.push((score, c));
+        }
+    }
+    let levels = [Positives::new(fold_pos), Positives::new(sf_pos)];
+    if levels.iter().all(Option::is_none) {
+        return [None, None];
+    }
+    // Per level: (wins over negatives, negatives ranked before the best positive).
+    let mut tallies = [(0f64, 0usize); 2];
+    let mut negatives = 0usize;
+    for (c, (&score, other)) in row.iter().zip(ids).enumerate() {
+        if other[1] == me[1] {
+            continue; // same fold (the query included): a negative at neither level
+        }
+        negatives += 1;
+        for (positives, tally) in levels.iter().zip(&mut tallies) {
+            let Some(p) = positives else { continue };
+            // Positives above this negative win; ties (rare in floats) count half.
+            let below = p.sorted.partition_point(|&s| s < score);
+            let tied = if p.sorted.get(below) == Some(&score) {
+                p.sorted[below..].partition_point(|&s| s <= score)
+            } else {
+                0
+            };
+            tally.0 += (p.sorted.len() - below - tied) as f64 + 0.5 * tied as f64;
+            if score > p.best.0 || (score == p.best.0 && c < p.best.1) {
+                tally.1 += 1;
+            }
+        }
+    }
+    std::array::from_fn(|level| {
+        let positives = levels[level].as_ref()?;
+        (negatives > 0).then(|| QueryOutcome {
+            hit10: tallies[level].1 < 10,
+            auc: tallies[level].0 / (positives.sorted.len() * negatives) as f64,
+        })
+    })
+}
+
+/// Sums query outcomes into the metrics of `level`.
+pub fn summarise(
+    outcomes: impl Iterator<Item = QueryOutcome>,
+    level: HomologyLevel,
+) -> HomologyMetrics {
+    let (mut hits, mut auc_sum, mut queries) = (0usize, 0f64, 0usize);
+    for o in outcomes {
+        hits += usize::from(o.hit10);
+        auc_sum += o.auc;
         queries += 1;
-        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-        hits += usize::from(scored.iter().take(10).any(|s| s.1));
-        auc_sum += roc_auc(&scored, positives, negatives);
     }
     HomologyMetrics {
         level,
@@ -117,29 +202,22 @@ pub fn homology_metrics(
     }
 }
 
-/// AUC of `(score, is_positive)` sorted by descending score, with ties counted half.
-fn roc_auc(sorted: &[(f32, bool)], positives: usize, negatives: usize) -> f64 {
-    // For each positive, count negatives strictly below it plus half of the tied ones.
-    let mut wins = 0f64;
-    let mut i = 0;
-    let mut negatives_seen = 0usize;
-    while i < sorted.len() {
-        let mut j = i;
-        let (mut pos, mut neg) = (0usize, 0usize);
-        while j < sorted.len() && sorted[j].0 == sorted[i].0 {
-            if sorted[j].1 {
-                pos += 1
-            } else {
-                neg += 1
-            }
-            j += 1;
-        }
-        let below = negatives - negatives_seen - neg;
-        wins += pos as f64 * (below as f64 + 0.5 * neg as f64);
-        negatives_seen += neg;
-        i = j;
-    }
-    wins / (positives * negatives) as f64
+/// Scores a similarity matrix (`n x n`, row-major) against the domains' labels.
+pub fn homology_metrics(
+    similarity: &[f32],
+    labels: &[ScopLabels],
+    level: HomologyLevel,
+) -> HomologyMetrics {
+    let n = labels.len();
+    let ids = LabelIds::new(labels);
+    let index = match level {
+        HomologyLevel::Fold => 0,
+        HomologyLevel::Superfamily => 1,
+    };
+    summarise(
+        (0..n).filter_map(|q| score_query(&similarity[q * n..(q + 1) * n], q, &ids)[index]),
+        level,
+    )
 }
 
 #[cfg(test)]
@@ -192,8 +270,16 @@ mod tests {
 
     #[test]
     fn ties_count_half_and_cosines_are_normalised() {
-        let sorted = [(0.5, true), (0.5, false)];
-        assert!((roc_auc(&sorted, 1, 1) - 0.5).abs() < 1e-12);
+        // Query 0: its positive (1) and its negative (2) tie at 0.5, AUC 1/2; query 1: its
+        // positive (0, 0.5) beats its negative (2, 0.2), AUC 1. Mean 3/4.
+        let tied = [1.0, 0.5, 0.5, 0.5, 1.0, 0.2, 0.5, 0.2, 1.0];
+        let fold = homology_metrics(
+            &tied,
+            &labels(&["a.1.1.1", "a.1.2.1", "b.1.1.1"]),
+            HomologyLevel::Fold,
+        );
+        assert_eq!(fold.queries, 2);
+        assert!((fold.auc - 0.75).abs() < 1e-12, "{fold:?}");
         let sim = cosine_similarities(&[vec![1.0, 0.0], vec![2.0, 0.0], vec![0.0, 3.0]]);
         assert!((sim[1] - 1.0).abs() < 1e-6 && sim[2].abs() < 1e-6 && (sim[8] - 1.0).abs() < 1e-6);
     }

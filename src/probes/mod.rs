@@ -6,6 +6,9 @@ mod classification_metrics;
 mod contact_precision;
 mod contact_probe;
 mod homology;
+mod homology_search;
+mod lbfgs;
+pub mod logistic;
 mod probe_file;
 mod ss8_probe;
 
@@ -20,9 +23,11 @@ pub use contact_probe::{
     ContactProbe, ContactProbeError, ContactProbeParams, MIN_SEPARATION as CONTACT_MIN_SEPARATION,
 };
 pub use homology::{
-    HomologyLevel, HomologyMetrics, ScopLabels, cosine_similarities, homology_metrics, scop_labels,
-    unit_vectors,
+    HomologyLevel, HomologyMetrics, LabelIds, QueryOutcome, ScopLabels, cosine_similarities,
+    homology_metrics, scop_labels, score_query, summarise, unit_vectors,
 };
+pub use homology_search::{HomologySearchError, QUERY_BLOCK, homology_scores};
+pub use lbfgs::{LbfgsResult, LbfgsSettings, StopReason};
 pub use probe_file::{
     ProbeFileError, ProbeMetadata, load_contact_probe, load_ss8_probe, save_contact_probe,
     save_ss8_probe,

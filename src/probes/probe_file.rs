@@ -246,7 +246,7 @@ mod tests {
             labels.push(class);
         }
         let x = Array2::from_shape_vec((120, 3), rows)?;
-        let probe = Ss8Probe::fit(&x, &labels, &super::super::Ss8ProbeParams::default())?;
+        let probe = Ss8Probe::fit(&x, &labels, &super::super::Ss8ProbeParams::default(), None)?;
         let metadata = ProbeMetadata {
             kind: "ss8".into(),
             model_fingerprint: "abc".into(),

@@ -1,17 +1,18 @@
 //! The paper's SS8 linear probe (Rives et al. 2021, "Secondary structure"): multinomial logistic
-//! regression (linfa-logistic, L-BFGS) on standardised per-residue representations of one layer,
+//! regression ([`super::logistic`], L-BFGS) on standardised per-residue representations of one layer,
 //! 8 DSSP classes (GHIBESTC), residues outside the evaluation mask excluded; Q8 and Q3
 //! (H/G/I→H, E/B→E, rest→C) on a held-out set.
 
-use ndarray::{Array1, Array2, Axis};
+use ndarray::{Array1, Array2, ArrayView1};
 
 use super::classification_metrics::ClassificationMetrics;
+use super::logistic::{IterationHook, LogisticError, LogisticParams, probabilities};
 use crate::data::{SS8_CLASSES, Ss8Record, ss3_of};
 
 /// Fitting options.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Ss8ProbeParams {
-    /// L2 penalty strength (linfa's `alpha`).
+    /// L2 penalty strength (`1 / C` of scikit-learn, linfa-logistic's `alpha`).
     pub l2: f64,
     /// L-BFGS iterations.
     pub max_iterations: u64,
@@ -77,64 +78,41 @@ pub fn residue_dataset(
 }
 
 impl Ss8Probe {
-    /// Fits the probe on `features` `(n, dim)` with labels in `0..8`.
-    ///
-    /// The regression runs in f64: linfa-logistic 0.8.1's log-sum-exp subtracts one maximum
-    /// over the whole logit matrix rather than per row, so in f32 rows far below that maximum
-    /// underflow and L-BFGS diverges on large sets (seen at 200k residues: all-NaN weights).
+    /// Fits the probe on `features` `(n, dim)` with labels in `0..8` (scikit-learn's objective
+    /// with `C = 1 / l2`, see [`super::logistic`]). `hook` sees every L-BFGS step and can stop
+    /// the fit.
     pub fn fit(
         features: &Array2<f32>,
         labels: &[usize],
         params: &Ss8ProbeParams,
-    ) -> Result<Self, linfa_logistic::error::Error> {
+        hook: Option<IterationHook>,
+    ) -> Result<Self, LogisticError> {
         use linfa::prelude::Fit as _;
-        let mean = features
-            .mean_axis(Axis(0))
-            .unwrap_or_else(|| Array1::zeros(features.ncols()));
-        let scale = features
-            .std_axis(Axis(0), 0.0)
-            .mapv(|s| if s > 1e-6 { s } else { 1.0 });
-        let standardised = ((features - &mean) / &scale).mapv(f64::from);
-        let dataset = linfa::Dataset::new(standardised, Array1::from(labels.to_vec()));
-        let fitted = linfa_logistic::MultiLogisticRegression::default()
-            .alpha(params.l2)
-            .max_iterations(params.max_iterations)
-            .fit(&dataset)?;
-        if fitted
-            .params()
-            .iter()
-            .chain(fitted.intercept().iter())
-            .any(|w| !w.is_finite())
-        {
-            return Err(linfa_logistic::error::Error::InvalidValues);
+        let mut settings = LogisticParams::new(SS8_CLASSES.len())
+            .l2(params.l2)
+            .max_iterations(params.max_iterations as usize);
+        if let Some(hook) = hook {
+            settings = settings.on_iteration(hook);
         }
-        let mut weights = Array2::zeros((features.ncols(), SS8_CLASSES.len()));
-        let mut intercept = Array1::from_elem(SS8_CLASSES.len(), f32::NEG_INFINITY);
-        for (column, &class) in fitted.classes().iter().enumerate() {
-            weights
-                .column_mut(class)
-                .assign(&fitted.params().column(column).mapv(|w| w as f32));
-            intercept[class] = fitted.intercept()[column] as f32;
-        }
+        let dataset = linfa::DatasetBase::new(features.view(), ArrayView1::from(labels));
+        let model = settings.fit(&dataset)?;
         Ok(Self {
-            mean,
-            scale,
-            weights,
-            intercept,
+            mean: model.mean,
+            scale: model.scale,
+            weights: model.weights,
+            intercept: model.intercept,
         })
     }
 
     /// Class probabilities `(n, 8)` for `features` `(n, dim)`.
     pub fn predict_probabilities(&self, features: &Array2<f32>) -> Array2<f32> {
-        let mut logits =
-            ((features - &self.mean) / &self.scale).dot(&self.weights) + &self.intercept;
-        for mut row in logits.rows_mut() {
-            let max = row.fold(f32::NEG_INFINITY, |a, &b| a.max(b));
-            row.mapv_inplace(|v| (v - max).exp());
-            let sum = row.sum();
-            row.mapv_inplace(|v| v / sum);
-        }
-        logits
+        probabilities(
+            features.view(),
+            &self.mean,
+            &self.scale,
+            &self.weights,
+            &self.intercept,
+        )
     }
 
     /// The most probable class of each row.
@@ -183,7 +161,7 @@ mod tests {
 
     /// Two separable classes in 2-D: the probe learns them and maps them to their SS8 slots.
     #[test]
-    fn fits_a_separable_problem() -> Result<(), linfa_logistic::error::Error> {
+    fn fits_a_separable_problem() -> Result<(), LogisticError> {
         let mut rows = Vec::new();
         let mut labels = Vec::new();
         for i in 0..200 {
@@ -193,8 +171,8 @@ mod tests {
             labels.push(class);
         }
         let features = Array2::from_shape_vec((200, 2), rows)
-            .map_err(|_| linfa_logistic::error::Error::InvalidValues)?;
-        let probe = Ss8Probe::fit(&features, &labels, &Ss8ProbeParams::default())?;
+            .map_err(|e| LogisticError::BadData(e.to_string()))?;
+        let probe = Ss8Probe::fit(&features, &labels, &Ss8ProbeParams::default(), None)?;
         let metrics = probe.evaluate(&features, &labels);
         assert!(metrics.q8 > 0.99, "{}", metrics.q8);
         // G (0) → H and E (4) → E in 3 states.
