@@ -68,18 +68,33 @@ fn repack(src: &Path, dst: &Path, layout: Layout) -> TestResult {
         write_central(&mut out, w, layout)?;
     }
     let cd_end = out.stream_position()?;
-    write_end_records(&mut out, written.len() as u64, cd_end - cd_offset, cd_offset, layout)?;
+    write_end_records(
+        &mut out,
+        written.len() as u64,
+        cd_end - cd_offset,
+        cd_offset,
+        layout,
+    )?;
     Ok(())
 }
 
 /// A local header (payload aligned to 64 bytes with an extra field, as torch does) + payload.
-fn write_local(out: &mut File, name: &str, bytes: &[u8], layout: Layout) -> std::io::Result<Written> {
+fn write_local(
+    out: &mut File,
+    name: &str,
+    bytes: &[u8],
+    layout: Layout,
+) -> std::io::Result<Written> {
     let offset = out.stream_position()?;
     let crc = crc32fast::hash(bytes);
     let size = bytes.len() as u64;
     let fixed = 30 + name.len() as u64 + 4;
     let pad = (64 - (offset + fixed) % 64) % 64;
-    let size32 = if layout.placeholders { SENTINEL32 } else { size as u32 };
+    let size32 = if layout.placeholders {
+        SENTINEL32
+    } else {
+        size as u32
+    };
     let mut header = Vec::new();
     header.extend(0x0403_4b50u32.to_le_bytes());
     header.extend([20u8, 0, 8, 8, 0, 0, 0, 0, 0, 0]); // version, flags, stored, time, date
@@ -94,7 +109,12 @@ fn write_local(out: &mut File, name: &str, bytes: &[u8], layout: Layout) -> std:
     header.extend(std::iter::repeat_n(b'Z', pad as usize));
     out.write_all(&header)?;
     out.write_all(bytes)?;
-    Ok(Written { name: name.to_owned(), crc, size, offset })
+    Ok(Written {
+        name: name.to_owned(),
+        crc,
+        size,
+        offset,
+    })
 }
 
 fn write_central(out: &mut File, w: &Written, layout: Layout) -> std::io::Result<()> {
@@ -115,7 +135,11 @@ fn write_central(out: &mut File, w: &Written, layout: Layout) -> std::io::Result
         extra.extend(zip64);
     }
     let size32 = if big_size { SENTINEL32 } else { w.size as u32 };
-    let offset32 = if big_offset { SENTINEL32 } else { w.offset as u32 };
+    let offset32 = if big_offset {
+        SENTINEL32
+    } else {
+        w.offset as u32
+    };
     let mut h = Vec::new();
     h.extend(0x0201_4b50u32.to_le_bytes());
     h.extend([45u8, 0, 45, 0, 8, 8, 0, 0, 0, 0, 0, 0]);
@@ -131,7 +155,13 @@ fn write_central(out: &mut File, w: &Written, layout: Layout) -> std::io::Result
     out.write_all(&h)
 }
 
-fn write_end_records(out: &mut File, entries: u64, cd_size: u64, cd_offset: u64, layout: Layout) -> std::io::Result<()> {
+fn write_end_records(
+    out: &mut File,
+    entries: u64,
+    cd_size: u64,
+    cd_offset: u64,
+    layout: Layout,
+) -> std::io::Result<()> {
     let zip64 = layout.zip64_end
         || layout.placeholders
         || entries > 0xFFFF
@@ -153,8 +183,18 @@ fn write_end_records(out: &mut File, entries: u64, cd_size: u64, cd_offset: u64,
         r.extend(1u32.to_le_bytes());
         out.write_all(&r)?;
     }
-    let entries16 = if layout.placeholders || entries > 0xFFFF { 0xFFFF } else { entries as u16 };
-    let clamp = |v: u64| if layout.placeholders || v >= u64::from(SENTINEL32) { SENTINEL32 } else { v as u32 };
+    let entries16 = if layout.placeholders || entries > 0xFFFF {
+        0xFFFF
+    } else {
+        entries as u16
+    };
+    let clamp = |v: u64| {
+        if layout.placeholders || v >= u64::from(SENTINEL32) {
+            SENTINEL32
+        } else {
+            v as u32
+        }
+    };
     let mut e = Vec::new();
     e.extend(0x0605_4b50u32.to_le_bytes());
     e.extend([0u8; 4]);
@@ -173,15 +213,25 @@ fn assert_same_weights(original: &Path, repacked: &Path) -> TestResult {
     assert_eq!(a.config, b.config);
     assert_eq!(a.tensors.len(), b.tensors.len());
     for (name, ta) in &a.tensors {
-        let tb = b.tensors.get(name).ok_or_else(|| format!("{name} missing after repacking"))?;
-        let (va, vb) = (ta.flatten_all()?.to_vec1::<f32>()?, tb.flatten_all()?.to_vec1::<f32>()?);
+        let tb = b
+            .tensors
+            .get(name)
+            .ok_or_else(|| format!("{name} missing after repacking"))?;
+        let (va, vb) = (
+            ta.flatten_all()?.to_vec1::<f32>()?,
+            tb.flatten_all()?.to_vec1::<f32>()?,
+        );
         assert!(va == vb, "{name} differs after repacking");
     }
     Ok(())
 }
 
 /// The fixture with its regression file, repacked into `dir/<stem>.pt` in `layout`.
-fn repacked_fixture(dir: &Path, stem: &str, layout: Layout) -> Result<std::path::PathBuf, Box<dyn std::error::Error>> {
+fn repacked_fixture(
+    dir: &Path,
+    stem: &str,
+    layout: Layout,
+) -> Result<std::path::PathBuf, Box<dyn std::error::Error>> {
     let dst = dir.join(format!("{stem}.pt"));
     repack(&fixture("esm1b_tiny_t2.pt"), &dst, layout)?;
     std::fs::copy(
@@ -196,17 +246,30 @@ fn torchs_large_file_layout_loads() -> TestResult {
     // The layout of the 2,609,620,951-byte ESM-1b that did not open: exact classic end record,
     // zip64 end record + locator before it, a first directory entry of 46 + 30 = 76 bytes.
     let dir = tempfile::tempdir()?;
-    let layout = Layout { archive: "esm1b_t33_650M_random", zip64_end: true, ..Layout::default() };
+    let layout = Layout {
+        archive: "esm1b_t33_650M_random",
+        zip64_end: true,
+        ..Layout::default()
+    };
     let path = repacked_fixture(dir.path(), "esm1b_t33_650M_random", layout)?;
     let first = TorchZip::open(&path)?;
-    assert_eq!(first.entries()[0].name.len(), 30, "{}", first.entries()[0].name);
+    assert_eq!(
+        first.entries()[0].name.len(),
+        30,
+        "{}",
+        first.entries()[0].name
+    );
     assert_same_weights(&fixture("esm1b_tiny_t2.pt"), &path)
 }
 
 #[test]
 fn zip64_placeholders_everywhere_load() -> TestResult {
     let dir = tempfile::tempdir()?;
-    let layout = Layout { archive: "archive", placeholders: true, ..Layout::default() };
+    let layout = Layout {
+        archive: "archive",
+        placeholders: true,
+        ..Layout::default()
+    };
     let path = repacked_fixture(dir.path(), "placeholders", layout)?;
     assert_same_weights(&fixture("esm1b_tiny_t2.pt"), &path)
 }
@@ -215,7 +278,11 @@ fn zip64_placeholders_everywhere_load() -> TestResult {
 fn storages_past_4_gib_load() -> TestResult {
     // A 4.5 GB sparse hole: offsets need the zip64 extra field; the file takes ~100 KB on disk.
     let dir = tempfile::tempdir()?;
-    let layout = Layout { archive: "big", hole_bytes: 4_500_000_000, ..Layout::default() };
+    let layout = Layout {
+        archive: "big",
+        hole_bytes: 4_500_000_000,
+        ..Layout::default()
+    };
     let path = repacked_fixture(dir.path(), "big", layout)?;
     assert!(std::fs::metadata(&path)?.len() > 4_500_000_000);
     let zip = TorchZip::open(&path)?;
@@ -226,7 +293,11 @@ fn storages_past_4_gib_load() -> TestResult {
 #[test]
 fn more_than_65535_entries_load() -> TestResult {
     let dir = tempfile::tempdir()?;
-    let layout = Layout { archive: "many", padding_entries: 70_000, ..Layout::default() };
+    let layout = Layout {
+        archive: "many",
+        padding_entries: 70_000,
+        ..Layout::default()
+    };
     let path = repacked_fixture(dir.path(), "many", layout)?;
     assert!(TorchZip::open(&path)?.entries().len() > 70_000);
     assert_same_weights(&fixture("esm1b_tiny_t2.pt"), &path)
@@ -257,9 +328,17 @@ fn a_corrupt_storage_is_named() -> TestResult {
     bytes[at + 5] ^= 0x40;
     std::fs::write(&path, bytes)?;
     let err = Checkpoint::read(&path).expect_err("a flipped bit must be caught");
-    let msg = format!("{err:#} {}", std::error::Error::source(&err).map(|s| s.to_string()).unwrap_or_default());
+    let msg = format!(
+        "{err:#} {}",
+        std::error::Error::source(&err)
+            .map(|s| s.to_string())
+            .unwrap_or_default()
+    );
     assert!(matches!(err, ModelError::BadTensor { .. }), "{msg}");
-    assert!(msg.contains("corrupt.pt") && msg.contains("CRC-32"), "{msg}");
+    assert!(
+        msg.contains("corrupt.pt") && msg.contains("CRC-32"),
+        "{msg}"
+    );
     Ok(())
 }
 
@@ -281,8 +360,13 @@ fn a_wrong_directory_offset_is_a_clear_error() -> TestResult {
         bytes[field..field + 8].copy_from_slice(&(offset - 10).to_le_bytes());
     }
     std::fs::write(&path, bytes)?;
-    let msg = Checkpoint::read(&path).expect_err("shifted directory").to_string();
-    assert!(msg.contains("central directory entry 0") && msg.contains("shifted.pt"), "{msg}");
+    let msg = Checkpoint::read(&path)
+        .expect_err("shifted directory")
+        .to_string();
+    assert!(
+        msg.contains("central directory entry 0") && msg.contains("shifted.pt"),
+        "{msg}"
+    );
     Ok(())
 }
 
@@ -296,7 +380,9 @@ fn storage_keys(obj: &Object, keys: &mut HashSet<String>) {
                 keys.insert(key.clone());
             }
         }
-        Object::Tuple(items) | Object::List(items) => items.iter().for_each(|o| storage_keys(o, keys)),
+        Object::Tuple(items) | Object::List(items) => {
+            items.iter().for_each(|o| storage_keys(o, keys))
+        }
         Object::Dict(items) => items.iter().for_each(|(k, v)| {
             storage_keys(k, keys);
             storage_keys(v, keys);
@@ -320,10 +406,15 @@ fn fairseq_training_state_is_never_read() -> TestResult {
     std::fs::copy(fixture("esm1b_tiny_t2_fairseq.pt"), &path)?;
     std::fs::copy(
         fixture("esm1b_tiny_t2_fairseq-contact-regression.pt"),
-        dir.path().join("esm1b_tiny_t2_fairseq-contact-regression.pt"),
+        dir.path()
+            .join("esm1b_tiny_t2_fairseq-contact-regression.pt"),
     )?;
     let zip = TorchZip::open(&path)?;
-    let pickle = zip.entries().iter().find(|e| e.name.ends_with("data.pkl")).ok_or("no pickle")?;
+    let pickle = zip
+        .entries()
+        .iter()
+        .find(|e| e.name.ends_with("data.pkl"))
+        .ok_or("no pickle")?;
     let mut stack = Stack::empty();
     stack.read_loop(&mut std::io::Cursor::new(zip.read_all(pickle)?))?;
     let Object::Dict(top) = stack.finalize()? else {
@@ -333,22 +424,36 @@ fn fairseq_training_state_is_never_read() -> TestResult {
     let mut model_keys = HashSet::new();
     for (k, v) in &top {
         match k {
-            Object::Unicode(k) if k == "last_optimizer_state" => storage_keys(v, &mut optimizer_keys),
+            Object::Unicode(k) if k == "last_optimizer_state" => {
+                storage_keys(v, &mut optimizer_keys)
+            }
             Object::Unicode(k) if k == "model" => storage_keys(v, &mut model_keys),
             _ => {}
         }
     }
-    assert!(optimizer_keys.len() >= 2 * model_keys.len() - 2, "{} moments", optimizer_keys.len());
+    assert!(
+        optimizer_keys.len() >= 2 * model_keys.len() - 2,
+        "{} moments",
+        optimizer_keys.len()
+    );
     let mut bytes = std::fs::read(&path)?;
     let mut flipped = 0usize;
     for key in &optimizer_keys {
         let at = payload_offset(&path, &format!("/data/{key}"))?;
-        let len = zip.entry(&format!("{}/data/{key}", pickle.name.trim_end_matches("/data.pkl")))?.size as usize;
+        let len = zip
+            .entry(&format!(
+                "{}/data/{key}",
+                pickle.name.trim_end_matches("/data.pkl")
+            ))?
+            .size as usize;
         bytes[at..at + len].iter_mut().for_each(|b| *b ^= 0xFF);
         flipped += len;
     }
     drop(zip);
     std::fs::write(&path, bytes)?;
-    eprintln!("flipped {flipped} bytes of Adam moments in {} storages", optimizer_keys.len());
+    eprintln!(
+        "flipped {flipped} bytes of Adam moments in {} storages",
+        optimizer_keys.len()
+    );
     assert_same_weights(&fixture("esm1b_tiny_t2.pt"), &path)
 }

@@ -90,6 +90,22 @@ pub struct CheckpointSource {
     pub ignored_tensors: Vec<String>,
 }
 
+impl CheckpointSource {
+    /// `path` read as `format`, with nothing ignored yet.
+    fn new(
+        path: &Path,
+        format: CheckpointFormat,
+        contact_regression_path: Option<PathBuf>,
+    ) -> Self {
+        Self {
+            path: path.to_owned(),
+            format,
+            contact_regression_path,
+            ignored_tensors: vec![],
+        }
+    }
+}
+
 impl Checkpoint {
     /// Which optional heads are present (`contact_head.regression.*`, `lm_head.dense.*`).
     pub fn heads(&self) -> Heads {
@@ -357,7 +373,8 @@ fn get_bool(attrs: &Attributes, keys: &[&str]) -> bool {
 
 fn read_fair_esm_pt(path: &Path) -> Result<Checkpoint> {
     let pth = PthFile::open(path)?;
-    let top = pickle_meta::top_level(pth.root()).map_err(|reason| not_a_checkpoint(path, &reason))?;
+    let top =
+        pickle_meta::top_level(pth.root()).map_err(|reason| not_a_checkpoint(path, &reason))?;
     let entry = |key: &str| top.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
     let (config, upgrade): (EsmConfig, fn(&str) -> String) = if let Some(args) = entry("args") {
         let attrs = pickle_meta::attributes(args).ok_or_else(|| {
@@ -452,12 +469,11 @@ fn read_fair_esm_pt(path: &Path) -> Result<Checkpoint> {
         Checkpoint {
             config,
             tensors,
-            source: CheckpointSource {
-                path: path.to_owned(),
-                format: CheckpointFormat::FairEsmPt,
+            source: CheckpointSource::new(
+                path,
+                CheckpointFormat::FairEsmPt,
                 contact_regression_path,
-                ignored_tensors: vec![],
-            },
+            ),
         },
         unreadable,
     )
@@ -520,12 +536,7 @@ fn read_workbench_safetensors(
         Checkpoint {
             config,
             tensors,
-            source: CheckpointSource {
-                path: path.to_owned(),
-                format: CheckpointFormat::Workbench,
-                contact_regression_path: None,
-                ignored_tensors: vec![],
-            },
+            source: CheckpointSource::new(path, CheckpointFormat::Workbench, None),
         },
         unreadable,
     )
@@ -686,12 +697,7 @@ fn read_huggingface(weights: &Path, config_json: &Path, shown_path: &Path) -> Re
         Checkpoint {
             config,
             tensors,
-            source: CheckpointSource {
-                path: shown_path.to_owned(),
-                format: CheckpointFormat::HuggingFace,
-                contact_regression_path: None,
-                ignored_tensors: vec![],
-            },
+            source: CheckpointSource::new(shown_path, CheckpointFormat::HuggingFace, None),
         },
         unreadable,
     )?;

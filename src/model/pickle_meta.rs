@@ -4,8 +4,8 @@
 //! a `Namespace` (or plain dict) under `cfg["model"]`. candle's pickle reader gives us the raw
 //! object tree; this module turns such objects into a flat name → value map.
 
-use std::collections::HashMap;
 use candle_core::pickle::Object;
+use std::collections::HashMap;
 
 /// A scalar hyperparameter value.
 #[derive(Debug, Clone, PartialEq)]

@@ -35,17 +35,29 @@ impl PthFile {
             .iter()
             .find(|e| e.name.ends_with("data.pkl"))
             .cloned()
-            .ok_or_else(|| not_a_checkpoint(path, "no data.pkl inside the zip archive, not a torch checkpoint".into()))?;
+            .ok_or_else(|| {
+                not_a_checkpoint(
+                    path,
+                    "no data.pkl inside the zip archive, not a torch checkpoint".into(),
+                )
+            })?;
         let bytes = zip.read_all(&pickle).map_err(|e| zip_error(path, e))?;
         let mut stack = Stack::empty();
         let decoded = stack
             .read_loop(&mut std::io::Cursor::new(bytes))
             .and_then(|()| stack.finalize());
         let root = decoded.map_err(|e| {
-            not_a_checkpoint(path, format!("cannot decode the checkpoint's pickle {}: {e}", pickle.name))
+            not_a_checkpoint(
+                path,
+                format!("cannot decode the checkpoint's pickle {}: {e}", pickle.name),
+            )
         })?;
         let data_dir = pickle.name.trim_end_matches(".pkl").to_owned();
-        Ok(Self { zip, root, data_dir })
+        Ok(Self {
+            zip,
+            root,
+            data_dir,
+        })
     }
 
     /// The file this was opened from.
@@ -71,7 +83,9 @@ impl PthFile {
                         .find(|(k, _)| matches!(k, Object::Unicode(s) if s == key))
                         .map(|(_, v)| v)
                 })
-                .ok_or_else(|| not_a_checkpoint(path, format!("no `{key}` entry at the top level")))?,
+                .ok_or_else(|| {
+                    not_a_checkpoint(path, format!("no `{key}` entry at the top level"))
+                })?,
             None => &self.root,
         };
         let entries = dict_entries(dict).ok_or_else(|| {
@@ -95,11 +109,12 @@ impl PthFile {
     /// Reads one tensor into its own buffer (contiguous, Fortran-order or any strided view of
     /// its storage). Checks the storage's CRC-32 when the tensor covers all of it.
     pub fn read_tensor(&self, info: &TensorInfo) -> Result<Tensor> {
-        self.read_tensor_inner(info).map_err(|reason| ModelError::BadTensor {
-            name: info.name.clone(),
-            path: self.zip.path().to_owned(),
-            source: Box::new(candle_core::Error::Msg(reason)),
-        })
+        self.read_tensor_inner(info)
+            .map_err(|reason| ModelError::BadTensor {
+                name: info.name.clone(),
+                path: self.zip.path().to_owned(),
+                source: Box::new(candle_core::Error::Msg(reason)),
+            })
     }
 
     fn read_tensor_inner(&self, info: &TensorInfo) -> std::result::Result<Tensor, String> {
@@ -116,16 +131,29 @@ impl PthFile {
             let reversed: Vec<usize> = dims.iter().rev().copied().collect();
             let t = self.read_span(entry, start, count, info.dtype, &reversed)?;
             let order: Vec<usize> = (0..rank).rev().collect();
-            return t.permute(order).and_then(|t| t.contiguous()).map_err(|e| e.to_string());
+            return t
+                .permute(order)
+                .and_then(|t| t.contiguous())
+                .map_err(|e| e.to_string());
         }
         // Any other view: read the storage span it touches, then gather its elements.
         let strides = layout.stride();
-        let span = 1 + dims.iter().zip(strides).map(|(d, s)| (d.saturating_sub(1)) * s).sum::<usize>();
+        let span = 1 + dims
+            .iter()
+            .zip(strides)
+            .map(|(d, s)| (d.saturating_sub(1)) * s)
+            .sum::<usize>();
         let flat = self.read_span(entry, start, span, info.dtype, &[span])?;
         let mut index = Vec::with_capacity(count);
         let mut position = vec![0usize; rank];
         for _ in 0..count {
-            index.push(position.iter().zip(strides).map(|(p, s)| p * s).sum::<usize>() as u32);
+            index.push(
+                position
+                    .iter()
+                    .zip(strides)
+                    .map(|(p, s)| p * s)
+                    .sum::<usize>() as u32,
+            );
             for axis in (0..rank).rev() {
                 position[axis] += 1;
                 if position[axis] < dims[axis] {
@@ -159,7 +187,10 @@ impl PthFile {
                 entry.size
             ));
         }
-        let mut reader = self.zip.open_entry(entry, start).map_err(|e| e.to_string())?;
+        let mut reader = self
+            .zip
+            .open_entry(entry, start)
+            .map_err(|e| e.to_string())?;
         let (tensor, crc) = read_tensor(&mut reader, count, dtype, dims)?;
         if start == 0 && bytes == entry.size {
             entry.check_crc(crc).map_err(|e| e.to_string())?;

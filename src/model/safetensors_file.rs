@@ -92,7 +92,10 @@ fn dtype_of(name: &str) -> Option<DType> {
 }
 
 /// Every tensor of `path`, plus the entries whose dtype candle cannot hold (`name (dtype)`).
-pub fn load(path: &Path, header: &SafetensorsHeader) -> Result<(HashMap<String, Tensor>, Vec<String>)> {
+pub fn load(
+    path: &Path,
+    header: &SafetensorsHeader,
+) -> Result<(HashMap<String, Tensor>, Vec<String>)> {
     let mut file = File::open(path).map_err(|source| ModelError::Io {
         path: path.to_owned(),
         source,

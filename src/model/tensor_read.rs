@@ -73,14 +73,25 @@ mod tests {
         // 300,000 f32 values span several 1 MiB chunks.
         let values: Vec<f32> = (0..300_000).map(|i| i as f32 * 0.5 - 7.0).collect();
         let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-        let (t, crc) = read_tensor(&mut bytes.as_slice(), values.len(), DType::F32, &[1000, 300])?;
+        let (t, crc) = read_tensor(
+            &mut bytes.as_slice(),
+            values.len(),
+            DType::F32,
+            &[1000, 300],
+        )?;
         assert_eq!(crc, crc32fast::hash(&bytes));
-        let back = t.flatten_all().and_then(|t| t.to_vec1::<f32>()).map_err(|e| e.to_string())?;
+        let back = t
+            .flatten_all()
+            .and_then(|t| t.to_vec1::<f32>())
+            .map_err(|e| e.to_string())?;
         assert_eq!(back, values);
         let halves = [0x3c00u16, 0xc000]; // 1.0, -2.0
         let bytes: Vec<u8> = halves.iter().flat_map(|v| v.to_le_bytes()).collect();
         let (t, _) = read_tensor(&mut bytes.as_slice(), 2, DType::F16, &[2])?;
-        let back = t.to_dtype(DType::F32).and_then(|t| t.to_vec1::<f32>()).map_err(|e| e.to_string())?;
+        let back = t
+            .to_dtype(DType::F32)
+            .and_then(|t| t.to_vec1::<f32>())
+            .map_err(|e| e.to_string())?;
         assert_eq!(back, vec![1.0, -2.0]);
         Ok(())
     }

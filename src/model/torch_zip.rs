@@ -324,7 +324,11 @@ fn find_directory(file: &mut File, file_len: u64) -> Result<DirectoryBounds> {
 
 /// Reads every central directory entry; the directory must lie inside the file and start with a
 /// directory signature exactly at its recorded offset (torch writes no prefix before the archive).
-fn read_directory(file: &mut File, file_len: u64, bounds: DirectoryBounds) -> Result<Vec<ZipEntry>> {
+fn read_directory(
+    file: &mut File,
+    file_len: u64,
+    bounds: DirectoryBounds,
+) -> Result<Vec<ZipEntry>> {
     if bounds.offset.saturating_add(bounds.size) > file_len {
         return Err(damaged(format!(
             "central directory ({} bytes at offset {}) runs past the end of the {file_len}-byte file (truncated?)",

@@ -89,6 +89,29 @@ pub fn max_abs_diff(a: &Tensor, b: &Tensor) -> Result<f32, candle_core::Error> {
     (a - b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()
 }
 
+/// Asserts `max |ours - theirs| < TOLERANCE + rel_tolerance * max(1, max |theirs|)` and returns
+/// the difference relative to that scale.
+pub fn assert_close(
+    label: &str,
+    ours: &Tensor,
+    theirs: &Tensor,
+    rel_tolerance: f32,
+) -> Result<f32, Box<dyn std::error::Error>> {
+    let d = max_abs_diff(ours, theirs)?;
+    let scale = theirs
+        .abs()?
+        .flatten_all()?
+        .max(0)?
+        .to_scalar::<f32>()?
+        .max(1.0);
+    let allowed = TOLERANCE + rel_tolerance * scale;
+    assert!(
+        d < allowed,
+        "{label}: max |diff| {d:e} > {allowed:e} (max |ref| {scale})"
+    );
+    Ok(d / scale)
+}
+
 /// Compares logits, all representations, attentions and contacts on every reference case;
 /// returns the largest difference seen relative to each tensor's largest magnitude.
 ///
@@ -121,19 +144,13 @@ pub fn check_model(
         let get = |k: &str| &reference.tensors[&format!("{case}.{k}")];
         let mut case_worst = 0f32;
         let mut compare = |what: &str, ours: &Tensor, theirs: &Tensor| -> TestResult {
-            let d = max_abs_diff(ours, theirs)?;
-            let scale = theirs
-                .abs()?
-                .flatten_all()?
-                .max(0)?
-                .to_scalar::<f32>()?
-                .max(1.0);
-            let allowed = TOLERANCE + rel_tolerance * scale;
-            assert!(
-                d < allowed,
-                "{label}/{case}/{what}: max |diff| {d:e} > {allowed:e} (max |ref| {scale})"
-            );
-            case_worst = case_worst.max(d / scale);
+            let relative = assert_close(
+                &format!("{label}/{case}/{what}"),
+                ours,
+                theirs,
+                rel_tolerance,
+            )?;
+            case_worst = case_worst.max(relative);
             Ok(())
         };
         compare(
