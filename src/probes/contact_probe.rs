@@ -351,6 +351,56 @@ mod tests {
         );
     }
 
+    /// The closed-form loss and gradients equal candle's autograd through the same model.
+    #[test]
+    fn closed_form_gradients_match_autograd() -> candle_core::Result<()> {
+        let (reps, map) = synthetic(30, 5);
+        let (roles, count) = pair_roles(&map);
+        let mut rng = SplitMix64::new(3);
+        let projection = Var::from_tensor(&Tensor::from_vec(
+            rng.normals(8 * 4, 0.5),
+            (8, 4),
+            &Device::Cpu,
+        )?)?;
+        let bias = Var::from_tensor(&Tensor::new(-1.0f32, &Device::Cpu)?)?;
+        let step = step_gradients(
+            &reps,
+            &roles,
+            count,
+            projection.as_tensor(),
+            bias.as_tensor(),
+        )?;
+
+        let target: Vec<f32> = roles
+            .iter()
+            .map(|&r| f32::from(u8::from(r == PairRole::Positive)))
+            .collect();
+        let mask: Vec<f32> = roles
+            .iter()
+            .map(|&r| f32::from(u8::from(r != PairRole::Ignored)))
+            .collect();
+        let target = Tensor::from_vec(target, (30, 30), &Device::Cpu)?;
+        let mask = Tensor::from_vec(mask, (30, 30), &Device::Cpu)?;
+        let logits = pair_logits(&reps, projection.as_tensor(), bias.as_tensor())?;
+        let softplus = (logits.abs()?.neg()?.exp()? + 1.0)?.log()?;
+        let elementwise = ((logits.relu()? - (&logits * &target)?)? + softplus)?;
+        let loss = ((elementwise * mask)?.sum_all()? / count as f64)?;
+        let grads = loss.backward()?;
+        let close = |a: &Tensor, b: &Tensor| -> candle_core::Result<f32> {
+            (a - b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()
+        };
+        assert!((f64::from(loss.to_scalar::<f32>()?) - step.loss).abs() < 1e-5);
+        let dw = grads
+            .get(projection.as_tensor())
+            .ok_or_else(|| candle_core::Error::Msg("no dW".into()))?;
+        let db = grads
+            .get(bias.as_tensor())
+            .ok_or_else(|| candle_core::Error::Msg("no db".into()))?;
+        assert!(close(dw, &step.projection)? < 1e-5, "dW differs");
+        assert!(close(db, &step.bias)? < 1e-6, "db differs");
+        Ok(())
+    }
+
     #[test]
     fn refuses_proteins_without_trainable_pairs() {
         let (reps, mut map) = synthetic(10, 1);
