@@ -9,6 +9,7 @@ mod homology;
 mod homology_search;
 mod lbfgs;
 pub mod logistic;
+mod logistic_kernels;
 mod probe_file;
 mod ss8_probe;
 
