@@ -133,8 +133,7 @@ fn sweep(dim: usize, rng: &mut Rng) {
         let fit_start = Instant::now();
         let probe = ContactProbe::fit(&train, &params, &JobCtx::default()).expect("fit");
         train_seconds += fit_start.elapsed().as_secs_f64();
-        pairs_trained += params.epochs
-            * train.iter().map(|(_, m)| m.len * m.len).sum::<usize>();
+        pairs_trained += params.epochs * train.iter().map(|(_, m)| m.len * m.len).sum::<usize>();
         if layer == 0 {
             println!("  sweep layer 0: losses {:?}", probe.epoch_losses);
         }
