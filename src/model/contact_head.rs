@@ -26,43 +26,51 @@ impl ContactHead {
         })
     }
 
-    /// One layer's share of the regression logits (over the channels `first..first + heads`
-    /// of the regression, i.e. `layer * heads`), so that a forward pass can add the layers up
-    /// as it goes and keep one layer's attention maps at a time (a 1,022-residue ESM-1b holds
-    /// 2.8 GB of maps over all 33 layers, 84 MB per layer).
-    ///
-    /// `attentions`: `(batch, heads, seq_len, seq_len)` of the channels starting at `first`
-    /// (`layer * heads`), padding rows/columns zeroed. Returns `(batch, seq_len - 2, seq_len - 2)`.
-    pub fn partial_logits(
-        &self,
-        attentions: &Tensor,
-        first: usize,
-        heads: usize,
+    /// `(batch, 1, seq_len, seq_len)`: 0 for pairs involving an EOS token (it may sit mid-row
+    /// in a padded batch), else 1. Built once per forward pass for [`Self::partial_logits`].
+    pub fn eos_pair_mask(
         tokens: &[u32],
+        batch: usize,
+        seq_len: usize,
+        device: &candle_core::Device,
     ) -> candle_core::Result<Tensor> {
-        let (batch, channels, seq_len, _) = attentions.dims4()?;
-        // Zero attention to and from EOS (it may sit mid-row in a padded batch).
         let not_eos: Vec<f32> = tokens
             .iter()
             .map(|&t| if t == super::Alphabet::EOS { 0.0 } else { 1.0 })
             .collect();
-        let not_eos = Tensor::from_vec(not_eos, (batch, 1, seq_len), attentions.device())?;
-        let pair_mask = not_eos
+        let not_eos = Tensor::from_vec(not_eos, (batch, 1, seq_len), device)?;
+        not_eos
             .transpose(1, 2)?
             .broadcast_mul(&not_eos)?
-            .unsqueeze(1)?;
-        let masked = attentions.broadcast_mul(&pair_mask)?;
+            .unsqueeze(1)
+    }
+
+    /// One layer's share of the regression logits, so that a forward pass can add the layers up
+    /// as it goes and keep one layer's attention maps at a time (a 1,022-residue ESM-1b holds
+    /// 2.8 GB of maps over all 33 layers, 84 MB per layer).
+    ///
+    /// `attentions`: `(batch, heads, seq_len, seq_len)`, the regression's channels
+    /// `first..first + heads` (`first = layer * heads`), padding rows/columns zeroed;
+    /// `eos_pairs`: [`Self::eos_pair_mask`]. Returns `(batch, seq_len - 2, seq_len - 2)`.
+    pub fn partial_logits(
+        &self,
+        attentions: &Tensor,
+        first: usize,
+        eos_pairs: &Tensor,
+    ) -> candle_core::Result<Tensor> {
+        let (batch, heads, seq_len, _) = attentions.dims4()?;
+        let masked = attentions.broadcast_mul(eos_pairs)?;
         // Drop the last position (EOS or padding) and BOS.
         let residues = seq_len - 2;
         let maps = masked.narrow(2, 1, residues)?.narrow(3, 1, residues)?;
         let normalized = apc(&(&maps + maps.t()?)?)?;
-        // Weighted sum over channels: (batch, 1, C) x (batch, C, S*S).
-        let flat = normalized.reshape((batch, channels, residues * residues))?;
+        // Weighted sum over this layer's channels: (batch, 1, H) x (batch, H, S*S).
+        let flat = normalized.reshape((batch, heads, residues * residues))?;
         let weight = self
             .weight
-            .narrow(1, first, heads.min(channels))?
+            .narrow(1, first, heads)?
             .unsqueeze(0)?
-            .broadcast_as((batch, 1, channels))?
+            .broadcast_as((batch, 1, heads))?
             .contiguous()?;
         weight.matmul(&flat)?.reshape((batch, residues, residues))
     }

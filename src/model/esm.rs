@@ -251,6 +251,16 @@ impl EsmModel {
         };
         // Contact logits summed layer by layer: one layer's maps are alive at a time.
         let mut contact_logits: Option<Tensor> = None;
+        let eos_pairs = if request.contacts {
+            Some(ContactHead::eos_pair_mask(
+                &batch.tokens,
+                b,
+                t,
+                &self.device,
+            )?)
+        } else {
+            None
+        };
         let heads = self.config.attention_heads;
         for (i, layer) in self.layers.iter().enumerate().take(last_layer) {
             let (out, probs) =
@@ -260,10 +270,8 @@ impl EsmModel {
                 if let Some(pairs) = &keep_pairs {
                     probs = probs.broadcast_mul(pairs)?;
                 }
-                if request.contacts
-                    && let Some(head) = &self.contact_head
-                {
-                    let part = head.partial_logits(&probs, i * heads, heads, &batch.tokens)?;
+                if let (Some(head), Some(eos_pairs)) = (&self.contact_head, &eos_pairs) {
+                    let part = head.partial_logits(&probs, i * heads, eos_pairs)?;
                     contact_logits = Some(match contact_logits {
                         Some(sum) => (sum + part)?,
                         None => part,
