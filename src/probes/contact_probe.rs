@@ -89,8 +89,15 @@ impl ContactProbe {
         params: &ContactProbeParams,
         ctx: &JobCtx,
     ) -> Result<Self, ContactProbeError> {
-        let usable: Vec<usize> = (0..train.len())
-            .filter(|&i| pair_roles(&train[i].1).1 > 0)
+        // (protein, its pairs' roles, trained pairs) for proteins with any trained pair.
+        let usable: Vec<(usize, Vec<PairRole>, usize)> = train
+            .iter()
+            .enumerate()
+            .map(|(i, (_, map))| {
+                let (roles, count) = pair_roles(map);
+                (i, roles, count)
+            })
+            .filter(|(_, _, count)| *count > 0)
             .collect();
         if usable.is_empty() {
             return Err(ContactProbeError::NoTrainingPairs);
@@ -104,8 +111,14 @@ impl ContactProbe {
             }
         }
         let device = Device::Cpu;
-        let all = Tensor::cat(&usable.iter().map(|&i| &train[i].0).collect::<Vec<_>>(), 0)?
-            .to_dtype(DType::F32)?;
+        let all = Tensor::cat(
+            &usable
+                .iter()
+                .map(|(i, ..)| &train[*i].0)
+                .collect::<Vec<_>>(),
+            0,
+        )?
+        .to_dtype(DType::F32)?;
         let mean = all.mean(0)?;
         let variance = all.broadcast_sub(&mean)?.sqr()?.mean(0)?;
         let scale = variance
@@ -132,14 +145,13 @@ impl ContactProbe {
             },
         )?;
         let prepared: Vec<(Tensor, Vec<PairRole>, usize)> = usable
-            .iter()
-            .map(|&i| {
-                let (reps, map) = &train[i];
-                let x = reps
+            .into_iter()
+            .map(|(i, roles, count)| {
+                let x = train[i]
+                    .0
                     .to_dtype(DType::F32)?
                     .broadcast_sub(&mean)?
                     .broadcast_div(&scale)?;
-                let (roles, count) = pair_roles(map);
                 Ok((x, roles, count))
             })
             .collect::<Result<_, candle_core::Error>>()?;
