@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 use linfa::prelude::Records as _;
 use linfa::{DatasetBase, ParamGuard};
-use ndarray::{Array1, Array2, ArrayBase, ArrayView2, Axis, Data, Ix1, Ix2};
+use ndarray::{Array1, Array2, ArrayBase, ArrayView1, ArrayView2, Axis, Data, Ix1, Ix2};
 use rayon::prelude::*;
 
 use super::lbfgs::{LbfgsSettings, StopReason, minimize};
@@ -211,20 +211,14 @@ where
             owned = x.as_standard_layout().into_owned();
             owned.view()
         };
-        fit_view(
-            self,
-            x,
-            labels
-                .as_slice()
-                .map_or_else(|| labels.to_vec(), <[usize]>::to_vec),
-        )
+        fit_view(self, x, labels.view())
     }
 }
 
 fn fit_view(
     p: &LogisticValidParams,
     x: ArrayView2<f32>,
-    labels: Vec<usize>,
+    labels: ArrayView1<usize>,
 ) -> Result<LogisticModel, LogisticError> {
     // Classes present in training, in order; the optimisation runs on them only.
     let mut present = vec![false; p.n_classes];
