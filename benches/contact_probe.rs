@@ -15,31 +15,19 @@ use candle_core::{Device, Tensor};
 use esm_workbench::analysis::JobCtx;
 use esm_workbench::data::ContactMap;
 use esm_workbench::probes::{CONTACT_MIN_SEPARATION, ContactProbe, ContactProbeParams};
+use esm_workbench::rng::SplitMix64;
 
-/// Deterministic uniform numbers in [0, 1) (SplitMix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> f32 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 40) as f32 / (1u64 << 24) as f32
-    }
-}
-
-fn chain(len: usize, dim: usize, rng: &mut Rng) -> (Tensor, ContactMap) {
+fn chain(len: usize, dim: usize, rng: &mut SplitMix64) -> (Tensor, ContactMap) {
     let mut coords = vec![[0f32; 3]];
     for _ in 1..len {
         let last = coords[coords.len() - 1];
-        let step: [f32; 3] = std::array::from_fn(|_| rng.next() - 0.5);
+        let step: [f32; 3] = std::array::from_fn(|_| rng.unit() - 0.5);
         let norm = step.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-3);
         coords.push(std::array::from_fn(|k| last[k] + 3.8 * step[k] / norm));
     }
     let mut features = Vec::with_capacity(len * dim);
     for c in &coords {
-        features.extend((0..dim).map(|k| rng.next() - 0.5 + 0.05 * c[k % 3]));
+        features.extend((0..dim).map(|k| rng.unit() - 0.5 + 0.05 * c[k % 3]));
     }
     let mut distances = vec![0f32; len * len];
     for i in 0..len {
@@ -64,11 +52,11 @@ fn chain(len: usize, dim: usize, rng: &mut Rng) -> (Tensor, ContactMap) {
 fn main() {
     let bench = std::env::args().any(|a| a == "--bench");
     let (chains, epochs, dim) = if bench { (40, 2, 1280) } else { (3, 1, 64) };
-    let mut rng = Rng(7);
+    let mut rng = SplitMix64::new(7);
     let train: Vec<(Tensor, ContactMap)> = (0..chains)
         .map(|_| {
             let len = if bench {
-                150 + (rng.next() * 200.0) as usize
+                150 + (rng.unit() * 200.0) as usize
             } else {
                 40
             };
@@ -118,13 +106,13 @@ fn main() {
 
 /// Times a 34-layer sweep as `probe contacts --layer all` trains it: one probe per layer
 /// (default parameters: rank 64, 20 epochs) on 200 chains; each layer gets its own features.
-fn sweep(dim: usize, rng: &mut Rng) {
+fn sweep(dim: usize, rng: &mut SplitMix64) {
     let start = Instant::now();
     let mut train_seconds = 0.0;
     let mut pairs_trained = 0usize;
     for layer in 0..34 {
         let train: Vec<(Tensor, ContactMap)> = (0..200)
-            .map(|_| chain(150 + (rng.next() * 200.0) as usize, dim, rng))
+            .map(|_| chain(150 + (rng.unit() * 200.0) as usize, dim, rng))
             .collect();
         let params = ContactProbeParams {
             seed: layer,
