@@ -4,6 +4,7 @@
 //! CLI are thin shells over them.
 
 pub mod analysis;
+pub mod batching;
 pub mod cli;
 pub mod data;
 pub mod export;
@@ -13,4 +14,5 @@ pub mod model;
 pub mod probes;
 pub mod projection;
 pub mod rng;
+pub mod store;
 pub mod train;

@@ -192,7 +192,11 @@ fn computes_a_residue_map_and_colours_it_by_any_column() {
 
 #[test]
 fn trains_the_ss8_probe_by_click_over_all_layers() {
-    let mut harness = app(GuiArgs::default());
+    let stores = tempfile::tempdir().expect("tempdir");
+    let mut harness = app(GuiArgs {
+        store: Some(stores.path().to_owned()),
+        ..GuiArgs::default()
+    });
     wait_for_demo(&mut harness);
     train_probe(
         &mut harness,
@@ -222,12 +226,18 @@ fn trains_the_ss8_probe_by_click_over_all_layers() {
     );
     let dir = tempfile::tempdir().expect("tempdir");
     let table = save_table(&mut harness, "Accuracy", &dir.path().join("ss8.csv"));
-    assert!(table.starts_with("model,layer,train_q8,test_q8,test_q3,test_residues\n"));
+    assert!(table.starts_with(
+        "model,layer,train_q8,test_q8,test_q3,train_residues,test_residues,best,class,precision,recall,support\n"
+    ));
     assert_eq!(
         table.lines().count(),
-        1 + 5 + 5,
-        "layers 0-4, trained and untrained"
+        1 + (5 + 5) * 8,
+        "layers 0-4, trained and untrained, 8 classes each"
     );
+    // The study's features went to the chosen store folder: one store per model, as the
+    // training and test tables are the same file here.
+    assert_eq!(esm_workbench::store::list_stores(stores.path()).len(), 2);
+    assert!(harness.query_by_label_contains("Features: 2 stores").is_some());
     // The shown protein's track as a figure: every residue's letters and confidence bar.
     let svg = dir.path().join("track.svg");
     save_figure(&mut harness, "Track", &svg);

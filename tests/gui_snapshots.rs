@@ -55,7 +55,18 @@ fn snapshots_of_the_data_map_and_probe_views() {
     let Some(renderer) = wgpu_renderer() else {
         return;
     };
-    let mut harness = rendering_app(renderer, |cc| WorkbenchApp::new(cc, GuiArgs::default()));
+    // A fixed, fresh store folder: its path and the estimate's disk figure are in the image.
+    let stores = std::path::PathBuf::from("/tmp/esm-workbench-snapshot-stores");
+    let _ = std::fs::remove_dir_all(&stores);
+    let mut harness = rendering_app(renderer, move |cc| {
+        WorkbenchApp::new(
+            cc,
+            GuiArgs {
+                store: Some(stores),
+                ..GuiArgs::default()
+            },
+        )
+    });
     wait_for_demo(&mut harness);
     harness.run();
     check_snapshot(&mut harness, "data_tab_demo_set");

@@ -78,6 +78,7 @@ fn padded_batch_rows_equal_single_sequences() -> TestResult {
         logits: false,
         attentions: false,
         contacts: true,
+        stop: None,
     };
     let records: Vec<(&str, &str)> = seqs.iter().map(|s| ("s", *s)).collect();
     let batched = embed_sequence(&model.model, &records, LengthPolicy::Error, &request)?;

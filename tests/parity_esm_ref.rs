@@ -76,6 +76,7 @@ fn check_single(
         logits: true,
         attentions: tokens <= 300,
         contacts: true,
+        stop: None,
     };
     let out = model.model.forward(&batch, &request)?;
     let mut worst = compare(
@@ -121,6 +122,7 @@ fn check_batch(model: &LoadedModel, dir: &Path) -> Result<f32, Box<dyn std::erro
         logits: true,
         attentions: false,
         contacts: true,
+        stop: None,
     };
     let out = model.model.forward(&batch, &request)?;
     let outputs = [

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use candle_core::Tensor;
 
-use super::extract::batches_by_tokens;
+use crate::batching::batches_by_tokens;
 use super::jobs::{Cancelled, JobCtx};
 use crate::data::DataError;
 use crate::data::embedding_cache::{CachedEmbedding, EmbeddingCache};
@@ -53,7 +53,10 @@ pub enum EmbedError {
 
 impl From<ModelError> for EmbedError {
     fn from(err: ModelError) -> Self {
-        Self::Model(Box::new(err))
+        match err {
+            ModelError::Stopped => Self::Cancelled(Cancelled),
+            other => Self::Model(Box::new(other)),
+        }
     }
 }
 
@@ -82,10 +85,7 @@ pub fn window_policy(model: &LoadedModel) -> LengthPolicy {
 
 /// A name for the cache variant of a policy (it changes the numbers of long sequences).
 pub fn policy_variant(policy: LengthPolicy) -> String {
-    match policy {
-        LengthPolicy::Error | LengthPolicy::Truncate => "truncate".into(),
-        LengthPolicy::Window { overlap } => format!("window{overlap}"),
-    }
+    policy.variant_name()
 }
 
 /// Embeds `(id, sequence)` records, reading and filling `cache` when given.
@@ -110,6 +110,7 @@ pub fn embed_dataset(
     let batches = batches_by_tokens(&lengths, request.toks_per_batch, 2);
     let forward = ForwardRequest {
         repr_layers: request.layers.clone(),
+        stop: Some(ctx.stop_flag()),
         ..Default::default()
     };
     ctx.checkpoint(0.0)?;

@@ -13,6 +13,7 @@ use candle_core::Tensor;
 use serde::{Deserialize, Serialize};
 
 use super::jobs::{Cancelled, JobCtx};
+pub use crate::batching::{batches_by_tokens, pack_by_tokens};
 use crate::data::{DataError, FastaReader, FastaRecord};
 use crate::model::{EsmModel, ForwardRequest, LengthPolicy, ModelError, embed_sequence};
 
@@ -97,7 +98,10 @@ pub enum ExtractError {
 
 impl From<ModelError> for ExtractError {
     fn from(err: ModelError) -> Self {
-        Self::Model(Box::new(err))
+        match err {
+            ModelError::Stopped => Self::Cancelled(Cancelled),
+            other => Self::Model(Box::new(other)),
+        }
     }
 }
 
@@ -112,43 +116,6 @@ pub struct ExtractSummary {
     pub batches: usize,
     /// Ids seen more than once, with their header lines (their files get `_2`, `_3`, …).
     pub duplicate_ids: Vec<(String, Vec<usize>)>,
-}
-
-/// fair-esm's `FastaBatchedDataset.get_batch_indices`: sort by length, then fill batches while
-/// `longest * count <= toks_per_batch` (a longer sequence still gets a batch of its own).
-pub fn batches_by_tokens(
-    lengths: &[usize],
-    toks_per_batch: usize,
-    extra_per_seq: usize,
-) -> Vec<Vec<usize>> {
-    let mut order: Vec<usize> = (0..lengths.len()).collect();
-    order.sort_by_key(|&i| (lengths[i], i));
-    pack_by_tokens(order, |i| lengths[i] + extra_per_seq, toks_per_batch)
-}
-
-/// Cuts `order` into consecutive batches, each as long as `longest size * count` stays within
-/// `toks_per_batch` (padded tokens); an item over the budget gets a batch of its own.
-pub fn pack_by_tokens(
-    order: impl IntoIterator<Item = usize>,
-    size: impl Fn(usize) -> usize,
-    toks_per_batch: usize,
-) -> Vec<Vec<usize>> {
-    let mut batches = Vec::new();
-    let mut current: Vec<usize> = Vec::new();
-    let mut longest = 0;
-    for i in order {
-        let size = size(i);
-        if !current.is_empty() && size.max(longest) * (current.len() + 1) > toks_per_batch {
-            batches.push(std::mem::take(&mut current));
-            longest = 0;
-        }
-        longest = longest.max(size);
-        current.push(i);
-    }
-    if !current.is_empty() {
-        batches.push(current);
-    }
-    batches
 }
 
 /// A file name for a record id: `/` and other unsafe characters become `_`.
@@ -210,6 +177,7 @@ pub fn extract_records(
         logits: false,
         attentions: false,
         contacts: inc.contacts,
+        stop: Some(ctx.stop_flag()),
     };
     if inc.contacts && !model.has_contact_head() {
         return Err(ModelError::NoContactHead.into());

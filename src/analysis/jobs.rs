@@ -78,9 +78,39 @@ impl JobCtx {
         }
     }
 
+    /// One context per phase, each covering a share of this job's progress proportional to
+    /// its weight (e.g. estimated seconds), so one bar runs once over all phases and its
+    /// time-left reading holds across them. All-zero weights share equally.
+    pub fn phases(&self, weights: &[f64]) -> Vec<Self> {
+        let total: f64 = weights.iter().map(|w| w.max(0.0)).sum();
+        let share = |w: f64| {
+            if total > 0.0 {
+                w.max(0.0) / total
+            } else {
+                1.0 / weights.len().max(1) as f64
+            }
+        };
+        let mut start = 0.0f64;
+        weights
+            .iter()
+            .map(|&w| {
+                let end = (start + share(w)).min(1.0);
+                let phase = self.scoped(start as f32, end as f32);
+                start = end;
+                phase
+            })
+            .collect()
+    }
+
     /// Asks the job to stop at its next checkpoint.
     pub fn cancel(&self) {
         self.cancel.store(true, Ordering::Relaxed);
+    }
+
+    /// The cancel flag as a model [`crate::model::StopFlag`]: a forward pass given it stops
+    /// between layers once the user cancels.
+    pub fn stop_flag(&self) -> crate::model::StopFlag {
+        crate::model::StopFlag::from_shared(self.cancel.clone())
     }
 
     /// Whether [`Self::cancel`] was called.
@@ -106,6 +136,17 @@ mod tests {
         assert!((job.progress() - 0.5).abs() < 1e-3);
         job.cancel();
         assert!(phase.checkpoint(1.0).is_err());
+    }
+
+    #[test]
+    fn phases_share_progress_by_weight() {
+        let job = JobCtx::default();
+        let phases = job.phases(&[3.0, 1.0]);
+        phases[0].checkpoint(1.0).expect("running");
+        assert!((job.progress() - 0.75).abs() < 1e-3);
+        phases[1].checkpoint(0.5).expect("running");
+        assert!((job.progress() - 0.875).abs() < 1e-3);
+        assert_eq!(JobCtx::default().phases(&[0.0, 0.0]).len(), 2);
     }
 
     #[test]

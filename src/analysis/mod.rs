@@ -9,6 +9,10 @@ pub mod homology_run;
 pub mod jobs;
 pub mod probe_apply;
 pub mod projection_run;
+pub mod resources;
 pub mod ss8_probe_run;
+pub mod ss8_study;
+pub mod ss8_study_table;
+pub mod study_estimate;
 
 pub use jobs::{Cancelled, JobCtx};

@@ -7,6 +7,8 @@ mod pretrain;
 mod probe;
 mod progress;
 mod project;
+mod store;
+mod study_args;
 
 use std::path::PathBuf;
 
@@ -46,6 +48,9 @@ pub enum Command {
     /// Maps of representations: t-SNE or PCA of per-protein or per-residue points, as tables.
     #[command(subcommand)]
     Project(ProjectCommand),
+    /// Feature stores: list, delete, or fill one (a shard of it) ahead of a study.
+    #[command(subcommand)]
+    Store(store::StoreCommand),
     /// List the official ESM models and which are already in the torch hub cache.
     Models {
         /// Cache folder to check (default: torch hub's).
@@ -86,6 +91,10 @@ pub struct GuiArgs {
     /// if a step fails. Saved settings are neither read nor written.
     #[arg(long, value_name = "DIR")]
     pub tour: Option<PathBuf>,
+    /// Feature-store folder for the probe studies (default: the saved session's, else
+    /// ~/.cache/esm-workbench/features).
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
 }
 
 /// Runs a non-GUI subcommand.
@@ -96,6 +105,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Pretrain(args) => pretrain::run(&args),
         Command::Probe(command) => probe::run(&command),
         Command::Project(command) => project::run(&command),
+        Command::Store(command) => store::run(&command),
         Command::Perplexity(args) => pretrain::perplexity(&args),
         Command::Models { dir } => match download::list(dir) {
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
@@ -104,5 +114,16 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Download(args) => download::run(&args),
         Command::Info { model } => model_cmds::info(&model),
         Command::Convert { model, output } => model_cmds::convert(&model, &output),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// clap's own consistency checks over every subcommand (e.g. two flattened option groups
+    /// defining the same flag fail here, not at a user's first run).
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        use clap::CommandFactory as _;
+        super::Cli::command().debug_assert();
     }
 }

@@ -9,7 +9,12 @@ use super::progress::with_progress_bar;
 use crate::analysis::contact_head_run::evaluate_contact_head;
 use crate::analysis::contact_probe_run::run_contact_probe;
 use crate::analysis::homology_run::run_homology;
-use crate::analysis::ss8_probe_run::run_ss8_probe;
+use super::progress::with_progress_bar_and_log;
+use super::study_args::{StudyArgs, parse_layers};
+use crate::analysis::JobCtx;
+use crate::analysis::resources::Resources;
+use crate::analysis::ss8_study::{BEST_LAYER, Ss8Study, Ss8StudyRequest, estimate_ss8_study, run_ss8_study};
+use crate::analysis::ss8_study_table::ss8_study_table;
 use crate::data::{SS8_CLASSES, read_ss8};
 use crate::model::{Checkpoint, LoadedModel};
 use crate::probes::{
@@ -179,9 +184,9 @@ pub struct Ss8Args {
     /// Test labels, e.g. CB513.
     #[arg(long)]
     pub test: PathBuf,
-    /// Representation layers, one probe each (default: the last; negative counts from the end).
-    #[arg(long, num_args = 1.., allow_negative_numbers = true)]
-    pub layers: Vec<i64>,
+    /// Layers, store, residue cap, untrained baseline.
+    #[command(flatten)]
+    pub study: StudyArgs,
     /// Use only the first N training proteins.
     #[arg(long)]
     pub max_train: Option<usize>,
@@ -224,20 +229,13 @@ pub fn run(command: &ProbeCommand) -> anyhow::Result<()> {
     }
 }
 
-/// fair-esm layer indices (negative from the end) to `0..=num_layers`; none means the last.
+/// fair-esm layer indices (negative from the end) to `0..=num_layers`, sorted; none means the
+/// last ([`crate::model::Layers`]).
 pub(super) fn resolve_layers(
     loaded: &LoadedModel,
     requested: &[i64],
 ) -> anyhow::Result<Vec<usize>> {
-    let requested = if requested.is_empty() {
-        &[-1][..]
-    } else {
-        requested
-    };
-    Ok(requested
-        .iter()
-        .map(|&l| loaded.model.resolve_layer(l))
-        .collect::<Result<Vec<_>, _>>()?)
+    Ok(crate::model::Layers::from_indices(requested).resolve(loaded.model.config().num_layers)?)
 }
 
 fn ss8_predict(args: &Ss8PredictArgs) -> anyhow::Result<()> {
@@ -532,23 +530,47 @@ fn homology(args: &HomologyArgs) -> anyhow::Result<()> {
 
 fn ss8(args: &Ss8Args) -> anyhow::Result<()> {
     let loaded = args.model.load()?;
-    let layers = resolve_layers(&loaded, &args.layers)?;
     let mut train = read_ss8(&args.train)?;
     if let Some(n) = args.max_train {
         train.truncate(n);
     }
-    let test = read_ss8(&args.test)?;
-    let params = Ss8ProbeParams {
-        l2: args.l2,
-        max_iterations: args.max_iterations,
+    let request = Ss8StudyRequest {
+        train,
+        test: read_ss8(&args.test)?,
+        train_name: file_label(&args.train),
+        test_name: file_label(&args.test),
+        layers: parse_layers(&args.study.layers)?,
+        params: Ss8ProbeParams {
+            l2: args.l2,
+            max_iterations: args.max_iterations,
+        },
+        residue_cap: args.study.residue_cap,
+        seed: args.study.sample_seed,
+        compare_untrained: args.study.compare_untrained,
+        store: args.study.store.options(),
+        tracked_proteins: 0,
     };
+    let estimate = estimate_ss8_study(&loaded, &request)?;
+    eprintln!("{}", estimate.summary());
+    estimate.check(Resources::measure(&request.store.root))?;
+    let ctx = JobCtx::default();
+    let stopper = ctx.clone();
+    ctrlc::set_handler(move || stopper.cancel()).context("installing the Ctrl-C handler")?;
     let (fingerprint, name) = (loaded.fingerprint.clone(), loaded.name.clone());
-    let runs = with_progress_bar("ss8 probe", move |ctx| {
-        run_ss8_probe(&loaded, &train, &test, &layers, &params, &ctx)
+    let started = std::time::Instant::now();
+    let study = with_progress_bar_and_log("ss8 study", ctx, move |ctx, _| {
+        run_ss8_study(&loaded, &request, &ctx)
     })??;
-    if let Some(path) = &args.save
-        && let Some(best) = runs.iter().max_by(|a, b| a.test.q8.total_cmp(&b.test.q8))
-    {
+    eprintln!(
+        "finished in {:.1} s (embedding {:.1} s, fitting and scoring {:.1} s); embedded {} residues; stores: {}",
+        started.elapsed().as_secs_f64(),
+        study.embed_seconds,
+        study.fit_seconds,
+        study.residues_embedded,
+        study.stores.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    );
+    let best = &study.runs[study.best];
+    if let Some(path) = &args.save {
         if path.exists() {
             anyhow::bail!("{} exists; not overwriting", path.display());
         }
@@ -564,42 +586,19 @@ fn ss8(args: &Ss8Args) -> anyhow::Result<()> {
         crate::probes::save_ss8_probe(&best.probe, &metadata, path)?;
         eprintln!("saved the layer-{} probe to {}", best.layer, path.display());
     }
-    let Some(first) = runs.first() else {
-        anyhow::bail!("no layer probed")
-    };
-    println!(
-        "{} training residues, {} test residues (majority class {:.4})",
-        first.train_residues,
-        first.test.ss8.count,
-        first.test.ss8.majority_baseline()
-    );
-    println!("layer  train Q8  test Q8  test Q3");
-    for run in &runs {
-        println!(
-            "{:>5}  {:>8.4}  {:>7.4}  {:>7.4}",
-            run.layer, run.train.q8, run.test.q8, run.test.q3
-        );
-    }
-    if let Some(best) = runs.iter().max_by(|a, b| a.test.q8.total_cmp(&b.test.q8)) {
-        println!("per class at layer {} (test):", best.layer);
-        println!("class  precision  recall  support");
-        for (class, m) in SS8_CLASSES.iter().zip(&best.test.ss8.per_class) {
-            println!(
-                "{class}      {:>9.3}  {:>6.3}  {:>7}",
-                m.precision, m.recall, m.support
-            );
-        }
-    }
+    print_ss8_study(&study);
     if let Some(out) = &args.out {
         if out.extension().is_some_and(|e| e == "json") {
-            let json: Vec<_> = runs
-                .iter()
-                .map(|r| serde_json::json!({ "layer": r.layer, "train_residues": r.train_residues, "train": r.train, "test": r.test }))
-                .collect();
+            let runs = |model: &str, runs: &[crate::analysis::ss8_probe_run::Ss8ProbeRun]| -> Vec<serde_json::Value> {
+                runs.iter()
+                    .map(|r| serde_json::json!({ "model": model, "layer": r.layer, "train_residues": r.train_residues, "train": r.train, "test": r.test }))
+                    .collect()
+            };
+            let json = [runs("trained", &study.runs), runs("untrained", &study.untrained)].concat();
             std::fs::write(out, serde_json::to_string_pretty(&json)?)
                 .with_context(|| format!("writing {}", out.display()))?;
         } else {
-            let mut frame = ss8_table(&runs)?;
+            let mut frame = ss8_study_table(&study)?;
             crate::export::write_table(out, &mut frame)?;
         }
         eprintln!("wrote {}", out.display());
@@ -607,44 +606,39 @@ fn ss8(args: &Ss8Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One row per (layer, class): `layer, train_q8, test_q8, test_q3, class, precision, recall,
-/// support` (test set).
-fn ss8_table(
-    runs: &[crate::analysis::ss8_probe_run::Ss8ProbeRun],
-) -> anyhow::Result<polars::prelude::DataFrame> {
-    use polars::prelude::{Column, DataFrame};
-    let (mut layer, mut class) = (Vec::<u32>::new(), Vec::<String>::new());
-    let mut scores: [Vec<f64>; 5] = Default::default();
-    let mut support = Vec::<u32>::new();
-    for run in runs {
-        for (letter, m) in SS8_CLASSES.iter().zip(&run.test.ss8.per_class) {
-            layer.push(run.layer as u32);
-            class.push(letter.to_string());
-            let row = [
-                run.train.q8,
-                run.test.q8,
-                run.test.q3,
-                m.precision,
-                m.recall,
-            ];
-            for (column, v) in scores.iter_mut().zip(row) {
-                column.push(v);
-            }
-            support.push(m.support as u32);
-        }
+/// The study's scores per layer and the best layer's per-class detail, on stdout.
+fn print_ss8_study(study: &Ss8Study) {
+    let best = &study.runs[study.best];
+    println!(
+        "{} training residues, {} test residues (majority class {:.4})",
+        best.train_residues,
+        best.test.ss8.count,
+        best.test.ss8.majority_baseline()
+    );
+    let untrained: std::collections::BTreeMap<usize, f64> =
+        study.untrained.iter().map(|r| (r.layer, r.test.q8)).collect();
+    println!("layer  train Q8  test Q8  test Q3  untrained test Q8");
+    for run in &study.runs {
+        let baseline = untrained
+            .get(&run.layer)
+            .map_or_else(|| "-".to_owned(), |q| format!("{q:.4}"));
+        println!(
+            "{:>5}  {:>8.4}  {:>7.4}  {:>7.4}  {baseline:>17}",
+            run.layer, run.train.q8, run.test.q8, run.test.q3
+        );
     }
-    let [train_q8, test_q8, test_q3, precision, recall] = scores;
-    Ok(DataFrame::new(
-        layer.len(),
-        vec![
-            Column::new("layer".into(), layer),
-            Column::new("train_q8".into(), train_q8),
-            Column::new("test_q8".into(), test_q8),
-            Column::new("test_q3".into(), test_q3),
-            Column::new("class".into(), class),
-            Column::new("precision".into(), precision),
-            Column::new("recall".into(), recall),
-            Column::new("support".into(), support),
-        ],
-    )?)
+    println!("per class at layer {} ({BEST_LAYER}, test):", best.layer);
+    println!("class  precision  recall  support");
+    for (class, m) in SS8_CLASSES.iter().zip(&best.test.ss8.per_class) {
+        println!(
+            "{class}      {:>9.3}  {:>6.3}  {:>7}",
+            m.precision, m.recall, m.support
+        );
+    }
+}
+
+/// A file's name for labels (the whole path when it has none).
+fn file_label(path: &std::path::Path) -> String {
+    path.file_name()
+        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
 }

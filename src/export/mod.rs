@@ -15,7 +15,7 @@ pub use atomic::{ExportError, write_atomic};
 pub use figure_file::{FigureFormat, rgb_to_png, svg_to_png, write_figure};
 pub use heatmap_svg::{HeatmapFigure, HeatmapMarker, heatmap_svg};
 pub use line_svg::{LineFigure, LineSeries, line_svg};
-pub use npy::{NpyArray, read_npy, read_npy_matrix, write_npy_f32};
+pub use npy::{NpyArray, npy_header, read_npy, read_npy_matrix, write_npy_f32};
 pub use scatter_svg::{
     CATEGORY_PALETTE, OTHER_COLOUR, PointCategory, ScatterFigure, ScatterSeries, categorise,
     numeric_bins, scatter_svg, viridis, write_scatter_figure,

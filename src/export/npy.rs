@@ -26,6 +26,20 @@ pub fn write_npy_f32(path: &Path, shape: &[usize], data: &[f32]) -> Result<(), E
             ),
         });
     }
+    let header = npy_header("<f4", shape);
+    write_atomic(path, |w| {
+        use std::io::Write as _;
+        w.write_all(&header)?;
+        for v in data {
+            w.write_all(&v.to_le_bytes())?;
+        }
+        Ok(())
+    })
+}
+
+/// The bytes before the data of a version-1 `.npy` file of `descr` (`<f4`, `<f2`) and `shape`,
+/// C order, padded to a multiple of 64 bytes (so the data is aligned for memory mapping).
+pub fn npy_header(descr: &str, shape: &[usize]) -> Vec<u8> {
     let dims = match shape {
         [one] => format!("({one},)"),
         _ => format!(
@@ -37,21 +51,15 @@ pub fn write_npy_f32(path: &Path, shape: &[usize], data: &[f32]) -> Result<(), E
                 .join(", ")
         ),
     };
-    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {dims}, }}");
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {dims}, }}");
     // Magic (6) + version (2) + length (2) + header + newline, padded to 64 bytes.
     let unpadded = 10 + header.len() + 1;
     header.push_str(&" ".repeat((64 - unpadded % 64) % 64));
     header.push('\n');
-    write_atomic(path, |w| {
-        use std::io::Write as _;
-        w.write_all(b"\x93NUMPY\x01\x00")?;
-        w.write_all(&(header.len() as u16).to_le_bytes())?;
-        w.write_all(header.as_bytes())?;
-        for v in data {
-            w.write_all(&v.to_le_bytes())?;
-        }
-        Ok(())
-    })
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    bytes
 }
 
 /// Reads a 2-D `.npy` array (any dtype [`read_npy`] reads) as `[rows, cols]` f32.

@@ -168,6 +168,9 @@ impl WorkbenchApp {
             settings.loaded_model = Some(model);
             settings.results.clear();
         }
+        if let Some(store) = args.store {
+            settings.ss8.store.root = store;
+        }
         app.restore(&cc.egui_ctx, settings);
         app
     }
@@ -544,7 +547,7 @@ impl eframe::App for WorkbenchApp {
                 }
                 Tab::SecondaryStructure => {
                     let error = job_error(&self.ss8.state);
-                    let layers = self.model.result().map(|m| m.model.config().num_layers);
+                    let model = self.model.result();
                     ss8_command = scrolled(ui, "ss8_scroll", |ui| {
                         ss8_view_ui(
                             ui,
@@ -552,7 +555,7 @@ impl eframe::App for WorkbenchApp {
                             self.ss8.result(),
                             self.ss8.progress(),
                             error.as_deref(),
-                            layers,
+                            model,
                         )
                     });
                 }

@@ -12,7 +12,7 @@ mod job;
 mod layer_sweep;
 pub mod map_view;
 mod model_panel;
-mod ss8_view;
+pub mod ss8_view;
 mod table_export;
 
 pub use app::WorkbenchApp;

@@ -9,13 +9,18 @@ use super::job::{JobClick, Progress, job_controls};
 use super::layer_sweep::layer_sweep_ui;
 use super::table_export::{TableExport, table_export_ui};
 use crate::analysis::JobCtx;
-use crate::analysis::probe_apply::{Ss8Prediction, predict_ss8};
-use crate::analysis::ss8_probe_run::{Ss8ProbeRun, run_ss8_probe};
+use crate::analysis::probe_apply::Ss8Prediction;
+use crate::analysis::resources::Resources;
+use crate::analysis::ss8_probe_run::Ss8ProbeRun;
+use crate::analysis::ss8_study::{
+    DEFAULT_RESIDUE_CAP, Ss8Study, Ss8StudyRequest, estimate_ss8_study, run_ss8_study,
+};
+use crate::analysis::ss8_study_table::ss8_study_table;
 use crate::data::{SS8_CLASSES, Ss8Record, read_ss8};
 use crate::export::{HeatmapFigure, LineSeries};
-use crate::model::LoadedModel;
+use crate::model::{Layers, LoadedModel};
 use crate::probes::{ProbeMetadata, Ss8ProbeParams};
-use polars::prelude::{Column, DataFrame, PolarsResult};
+use crate::store::{StoreOptions, folder_bytes, human_bytes};
 
 /// Test proteins whose per-residue tracks are kept.
 const TRACKED_PROTEINS: usize = 50;
@@ -29,12 +34,25 @@ pub struct Ss8Settings {
     pub test: String,
     /// At most this many training proteins.
     pub max_train: usize,
-    /// Probe every layer (else only `layer`).
-    pub sweep: bool,
-    /// The layer probed when not sweeping.
-    pub layer: usize,
+    /// Layers probed, one probe each.
+    #[serde(default = "all_layers")]
+    pub layers: Layers,
     /// Also probe the untrained copy of the model (the paper's baseline).
     pub compare_untrained: bool,
+    /// Training residues per layer at most (a seeded sample above it).
+    #[serde(default = "default_cap")]
+    pub residue_cap: usize,
+    /// Feature stores.
+    #[serde(default)]
+    pub store: StoreOptions,
+}
+
+fn all_layers() -> Layers {
+    Layers::All
+}
+
+fn default_cap() -> usize {
+    DEFAULT_RESIDUE_CAP
 }
 
 impl Default for Ss8Settings {
@@ -44,23 +62,40 @@ impl Default for Ss8Settings {
             train: super::shared_data_or("ss8/pisces2018_train.tsv", demo),
             test: super::shared_data_or("ss8/CB513.csv", demo),
             max_train: 200,
-            sweep: true,
-            layer: usize::MAX,
+            layers: Layers::All,
             compare_untrained: false,
+            residue_cap: DEFAULT_RESIDUE_CAP,
+            store: StoreOptions::default(),
         }
     }
 }
 
-/// A finished probe run.
-pub struct Ss8Result {
-    /// One run per probed layer.
-    pub runs: Vec<Ss8ProbeRun>,
-    /// The same layers probed on the untrained copy (empty when not compared).
-    pub untrained: Vec<Ss8ProbeRun>,
-    /// Index of the best layer's run (test Q8).
-    pub best: usize,
-    /// Test proteins (at most 50) with their tracks from the best layer's probe.
-    pub tracks: Vec<(Ss8Record, Ss8Prediction)>,
+/// A finished study (the same one `probe ss8` runs).
+pub type Ss8Result = Ss8Study;
+
+/// The study `settings` describe (reads both tables).
+pub fn ss8_request(settings: &Ss8Settings) -> anyhow::Result<Ss8StudyRequest> {
+    let train_path = std::path::Path::new(settings.train.trim());
+    let test_path = std::path::Path::new(settings.test.trim());
+    let mut train = read_ss8(train_path)?;
+    train.truncate(settings.max_train.max(1));
+    let label = |p: &std::path::Path| {
+        p.file_name()
+            .map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
+    };
+    Ok(Ss8StudyRequest {
+        train,
+        test: read_ss8(test_path)?,
+        train_name: label(train_path),
+        test_name: label(test_path),
+        layers: settings.layers.clone(),
+        params: Ss8ProbeParams::default(),
+        residue_cap: settings.residue_cap,
+        seed: 0,
+        compare_untrained: settings.compare_untrained,
+        store: settings.store.clone(),
+        tracked_proteins: TRACKED_PROTEINS,
+    })
 }
 
 /// Trains and scores on a worker thread (called from the job).
@@ -69,72 +104,18 @@ pub fn compute_ss8(
     settings: &Ss8Settings,
     ctx: &JobCtx,
 ) -> anyhow::Result<Ss8Result> {
-    let mut train = read_ss8(std::path::Path::new(settings.train.trim()))?;
-    train.truncate(settings.max_train.max(1));
-    let test = read_ss8(std::path::Path::new(settings.test.trim()))?;
-    let layers: Vec<usize> = if settings.sweep {
-        (0..=model.model.config().num_layers).collect()
-    } else {
-        vec![settings.layer.min(model.model.config().num_layers)]
-    };
-    let params = Ss8ProbeParams::default();
-    let split = if settings.compare_untrained {
-        0.45
-    } else {
-        0.9
-    };
-    let runs = run_ss8_probe(
-        model,
-        &train,
-        &test,
-        &layers,
-        &params,
-        &ctx.scoped(0.0, split),
-    )?;
-    let untrained = if settings.compare_untrained {
-        let copy = model.untrained_copy(0)?;
-        run_ss8_probe(
-            &copy,
-            &train,
-            &test,
-            &layers,
-            &params,
-            &ctx.scoped(split, 0.9),
-        )?
-    } else {
-        Vec::new()
-    };
-    let best = (0..runs.len())
-        .max_by(|&a, &b| runs[a].test.q8.total_cmp(&runs[b].test.q8))
-        .ok_or_else(|| anyhow::anyhow!("no layer was probed"))?;
-    let metadata = ProbeMetadata {
-        kind: "ss8".into(),
-        model_fingerprint: model.fingerprint.clone(),
-        model_name: model.name.clone(),
-        layer: runs[best].layer,
-        classes: SS8_CLASSES.iter().collect(),
-        test_metrics: None,
-        contact_precision: None,
-    };
-    let tracked: Vec<Ss8Record> = test.into_iter().take(TRACKED_PROTEINS).collect();
-    let records: Vec<(String, String)> = tracked
-        .iter()
-        .map(|r| (r.id.clone(), r.sequence.clone()))
-        .collect();
-    let predictions = predict_ss8(
-        model,
-        &runs[best].probe,
-        &metadata,
-        &records,
-        None,
-        &ctx.scoped(0.9, 1.0),
-    )?;
-    Ok(Ss8Result {
-        runs,
-        untrained,
-        best,
-        tracks: tracked.into_iter().zip(predictions).collect(),
-    })
+    Ok(run_ss8_study(model, &ss8_request(settings)?, ctx)?)
+}
+
+/// The estimate line shown beside the start button: time, RAM and disk, or why the study would
+/// be refused.
+pub fn ss8_estimate_text(model: &LoadedModel, settings: &Ss8Settings) -> Result<String, String> {
+    let request = ss8_request(settings).map_err(|e| format!("{e:#}"))?;
+    let estimate = estimate_ss8_study(model, &request).map_err(|e| e.to_string())?;
+    estimate
+        .check(Resources::measure(&request.store.root))
+        .map_err(|e| e.to_string())?;
+    Ok(estimate.summary())
 }
 
 /// View state kept between frames.
@@ -152,6 +133,13 @@ pub struct Ss8View {
     pub track_export: FigureExport,
     /// Export of the per-layer accuracies.
     pub layers_export: TableExport,
+    /// The estimate for the current settings and model, and what it was computed for.
+    estimate: Option<(Ss8Settings, String, Result<String, String>)>,
+    /// Where "Save probe" writes, and what the last save said.
+    pub probe_path: String,
+    probe_status: Option<Result<String, String>>,
+    /// Whether a study was running last frame (its end makes the estimate stale: stores exist).
+    was_running: bool,
 }
 
 impl Ss8View {
@@ -162,6 +150,7 @@ impl Ss8View {
             confusion_export: FigureExport::new("ss8_confusion.svg"),
             track_export: FigureExport::with_height_from_content("ss8_track.svg"),
             layers_export: TableExport::new("ss8_by_layer.csv"),
+            probe_path: "ss8_probe.safetensors".into(),
             ..Self::default()
         }
     }
@@ -263,47 +252,25 @@ pub fn ss8_view_ui(
     result: Option<&Ss8Result>,
     progress: Option<Progress>,
     error: Option<&str>,
-    num_layers: Option<usize>,
+    model: Option<&LoadedModel>,
 ) -> Option<Ss8Command> {
     let mut command = None;
-    let settings = &mut view.settings;
-    egui::Grid::new("ss8_inputs").num_columns(2).show(ui, |ui| {
-        for (name, value) in [
-            ("Training labels", &mut settings.train),
-            ("Test labels", &mut settings.test),
-        ] {
-            let label = ui.label(name);
-            ui.add(egui::TextEdit::singleline(value).desired_width(420.0))
-                .labelled_by(label.id)
-                .on_hover_text(
-                    "SS8 table: NetSurfP CSV, id/sequence/dssp8 TSV, or 3-line FASTA-like",
-                );
-            ui.end_row();
-        }
-    });
+    let num_layers = model.map(|m| m.model.config().num_layers);
+    inputs_ui(ui, &mut view.settings, num_layers);
+    let refused = estimate_ui(ui, view, model, progress.is_some());
     ui.horizontal(|ui| {
-        ui.add(
-            egui::DragValue::new(&mut settings.max_train)
-                .range(1..=100_000)
-                .prefix("training proteins ≤ "),
-        );
-        ui.checkbox(&mut settings.sweep, "all layers");
-        ui.checkbox(&mut settings.compare_untrained, "compare with untrained");
-        if let Some(layers) = num_layers
-            && !settings.sweep
-        {
-            settings.layer = settings.layer.min(layers);
-            ui.add(egui::Slider::new(&mut settings.layer, 0..=layers).text("layer"));
-        }
-        let why_disabled = num_layers.is_none().then_some("load a model first");
-        command = match job_controls(ui, progress, 160.0, "Train SS8 probe", why_disabled) {
-            Some(JobClick::Start) => Some(Ss8Command::Train(settings.clone())),
+        let why_disabled = if num_layers.is_none() {
+            Some("load a model first")
+        } else if refused {
+            Some("the estimate says this study does not fit: change the settings above")
+        } else {
+            None
+        };
+        command = match job_controls(ui, progress, 240.0, "Train SS8 probe", why_disabled) {
+            Some(JobClick::Start) => Some(Ss8Command::Train(view.settings.clone())),
             Some(JobClick::Cancel) => Some(Ss8Command::Cancel),
             None => None,
         };
-        if progress.is_some() {
-            ui.weak("(a logistic-regression fit runs as one call; cancel stops after it)");
-        }
     });
     if let Some(err) = error {
         ui.colored_label(ui.visuals().error_fg_color, err);
@@ -314,6 +281,7 @@ pub fn ss8_view_ui(
     };
     let best = &result.runs[result.best];
     ui.separator();
+    study_files_ui(ui, view, result, model);
     ui.label(format!(
         "Best layer {}: test Q8 {:.3}, Q3 {:.3} on {} residues (majority class {:.3}); {} training residues",
         best.layer,
@@ -336,7 +304,7 @@ pub fn ss8_view_ui(
             );
         }
         if table_export_ui(ui, "Accuracy", &mut view.layers_export) {
-            view.layers_export.save(ui.ctx(), ss8_layer_table(result));
+            view.layers_export.save(ui.ctx(), ss8_study_table(result));
         }
         egui::Grid::new("ss8_per_class")
             .striped(true)
@@ -386,24 +354,159 @@ pub fn ss8_view_ui(
     command
 }
 
-/// `model, layer, train_q8, test_q8, test_q3, test_residues`, one row per probed layer
-/// (trained, then untrained).
-pub fn ss8_layer_table(result: &Ss8Result) -> PolarsResult<DataFrame> {
-    let mut table = super::layer_sweep::layer_table(
-        &result.runs,
-        &result.untrained,
-        |r| r.layer,
-        &[
-            ("train_q8", |r| r.train.q8),
-            ("test_q8", |r| r.test.q8),
-            ("test_q3", |r| r.test.q3),
-        ],
-    )?;
-    let residues: Vec<u64> = (result.runs.iter().chain(&result.untrained))
-        .map(|r| r.test.ss8.count as u64)
-        .collect();
-    table.with_column(Column::new("test_residues".into(), residues))?;
-    Ok(table)
+/// Table paths, training proteins, layers, residue cap, baseline and store folder.
+fn inputs_ui(ui: &mut egui::Ui, settings: &mut Ss8Settings, num_layers: Option<usize>) {
+    egui::Grid::new("ss8_inputs").num_columns(2).show(ui, |ui| {
+        for (name, value) in [
+            ("Training labels", &mut settings.train),
+            ("Test labels", &mut settings.test),
+        ] {
+            let label = ui.label(name);
+            ui.add(egui::TextEdit::singleline(value).desired_width(420.0))
+                .labelled_by(label.id)
+                .on_hover_text(
+                    "SS8 table: NetSurfP CSV, id/sequence/dssp8 TSV, or 3-line FASTA-like",
+                );
+            ui.end_row();
+        }
+        let label = ui.label("Feature store");
+        let mut root = settings.store.root.display().to_string();
+        if ui
+            .add(egui::TextEdit::singleline(&mut root).desired_width(420.0))
+            .labelled_by(label.id)
+            .on_hover_text("Every layer of every protein is written here once and reused by later studies")
+            .changed()
+        {
+            settings.store.root = root.into();
+        }
+        ui.end_row();
+    });
+    ui.horizontal_wrapped(|ui| {
+        ui.add(
+            egui::DragValue::new(&mut settings.max_train)
+                .range(1..=100_000)
+                .prefix("training proteins ≤ "),
+        );
+        ui.add(
+            egui::DragValue::new(&mut settings.residue_cap)
+                .range(1_000..=10_000_000)
+                .speed(1000)
+                .prefix("training residues per layer ≤ "),
+        )
+        .on_hover_text("Above this a seeded sample of residues trains each layer's probe");
+        let mut all = settings.layers.is_all();
+        if ui.checkbox(&mut all, "all layers").changed() {
+            settings.layers = if all { Layers::All } else { Layers::Last };
+        }
+        if let Some(n) = num_layers
+            && !all
+        {
+            let mut layer = settings
+                .layers
+                .resolve(n)
+                .ok()
+                .and_then(|l| l.last().copied())
+                .unwrap_or(n);
+            if ui
+                .add(egui::Slider::new(&mut layer, 0..=n).text("layer"))
+                .changed()
+            {
+                settings.layers = Layers::Index(layer as i64);
+            }
+        }
+        ui.checkbox(&mut settings.compare_untrained, "compare with untrained");
+    });
+}
+
+/// The time/RAM/disk estimate of the current settings (recomputed when they or the model
+/// change); returns whether the study would be refused.
+fn estimate_ui(ui: &mut egui::Ui, view: &mut Ss8View, model: Option<&LoadedModel>, running: bool) -> bool {
+    let Some(model) = model else {
+        return false;
+    };
+    let finished = view.was_running && !running;
+    view.was_running = running;
+    let stale = finished
+        || view.estimate.as_ref().is_none_or(|(settings, fingerprint, _)| {
+            *settings != view.settings || *fingerprint != model.fingerprint
+        });
+    if stale && !running {
+        let text = ss8_estimate_text(model, &view.settings);
+        view.estimate = Some((view.settings.clone(), model.fingerprint.clone(), text));
+    }
+    match view.estimate.as_ref().map(|(_, _, text)| text) {
+        Some(Ok(text)) => {
+            ui.weak(text);
+            false
+        }
+        Some(Err(why)) => {
+            ui.colored_label(ui.visuals().warn_fg_color, why);
+            true
+        }
+        None => false,
+    }
+}
+
+/// The stores a study read, with their size; and saving the best layer's probe.
+fn study_files_ui(ui: &mut egui::Ui, view: &mut Ss8View, result: &Ss8Result, model: Option<&LoadedModel>) {
+    let bytes: u64 = result.stores.iter().map(|d| folder_bytes(d)).sum();
+    ui.weak(format!(
+        "Features: {} stores, {} ({} residues embedded by this run; later studies on the same model and data reuse them)",
+        result.stores.len(),
+        human_bytes(bytes),
+        result.residues_embedded
+    ))
+    .on_hover_text(
+        result
+            .stores
+            .iter()
+            .map(|d| d.display().to_string())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+    ui.horizontal(|ui| {
+        let label = ui.label("Probe file");
+        ui.add(egui::TextEdit::singleline(&mut view.probe_path).desired_width(300.0))
+            .labelled_by(label.id);
+        let best = &result.runs[result.best];
+        if ui
+            .add_enabled(model.is_some(), egui::Button::new("Save best probe"))
+            .on_hover_text("safetensors + metadata, as `probe ss8 --save`; `probe ss8-predict` applies it")
+            .clicked()
+            && let Some(model) = model
+        {
+            view.probe_status = Some(save_probe(model, best, view.probe_path.trim()));
+        }
+        match &view.probe_status {
+            Some(Ok(text)) => {
+                ui.weak(text);
+            }
+            Some(Err(text)) => {
+                ui.colored_label(ui.visuals().error_fg_color, text);
+            }
+            None => {}
+        }
+    });
+}
+
+/// Writes `run`'s probe to `path` (refusing to replace a file).
+fn save_probe(model: &LoadedModel, run: &Ss8ProbeRun, path: &str) -> Result<String, String> {
+    let path = std::path::Path::new(path);
+    if path.exists() {
+        return Err(format!("{} exists; choose another name", path.display()));
+    }
+    let metadata = ProbeMetadata {
+        kind: "ss8".into(),
+        model_fingerprint: model.fingerprint.clone(),
+        model_name: model.name.clone(),
+        layer: run.layer,
+        classes: SS8_CLASSES.iter().collect(),
+        test_metrics: Some(run.test.clone()),
+        contact_precision: None,
+    };
+    crate::probes::save_ss8_probe(&run.probe, &metadata, path)
+        .map(|()| format!("saved the layer-{} probe to {}", run.layer, path.display()))
+        .map_err(|e| e.to_string())
 }
 
 /// The track figure of one test protein: true classes where scored, the probe's predictions with

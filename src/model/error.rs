@@ -100,6 +100,9 @@ pub enum ModelError {
     /// A request the model cannot serve, e.g. a representation layer out of range.
     #[error("{0}")]
     InvalidRequest(String),
+    /// The request's [`super::StopFlag`] was raised; the pass stopped between layers.
+    #[error("stopped at the user's request")]
+    Stopped,
     /// A tensor operation failed.
     #[error(transparent)]
     Candle(Box<candle_core::Error>),

@@ -35,6 +35,9 @@ pub struct ForwardRequest {
     pub attentions: bool,
     /// Return contact probabilities (needs a contact head).
     pub contacts: bool,
+    /// Checked before each layer: when raised the pass ends with [`ModelError::Stopped`]
+    /// (a job's Cancel takes effect within one layer, not one batch).
+    pub stop: Option<super::StopFlag>,
 }
 
 /// Results of a forward pass over a padded batch of `batch` rows of `seq_len` tokens
@@ -263,6 +266,9 @@ impl EsmModel {
         };
         let heads = self.config.attention_heads;
         for (i, layer) in self.layers.iter().enumerate().take(last_layer) {
+            if request.stop.as_ref().is_some_and(super::StopFlag::is_raised) {
+                return Err(ModelError::Stopped);
+            }
             let (out, probs) =
                 layer.forward(&xs, padding_bias.as_ref(), rotary.as_ref(), need_weights)?;
             xs = out;

@@ -33,6 +33,16 @@ pub enum LengthPolicy {
     },
 }
 
+impl LengthPolicy {
+    /// A short name that tells apart policies that change the numbers (cache and store keys).
+    pub fn variant_name(self) -> String {
+        match self {
+            Self::Error | Self::Truncate => "truncate".into(),
+            Self::Window { overlap } => format!("window{overlap}"),
+        }
+    }
+}
+
 /// Outputs for one sequence, residues only (BOS/EOS removed).
 #[derive(Debug, Clone)]
 pub struct SequenceOutput {

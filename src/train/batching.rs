@@ -6,7 +6,7 @@
 //! padded tokens, then shuffles the batch order. Similar lengths share a batch, so little
 //! compute goes to padding.
 
-use crate::analysis::extract::pack_by_tokens;
+use crate::batching::pack_by_tokens;
 use crate::model::{Alphabet, TokenBatch};
 use crate::rng::SplitMix64;
 

@@ -4,7 +4,7 @@
 use candle_core::Tensor;
 
 use super::masking::{MaskedBatch, MaskingScheme, mask_batch};
-use crate::analysis::extract::batches_by_tokens;
+use crate::batching::batches_by_tokens;
 use crate::analysis::{Cancelled, JobCtx};
 use crate::model::{Alphabet, EsmModel, ForwardRequest, ModelError, TokenBatch};
 use crate::rng::SplitMix64;

@@ -130,6 +130,7 @@ pub fn check_model(
         logits: true,
         attentions: true,
         contacts: true,
+        stop: None,
     };
     let mut worst = 0f32;
     for (case, seqs) in &reference.sequences {

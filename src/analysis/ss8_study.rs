@@ -1,0 +1,397 @@
+//! The SS8 probe study, the one workflow behind the GUI's Secondary structure view and
+//! `probe ss8`: embed the training and test proteins once into feature stores (every layer
+//! asked for, resumable), then per layer read the training residues from disk (capped by a
+//! seeded per-residue sample), fit the logistic-regression probe, and score the test set in
+//! streaming chunks. Peak RAM: the model, one forward batch, one layer's training residues.
+//!
+//! The best layer is the trained model's layer with the highest test Q8 ([`BEST_LAYER`]).
+
+use std::path::PathBuf;
+
+use ndarray::{Array2, Axis};
+
+use super::jobs::{Cancelled, JobCtx};
+use super::probe_apply::Ss8Prediction;
+use super::resources::Resources;
+use super::ss8_probe_run::Ss8ProbeRun;
+use super::study_estimate::{Refusal, StudyEstimate, batch_bytes, embed_seconds, fit_seconds};
+use crate::data::{SS8_CLASSES, Ss8Record};
+use crate::model::{LayersError, LengthPolicy, LoadedModel, Layers, ModelError};
+use crate::probes::logistic::LogisticError;
+use crate::probes::{Ss8Probe, Ss8ProbeParams, ss8_metrics};
+use crate::rng::SplitMix64;
+use crate::store::{FeatureStore, LayerReader, StoreError, StoreOptions, StoreSpec, ensure_store};
+
+/// Training residues per layer above which a seeded sample is used (1 GB of f32 features at
+/// ESM-1b's width).
+pub const DEFAULT_RESIDUE_CAP: usize = 200_000;
+
+/// How the best layer is chosen.
+pub const BEST_LAYER: &str = "highest test Q8 of the trained model";
+
+/// Test rows read from a store at once while scoring.
+const SCORE_CHUNK_ROWS: usize = 16_384;
+
+/// Everything a study needs.
+#[derive(Debug, Clone)]
+pub struct Ss8StudyRequest {
+    /// Training proteins.
+    pub train: Vec<Ss8Record>,
+    /// Test proteins.
+    pub test: Vec<Ss8Record>,
+    /// Name of the training set (stores are labelled with it).
+    pub train_name: String,
+    /// Name of the test set.
+    pub test_name: String,
+    /// Layers to probe, one probe each.
+    pub layers: Layers,
+    /// Fit options.
+    pub params: Ss8ProbeParams,
+    /// Training residues per layer at most (a seeded sample above it).
+    pub residue_cap: usize,
+    /// Seed of that sample.
+    pub seed: u64,
+    /// Also probe an untrained copy of the model (the paper's baseline).
+    pub compare_untrained: bool,
+    /// Feature stores.
+    pub store: StoreOptions,
+    /// Test proteins whose per-residue predictions are kept (the GUI's tracks).
+    pub tracked_proteins: usize,
+}
+
+/// A finished study.
+#[derive(Debug, Clone)]
+pub struct Ss8Study {
+    /// The model's name.
+    pub model_name: String,
+    /// One run per layer, ascending.
+    pub runs: Vec<Ss8ProbeRun>,
+    /// The same layers on the untrained copy (empty when not compared).
+    pub untrained: Vec<Ss8ProbeRun>,
+    /// Index into `runs` of the best layer ([`BEST_LAYER`]).
+    pub best: usize,
+    /// The first tracked test proteins with the best probe's predictions.
+    pub tracks: Vec<(Ss8Record, Ss8Prediction)>,
+    /// Residues embedded by this study (0 when every store was reused).
+    pub residues_embedded: usize,
+    /// The stores read.
+    pub stores: Vec<PathBuf>,
+    /// Wall seconds spent filling stores (forward passes and writes).
+    pub embed_seconds: f64,
+    /// Wall seconds spent reading, fitting and scoring.
+    pub fit_seconds: f64,
+}
+
+/// Why a study failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Ss8StudyError {
+    /// A layer outside the model.
+    #[error(transparent)]
+    Layers(#[from] LayersError),
+    /// A store could not be created, filled or read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The regression failed.
+    #[error(transparent)]
+    Fit(LogisticError),
+    /// It would not fit in RAM or on disk; nothing was started.
+    #[error("{0}")]
+    Refused(#[from] Refusal),
+    /// A set without labelled residues.
+    #[error("{0}")]
+    Empty(String),
+    /// The user cancelled; finished store batches are kept.
+    #[error(transparent)]
+    Cancelled(#[from] Cancelled),
+}
+
+impl From<ModelError> for Ss8StudyError {
+    fn from(err: ModelError) -> Self {
+        Self::Store(err.into())
+    }
+}
+
+impl Ss8StudyRequest {
+    fn pairs(records: &[Ss8Record]) -> Vec<(String, String)> {
+        records
+            .iter()
+            .map(|r| (r.id.clone(), r.sequence.clone()))
+            .collect()
+    }
+
+    fn spec<'a>(&self, records: &'a [(String, String)], name: &str, layers: &[usize], model: &LoadedModel) -> StoreSpec<'a> {
+        StoreSpec {
+            root: self.store.root.clone(),
+            dataset: name.to_owned(),
+            records,
+            layers: layers.to_vec(),
+            length_policy: study_policy(model),
+            dtype: self.store.dtype,
+            toks_per_batch: self.store.toks_per_batch,
+        }
+    }
+}
+
+/// Long sequences in overlapping windows (64 shared residues, or a quarter of short limits).
+pub fn study_policy(model: &LoadedModel) -> LengthPolicy {
+    super::embed_run::window_policy(model)
+}
+
+/// Time, RAM and disk of `request` on `model` (untrained stores counted as new).
+pub fn estimate_ss8_study(model: &LoadedModel, request: &Ss8StudyRequest) -> Result<StudyEstimate, Ss8StudyError> {
+    let config = model.model.config();
+    let layers = request.layers.resolve(config.num_layers)?;
+    let (train, test) = (Ss8StudyRequest::pairs(&request.train), Ss8StudyRequest::pairs(&request.test));
+    let plans = [
+        FeatureStore::plan(model, &request.spec(&train, &request.train_name, &layers, model))?,
+        FeatureStore::plan(model, &request.spec(&test, &request.test_name, &layers, model))?,
+    ];
+    let row = |mean: f64| (mean + 2.0).min(config.max_residues() as f64 + 2.0) as usize;
+    let copies = if request.compare_untrained { 2.0 } else { 1.0 };
+    let mut embed = plans.iter().map(|p| embed_seconds(config, p.residues_to_embed, row(p.mean_residues))).sum::<f64>();
+    let mut disk: u64 = plans.iter().map(|p| p.bytes_to_reserve).sum();
+    let full_store_bytes = |records: &[(String, String)]| {
+        let residues: usize = records.iter().map(|(_, s)| s.len()).sum();
+        ((residues + records.len()) * config.embed_dim * request.store.dtype.bytes() * layers.len()) as u64
+    };
+    if request.compare_untrained {
+        let all: usize = train.iter().chain(&test).map(|(_, s)| s.len()).sum();
+        embed += embed_seconds(config, all, row(plans[0].mean_residues));
+        disk += full_store_bytes(&train) + full_store_bytes(&test);
+    }
+    let train_rows = labelled_count(&request.train).min(request.residue_cap);
+    let test_rows = labelled_count(&request.test);
+    let layer_bytes = ((train_rows + test_rows) * config.embed_dim * request.store.dtype.bytes()) as u64;
+    let per_layer = fit_seconds(train_rows, config.embed_dim, SS8_CLASSES.len(), request.params.max_iterations as usize, layer_bytes);
+    let fit = copies * per_layer * layers.len() as f64;
+    let weights = (config.parameter_count() * 4) as u64;
+    let longest = config.max_residues() + 2;
+    let forward = batch_bytes(config, request.store.toks_per_batch.max(longest), longest, layers.len());
+    let fitting = (train_rows * config.embed_dim * 4 + SCORE_CHUNK_ROWS * config.embed_dim * 8) as u64;
+    let untrained_copy = if request.compare_untrained { weights } else { 0 };
+    Ok(StudyEstimate {
+        embed_seconds: embed,
+        fit_seconds: fit,
+        extra_ram: forward.max(fitting) + untrained_copy,
+        weights,
+        disk,
+        store_root: request.store.root.clone(),
+    })
+}
+
+/// Runs the study; refuses first if it cannot fit (see [`estimate_ss8_study`]).
+pub fn run_ss8_study(model: &LoadedModel, request: &Ss8StudyRequest, ctx: &JobCtx) -> Result<Ss8Study, Ss8StudyError> {
+    let layers = request.layers.resolve(model.model.config().num_layers)?;
+    let estimate = estimate_ss8_study(model, request)?;
+    estimate.check(Resources::measure(&request.store.root))?;
+    let split = if request.compare_untrained {
+        let trained_share = 1.0 / 2.0;
+        ctx.phases(&[trained_share, 1.0 - trained_share])
+    } else {
+        vec![ctx.clone()]
+    };
+    let trained = probe_model(model, request, &layers, &split[0])?;
+    let untrained = if request.compare_untrained {
+        let copy = model.untrained_copy(0)?;
+        probe_model(&copy, request, &layers, &split[1])?
+    } else {
+        ModelRuns::default()
+    };
+    let best = (0..trained.runs.len())
+        .max_by(|&a, &b| trained.runs[a].test.q8.total_cmp(&trained.runs[b].test.q8))
+        .ok_or_else(|| Ss8StudyError::Empty("no layer was probed".into()))?;
+    let tracks = tracks(&trained.test_store, &request.test, &trained.runs[best], request.tracked_proteins)?;
+    ctx.checkpoint(1.0)?;
+    let mut stores = [trained.stores, untrained.stores].concat();
+    stores.sort();
+    stores.dedup();
+    Ok(Ss8Study {
+        model_name: model.name.clone(),
+        best,
+        tracks,
+        residues_embedded: trained.residues_embedded + untrained.residues_embedded,
+        stores,
+        embed_seconds: trained.embed_seconds + untrained.embed_seconds,
+        fit_seconds: trained.fit_seconds + untrained.fit_seconds,
+        runs: trained.runs,
+        untrained: untrained.runs,
+    })
+}
+
+/// The runs of one model.
+#[derive(Debug, Default)]
+struct ModelRuns {
+    runs: Vec<Ss8ProbeRun>,
+    residues_embedded: usize,
+    stores: Vec<PathBuf>,
+    test_store: Option<FeatureStore>,
+    embed_seconds: f64,
+    fit_seconds: f64,
+}
+
+/// Embeds (or reuses) both sets, then fits and scores each layer: phases weighted by their
+/// estimated time.
+fn probe_model(model: &LoadedModel, request: &Ss8StudyRequest, layers: &[usize], ctx: &JobCtx) -> Result<ModelRuns, Ss8StudyError> {
+    let config = model.model.config();
+    let (train, test) = (Ss8StudyRequest::pairs(&request.train), Ss8StudyRequest::pairs(&request.test));
+    let plan_train = FeatureStore::plan(model, &request.spec(&train, &request.train_name, layers, model))?;
+    let plan_test = FeatureStore::plan(model, &request.spec(&test, &request.test_name, layers, model))?;
+    let train_rows = labelled_count(&request.train).min(request.residue_cap);
+    let per_layer = fit_seconds(train_rows, config.embed_dim, SS8_CLASSES.len(), request.params.max_iterations as usize, 0);
+    let mut weights = vec![
+        embed_seconds(config, plan_train.residues_to_embed, (plan_train.mean_residues + 2.0) as usize),
+        embed_seconds(config, plan_test.residues_to_embed, (plan_test.mean_residues + 2.0) as usize),
+    ];
+    weights.extend(std::iter::repeat_n(per_layer.max(1e-3), layers.len()));
+    let phases = ctx.phases(&weights);
+    let policy = study_policy(model);
+    let started = std::time::Instant::now();
+    let (train_store, train_fill) = ensure_store(model, &request.store, &request.train_name, &train, layers, policy, &phases[0])?;
+    let (test_store, test_fill) = ensure_store(model, &request.store, &request.test_name, &test, layers, policy, &phases[1])?;
+    let embed_seconds = started.elapsed().as_secs_f64();
+    let started = std::time::Instant::now();
+    let (rows, labels) = training_sample(&train_store, &request.train, request.residue_cap, request.seed);
+    if rows.is_empty() {
+        return Err(Ss8StudyError::Empty(format!("{} has no labelled residues", request.train_name)));
+    }
+    let mut runs = Vec::with_capacity(layers.len());
+    for (&layer, phase) in layers.iter().zip(&phases[2..]) {
+        runs.push(probe_layer(&train_store, &test_store, &request.test, layer, (&rows, &labels), &request.params, phase)?);
+    }
+    Ok(ModelRuns {
+        runs,
+        residues_embedded: train_fill.residues_embedded + test_fill.residues_embedded,
+        stores: vec![train_store.dir().to_owned(), test_store.dir().to_owned()],
+        test_store: Some(test_store),
+        embed_seconds,
+        fit_seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Fits one layer on the sampled training rows and scores the test set.
+fn probe_layer(
+    train_store: &FeatureStore,
+    test_store: &FeatureStore,
+    test: &[Ss8Record],
+    layer: usize,
+    (rows, labels): (&[usize], &[usize]),
+    params: &Ss8ProbeParams,
+    ctx: &JobCtx,
+) -> Result<Ss8ProbeRun, Ss8StudyError> {
+    ctx.checkpoint(0.0)?;
+    let features = LayerReader::open(train_store, layer)?.gather(rows)?;
+    let fit_ctx = ctx.scoped(0.0, 0.9);
+    let max_steps = params.max_iterations.max(1) as f32;
+    let hook: crate::probes::logistic::IterationHook =
+        std::sync::Arc::new(move |step, _| fit_ctx.checkpoint(step as f32 / max_steps).is_ok());
+    let probe = Ss8Probe::fit(&features, labels, params, Some(hook)).map_err(|e| match e {
+        LogisticError::Stopped(_) => Ss8StudyError::Cancelled(Cancelled),
+        other => Ss8StudyError::Fit(other),
+    })?;
+    let train = probe.evaluate(&features, labels);
+    drop(features);
+    let test_metrics = score_streaming(&probe, test_store, test, layer, &ctx.scoped(0.9, 1.0))?;
+    Ok(Ss8ProbeRun {
+        layer,
+        probe,
+        train,
+        test: test_metrics,
+        train_residues: labels.len(),
+    })
+}
+
+/// Q8/Q3 of `probe` on every labelled residue of `records`, read in chunks of about
+/// [`SCORE_CHUNK_ROWS`] rows.
+fn score_streaming(
+    probe: &Ss8Probe,
+    store: &FeatureStore,
+    records: &[Ss8Record],
+    layer: usize,
+    ctx: &JobCtx,
+) -> Result<crate::probes::Ss8Metrics, Ss8StudyError> {
+    let mut reader = LayerReader::open(store, layer)?;
+    let offsets = store.row_offsets();
+    let (mut truth, mut predicted) = (Vec::new(), Vec::new());
+    let mut first = 0;
+    while first < records.len() {
+        let mut last = first + 1;
+        while last < records.len() && offsets[last + 1] - offsets[first] <= SCORE_CHUNK_ROWS {
+            last += 1;
+        }
+        let block = reader.read_range(offsets[first], offsets[last] - offsets[first])?;
+        let mut keep = Vec::new();
+        for (i, record) in records.iter().enumerate().take(last).skip(first) {
+            let base = offsets[i] - offsets[first];
+            for (p, (&label, &evaluated)) in record.labels.iter().zip(&record.mask).enumerate() {
+                if evaluated && p < offsets[i + 1] - offsets[i] {
+                    keep.push(base + p);
+                    truth.push(usize::from(label));
+                }
+            }
+        }
+        predicted.extend(probe.predict(&block.select(Axis(0), &keep)));
+        ctx.checkpoint(last as f32 / records.len() as f32)?;
+        first = last;
+    }
+    Ok(ss8_metrics(&truth, &predicted))
+}
+
+/// Labelled training rows of the store (`mask` true), subsampled to `cap` by a seeded shuffle
+/// when there are more; rows ascending, with their labels.
+fn training_sample(store: &FeatureStore, records: &[Ss8Record], cap: usize, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    let offsets = store.row_offsets();
+    let mut rows = Vec::new();
+    let mut labels = Vec::new();
+    for (i, record) in records.iter().enumerate() {
+        let stored = offsets[i + 1] - offsets[i];
+        for (p, (&label, &evaluated)) in record.labels.iter().zip(&record.mask).enumerate() {
+            if evaluated && p < stored {
+                rows.push(offsets[i] + p);
+                labels.push(usize::from(label));
+            }
+        }
+    }
+    if rows.len() <= cap {
+        return (rows, labels);
+    }
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    SplitMix64::new(seed).shuffle(&mut order);
+    order.truncate(cap);
+    order.sort_unstable();
+    (order.iter().map(|&k| rows[k]).collect(), order.iter().map(|&k| labels[k]).collect())
+}
+
+/// Residues of `records` that are evaluated.
+fn labelled_count(records: &[Ss8Record]) -> usize {
+    records
+        .iter()
+        .map(|r| r.labels.iter().zip(&r.mask).filter(|(_, m)| **m).count())
+        .sum()
+}
+
+/// The best probe's per-residue probabilities for the first `count` test proteins, from the
+/// store (no forward pass).
+fn tracks(
+    store: &Option<FeatureStore>,
+    test: &[Ss8Record],
+    best: &Ss8ProbeRun,
+    count: usize,
+) -> Result<Vec<(Ss8Record, Ss8Prediction)>, Ss8StudyError> {
+    let Some(store) = store else {
+        return Ok(Vec::new());
+    };
+    let mut reader = LayerReader::open(store, best.layer)?;
+    let offsets = store.row_offsets();
+    test.iter()
+        .take(count)
+        .enumerate()
+        .map(|(i, record)| {
+            let features: Array2<f32> = reader.read_range(offsets[i], offsets[i + 1] - offsets[i])?;
+            let prediction = Ss8Prediction {
+                id: record.id.clone(),
+                probabilities: best.probe.predict_probabilities(&features),
+            };
+            Ok((record.clone(), prediction))
+        })
+        .collect()
+}
