@@ -93,6 +93,8 @@ def read_test(path):
         seq = "".join(r[0].split()); labels = [CLASSES.index(c) if c in CLASSES else 7 for c in r[2].split()]
         out.append((f"row {i + 1}", seq, labels, [float(m) == 1.0 for m in r[3].split()]))
     return out
+from argparse import Namespace
+torch.serialization.add_safe_globals([Namespace])  # fair-esm pickles its args; torch>=2.6
 t0 = time.perf_counter()
 model, alphabet = esm.pretrained.load_model_and_alphabet_local(model_path)
 model.eval()

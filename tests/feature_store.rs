@@ -37,7 +37,12 @@ fn medium_model(dir: &Path) -> Result<PathBuf, Box<dyn std::error::Error>> {
 /// SS8 tables (id, sequence, dssp8 TSV) of demo proteins `skip..skip + n`, cut to 300
 /// residues, labelled by a residue rule (helix formers H, beta formers E, G/P turns T, else C)
 /// so a probe has something to learn.
-fn ss8_table(dir: &Path, name: &str, skip: usize, n: usize) -> Result<PathBuf, Box<dyn std::error::Error>> {
+fn ss8_table(
+    dir: &Path,
+    name: &str,
+    skip: usize,
+    n: usize,
+) -> Result<PathBuf, Box<dyn std::error::Error>> {
     let fasta = Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/demo/uniprot_orthologs.fasta");
     let records = esm_workbench::data::FastaReader::read_all(&fasta)?;
     let mut text = String::from("id\tsequence\tdssp8\n");
@@ -69,7 +74,16 @@ fn ss8_command(model: &Path, train: &Path, test: &Path, store: &Path, out: &Path
         .arg(train)
         .arg("--test")
         .arg(test)
-        .args(["--layers", "0,-1", "--max-iterations", "30", "--toks-per-batch", "512", "--residue-cap", "4000"])
+        .args([
+            "--layers",
+            "0,-1",
+            "--max-iterations",
+            "30",
+            "--toks-per-batch",
+            "512",
+            "--residue-cap",
+            "4000",
+        ])
         .arg("--store")
         .arg(store)
         .arg("--out")
@@ -80,7 +94,12 @@ fn ss8_command(model: &Path, train: &Path, test: &Path, store: &Path, out: &Path
 fn run_ok(command: &mut Command) -> Result<Output, Box<dyn std::error::Error>> {
     let output = command.output()?;
     if !output.status.success() {
-        return Err(format!("{:?} failed: {}", command, String::from_utf8_lossy(&output.stderr)).into());
+        return Err(format!(
+            "{:?} failed: {}",
+            command,
+            String::from_utf8_lossy(&output.stderr)
+        )
+        .into());
     }
     Ok(output)
 }
@@ -112,10 +131,19 @@ fn a_killed_study_resumes_to_the_same_table_and_a_second_study_embeds_nothing() 
     let (whole_csv, resumed_csv) = (dir.path().join("whole.csv"), dir.path().join("resumed.csv"));
 
     let started_whole = Instant::now();
-    let first = run_ok(&mut ss8_command(&model, &train, &test, &whole_store, &whole_csv))?;
+    let first = run_ok(&mut ss8_command(
+        &model,
+        &train,
+        &test,
+        &whole_store,
+        &whole_csv,
+    ))?;
     let total = residues_embedded(&first).ok_or("no 'embedded N' line")?;
     assert!(total > 10_000, "{total}");
-    eprintln!("uninterrupted study: {total} residues in {:.1} s", started_whole.elapsed().as_secs_f64());
+    eprintln!(
+        "uninterrupted study: {total} residues in {:.1} s",
+        started_whole.elapsed().as_secs_f64()
+    );
 
     // Kill -9 once some batches are on disk and before the study ends.
     let mut child = ss8_command(&model, &train, &test, &resumed_store, &resumed_csv)
@@ -124,26 +152,56 @@ fn a_killed_study_resumes_to_the_same_table_and_a_second_study_embeds_nothing() 
         .spawn()?;
     let started = Instant::now();
     while done_batches(&resumed_store) < 2 {
-        assert!(child.try_wait()?.is_none(), "the study ended before it could be killed");
-        assert!(started.elapsed() < Duration::from_secs(300), "no batch finished in 5 min");
+        assert!(
+            child.try_wait()?.is_none(),
+            "the study ended before it could be killed"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "no batch finished in 5 min"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     child.kill()?;
     child.wait()?;
-    assert!(!resumed_csv.exists(), "the killed run must not have finished");
+    assert!(
+        !resumed_csv.exists(),
+        "the killed run must not have finished"
+    );
     let kept = done_batches(&resumed_store);
     assert!(kept >= 2);
 
-    let resumed = run_ok(&mut ss8_command(&model, &train, &test, &resumed_store, &resumed_csv))?;
+    let resumed = run_ok(&mut ss8_command(
+        &model,
+        &train,
+        &test,
+        &resumed_store,
+        &resumed_csv,
+    ))?;
     let embedded = residues_embedded(&resumed).ok_or("no 'embedded N' line")?;
-    assert!(embedded < total, "resumed run embedded {embedded} of {total}");
-    assert_eq!(std::fs::read_to_string(&whole_csv)?, std::fs::read_to_string(&resumed_csv)?);
+    assert!(
+        embedded < total,
+        "resumed run embedded {embedded} of {total}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&whole_csv)?,
+        std::fs::read_to_string(&resumed_csv)?
+    );
 
     // Same model and data again: every feature comes from the stores.
     let again_csv = dir.path().join("again.csv");
-    let again = run_ok(&mut ss8_command(&model, &train, &test, &whole_store, &again_csv))?;
+    let again = run_ok(&mut ss8_command(
+        &model,
+        &train,
+        &test,
+        &whole_store,
+        &again_csv,
+    ))?;
     assert_eq!(residues_embedded(&again), Some(0));
-    assert_eq!(std::fs::read_to_string(&whole_csv)?, std::fs::read_to_string(&again_csv)?);
+    assert_eq!(
+        std::fs::read_to_string(&whole_csv)?,
+        std::fs::read_to_string(&again_csv)?
+    );
     Ok(())
 }
 
@@ -161,7 +219,14 @@ fn three_shard_processes_fill_one_store_that_a_study_then_reads() -> TestResult 
             .arg(&model)
             .arg("--ss8")
             .arg(&train)
-            .args(["--layers", "0,-1", "--toks-per-batch", "256", "--shard", shard])
+            .args([
+                "--layers",
+                "0,-1",
+                "--toks-per-batch",
+                "256",
+                "--shard",
+                shard,
+            ])
             .arg("--store")
             .arg(&store)
             .stdout(Stdio::null())
@@ -174,16 +239,43 @@ fn three_shard_processes_fill_one_store_that_a_study_then_reads() -> TestResult 
         .collect::<Result<Vec<_>, _>>()?;
     for child in children {
         let output = child.wait_with_output()?;
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     let stores = esm_workbench::store::list_stores(&store);
-    assert_eq!(stores.len(), 1, "the shards must share one store: {stores:?}");
-    assert!(stores[0].is_complete() && stores[0].batches >= 3, "{:?}", stores[0]);
+    assert_eq!(
+        stores.len(),
+        1,
+        "the shards must share one store: {stores:?}"
+    );
+    assert!(
+        stores[0].is_complete() && stores[0].batches >= 3,
+        "{:?}",
+        stores[0]
+    );
 
-    let mut study = ss8_command(&model, &train, &test, &store, &dir.path().join("sharded.csv"));
+    let mut study = ss8_command(
+        &model,
+        &train,
+        &test,
+        &store,
+        &dir.path().join("sharded.csv"),
+    );
     let sharded = run_ok(&mut study)?;
-    let single = run_ok(&mut ss8_command(&model, &train, &test, &dir.path().join("single"), &dir.path().join("single.csv")))?;
-    let test_residues: usize = esm_workbench::data::read_ss8(&test)?.iter().map(|r| r.sequence.len()).sum();
+    let single = run_ok(&mut ss8_command(
+        &model,
+        &train,
+        &test,
+        &dir.path().join("single"),
+        &dir.path().join("single.csv"),
+    ))?;
+    let test_residues: usize = esm_workbench::data::read_ss8(&test)?
+        .iter()
+        .map(|r| r.sequence.len())
+        .sum();
     // Only the test set was embedded: the training store came from the shards.
     assert_eq!(residues_embedded(&sharded), Some(test_residues));
     assert!(residues_embedded(&single) > Some(test_residues));
@@ -239,8 +331,14 @@ fn a_full_disk_is_refused_before_any_work_and_leaves_no_store() -> TestResult {
     assert!(stdout.contains("fill-exit=1"), "{stdout}\n{stderr}");
     assert!(stdout.contains("study-exit=1"), "{stdout}\n{stderr}");
     // store fill: the store's own check; probe ss8: the study's estimate.
-    assert!(stderr.contains("not enough free disk for the feature store"), "{stderr}");
-    assert!(stderr.contains("feature stores need") && stderr.contains("f16"), "{stderr}");
+    assert!(
+        stderr.contains("not enough free disk for the feature store"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("feature stores need") && stderr.contains("f16"),
+        "{stderr}"
+    );
     let left = stdout.split("left:").nth(1).unwrap_or_default();
     assert!(left.trim().is_empty(), "files left behind: {left}");
     Ok(())
@@ -289,7 +387,13 @@ fn the_gui_study_and_probe_ss8_write_identical_tables() -> TestResult {
     let gui_csv = dir.path().join("gui.csv");
     let mut table = esm_workbench::analysis::ss8_study_table::ss8_study_table(&study)?;
     esm_workbench::export::write_table(&gui_csv, &mut table)?;
-    assert_eq!(std::fs::read_to_string(&cli_csv)?, std::fs::read_to_string(&gui_csv)?);
-    assert!(table.height() >= 2 * 3 * 8, "trained + untrained, 3 layers, 8 classes");
+    assert_eq!(
+        std::fs::read_to_string(&cli_csv)?,
+        std::fs::read_to_string(&gui_csv)?
+    );
+    assert!(
+        table.height() >= 2 * 3 * 8,
+        "trained + untrained, 3 layers, 8 classes"
+    );
     Ok(())
 }

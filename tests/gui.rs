@@ -237,7 +237,11 @@ fn trains_the_ss8_probe_by_click_over_all_layers() {
     // The study's features went to the chosen store folder: one store per model, as the
     // training and test tables are the same file here.
     assert_eq!(esm_workbench::store::list_stores(stores.path()).len(), 2);
-    assert!(harness.query_by_label_contains("Features: 2 stores").is_some());
+    assert!(
+        harness
+            .query_by_label_contains("Features: 2 stores")
+            .is_some()
+    );
     // The shown protein's track as a figure: every residue's letters and confidence bar.
     let svg = dir.path().join("track.svg");
     save_figure(&mut harness, "Track", &svg);

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use candle_core::Tensor;
 
-use crate::batching::batches_by_tokens;
 use super::jobs::{Cancelled, JobCtx};
+use crate::batching::batches_by_tokens;
 use crate::data::DataError;
 use crate::data::embedding_cache::{CachedEmbedding, EmbeddingCache};
 use crate::model::{ForwardRequest, LengthPolicy, LoadedModel, ModelError, embed_sequence};

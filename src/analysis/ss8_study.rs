@@ -16,7 +16,7 @@ use super::resources::Resources;
 use super::ss8_probe_run::Ss8ProbeRun;
 use super::study_estimate::{Refusal, StudyEstimate, batch_bytes, embed_seconds, fit_seconds};
 use crate::data::{SS8_CLASSES, Ss8Record};
-use crate::model::{LayersError, LengthPolicy, LoadedModel, Layers, ModelError};
+use crate::model::{Layers, LayersError, LengthPolicy, LoadedModel, ModelError};
 use crate::probes::logistic::LogisticError;
 use crate::probes::{Ss8Probe, Ss8ProbeParams, ss8_metrics};
 use crate::rng::SplitMix64;
@@ -119,7 +119,13 @@ impl Ss8StudyRequest {
             .collect()
     }
 
-    fn spec<'a>(&self, records: &'a [(String, String)], name: &str, layers: &[usize], model: &LoadedModel) -> StoreSpec<'a> {
+    fn spec<'a>(
+        &self,
+        records: &'a [(String, String)],
+        name: &str,
+        layers: &[usize],
+        model: &LoadedModel,
+    ) -> StoreSpec<'a> {
         StoreSpec {
             root: self.store.root.clone(),
             dataset: name.to_owned(),
@@ -138,21 +144,37 @@ pub fn study_policy(model: &LoadedModel) -> LengthPolicy {
 }
 
 /// Time, RAM and disk of `request` on `model` (untrained stores counted as new).
-pub fn estimate_ss8_study(model: &LoadedModel, request: &Ss8StudyRequest) -> Result<StudyEstimate, Ss8StudyError> {
+pub fn estimate_ss8_study(
+    model: &LoadedModel,
+    request: &Ss8StudyRequest,
+) -> Result<StudyEstimate, Ss8StudyError> {
     let config = model.model.config();
     let layers = request.layers.resolve(config.num_layers)?;
-    let (train, test) = (Ss8StudyRequest::pairs(&request.train), Ss8StudyRequest::pairs(&request.test));
+    let (train, test) = (
+        Ss8StudyRequest::pairs(&request.train),
+        Ss8StudyRequest::pairs(&request.test),
+    );
     let plans = [
-        FeatureStore::plan(model, &request.spec(&train, &request.train_name, &layers, model))?,
-        FeatureStore::plan(model, &request.spec(&test, &request.test_name, &layers, model))?,
+        FeatureStore::plan(
+            model,
+            &request.spec(&train, &request.train_name, &layers, model),
+        )?,
+        FeatureStore::plan(
+            model,
+            &request.spec(&test, &request.test_name, &layers, model),
+        )?,
     ];
     let row = |mean: f64| (mean + 2.0).min(config.max_residues() as f64 + 2.0) as usize;
     let copies = if request.compare_untrained { 2.0 } else { 1.0 };
-    let mut embed = plans.iter().map(|p| embed_seconds(config, p.residues_to_embed, row(p.mean_residues))).sum::<f64>();
+    let mut embed = plans
+        .iter()
+        .map(|p| embed_seconds(config, p.residues_to_embed, row(p.mean_residues)))
+        .sum::<f64>();
     let mut disk: u64 = plans.iter().map(|p| p.bytes_to_reserve).sum();
     let full_store_bytes = |records: &[(String, String)]| {
         let residues: usize = records.iter().map(|(_, s)| s.len()).sum();
-        ((residues + records.len()) * config.embed_dim * request.store.dtype.bytes() * layers.len()) as u64
+        ((residues + records.len()) * config.embed_dim * request.store.dtype.bytes() * layers.len())
+            as u64
     };
     if request.compare_untrained {
         let all: usize = train.iter().chain(&test).map(|(_, s)| s.len()).sum();
@@ -161,14 +183,31 @@ pub fn estimate_ss8_study(model: &LoadedModel, request: &Ss8StudyRequest) -> Res
     }
     let train_rows = labelled_count(&request.train).min(request.residue_cap);
     let test_rows = labelled_count(&request.test);
-    let layer_bytes = ((train_rows + test_rows) * config.embed_dim * request.store.dtype.bytes()) as u64;
-    let per_layer = fit_seconds(train_rows, config.embed_dim, SS8_CLASSES.len(), request.params.max_iterations as usize, layer_bytes);
+    let layer_bytes =
+        ((train_rows + test_rows) * config.embed_dim * request.store.dtype.bytes()) as u64;
+    let per_layer = fit_seconds(
+        train_rows,
+        config.embed_dim,
+        SS8_CLASSES.len(),
+        request.params.max_iterations as usize,
+        layer_bytes,
+    );
     let fit = copies * per_layer * layers.len() as f64;
     let weights = (config.parameter_count() * 4) as u64;
     let longest = config.max_residues() + 2;
-    let forward = batch_bytes(config, request.store.toks_per_batch.max(longest), longest, layers.len());
-    let fitting = (train_rows * config.embed_dim * 4 + SCORE_CHUNK_ROWS * config.embed_dim * 8) as u64;
-    let untrained_copy = if request.compare_untrained { weights } else { 0 };
+    let forward = batch_bytes(
+        config,
+        request.store.toks_per_batch.max(longest),
+        longest,
+        layers.len(),
+    );
+    let fitting =
+        (train_rows * config.embed_dim * 4 + SCORE_CHUNK_ROWS * config.embed_dim * 8) as u64;
+    let untrained_copy = if request.compare_untrained {
+        weights
+    } else {
+        0
+    };
     Ok(StudyEstimate {
         embed_seconds: embed,
         fit_seconds: fit,
@@ -180,7 +219,11 @@ pub fn estimate_ss8_study(model: &LoadedModel, request: &Ss8StudyRequest) -> Res
 }
 
 /// Runs the study; refuses first if it cannot fit (see [`estimate_ss8_study`]).
-pub fn run_ss8_study(model: &LoadedModel, request: &Ss8StudyRequest, ctx: &JobCtx) -> Result<Ss8Study, Ss8StudyError> {
+pub fn run_ss8_study(
+    model: &LoadedModel,
+    request: &Ss8StudyRequest,
+    ctx: &JobCtx,
+) -> Result<Ss8Study, Ss8StudyError> {
     let layers = request.layers.resolve(model.model.config().num_layers)?;
     let estimate = estimate_ss8_study(model, request)?;
     estimate.check(Resources::measure(&request.store.root))?;
@@ -200,7 +243,12 @@ pub fn run_ss8_study(model: &LoadedModel, request: &Ss8StudyRequest, ctx: &JobCt
     let best = (0..trained.runs.len())
         .max_by(|&a, &b| trained.runs[a].test.q8.total_cmp(&trained.runs[b].test.q8))
         .ok_or_else(|| Ss8StudyError::Empty("no layer was probed".into()))?;
-    let tracks = tracks(&trained.test_store, &request.test, &trained.runs[best], request.tracked_proteins)?;
+    let tracks = tracks(
+        &trained.test_store,
+        &request.test,
+        &trained.runs[best],
+        request.tracked_proteins,
+    )?;
     ctx.checkpoint(1.0)?;
     let mut stores = [trained.stores, untrained.stores].concat();
     stores.sort();
@@ -231,32 +279,92 @@ struct ModelRuns {
 
 /// Embeds (or reuses) both sets, then fits and scores each layer: phases weighted by their
 /// estimated time.
-fn probe_model(model: &LoadedModel, request: &Ss8StudyRequest, layers: &[usize], ctx: &JobCtx) -> Result<ModelRuns, Ss8StudyError> {
+fn probe_model(
+    model: &LoadedModel,
+    request: &Ss8StudyRequest,
+    layers: &[usize],
+    ctx: &JobCtx,
+) -> Result<ModelRuns, Ss8StudyError> {
     let config = model.model.config();
-    let (train, test) = (Ss8StudyRequest::pairs(&request.train), Ss8StudyRequest::pairs(&request.test));
-    let plan_train = FeatureStore::plan(model, &request.spec(&train, &request.train_name, layers, model))?;
-    let plan_test = FeatureStore::plan(model, &request.spec(&test, &request.test_name, layers, model))?;
+    let (train, test) = (
+        Ss8StudyRequest::pairs(&request.train),
+        Ss8StudyRequest::pairs(&request.test),
+    );
+    let plan_train = FeatureStore::plan(
+        model,
+        &request.spec(&train, &request.train_name, layers, model),
+    )?;
+    let plan_test = FeatureStore::plan(
+        model,
+        &request.spec(&test, &request.test_name, layers, model),
+    )?;
     let train_rows = labelled_count(&request.train).min(request.residue_cap);
-    let per_layer = fit_seconds(train_rows, config.embed_dim, SS8_CLASSES.len(), request.params.max_iterations as usize, 0);
+    let per_layer = fit_seconds(
+        train_rows,
+        config.embed_dim,
+        SS8_CLASSES.len(),
+        request.params.max_iterations as usize,
+        0,
+    );
     let mut weights = vec![
-        embed_seconds(config, plan_train.residues_to_embed, (plan_train.mean_residues + 2.0) as usize),
-        embed_seconds(config, plan_test.residues_to_embed, (plan_test.mean_residues + 2.0) as usize),
+        embed_seconds(
+            config,
+            plan_train.residues_to_embed,
+            (plan_train.mean_residues + 2.0) as usize,
+        ),
+        embed_seconds(
+            config,
+            plan_test.residues_to_embed,
+            (plan_test.mean_residues + 2.0) as usize,
+        ),
     ];
     weights.extend(std::iter::repeat_n(per_layer.max(1e-3), layers.len()));
     let phases = ctx.phases(&weights);
     let policy = study_policy(model);
     let started = std::time::Instant::now();
-    let (train_store, train_fill) = ensure_store(model, &request.store, &request.train_name, &train, layers, policy, &phases[0])?;
-    let (test_store, test_fill) = ensure_store(model, &request.store, &request.test_name, &test, layers, policy, &phases[1])?;
+    let (train_store, train_fill) = ensure_store(
+        model,
+        &request.store,
+        &request.train_name,
+        &train,
+        layers,
+        policy,
+        &phases[0],
+    )?;
+    let (test_store, test_fill) = ensure_store(
+        model,
+        &request.store,
+        &request.test_name,
+        &test,
+        layers,
+        policy,
+        &phases[1],
+    )?;
     let embed_seconds = started.elapsed().as_secs_f64();
     let started = std::time::Instant::now();
-    let (rows, labels) = training_sample(&train_store, &request.train, request.residue_cap, request.seed);
+    let (rows, labels) = training_sample(
+        &train_store,
+        &request.train,
+        request.residue_cap,
+        request.seed,
+    );
     if rows.is_empty() {
-        return Err(Ss8StudyError::Empty(format!("{} has no labelled residues", request.train_name)));
+        return Err(Ss8StudyError::Empty(format!(
+            "{} has no labelled residues",
+            request.train_name
+        )));
     }
     let mut runs = Vec::with_capacity(layers.len());
     for (&layer, phase) in layers.iter().zip(&phases[2..]) {
-        runs.push(probe_layer(&train_store, &test_store, &request.test, layer, (&rows, &labels), &request.params, phase)?);
+        runs.push(probe_layer(
+            &train_store,
+            &test_store,
+            &request.test,
+            layer,
+            (&rows, &labels),
+            &request.params,
+            phase,
+        )?);
     }
     Ok(ModelRuns {
         runs,
@@ -338,7 +446,12 @@ fn score_streaming(
 
 /// Labelled training rows of the store (`mask` true), subsampled to `cap` by a seeded shuffle
 /// when there are more; rows ascending, with their labels.
-fn training_sample(store: &FeatureStore, records: &[Ss8Record], cap: usize, seed: u64) -> (Vec<usize>, Vec<usize>) {
+fn training_sample(
+    store: &FeatureStore,
+    records: &[Ss8Record],
+    cap: usize,
+    seed: u64,
+) -> (Vec<usize>, Vec<usize>) {
     let offsets = store.row_offsets();
     let mut rows = Vec::new();
     let mut labels = Vec::new();
@@ -358,7 +471,10 @@ fn training_sample(store: &FeatureStore, records: &[Ss8Record], cap: usize, seed
     SplitMix64::new(seed).shuffle(&mut order);
     order.truncate(cap);
     order.sort_unstable();
-    (order.iter().map(|&k| rows[k]).collect(), order.iter().map(|&k| labels[k]).collect())
+    (
+        order.iter().map(|&k| rows[k]).collect(),
+        order.iter().map(|&k| labels[k]).collect(),
+    )
 }
 
 /// Residues of `records` that are evaluated.
@@ -386,7 +502,8 @@ fn tracks(
         .take(count)
         .enumerate()
         .map(|(i, record)| {
-            let features: Array2<f32> = reader.read_range(offsets[i], offsets[i + 1] - offsets[i])?;
+            let features: Array2<f32> =
+                reader.read_range(offsets[i], offsets[i + 1] - offsets[i])?;
             let prediction = Ss8Prediction {
                 id: record.id.clone(),
                 probabilities: best.probe.predict_probabilities(&features),

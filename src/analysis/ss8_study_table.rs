@@ -17,7 +17,11 @@ pub fn ss8_study_table(study: &Ss8Study) -> PolarsResult<DataFrame> {
     let mut rows = Rows::default();
     for (model, runs) in [("trained", &study.runs), ("untrained", &study.untrained)] {
         for run in runs.iter() {
-            rows.push(model, run, model == "trained" && Some(run.layer) == best_layer);
+            rows.push(
+                model,
+                run,
+                model == "trained" && Some(run.layer) == best_layer,
+            );
         }
     }
     rows.into_frame()
@@ -38,7 +42,13 @@ impl Rows {
         for (letter, m) in SS8_CLASSES.iter().zip(&run.test.ss8.per_class) {
             self.model.push(model.to_owned());
             self.layer.push(run.layer as u32);
-            let scores = [run.train.q8, run.test.q8, run.test.q3, m.precision, m.recall];
+            let scores = [
+                run.train.q8,
+                run.test.q8,
+                run.test.q3,
+                m.precision,
+                m.recall,
+            ];
             for (column, v) in self.scores.iter_mut().zip(scores) {
                 column.push(v);
             }

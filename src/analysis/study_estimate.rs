@@ -2,8 +2,9 @@
 //! and how much disk its feature stores need; a study that cannot fit is refused with advice.
 //!
 //! The rates are measured on the development machines (2 cores; see README, Benchmarks) and
-//! scale with the cores rayon uses: the forward pass runs at about 30 GFLOP/s per core (652M
-//! ESM-1b: ~1.3 GFLOP per residue), the probe's fit at about 20 GFLOP/s per core.
+//! scale with the cores rayon uses: the forward pass ran at about 60 GFLOP/s per core on an
+//! AVX-512 Xeon and about 25 on an AVX2 Zen 3 (652M ESM-1b: ~1.3 GFLOP per residue), so 40 is
+//! used; the probe's fit at about 20 GFLOP/s per core.
 
 use std::path::PathBuf;
 
@@ -13,7 +14,7 @@ use crate::store::human_bytes;
 use super::resources::Resources;
 
 /// Forward-pass rate per core, FLOP/s.
-const FORWARD_FLOPS_PER_CORE: f64 = 30e9;
+const FORWARD_FLOPS_PER_CORE: f64 = 40e9;
 /// Logistic-regression rate per core, FLOP/s.
 const FIT_FLOPS_PER_CORE: f64 = 20e9;
 /// Store read rate, bytes/s.
@@ -123,14 +124,29 @@ pub fn forward_flops_per_residue(config: &EsmConfig, row_tokens: usize) -> f64 {
     config.forward_flops(row) / row as f64
 }
 
-/// Seconds to embed `residues` with `config` (rows averaging `row_tokens` tokens).
+/// Seconds to embed `residues` with `config` (rows averaging `row_tokens` tokens): FLOPs at
+/// [`FORWARD_FLOPS_PER_CORE`], but at least [`OVERHEAD_SECONDS_PER_RESIDUE`] (small models are
+/// bound by per-operation overhead: the 0.9M-parameter starter embeds ~4,300 residues/s on 2
+/// cores, 30x below its FLOP rate).
 pub fn embed_seconds(config: &EsmConfig, residues: usize, row_tokens: usize) -> f64 {
-    residues as f64 * forward_flops_per_residue(config, row_tokens) / per_second(FORWARD_FLOPS_PER_CORE)
+    let compute =
+        forward_flops_per_residue(config, row_tokens) / per_second(FORWARD_FLOPS_PER_CORE);
+    let overhead = OVERHEAD_SECONDS_PER_RESIDUE / rayon::current_num_threads().max(1) as f64;
+    residues as f64 * compute.max(overhead)
 }
+
+/// Per-residue floor of the forward pass on one core, seconds.
+const OVERHEAD_SECONDS_PER_RESIDUE: f64 = 4.6e-4;
 
 /// Seconds to fit one layer's probe on `rows x dim` with `classes` over `iterations` and read
 /// `read_bytes` from the store.
-pub fn fit_seconds(rows: usize, dim: usize, classes: usize, iterations: usize, read_bytes: u64) -> f64 {
+pub fn fit_seconds(
+    rows: usize,
+    dim: usize,
+    classes: usize,
+    iterations: usize,
+    read_bytes: u64,
+) -> f64 {
     // Each evaluation: logits (2 n d k) and gradient (2 n d k); L-BFGS needs ~1.2 per step.
     let evaluations = 1.2 * iterations as f64 + 2.0;
     let flops = evaluations * 4.0 * (rows * dim * classes) as f64;
@@ -140,7 +156,12 @@ pub fn fit_seconds(rows: usize, dim: usize, classes: usize, iterations: usize, r
 /// Peak bytes of one forward batch of `toks_per_batch` padded tokens whose rows are at most
 /// `longest_row` tokens, keeping `kept_layers` representations: activations of one layer
 /// (hidden, FFN, attention scores and probabilities) plus the kept layers.
-pub fn batch_bytes(config: &EsmConfig, toks_per_batch: usize, longest_row: usize, kept_layers: usize) -> u64 {
+pub fn batch_bytes(
+    config: &EsmConfig,
+    toks_per_batch: usize,
+    longest_row: usize,
+    kept_layers: usize,
+) -> u64 {
     let hidden = toks_per_batch * config.embed_dim * 4;
     let ffn = toks_per_batch * config.ffn_embed_dim * 4 * 2;
     let attention = toks_per_batch * longest_row * config.attention_heads * 4 * 3;
@@ -175,7 +196,9 @@ mod tests {
         assert_eq!(estimate(1 << 30, 1 << 30).check(room), Ok(()));
         let ram = estimate(8 << 30, 0).check(room).expect_err("too much RAM");
         assert!(ram.to_string().contains("training-residue cap"), "{ram}");
-        let disk = estimate(0, 20 << 30).check(room).expect_err("too much disk");
+        let disk = estimate(0, 20 << 30)
+            .check(room)
+            .expect_err("too much disk");
         let text = disk.to_string();
         assert!(text.contains("/stores") && text.contains("f16"), "{text}");
     }

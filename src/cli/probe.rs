@@ -6,14 +6,16 @@ use anyhow::Context as _;
 use candle_core::Device;
 
 use super::progress::with_progress_bar;
-use crate::analysis::contact_head_run::evaluate_contact_head;
-use crate::analysis::contact_probe_run::run_contact_probe;
-use crate::analysis::homology_run::run_homology;
 use super::progress::with_progress_bar_and_log;
 use super::study_args::{StudyArgs, parse_layers};
 use crate::analysis::JobCtx;
+use crate::analysis::contact_head_run::evaluate_contact_head;
+use crate::analysis::contact_probe_run::run_contact_probe;
+use crate::analysis::homology_run::run_homology;
 use crate::analysis::resources::Resources;
-use crate::analysis::ss8_study::{BEST_LAYER, Ss8Study, Ss8StudyRequest, estimate_ss8_study, run_ss8_study};
+use crate::analysis::ss8_study::{
+    BEST_LAYER, Ss8Study, Ss8StudyRequest, estimate_ss8_study, run_ss8_study,
+};
 use crate::analysis::ss8_study_table::ss8_study_table;
 use crate::data::{SS8_CLASSES, read_ss8};
 use crate::model::{Checkpoint, LoadedModel};
@@ -567,7 +569,12 @@ fn ss8(args: &Ss8Args) -> anyhow::Result<()> {
         study.embed_seconds,
         study.fit_seconds,
         study.residues_embedded,
-        study.stores.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        study
+            .stores
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let best = &study.runs[study.best];
     if let Some(path) = &args.save {
@@ -589,12 +596,18 @@ fn ss8(args: &Ss8Args) -> anyhow::Result<()> {
     print_ss8_study(&study);
     if let Some(out) = &args.out {
         if out.extension().is_some_and(|e| e == "json") {
-            let runs = |model: &str, runs: &[crate::analysis::ss8_probe_run::Ss8ProbeRun]| -> Vec<serde_json::Value> {
+            let runs = |model: &str,
+                        runs: &[crate::analysis::ss8_probe_run::Ss8ProbeRun]|
+             -> Vec<serde_json::Value> {
                 runs.iter()
                     .map(|r| serde_json::json!({ "model": model, "layer": r.layer, "train_residues": r.train_residues, "train": r.train, "test": r.test }))
                     .collect()
             };
-            let json = [runs("trained", &study.runs), runs("untrained", &study.untrained)].concat();
+            let json = [
+                runs("trained", &study.runs),
+                runs("untrained", &study.untrained),
+            ]
+            .concat();
             std::fs::write(out, serde_json::to_string_pretty(&json)?)
                 .with_context(|| format!("writing {}", out.display()))?;
         } else {
@@ -615,8 +628,11 @@ fn print_ss8_study(study: &Ss8Study) {
         best.test.ss8.count,
         best.test.ss8.majority_baseline()
     );
-    let untrained: std::collections::BTreeMap<usize, f64> =
-        study.untrained.iter().map(|r| (r.layer, r.test.q8)).collect();
+    let untrained: std::collections::BTreeMap<usize, f64> = study
+        .untrained
+        .iter()
+        .map(|r| (r.layer, r.test.q8))
+        .collect();
     println!("layer  train Q8  test Q8  test Q3  untrained test Q8");
     for run in &study.runs {
         let baseline = untrained
@@ -639,6 +655,8 @@ fn print_ss8_study(study: &Ss8Study) {
 
 /// A file's name for labels (the whole path when it has none).
 fn file_label(path: &std::path::Path) -> String {
-    path.file_name()
-        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }

@@ -69,7 +69,10 @@ mod tests {
     fn layer_values_join_into_one_choice() -> anyhow::Result<()> {
         assert_eq!(parse_layers(&[])?, Layers::Last);
         assert_eq!(parse_layers(&["all".into()])?, Layers::All);
-        assert_eq!(parse_layers(&["0".into(), "-1".into()])?, Layers::List(vec![0, -1]));
+        assert_eq!(
+            parse_layers(&["0".into(), "-1".into()])?,
+            Layers::List(vec![0, -1])
+        );
         assert_eq!(parse_layers(&["0,6".into()])?, Layers::List(vec![0, 6]));
         assert!(parse_layers(&["x".into()]).is_err());
         Ok(())

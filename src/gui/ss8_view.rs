@@ -80,8 +80,10 @@ pub fn ss8_request(settings: &Ss8Settings) -> anyhow::Result<Ss8StudyRequest> {
     let mut train = read_ss8(train_path)?;
     train.truncate(settings.max_train.max(1));
     let label = |p: &std::path::Path| {
-        p.file_name()
-            .map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
+        p.file_name().map_or_else(
+            || p.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
     };
     Ok(Ss8StudyRequest {
         train,
@@ -374,7 +376,9 @@ fn inputs_ui(ui: &mut egui::Ui, settings: &mut Ss8Settings, num_layers: Option<u
         if ui
             .add(egui::TextEdit::singleline(&mut root).desired_width(420.0))
             .labelled_by(label.id)
-            .on_hover_text("Every layer of every protein is written here once and reused by later studies")
+            .on_hover_text(
+                "Every layer of every protein is written here once and reused by later studies",
+            )
             .changed()
         {
             settings.store.root = root.into();
@@ -420,16 +424,24 @@ fn inputs_ui(ui: &mut egui::Ui, settings: &mut Ss8Settings, num_layers: Option<u
 
 /// The time/RAM/disk estimate of the current settings (recomputed when they or the model
 /// change); returns whether the study would be refused.
-fn estimate_ui(ui: &mut egui::Ui, view: &mut Ss8View, model: Option<&LoadedModel>, running: bool) -> bool {
+fn estimate_ui(
+    ui: &mut egui::Ui,
+    view: &mut Ss8View,
+    model: Option<&LoadedModel>,
+    running: bool,
+) -> bool {
     let Some(model) = model else {
         return false;
     };
     let finished = view.was_running && !running;
     view.was_running = running;
     let stale = finished
-        || view.estimate.as_ref().is_none_or(|(settings, fingerprint, _)| {
-            *settings != view.settings || *fingerprint != model.fingerprint
-        });
+        || view
+            .estimate
+            .as_ref()
+            .is_none_or(|(settings, fingerprint, _)| {
+                *settings != view.settings || *fingerprint != model.fingerprint
+            });
     if stale && !running {
         let text = ss8_estimate_text(model, &view.settings);
         view.estimate = Some((view.settings.clone(), model.fingerprint.clone(), text));
@@ -448,11 +460,17 @@ fn estimate_ui(ui: &mut egui::Ui, view: &mut Ss8View, model: Option<&LoadedModel
 }
 
 /// The stores a study read, with their size; and saving the best layer's probe.
-fn study_files_ui(ui: &mut egui::Ui, view: &mut Ss8View, result: &Ss8Result, model: Option<&LoadedModel>) {
+fn study_files_ui(
+    ui: &mut egui::Ui,
+    view: &mut Ss8View,
+    result: &Ss8Result,
+    model: Option<&LoadedModel>,
+) {
     let bytes: u64 = result.stores.iter().map(|d| folder_bytes(d)).sum();
     ui.weak(format!(
-        "Features: {} stores, {} ({} residues embedded by this run; later studies on the same model and data reuse them)",
+        "Features: {} store{}, {} ({} residues embedded by this run; later studies on the same model and data reuse them)",
         result.stores.len(),
+        if result.stores.len() == 1 { "" } else { "s" },
         human_bytes(bytes),
         result.residues_embedded
     ))
@@ -471,7 +489,9 @@ fn study_files_ui(ui: &mut egui::Ui, view: &mut Ss8View, result: &Ss8Result, mod
         let best = &result.runs[result.best];
         if ui
             .add_enabled(model.is_some(), egui::Button::new("Save best probe"))
-            .on_hover_text("safetensors + metadata, as `probe ss8 --save`; `probe ss8-predict` applies it")
+            .on_hover_text(
+                "safetensors + metadata, as `probe ss8 --save`; `probe ss8-predict` applies it",
+            )
             .clicked()
             && let Some(model) = model
         {

@@ -266,7 +266,11 @@ impl EsmModel {
         };
         let heads = self.config.attention_heads;
         for (i, layer) in self.layers.iter().enumerate().take(last_layer) {
-            if request.stop.as_ref().is_some_and(super::StopFlag::is_raised) {
+            if request
+                .stop
+                .as_ref()
+                .is_some_and(super::StopFlag::is_raised)
+            {
                 return Err(ModelError::Stopped);
             }
             let (out, probs) =

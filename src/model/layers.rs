@@ -38,7 +38,9 @@ pub enum LayersError {
     #[error("no layers given")]
     Empty,
     /// Unparsable text.
-    #[error("'{0}' is not a layer choice: use last, all, an index (negative from the end) or a comma list")]
+    #[error(
+        "'{0}' is not a layer choice: use last, all, an index (negative from the end) or a comma list"
+    )]
     Parse(String),
 }
 
@@ -144,7 +146,10 @@ mod tests {
         }
         assert_eq!(" ALL ".parse::<Layers>(), Ok(Layers::All));
         assert!(matches!("x".parse::<Layers>(), Err(LayersError::Parse(_))));
-        let message = Layers::Index(40).resolve(33).expect_err("out of range").to_string();
+        let message = Layers::Index(40)
+            .resolve(33)
+            .expect_err("out of range")
+            .to_string();
         assert!(message.contains("-34 to 33"), "{message}");
     }
 }

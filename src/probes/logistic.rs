@@ -302,10 +302,12 @@ fn feature_moments(x: ArrayView2<f32>) -> (Vec<f64>, Vec<f64>) {
         (n, mean, m2)
     };
     let chunks: Vec<ArrayView2<f32>> = x.axis_chunks_iter(Axis(0), 4 * CHUNK_ROWS).collect();
-    let (n, mean, m2) = chunks
-        .into_par_iter()
-        .map(partial)
-        .reduce_with(|(na, ma, sa), (nb, mb, sb)| {
+    // Partials are combined in chunk order, not in rayon's stealing order: the same data gives
+    // bit-identical moments on every run.
+    let partials: Vec<_> = chunks.into_par_iter().map(partial).collect();
+    let (n, mean, m2) = partials
+        .into_iter()
+        .reduce(|(na, ma, sa), (nb, mb, sb)| {
             let n = na + nb;
             let mean = ma
                 .iter()
@@ -374,21 +376,24 @@ impl Problem<'_> {
             .axis_chunks_iter(Axis(0), CHUNK_ROWS)
             .zip(self.y.chunks(CHUNK_ROWS))
             .collect();
-        let total = chunks
+        // Summed in chunk order (not rayon's stealing order), so a fit is bit-identical from
+        // run to run: a study rerun on a reused store reproduces its table exactly.
+        let partials: Vec<_> = chunks
             .into_par_iter()
             .map(|(rows, labels)| self.chunk_dispatched(rows, labels, &folded, &bias))
-            .reduce_with(|mut a, b| {
-                a.weight_grad
-                    .iter_mut()
-                    .zip(&b.weight_grad)
-                    .for_each(|(x, y)| *x += y);
-                a.class_grad
-                    .iter_mut()
-                    .zip(&b.class_grad)
-                    .for_each(|(x, y)| *x += y);
-                a.loss += b.loss;
-                a
-            });
+            .collect();
+        let total = partials.into_iter().reduce(|mut a, b| {
+            a.weight_grad
+                .iter_mut()
+                .zip(&b.weight_grad)
+                .for_each(|(x, y)| *x += y);
+            a.class_grad
+                .iter_mut()
+                .zip(&b.class_grad)
+                .for_each(|(x, y)| *x += y);
+            a.loss += b.loss;
+            a
+        });
         let Some(total) = total else { return f64::NAN };
         let inv_n = 1.0 / n as f64;
         let mut penalty = 0.0;

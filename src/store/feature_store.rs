@@ -257,13 +257,11 @@ fn create(root: &Path, manifest: StoreManifest) -> Result<FeatureStore, StoreErr
     let built = reserve_files(&partial, manifest).map_err(|err| {
         let _ = std::fs::remove_dir_all(&partial);
         match err {
-            StoreError::Io { source, .. } if is_disk_full(&source) => {
-                StoreError::DiskFull {
-                    folder: root.to_owned(),
-                    needed,
-                    free: fs4::available_space(root).unwrap_or(0),
-                }
-            }
+            StoreError::Io { source, .. } if is_disk_full(&source) => StoreError::DiskFull {
+                folder: root.to_owned(),
+                needed,
+                free: fs4::available_space(root).unwrap_or(0),
+            },
             other => other,
         }
     })?;
@@ -300,9 +298,19 @@ fn reserve_files(dir: &Path, manifest: StoreManifest) -> Result<FeatureStore, St
     for &layer in &m.layers {
         let rows = [m.total_residues(), m.embed_dim];
         let bytes = (rows[0] * rows[1] * m.dtype.bytes()) as u64;
-        reserve_npy(&store.layer_path(layer), m.dtype.numpy_descr(), &rows, bytes)?;
+        reserve_npy(
+            &store.layer_path(layer),
+            m.dtype.numpy_descr(),
+            &rows,
+            bytes,
+        )?;
         let means = [m.records.len(), m.embed_dim];
-        reserve_npy(&store.mean_path(layer), "<f4", &means, (means[0] * means[1] * 4) as u64)?;
+        reserve_npy(
+            &store.mean_path(layer),
+            "<f4",
+            &means,
+            (means[0] * means[1] * 4) as u64,
+        )?;
     }
     let path = dir.join("manifest.json");
     let text = serde_json::to_string(m).map_err(|e| StoreError::Manifest {
@@ -314,7 +322,12 @@ fn reserve_files(dir: &Path, manifest: StoreManifest) -> Result<FeatureStore, St
 }
 
 /// An `.npy` file of `shape` whose `data_bytes` are reserved on disk (zeros).
-fn reserve_npy(path: &Path, descr: &str, shape: &[usize], data_bytes: u64) -> Result<(), StoreError> {
+fn reserve_npy(
+    path: &Path,
+    descr: &str,
+    shape: &[usize],
+    data_bytes: u64,
+) -> Result<(), StoreError> {
     let header = npy_header(descr, shape);
     let mut file = OpenOptions::new()
         .create(true)

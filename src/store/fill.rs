@@ -88,7 +88,9 @@ pub fn fill_store(
             files.commit(store, &mut pending)?;
             last_sync = std::time::Instant::now();
         }
-        if let Err(cancelled) = ctx.checkpoint(report.residues_embedded as f32 / total.max(1) as f32) {
+        if let Err(cancelled) =
+            ctx.checkpoint(report.residues_embedded as f32 / total.max(1) as f32)
+        {
             files.commit(store, &mut pending)?;
             return Err(cancelled.into());
         }
@@ -164,10 +166,12 @@ impl LayerFiles {
         let expected = store.manifest().records[record].residues;
         let first_row = store.row_offsets()[record];
         for (layer, rows_file, mean_file) in &self.layers {
-            let reps = representations.get(layer).ok_or_else(|| StoreError::Missing {
-                dir: store.dir().to_owned(),
-                reason: format!("the forward pass returned no layer {layer}"),
-            })?;
+            let reps = representations
+                .get(layer)
+                .ok_or_else(|| StoreError::Missing {
+                    dir: store.dir().to_owned(),
+                    reason: format!("the forward pass returned no layer {layer}"),
+                })?;
             let (residues, dim) = reps.dims2()?;
             if residues != expected || dim != self.dim {
                 return Err(StoreError::Missing {
@@ -181,10 +185,20 @@ impl LayerFiles {
             }
             let values = reps.flatten_all()?.to_vec1::<f32>()?;
             let at = self.layer_header + (first_row * dim * self.dtype.bytes()) as u64;
-            write_at(rows_file, at, &encode(&values, self.dtype), &store.layer_path(*layer))?;
+            write_at(
+                rows_file,
+                at,
+                &encode(&values, self.dtype),
+                &store.layer_path(*layer),
+            )?;
             let mean = reps.mean(0)?.to_vec1::<f32>()?;
             let at = self.mean_header + (record * dim * 4) as u64;
-            write_at(mean_file, at, &encode(&mean, StoreDtype::F32), &store.mean_path(*layer))?;
+            write_at(
+                mean_file,
+                at,
+                &encode(&mean, StoreDtype::F32),
+                &store.mean_path(*layer),
+            )?;
         }
         Ok(())
     }
@@ -216,7 +230,12 @@ pub(crate) fn encode(values: &[f32], dtype: StoreDtype) -> Vec<u8> {
     }
 }
 
-fn write_at(mut file: &File, at: u64, bytes: &[u8], path: &std::path::Path) -> Result<(), StoreError> {
+fn write_at(
+    mut file: &File,
+    at: u64,
+    bytes: &[u8],
+    path: &std::path::Path,
+) -> Result<(), StoreError> {
     file.seek(SeekFrom::Start(at)).map_err(io_at(path))?;
     file.write_all(bytes).map_err(io_at(path))
 }
@@ -234,14 +253,23 @@ mod tests {
     }
 
     fn records() -> Vec<(String, String)> {
-        ["MKTAYIAKQRQISFVKSHFSRQ", "GSH", "MLKNVQVQLV", "ACDEFGHIKLMNPQRSTVWY"]
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (format!("p{i}"), (*s).to_owned()))
-            .collect()
+        [
+            "MKTAYIAKQRQISFVKSHFSRQ",
+            "GSH",
+            "MLKNVQVQLV",
+            "ACDEFGHIKLMNPQRSTVWY",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (format!("p{i}"), (*s).to_owned()))
+        .collect()
     }
 
-    fn spec_for<'a>(root: &std::path::Path, records: &'a [(String, String)], dtype: StoreDtype) -> StoreSpec<'a> {
+    fn spec_for<'a>(
+        root: &std::path::Path,
+        records: &'a [(String, String)],
+        dtype: StoreDtype,
+    ) -> StoreSpec<'a> {
         StoreSpec {
             root: root.to_owned(),
             dataset: "four".into(),
@@ -264,15 +292,26 @@ mod tests {
             let spec = spec_for(dir.path(), &records, dtype);
             let store = FeatureStore::open_or_create(&model, &spec)?;
             assert!(store.manifest().batches.len() >= 2);
-            let report = fill_store(&model, &store, &records, spec.length_policy, Shard::WHOLE, &JobCtx::default())?;
+            let report = fill_store(
+                &model,
+                &store,
+                &records,
+                spec.length_policy,
+                Shard::WHOLE,
+                &JobCtx::default(),
+            )?;
             assert_eq!(report.residues_embedded, store.manifest().total_residues());
             // Batched rows differ from single ones in the last bits (padding changes GEMM blocking).
             let tolerance = if dtype == StoreDtype::F32 { 1e-5 } else { 2e-3 };
-            let forward = ForwardRequest { repr_layers: vec![2], ..Default::default() };
+            let forward = ForwardRequest {
+                repr_layers: vec![2],
+                ..Default::default()
+            };
             let mut reader = LayerReader::open(&store, 2)?;
             let means = read_means(&store, 2)?;
             for (i, (id, seq)) in records.iter().enumerate() {
-                let direct = embed_sequence(&model.model, &[(id, seq)], spec.length_policy, &forward)?;
+                let direct =
+                    embed_sequence(&model.model, &[(id, seq)], spec.length_policy, &forward)?;
                 let expected = direct[0].representations[&2].to_vec2::<f32>()?;
                 let offsets = store.row_offsets();
                 let stored = reader.read_range(offsets[i], offsets[i + 1] - offsets[i])?;
@@ -287,13 +326,17 @@ mod tests {
                     assert!((a - b).abs() < 1e-5);
                 }
             }
-            let again = FeatureStore::open_or_create(&model, &spec_for(dir.path(), &records, dtype))?;
+            let again =
+                FeatureStore::open_or_create(&model, &spec_for(dir.path(), &records, dtype))?;
             assert_eq!(again.dir(), store.dir());
             assert!(again.is_complete());
             // A study needing only layer 2 reuses the store of layers 0 and 2.
             let mut fewer = spec_for(dir.path(), &records, dtype);
             fewer.layers = vec![2];
-            assert_eq!(FeatureStore::open_or_create(&model, &fewer)?.dir(), store.dir());
+            assert_eq!(
+                FeatureStore::open_or_create(&model, &fewer)?.dir(),
+                store.dir()
+            );
             assert_eq!(FeatureStore::plan(&model, &fewer)?.residues_to_embed, 0);
         }
         Ok(())
@@ -319,12 +362,32 @@ mod tests {
             }
         });
         let _ = holder.set(ctx.clone());
-        let stopped = fill_store(&model, &store, &records, spec.length_policy, Shard::WHOLE, &ctx);
-        assert!(matches!(stopped, Err(StoreError::Cancelled(_))), "{stopped:?}");
+        let stopped = fill_store(
+            &model,
+            &store,
+            &records,
+            spec.length_policy,
+            Shard::WHOLE,
+            &ctx,
+        );
+        assert!(
+            matches!(stopped, Err(StoreError::Cancelled(_))),
+            "{stopped:?}"
+        );
         let missing = store.missing_batches().len();
         assert!(missing > 0 && missing < store.manifest().batches.len());
-        assert!(LayerReader::open(&store, 0).is_err(), "an incomplete store is not readable");
-        let rest = fill_store(&model, &store, &records, spec.length_policy, Shard::WHOLE, &JobCtx::default())?;
+        assert!(
+            LayerReader::open(&store, 0).is_err(),
+            "an incomplete store is not readable"
+        );
+        let rest = fill_store(
+            &model,
+            &store,
+            &records,
+            spec.length_policy,
+            Shard::WHOLE,
+            &JobCtx::default(),
+        )?;
         assert_eq!(rest.batches_run, missing);
         assert!(store.is_complete());
         Ok(())

@@ -127,7 +127,13 @@ impl StoreManifest {
     pub fn folder_name(&self) -> String {
         let layers: Vec<String> = self.layers.iter().map(usize::to_string).collect();
         let digest = sha2::Sha256::digest(layers.join(",").as_bytes());
-        format!("{}-L{:02x}{:02x}{:02x}", self.family(), digest[0], digest[1], digest[2])
+        format!(
+            "{}-L{:02x}{:02x}{:02x}",
+            self.family(),
+            digest[0],
+            digest[1],
+            digest[2]
+        )
     }
 
     /// Reads `path`.
@@ -151,7 +157,12 @@ impl StoreManifest {
 }
 
 /// See [`StoreManifest::family`].
-pub fn store_family(fingerprint: &str, dataset_hash: &str, policy: &str, dtype: StoreDtype) -> String {
+pub fn store_family(
+    fingerprint: &str,
+    dataset_hash: &str,
+    policy: &str,
+    dtype: StoreDtype,
+) -> String {
     let dtype = match dtype {
         StoreDtype::F32 => "f32",
         StoreDtype::F16 => "f16",
@@ -173,5 +184,9 @@ pub fn dataset_hash(records: &[(String, String)]) -> String {
         hasher.update(sequence.to_ascii_uppercase().as_bytes());
         hasher.update([0xff]);
     }
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

@@ -82,9 +82,13 @@ impl LayerReader {
         }
         let width = self.dtype.bytes();
         let at = self.header + (start * self.dim * width) as u64;
-        self.file.seek(SeekFrom::Start(at)).map_err(io_at(&self.path))?;
+        self.file
+            .seek(SeekFrom::Start(at))
+            .map_err(io_at(&self.path))?;
         let mut bytes = vec![0u8; out.len() * width];
-        self.file.read_exact(&mut bytes).map_err(io_at(&self.path))?;
+        self.file
+            .read_exact(&mut bytes)
+            .map_err(io_at(&self.path))?;
         decode_into(&bytes, self.dtype, out);
         Ok(())
     }

@@ -58,7 +58,10 @@ mod tests {
     fn parses_and_splits_batches() {
         let shard: Shard = "1/3".parse().expect("parses");
         assert_eq!(shard, Shard { index: 1, count: 3 });
-        assert_eq!((0..7).filter(|&k| shard.owns(k)).collect::<Vec<_>>(), [1, 4]);
+        assert_eq!(
+            (0..7).filter(|&k| shard.owns(k)).collect::<Vec<_>>(),
+            [1, 4]
+        );
         for bad in ["3/3", "1", "a/2", "0/0"] {
             assert!(bad.parse::<Shard>().is_err(), "{bad}");
         }
