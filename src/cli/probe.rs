@@ -539,8 +539,8 @@ fn ss8(args: &Ss8Args) -> anyhow::Result<()> {
     let request = Ss8StudyRequest {
         train,
         test: read_ss8(&args.test)?,
-        train_name: file_label(&args.train),
-        test_name: file_label(&args.test),
+        train_name: crate::store::dataset_label(&args.train),
+        test_name: crate::store::dataset_label(&args.test),
         layers: parse_layers(&args.study.layers)?,
         params: Ss8ProbeParams {
             l2: args.l2,
@@ -651,12 +651,4 @@ fn print_ss8_study(study: &Ss8Study) {
             m.precision, m.recall, m.support
         );
     }
-}
-
-/// A file's name for labels (the whole path when it has none).
-fn file_label(path: &std::path::Path) -> String {
-    path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    )
 }

@@ -183,9 +183,5 @@ fn fill_records(args: &FillArgs) -> anyhow::Result<(String, Vec<(String, String)
     if let Some(n) = args.max_records {
         records.truncate(n);
     }
-    let name = path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    Ok((name, records))
+    Ok((crate::store::dataset_label(path), records))
 }

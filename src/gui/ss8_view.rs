@@ -79,17 +79,11 @@ pub fn ss8_request(settings: &Ss8Settings) -> anyhow::Result<Ss8StudyRequest> {
     let test_path = std::path::Path::new(settings.test.trim());
     let mut train = read_ss8(train_path)?;
     train.truncate(settings.max_train.max(1));
-    let label = |p: &std::path::Path| {
-        p.file_name().map_or_else(
-            || p.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        )
-    };
     Ok(Ss8StudyRequest {
         train,
         test: read_ss8(test_path)?,
-        train_name: label(train_path),
-        test_name: label(test_path),
+        train_name: crate::store::dataset_label(train_path),
+        test_name: crate::store::dataset_label(test_path),
         layers: settings.layers.clone(),
         params: Ss8ProbeParams::default(),
         residue_cap: settings.residue_cap,

@@ -27,6 +27,14 @@ pub fn default_store_root() -> std::path::PathBuf {
         .unwrap_or_else(|| std::env::temp_dir().join("esm-workbench-features"))
 }
 
+/// A dataset's display name for its stores: the file name, or the whole path when it has none.
+pub fn dataset_label(path: &std::path::Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
 /// `1.5 GB`, `320 MB`, `12 KB` (powers of 1000).
 pub fn human_bytes(bytes: u64) -> String {
     let b = bytes as f64;
