@@ -397,3 +397,84 @@ fn the_gui_study_and_probe_ss8_write_identical_tables() -> TestResult {
     );
     Ok(())
 }
+
+/// The contact study at the process level: `probe contacts` and the GUI's compute write the
+/// same table; a second run reuses the stores; the training used sampled pairs, not every pair.
+#[cfg(feature = "gui")]
+#[test]
+fn the_gui_contact_study_and_probe_contacts_write_identical_tables() -> TestResult {
+    use esm_workbench::analysis::JobCtx;
+    use esm_workbench::gui::contacts_view::{ContactSettings, compute_contacts};
+    use esm_workbench::model::{Layers, LoadedModel};
+
+    let dir = tempfile::tempdir()?;
+    let model_path = common::fixture("esm1b_tiny_t2.pt");
+    let structures = Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/demo/structures.json");
+    let cli_csv = dir.path().join("cli.csv");
+    let cli = || {
+        let mut command = bin();
+        command
+            .args(["probe", "contacts", "--model"])
+            .arg(&model_path)
+            .arg("--structures")
+            .arg(&structures)
+            .arg("--train")
+            .arg(&structures)
+            .args(["--layers", "all", "--compare-untrained", "--epochs", "5"])
+            .arg("--store")
+            .arg(dir.path().join("cli_store"))
+            .arg("--out")
+            .arg(&cli_csv);
+        command
+    };
+    let first = run_ok(&mut cli())?;
+    let stderr = String::from_utf8_lossy(&first.stderr).into_owned();
+    assert!(stderr.contains("estimate: "), "{stderr}");
+    let counts = stderr
+        .split("contacts and ")
+        .nth(1)
+        .ok_or(format!("no pair counts in: {stderr}"))?;
+    let numbers: Vec<usize> = counts
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .take(2)
+        .collect();
+    assert!(
+        numbers.len() == 2 && numbers[0] < numbers[1],
+        "non-contacts are sampled: {counts}"
+    );
+    let second = run_ok(&mut cli())?;
+    assert_eq!(residues_embedded(&second), Some(0), "the stores are reused");
+    let settings = ContactSettings {
+        train: structures.display().to_string(),
+        test: structures.display().to_string(),
+        layers: Layers::All,
+        epochs: 5,
+        compare_untrained: true,
+        store: esm_workbench::store::StoreOptions {
+            root: dir.path().join("gui_store"),
+            ..Default::default()
+        },
+        ..ContactSettings::default()
+    };
+    let model = LoadedModel::load(&model_path, &candle_core::Device::Cpu)?;
+    let result = compute_contacts(&model, &settings, &JobCtx::default())?;
+    let gui_csv = dir.path().join("gui.csv");
+    let mut table =
+        esm_workbench::analysis::contact_study_table::contact_study_table(&result.study)?;
+    esm_workbench::export::write_table(&gui_csv, &mut table)?;
+    assert_eq!(
+        std::fs::read_to_string(&cli_csv)?,
+        std::fs::read_to_string(&gui_csv)?
+    );
+    assert_eq!(
+        table.height(),
+        2 * 3 + 1,
+        "trained + untrained, 3 layers, the contact head"
+    );
+    // The map on screen is read back from the store: the best probe's prediction, L x L.
+    let predicted = result.study.predict_chain(0)?;
+    let len = result.study.test[0].sequence.len();
+    assert_eq!(predicted.len(), len * len);
+    Ok(())
+}

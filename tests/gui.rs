@@ -6,8 +6,8 @@
 mod common;
 
 use common::gui_harness::{
-    app, colour_by, demo_file, save_figure, save_table, set_text, train_probe, wait_for_demo,
-    wait_until,
+    app, click, colour_by, demo_file, save_figure, save_table, set_text, train_probe,
+    wait_for_demo, wait_until,
 };
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use esm_workbench::cli::GuiArgs;
@@ -291,14 +291,28 @@ fn trains_the_contact_probe_and_shows_a_protein_map() {
     assert!(text.contains("data:image/png;base64,") && text.contains("top-L correct ("));
     let table = save_table(&mut harness, "Precision", &dir.path().join("contacts.csv"));
     let header = table.lines().next().expect("a header");
-    assert!(header.starts_with("model,layer,short_p_at_l,") && header.ends_with("long_p_at_l5"));
+    assert!(
+        header.starts_with("model,layer,test_chains,best,short_p_at_l,")
+            && header.ends_with("long_p_at_l5"),
+        "{header}"
+    );
     assert_eq!(
         table
             .lines()
-            .filter(|l| l.starts_with("untrained probe,"))
+            .filter(|l| l.starts_with("untrained,"))
             .count(),
         5
     );
+    assert_eq!(
+        table.lines().filter(|l| l.contains(",true,")).count(),
+        1,
+        "one best layer"
+    );
+    // Saving the best probe from the GUI.
+    let probe = dir.path().join("contacts.safetensors");
+    set_text(&mut harness, "Probe file", &probe.display().to_string());
+    click(&mut harness, "Save best probe");
+    assert!(probe.exists(), "the probe was written");
 }
 
 #[test]

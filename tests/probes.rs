@@ -132,7 +132,7 @@ fn contact_head_evaluation_on_the_demo_structures() -> TestResult {
 
 #[test]
 fn the_bilinear_contact_probe_beats_the_contact_base_rate_on_ts50() -> TestResult {
-    use esm_workbench::analysis::contact_probe_run::run_contact_probe;
+    use esm_workbench::analysis::contact_study::{ContactStudyRequest, run_contact_study};
     use esm_workbench::data::{read_backbone_json, read_structure};
     use esm_workbench::probes::ContactProbeParams;
     let (Some(pdb), Some(ts50)) = (shared("structures/pdb"), shared("structures/ts50.json")) else {
@@ -153,14 +153,23 @@ fn the_bilinear_contact_probe_beats_the_contact_base_rate_on_ts50() -> TestResul
     let model_path =
         esm_workbench::model::starter::starter_model_path().ok_or("no starter model")?;
     let model = LoadedModel::load(&model_path, &candle_core::Device::Cpu)?;
-    let runs = run_contact_probe(
-        &model,
-        &train,
-        &test,
-        &[4],
-        &ContactProbeParams::default(),
-        &JobCtx::default(),
-    )?;
+    let stores = tempfile::tempdir()?;
+    let request = ContactStudyRequest {
+        train,
+        test: test.clone(),
+        train_name: "pdb".into(),
+        test_name: "ts50".into(),
+        layers: esm_workbench::model::Layers::Index(4),
+        params: ContactProbeParams::default(),
+        residue_cap: 200_000,
+        compare_untrained: false,
+        contact_head: false,
+        store: esm_workbench::store::StoreOptions {
+            root: stores.path().to_owned(),
+            ..Default::default()
+        },
+    };
+    let runs = run_contact_study(&model, &request, &JobCtx::default())?.runs;
     // Fraction of long-range (|i - j| >= 24) pairs in contact: what random scores would reach.
     let (mut contacts, mut pairs) = (0usize, 0usize);
     for chain in &test {

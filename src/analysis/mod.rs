@@ -2,7 +2,8 @@
 //! (progress + cancel). No GUI imports.
 
 pub mod contact_head_run;
-pub mod contact_probe_run;
+pub mod contact_study;
+pub mod contact_study_table;
 pub mod embed_run;
 pub mod extract;
 pub mod homology_run;
@@ -14,5 +15,6 @@ pub mod ss8_probe_run;
 pub mod ss8_study;
 pub mod ss8_study_table;
 pub mod study_estimate;
+pub mod study_stores;
 
 pub use jobs::{Cancelled, JobCtx};

@@ -16,7 +16,7 @@ use super::resources::Resources;
 /// Forward-pass rate per core, FLOP/s.
 const FORWARD_FLOPS_PER_CORE: f64 = 40e9;
 /// Logistic-regression rate per core, FLOP/s.
-const FIT_FLOPS_PER_CORE: f64 = 20e9;
+pub(crate) const FIT_FLOPS_PER_CORE: f64 = 20e9;
 /// Store read rate, bytes/s.
 const READ_BYTES_PER_SECOND: f64 = 400e6;
 /// Room kept free for the rest of the process and the OS (1 GiB).

@@ -9,8 +9,11 @@ use super::progress::with_progress_bar;
 use super::progress::with_progress_bar_and_log;
 use super::study_args::{StudyArgs, parse_layers};
 use crate::analysis::JobCtx;
-use crate::analysis::contact_head_run::evaluate_contact_head;
-use crate::analysis::contact_probe_run::run_contact_probe;
+use crate::analysis::contact_study::{
+    BEST_CONTACT_LAYER, ContactStudy, ContactStudyRequest, estimate_contact_study,
+    run_contact_study,
+};
+use crate::analysis::contact_study_table::contact_study_table;
 use crate::analysis::homology_run::run_homology;
 use crate::analysis::resources::Resources;
 use crate::analysis::ss8_study::{
@@ -92,9 +95,6 @@ pub struct ContactsArgs {
     /// Training structures for the bilinear contact probe (the paper's supervised probe).
     #[arg(long, num_args = 1..)]
     pub train: Vec<PathBuf>,
-    /// Representation layers of the probe, one probe each (default: the last).
-    #[arg(long, num_args = 1.., allow_negative_numbers = true)]
-    pub layers: Vec<i64>,
     /// Width of the probe's projection.
     #[arg(long, default_value_t = 64)]
     pub rank: usize,
@@ -104,6 +104,13 @@ pub struct ContactsArgs {
     /// AdamW learning rate of the probe.
     #[arg(long, default_value_t = 1e-3)]
     pub lr: f64,
+    /// Non-contacts sampled per contact of each training chain (weighted to stand for all of
+    /// them); 0 trains on every pair.
+    #[arg(long, default_value_t = crate::probes::DEFAULT_NEGATIVES_PER_POSITIVE)]
+    pub negatives_per_positive: usize,
+    /// Layers, feature store, training-residue cap (whole chains), untrained baseline.
+    #[command(flatten)]
+    pub study: StudyArgs,
     /// Write the precision table here (.csv or .parquet).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -363,66 +370,107 @@ fn contacts_predict(args: &ContactsPredictArgs) -> anyhow::Result<()> {
 }
 
 fn contacts(args: &ContactsArgs) -> anyhow::Result<()> {
-    let loaded = std::sync::Arc::new(args.model.load()?);
-    let test = std::sync::Arc::new(crate::data::read_structures(&args.structures)?);
-    let train = crate::data::read_structures(&args.train)?;
-    if train.is_empty() && !loaded.model.has_contact_head() {
-        anyhow::bail!(
-            "{} has no contact head; give --train STRUCTURES to fit the bilinear contact probe",
-            args.model.model.display()
-        );
-    }
-    let mut rows: Vec<(String, ContactPrecision)> = Vec::new();
-    if loaded.model.has_contact_head() {
-        let (model, chains) = (loaded.clone(), test.clone());
-        let evaluation = with_progress_bar("contact head", move |ctx| {
-            evaluate_contact_head(&model, &chains, &ctx)
-        })??;
-        rows.push(("contact head".into(), evaluation.mean));
-    }
-    if !train.is_empty() {
-        let layers = resolve_layers(&loaded, &args.layers)?;
-        let params = ContactProbeParams {
+    let loaded = args.model.load()?;
+    let name_of = |paths: &[PathBuf]| {
+        paths
+            .iter()
+            .map(|p| crate::store::dataset_label(p))
+            .collect::<Vec<_>>()
+            .join("+")
+    };
+    let request = ContactStudyRequest {
+        train: crate::data::read_structures(&args.train)?,
+        test: crate::data::read_structures(&args.structures)?,
+        train_name: name_of(&args.train),
+        test_name: name_of(&args.structures),
+        layers: parse_layers(&args.study.layers)?,
+        params: ContactProbeParams {
             rank: args.rank,
             epochs: args.epochs,
             learning_rate: args.lr,
+            seed: args.study.sample_seed,
+            negatives_per_positive: args.negatives_per_positive,
             ..ContactProbeParams::default()
-        };
-        let (model, chains) = (loaded.clone(), test.clone());
-        let runs = with_progress_bar("contact probe", move |ctx| {
-            run_contact_probe(&model, &train, &chains, &layers, &params, &ctx)
-        })??;
-        if let Some(path) = &args.save
-            && let Some(best) = runs
-                .iter()
-                .max_by(|a, b| a.mean.long.at_l.total_cmp(&b.mean.long.at_l))
-        {
-            if path.exists() {
-                anyhow::bail!("{} exists; not overwriting", path.display());
-            }
-            let metadata = crate::probes::ProbeMetadata {
-                kind: "contacts".into(),
-                model_fingerprint: loaded.fingerprint.clone(),
-                model_name: loaded.name.clone(),
-                layer: best.layer,
-                classes: "contact".into(),
-                test_metrics: None,
-                contact_precision: Some(best.mean),
-            };
-            crate::probes::save_contact_probe(&best.probe, &metadata, path)?;
-            eprintln!(
-                "saved the layer-{} contact probe to {}",
-                best.layer,
-                path.display()
-            );
+        },
+        residue_cap: args.study.residue_cap,
+        compare_untrained: args.study.compare_untrained,
+        contact_head: true,
+        store: args.study.store.options(),
+    };
+    if !request.train.is_empty() {
+        let estimate = estimate_contact_study(&loaded, &request)?;
+        eprintln!("{}", estimate.summary());
+        estimate.check(Resources::measure(&request.store.root))?;
+    }
+    let ctx = JobCtx::default();
+    let stopper = ctx.clone();
+    ctrlc::set_handler(move || stopper.cancel()).context("installing the Ctrl-C handler")?;
+    let (fingerprint, name) = (loaded.fingerprint.clone(), loaded.name.clone());
+    let study = with_progress_bar_and_log("contact study", ctx, move |ctx, _| {
+        run_contact_study(&loaded, &request, &ctx)
+    })??;
+    if let Some(path) = &args.save
+        && let Some(best) = study.best_run()
+    {
+        if path.exists() {
+            anyhow::bail!("{} exists; not overwriting", path.display());
         }
-        for run in runs {
-            rows.push((format!("probe, layer {}", run.layer), run.mean));
+        let metadata = crate::probes::ProbeMetadata {
+            kind: "contacts".into(),
+            model_fingerprint: fingerprint,
+            model_name: name,
+            layer: best.layer,
+            classes: "contact".into(),
+            test_metrics: None,
+            contact_precision: Some(best.mean),
+        };
+        crate::probes::save_contact_probe(&best.probe, &metadata, path)?;
+        eprintln!(
+            "saved the layer-{} contact probe to {}",
+            best.layer,
+            path.display()
+        );
+    }
+    print_contact_study(&study);
+    if let Some(out) = &args.out {
+        let mut frame = contact_study_table(&study)?;
+        crate::export::write_table(out, &mut frame)?;
+        eprintln!("wrote {}", out.display());
+    }
+    Ok(())
+}
+
+/// Training pairs, then mean precision per predictor and range, on stdout.
+fn print_contact_study(study: &ContactStudy) {
+    if !study.runs.is_empty() {
+        let p = &study.pairs;
+        eprintln!(
+            "trained on {} chains ({} residues): {} contacts and {} of {} non-contacts (sampled, weighted); embedded {} residues in {:.1} s, probes {:.1} s",
+            p.chains,
+            p.residues,
+            p.contacts,
+            p.sampled_non_contacts,
+            p.non_contacts,
+            study.residues_embedded,
+            study.embed_seconds,
+            study.fit_seconds
+        );
+    }
+    let mut rows: Vec<(String, &ContactPrecision)> = Vec::new();
+    if let Some(head) = &study.head {
+        rows.push(("contact head".into(), &head.mean));
+    }
+    for (model, runs) in [("probe", &study.runs), ("untrained", &study.untrained)] {
+        for run in runs.iter() {
+            rows.push((format!("{model}, layer {}", run.layer), &run.mean));
         }
     }
-    println!("{} test chains; mean precision (Cβ < 8 Å):", test.len());
     println!(
-        "{:<16} {:<7} {:>6}  {:>6}  {:>6}",
+        "{} test chains; mean precision (Cβ < 8 Å):",
+        study.test.len()
+    );
+    println!(
+        "{:<20} {:<7} {:>6}  {:>6}  {:>6}",
         "predictor", "range", "P@L", "P@L/2", "P@L/5"
     );
     for (name, precision) in &rows {
@@ -432,47 +480,14 @@ fn contacts(args: &ContactsArgs) -> anyhow::Result<()> {
             ("long", precision.long),
         ] {
             println!(
-                "{name:<16} {range:<7} {:>6.3}  {:>6.3}  {:>6.3}",
+                "{name:<20} {range:<7} {:>6.3}  {:>6.3}  {:>6.3}",
                 r.at_l, r.at_l2, r.at_l5
             );
         }
     }
-    if let Some(out) = &args.out {
-        let mut frame = contact_table(&rows)?;
-        crate::export::write_table(out, &mut frame)?;
-        eprintln!("wrote {}", out.display());
+    if let Some(best) = study.best_run() {
+        println!("best layer {} ({BEST_CONTACT_LAYER})", best.layer);
     }
-    Ok(())
-}
-
-/// One row per (predictor, range): `predictor, range, p_at_l, p_at_l2, p_at_l5`.
-fn contact_table(
-    rows: &[(String, ContactPrecision)],
-) -> anyhow::Result<polars::prelude::DataFrame> {
-    use polars::prelude::{Column, DataFrame};
-    let mut names: Vec<String> = Vec::new();
-    let mut ranges: Vec<&str> = Vec::new();
-    let mut values: [Vec<f64>; 3] = Default::default();
-    for (name, p) in rows {
-        for (range, r) in [("short", p.short), ("medium", p.medium), ("long", p.long)] {
-            names.push(name.clone());
-            ranges.push(range);
-            for (column, v) in values.iter_mut().zip([r.at_l, r.at_l2, r.at_l5]) {
-                column.push(v);
-            }
-        }
-    }
-    let [at_l, at_l2, at_l5] = values;
-    Ok(DataFrame::new(
-        names.len(),
-        vec![
-            Column::new("predictor".into(), names),
-            Column::new("range".into(), ranges),
-            Column::new("p_at_l".into(), at_l),
-            Column::new("p_at_l2".into(), at_l2),
-            Column::new("p_at_l5".into(), at_l5),
-        ],
-    )?)
 }
 
 fn homology(args: &HomologyArgs) -> anyhow::Result<()> {

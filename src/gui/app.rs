@@ -169,7 +169,8 @@ impl WorkbenchApp {
             settings.results.clear();
         }
         if let Some(store) = args.store {
-            settings.ss8.store.root = store;
+            settings.ss8.store.root = store.clone();
+            settings.contacts.store.root = store;
         }
         app.restore(&cc.egui_ctx, settings);
         app
@@ -561,7 +562,7 @@ impl eframe::App for WorkbenchApp {
                 }
                 Tab::Contacts => {
                     let error = job_error(&self.contacts.state);
-                    let layers = self.model.result().map(|m| m.model.config().num_layers);
+                    let model = self.model.result();
                     contacts_command = scrolled(ui, "contacts_scroll", |ui| {
                         contacts_view_ui(
                             ui,
@@ -569,7 +570,7 @@ impl eframe::App for WorkbenchApp {
                             self.contacts.result(),
                             self.contacts.progress(),
                             error.as_deref(),
-                            layers,
+                            model,
                         )
                     });
                 }

@@ -12,19 +12,23 @@ use super::figure_export::{FigureExport, FigureSize, figure_export_ui};
 use super::file_dialog::{DialogKind, browse_button, split_paths};
 use super::job::{JobClick, Progress, job_controls};
 use super::layer_sweep::layer_sweep_ui;
+use super::study_panel::{EstimateLine, ProbeSaver, layers_ui, store_folder_row, stores_line_ui};
 use super::table_export::{TableExport, table_export_ui};
 use crate::analysis::JobCtx;
-use crate::analysis::contact_head_run::{
-    CONTACT_THRESHOLD_ANGSTROM, ContactHeadEvaluation, evaluate_contact_head,
+use crate::analysis::contact_head_run::CONTACT_THRESHOLD_ANGSTROM;
+use crate::analysis::contact_study::{
+    BEST_CONTACT_LAYER, ContactProbeRun, ContactStudy, ContactStudyRequest,
+    DEFAULT_CONTACT_RESIDUE_CAP, estimate_contact_study, run_contact_study,
 };
-use crate::analysis::contact_probe_run::{ContactProbeRun, run_contact_probe};
-use crate::data::{ContactMap, ProteinChain, read_structures};
+use crate::analysis::contact_study_table::contact_study_table;
+use crate::analysis::resources::Resources;
+use crate::data::{ContactMap, read_structures};
 use crate::export::{HeatmapFigure, HeatmapMarker, LineSeries};
-use crate::model::LoadedModel;
+use crate::model::{Layers, LoadedModel};
 use crate::probes::{
     CONTACT_MIN_SEPARATION, ContactPrecision, ContactProbeParams, top_contact_pairs,
 };
-use polars::prelude::{Column, DataFrame, PolarsResult};
+use crate::store::StoreOptions;
 
 /// Colours of correct and wrong top-L contacts, and of the two model lines.
 const CORRECT: [u8; 3] = [44, 160, 44];
@@ -39,16 +43,29 @@ pub struct ContactSettings {
     pub train: String,
     /// Test structures.
     pub test: String,
-    /// Probe every layer (else only `layer`).
-    pub sweep: bool,
-    /// The layer probed when not sweeping.
-    pub layer: usize,
+    /// Layers probed, one probe each.
+    #[serde(default = "all_layers")]
+    pub layers: Layers,
     /// Rank of the bilinear map.
     pub rank: usize,
     /// Training epochs.
     pub epochs: usize,
     /// Also train on the untrained copy of the model (the paper's baseline).
     pub compare_untrained: bool,
+    /// Training residues per layer at most (whole chains, a seeded sample above it).
+    #[serde(default = "default_cap")]
+    pub residue_cap: usize,
+    /// Feature stores.
+    #[serde(default)]
+    pub store: StoreOptions,
+}
+
+fn all_layers() -> Layers {
+    Layers::All
+}
+
+fn default_cap() -> usize {
+    DEFAULT_CONTACT_RESIDUE_CAP
 }
 
 impl Default for ContactSettings {
@@ -57,47 +74,26 @@ impl Default for ContactSettings {
         Self {
             train: super::shared_data_or("structures/pdb", demo),
             test: super::shared_data_or("structures/ts50.json", demo),
-            sweep: true,
-            layer: usize::MAX,
+            layers: Layers::All,
             rank: ContactProbeParams::default().rank,
             epochs: ContactProbeParams::default().epochs,
             compare_untrained: false,
+            residue_cap: DEFAULT_CONTACT_RESIDUE_CAP,
+            store: StoreOptions::default(),
         }
     }
 }
 
-/// A test chain with its true map.
-pub struct TestChain {
-    /// Chain id.
-    pub id: String,
-    /// Sequence.
-    pub sequence: String,
-    /// Cβ < 8 Å contacts.
-    pub truth: ContactMap,
-}
-
-/// A finished contact run.
+/// A finished contact study (the same one `probe contacts` runs).
 pub struct ContactsResult {
-    /// One run per layer, trained model.
-    pub runs: Vec<ContactProbeRun>,
-    /// The same on the untrained copy (empty when not compared).
-    pub untrained: Vec<ContactProbeRun>,
-    /// The model's own contact head, when it has one.
-    pub head: Option<ContactHeadEvaluation>,
-    /// Index of the best trained run (long-range P@L/5).
-    pub best: usize,
-    /// Test chains, in the order of each run's predictions.
-    pub chains: Vec<TestChain>,
+    /// The study.
+    pub study: ContactStudy,
     /// Whether training and test sets are the same files (scores are then optimistic).
     pub same_sets: bool,
 }
 
-/// Reads structures, trains and scores on a worker thread (called from the job).
-pub fn compute_contacts(
-    model: &LoadedModel,
-    settings: &ContactSettings,
-    ctx: &JobCtx,
-) -> anyhow::Result<ContactsResult> {
+/// The study `settings` describe (reads the structures).
+pub fn contact_request(settings: &ContactSettings) -> anyhow::Result<ContactStudyRequest> {
     let train_paths = split_paths(&settings.train);
     let test_paths = split_paths(&settings.test);
     anyhow::ensure!(
@@ -112,82 +108,65 @@ pub fn compute_contacts(
         "no protein chains in the training structures"
     );
     anyhow::ensure!(!test.is_empty(), "no protein chains in the test structures");
-    let num_layers = model.model.config().num_layers;
-    let layers: Vec<usize> = if settings.sweep {
-        (0..=num_layers).collect()
-    } else {
-        vec![settings.layer.min(num_layers)]
+    let name = |paths: &[std::path::PathBuf]| {
+        paths
+            .iter()
+            .map(|p| crate::store::dataset_label(p))
+            .collect::<Vec<_>>()
+            .join("+")
     };
-    let params = ContactProbeParams {
-        rank: settings.rank.max(1),
-        epochs: settings.epochs.max(1),
-        ..ContactProbeParams::default()
-    };
-    let (probe_end, untrained_end) = if settings.compare_untrained {
-        (0.45, 0.9)
-    } else {
-        (0.9, 0.9)
-    };
-    let runs = run_contact_probe(
-        model,
-        &train,
-        &test,
-        &layers,
-        &params,
-        &ctx.scoped(0.0, probe_end),
-    )?;
-    let untrained = if settings.compare_untrained {
-        let copy = model.untrained_copy(0)?;
-        run_contact_probe(
-            &copy,
-            &train,
-            &test,
-            &layers,
-            &params,
-            &ctx.scoped(probe_end, untrained_end),
-        )?
-    } else {
-        Vec::new()
-    };
-    let head = if model.model.has_contact_head() {
-        Some(evaluate_contact_head(
-            model,
-            &test,
-            &ctx.scoped(untrained_end, 1.0),
-        )?)
-    } else {
-        None
-    };
-    let best = (0..runs.len())
-        .max_by(|&a, &b| long_l5(&runs[a].mean).total_cmp(&long_l5(&runs[b].mean)))
-        .ok_or_else(|| anyhow::anyhow!("no layer was probed"))?;
-    let chains = test.iter().map(test_chain).collect();
-    let same_sets = train_paths == test_paths;
-    Ok(ContactsResult {
-        runs,
-        untrained,
-        head,
-        best,
-        chains,
-        same_sets,
+    Ok(ContactStudyRequest {
+        train,
+        test,
+        train_name: name(&train_paths),
+        test_name: name(&test_paths),
+        layers: settings.layers.clone(),
+        params: ContactProbeParams {
+            rank: settings.rank.max(1),
+            epochs: settings.epochs.max(1),
+            ..ContactProbeParams::default()
+        },
+        residue_cap: settings.residue_cap,
+        compare_untrained: settings.compare_untrained,
+        contact_head: true,
+        store: settings.store.clone(),
     })
 }
 
-fn test_chain(chain: &ProteinChain) -> TestChain {
-    TestChain {
-        id: chain.id.clone(),
-        sequence: chain.sequence.clone(),
-        truth: chain.contact_map(CONTACT_THRESHOLD_ANGSTROM),
-    }
+/// Reads structures, trains and scores on a worker thread (called from the job).
+pub fn compute_contacts(
+    model: &LoadedModel,
+    settings: &ContactSettings,
+    ctx: &JobCtx,
+) -> anyhow::Result<ContactsResult> {
+    let study = run_contact_study(model, &contact_request(settings)?, ctx)?;
+    Ok(ContactsResult {
+        study,
+        same_sets: split_paths(&settings.train) == split_paths(&settings.test),
+    })
 }
 
-/// Long-range precision at L/5, NaN-safe for ranking.
-fn long_l5(p: &ContactPrecision) -> f64 {
-    if p.long.at_l5.is_finite() {
-        p.long.at_l5
-    } else {
-        -1.0
-    }
+/// The estimate line of `settings` on `model`, or why the study would be refused.
+pub fn contacts_estimate_text(
+    model: &LoadedModel,
+    settings: &ContactSettings,
+) -> Result<String, String> {
+    let request = contact_request(settings).map_err(|e| format!("{e:#}"))?;
+    let estimate = estimate_contact_study(model, &request).map_err(|e| e.to_string())?;
+    estimate
+        .check(Resources::measure(&request.store.root))
+        .map_err(|e| e.to_string())?;
+    Ok(estimate.summary())
+}
+
+/// The test chain on screen: its true map and the best probe's prediction, read from the
+/// store when the chain (or the result) changes, and its texture.
+struct ShownMap {
+    result: std::sync::Weak<ContactsResult>,
+    index: usize,
+    truth: ContactMap,
+    predicted: Vec<f32>,
+    texture: egui::TextureHandle,
 }
 
 /// View state kept between frames.
@@ -197,9 +176,14 @@ pub struct ContactsView {
     pub settings: ContactSettings,
     /// Index of the test chain shown.
     pub chain: usize,
-    /// The shown map as a texture, with the result and chain index it was drawn from (a new
-    /// result or another chain redraws it).
-    texture: Option<MapTexture>,
+    /// The chain on screen (another chain or a new result reads it again).
+    shown: Option<ShownMap>,
+    /// Why the chain on screen could not be predicted.
+    shown_error: Option<String>,
+    /// The estimate beside the start button.
+    estimate: EstimateLine,
+    /// "Save best probe".
+    pub probe: ProbeSaver,
     /// Export of the layer sweep.
     pub sweep_export: FigureExport,
     /// Export of the contact map.
@@ -215,6 +199,7 @@ impl ContactsView {
             sweep_export: FigureExport::new("contacts_by_layer.svg"),
             map_export: FigureExport::new("contact_map.svg"),
             precision_export: TableExport::new("contacts_by_layer.csv"),
+            probe: ProbeSaver::new("contact_probe.safetensors"),
             ..Self::default()
         }
     }
@@ -258,23 +243,24 @@ pub fn top_l_marks(predicted: &[f32], truth: &ContactMap) -> Vec<(usize, usize, 
 
 /// The contact map figure of one chain.
 fn map_figure(
-    chain: &TestChain,
+    id: &str,
+    truth: &ContactMap,
     predicted: &[f32],
     layer: usize,
     size: FigureSize,
 ) -> HeatmapFigure {
-    let n = chain.truth.len;
-    let marks = top_l_marks(predicted, &chain.truth);
+    let n = truth.len;
+    let marks = top_l_marks(predicted, truth);
     let correct = marks.iter().filter(|m| m.2).count();
     let mut figure = HeatmapFigure::new(
         format!(
             "{}: top-L precision {:.2} (layer {layer})",
-            chain.id,
+            id,
             correct as f64 / marks.len().max(1) as f64
         ),
         n,
         n,
-        contact_map_cells(predicted, &chain.truth),
+        contact_map_cells(predicted, truth),
         [0.0, 1.0],
     );
     figure.x_label = "residue j (upper: predicted probability)".into();
@@ -298,25 +284,25 @@ fn map_figure(
 }
 
 /// `(name, colour, dashed, runs)` of the sweep lines.
-fn sweep_series(result: &ContactsResult) -> Vec<LineSeries> {
+fn sweep_series(study: &ContactStudy) -> Vec<LineSeries> {
     let mut series = Vec::new();
     for (runs, name, rgb, dashed) in [
-        (&result.runs, "trained", TRAINED, false),
-        (&result.untrained, "untrained", UNTRAINED, true),
+        (&study.runs, "trained", TRAINED, false),
+        (&study.untrained, "untrained", UNTRAINED, true),
     ] {
         if runs.is_empty() {
             continue;
         }
         for (metric, f) in [
             (
-                "long P@L/5",
-                (|p: &ContactPrecision| p.long.at_l5) as fn(&ContactPrecision) -> f64,
+                "long P@L",
+                (|p: &ContactPrecision| p.long.at_l) as fn(&ContactPrecision) -> f64,
             ),
-            ("long P@L", |p| p.long.at_l),
+            ("long P@L/5", |p| p.long.at_l5),
         ] {
             series.push(LineSeries {
                 name: format!("{name}: {metric}"),
-                rgb: if metric == "long P@L" {
+                rgb: if metric == "long P@L/5" {
                     [rgb[0] / 2, rgb[1] / 2, rgb[2] / 2]
                 } else {
                     rgb
@@ -329,31 +315,26 @@ fn sweep_series(result: &ContactsResult) -> Vec<LineSeries> {
     series
 }
 
-/// The contacts view.
-pub fn contacts_view_ui(
-    ui: &mut egui::Ui,
-    view: &mut ContactsView,
-    result: Option<&Arc<ContactsResult>>,
-    progress: Option<Progress>,
-    error: Option<&str>,
-    num_layers: Option<usize>,
-) -> Option<ContactsCommand> {
-    let mut command = None;
-    let settings = &mut view.settings;
-    for (name, value) in [
-        ("Training structures", &mut settings.train),
-        ("Test structures", &mut settings.test),
-    ] {
-        ui.horizontal(|ui| {
-            let label = ui.add_sized([130.0, 18.0], egui::Label::new(name));
-            ui.add(egui::TextEdit::singleline(value).desired_width(420.0))
-                .labelled_by(label.id)
-                .on_hover_text(
-                    "PDB / mmCIF files, folders of them, or TS50-style JSON; separate several with ;",
-                );
-            browse_button(ui, value, DialogKind::OpenStructures);
-        });
-    }
+/// Structures, rank, epochs, residue cap, layers, baseline, store folder.
+fn inputs_ui(ui: &mut egui::Ui, settings: &mut ContactSettings, num_layers: Option<usize>) {
+    egui::Grid::new("contact_inputs").num_columns(3).show(ui, |ui| {
+        for (name, value) in [
+            ("Training structures", &mut settings.train),
+            ("Test structures", &mut settings.test),
+        ] {
+            let label = ui.label(name);
+            ui.horizontal(|ui| {
+                ui.add(egui::TextEdit::singleline(value).desired_width(420.0))
+                    .labelled_by(label.id)
+                    .on_hover_text(
+                        "PDB / mmCIF files, folders of them, or TS50-style JSON; separate several with ;",
+                    );
+                browse_button(ui, value, DialogKind::OpenStructures);
+            });
+            ui.end_row();
+        }
+        store_folder_row(ui, &mut settings.store);
+    });
     ui.horizontal_wrapped(|ui| {
         ui.add(
             egui::DragValue::new(&mut settings.rank)
@@ -365,17 +346,50 @@ pub fn contacts_view_ui(
                 .range(1..=500)
                 .prefix("epochs "),
         );
-        ui.checkbox(&mut settings.sweep, "all layers");
-        if let Some(layers) = num_layers
-            && !settings.sweep
-        {
-            settings.layer = settings.layer.min(layers);
-            ui.add(egui::Slider::new(&mut settings.layer, 0..=layers).text("layer"));
-        }
+        ui.add(
+            egui::DragValue::new(&mut settings.residue_cap)
+                .range(1_000..=10_000_000)
+                .speed(1000)
+                .prefix("training residues per layer ≤ "),
+        )
+        .on_hover_text(format!(
+            "Above this a seeded sample of whole training chains is used. Each chain trains on all its contacts and {} sampled non-contacts per contact, weighted to stand for all of them.",
+            crate::probes::DEFAULT_NEGATIVES_PER_POSITIVE
+        ));
+        layers_ui(ui, &mut settings.layers, num_layers);
         ui.checkbox(&mut settings.compare_untrained, "compare with untrained");
-        let why_disabled = num_layers.is_none().then_some("load a model first");
-        command = match job_controls(ui, progress, 160.0, "Train contact probe", why_disabled) {
-            Some(JobClick::Start) => Some(ContactsCommand::Train(settings.clone())),
+    });
+}
+
+/// The contacts view.
+pub fn contacts_view_ui(
+    ui: &mut egui::Ui,
+    view: &mut ContactsView,
+    result: Option<&Arc<ContactsResult>>,
+    progress: Option<Progress>,
+    error: Option<&str>,
+    model: Option<&LoadedModel>,
+) -> Option<ContactsCommand> {
+    let mut command = None;
+    let num_layers = model.map(|m| m.model.config().num_layers);
+    inputs_ui(ui, &mut view.settings, num_layers);
+    let key = serde_json::to_string(&view.settings).unwrap_or_default();
+    let settings = view.settings.clone();
+    let refused = view
+        .estimate
+        .ui(ui, model, progress.is_some(), key, |model| {
+            contacts_estimate_text(model, &settings)
+        });
+    ui.horizontal(|ui| {
+        let why_disabled = if num_layers.is_none() {
+            Some("load a model first")
+        } else if refused {
+            Some("the estimate says this study does not fit: change the settings above")
+        } else {
+            None
+        };
+        command = match job_controls(ui, progress, 240.0, "Train contact probe", why_disabled) {
+            Some(JobClick::Start) => Some(ContactsCommand::Train(view.settings.clone())),
             Some(JobClick::Cancel) => Some(ContactsCommand::Cancel),
             None => None,
         };
@@ -387,14 +401,30 @@ pub fn contacts_view_ui(
         ui.label("Train a probe to see which layers encode tertiary contacts.");
         return command;
     };
-    let best = &result.runs[result.best];
+    let study = &result.study;
+    let Some(best) = study.best_run() else {
+        return command;
+    };
     ui.separator();
+    stores_line_ui(ui, &study.stores, study.residues_embedded);
+    view.probe.ui(
+        ui,
+        model,
+        "safetensors + metadata, as `probe contacts --save`; `probe contacts-predict` applies it",
+        |model, path| save_probe(model, best, path),
+    );
+    let p = &study.pairs;
     ui.label(format!(
-        "Best layer {}: long-range P@L/5 {:.3}, P@L {:.3} on {} test chains",
+        "Best layer {} ({BEST_CONTACT_LAYER}): long-range P@L {:.3}, P@L/5 {:.3} on {} test chains. Trained on {} chains ({} residues): {} contacts, {} of {} non-contacts sampled.",
         best.layer,
-        best.mean.long.at_l5,
         best.mean.long.at_l,
-        result.chains.len()
+        best.mean.long.at_l5,
+        study.test.len(),
+        p.chains,
+        p.residues,
+        p.contacts,
+        p.sampled_non_contacts,
+        p.non_contacts,
     ));
     if result.same_sets {
         ui.colored_label(
@@ -404,120 +434,117 @@ pub fn contacts_view_ui(
     }
     ui.columns(2, |columns| {
         let ui = &mut columns[0];
-        if result.runs.len() > 1 || !result.untrained.is_empty() {
+        if study.runs.len() > 1 || !study.untrained.is_empty() {
             layer_sweep_ui(
                 ui,
                 "contacts_sweep",
                 "Contact precision by layer",
                 "precision",
-                sweep_series(result),
+                sweep_series(study),
                 &mut view.sweep_export,
             );
         }
-        precision_table_ui(ui, result);
+        precision_table_ui(ui, study);
         if table_export_ui(ui, "Precision", &mut view.precision_export) {
             view.precision_export
-                .save(ui.ctx(), contact_precision_table(result));
+                .save(ui.ctx(), contact_study_table(study));
         }
-        let ui = &mut columns[1];
-        view.chain = view.chain.min(result.chains.len().saturating_sub(1));
-        egui::ComboBox::from_label("test protein")
-            .selected_text(result.chains[view.chain].id.clone())
-            .show_ui(ui, |ui| {
-                for (k, chain) in result.chains.iter().enumerate() {
-                    ui.selectable_value(
-                        &mut view.chain,
-                        k,
-                        format!("{} ({} residues)", chain.id, chain.truth.len),
-                    );
-                }
-            });
-        let chain = &result.chains[view.chain];
-        let predicted = &best.predictions[view.chain];
-        contact_map_ui(
-            ui,
-            &mut view.texture,
-            (result, view.chain),
-            chain,
-            predicted,
-        );
-        if figure_export_ui(ui, "Contact map", &mut view.map_export) {
-            let (result, k) = (result.clone(), view.chain);
-            view.map_export.save(ui.ctx(), move |size| {
-                let best = &result.runs[result.best];
-                crate::export::heatmap_svg(&map_figure(
-                    &result.chains[k],
-                    &best.predictions[k],
-                    best.layer,
-                    size,
-                ))
-            });
-        }
+        chain_map_ui(&mut columns[1], view, result);
     });
     command
 }
 
-/// `model, layer, {short,medium,long}_p_at_{l,l2,l5}`: every probed layer (trained, then
-/// untrained) and the contact head (no layer: it reads every layer's attention).
-pub fn contact_precision_table(result: &ContactsResult) -> PolarsResult<DataFrame> {
-    let mut rows: Vec<(&str, Option<u32>, &ContactPrecision)> = result
-        .runs
-        .iter()
-        .map(|r| ("probe", Some(r.layer as u32), &r.mean))
-        .chain(
-            result
-                .untrained
-                .iter()
-                .map(|r| ("untrained probe", Some(r.layer as u32), &r.mean)),
-        )
-        .collect();
-    if let Some(head) = &result.head {
-        rows.push(("contact head", None, &head.mean));
-    }
-    let mut columns = vec![
-        Column::new(
-            "model".into(),
-            rows.iter().map(|(m, _, _)| *m).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "layer".into(),
-            rows.iter().map(|(_, l, _)| *l).collect::<Vec<_>>(),
-        ),
-    ];
-    type Pick = fn(&ContactPrecision) -> &crate::probes::RangePrecision;
-    let ranges: [(&str, Pick); 3] = [
-        ("short", |p| &p.short),
-        ("medium", |p| &p.medium),
-        ("long", |p| &p.long),
-    ];
-    for (range, pick) in ranges {
-        for (k, name) in ["l", "l2", "l5"].iter().enumerate() {
-            let values: Vec<f64> = rows
-                .iter()
-                .map(|(_, _, p)| {
-                    let r = pick(p);
-                    [r.at_l, r.at_l2, r.at_l5][k]
-                })
-                .collect();
-            columns.push(Column::new(format!("{range}_p_at_{name}").into(), values));
-        }
-    }
-    DataFrame::new(rows.len(), columns)
+/// Writes `run`'s probe to `path`.
+fn save_probe(
+    model: &LoadedModel,
+    run: &ContactProbeRun,
+    path: &std::path::Path,
+) -> Result<String, String> {
+    let metadata = crate::probes::ProbeMetadata {
+        kind: "contacts".into(),
+        model_fingerprint: model.fingerprint.clone(),
+        model_name: model.name.clone(),
+        layer: run.layer,
+        classes: "contact".into(),
+        test_metrics: None,
+        contact_precision: Some(run.mean),
+    };
+    crate::probes::save_contact_probe(&run.probe, &metadata, path)
+        .map(|()| format!("saved the layer-{} probe to {}", run.layer, path.display()))
+        .map_err(|e| e.to_string())
 }
 
-fn precision_table_ui(ui: &mut egui::Ui, result: &ContactsResult) {
-    let mut rows: Vec<(String, &ContactPrecision)> = vec![(
-        format!("probe, layer {}", result.runs[result.best].layer),
-        &result.runs[result.best].mean,
-    )];
-    if let Some(run) = result
-        .untrained
-        .iter()
-        .find(|r| r.layer == result.runs[result.best].layer)
-    {
+/// The test-chain picker, the chosen chain's map and its export.
+fn chain_map_ui(ui: &mut egui::Ui, view: &mut ContactsView, result: &Arc<ContactsResult>) {
+    let study = &result.study;
+    let Some(best) = study.best_run() else {
+        return;
+    };
+    view.chain = view.chain.min(study.test.len().saturating_sub(1));
+    egui::ComboBox::from_label("test protein")
+        .selected_text(study.test[view.chain].id.clone())
+        .show_ui(ui, |ui| {
+            for (k, chain) in study.test.iter().enumerate() {
+                ui.selectable_value(
+                    &mut view.chain,
+                    k,
+                    format!("{} ({} residues)", chain.id, chain.sequence.len()),
+                );
+            }
+        });
+    let current = view.shown.as_ref().is_some_and(|shown| {
+        shown.index == view.chain && shown.result.ptr_eq(&Arc::downgrade(result))
+    });
+    if !current {
+        match study.predict_chain(view.chain) {
+            Ok(predicted) => {
+                let truth = study.test[view.chain].contact_map(CONTACT_THRESHOLD_ANGSTROM);
+                view.shown = Some(ShownMap {
+                    result: Arc::downgrade(result),
+                    index: view.chain,
+                    texture: map_texture(ui, &truth, &predicted, view.chain),
+                    truth,
+                    predicted,
+                });
+                view.shown_error = None;
+            }
+            Err(err) => {
+                view.shown = None;
+                view.shown_error = Some(format!("cannot read this chain's features: {err}"));
+            }
+        }
+    }
+    if let Some(err) = &view.shown_error {
+        ui.colored_label(ui.visuals().error_fg_color, err);
+    }
+    let Some(shown) = view.shown.as_ref() else {
+        return;
+    };
+    let chain = &study.test[shown.index];
+    contact_map_ui(ui, shown, &chain.id, &chain.sequence);
+    if figure_export_ui(ui, "Contact map", &mut view.map_export) {
+        let (id, truth, predicted, layer) = (
+            chain.id.clone(),
+            shown.truth.clone(),
+            shown.predicted.clone(),
+            best.layer,
+        );
+        view.map_export.save(ui.ctx(), move |size| {
+            crate::export::heatmap_svg(&map_figure(&id, &truth, &predicted, layer, size))
+        });
+    }
+}
+
+fn precision_table_ui(ui: &mut egui::Ui, study: &ContactStudy) {
+    let Some(best) = study.best_run() else {
+        return;
+    };
+    let mut rows: Vec<(String, &ContactPrecision)> =
+        vec![(format!("probe, layer {}", best.layer), &best.mean)];
+    if let Some(run) = study.untrained.iter().find(|r| r.layer == best.layer) {
         rows.push((format!("untrained, layer {}", run.layer), &run.mean));
     }
-    if let Some(head) = &result.head {
+    if let Some(head) = &study.head {
         rows.push(("contact head".into(), &head.mean));
     }
     egui::Grid::new("contact_precision")
@@ -550,60 +577,44 @@ fn precision_table_ui(ui: &mut egui::Ui, result: &ContactsResult) {
         });
 }
 
-/// The map as a zoomable plot: predicted (upper) over true (lower) with top-L markers.
-/// A drawn contact map: which result and chain it shows, and the texture.
-type MapTexture = (std::sync::Weak<ContactsResult>, usize, egui::TextureHandle);
-
-fn contact_map_ui(
-    ui: &mut egui::Ui,
-    texture: &mut Option<MapTexture>,
-    (result, index): (&Arc<ContactsResult>, usize),
-    chain: &TestChain,
+/// The map's texture: predicted probability above the diagonal, true contacts below.
+fn map_texture(
+    ui: &egui::Ui,
+    truth: &ContactMap,
     predicted: &[f32],
-) {
-    let n = chain.truth.len;
-    let current = texture
-        .as_ref()
-        .is_some_and(|(shown, k, _)| *k == index && shown.ptr_eq(&Arc::downgrade(result)));
-    if !current {
-        let figure = HeatmapFigure::new(
-            "",
-            n,
-            n,
-            contact_map_cells(predicted, &chain.truth),
-            [0.0, 1.0],
-        );
-        let pixels: Vec<egui::Color32> = figure
-            .values
-            .iter()
-            .map(|&v| {
-                let [r, g, b] = figure.colour(v);
-                egui::Color32::from_rgb(r, g, b)
-            })
-            .collect();
-        let image = egui::ColorImage::new([n, n], pixels);
-        let handle = ui.ctx().load_texture(
-            format!("contact_map_{index}"),
-            image,
-            egui::TextureOptions::NEAREST,
-        );
-        *texture = Some((Arc::downgrade(result), index, handle));
-    }
-    let Some((_, _, handle)) = texture.as_ref() else {
-        return;
-    };
-    let marks = top_l_marks(predicted, &chain.truth);
+    index: usize,
+) -> egui::TextureHandle {
+    let n = truth.len;
+    let figure = HeatmapFigure::new("", n, n, contact_map_cells(predicted, truth), [0.0, 1.0]);
+    let pixels: Vec<egui::Color32> = figure
+        .values
+        .iter()
+        .map(|&v| {
+            let [r, g, b] = figure.colour(v);
+            egui::Color32::from_rgb(r, g, b)
+        })
+        .collect();
+    ui.ctx().load_texture(
+        format!("contact_map_{index}"),
+        egui::ColorImage::new([n, n], pixels),
+        egui::TextureOptions::NEAREST,
+    )
+}
+
+/// The map as a zoomable plot: predicted (upper) over true (lower) with top-L markers.
+fn contact_map_ui(ui: &mut egui::Ui, shown: &ShownMap, id: &str, sequence: &str) {
+    let n = shown.truth.len;
+    let marks = top_l_marks(&shown.predicted, &shown.truth);
     let correct = marks.iter().filter(|m| m.2).count();
     ui.label(format!(
-        "{}: {n} residues; top-L (|i-j| ≥ 6): {correct} of {} correct. Upper triangle: predicted; lower: true contacts.",
-        chain.id,
+        "{id}: {n} residues; top-L (|i-j| ≥ 6): {correct} of {} correct. Upper triangle: predicted; lower: true contacts.",
         marks.len()
     ));
     let size = n as f64;
     // Row i is drawn at y = n - i - 0.5 so residue 1 is at the top, as in a matrix.
     let at = |i: usize, j: usize| [j as f64 + 0.5, size - i as f64 - 0.5];
     let (good, bad): (Vec<&(usize, usize, bool)>, Vec<_>) = marks.iter().partition(|m| m.2);
-    let sequence = chain.sequence.clone();
+    let sequence = sequence.to_owned();
     Plot::new("contact_map")
         .data_aspect(1.0)
         .height(ui.available_height().clamp(240.0, 520.0) - 40.0)
@@ -639,7 +650,7 @@ fn contact_map_ui(
         .show(ui, |plot| {
             plot.image(PlotImage::new(
                 "map",
-                handle.id(),
+                shown.texture.id(),
                 PlotPoint::new(size / 2.0, size / 2.0),
                 egui::vec2(size as f32, size as f32),
             ));

@@ -2,7 +2,7 @@
 
 mod app;
 mod background_write;
-mod contacts_view;
+pub mod contacts_view;
 pub mod data_panel;
 mod demo_tour;
 mod figure_export;
@@ -13,6 +13,7 @@ mod layer_sweep;
 pub mod map_view;
 mod model_panel;
 pub mod ss8_view;
+mod study_panel;
 mod table_export;
 
 pub use app::WorkbenchApp;

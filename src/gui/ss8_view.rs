@@ -7,6 +7,7 @@ use eframe::egui;
 use super::figure_export::{FigureExport, FigureSize, figure_export_ui};
 use super::job::{JobClick, Progress, job_controls};
 use super::layer_sweep::layer_sweep_ui;
+use super::study_panel::{EstimateLine, ProbeSaver, layers_ui, store_folder_row, stores_line_ui};
 use super::table_export::{TableExport, table_export_ui};
 use crate::analysis::JobCtx;
 use crate::analysis::probe_apply::Ss8Prediction;
@@ -20,7 +21,7 @@ use crate::data::{SS8_CLASSES, Ss8Record, read_ss8};
 use crate::export::{HeatmapFigure, LineSeries};
 use crate::model::{Layers, LoadedModel};
 use crate::probes::{ProbeMetadata, Ss8ProbeParams};
-use crate::store::{StoreOptions, folder_bytes, human_bytes};
+use crate::store::StoreOptions;
 
 /// Test proteins whose per-residue tracks are kept.
 const TRACKED_PROTEINS: usize = 50;
@@ -129,13 +130,10 @@ pub struct Ss8View {
     pub track_export: FigureExport,
     /// Export of the per-layer accuracies.
     pub layers_export: TableExport,
-    /// The estimate for the current settings and model, and what it was computed for.
-    estimate: Option<(Ss8Settings, String, Result<String, String>)>,
-    /// Where "Save probe" writes, and what the last save said.
-    pub probe_path: String,
-    probe_status: Option<Result<String, String>>,
-    /// Whether a study was running last frame (its end makes the estimate stale: stores exist).
-    was_running: bool,
+    /// The estimate beside the start button.
+    estimate: EstimateLine,
+    /// "Save best probe".
+    pub probe: ProbeSaver,
 }
 
 impl Ss8View {
@@ -146,7 +144,7 @@ impl Ss8View {
             confusion_export: FigureExport::new("ss8_confusion.svg"),
             track_export: FigureExport::with_height_from_content("ss8_track.svg"),
             layers_export: TableExport::new("ss8_by_layer.csv"),
-            probe_path: "ss8_probe.safetensors".into(),
+            probe: ProbeSaver::new("ss8_probe.safetensors"),
             ..Self::default()
         }
     }
@@ -253,7 +251,13 @@ pub fn ss8_view_ui(
     let mut command = None;
     let num_layers = model.map(|m| m.model.config().num_layers);
     inputs_ui(ui, &mut view.settings, num_layers);
-    let refused = estimate_ui(ui, view, model, progress.is_some());
+    let key = serde_json::to_string(&view.settings).unwrap_or_default();
+    let settings = view.settings.clone();
+    let refused = view
+        .estimate
+        .ui(ui, model, progress.is_some(), key, |model| {
+            ss8_estimate_text(model, &settings)
+        });
     ui.horizontal(|ui| {
         let why_disabled = if num_layers.is_none() {
             Some("load a model first")
@@ -365,19 +369,7 @@ fn inputs_ui(ui: &mut egui::Ui, settings: &mut Ss8Settings, num_layers: Option<u
                 );
             ui.end_row();
         }
-        let label = ui.label("Feature store");
-        let mut root = settings.store.root.display().to_string();
-        if ui
-            .add(egui::TextEdit::singleline(&mut root).desired_width(420.0))
-            .labelled_by(label.id)
-            .on_hover_text(
-                "Every layer of every protein is written here once and reused by later studies",
-            )
-            .changed()
-        {
-            settings.store.root = root.into();
-        }
-        ui.end_row();
+        store_folder_row(ui, &mut settings.store);
     });
     ui.horizontal_wrapped(|ui| {
         ui.add(
@@ -392,65 +384,9 @@ fn inputs_ui(ui: &mut egui::Ui, settings: &mut Ss8Settings, num_layers: Option<u
                 .prefix("training residues per layer ≤ "),
         )
         .on_hover_text("Above this a seeded sample of residues trains each layer's probe");
-        let mut all = settings.layers.is_all();
-        if ui.checkbox(&mut all, "all layers").changed() {
-            settings.layers = if all { Layers::All } else { Layers::Last };
-        }
-        if let Some(n) = num_layers
-            && !all
-        {
-            let mut layer = settings
-                .layers
-                .resolve(n)
-                .ok()
-                .and_then(|l| l.last().copied())
-                .unwrap_or(n);
-            if ui
-                .add(egui::Slider::new(&mut layer, 0..=n).text("layer"))
-                .changed()
-            {
-                settings.layers = Layers::Index(layer as i64);
-            }
-        }
+        layers_ui(ui, &mut settings.layers, num_layers);
         ui.checkbox(&mut settings.compare_untrained, "compare with untrained");
     });
-}
-
-/// The time/RAM/disk estimate of the current settings (recomputed when they or the model
-/// change); returns whether the study would be refused.
-fn estimate_ui(
-    ui: &mut egui::Ui,
-    view: &mut Ss8View,
-    model: Option<&LoadedModel>,
-    running: bool,
-) -> bool {
-    let Some(model) = model else {
-        return false;
-    };
-    let finished = view.was_running && !running;
-    view.was_running = running;
-    let stale = finished
-        || view
-            .estimate
-            .as_ref()
-            .is_none_or(|(settings, fingerprint, _)| {
-                *settings != view.settings || *fingerprint != model.fingerprint
-            });
-    if stale && !running {
-        let text = ss8_estimate_text(model, &view.settings);
-        view.estimate = Some((view.settings.clone(), model.fingerprint.clone(), text));
-    }
-    match view.estimate.as_ref().map(|(_, _, text)| text) {
-        Some(Ok(text)) => {
-            ui.weak(text);
-            false
-        }
-        Some(Err(why)) => {
-            ui.colored_label(ui.visuals().warn_fg_color, why);
-            true
-        }
-        None => false,
-    }
 }
 
 /// The stores a study read, with their size; and saving the best layer's probe.
@@ -460,55 +396,22 @@ fn study_files_ui(
     result: &Ss8Result,
     model: Option<&LoadedModel>,
 ) {
-    let bytes: u64 = result.stores.iter().map(|d| folder_bytes(d)).sum();
-    ui.weak(format!(
-        "Features: {} store{}, {} ({} residues embedded by this run; later studies on the same model and data reuse them)",
-        result.stores.len(),
-        if result.stores.len() == 1 { "" } else { "s" },
-        human_bytes(bytes),
-        result.residues_embedded
-    ))
-    .on_hover_text(
-        result
-            .stores
-            .iter()
-            .map(|d| d.display().to_string())
-            .collect::<Vec<_>>()
-            .join("\n"),
+    stores_line_ui(ui, &result.stores, result.residues_embedded);
+    let best = &result.runs[result.best];
+    view.probe.ui(
+        ui,
+        model,
+        "safetensors + metadata, as `probe ss8 --save`; `probe ss8-predict` applies it",
+        |model, path| save_probe(model, best, path),
     );
-    ui.horizontal(|ui| {
-        let label = ui.label("Probe file");
-        ui.add(egui::TextEdit::singleline(&mut view.probe_path).desired_width(300.0))
-            .labelled_by(label.id);
-        let best = &result.runs[result.best];
-        if ui
-            .add_enabled(model.is_some(), egui::Button::new("Save best probe"))
-            .on_hover_text(
-                "safetensors + metadata, as `probe ss8 --save`; `probe ss8-predict` applies it",
-            )
-            .clicked()
-            && let Some(model) = model
-        {
-            view.probe_status = Some(save_probe(model, best, view.probe_path.trim()));
-        }
-        match &view.probe_status {
-            Some(Ok(text)) => {
-                ui.weak(text);
-            }
-            Some(Err(text)) => {
-                ui.colored_label(ui.visuals().error_fg_color, text);
-            }
-            None => {}
-        }
-    });
 }
 
 /// Writes `run`'s probe to `path` (refusing to replace a file).
-fn save_probe(model: &LoadedModel, run: &Ss8ProbeRun, path: &str) -> Result<String, String> {
-    let path = std::path::Path::new(path);
-    if path.exists() {
-        return Err(format!("{} exists; choose another name", path.display()));
-    }
+fn save_probe(
+    model: &LoadedModel,
+    run: &Ss8ProbeRun,
+    path: &std::path::Path,
+) -> Result<String, String> {
     let metadata = ProbeMetadata {
         kind: "ss8".into(),
         model_fingerprint: model.fingerprint.clone(),

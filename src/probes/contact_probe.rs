@@ -1,15 +1,16 @@
 //! The paper's supervised contact probe (Rives et al. 2021, "Residue-residue contacts"): each
 //! residue's standardised representation is projected to `rank` dimensions by one learned
 //! linear map `W`, and a pair is scored by the scaled dot product of the projections,
-//! `s_ij = (W x_i) . (W x_j) / sqrt(rank) + b` (symmetric by construction). Trained with candle
-//! autograd and AdamW on the logistic loss over pairs `|i - j| >= 6` whose residues both have
-//! coordinates, one protein per step. The gradients are computed in closed form (four matrix
-//! products and one pass over the pairs, no autograd graph): 1.9x the pairs per second of the
-//! autograd version at ESM-1b width (`cargo bench --bench contact_probe`).
+//! `s_ij = (W x_i) . (W x_j) / sqrt(rank) + b` (symmetric by construction). Trained with AdamW
+//! on the weighted logistic loss over sampled pairs ([`super::contact_pairs`]: every contact and
+//! a weighted sample of non-contacts, `|i - j| >= 6`, both residues observed), one protein per
+//! step. The gradients are computed in closed form (three matrix products and one pass over the
+//! sampled pairs), never over `L x L` matrices.
 
 use candle_core::{D, DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer as _, ParamsAdamW};
 
+use super::contact_pairs::{DEFAULT_NEGATIVES_PER_POSITIVE, SampledPairs, sample_pairs};
 use crate::analysis::{Cancelled, JobCtx};
 use crate::data::ContactMap;
 use crate::rng::SplitMix64;
@@ -28,8 +29,15 @@ pub struct ContactProbeParams {
     pub learning_rate: f64,
     /// AdamW decoupled weight decay.
     pub weight_decay: f64,
-    /// Seed of the initial projection and the protein order.
+    /// Seed of the initial projection, the protein order and the pair sample.
     pub seed: u64,
+    /// Non-contacts sampled per contact (0: every pair, the dense loss).
+    #[serde(default = "default_negatives_per_positive")]
+    pub negatives_per_positive: usize,
+}
+
+fn default_negatives_per_positive() -> usize {
+    DEFAULT_NEGATIVES_PER_POSITIVE
 }
 
 impl Default for ContactProbeParams {
@@ -40,6 +48,7 @@ impl Default for ContactProbeParams {
             learning_rate: 1e-3,
             weight_decay: 1e-2,
             seed: 0,
+            negatives_per_positive: DEFAULT_NEGATIVES_PER_POSITIVE,
         }
     }
 }
@@ -48,7 +57,9 @@ impl Default for ContactProbeParams {
 #[derive(Debug, thiserror::Error)]
 pub enum ContactProbeError {
     /// No usable training protein.
-    #[error("no training protein has a contact at |i - j| >= {MIN_SEPARATION}")]
+    #[error(
+        "no training protein has a pair at |i - j| >= {MIN_SEPARATION} with both residues observed"
+    )]
     NoTrainingPairs,
     /// Representations and contact maps disagree.
     #[error("protein {index}: {reason}")]
@@ -81,27 +92,59 @@ pub struct ContactProbe {
     pub epoch_losses: Vec<f64>,
 }
 
+/// One training protein: standardised representations and its sampled pairs.
+#[derive(Debug, Clone)]
+pub struct TrainingChain {
+    /// `(L, dim)` f32, standardised with the probe's mean and scale.
+    pub features: Tensor,
+    /// Pairs to train on.
+    pub pairs: SampledPairs,
+}
+
+/// Standardises `rows` (row-major `(n, dim)` f32) in place and returns the per-feature mean
+/// and standard deviation (1 where a feature is constant). Accumulates in f64, no copy.
+pub fn standardise_in_place(rows: &mut [f32], dim: usize) -> (Vec<f32>, Vec<f32>) {
+    let n = rows.len() / dim.max(1);
+    let mut sum = vec![0f64; dim];
+    let mut square = vec![0f64; dim];
+    for row in rows.chunks_exact(dim) {
+        for ((s, q), &v) in sum.iter_mut().zip(&mut square).zip(row) {
+            *s += f64::from(v);
+            *q += f64::from(v) * f64::from(v);
+        }
+    }
+    let count = n.max(1) as f64;
+    let mean: Vec<f32> = sum.iter().map(|s| (s / count) as f32).collect();
+    let scale: Vec<f32> = sum
+        .iter()
+        .zip(&square)
+        .map(|(s, q)| {
+            let variance = (q / count - (s / count).powi(2)).max(0.0);
+            if variance < 1e-12 {
+                1.0
+            } else {
+                (variance.sqrt() as f32).max(1e-6)
+            }
+        })
+        .collect();
+    use rayon::prelude::*;
+    rows.par_chunks_mut(dim.max(1)).for_each(|row| {
+        for ((v, m), s) in row.iter_mut().zip(&mean).zip(&scale) {
+            *v = (*v - m) / s;
+        }
+    });
+    (mean, scale)
+}
+
 impl ContactProbe {
-    /// Trains on `(representations (L, dim), contact map of L residues)` pairs. Progress is
-    /// the fraction of steps done; a cancel stops at the next protein.
+    /// Trains on `(representations (L, dim), contact map of L residues)` pairs: standardises,
+    /// samples each protein's pairs (`params.negatives_per_positive`) and calls
+    /// [`Self::fit_standardised`].
     pub fn fit(
         train: &[(Tensor, ContactMap)],
         params: &ContactProbeParams,
         ctx: &JobCtx,
     ) -> Result<Self, ContactProbeError> {
-        // (protein, its pairs' roles, trained pairs) for proteins with any trained pair.
-        let usable: Vec<(usize, Vec<PairRole>, usize)> = train
-            .iter()
-            .enumerate()
-            .map(|(i, (_, map))| {
-                let (roles, count) = pair_roles(map);
-                (i, roles, count)
-            })
-            .filter(|(_, _, count)| *count > 0)
-            .collect();
-        if usable.is_empty() {
-            return Err(ContactProbeError::NoTrainingPairs);
-        }
         for (index, (reps, map)) in train.iter().enumerate() {
             if reps.dims().first() != Some(&map.len) {
                 return Err(ContactProbeError::Shape {
@@ -110,24 +153,54 @@ impl ContactProbe {
                 });
             }
         }
-        let device = Device::Cpu;
-        let all = Tensor::cat(
-            &usable
-                .iter()
-                .map(|(i, ..)| &train[*i].0)
-                .collect::<Vec<_>>(),
-            0,
-        )?
-        .to_dtype(DType::F32)?;
-        let mean = all.mean(0)?;
-        let variance = all.broadcast_sub(&mean)?.sqr()?.mean(0)?;
-        let scale = variance
-            .sqrt()?
-            .maximum(1e-6)?
-            .broadcast_mul(&variance.ge(1e-12)?.to_dtype(DType::F32)?)?;
-        let scale = (scale.clone() + variance.lt(1e-12)?.to_dtype(DType::F32)?)?;
+        let samples: Vec<SampledPairs> = train
+            .iter()
+            .enumerate()
+            .map(|(i, (_, map))| pair_sample(map, params, i))
+            .collect();
+        let used: Vec<usize> = (0..train.len())
+            .filter(|&i| !samples[i].is_empty())
+            .collect();
+        if used.is_empty() {
+            return Err(ContactProbeError::NoTrainingPairs);
+        }
+        let all = Tensor::cat(&used.iter().map(|&i| &train[i].0).collect::<Vec<_>>(), 0)?
+            .to_dtype(DType::F32)?;
         let dim = all.dim(1)?;
+        let mut rows = all.flatten_all()?.to_vec1::<f32>()?;
+        let (mean, scale) = standardise_in_place(&mut rows, dim);
+        let all = Tensor::from_vec(rows, (rows_len(&used, train), dim), &Device::Cpu)?;
+        let mut offset = 0;
+        let chains = used
+            .iter()
+            .map(|&i| {
+                let len = train[i].1.len;
+                let features = all.narrow(0, offset, len)?;
+                offset += len;
+                Ok(TrainingChain {
+                    features,
+                    pairs: samples[i].clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, candle_core::Error>>()?;
+        Self::fit_standardised(&chains, (mean, scale), params, ctx)
+    }
 
+    /// Trains on standardised proteins; `(mean, scale)` (each `dim` long) are kept for
+    /// [`Self::predict`]. Progress is the fraction of steps done; a cancel stops at the next
+    /// protein.
+    pub fn fit_standardised(
+        train: &[TrainingChain],
+        (mean, scale): (Vec<f32>, Vec<f32>),
+        params: &ContactProbeParams,
+        ctx: &JobCtx,
+    ) -> Result<Self, ContactProbeError> {
+        let usable: Vec<&TrainingChain> = train.iter().filter(|c| !c.pairs.is_empty()).collect();
+        let Some(first) = usable.first() else {
+            return Err(ContactProbeError::NoTrainingPairs);
+        };
+        let device = Device::Cpu;
+        let dim = first.features.dim(1)?;
         let mut rng = SplitMix64::new(params.seed);
         let init = Tensor::from_vec(
             rng.normals(dim * params.rank, 1.0 / (dim as f32).sqrt()),
@@ -144,40 +217,32 @@ impl ContactProbe {
                 ..ParamsAdamW::default()
             },
         )?;
-        let prepared: Vec<(Tensor, Vec<PairRole>, usize)> = usable
-            .into_iter()
-            .map(|(i, roles, count)| {
-                let x = train[i]
-                    .0
-                    .to_dtype(DType::F32)?
-                    .broadcast_sub(&mean)?
-                    .broadcast_div(&scale)?;
-                Ok((x, roles, count))
-            })
-            .collect::<Result<_, candle_core::Error>>()?;
-
-        let total_steps = params.epochs * prepared.len();
+        let total_steps = params.epochs * usable.len();
         let mut epoch_losses = Vec::with_capacity(params.epochs);
-        let mut order: Vec<usize> = (0..prepared.len()).collect();
+        let mut order: Vec<usize> = (0..usable.len()).collect();
         for epoch in 0..params.epochs {
             rng.shuffle(&mut order);
             let mut sum = 0.0;
             for (k, &i) in order.iter().enumerate() {
-                let (x, roles, count) = &prepared[i];
-                let step =
-                    step_gradients(x, roles, *count, projection.as_tensor(), bias.as_tensor())?;
+                let chain = usable[i];
+                let step = step_gradients(
+                    &chain.features,
+                    &chain.pairs,
+                    projection.as_tensor(),
+                    bias.as_tensor(),
+                )?;
                 let mut grads = candle_core::backprop::GradStore::default();
                 grads.insert(projection.as_tensor(), step.projection);
                 grads.insert(bias.as_tensor(), step.bias);
                 optimizer.step(&grads)?;
                 sum += step.loss;
-                ctx.checkpoint((epoch * prepared.len() + k + 1) as f32 / total_steps as f32)?;
+                ctx.checkpoint((epoch * usable.len() + k + 1) as f32 / total_steps as f32)?;
             }
-            epoch_losses.push(sum / prepared.len() as f64);
+            epoch_losses.push(sum / usable.len() as f64);
         }
         Ok(Self {
-            mean,
-            scale,
+            mean: Tensor::from_vec(mean, dim, &device)?,
+            scale: Tensor::from_vec(scale, dim, &device)?,
             projection: projection.as_tensor().detach(),
             bias: bias.as_tensor().detach(),
             epoch_losses,
@@ -196,6 +261,16 @@ impl ContactProbe {
     }
 }
 
+/// The pair sample of training protein `index` (seeded by the probe's seed and the index).
+pub fn pair_sample(map: &ContactMap, params: &ContactProbeParams, index: usize) -> SampledPairs {
+    let seed = params.seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    sample_pairs(map, params.negatives_per_positive, seed)
+}
+
+fn rows_len(used: &[usize], train: &[(Tensor, ContactMap)]) -> usize {
+    used.iter().map(|&i| train[i].1.len).sum()
+}
+
 /// `(L, L)` scores `(x W)(x W)^T / sqrt(rank) + b` for standardised `x` `(L, dim)`.
 fn pair_logits(x: &Tensor, projection: &Tensor, bias: &Tensor) -> candle_core::Result<Tensor> {
     let z = x.matmul(projection)?;
@@ -203,18 +278,7 @@ fn pair_logits(x: &Tensor, projection: &Tensor, bias: &Tensor) -> candle_core::R
     (z.matmul(&z.t()?)? / rank.sqrt())?.broadcast_add(bias)
 }
 
-/// A pair's part in training.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum PairRole {
-    /// Too close in sequence, or a residue without coordinates.
-    Ignored,
-    /// Trained, not in contact.
-    Negative,
-    /// Trained, in contact.
-    Positive,
-}
-
-/// One protein's loss (mean over its trained pairs) and its gradients.
+/// One protein's loss (weighted mean over its sampled pairs) and its gradients.
 struct StepGradients {
     loss: f64,
     /// `(dim, rank)`.
@@ -223,84 +287,52 @@ struct StepGradients {
     bias: Tensor,
 }
 
-/// Loss and gradients of one protein in closed form, without an autograd graph: with
-/// `z = x W` `(L, rank)` and `s = z zᵀ / sqrt(rank) + b`, the mean logistic loss over the trained
-/// pairs has `G = (sigmoid(s) - y) / count` on those pairs (0 elsewhere), `∂/∂b = Σ G` and, `G`
-/// being symmetric, `∂/∂W = xᵀ (2 G z / sqrt(rank))`. Four matrix products and one pass over
-/// the `L × L` pairs (rows in parallel).
+/// Loss and gradients of one protein in closed form: with `z = x W` `(L, rank)` and
+/// `s_ij = z_i . z_j / sqrt(rank) + b` on the sampled pairs, the weighted mean logistic loss has
+/// `g_ij = w_ij (sigmoid(s_ij) - y_ij) / Σw`, `∂/∂b = Σ g`, `∂/∂z_i = Σ_j g_ij z_j / sqrt(rank)`
+/// (and symmetrically for `j`), `∂/∂W = xᵀ ∂/∂z`. Two matrix products and one pass over the
+/// pairs.
 fn step_gradients(
     x: &Tensor,
-    roles: &[PairRole],
-    count: usize,
+    pairs: &SampledPairs,
     projection: &Tensor,
     bias: &Tensor,
 ) -> candle_core::Result<StepGradients> {
-    use rayon::prelude::*;
     let n = x.dim(0)?;
-    let rank = projection.dim(D::Minus1)? as f64;
-    let z = x.matmul(projection)?;
-    let scores = (z.matmul(&z.t()?)? / rank.sqrt())?
-        .flatten_all()?
-        .to_vec1::<f32>()?;
+    let rank = projection.dim(D::Minus1)?;
+    let inv_sqrt_rank = 1.0 / (rank as f32).sqrt();
+    let z = x.matmul(projection)?.flatten_all()?.to_vec1::<f32>()?;
     let b = bias.to_scalar::<f32>()?;
-    let inv_count = 1.0 / count.max(1) as f32;
-    let mut g = vec![0f32; n * n];
-    let (loss, g_sum) = g
-        .par_chunks_mut(n.max(1))
-        .zip(scores.par_chunks(n.max(1)))
-        .zip(roles.par_chunks(n.max(1)))
-        .map(|((g_row, s_row), role_row)| {
-            let (mut loss, mut sum) = (0f64, 0f64);
-            for ((g, &s), &role) in g_row.iter_mut().zip(s_row).zip(role_row) {
-                if role == PairRole::Ignored {
-                    continue;
-                }
-                let s = s + b;
-                let y = if role == PairRole::Positive { 1.0 } else { 0.0 };
-                // e = exp(-|s|): sigmoid and softplus from one exponential, stably.
-                let e = (-s.abs()).exp();
-                let sigmoid = if s >= 0.0 {
-                    1.0 / (1.0 + e)
-                } else {
-                    e / (1.0 + e)
-                };
-                loss += f64::from(s.max(0.0) - y * s + e.ln_1p());
-                *g = (sigmoid - y) * inv_count;
-                sum += f64::from(*g);
-            }
-            (loss, sum)
-        })
-        .reduce(|| (0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
-    let g = Tensor::from_vec(g, (n, n), x.device())?;
-    let dz = (g.matmul(&z)? * (2.0 / rank.sqrt()))?;
+    let norm = 1.0 / pairs.weight_sum().max(1.0) as f32;
+    let mut dz = vec![0f32; n * rank];
+    let (mut loss, mut g_sum) = (0f64, 0f64);
+    for ((&(i, j), &positive), &w) in pairs.pairs.iter().zip(&pairs.positive).zip(&pairs.weights) {
+        let (i, j) = (i as usize * rank, j as usize * rank);
+        let (zi, zj) = (&z[i..i + rank], &z[j..j + rank]);
+        let s = zi.iter().zip(zj).map(|(a, b)| a * b).sum::<f32>() * inv_sqrt_rank + b;
+        let y = if positive { 1.0 } else { 0.0 };
+        // e = exp(-|s|): sigmoid and softplus from one exponential, stably.
+        let e = (-s.abs()).exp();
+        let sigmoid = if s >= 0.0 {
+            1.0 / (1.0 + e)
+        } else {
+            e / (1.0 + e)
+        };
+        loss += f64::from(w * (s.max(0.0) - y * s + e.ln_1p()));
+        let g = w * (sigmoid - y) * norm;
+        g_sum += f64::from(g);
+        let scaled = g * inv_sqrt_rank;
+        for r in 0..rank {
+            dz[i + r] += scaled * z[j + r];
+            dz[j + r] += scaled * z[i + r];
+        }
+    }
+    let dz = Tensor::from_vec(dz, (n, rank), x.device())?;
     Ok(StepGradients {
-        loss: loss / count.max(1) as f64,
+        loss: loss * f64::from(norm),
         projection: x.t()?.matmul(&dz)?,
         bias: Tensor::new(g_sum as f32, x.device())?,
     })
-}
-
-/// Each pair's role, row-major `L x L` (trained: `|i - j| >= 6` with both residues observed),
-/// and how many are trained.
-fn pair_roles(map: &ContactMap) -> (Vec<PairRole>, usize) {
-    let n = map.len;
-    let mut count = 0;
-    let roles = (0..n * n)
-        .map(|k| {
-            let (i, j) = (k / n, k % n);
-            if i.abs_diff(j) >= MIN_SEPARATION && map.valid[i] && map.valid[j] {
-                count += 1;
-                if map.contacts[k] {
-                    PairRole::Positive
-                } else {
-                    PairRole::Negative
-                }
-            } else {
-                PairRole::Ignored
-            }
-        })
-        .collect();
-    (roles, count)
 }
 
 #[cfg(test)]
@@ -363,11 +395,16 @@ mod tests {
         );
     }
 
-    /// The closed-form loss and gradients equal candle's autograd through the same model.
+    /// The closed-form loss and gradients over sampled, weighted pairs equal candle's autograd
+    /// through the dense model with the same weights as a mask.
     #[test]
     fn closed_form_gradients_match_autograd() -> candle_core::Result<()> {
         let (reps, map) = synthetic(30, 5);
-        let (roles, count) = pair_roles(&map);
+        let pairs = sample_pairs(&map, 2, 11);
+        assert!(
+            pairs.negatives_available > pairs.len() - pairs.positives,
+            "sampled"
+        );
         let mut rng = SplitMix64::new(3);
         let projection = Var::from_tensor(&Tensor::from_vec(
             rng.normals(8 * 4, 0.5),
@@ -375,28 +412,23 @@ mod tests {
             &Device::Cpu,
         )?)?;
         let bias = Var::from_tensor(&Tensor::new(-1.0f32, &Device::Cpu)?)?;
-        let step = step_gradients(
-            &reps,
-            &roles,
-            count,
-            projection.as_tensor(),
-            bias.as_tensor(),
-        )?;
+        let step = step_gradients(&reps, &pairs, projection.as_tensor(), bias.as_tensor())?;
 
-        let target: Vec<f32> = roles
-            .iter()
-            .map(|&r| f32::from(u8::from(r == PairRole::Positive)))
-            .collect();
-        let mask: Vec<f32> = roles
-            .iter()
-            .map(|&r| f32::from(u8::from(r != PairRole::Ignored)))
-            .collect();
+        let mut target = vec![0f32; 30 * 30];
+        let mut mask = vec![0f32; 30 * 30];
+        for ((&(i, j), &positive), &w) in
+            pairs.pairs.iter().zip(&pairs.positive).zip(&pairs.weights)
+        {
+            let k = i as usize * 30 + j as usize;
+            target[k] = f32::from(u8::from(positive));
+            mask[k] = w;
+        }
         let target = Tensor::from_vec(target, (30, 30), &Device::Cpu)?;
         let mask = Tensor::from_vec(mask, (30, 30), &Device::Cpu)?;
         let logits = pair_logits(&reps, projection.as_tensor(), bias.as_tensor())?;
         let softplus = (logits.abs()?.neg()?.exp()? + 1.0)?.log()?;
         let elementwise = ((logits.relu()? - (&logits * &target)?)? + softplus)?;
-        let loss = ((elementwise * mask)?.sum_all()? / count as f64)?;
+        let loss = ((elementwise * mask)?.sum_all()? / pairs.weight_sum())?;
         let grads = loss.backward()?;
         let close = |a: &Tensor, b: &Tensor| -> candle_core::Result<f32> {
             (a - b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()
@@ -411,6 +443,15 @@ mod tests {
         assert!(close(dw, &step.projection)? < 1e-5, "dW differs");
         assert!(close(db, &step.bias)? < 1e-6, "db differs");
         Ok(())
+    }
+
+    #[test]
+    fn standardises_in_place_like_the_tensor_formula() {
+        let mut rows = vec![1.0, 5.0, 2.0, 5.0, 3.0, 5.0, 6.0, 5.0];
+        let (mean, scale) = standardise_in_place(&mut rows, 2);
+        assert_eq!(mean, vec![3.0, 5.0]);
+        assert!((scale[0] - 1.870_829).abs() < 1e-5 && scale[1] == 1.0);
+        assert!((rows[0] + 1.069_045).abs() < 1e-5 && rows[1] == 0.0);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod amino_acid_groups;
 mod classification_metrics;
+mod contact_pairs;
 mod contact_precision;
 mod contact_probe;
 mod homology;
@@ -17,11 +18,13 @@ pub use amino_acid_groups::{
     AMINO_ACID_GROUPS, GroupingScore, amino_acid_group, embedding_table_grouping, grouping_score,
 };
 pub use classification_metrics::{ClassMetrics, ClassificationMetrics};
+pub use contact_pairs::{DEFAULT_NEGATIVES_PER_POSITIVE, SampledPairs, sample_pairs};
 pub use contact_precision::{
     ContactPrecision, RangePrecision, contact_precision, top_contact_pairs,
 };
 pub use contact_probe::{
     ContactProbe, ContactProbeError, ContactProbeParams, MIN_SEPARATION as CONTACT_MIN_SEPARATION,
+    TrainingChain, pair_sample, standardise_in_place,
 };
 pub use homology::{
     HomologyLevel, HomologyMetrics, LabelIds, QueryOutcome, ScopLabels, cosine_similarities,

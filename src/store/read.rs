@@ -71,7 +71,8 @@ impl LayerReader {
             .map_err(|e| self.bad(e.to_string()))
     }
 
-    fn read_into(&mut self, start: usize, out: &mut [f32]) -> Result<(), StoreError> {
+    /// Rows `start..start + out.len() / dim` into `out` (row-major, f32 whatever the store's dtype).
+    pub fn read_into(&mut self, start: usize, out: &mut [f32]) -> Result<(), StoreError> {
         let count = out.len() / self.dim.max(1);
         if start + count > self.rows {
             return Err(self.bad(format!(

@@ -43,8 +43,14 @@ pub fn set_text(harness: &mut Harness<'_, WorkbenchApp>, label: &str, text: &str
 /// UI that never settles still fails.
 pub const SETTLE_STEPS: u64 = 32;
 
-/// The workbench in a headless harness (no renderer: state and accesskit only).
-pub fn app(args: GuiArgs) -> Harness<'static, WorkbenchApp> {
+/// The workbench in a headless harness (no renderer: state and accesskit only). Feature stores
+/// go to a folder of this test process unless `args.store` names one, never the user's cache.
+pub fn app(mut args: GuiArgs) -> Harness<'static, WorkbenchApp> {
+    if args.store.is_none() {
+        args.store = Some(
+            std::env::temp_dir().join(format!("esm-workbench-test-stores-{}", std::process::id())),
+        );
+    }
     Harness::builder()
         .with_size(WINDOW)
         .with_max_steps(SETTLE_STEPS)

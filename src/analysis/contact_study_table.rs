@@ -1,0 +1,61 @@
+//! The one table of a contact study, written by `probe contacts --out` and the GUI's
+//! Precision export: one row per predictor.
+//!
+//! Columns: `model` (`trained`, `untrained` or `contact head`), `layer` (empty for the contact
+//! head, which reads every layer's attention), `test_chains`, `best` (the study's best layer),
+//! then `{short,medium,long}_p_at_{l,l2,l5}`: mean precision over the test chains of the top
+//! L, L/2, L/5 predicted pairs in each separation range (6-11, 12-23, >= 24), Cβ < 8 Å.
+
+use polars::prelude::{Column, DataFrame, PolarsResult};
+
+use super::contact_study::ContactStudy;
+use crate::probes::{ContactPrecision, RangePrecision};
+
+/// See the module docs.
+pub fn contact_study_table(study: &ContactStudy) -> PolarsResult<DataFrame> {
+    let best_layer = study.best_run().map(|r| r.layer);
+    let mut rows: Vec<(&str, Option<u32>, usize, bool, &ContactPrecision)> = Vec::new();
+    for (model, runs) in [("trained", &study.runs), ("untrained", &study.untrained)] {
+        for run in runs.iter() {
+            let best = model == "trained" && Some(run.layer) == best_layer;
+            rows.push((
+                model,
+                Some(run.layer as u32),
+                run.chains.len(),
+                best,
+                &run.mean,
+            ));
+        }
+    }
+    if let Some(head) = &study.head {
+        rows.push(("contact head", None, head.chains.len(), false, &head.mean));
+    }
+    let mut columns = vec![
+        Column::new("model".into(), rows.iter().map(|r| r.0).collect::<Vec<_>>()),
+        Column::new("layer".into(), rows.iter().map(|r| r.1).collect::<Vec<_>>()),
+        Column::new(
+            "test_chains".into(),
+            rows.iter().map(|r| r.2 as u32).collect::<Vec<_>>(),
+        ),
+        Column::new("best".into(), rows.iter().map(|r| r.3).collect::<Vec<_>>()),
+    ];
+    type Pick = fn(&ContactPrecision) -> &RangePrecision;
+    let ranges: [(&str, Pick); 3] = [
+        ("short", |p| &p.short),
+        ("medium", |p| &p.medium),
+        ("long", |p| &p.long),
+    ];
+    for (range, pick) in ranges {
+        for (k, name) in ["l", "l2", "l5"].iter().enumerate() {
+            let values: Vec<f64> = rows
+                .iter()
+                .map(|r| {
+                    let p = pick(r.4);
+                    [p.at_l, p.at_l2, p.at_l5][k]
+                })
+                .collect();
+            columns.push(Column::new(format!("{range}_p_at_{name}").into(), values));
+        }
+    }
+    DataFrame::new(rows.len(), columns)
+}

@@ -1,0 +1,177 @@
+//! Widgets every probe-study view shares: the feature-store folder field, the time/RAM/disk
+//! estimate beside the start button (the button is disabled when the study would be refused),
+//! the line naming the stores a result was read from, and the "Save best probe" row.
+
+use std::path::Path;
+
+use eframe::egui;
+
+use crate::model::LoadedModel;
+use crate::store::{StoreOptions, folder_bytes, human_bytes};
+
+/// A grid row: the feature-store folder (call inside a two-column `egui::Grid`).
+pub fn store_folder_row(ui: &mut egui::Ui, store: &mut StoreOptions) {
+    let label = ui.label("Feature store");
+    let mut root = store.root.display().to_string();
+    if ui
+        .add(egui::TextEdit::singleline(&mut root).desired_width(420.0))
+        .labelled_by(label.id)
+        .on_hover_text(
+            "Every layer of every protein is written here once and reused by later studies",
+        )
+        .changed()
+    {
+        store.root = root.into();
+    }
+    ui.end_row();
+}
+
+/// The estimate of the current settings, recomputed when they, the model, or the stores on
+/// disk (a study just ended) change.
+#[derive(Debug, Default)]
+pub struct EstimateLine {
+    /// The settings (as JSON) and model fingerprint it was computed for, and its text.
+    shown: Option<(String, String, Result<String, String>)>,
+    /// Whether a study was running last frame.
+    was_running: bool,
+}
+
+impl EstimateLine {
+    /// Shows the estimate; `key` identifies the settings, `estimate` computes the line or the
+    /// refusal. Returns whether the study would be refused.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        model: Option<&LoadedModel>,
+        running: bool,
+        key: String,
+        estimate: impl FnOnce(&LoadedModel) -> Result<String, String>,
+    ) -> bool {
+        let Some(model) = model else {
+            return false;
+        };
+        let finished = self.was_running && !running;
+        self.was_running = running;
+        let stale = finished
+            || self
+                .shown
+                .as_ref()
+                .is_none_or(|(settings, fingerprint, _)| {
+                    *settings != key || *fingerprint != model.fingerprint
+                });
+        if stale && !running {
+            let text = estimate(model);
+            self.shown = Some((key, model.fingerprint.clone(), text));
+        }
+        match self.shown.as_ref().map(|(_, _, text)| text) {
+            Some(Ok(text)) => {
+                ui.weak(text);
+                false
+            }
+            Some(Err(why)) => {
+                ui.colored_label(ui.visuals().warn_fg_color, why);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// `Features: 2 stores, 1.2 GB (...)` with the folders on hover.
+pub fn stores_line_ui(ui: &mut egui::Ui, stores: &[std::path::PathBuf], residues_embedded: usize) {
+    let bytes: u64 = stores.iter().map(|d| folder_bytes(d)).sum();
+    ui.weak(format!(
+        "Features: {} store{}, {} ({} residues embedded by this run; later studies on the same model and data reuse them)",
+        stores.len(),
+        if stores.len() == 1 { "" } else { "s" },
+        human_bytes(bytes),
+        residues_embedded
+    ))
+    .on_hover_text(
+        stores
+            .iter()
+            .map(|d| d.display().to_string())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+}
+
+/// Where "Save best probe" writes, and what the last save said.
+#[derive(Debug, Default)]
+pub struct ProbeSaver {
+    /// The file to write.
+    pub path: String,
+    status: Option<Result<String, String>>,
+}
+
+impl ProbeSaver {
+    /// A saver proposing `path`.
+    pub fn new(path: &str) -> Self {
+        Self {
+            path: path.to_owned(),
+            status: None,
+        }
+    }
+
+    /// The row: path field, button (`hover` explains the format), last status. `save` writes
+    /// the probe to a path that does not exist yet and says what it wrote.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        model: Option<&LoadedModel>,
+        hover: &str,
+        save: impl FnOnce(&LoadedModel, &Path) -> Result<String, String>,
+    ) {
+        ui.horizontal(|ui| {
+            let label = ui.label("Probe file");
+            ui.add(egui::TextEdit::singleline(&mut self.path).desired_width(300.0))
+                .labelled_by(label.id);
+            if ui
+                .add_enabled(model.is_some(), egui::Button::new("Save best probe"))
+                .on_hover_text(hover)
+                .clicked()
+                && let Some(model) = model
+            {
+                let path = Path::new(self.path.trim());
+                self.status = Some(if path.exists() {
+                    Err(format!("{} exists; choose another name", path.display()))
+                } else {
+                    save(model, path)
+                });
+            }
+            match &self.status {
+                Some(Ok(text)) => {
+                    ui.weak(text);
+                }
+                Some(Err(text)) => {
+                    ui.colored_label(ui.visuals().error_fg_color, text);
+                }
+                None => {}
+            }
+        });
+    }
+}
+
+/// The layer choice of a study: an "all layers" box, else a slider over the model's layers.
+pub fn layers_ui(ui: &mut egui::Ui, layers: &mut crate::model::Layers, num_layers: Option<usize>) {
+    use crate::model::Layers;
+    let mut all = layers.is_all();
+    if ui.checkbox(&mut all, "all layers").changed() {
+        *layers = if all { Layers::All } else { Layers::Last };
+    }
+    if let Some(n) = num_layers
+        && !all
+    {
+        let mut layer = layers
+            .resolve(n)
+            .ok()
+            .and_then(|l| l.last().copied())
+            .unwrap_or(n);
+        if ui
+            .add(egui::Slider::new(&mut layer, 0..=n).text("layer"))
+            .changed()
+        {
+            *layers = Layers::Index(layer as i64);
+        }
+    }
+}
