@@ -478,3 +478,81 @@ fn the_gui_contact_study_and_probe_contacts_write_identical_tables() -> TestResu
     assert_eq!(predicted.len(), len * len);
     Ok(())
 }
+
+/// The homology study: `probe homology` and the GUI's compute write the same table; its store
+/// holds per-domain means only (no per-residue layer files); a second run embeds nothing.
+#[cfg(feature = "gui")]
+#[test]
+fn the_gui_homology_study_and_probe_homology_write_identical_tables() -> TestResult {
+    use esm_workbench::analysis::JobCtx;
+    use esm_workbench::gui::homology_view::{HomologySettings, compute_homology};
+    use esm_workbench::model::{Layers, LoadedModel};
+
+    let dir = tempfile::tempdir()?;
+    let model_path = common::fixture("esm1b_tiny_t2.pt");
+    // 3 superfamilies of 2 families with 3 domains each, demo sequences.
+    let fasta = Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/demo/uniprot_orthologs.fasta");
+    let records = esm_workbench::data::FastaReader::read_all(&fasta)?;
+    let mut text = String::new();
+    for (k, record) in records.iter().take(18).enumerate() {
+        let (superfamily, family) = (1 + k / 6, 1 + (k / 3) % 2);
+        let sequence: String = record.sequence.chars().take(120).collect();
+        text.push_str(&format!(
+            ">d{k:03}xa_ a.{superfamily}.1.{family} (A:) domain {k} {{Homo sapiens [TaxId: 9606]}}\n{sequence}\n"
+        ));
+    }
+    let astral = dir.path().join("astral.fa");
+    std::fs::write(&astral, text)?;
+    let cli_csv = dir.path().join("cli.csv");
+    let cli = || {
+        let mut command = bin();
+        command
+            .args(["probe", "homology", "--model"])
+            .arg(&model_path)
+            .arg("--astral")
+            .arg(&astral)
+            .args(["--layers", "all", "--compare-untrained"])
+            .arg("--store")
+            .arg(dir.path().join("cli_store"))
+            .arg("--out")
+            .arg(&cli_csv);
+        command
+    };
+    run_ok(&mut cli())?;
+    let second = run_ok(&mut cli())?;
+    assert_eq!(residues_embedded(&second), Some(0), "the stores are reused");
+    let stores = esm_workbench::store::list_stores(&dir.path().join("cli_store"));
+    assert_eq!(stores.len(), 2, "trained and untrained");
+    for store in &stores {
+        let files: Vec<String> = std::fs::read_dir(&store.dir)?
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            files.iter().any(|f| f.starts_with("mean_"))
+                && !files.iter().any(|f| f.starts_with("layer_")),
+            "means only: {files:?}"
+        );
+    }
+    let settings = HomologySettings {
+        astral: astral.display().to_string(),
+        max_domains: 1000,
+        compare_untrained: true,
+        layers: Layers::All,
+        store: esm_workbench::store::StoreOptions {
+            root: dir.path().join("gui_store"),
+            ..Default::default()
+        },
+    };
+    let model = LoadedModel::load(&model_path, &candle_core::Device::Cpu)?;
+    let study = compute_homology(&model, &settings, &JobCtx::default())?;
+    let gui_csv = dir.path().join("gui.csv");
+    let mut table = esm_workbench::analysis::homology_study_table::homology_study_table(&study)?;
+    esm_workbench::export::write_table(&gui_csv, &mut table)?;
+    assert_eq!(
+        std::fs::read_to_string(&cli_csv)?,
+        std::fs::read_to_string(&gui_csv)?
+    );
+    assert_eq!(table.height(), 2 * 3, "trained + untrained, 3 layers");
+    Ok(())
+}

@@ -368,7 +368,10 @@ fn scores_homology_and_lists_nearest_neighbours() {
         "neighbours are labelled by their SCOPe relation"
     );
     let scores = save_table(&mut harness, "Scores", &dir.path().join("homology.csv"));
-    assert!(scores.starts_with("model,layer,fold_hit10,fold_auc,superfamily_hit10,"));
+    assert!(
+        scores.starts_with("model,layer,best,fold_hit10,fold_auc,fold_queries,superfamily_hit10,"),
+        "{scores}"
+    );
     assert_eq!(scores.lines().count(), 1 + 5);
     let neighbours = save_table(&mut harness, "Neighbours", &dir.path().join("nn.csv"));
     assert!(neighbours.starts_with("query,rank,domain,sccs,cosine,relation,description\n"));

@@ -22,7 +22,7 @@ use super::jobs::{Cancelled, JobCtx};
 use super::resources::Resources;
 use super::study_estimate::{FIT_FLOPS_PER_CORE, Refusal, StudyEstimate, batch_bytes};
 use super::study_stores::{
-    NamedRecords, embed_phase_seconds, fill_splits, full_store_bytes, plan_splits,
+    NamedRecords, embed_phase_seconds, embed_seconds_of, fill_splits, full_store_bytes, plan_splits,
 };
 use crate::data::ProteinChain;
 use crate::model::{Layers, LayersError, LoadedModel, ModelError};
@@ -224,7 +224,7 @@ pub fn estimate_contact_study(
     let mut disk: u64 = plans.iter().map(|p| p.bytes_to_reserve).sum();
     if request.compare_untrained {
         let all = [train.as_slice(), test.as_slice()].concat();
-        embed += embed_seconds_all(model, &all);
+        embed += embed_seconds_of(model, &all);
         disk += full_store_bytes(model, &request.store, &all, layers.len());
     }
     let train_rows = residues(&request.train).min(request.residue_cap);
@@ -258,17 +258,6 @@ pub fn estimate_contact_study(
         disk,
         store_root: request.store.root.clone(),
     })
-}
-
-fn embed_seconds_all(model: &LoadedModel, records: &[(String, String)]) -> f64 {
-    let config = model.model.config();
-    let residues: usize = records.iter().map(|(_, s)| s.len()).sum();
-    let mean = residues as f64 / records.len().max(1) as f64;
-    super::study_estimate::embed_seconds(
-        config,
-        residues,
-        (mean + 2.0).min(config.max_residues() as f64 + 2.0) as usize,
-    )
 }
 
 /// Seconds to read, train and score one layer: per epoch and residue, `x W` and `xᵀ dz`

@@ -1,10 +1,9 @@
-//! Remote homology from sequences: mean-pooled embeddings of ASTRAL domains at one layer, cosine
-//! nearest neighbours, Hit-10 and AUC at the fold and superfamily levels.
+//! One layer's remote-homology scores: cosine nearest neighbours of ASTRAL domains' mean
+//! embeddings, Hit-10 and AUC at the fold and superfamily levels
+//! ([`super::homology_study`] runs them over layers from a feature store).
 
-use super::embed_run::{EmbedError, EmbedRequest, embed_dataset, stack_means};
-use super::jobs::{Cancelled, JobCtx};
+use super::jobs::JobCtx;
 use crate::data::ScopDomain;
-use crate::model::LoadedModel;
 use crate::probes::{HomologyMetrics, HomologySearchError, homology_scores, scop_labels};
 
 /// Fold- and superfamily-level scores of one layer.
@@ -16,48 +15,6 @@ pub struct HomologyRun {
     pub fold: HomologyMetrics,
     /// Superfamily level.
     pub superfamily: HomologyMetrics,
-}
-
-/// Embeds `domains` once and scores every layer in `layers`.
-pub fn run_homology(
-    model: &LoadedModel,
-    domains: &[ScopDomain],
-    layers: &[usize],
-    ctx: &JobCtx,
-) -> Result<Vec<HomologyRun>, EmbedError> {
-    let means = embed_domain_means(model, domains, layers, ctx)?;
-    layers
-        .iter()
-        .zip(&means)
-        .map(|(&layer, vectors)| {
-            score_homology(layer, vectors, domains, ctx).map_err(|e| match e {
-                HomologySearchError::Stopped => EmbedError::from(Cancelled),
-                other => {
-                    EmbedError::from(crate::model::ModelError::InvalidRequest(other.to_string()))
-                }
-            })
-        })
-        .collect()
-}
-
-/// Mean-pooled embeddings of `domains` at each layer in `layers`: one `[domains][embed_dim]`
-/// matrix per layer, in the order of `layers`.
-pub fn embed_domain_means(
-    model: &LoadedModel,
-    domains: &[ScopDomain],
-    layers: &[usize],
-    ctx: &JobCtx,
-) -> Result<Vec<Vec<Vec<f32>>>, EmbedError> {
-    let pairs: Vec<(String, String)> = domains
-        .iter()
-        .map(|d| (d.id.clone(), d.sequence.clone()))
-        .collect();
-    let request = EmbedRequest::for_probes(model, layers, false);
-    let result = embed_dataset(model, &pairs, &request, None, ctx)?;
-    layers
-        .iter()
-        .map(|&layer| Ok(stack_means(&result.embeddings, layer)?.to_vec2::<f32>()?))
-        .collect()
 }
 
 /// Fold- and superfamily-level scores of one layer's domain vectors (`vectors[k]` belongs to

@@ -7,6 +7,8 @@ pub mod contact_study_table;
 pub mod embed_run;
 pub mod extract;
 pub mod homology_run;
+pub mod homology_study;
+pub mod homology_study_table;
 pub mod jobs;
 pub mod probe_apply;
 pub mod projection_run;

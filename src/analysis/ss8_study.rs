@@ -14,13 +14,16 @@ use super::jobs::{Cancelled, JobCtx};
 use super::probe_apply::Ss8Prediction;
 use super::resources::Resources;
 use super::ss8_probe_run::Ss8ProbeRun;
-use super::study_estimate::{Refusal, StudyEstimate, batch_bytes, embed_seconds, fit_seconds};
+use super::study_estimate::{Refusal, StudyEstimate, batch_bytes, fit_seconds};
+use super::study_stores::{
+    NamedRecords, embed_phase_seconds, embed_seconds_of, fill_splits, full_store_bytes, plan_splits,
+};
 use crate::data::{SS8_CLASSES, Ss8Record};
 use crate::model::{Layers, LayersError, LengthPolicy, LoadedModel, ModelError};
 use crate::probes::logistic::LogisticError;
 use crate::probes::{Ss8Probe, Ss8ProbeParams, ss8_metrics};
 use crate::rng::SplitMix64;
-use crate::store::{FeatureStore, LayerReader, StoreError, StoreOptions, StoreSpec, ensure_store};
+use crate::store::{FeatureStore, LayerReader, StoreError, StoreOptions};
 
 /// Training residues per layer above which a seeded sample is used (1 GB of f32 features at
 /// ESM-1b's width).
@@ -112,29 +115,28 @@ impl From<ModelError> for Ss8StudyError {
 }
 
 impl Ss8StudyRequest {
+    fn sets<'a>(
+        &'a self,
+        train: &'a [(String, String)],
+        test: &'a [(String, String)],
+    ) -> [NamedRecords<'a>; 2] {
+        [
+            NamedRecords {
+                name: &self.train_name,
+                records: train,
+            },
+            NamedRecords {
+                name: &self.test_name,
+                records: test,
+            },
+        ]
+    }
+
     fn pairs(records: &[Ss8Record]) -> Vec<(String, String)> {
         records
             .iter()
             .map(|r| (r.id.clone(), r.sequence.clone()))
             .collect()
-    }
-
-    fn spec<'a>(
-        &self,
-        records: &'a [(String, String)],
-        name: &str,
-        layers: &[usize],
-        model: &LoadedModel,
-    ) -> StoreSpec<'a> {
-        StoreSpec {
-            root: self.store.root.clone(),
-            dataset: name.to_owned(),
-            records,
-            layers: layers.to_vec(),
-            length_policy: study_policy(model),
-            dtype: self.store.dtype,
-            toks_per_batch: self.store.toks_per_batch,
-        }
     }
 }
 
@@ -154,32 +156,14 @@ pub fn estimate_ss8_study(
         Ss8StudyRequest::pairs(&request.train),
         Ss8StudyRequest::pairs(&request.test),
     );
-    let plans = [
-        FeatureStore::plan(
-            model,
-            &request.spec(&train, &request.train_name, &layers, model),
-        )?,
-        FeatureStore::plan(
-            model,
-            &request.spec(&test, &request.test_name, &layers, model),
-        )?,
-    ];
-    let row = |mean: f64| (mean + 2.0).min(config.max_residues() as f64 + 2.0) as usize;
+    let plans = plan_splits(model, &request.store, request.sets(&train, &test), &layers)?;
     let copies = if request.compare_untrained { 2.0 } else { 1.0 };
-    let mut embed = plans
-        .iter()
-        .map(|p| embed_seconds(config, p.residues_to_embed, row(p.mean_residues)))
-        .sum::<f64>();
+    let mut embed: f64 = embed_phase_seconds(model, &plans).iter().sum();
     let mut disk: u64 = plans.iter().map(|p| p.bytes_to_reserve).sum();
-    let full_store_bytes = |records: &[(String, String)]| {
-        let residues: usize = records.iter().map(|(_, s)| s.len()).sum();
-        ((residues + records.len()) * config.embed_dim * request.store.dtype.bytes() * layers.len())
-            as u64
-    };
     if request.compare_untrained {
-        let all: usize = train.iter().chain(&test).map(|(_, s)| s.len()).sum();
-        embed += embed_seconds(config, all, row(plans[0].mean_residues));
-        disk += full_store_bytes(&train) + full_store_bytes(&test);
+        let all = [train.as_slice(), test.as_slice()].concat();
+        embed += embed_seconds_of(model, &all);
+        disk += full_store_bytes(model, &request.store, &all, layers.len());
     }
     let train_rows = labelled_count(&request.train).min(request.residue_cap);
     let test_rows = labelled_count(&request.test);
@@ -290,14 +274,8 @@ fn probe_model(
         Ss8StudyRequest::pairs(&request.train),
         Ss8StudyRequest::pairs(&request.test),
     );
-    let plan_train = FeatureStore::plan(
-        model,
-        &request.spec(&train, &request.train_name, layers, model),
-    )?;
-    let plan_test = FeatureStore::plan(
-        model,
-        &request.spec(&test, &request.test_name, layers, model),
-    )?;
+    let sets = request.sets(&train, &test);
+    let plans = plan_splits(model, &request.store, sets, layers)?;
     let train_rows = labelled_count(&request.train).min(request.residue_cap);
     let per_layer = fit_seconds(
         train_rows,
@@ -306,44 +284,20 @@ fn probe_model(
         request.params.max_iterations as usize,
         0,
     );
-    let mut weights = vec![
-        embed_seconds(
-            config,
-            plan_train.residues_to_embed,
-            (plan_train.mean_residues + 2.0) as usize,
-        ),
-        embed_seconds(
-            config,
-            plan_test.residues_to_embed,
-            (plan_test.mean_residues + 2.0) as usize,
-        ),
-    ];
+    let mut weights = embed_phase_seconds(model, &plans).to_vec();
     weights.extend(std::iter::repeat_n(per_layer.max(1e-3), layers.len()));
     let phases = ctx.phases(&weights);
-    let policy = study_policy(model);
-    let started = std::time::Instant::now();
-    let (train_store, train_fill) = ensure_store(
+    let stores = fill_splits(
         model,
         &request.store,
-        &request.train_name,
-        &train,
+        sets,
         layers,
-        policy,
-        &phases[0],
+        [&phases[0], &phases[1]],
     )?;
-    let (test_store, test_fill) = ensure_store(
-        model,
-        &request.store,
-        &request.test_name,
-        &test,
-        layers,
-        policy,
-        &phases[1],
-    )?;
-    let embed_seconds = started.elapsed().as_secs_f64();
+    let (train_store, test_store) = (&stores.train, &stores.test);
     let started = std::time::Instant::now();
     let (rows, labels) = training_sample(
-        &train_store,
+        train_store,
         &request.train,
         request.residue_cap,
         request.seed,
@@ -357,8 +311,8 @@ fn probe_model(
     let mut runs = Vec::with_capacity(layers.len());
     for (&layer, phase) in layers.iter().zip(&phases[2..]) {
         runs.push(probe_layer(
-            &train_store,
-            &test_store,
+            train_store,
+            test_store,
             &request.test,
             layer,
             (&rows, &labels),
@@ -368,11 +322,11 @@ fn probe_model(
     }
     Ok(ModelRuns {
         runs,
-        residues_embedded: train_fill.residues_embedded + test_fill.residues_embedded,
-        stores: vec![train_store.dir().to_owned(), test_store.dir().to_owned()],
-        test_store: Some(test_store),
-        embed_seconds,
+        residues_embedded: stores.residues_embedded,
+        stores: stores.dirs(),
+        embed_seconds: stores.seconds,
         fit_seconds: started.elapsed().as_secs_f64(),
+        test_store: Some(stores.test),
     })
 }
 

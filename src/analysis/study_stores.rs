@@ -38,7 +38,7 @@ impl SplitStores {
     }
 }
 
-/// The store spec of `set`.
+/// The store spec of `set` (per-residue rows and means).
 pub fn store_spec<'a>(
     options: &StoreOptions,
     set: NamedRecords<'a>,
@@ -53,6 +53,7 @@ pub fn store_spec<'a>(
         length_policy: policy,
         dtype: options.dtype,
         toks_per_batch: options.toks_per_batch,
+        per_residue: true,
     }
 }
 
@@ -81,6 +82,18 @@ pub fn embed_phase_seconds(model: &LoadedModel, plans: &[StorePlan; 2]) -> [f64;
     ]
 }
 
+/// Estimated seconds to embed all of `records` (for copies not planned yet).
+pub fn embed_seconds_of(model: &LoadedModel, records: &[(String, String)]) -> f64 {
+    let config = model.model.config();
+    let residues: usize = records.iter().map(|(_, s)| s.len()).sum();
+    let mean = residues as f64 / records.len().max(1) as f64;
+    embed_seconds(
+        config,
+        residues,
+        (mean + 2.0).min(config.max_residues() as f64 + 2.0) as usize,
+    )
+}
+
 /// Bytes of complete stores of `records` for `layers` (for copies not planned yet, such as
 /// the untrained model's).
 pub fn full_store_bytes(
@@ -106,22 +119,11 @@ pub fn fill_splits(
     let started = std::time::Instant::now();
     let (train_store, train_fill) = ensure_store(
         model,
-        options,
-        train.name,
-        train.records,
-        layers,
-        policy,
+        &store_spec(options, train, layers, policy),
         train_ctx,
     )?;
-    let (test_store, test_fill) = ensure_store(
-        model,
-        options,
-        test.name,
-        test.records,
-        layers,
-        policy,
-        test_ctx,
-    )?;
+    let (test_store, test_fill) =
+        ensure_store(model, &store_spec(options, test, layers, policy), test_ctx)?;
     Ok(SplitStores {
         train: train_store,
         test: test_store,

@@ -7,14 +7,17 @@ use candle_core::Device;
 
 use super::progress::with_progress_bar;
 use super::progress::with_progress_bar_and_log;
-use super::study_args::{StudyArgs, parse_layers};
+use super::study_args::{StoreArgs, StudyArgs, parse_layers};
 use crate::analysis::JobCtx;
 use crate::analysis::contact_study::{
     BEST_CONTACT_LAYER, ContactStudy, ContactStudyRequest, estimate_contact_study,
     run_contact_study,
 };
 use crate::analysis::contact_study_table::contact_study_table;
-use crate::analysis::homology_run::run_homology;
+use crate::analysis::homology_study::{
+    BEST_HOMOLOGY_LAYER, HomologyStudyRequest, estimate_homology_study, run_homology_study,
+};
+use crate::analysis::homology_study_table::homology_study_table;
 use crate::analysis::resources::Resources;
 use crate::analysis::ss8_study::{
     BEST_LAYER, Ss8Study, Ss8StudyRequest, estimate_ss8_study, run_ss8_study,
@@ -143,13 +146,21 @@ pub struct HomologyArgs {
     /// SCOPe/ASTRAL FASTA.
     #[arg(long)]
     pub astral: PathBuf,
-    /// Representation layers (default: the last).
-    #[arg(long, num_args = 1.., allow_negative_numbers = true)]
-    pub layers: Vec<i64>,
+    /// Representation layers: last (default), all, an index (negative from the end), or a
+    /// list (`0,6,-1` or `0 6 -1`).
+    #[arg(long, num_args = 1.., allow_negative_numbers = true, value_name = "LAYERS")]
+    pub layers: Vec<String>,
     /// Use N domains spread evenly over the file (every k-th; the file is sorted by sccs).
     #[arg(long)]
     pub max_domains: Option<usize>,
-    /// Write the scores here (.csv or .parquet): layer, level, hit10, auc, queries.
+    /// Also score an untrained copy of the model beside it (the paper's baseline).
+    #[arg(long)]
+    pub compare_untrained: bool,
+    /// Feature store (per-domain means only).
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Write the scores here (.csv or .parquet): one row per model and layer (see
+    /// `analysis::homology_study_table`).
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
@@ -492,53 +503,53 @@ fn print_contact_study(study: &ContactStudy) {
 
 fn homology(args: &HomologyArgs) -> anyhow::Result<()> {
     let loaded = args.model.load()?;
-    let layers = resolve_layers(&loaded, &args.layers)?;
-    let domains = crate::data::spread_evenly(
-        crate::data::read_astral(&args.astral)?,
-        args.max_domains.unwrap_or(0),
-    );
-    let count = domains.len();
-    let runs = with_progress_bar("homology", move |ctx| {
-        run_homology(&loaded, &domains, &layers, &ctx)
+    let request = HomologyStudyRequest {
+        domains: crate::data::spread_evenly(
+            crate::data::read_astral(&args.astral)?,
+            args.max_domains.unwrap_or(0),
+        ),
+        dataset_name: crate::store::dataset_label(&args.astral),
+        layers: parse_layers(&args.layers)?,
+        compare_untrained: args.compare_untrained,
+        store: args.store.options(),
+    };
+    let estimate = estimate_homology_study(&loaded, &request)?;
+    eprintln!("{}", estimate.summary());
+    estimate.check(Resources::measure(&request.store.root))?;
+    let ctx = JobCtx::default();
+    let stopper = ctx.clone();
+    ctrlc::set_handler(move || stopper.cancel()).context("installing the Ctrl-C handler")?;
+    let study = with_progress_bar_and_log("homology study", ctx, move |ctx, _| {
+        run_homology_study(&loaded, &request, &ctx)
     })??;
-    println!("{count} domains");
-    println!("layer  fold Hit-10  fold AUC  superfamily Hit-10  superfamily AUC");
-    for r in &runs {
-        println!(
-            "{:>5}  {:>11.4}  {:>8.4}  {:>18.4}  {:>15.4}",
-            r.layer, r.fold.hit10, r.fold.auc, r.superfamily.hit10, r.superfamily.auc
-        );
-    }
-    if let Some(out) = &args.out {
-        use polars::prelude::{Column, DataFrame};
-        let rows: Vec<(u32, &str, &crate::probes::HomologyMetrics)> = runs
+    eprintln!(
+        "embedded {} residues in {:.1} s, scored in {:.1} s; stores: {}",
+        study.residues_embedded,
+        study.embed_seconds,
+        study.score_seconds,
+        study
+            .stores
             .iter()
-            .flat_map(|r| {
-                [
-                    (r.layer as u32, "fold", &r.fold),
-                    (r.layer as u32, "superfamily", &r.superfamily),
-                ]
-            })
-            .collect();
-        let mut frame = DataFrame::new(
-            rows.len(),
-            vec![
-                Column::new("layer".into(), rows.iter().map(|r| r.0).collect::<Vec<_>>()),
-                Column::new("level".into(), rows.iter().map(|r| r.1).collect::<Vec<_>>()),
-                Column::new(
-                    "hit10".into(),
-                    rows.iter().map(|r| r.2.hit10).collect::<Vec<_>>(),
-                ),
-                Column::new(
-                    "auc".into(),
-                    rows.iter().map(|r| r.2.auc).collect::<Vec<_>>(),
-                ),
-                Column::new(
-                    "queries".into(),
-                    rows.iter().map(|r| r.2.queries as u32).collect::<Vec<_>>(),
-                ),
-            ],
-        )?;
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!("{} domains", study.domains.len());
+    println!("model      layer  fold Hit-10  fold AUC  superfamily Hit-10  superfamily AUC");
+    for (model, runs) in [("trained", &study.runs), ("untrained", &study.untrained)] {
+        for r in runs.iter() {
+            println!(
+                "{model:<9}  {:>5}  {:>11.4}  {:>8.4}  {:>18.4}  {:>15.4}",
+                r.layer, r.fold.hit10, r.fold.auc, r.superfamily.hit10, r.superfamily.auc
+            );
+        }
+    }
+    println!(
+        "best layer {} ({BEST_HOMOLOGY_LAYER})",
+        study.runs[study.best].layer
+    );
+    if let Some(out) = &args.out {
+        let mut frame = homology_study_table(&study)?;
         crate::export::write_table(out, &mut frame)?;
         eprintln!("wrote {}", out.display());
     }

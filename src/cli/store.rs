@@ -62,6 +62,10 @@ pub struct FillArgs {
     /// This process's share of the batches, i/n (e.g. $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT).
     #[arg(long, default_value = "0/1")]
     pub shard: Shard,
+    /// Store only per-protein means (what `probe homology` and protein maps read): no
+    /// per-residue rows, 1/residues of the disk.
+    #[arg(long)]
+    pub means_only: bool,
     /// Store options.
     #[command(flatten)]
     pub store: StoreArgs,
@@ -129,6 +133,7 @@ fn fill(args: &FillArgs) -> anyhow::Result<()> {
         length_policy: policy,
         dtype: options.dtype,
         toks_per_batch: options.toks_per_batch,
+        per_residue: !args.means_only,
     };
     let store = FeatureStore::open_or_create(&loaded, &spec)?;
     eprintln!(

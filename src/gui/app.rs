@@ -170,7 +170,8 @@ impl WorkbenchApp {
         }
         if let Some(store) = args.store {
             settings.ss8.store.root = store.clone();
-            settings.contacts.store.root = store;
+            settings.contacts.store.root = store.clone();
+            settings.homology.store.root = store;
         }
         app.restore(&cc.egui_ctx, settings);
         app
@@ -583,7 +584,7 @@ impl eframe::App for WorkbenchApp {
                             self.homology.result(),
                             self.homology.progress(),
                             error.as_deref(),
-                            self.model.result().is_some(),
+                            self.model.result(),
                         )
                     });
                 }

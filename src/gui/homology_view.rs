@@ -11,12 +11,19 @@ use super::figure_export::FigureExport;
 use super::file_dialog::{DialogKind, browse_button};
 use super::job::{JobClick, Progress, job_controls};
 use super::layer_sweep::layer_sweep_ui;
+use super::study_panel::{EstimateLine, layers_ui, store_folder_row, stores_line_ui};
 use super::table_export::{TableExport, table_export_ui};
 use crate::analysis::JobCtx;
-use crate::analysis::homology_run::{HomologyRun, embed_domain_means, score_homology};
-use crate::data::{ScopDomain, read_astral, spread_evenly};
+use crate::analysis::homology_study::{
+    BEST_HOMOLOGY_LAYER, HomologyStudy, HomologyStudyRequest, estimate_homology_study,
+    run_homology_study,
+};
+use crate::analysis::homology_study_table::homology_study_table;
+use crate::analysis::resources::Resources;
+use crate::data::{read_astral, spread_evenly};
 use crate::export::LineSeries;
-use crate::model::LoadedModel;
+use crate::model::{Layers, LoadedModel};
+use crate::store::StoreOptions;
 use polars::prelude::{Column, DataFrame, PolarsResult};
 
 /// Neighbours listed for the selected domain.
@@ -31,6 +38,16 @@ pub struct HomologySettings {
     pub max_domains: usize,
     /// Also score the untrained copy.
     pub compare_untrained: bool,
+    /// Layers scored.
+    #[serde(default = "all_layers")]
+    pub layers: Layers,
+    /// Feature stores (per-domain means only).
+    #[serde(default)]
+    pub store: StoreOptions,
+}
+
+fn all_layers() -> Layers {
+    Layers::All
 }
 
 impl Default for HomologySettings {
@@ -42,30 +59,17 @@ impl Default for HomologySettings {
             ),
             max_domains: 2000,
             compare_untrained: false,
+            layers: Layers::All,
+            store: StoreOptions::default(),
         }
     }
 }
 
-/// A finished homology run.
-pub struct HomologyResult {
-    /// The domains, in the order of the vectors.
-    pub domains: Vec<ScopDomain>,
-    /// Scores per layer, trained model.
-    pub runs: Vec<HomologyRun>,
-    /// Scores per layer, untrained copy (empty when not compared).
-    pub untrained: Vec<HomologyRun>,
-    /// Index of the best layer (superfamily Hit-10).
-    pub best: usize,
-    /// Unit-normalised mean embeddings at the best layer, `[domains][embed_dim]`.
-    pub unit_vectors: Vec<Vec<f32>>,
-}
+/// A finished homology study (the same one `probe homology` runs).
+pub type HomologyResult = HomologyStudy;
 
-/// Reads, embeds and scores on a worker thread (called from the job).
-pub fn compute_homology(
-    model: &LoadedModel,
-    settings: &HomologySettings,
-    ctx: &JobCtx,
-) -> anyhow::Result<HomologyResult> {
+/// The study `settings` describe (reads the ASTRAL file).
+pub fn homology_request(settings: &HomologySettings) -> anyhow::Result<HomologyStudyRequest> {
     let path = PathBuf::from(settings.astral.trim());
     anyhow::ensure!(
         !settings.astral.trim().is_empty(),
@@ -77,44 +81,39 @@ pub fn compute_homology(
         "need at least 2 domains: {}",
         path.display()
     );
-    let layers: Vec<usize> = (0..=model.model.config().num_layers).collect();
-    let split = if settings.compare_untrained { 0.5 } else { 1.0 };
-    let means = embed_domain_means(model, &domains, &layers, &ctx.scoped(0.0, split))?;
-    let score = |means: &[Vec<Vec<f32>>]| -> anyhow::Result<Vec<HomologyRun>> {
-        Ok(layers
-            .iter()
-            .zip(means)
-            .map(|(&l, v)| score_homology(l, v, &domains, ctx))
-            .collect::<Result<_, _>>()?)
-    };
-    let runs = score(&means)?;
-    let untrained = if settings.compare_untrained {
-        let copy = model.untrained_copy(0)?;
-        score(&embed_domain_means(
-            &copy,
-            &domains,
-            &layers,
-            &ctx.scoped(split, 1.0),
-        )?)?
-    } else {
-        Vec::new()
-    };
-    let best = (0..runs.len())
-        .max_by(|&a, &b| {
-            runs[a]
-                .superfamily
-                .hit10
-                .total_cmp(&runs[b].superfamily.hit10)
-        })
-        .ok_or_else(|| anyhow::anyhow!("no layer was scored"))?;
-    let unit_vectors = crate::probes::unit_vectors(&means[best]);
-    Ok(HomologyResult {
+    Ok(HomologyStudyRequest {
         domains,
-        runs,
-        untrained,
-        best,
-        unit_vectors,
+        dataset_name: crate::store::dataset_label(&path),
+        layers: settings.layers.clone(),
+        compare_untrained: settings.compare_untrained,
+        store: settings.store.clone(),
     })
+}
+
+/// Reads, embeds and scores on a worker thread (called from the job).
+pub fn compute_homology(
+    model: &LoadedModel,
+    settings: &HomologySettings,
+    ctx: &JobCtx,
+) -> anyhow::Result<HomologyResult> {
+    Ok(run_homology_study(
+        model,
+        &homology_request(settings)?,
+        ctx,
+    )?)
+}
+
+/// The estimate line of `settings` on `model`, or why the study would be refused.
+pub fn homology_estimate_text(
+    model: &LoadedModel,
+    settings: &HomologySettings,
+) -> Result<String, String> {
+    let request = homology_request(settings).map_err(|e| format!("{e:#}"))?;
+    let estimate = estimate_homology_study(model, &request).map_err(|e| e.to_string())?;
+    estimate
+        .check(Resources::measure(&request.store.root))
+        .map_err(|e| e.to_string())?;
+    Ok(estimate.summary())
 }
 
 /// How a neighbour relates to the query in SCOPe.
@@ -161,6 +160,8 @@ pub struct HomologyView {
     pub scores_export: TableExport,
     /// Export of the shown neighbour list.
     pub neighbours_export: TableExport,
+    /// The estimate beside the start button.
+    estimate: EstimateLine,
 }
 
 impl HomologyView {
@@ -225,30 +226,53 @@ pub fn homology_view_ui(
     result: Option<&Arc<HomologyResult>>,
     progress: Option<Progress>,
     error: Option<&str>,
-    model_ready: bool,
+    model: Option<&LoadedModel>,
 ) -> Option<HomologyCommand> {
     let mut command = None;
+    let num_layers = model.map(|m| m.model.config().num_layers);
     let settings = &mut view.settings;
-    ui.horizontal_wrapped(|ui| {
-        let label = ui.label("ASTRAL FASTA");
-        ui.add(
-            egui::TextEdit::singleline(&mut settings.astral)
-                .desired_width(420.0)
-                .hint_text("astral-scopedom-seqres-gd-sel-gs-bib-40-2.07.fa"),
-        )
-        .labelled_by(label.id);
-        browse_button(ui, &mut settings.astral, DialogKind::OpenData);
-    });
+    egui::Grid::new("homology_inputs")
+        .num_columns(2)
+        .show(ui, |ui| {
+            let label = ui.label("ASTRAL FASTA");
+            ui.horizontal(|ui| {
+                ui.add(
+                    egui::TextEdit::singleline(&mut settings.astral)
+                        .desired_width(420.0)
+                        .hint_text("astral-scopedom-seqres-gd-sel-gs-bib-40-2.07.fa"),
+                )
+                .labelled_by(label.id);
+                browse_button(ui, &mut settings.astral, DialogKind::OpenData);
+            });
+            ui.end_row();
+            store_folder_row(ui, &mut settings.store);
+        });
     ui.horizontal_wrapped(|ui| {
         ui.add(
             egui::DragValue::new(&mut settings.max_domains)
                 .range(10..=100_000)
                 .prefix("domains ≤ "),
         );
+        layers_ui(ui, &mut settings.layers, num_layers);
         ui.checkbox(&mut settings.compare_untrained, "compare with untrained");
-        let why_disabled = (!model_ready).then_some("load a model first");
-        command = match job_controls(ui, progress, 160.0, "Score homology", why_disabled) {
-            Some(JobClick::Start) => Some(HomologyCommand::Run(settings.clone())),
+    });
+    let key = serde_json::to_string(&view.settings).unwrap_or_default();
+    let settings = view.settings.clone();
+    let refused = view
+        .estimate
+        .ui(ui, model, progress.is_some(), key, |model| {
+            homology_estimate_text(model, &settings)
+        });
+    ui.horizontal(|ui| {
+        let why_disabled = if num_layers.is_none() {
+            Some("load a model first")
+        } else if refused {
+            Some("the estimate says this study does not fit: change the settings above")
+        } else {
+            None
+        };
+        command = match job_controls(ui, progress, 240.0, "Score homology", why_disabled) {
+            Some(JobClick::Start) => Some(HomologyCommand::Run(view.settings.clone())),
             Some(JobClick::Cancel) => Some(HomologyCommand::Cancel),
             None => None,
         };
@@ -262,8 +286,9 @@ pub fn homology_view_ui(
     };
     let best = &result.runs[result.best];
     ui.separator();
+    stores_line_ui(ui, &result.stores, result.residues_embedded);
     ui.label(format!(
-        "{} domains. Best layer {}: superfamily Hit-10 {:.3} (AUC {:.3}), fold Hit-10 {:.3} (AUC {:.3})",
+        "{} domains. Best layer {} ({BEST_HOMOLOGY_LAYER}): superfamily Hit-10 {:.3} (AUC {:.3}), fold Hit-10 {:.3} (AUC {:.3})",
         result.domains.len(), best.layer, best.superfamily.hit10, best.superfamily.auc, best.fold.hit10, best.fold.auc
     ));
     ui.columns(2, |columns| {
@@ -278,7 +303,7 @@ pub fn homology_view_ui(
         );
         if table_export_ui(ui, "Scores", &mut view.scores_export) {
             view.scores_export
-                .save(ui.ctx(), homology_scores_table(result));
+                .save(ui.ctx(), homology_study_table(result));
         }
         egui::ScrollArea::vertical()
             .id_salt("homology_table")
@@ -406,22 +431,6 @@ pub fn homology_view_ui(
             });
     });
     command
-}
-
-/// `model, layer, fold_hit10, fold_auc, superfamily_hit10, superfamily_auc`, one row per
-/// scored layer (trained, then untrained).
-pub fn homology_scores_table(result: &HomologyResult) -> PolarsResult<DataFrame> {
-    super::layer_sweep::layer_table(
-        &result.runs,
-        &result.untrained,
-        |r| r.layer,
-        &[
-            ("fold_hit10", |r| r.fold.hit10),
-            ("fold_auc", |r| r.fold.auc),
-            ("superfamily_hit10", |r| r.superfamily.hit10),
-            ("superfamily_auc", |r| r.superfamily.auc),
-        ],
-    )
 }
 
 /// `query, rank, domain, sccs, cosine, relation, description`: the listed nearest neighbours of

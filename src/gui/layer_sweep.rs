@@ -7,7 +7,6 @@ use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 use super::figure_export::{FigureExport, figure_export_ui};
 use crate::export::{LineFigure, LineSeries, line_svg};
-use polars::prelude::{Column, DataFrame, PolarsResult};
 
 /// Draws `series` against the layer (plot `id`, vertical axis `y_label`) and the export row
 /// for a figure titled `title`.
@@ -44,41 +43,4 @@ pub fn layer_sweep_ui(
             line_svg(&figure)
         });
     }
-}
-
-/// A named number of one run: a column of [`layer_table`].
-pub type LayerColumn<T> = (&'static str, fn(&T) -> f64);
-
-/// The per-layer results as a table: `model` ("trained" / "untrained"), `layer`, then one
-/// column per `(name, value)` of `numbers`; rows are `trained` then `untrained`, in order.
-pub fn layer_table<T>(
-    trained: &[T],
-    untrained: &[T],
-    layer: fn(&T) -> usize,
-    numbers: &[LayerColumn<T>],
-) -> PolarsResult<DataFrame> {
-    let rows: Vec<(&str, &T)> = trained
-        .iter()
-        .map(|r| ("trained", r))
-        .chain(untrained.iter().map(|r| ("untrained", r)))
-        .collect();
-    let mut columns = vec![
-        Column::new(
-            "model".into(),
-            rows.iter().map(|(m, _)| *m).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "layer".into(),
-            rows.iter()
-                .map(|(_, r)| layer(r) as u32)
-                .collect::<Vec<_>>(),
-        ),
-    ];
-    for (name, value) in numbers {
-        columns.push(Column::new(
-            (*name).into(),
-            rows.iter().map(|(_, r)| value(r)).collect::<Vec<_>>(),
-        ));
-    }
-    DataFrame::new(rows.len(), columns)
 }

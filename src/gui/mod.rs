@@ -7,7 +7,7 @@ pub mod data_panel;
 mod demo_tour;
 mod figure_export;
 mod file_dialog;
-mod homology_view;
+pub mod homology_view;
 mod job;
 mod layer_sweep;
 pub mod map_view;

@@ -35,6 +35,8 @@ pub struct StoreSpec<'a> {
     pub dtype: StoreDtype,
     /// Padded tokens per forward batch.
     pub toks_per_batch: usize,
+    /// Store per-residue rows (else only per-protein means).
+    pub per_residue: bool,
 }
 
 /// What opening a store for a spec would take.
@@ -212,6 +214,7 @@ fn planned_manifest(model: &LoadedModel, spec: &StoreSpec) -> Result<StoreManife
         layers,
         records,
         batches: batches_by_tokens(&lengths, spec.toks_per_batch, 2),
+        per_residue: spec.per_residue,
     })
 }
 
@@ -233,10 +236,11 @@ fn find_existing(
             s.manifest.dataset_hash == planned.dataset_hash
                 && s.manifest.records == planned.records
                 && layers.iter().all(|l| s.manifest.layers.contains(l))
+                && (s.manifest.per_residue || !planned.per_residue)
         })
         .collect();
-    // Complete stores first, then the smallest (fewest layers).
-    candidates.sort_by_key(|s| (!s.is_complete(), s.manifest.layers.len()));
+    // Complete stores first, then the smallest.
+    candidates.sort_by_key(|s| (!s.is_complete(), s.manifest.data_bytes()));
     Ok(candidates.into_iter().next())
 }
 
@@ -298,12 +302,14 @@ fn reserve_files(dir: &Path, manifest: StoreManifest) -> Result<FeatureStore, St
     for &layer in &m.layers {
         let rows = [m.total_residues(), m.embed_dim];
         let bytes = (rows[0] * rows[1] * m.dtype.bytes()) as u64;
-        reserve_npy(
-            &store.layer_path(layer),
-            m.dtype.numpy_descr(),
-            &rows,
-            bytes,
-        )?;
+        if m.per_residue {
+            reserve_npy(
+                &store.layer_path(layer),
+                m.dtype.numpy_descr(),
+                &rows,
+                bytes,
+            )?;
+        }
         let means = [m.records.len(), m.embed_dim];
         reserve_npy(
             &store.mean_path(layer),

@@ -126,7 +126,7 @@ fn check_records(
 
 /// The open layer and mean files of a store.
 struct LayerFiles {
-    layers: Vec<(usize, File, File)>,
+    layers: Vec<(usize, Option<File>, File)>,
     layer_header: u64,
     mean_header: u64,
     dim: usize,
@@ -145,7 +145,14 @@ impl LayerFiles {
             .manifest()
             .layers
             .iter()
-            .map(|&l| Ok((l, open(store.layer_path(l))?, open(store.mean_path(l))?)))
+            .map(|&l| {
+                let rows = if store.manifest().per_residue {
+                    Some(open(store.layer_path(l))?)
+                } else {
+                    None
+                };
+                Ok((l, rows, open(store.mean_path(l))?))
+            })
             .collect::<Result<Vec<_>, StoreError>>()?;
         Ok(Self {
             layers,
@@ -183,14 +190,16 @@ impl LayerFiles {
                     ),
                 });
             }
-            let values = reps.flatten_all()?.to_vec1::<f32>()?;
-            let at = self.layer_header + (first_row * dim * self.dtype.bytes()) as u64;
-            write_at(
-                rows_file,
-                at,
-                &encode(&values, self.dtype),
-                &store.layer_path(*layer),
-            )?;
+            if let Some(rows_file) = rows_file {
+                let values = reps.flatten_all()?.to_vec1::<f32>()?;
+                let at = self.layer_header + (first_row * dim * self.dtype.bytes()) as u64;
+                write_at(
+                    rows_file,
+                    at,
+                    &encode(&values, self.dtype),
+                    &store.layer_path(*layer),
+                )?;
+            }
             let mean = reps.mean(0)?.to_vec1::<f32>()?;
             let at = self.mean_header + (record * dim * 4) as u64;
             write_at(
@@ -209,7 +218,9 @@ impl LayerFiles {
             return Ok(());
         }
         for (layer, rows, means) in &self.layers {
-            rows.sync_data().map_err(io_at(store.layer_path(*layer)))?;
+            if let Some(rows) = rows {
+                rows.sync_data().map_err(io_at(store.layer_path(*layer)))?;
+            }
             means.sync_data().map_err(io_at(store.mean_path(*layer)))?;
         }
         for k in pending.drain(..) {
@@ -278,6 +289,7 @@ mod tests {
             length_policy: LengthPolicy::Window { overlap: 8 },
             dtype,
             toks_per_batch: 40,
+            per_residue: true,
         }
     }
 

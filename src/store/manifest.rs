@@ -85,6 +85,14 @@ pub struct StoreManifest {
     pub records: Vec<StoredRecord>,
     /// Record indices of each forward batch; batch `k` is finished when `done/k` exists.
     pub batches: Vec<Vec<usize>>,
+    /// Whether per-residue layer files are stored (else only the per-protein means, for
+    /// studies such as homology that need nothing else: 1/residues of the disk).
+    #[serde(default = "stores_residues")]
+    pub per_residue: bool,
+}
+
+fn stores_residues() -> bool {
+    true
 }
 
 impl StoreManifest {
@@ -107,7 +115,12 @@ impl StoreManifest {
 
     /// Bytes of all the store's files once complete (headers excluded).
     pub fn data_bytes(&self) -> u64 {
-        let per_layer = self.total_residues() * self.embed_dim * self.dtype.bytes()
+        let residues = if self.per_residue {
+            self.total_residues()
+        } else {
+            0
+        };
+        let per_layer = residues * self.embed_dim * self.dtype.bytes()
             + self.records.len() * self.embed_dim * 4;
         (per_layer * self.layers.len()) as u64
     }
@@ -128,11 +141,12 @@ impl StoreManifest {
         let layers: Vec<String> = self.layers.iter().map(usize::to_string).collect();
         let digest = sha2::Sha256::digest(layers.join(",").as_bytes());
         format!(
-            "{}-L{:02x}{:02x}{:02x}",
+            "{}-L{:02x}{:02x}{:02x}{}",
             self.family(),
             digest[0],
             digest[1],
-            digest[2]
+            digest[2],
+            if self.per_residue { "" } else { "-means" }
         )
     }
 

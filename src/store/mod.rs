@@ -73,26 +73,20 @@ impl Default for StoreOptions {
 /// activations far below the weights.
 pub const DEFAULT_TOKS_PER_BATCH: usize = 1024;
 
-/// Opens (or creates) the store of `records` for `layers` and embeds what it lacks.
+/// Opens (or creates) the store `spec` describes and embeds what it lacks.
 pub fn ensure_store(
     model: &crate::model::LoadedModel,
-    options: &StoreOptions,
-    dataset: &str,
-    records: &[(String, String)],
-    layers: &[usize],
-    length_policy: crate::model::LengthPolicy,
+    spec: &StoreSpec,
     ctx: &crate::analysis::JobCtx,
 ) -> Result<(FeatureStore, FillReport), StoreError> {
-    let spec = StoreSpec {
-        root: options.root.clone(),
-        dataset: dataset.to_owned(),
-        records,
-        layers: layers.to_vec(),
-        length_policy,
-        dtype: options.dtype,
-        toks_per_batch: options.toks_per_batch,
-    };
-    let store = FeatureStore::open_or_create(model, &spec)?;
-    let report = fill_store(model, &store, records, length_policy, Shard::WHOLE, ctx)?;
+    let store = FeatureStore::open_or_create(model, spec)?;
+    let report = fill_store(
+        model,
+        &store,
+        spec.records,
+        spec.length_policy,
+        Shard::WHOLE,
+        ctx,
+    )?;
     Ok((store, report))
 }

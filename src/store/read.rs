@@ -26,6 +26,12 @@ impl LayerReader {
     /// Opens `layer` of `store`; the store must be complete and hold the layer.
     pub fn open(store: &FeatureStore, layer: usize) -> Result<Self, StoreError> {
         check_readable(store, layer)?;
+        if !store.manifest().per_residue {
+            return Err(StoreError::Missing {
+                dir: store.dir().to_owned(),
+                reason: "this store holds per-protein means only, no per-residue rows".into(),
+            });
+        }
         let path = store.layer_path(layer);
         Ok(Self {
             file: File::open(&path).map_err(io_at(&path))?,
