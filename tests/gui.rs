@@ -252,6 +252,26 @@ fn trains_the_ss8_probe_by_click_over_all_layers() {
         76,
         "one confidence bar per residue of 1ubi_A, the first test protein"
     );
+    // The store list of the folder, and deleting every store from it (asked twice).
+    click(&mut harness, "Stores in this folder");
+    assert!(
+        harness
+            .query_by_label_contains("2 stores in this folder")
+            .is_some()
+    );
+    click(&mut harness, "Delete all");
+    assert_eq!(
+        esm_workbench::store::list_stores(stores.path()).len(),
+        2,
+        "the first click only arms the button"
+    );
+    click(&mut harness, "Click again to delete");
+    assert!(esm_workbench::store::list_stores(stores.path()).is_empty());
+    assert!(
+        harness
+            .query_by_label_contains("deleted 2 stores")
+            .is_some()
+    );
 }
 
 #[test]

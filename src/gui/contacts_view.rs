@@ -12,6 +12,7 @@ use super::figure_export::{FigureExport, FigureSize, figure_export_ui};
 use super::file_dialog::{DialogKind, browse_button, split_paths};
 use super::job::{JobClick, Progress, job_controls};
 use super::layer_sweep::layer_sweep_ui;
+use super::store_browser::StoreBrowser;
 use super::study_panel::{EstimateLine, ProbeSaver, layers_ui, store_folder_row, stores_line_ui};
 use super::table_export::{TableExport, table_export_ui};
 use crate::analysis::JobCtx;
@@ -182,6 +183,8 @@ pub struct ContactsView {
     shown_error: Option<String>,
     /// The estimate beside the start button.
     estimate: EstimateLine,
+    /// The stores under the store folder.
+    stores: StoreBrowser,
     /// "Save best probe".
     pub probe: ProbeSaver,
     /// Export of the layer sweep.
@@ -380,6 +383,9 @@ pub fn contacts_view_ui(
         .ui(ui, model, progress.is_some(), key, |model| {
             contacts_estimate_text(model, &settings)
         });
+    let root = view.settings.store.root.clone();
+    view.stores
+        .ui(ui, "contact_stores", &root, progress.is_some());
     ui.horizontal(|ui| {
         let why_disabled = if num_layers.is_none() {
             Some("load a model first")

@@ -11,6 +11,7 @@ use super::figure_export::FigureExport;
 use super::file_dialog::{DialogKind, browse_button};
 use super::job::{JobClick, Progress, job_controls};
 use super::layer_sweep::layer_sweep_ui;
+use super::store_browser::StoreBrowser;
 use super::study_panel::{EstimateLine, layers_ui, store_folder_row, stores_line_ui};
 use super::table_export::{TableExport, table_export_ui};
 use crate::analysis::JobCtx;
@@ -162,6 +163,8 @@ pub struct HomologyView {
     pub neighbours_export: TableExport,
     /// The estimate beside the start button.
     estimate: EstimateLine,
+    /// The stores under the store folder.
+    stores: StoreBrowser,
 }
 
 impl HomologyView {
@@ -263,6 +266,9 @@ pub fn homology_view_ui(
         .ui(ui, model, progress.is_some(), key, |model| {
             homology_estimate_text(model, &settings)
         });
+    let root = view.settings.store.root.clone();
+    view.stores
+        .ui(ui, "homology_stores", &root, progress.is_some());
     ui.horizontal(|ui| {
         let why_disabled = if num_layers.is_none() {
             Some("load a model first")

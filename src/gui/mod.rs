@@ -13,6 +13,7 @@ mod layer_sweep;
 pub mod map_view;
 mod model_panel;
 pub mod ss8_view;
+mod store_browser;
 mod study_panel;
 mod table_export;
 

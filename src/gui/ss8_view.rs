@@ -7,6 +7,7 @@ use eframe::egui;
 use super::figure_export::{FigureExport, FigureSize, figure_export_ui};
 use super::job::{JobClick, Progress, job_controls};
 use super::layer_sweep::layer_sweep_ui;
+use super::store_browser::StoreBrowser;
 use super::study_panel::{EstimateLine, ProbeSaver, layers_ui, store_folder_row, stores_line_ui};
 use super::table_export::{TableExport, table_export_ui};
 use crate::analysis::JobCtx;
@@ -132,6 +133,8 @@ pub struct Ss8View {
     pub layers_export: TableExport,
     /// The estimate beside the start button.
     estimate: EstimateLine,
+    /// The stores under the store folder.
+    stores: StoreBrowser,
     /// "Save best probe".
     pub probe: ProbeSaver,
 }
@@ -258,6 +261,8 @@ pub fn ss8_view_ui(
         .ui(ui, model, progress.is_some(), key, |model| {
             ss8_estimate_text(model, &settings)
         });
+    let root = view.settings.store.root.clone();
+    view.stores.ui(ui, "ss8_stores", &root, progress.is_some());
     ui.horizontal(|ui| {
         let why_disabled = if num_layers.is_none() {
             Some("load a model first")

@@ -27,6 +27,8 @@ pub struct StoreSummary {
     pub batches: usize,
     /// Bytes on disk.
     pub bytes: u64,
+    /// Whether per-residue rows are stored (else per-protein means only).
+    pub per_residue: bool,
 }
 
 impl StoreSummary {
@@ -57,6 +59,7 @@ pub fn list_stores(root: &Path) -> Vec<StoreSummary> {
                 batches_done: m.batches.len() - store.missing_batches().len(),
                 batches: m.batches.len(),
                 bytes: folder_bytes(store.dir()),
+                per_residue: m.per_residue,
             }
         })
         .collect();
