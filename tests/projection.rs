@@ -2,11 +2,12 @@
 //! t-SNE and PCA, and the tables the `project` command writes.
 
 use esm_workbench::analysis::JobCtx;
-use esm_workbench::analysis::projection_run::{MapRequest, PointLevel, map_points};
+use esm_workbench::analysis::map_study::{MapStudyRequest, Projection, run_map_study};
+use esm_workbench::analysis::projection_run::PointLevel;
 use esm_workbench::data::FastaReader;
 use esm_workbench::model::LoadedModel;
 use esm_workbench::model::starter::starter_model_path;
-use esm_workbench::projection::{TsneParams, fit_pca, tsne};
+use esm_workbench::projection::{TsneParams, fit_pca};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -20,13 +21,27 @@ fn residue_points_of_the_same_amino_acid_are_map_neighbours() -> TestResult {
         .into_iter()
         .map(|r| (r.id, r.sequence))
         .collect();
-    let request = MapRequest {
-        layer: 1,
+    let stores = tempfile::tempdir()?;
+    let mut request = MapStudyRequest {
+        records: records.clone(),
+        dataset_name: "orthologs".into(),
+        layer: esm_workbench::model::Layers::Index(1),
         level: PointLevel::Residue,
         max_points: 800,
         seed: 3,
+        projection: Projection::Tsne(TsneParams {
+            iterations: 300,
+            early_exaggeration_iterations: 100,
+            ..TsneParams::default()
+        }),
+        store: esm_workbench::store::StoreOptions {
+            root: stores.path().to_owned(),
+            ..Default::default()
+        },
     };
-    let points = map_points(&model, &records, request, None, &JobCtx::default())?;
+    let study = run_map_study(&model, &request, &JobCtx::default())?;
+    assert!(study.residues_embedded > 0);
+    let points = &study.points;
     assert_eq!(points.features.dim(), (800, 128));
     let positions = points
         .position
@@ -34,13 +49,7 @@ fn residue_points_of_the_same_amino_acid_are_map_neighbours() -> TestResult {
         .ok_or("residue level has positions")?;
     let amino = |k: usize| records[points.protein[k]].1.as_bytes()[positions[k]];
 
-    let params = TsneParams {
-        iterations: 300,
-        early_exaggeration_iterations: 100,
-        ..TsneParams::default()
-    };
-    let map = tsne(points.features.view(), &params, &JobCtx::default())?;
-    let e = &map.embedding;
+    let e = &study.projected.coordinates;
     let n = e.nrows();
     let mut same = 0;
     for i in 0..n {
@@ -65,5 +74,66 @@ fn residue_points_of_the_same_amino_acid_are_map_neighbours() -> TestResult {
     let ratios = &pca.explained_variance_ratio;
     assert!(ratios.windows(2).all(|w| w[0] >= w[1]) && ratios.iter().sum::<f64>() < 1.0);
     assert_eq!(pca.transform(points.features.view())?.dim(), (800, 5));
+
+    // A map of another layer of the same points reads the store: no forward pass.
+    request.layer = esm_workbench::model::Layers::Index(3);
+    request.projection = Projection::Pca {
+        components: 2,
+        seed: 1,
+    };
+    let again = run_map_study(&model, &request, &JobCtx::default())?;
+    assert_eq!(again.residues_embedded, 0, "the store holds every layer");
+    assert_eq!(
+        (again.layer, again.projected.coordinates.dim()),
+        (3, (800, 2))
+    );
+    Ok(())
+}
+
+/// `project pca` runs the same map study: a table of residue points with their coordinates, and
+/// a second run (another layer) reads the store instead of embedding again.
+#[test]
+fn project_pca_writes_residue_points_and_reuses_the_store() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let fasta = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("datasets/demo/uniprot_orthologs.fasta");
+    let model = starter_model_path().ok_or("the starter model is missing from assets/")?;
+    let run = |layer: &str, out: &str| -> Result<std::process::Output, std::io::Error> {
+        std::process::Command::new(env!("CARGO_BIN_EXE_esm-workbench"))
+            .args([
+                "project",
+                "pca",
+                "--level",
+                "residue",
+                "--max-points",
+                "300",
+            ])
+            .arg("--model")
+            .arg(&model)
+            .arg("--fasta")
+            .arg(&fasta)
+            .args(["--layer", layer])
+            .arg("--store")
+            .arg(dir.path().join("stores"))
+            .arg("--out")
+            .arg(dir.path().join(out))
+            .output()
+    };
+    let first = run("2", "a.csv")?;
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let table = std::fs::read_to_string(dir.path().join("a.csv"))?;
+    assert!(
+        table.starts_with("id,position,amino_acid,group,pc1,pc2\n"),
+        "{table:.80}"
+    );
+    assert_eq!(table.lines().count(), 1 + 300);
+    let second = run("-1", "b.csv")?;
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(second.status.success(), "{stderr}");
+    assert!(stderr.contains("(0 residues embedded;"), "{stderr}");
     Ok(())
 }

@@ -10,6 +10,7 @@ pub mod homology_run;
 pub mod homology_study;
 pub mod homology_study_table;
 pub mod jobs;
+pub mod map_study;
 pub mod probe_apply;
 pub mod projection_run;
 pub mod resources;

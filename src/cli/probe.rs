@@ -249,15 +249,6 @@ pub fn run(command: &ProbeCommand) -> anyhow::Result<()> {
     }
 }
 
-/// fair-esm layer indices (negative from the end) to `0..=num_layers`, sorted; none means the
-/// last ([`crate::model::Layers`]).
-pub(super) fn resolve_layers(
-    loaded: &LoadedModel,
-    requested: &[i64],
-) -> anyhow::Result<Vec<usize>> {
-    Ok(crate::model::Layers::from_indices(requested).resolve(loaded.model.config().num_layers)?)
-}
-
 fn ss8_predict(args: &Ss8PredictArgs) -> anyhow::Result<()> {
     use crate::analysis::probe_apply::predict_ss8;
     use polars::prelude::{Column, DataFrame};

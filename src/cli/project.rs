@@ -7,15 +7,21 @@ use anyhow::{Context as _, bail};
 use ndarray::Array2;
 use polars::prelude::{Column, DataFrame};
 
-use super::probe::{ModelArg, resolve_layers};
+use super::probe::ModelArg;
 use super::progress::with_progress_bar;
+use super::study_args::StoreArgs;
 use crate::analysis::JobCtx;
-use crate::analysis::projection_run::{MapPoints, MapRequest, PointLevel, map_points, residue_at};
+use crate::analysis::map_study::{
+    MapStudyRequest, Projected, Projection, estimate_map_study, project, run_map_study,
+};
+use crate::analysis::projection_run::{MapPoints, PointLevel, residue_at};
+use crate::analysis::resources::Resources;
 use crate::data::frame::{astral_frame, fasta_frame, join_metadata, read_table};
 use crate::data::{FastaReader, read_astral};
 use crate::export::{read_npy_matrix, write_npy_f32, write_table};
+use crate::model::Layers;
 use crate::probes::amino_acid_group;
-use crate::projection::{TsneParams, fit_pca, kl_divergence, perplexity_affinities, tsne};
+use crate::projection::{TsneParams, fit_pca, kl_divergence, perplexity_affinities};
 
 /// Which map.
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -67,6 +73,9 @@ pub struct PointsArgs {
     /// Also write the mapped features as .npy.
     #[arg(long)]
     pub features_out: Option<PathBuf>,
+    /// Feature store (every layer of the mapped proteins; a map of another layer reuses it).
+    #[command(flatten)]
+    pub store: StoreArgs,
     /// Also draw the map as a figure: .svg, or .png at `--dpi` (an existing file is kept).
     #[arg(long)]
     pub figure: Option<PathBuf>,
@@ -149,7 +158,6 @@ pub struct KlArgs {
 pub fn run(command: &ProjectCommand) -> anyhow::Result<()> {
     match command {
         ProjectCommand::Tsne(args) => {
-            let (points, mut table) = load_points(&args.points)?;
             let params = TsneParams {
                 perplexity: args.perplexity,
                 iterations: args.iterations,
@@ -160,42 +168,15 @@ pub fn run(command: &ProjectCommand) -> anyhow::Result<()> {
                 pca_dimensions: args.pca_dims,
                 seed: args.points.seed,
             };
-            let start = Instant::now();
-            let result =
-                with_progress_bar("t-SNE", move |ctx| tsne(points.view(), &params, &ctx))??;
-            eprintln!(
-                "t-SNE of {} points: KL {:.4} (perplexity {}), {:.2} s",
-                result.embedding.nrows(),
-                result.kl_divergence,
-                result.perplexity,
-                start.elapsed().as_secs_f64()
-            );
-            add_coordinates(&mut table, &result.embedding, &["x", "y"])?;
-            let title = format!("t-SNE, perplexity {:.0}", result.perplexity);
-            draw(&args.points, &table, &result.embedding, &title, None)?;
-            write(&args.points.out, &mut table)
+            let title = format!("t-SNE, perplexity {:.0}", params.perplexity);
+            map(&args.points, Projection::Tsne(params), &title)
         }
         ProjectCommand::Pca(args) => {
-            let (points, mut table) = load_points(&args.points)?;
-            let pca = fit_pca(points.view(), args.components, args.points.seed)?;
-            let coordinates = pca.transform(points.view())?;
-            let names: Vec<String> = (1..=coordinates.ncols())
-                .map(|c| format!("pc{c}"))
-                .collect();
-            for (name, ratio) in names.iter().zip(&pca.explained_variance_ratio) {
-                eprintln!("{name}: {:.2}% of the variance", 100.0 * ratio);
-            }
-            let axes = (
-                format!("PC1 ({:.1}%)", 100.0 * pca.explained_variance_ratio[0]),
-                format!(
-                    "PC2 ({:.1}%)",
-                    100.0 * pca.explained_variance_ratio.get(1).copied().unwrap_or(0.0)
-                ),
-            );
-            let names: Vec<&str> = names.iter().map(String::as_str).collect();
-            add_coordinates(&mut table, &coordinates, &names)?;
-            draw(&args.points, &table, &coordinates, "PCA", Some(axes))?;
-            write(&args.points.out, &mut table)
+            let projection = Projection::Pca {
+                components: args.components,
+                seed: args.points.seed,
+            };
+            map(&args.points, projection, "PCA")
         }
         ProjectCommand::Kl(args) => {
             let points = read_npy_matrix(&args.points)?;
@@ -281,22 +262,55 @@ fn write(out: &Path, table: &mut DataFrame) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The features to map and the table describing each point.
-fn load_points(args: &PointsArgs) -> anyhow::Result<(Array2<f32>, DataFrame)> {
-    if let Some(path) = &args.points {
-        let mut points = read_npy_matrix(path)?;
-        if points.nrows() > args.max_points {
-            points = points.slice(ndarray::s![..args.max_points, ..]).to_owned();
+/// Maps the points (from `--points`, or the model's map study), then writes the table and
+/// the figure.
+fn map(args: &PointsArgs, projection: Projection, title: &str) -> anyhow::Result<()> {
+    let start = Instant::now();
+    let (projected, mut table) = match &args.points {
+        Some(path) => {
+            let (points, table) = read_points_file(path, args.max_points)?;
+            let projected =
+                with_progress_bar("map", move |ctx| project(&points, &projection, &ctx))??;
+            (projected, table)
         }
-        let index: Vec<u32> = (0..points.nrows() as u32).collect();
-        let table = DataFrame::new(points.nrows(), vec![Column::new("point".into(), index)])?;
-        return Ok((points, table));
+        None => study_points(args, projection)?,
+    };
+    eprintln!(
+        "{} of {} points: {}, {:.2} s",
+        projected.method,
+        projected.coordinates.nrows(),
+        projected.summary,
+        start.elapsed().as_secs_f64()
+    );
+    let names: Vec<&str> = projected.columns.iter().map(String::as_str).collect();
+    add_coordinates(&mut table, &projected.coordinates, &names)?;
+    draw(
+        args,
+        &table,
+        &projected.coordinates,
+        title,
+        projected.axes.clone(),
+    )?;
+    write(&args.out, &mut table)
+}
+
+/// Points from an `.npy` file (the first `max_points` rows), with a `point` index table.
+fn read_points_file(path: &Path, max_points: usize) -> anyhow::Result<(Array2<f32>, DataFrame)> {
+    let mut points = read_npy_matrix(path)?;
+    if points.nrows() > max_points {
+        points = points.slice(ndarray::s![..max_points, ..]).to_owned();
     }
-    let model_path = args
-        .model
-        .clone()
-        .context("--model or --points is required")?;
-    let (records, frame) = match (&args.fasta, &args.astral) {
+    let index: Vec<u32> = (0..points.nrows() as u32).collect();
+    let table = DataFrame::new(points.nrows(), vec![Column::new("point".into(), index)])?;
+    Ok((points, table))
+}
+
+/// `(id, sequence)` records, their table, and the dataset's name.
+type Records = (Vec<(String, String)>, DataFrame, String);
+
+/// The sequences of `--fasta` (with `--metadata`) or `--astral`, and their table.
+fn read_records(args: &PointsArgs) -> anyhow::Result<Records> {
+    match (&args.fasta, &args.astral) {
         (Some(fasta), _) => {
             let records = FastaReader::read_all(fasta)?;
             let frame = fasta_frame(&records)?;
@@ -304,53 +318,67 @@ fn load_points(args: &PointsArgs) -> anyhow::Result<(Array2<f32>, DataFrame)> {
                 Some(table) => join_metadata(&frame, &read_table(table)?, "id", table)?.0,
                 None => frame,
             };
-            let pairs = records
-                .into_iter()
-                .map(|r| (r.id, r.sequence))
-                .collect::<Vec<_>>();
-            (pairs, frame)
+            let pairs = records.into_iter().map(|r| (r.id, r.sequence)).collect();
+            Ok((pairs, frame, crate::store::dataset_label(fasta)))
         }
         (None, Some(astral)) => {
             let domains = read_astral(astral)?;
             let frame = astral_frame(&domains)?;
-            let pairs = domains
-                .into_iter()
-                .map(|d| (d.id, d.sequence))
-                .collect::<Vec<_>>();
-            (pairs, frame)
+            let pairs = domains.into_iter().map(|d| (d.id, d.sequence)).collect();
+            Ok((pairs, frame, crate::store::dataset_label(astral)))
         }
         (None, None) => bail!("give the sequences with --fasta or --astral"),
-    };
+    }
+}
+
+/// The map study on the model's points: the projection and the table describing each point.
+fn study_points(
+    args: &PointsArgs,
+    projection: Projection,
+) -> anyhow::Result<(Projected, DataFrame)> {
+    let model_path = args
+        .model
+        .clone()
+        .context("--model or --points is required")?;
+    let (records, frame, name) = read_records(args)?;
     let model = ModelArg {
         model: model_path,
         untrained: args.untrained,
         seed: args.seed,
     }
     .load()?;
-    let layer = resolve_layers(&model, &[args.layer])?[0];
-    let level = match args.level {
-        Level::Protein => PointLevel::Protein,
-        Level::Residue => PointLevel::Residue,
-    };
-    let request = MapRequest {
-        layer,
-        level,
+    let request = MapStudyRequest {
+        records: records.clone(),
+        dataset_name: name,
+        layer: Layers::Index(args.layer),
+        level: match args.level {
+            Level::Protein => PointLevel::Protein,
+            Level::Residue => PointLevel::Residue,
+        },
         max_points: args.max_points,
         seed: args.seed,
+        projection,
+        store: args.store.options(),
     };
-    let shared = std::sync::Arc::new(records);
-    let job_records = shared.clone();
-    let points = with_progress_bar("embedding", move |ctx| {
-        map_points(&model, &job_records, request, None, &ctx)
-    })??;
-    eprintln!("{} points from layer {layer}", points.features.nrows());
+    let estimate = estimate_map_study(&model, &request)?;
+    eprintln!("{}", estimate.summary());
+    estimate.check(Resources::measure(&request.store.root))?;
+    let study = with_progress_bar("map", move |ctx| run_map_study(&model, &request, &ctx))??;
+    eprintln!(
+        "{} points from layer {} ({} residues embedded; store {})",
+        study.points.features.nrows(),
+        study.layer,
+        study.residues_embedded,
+        study.store.display()
+    );
     if let Some(path) = &args.features_out {
-        let (rows, cols) = points.features.dim();
-        let flat = points.features.as_standard_layout();
+        let (rows, cols) = study.points.features.dim();
+        let flat = study.points.features.as_standard_layout();
         write_npy_f32(path, &[rows, cols], flat.as_slice().unwrap_or(&[]))?;
     }
-    let table = point_table(&points, &shared, &frame)?;
-    Ok((points.features, table))
+    let table = point_table(&study.points, &records, &frame)?;
+    let projected = study.projected;
+    Ok((projected, table))
 }
 
 /// Protein level: the dataset's rows (without sequences). Residue level: id, 1-based

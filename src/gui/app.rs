@@ -171,7 +171,8 @@ impl WorkbenchApp {
         if let Some(store) = args.store {
             settings.ss8.store.root = store.clone();
             settings.contacts.store.root = store.clone();
-            settings.homology.store.root = store;
+            settings.homology.store.root = store.clone();
+            settings.map.store.root = store;
         }
         app.restore(&cc.egui_ctx, settings);
         app
@@ -410,8 +411,9 @@ impl WorkbenchApp {
                     .iter()
                     .map(|r| (r.id.clone(), r.sequence.clone()))
                     .collect();
+                let name = set.name.clone();
                 self.map.spawn_repainting(ctx, "map", move |job| {
-                    compute_map(&model, &records, settings, job)
+                    compute_map(&model, records, &name, settings, job)
                 });
             }
         }

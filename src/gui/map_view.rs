@@ -11,11 +11,13 @@ use super::figure_export::{FigureExport, figure_export_ui};
 use super::file_dialog::{DialogKind, browse_button};
 use super::job::{JobClick, Progress, job_controls};
 use crate::analysis::JobCtx;
-use crate::analysis::projection_run::{MapPoints, MapRequest, PointLevel, map_points, residue_at};
+use crate::analysis::map_study::{MapStudyRequest, Projection, run_map_study};
+use crate::analysis::projection_run::{MapPoints, PointLevel, residue_at};
 use crate::data::ProteinSet;
-use crate::model::LoadedModel;
+use crate::model::{Layers, LoadedModel};
 use crate::probes::amino_acid_group;
-use crate::projection::{TsneParams, fit_pca, tsne};
+use crate::projection::TsneParams;
+use crate::store::StoreOptions;
 
 /// Projection method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -35,11 +37,34 @@ pub struct MapSettings {
     /// Protein or residue points.
     pub level: PointLevel,
     /// Representation layer.
-    pub layer: usize,
+    #[serde(default = "last_layer", deserialize_with = "layer_or_index")]
+    pub layer: Layers,
     /// At most this many points.
     pub max_points: usize,
     /// t-SNE perplexity.
     pub perplexity: f64,
+    /// Feature stores.
+    #[serde(default)]
+    pub store: StoreOptions,
+}
+
+fn last_layer() -> Layers {
+    Layers::Last
+}
+
+/// A `Layers` value, or the layer index older sessions saved (`usize::MAX` meant the last).
+fn layer_or_index<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Layers, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Saved {
+        Layers(Layers),
+        Index(u64),
+    }
+    Ok(match <Saved as serde::Deserialize>::deserialize(d)? {
+        Saved::Layers(layers) => layers,
+        Saved::Index(i) if i > i64::MAX as u64 => Layers::Last,
+        Saved::Index(i) => Layers::Index(i as i64),
+    })
 }
 
 impl Default for MapSettings {
@@ -47,9 +72,10 @@ impl Default for MapSettings {
         Self {
             method: MapMethod::Tsne,
             level: PointLevel::Residue,
-            layer: usize::MAX,
+            layer: Layers::Last,
             max_points: 5000,
             perplexity: 30.0,
+            store: StoreOptions::default(),
         }
     }
 }
@@ -77,82 +103,56 @@ impl MapResult {
     }
 }
 
-/// Embeds and projects on a worker thread (called from the job).
-pub fn compute_map(
-    model: &LoadedModel,
-    records: &[(String, String)],
-    mut settings: MapSettings,
-    ctx: &JobCtx,
-) -> anyhow::Result<MapResult> {
-    // `usize::MAX` (the default) and layers beyond this model's mean its last layer.
-    settings.layer = settings.layer.min(model.model.config().num_layers);
-    let layer = settings.layer;
-    let request = MapRequest {
-        layer,
+/// The study `settings` describe on `records` of the dataset `name`.
+pub fn map_request(
+    records: Vec<(String, String)>,
+    name: &str,
+    settings: &MapSettings,
+) -> MapStudyRequest {
+    let seed = 42;
+    MapStudyRequest {
+        records,
+        dataset_name: name.to_owned(),
+        layer: settings.layer.clone(),
         level: settings.level,
         max_points: settings.max_points,
-        seed: 42,
-    };
-    // Embedding is quick next to t-SNE; PCA is quick next to embedding.
-    let split = match settings.method {
-        MapMethod::Tsne => 0.3,
-        MapMethod::Pca => 0.9,
-    };
-    // Embeddings go through the on-disk cache, so a restored session recomputes its map quickly.
-    let cache = crate::data::EmbeddingCache::new(
-        &crate::data::embedding_cache::default_cache_root(),
-        &model.fingerprint,
-        &crate::analysis::embed_run::policy_variant(crate::analysis::embed_run::window_policy(
-            model,
-        )),
-    );
-    let points = map_points(
-        model,
-        records,
-        request,
-        Some(&cache),
-        &ctx.scoped(0.0, split),
-    )?;
-    let ctx = &ctx.scoped(split, 1.0);
-    let (coordinates, summary) = match settings.method {
-        MapMethod::Tsne => {
-            let params = TsneParams {
+        seed,
+        projection: match settings.method {
+            MapMethod::Tsne => Projection::Tsne(TsneParams {
                 perplexity: settings.perplexity,
+                seed,
                 ..TsneParams::default()
-            };
-            let map = tsne(points.features.view(), &params, ctx)?;
-            let summary = format!(
-                "t-SNE of {} points, layer {}: KL {:.3} (perplexity {:.0})",
-                points.features.nrows(),
-                layer,
-                map.kl_divergence,
-                map.perplexity
-            );
-            (map.embedding, summary)
-        }
-        MapMethod::Pca => {
-            let pca = fit_pca(points.features.view(), 2, 42)?;
-            let r = &pca.explained_variance_ratio;
-            let summary = format!(
-                "PCA of {} points, layer {}: PC1 {:.1}%, PC2 {:.1}% of the variance",
-                points.features.nrows(),
-                layer,
-                100.0 * r[0],
-                100.0 * r.get(1).copied().unwrap_or(0.0)
-            );
-            (pca.transform(points.features.view())?, summary)
-        }
-    };
-    let coordinates = coordinates
+            }),
+            MapMethod::Pca => Projection::Pca {
+                components: 2,
+                seed,
+            },
+        },
+        store: settings.store.clone(),
+    }
+}
+
+/// Embeds (or reads the store) and projects on a worker thread (called from the job).
+pub fn compute_map(
+    model: &LoadedModel,
+    records: Vec<(String, String)>,
+    name: &str,
+    settings: MapSettings,
+    ctx: &JobCtx,
+) -> anyhow::Result<MapResult> {
+    let study = run_map_study(model, &map_request(records, name, &settings), ctx)?;
+    let coordinates = study
+        .projected
+        .coordinates
         .rows()
         .into_iter()
         .map(|r| [f64::from(r[0]), f64::from(r.get(1).copied().unwrap_or(0.0))])
         .collect();
     Ok(MapResult {
         coordinates,
-        points,
+        points: study.points,
         settings,
-        summary,
+        summary: study.summary,
         id: MapResult::next_id(),
     })
 }
@@ -348,9 +348,6 @@ pub fn map_view_ui(
 ) -> Option<MapCommand> {
     let mut command = None;
     let settings = &mut view.settings;
-    if let Some(layers) = num_layers {
-        settings.layer = settings.layer.min(layers);
-    }
     ui.horizontal_wrapped(|ui| {
         ui.label("Method");
         ui.selectable_value(&mut settings.method, MapMethod::Tsne, "t-SNE");
@@ -361,7 +358,18 @@ pub fn map_view_ui(
         ui.selectable_value(&mut settings.level, PointLevel::Protein, "proteins");
         ui.separator();
         if let Some(layers) = num_layers {
-            ui.add(egui::Slider::new(&mut settings.layer, 0..=layers).text("layer"));
+            let mut layer = settings
+                .layer
+                .resolve(layers)
+                .ok()
+                .and_then(|l| l.last().copied())
+                .unwrap_or(layers);
+            if ui
+                .add(egui::Slider::new(&mut layer, 0..=layers).text("layer"))
+                .changed()
+            {
+                settings.layer = Layers::Index(layer as i64);
+            }
         }
         ui.add(
             egui::DragValue::new(&mut settings.max_points)

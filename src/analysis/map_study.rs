@@ -1,0 +1,339 @@
+//! The embedding-map study, the one workflow behind the GUI's Embedding map and
+//! `project tsne | pca`: choose the points (proteins, or residues of whole proteins, seeded),
+//! embed those proteins once into a feature store at every layer (means only for protein
+//! points), read the asked layer's points from it, and project them by t-SNE or PCA. A map of
+//! another layer of the same points does no forward pass. Peak RAM: the model, one forward
+//! batch, the points' features and the projection's state.
+
+use std::path::PathBuf;
+
+use ndarray::Array2;
+
+use super::jobs::{Cancelled, JobCtx};
+use super::projection_run::{MapPoints, PointLevel, choose_records};
+use super::resources::Resources;
+use super::study_estimate::{Refusal, StudyEstimate, batch_bytes};
+use super::study_stores::{NamedRecords, embed_seconds_of, store_spec};
+use crate::model::{Layers, LayersError, LoadedModel, ModelError};
+use crate::projection::{ProjectionError, TsneParams, fit_pca, tsne};
+use crate::store::{
+    FeatureStore, LayerReader, StoreError, StoreOptions, StoreSpec, ensure_store, read_means,
+};
+
+/// How the points are projected.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Projection {
+    /// Barnes-Hut t-SNE to two dimensions.
+    Tsne(TsneParams),
+    /// The first `components` principal components.
+    Pca {
+        /// Components kept (at least 2 are drawn).
+        components: usize,
+        /// Seed of the randomised SVD.
+        seed: u64,
+    },
+}
+
+/// Everything a map needs.
+#[derive(Debug, Clone)]
+pub struct MapStudyRequest {
+    /// `(id, sequence)` of the dataset.
+    pub records: Vec<(String, String)>,
+    /// Name of the dataset (stores are labelled with it).
+    pub dataset_name: String,
+    /// The layer (the last of a list).
+    pub layer: Layers,
+    /// Protein or residue points.
+    pub level: PointLevel,
+    /// At most this many points.
+    pub max_points: usize,
+    /// Seed of the point sample.
+    pub seed: u64,
+    /// t-SNE or PCA.
+    pub projection: Projection,
+    /// Feature stores.
+    pub store: StoreOptions,
+}
+
+/// A projected map.
+#[derive(Debug, Clone)]
+pub struct MapStudy {
+    /// The layer mapped.
+    pub layer: usize,
+    /// What each point is, with its features.
+    pub points: MapPoints,
+    /// The coordinates and how they were fitted.
+    pub projected: Projected,
+    /// One line about the map: method, points, layer and fit.
+    pub summary: String,
+    /// Residues embedded by this map (0 when the store was reused).
+    pub residues_embedded: usize,
+    /// The store read.
+    pub store: PathBuf,
+}
+
+/// Why a map failed.
+#[derive(Debug, thiserror::Error)]
+pub enum MapStudyError {
+    /// A layer outside the model.
+    #[error(transparent)]
+    Layers(#[from] LayersError),
+    /// A store could not be created, filled or read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The projection failed.
+    #[error(transparent)]
+    Projection(ProjectionError),
+    /// It would not fit in RAM or on disk; nothing was started.
+    #[error("{0}")]
+    Refused(#[from] Refusal),
+    /// No points.
+    #[error("{0}")]
+    Empty(String),
+    /// The user cancelled; finished store batches are kept.
+    #[error(transparent)]
+    Cancelled(#[from] Cancelled),
+}
+
+impl From<ModelError> for MapStudyError {
+    fn from(err: ModelError) -> Self {
+        Self::Store(err.into())
+    }
+}
+
+impl From<ProjectionError> for MapStudyError {
+    fn from(err: ProjectionError) -> Self {
+        match err {
+            ProjectionError::Cancelled(c) => Self::Cancelled(c),
+            other => Self::Projection(other),
+        }
+    }
+}
+
+/// The chosen records, and the store spec holding them at every layer.
+struct Plan {
+    chosen: Vec<usize>,
+    subset: Vec<(String, String)>,
+    name: String,
+    layer: usize,
+    layers: Vec<usize>,
+}
+
+impl Plan {
+    fn new(model: &LoadedModel, request: &MapStudyRequest) -> Result<Self, MapStudyError> {
+        let num_layers = model.model.config().num_layers;
+        let layer = *request
+            .layer
+            .resolve(num_layers)?
+            .last()
+            .ok_or_else(|| MapStudyError::Empty("no layer chosen".into()))?;
+        let lengths: Vec<usize> = request.records.iter().map(|(_, s)| s.len()).collect();
+        let chosen = choose_records(&lengths, request.level, request.max_points, request.seed);
+        if chosen.is_empty() {
+            return Err(MapStudyError::Empty(format!(
+                "{} has no sequences",
+                request.dataset_name
+            )));
+        }
+        let subset: Vec<(String, String)> =
+            chosen.iter().map(|&i| request.records[i].clone()).collect();
+        let name = if chosen.len() == request.records.len() {
+            request.dataset_name.clone()
+        } else {
+            format!(
+                "{} ({} of {}, seed {})",
+                request.dataset_name,
+                chosen.len(),
+                request.records.len(),
+                request.seed
+            )
+        };
+        Ok(Self {
+            chosen,
+            subset,
+            name,
+            layer,
+            layers: (0..=num_layers).collect(),
+        })
+    }
+
+    fn spec<'a>(&'a self, model: &LoadedModel, request: &MapStudyRequest) -> StoreSpec<'a> {
+        let set = NamedRecords {
+            name: &self.name,
+            records: &self.subset,
+        };
+        let mut spec = store_spec(
+            &request.store,
+            set,
+            &self.layers,
+            super::embed_run::window_policy(model),
+        );
+        spec.per_residue = request.level == PointLevel::Residue;
+        spec
+    }
+}
+
+/// Time, RAM and disk of `request` on `model`.
+pub fn estimate_map_study(
+    model: &LoadedModel,
+    request: &MapStudyRequest,
+) -> Result<StudyEstimate, MapStudyError> {
+    let plan = Plan::new(model, request)?;
+    let spec = plan.spec(model, request);
+    let store = FeatureStore::plan(model, &spec)?;
+    let config = model.model.config();
+    let residues: usize = plan.subset.iter().map(|(_, s)| s.len()).sum();
+    let embed = embed_seconds_of(model, &plan.subset)
+        * (store.residues_to_embed as f64 / residues.max(1) as f64);
+    let points = match request.level {
+        PointLevel::Protein => plan.subset.len(),
+        PointLevel::Residue => residues.min(request.max_points),
+    };
+    let longest = config.max_residues() + 2;
+    let forward = batch_bytes(
+        config,
+        request.store.toks_per_batch.max(longest),
+        longest,
+        plan.layers.len(),
+    );
+    // Features, plus t-SNE's neighbour lists and gradients (about 100 floats a point).
+    let mapping = (points * (config.embed_dim + 100) * 4 * 2) as u64;
+    let projection_seconds = match &request.projection {
+        Projection::Tsne(p) => points as f64 * p.iterations as f64 * 2e-6,
+        Projection::Pca { .. } => points as f64 * config.embed_dim as f64 * 1e-8,
+    };
+    Ok(StudyEstimate {
+        embed_seconds: embed,
+        fit_seconds: projection_seconds,
+        extra_ram: forward.max(mapping),
+        weights: (config.parameter_count() * 4) as u64,
+        disk: store.bytes_to_reserve,
+        store_root: request.store.root.clone(),
+    })
+}
+
+/// Chooses, embeds (or reuses) and projects; refuses first if it cannot fit.
+pub fn run_map_study(
+    model: &LoadedModel,
+    request: &MapStudyRequest,
+    ctx: &JobCtx,
+) -> Result<MapStudy, MapStudyError> {
+    let estimate = estimate_map_study(model, request)?;
+    estimate.check(Resources::measure(&request.store.root))?;
+    let plan = Plan::new(model, request)?;
+    let total = estimate.seconds().max(1e-3);
+    let phases = ctx.phases(&[
+        estimate.embed_seconds.max(1e-3 * total),
+        estimate.fit_seconds.max(1e-3 * total),
+    ]);
+    let (store, fill) = ensure_store(model, &plan.spec(model, request), &phases[0])?;
+    let points = read_points(&store, &plan, request)?;
+    let projected = project(&points.features, &request.projection, &phases[1])?;
+    ctx.checkpoint(1.0)?;
+    Ok(MapStudy {
+        layer: plan.layer,
+        summary: format!(
+            "{} of {} points, layer {}: {}",
+            projected.method,
+            points.features.nrows(),
+            plan.layer,
+            projected.summary
+        ),
+        points,
+        projected,
+        residues_embedded: fill.residues_embedded,
+        store: store.dir().to_owned(),
+    })
+}
+
+/// The layer's points from the store: per-protein means, or the first `max_points` residue
+/// rows of the chosen proteins.
+fn read_points(
+    store: &FeatureStore,
+    plan: &Plan,
+    request: &MapStudyRequest,
+) -> Result<MapPoints, MapStudyError> {
+    match request.level {
+        PointLevel::Protein => Ok(MapPoints {
+            features: read_means(store, plan.layer)?,
+            protein: plan.chosen.clone(),
+            position: None,
+        }),
+        PointLevel::Residue => {
+            let offsets = store.row_offsets();
+            let rows = offsets[offsets.len() - 1].min(request.max_points);
+            let features = LayerReader::open(store, plan.layer)?.read_range(0, rows)?;
+            let mut protein = Vec::with_capacity(rows);
+            let mut position = Vec::with_capacity(rows);
+            for (k, &record) in plan.chosen.iter().enumerate() {
+                for p in 0..offsets[k + 1] - offsets[k] {
+                    if protein.len() < rows {
+                        protein.push(record);
+                        position.push(p);
+                    }
+                }
+            }
+            Ok(MapPoints {
+                features,
+                protein,
+                position: Some(position),
+            })
+        }
+    }
+}
+
+/// A projection's coordinates and description.
+#[derive(Debug, Clone)]
+pub struct Projected {
+    /// `(points, components)`.
+    pub coordinates: Array2<f32>,
+    /// Column names.
+    pub columns: Vec<String>,
+    /// Axis titles (PCA).
+    pub axes: Option<(String, String)>,
+    /// `t-SNE` or `PCA`.
+    pub method: &'static str,
+    /// KL divergence or explained variance.
+    pub summary: String,
+}
+
+/// Projects `features` `(points, dim)` (also used on points read from an `.npy` file).
+pub fn project(
+    features: &Array2<f32>,
+    projection: &Projection,
+    ctx: &JobCtx,
+) -> Result<Projected, MapStudyError> {
+    match projection {
+        Projection::Tsne(params) => {
+            let map = tsne(features.view(), params, ctx)?;
+            Ok(Projected {
+                coordinates: map.embedding,
+                columns: vec!["x".into(), "y".into()],
+                axes: None,
+                method: "t-SNE",
+                summary: format!(
+                    "KL {:.3} (perplexity {:.0})",
+                    map.kl_divergence, map.perplexity
+                ),
+            })
+        }
+        Projection::Pca { components, seed } => {
+            let pca = fit_pca(features.view(), (*components).max(2), *seed)?;
+            let coordinates = pca.transform(features.view())?;
+            let r = &pca.explained_variance_ratio;
+            let share = |k: usize| 100.0 * r.get(k).copied().unwrap_or(0.0);
+            Ok(Projected {
+                columns: (1..=coordinates.ncols())
+                    .map(|c| format!("pc{c}"))
+                    .collect(),
+                coordinates,
+                axes: Some((
+                    format!("PC1 ({:.1}%)", share(0)),
+                    format!("PC2 ({:.1}%)", share(1)),
+                )),
+                method: "PCA",
+                summary: format!("PC1 {:.1}%, PC2 {:.1}% of the variance", share(0), share(1)),
+            })
+        }
+    }
+}
