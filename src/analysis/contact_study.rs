@@ -19,7 +19,6 @@ use super::contact_head_run::{
     mean_precision,
 };
 use super::jobs::{Cancelled, JobCtx};
-use super::resources::Resources;
 use super::study_estimate::{FIT_FLOPS_PER_CORE, Refusal, StudyEstimate, batch_bytes};
 use super::study_stores::{
     NamedRecords, embed_phase_seconds, embed_seconds_of, fill_splits, full_store_bytes, plan_splits,
@@ -332,7 +331,7 @@ pub fn run_contact_study(
     let head_share = if head_wanted { 0.1 } else { 0.0 };
     if !request.train.is_empty() {
         let estimate = estimate_contact_study(model, request)?;
-        estimate.check(Resources::measure(&request.store.root))?;
+        estimate.check_resources()?;
         probe_both(
             model,
             request,

@@ -9,7 +9,6 @@ use std::path::PathBuf;
 
 use super::homology_run::{HomologyRun, score_homology};
 use super::jobs::{Cancelled, JobCtx};
-use super::resources::Resources;
 use super::study_estimate::{FIT_FLOPS_PER_CORE, Refusal, StudyEstimate, batch_bytes};
 use super::study_stores::{NamedRecords, embed_seconds_of, store_spec};
 use crate::data::ScopDomain;
@@ -181,7 +180,7 @@ pub fn run_homology_study(
     }
     let layers = request.layers.resolve(model.model.config().num_layers)?;
     let estimate = estimate_homology_study(model, request)?;
-    estimate.check(Resources::measure(&request.store.root))?;
+    estimate.check_resources()?;
     let split = if request.compare_untrained {
         ctx.phases(&[0.5, 0.5])
     } else {

@@ -11,7 +11,6 @@ use ndarray::Array2;
 
 use super::jobs::{Cancelled, JobCtx};
 use super::projection_run::{MapPoints, PointLevel, choose_records};
-use super::resources::Resources;
 use super::study_estimate::{Refusal, StudyEstimate, batch_bytes};
 use super::study_stores::{NamedRecords, embed_seconds_of, store_spec};
 use crate::model::{Layers, LayersError, LoadedModel, ModelError};
@@ -219,7 +218,7 @@ pub fn run_map_study(
     ctx: &JobCtx,
 ) -> Result<MapStudy, MapStudyError> {
     let estimate = estimate_map_study(model, request)?;
-    estimate.check(Resources::measure(&request.store.root))?;
+    estimate.check_resources()?;
     let plan = Plan::new(model, request)?;
     let total = estimate.seconds().max(1e-3);
     let phases = ctx.phases(&[

@@ -12,7 +12,6 @@ use ndarray::{Array2, Axis};
 
 use super::jobs::{Cancelled, JobCtx};
 use super::probe_apply::Ss8Prediction;
-use super::resources::Resources;
 use super::ss8_probe_run::Ss8ProbeRun;
 use super::study_estimate::{Refusal, StudyEstimate, batch_bytes, fit_seconds};
 use super::study_stores::{
@@ -210,7 +209,7 @@ pub fn run_ss8_study(
 ) -> Result<Ss8Study, Ss8StudyError> {
     let layers = request.layers.resolve(model.model.config().num_layers)?;
     let estimate = estimate_ss8_study(model, request)?;
-    estimate.check(Resources::measure(&request.store.root))?;
+    estimate.check_resources()?;
     let split = if request.compare_untrained {
         let trained_share = 1.0 / 2.0;
         ctx.phases(&[trained_share, 1.0 - trained_share])

@@ -92,6 +92,12 @@ impl StudyEstimate {
         Ok(())
     }
 
+    /// [`Self::check`] against this machine's available RAM and the free disk of the store
+    /// folder.
+    pub fn check_resources(&self) -> Result<(), Refusal> {
+        self.check(Resources::measure(&self.store_root))
+    }
+
     /// One line for the GUI and the CLI's stderr.
     pub fn summary(&self) -> String {
         format!(

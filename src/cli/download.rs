@@ -7,7 +7,6 @@ use std::time::Duration;
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::analysis::JobCtx;
 use crate::model::hub::{
     OFFICIAL_MODELS, OfficialModel, download_official, is_cached, torch_hub_checkpoints_dir,
     weights_base_url,
@@ -50,9 +49,7 @@ pub fn run(args: &DownloadArgs) -> anyhow::Result<()> {
         format!("unknown model {:?}; known: {}", args.name, names.join(", "))
     })?;
     let dir = args.dir.clone().unwrap_or_else(torch_hub_checkpoints_dir);
-    let ctx = JobCtx::default();
-    let stopper = ctx.clone();
-    ctrlc::set_handler(move || stopper.cancel()).context("installing the Ctrl-C handler")?;
+    let ctx = super::progress::cancellable_on_ctrl_c()?;
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template(

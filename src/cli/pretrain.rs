@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 
 use super::progress::{Log, with_progress_bar_and_log};
-use crate::analysis::JobCtx;
 use crate::model::{Architecture, Checkpoint, EsmConfig};
 use crate::train::{PretrainConfig, TrainError, TrainEvent, latest_checkpoint, pretrain};
 
@@ -129,9 +128,7 @@ pub fn run(args: &PretrainArgs) -> anyhow::Result<()> {
     if let Some(dir) = latest_checkpoint(&args.out)? {
         eprintln!("resuming from {} (its saved settings apply)", dir.display());
     }
-    let ctx = JobCtx::default();
-    let stopper = ctx.clone();
-    ctrlc::set_handler(move || stopper.cancel()).context("installing the Ctrl-C handler")?;
+    let ctx = super::progress::cancellable_on_ctrl_c()?;
     let (fasta, out, config) = (args.fasta.clone(), args.out.clone(), args.config()?);
     let result = with_progress_bar_and_log("pretrain", ctx, move |ctx, log| {
         pretrain(&fasta, config, &out, &ctx, &mut |event| {

@@ -8,7 +8,6 @@ use candle_core::Device;
 use super::progress::with_progress_bar;
 use super::progress::with_progress_bar_and_log;
 use super::study_args::{StoreArgs, StudyArgs, parse_layers};
-use crate::analysis::JobCtx;
 use crate::analysis::contact_study::{
     BEST_CONTACT_LAYER, ContactStudy, ContactStudyRequest, estimate_contact_study,
     run_contact_study,
@@ -18,7 +17,6 @@ use crate::analysis::homology_study::{
     BEST_HOMOLOGY_LAYER, HomologyStudyRequest, estimate_homology_study, run_homology_study,
 };
 use crate::analysis::homology_study_table::homology_study_table;
-use crate::analysis::resources::Resources;
 use crate::analysis::ss8_study::{
     BEST_LAYER, Ss8Study, Ss8StudyRequest, estimate_ss8_study, run_ss8_study,
 };
@@ -401,12 +399,9 @@ fn contacts(args: &ContactsArgs) -> anyhow::Result<()> {
     };
     if !request.train.is_empty() {
         let estimate = estimate_contact_study(&loaded, &request)?;
-        eprintln!("{}", estimate.summary());
-        estimate.check(Resources::measure(&request.store.root))?;
+        super::progress::announce_estimate(&estimate)?;
     }
-    let ctx = JobCtx::default();
-    let stopper = ctx.clone();
-    ctrlc::set_handler(move || stopper.cancel()).context("installing the Ctrl-C handler")?;
+    let ctx = super::progress::cancellable_on_ctrl_c()?;
     let (fingerprint, name) = (loaded.fingerprint.clone(), loaded.name.clone());
     let study = with_progress_bar_and_log("contact study", ctx, move |ctx, _| {
         run_contact_study(&loaded, &request, &ctx)
@@ -505,11 +500,8 @@ fn homology(args: &HomologyArgs) -> anyhow::Result<()> {
         store: args.store.options(),
     };
     let estimate = estimate_homology_study(&loaded, &request)?;
-    eprintln!("{}", estimate.summary());
-    estimate.check(Resources::measure(&request.store.root))?;
-    let ctx = JobCtx::default();
-    let stopper = ctx.clone();
-    ctrlc::set_handler(move || stopper.cancel()).context("installing the Ctrl-C handler")?;
+    super::progress::announce_estimate(&estimate)?;
+    let ctx = super::progress::cancellable_on_ctrl_c()?;
     let study = with_progress_bar_and_log("homology study", ctx, move |ctx, _| {
         run_homology_study(&loaded, &request, &ctx)
     })??;
@@ -570,11 +562,8 @@ fn ss8(args: &Ss8Args) -> anyhow::Result<()> {
         tracked_proteins: 0,
     };
     let estimate = estimate_ss8_study(&loaded, &request)?;
-    eprintln!("{}", estimate.summary());
-    estimate.check(Resources::measure(&request.store.root))?;
-    let ctx = JobCtx::default();
-    let stopper = ctx.clone();
-    ctrlc::set_handler(move || stopper.cancel()).context("installing the Ctrl-C handler")?;
+    super::progress::announce_estimate(&estimate)?;
+    let ctx = super::progress::cancellable_on_ctrl_c()?;
     let (fingerprint, name) = (loaded.fingerprint.clone(), loaded.name.clone());
     let started = std::time::Instant::now();
     let study = with_progress_bar_and_log("ss8 study", ctx, move |ctx, _| {

@@ -58,3 +58,20 @@ impl Log {
         }
     }
 }
+
+/// A job context that Ctrl-C cancels (finished work, such as stored batches, is kept).
+pub fn cancellable_on_ctrl_c() -> anyhow::Result<JobCtx> {
+    use anyhow::Context as _;
+    let ctx = JobCtx::default();
+    let stopper = ctx.clone();
+    ctrlc::set_handler(move || stopper.cancel()).context("installing the Ctrl-C handler")?;
+    Ok(ctx)
+}
+
+/// Prints a study's estimate on stderr and refuses what would not fit, before any work.
+pub fn announce_estimate(
+    estimate: &crate::analysis::study_estimate::StudyEstimate,
+) -> anyhow::Result<()> {
+    eprintln!("{}", estimate.summary());
+    Ok(estimate.check_resources()?)
+}

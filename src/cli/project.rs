@@ -15,7 +15,6 @@ use crate::analysis::map_study::{
     MapStudyRequest, Projected, Projection, estimate_map_study, project, run_map_study,
 };
 use crate::analysis::projection_run::{MapPoints, PointLevel, residue_at};
-use crate::analysis::resources::Resources;
 use crate::data::frame::{astral_frame, fasta_frame, join_metadata, read_table};
 use crate::data::{FastaReader, read_astral};
 use crate::export::{read_npy_matrix, write_npy_f32, write_table};
@@ -361,8 +360,7 @@ fn study_points(
         store: args.store.options(),
     };
     let estimate = estimate_map_study(&model, &request)?;
-    eprintln!("{}", estimate.summary());
-    estimate.check(Resources::measure(&request.store.root))?;
+    super::progress::announce_estimate(&estimate)?;
     let study = with_progress_bar("map", move |ctx| run_map_study(&model, &request, &ctx))??;
     eprintln!(
         "{} points from layer {} ({} residues embedded; store {})",

@@ -4,12 +4,9 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context as _;
-
 use super::probe::ModelArg;
 use super::progress::with_progress_bar_and_log;
 use super::study_args::{StoreArgs, parse_layers};
-use crate::analysis::JobCtx;
 use crate::analysis::ss8_study::study_policy;
 use crate::data::{FastaReader, read_ss8};
 use crate::store::{
@@ -144,9 +141,7 @@ fn fill(args: &FillArgs) -> anyhow::Result<()> {
         store.manifest().batches.len(),
         args.shard
     );
-    let ctx = JobCtx::default();
-    let stopper = ctx.clone();
-    ctrlc::set_handler(move || stopper.cancel()).context("installing the Ctrl-C handler")?;
+    let ctx = super::progress::cancellable_on_ctrl_c()?;
     let shard = args.shard;
     let dir = store.dir().to_owned();
     let report = with_progress_bar_and_log("embedding", ctx, move |ctx, _| {

@@ -10,10 +10,13 @@ use egui_plot::{Legend, Plot, PlotImage, PlotPoint, PlotPoints, Points};
 
 use super::figure_export::{FigureExport, FigureSize, figure_export_ui};
 use super::file_dialog::{DialogKind, browse_button, split_paths};
-use super::job::{JobClick, Progress, job_controls};
+use super::job::{JobClick, Progress};
 use super::layer_sweep::layer_sweep_ui;
 use super::store_browser::StoreBrowser;
-use super::study_panel::{EstimateLine, ProbeSaver, layers_ui, store_folder_row, stores_line_ui};
+use super::study_panel::{
+    EstimateLine, ProbeSaver, estimate_text, layers_ui, store_folder_row, stores_line_ui,
+    study_job_controls,
+};
 use super::table_export::{TableExport, table_export_ui};
 use crate::analysis::JobCtx;
 use crate::analysis::contact_head_run::CONTACT_THRESHOLD_ANGSTROM;
@@ -22,7 +25,6 @@ use crate::analysis::contact_study::{
     DEFAULT_CONTACT_RESIDUE_CAP, estimate_contact_study, run_contact_study,
 };
 use crate::analysis::contact_study_table::contact_study_table;
-use crate::analysis::resources::Resources;
 use crate::data::{ContactMap, read_structures};
 use crate::export::{HeatmapFigure, HeatmapMarker, LineSeries};
 use crate::model::{Layers, LoadedModel};
@@ -147,17 +149,13 @@ pub fn compute_contacts(
     })
 }
 
-/// The estimate line of `settings` on `model`, or why the study would be refused.
+/// The estimate line shown beside the start button: time, RAM and disk, or why the study would
+/// be refused.
 pub fn contacts_estimate_text(
     model: &LoadedModel,
     settings: &ContactSettings,
 ) -> Result<String, String> {
-    let request = contact_request(settings).map_err(|e| format!("{e:#}"))?;
-    let estimate = estimate_contact_study(model, &request).map_err(|e| e.to_string())?;
-    estimate
-        .check(Resources::measure(&request.store.root))
-        .map_err(|e| e.to_string())?;
-    Ok(estimate.summary())
+    estimate_text(contact_request(settings).map(|request| estimate_contact_study(model, &request)))
 }
 
 /// The test chain on screen: its true map and the best probe's prediction, read from the
@@ -373,7 +371,6 @@ pub fn contacts_view_ui(
     error: Option<&str>,
     model: Option<&LoadedModel>,
 ) -> Option<ContactsCommand> {
-    let mut command = None;
     let num_layers = model.map(|m| m.model.config().num_layers);
     inputs_ui(ui, &mut view.settings, num_layers);
     let key = serde_json::to_string(&view.settings).unwrap_or_default();
@@ -386,20 +383,17 @@ pub fn contacts_view_ui(
     let root = view.settings.store.root.clone();
     view.stores
         .ui(ui, "contact_stores", &root, progress.is_some());
-    ui.horizontal(|ui| {
-        let why_disabled = if num_layers.is_none() {
-            Some("load a model first")
-        } else if refused {
-            Some("the estimate says this study does not fit: change the settings above")
-        } else {
-            None
-        };
-        command = match job_controls(ui, progress, 240.0, "Train contact probe", why_disabled) {
-            Some(JobClick::Start) => Some(ContactsCommand::Train(view.settings.clone())),
-            Some(JobClick::Cancel) => Some(ContactsCommand::Cancel),
-            None => None,
-        };
-    });
+    let command = match study_job_controls(
+        ui,
+        progress,
+        "Train contact probe",
+        num_layers.is_some(),
+        refused,
+    ) {
+        Some(JobClick::Start) => Some(ContactsCommand::Train(view.settings.clone())),
+        Some(JobClick::Cancel) => Some(ContactsCommand::Cancel),
+        None => None,
+    };
     if let Some(err) = error {
         ui.colored_label(ui.visuals().error_fg_color, err);
     }

@@ -9,10 +9,12 @@ use eframe::egui;
 
 use super::figure_export::FigureExport;
 use super::file_dialog::{DialogKind, browse_button};
-use super::job::{JobClick, Progress, job_controls};
+use super::job::{JobClick, Progress};
 use super::layer_sweep::layer_sweep_ui;
 use super::store_browser::StoreBrowser;
-use super::study_panel::{EstimateLine, layers_ui, store_folder_row, stores_line_ui};
+use super::study_panel::{
+    EstimateLine, estimate_text, layers_ui, store_folder_row, stores_line_ui, study_job_controls,
+};
 use super::table_export::{TableExport, table_export_ui};
 use crate::analysis::JobCtx;
 use crate::analysis::homology_study::{
@@ -20,7 +22,6 @@ use crate::analysis::homology_study::{
     run_homology_study,
 };
 use crate::analysis::homology_study_table::homology_study_table;
-use crate::analysis::resources::Resources;
 use crate::data::{read_astral, spread_evenly};
 use crate::export::LineSeries;
 use crate::model::{Layers, LoadedModel};
@@ -104,17 +105,15 @@ pub fn compute_homology(
     )?)
 }
 
-/// The estimate line of `settings` on `model`, or why the study would be refused.
+/// The estimate line shown beside the start button: time, RAM and disk, or why the study would
+/// be refused.
 pub fn homology_estimate_text(
     model: &LoadedModel,
     settings: &HomologySettings,
 ) -> Result<String, String> {
-    let request = homology_request(settings).map_err(|e| format!("{e:#}"))?;
-    let estimate = estimate_homology_study(model, &request).map_err(|e| e.to_string())?;
-    estimate
-        .check(Resources::measure(&request.store.root))
-        .map_err(|e| e.to_string())?;
-    Ok(estimate.summary())
+    estimate_text(
+        homology_request(settings).map(|request| estimate_homology_study(model, &request)),
+    )
 }
 
 /// How a neighbour relates to the query in SCOPe.
@@ -231,7 +230,6 @@ pub fn homology_view_ui(
     error: Option<&str>,
     model: Option<&LoadedModel>,
 ) -> Option<HomologyCommand> {
-    let mut command = None;
     let num_layers = model.map(|m| m.model.config().num_layers);
     let settings = &mut view.settings;
     egui::Grid::new("homology_inputs")
@@ -269,20 +267,17 @@ pub fn homology_view_ui(
     let root = view.settings.store.root.clone();
     view.stores
         .ui(ui, "homology_stores", &root, progress.is_some());
-    ui.horizontal(|ui| {
-        let why_disabled = if num_layers.is_none() {
-            Some("load a model first")
-        } else if refused {
-            Some("the estimate says this study does not fit: change the settings above")
-        } else {
-            None
-        };
-        command = match job_controls(ui, progress, 240.0, "Score homology", why_disabled) {
-            Some(JobClick::Start) => Some(HomologyCommand::Run(view.settings.clone())),
-            Some(JobClick::Cancel) => Some(HomologyCommand::Cancel),
-            None => None,
-        };
-    });
+    let command = match study_job_controls(
+        ui,
+        progress,
+        "Score homology",
+        num_layers.is_some(),
+        refused,
+    ) {
+        Some(JobClick::Start) => Some(HomologyCommand::Run(view.settings.clone())),
+        Some(JobClick::Cancel) => Some(HomologyCommand::Cancel),
+        None => None,
+    };
     if let Some(err) = error {
         ui.colored_label(ui.visuals().error_fg_color, err);
     }

@@ -5,14 +5,16 @@
 use eframe::egui;
 
 use super::figure_export::{FigureExport, FigureSize, figure_export_ui};
-use super::job::{JobClick, Progress, job_controls};
+use super::job::{JobClick, Progress};
 use super::layer_sweep::layer_sweep_ui;
 use super::store_browser::StoreBrowser;
-use super::study_panel::{EstimateLine, ProbeSaver, layers_ui, store_folder_row, stores_line_ui};
+use super::study_panel::{
+    EstimateLine, ProbeSaver, estimate_text, layers_ui, store_folder_row, stores_line_ui,
+    study_job_controls,
+};
 use super::table_export::{TableExport, table_export_ui};
 use crate::analysis::JobCtx;
 use crate::analysis::probe_apply::Ss8Prediction;
-use crate::analysis::resources::Resources;
 use crate::analysis::ss8_probe_run::Ss8ProbeRun;
 use crate::analysis::ss8_study::{
     DEFAULT_RESIDUE_CAP, Ss8Study, Ss8StudyRequest, estimate_ss8_study, run_ss8_study,
@@ -108,12 +110,7 @@ pub fn compute_ss8(
 /// The estimate line shown beside the start button: time, RAM and disk, or why the study would
 /// be refused.
 pub fn ss8_estimate_text(model: &LoadedModel, settings: &Ss8Settings) -> Result<String, String> {
-    let request = ss8_request(settings).map_err(|e| format!("{e:#}"))?;
-    let estimate = estimate_ss8_study(model, &request).map_err(|e| e.to_string())?;
-    estimate
-        .check(Resources::measure(&request.store.root))
-        .map_err(|e| e.to_string())?;
-    Ok(estimate.summary())
+    estimate_text(ss8_request(settings).map(|request| estimate_ss8_study(model, &request)))
 }
 
 /// View state kept between frames.
@@ -251,7 +248,6 @@ pub fn ss8_view_ui(
     error: Option<&str>,
     model: Option<&LoadedModel>,
 ) -> Option<Ss8Command> {
-    let mut command = None;
     let num_layers = model.map(|m| m.model.config().num_layers);
     inputs_ui(ui, &mut view.settings, num_layers);
     let key = serde_json::to_string(&view.settings).unwrap_or_default();
@@ -263,20 +259,17 @@ pub fn ss8_view_ui(
         });
     let root = view.settings.store.root.clone();
     view.stores.ui(ui, "ss8_stores", &root, progress.is_some());
-    ui.horizontal(|ui| {
-        let why_disabled = if num_layers.is_none() {
-            Some("load a model first")
-        } else if refused {
-            Some("the estimate says this study does not fit: change the settings above")
-        } else {
-            None
-        };
-        command = match job_controls(ui, progress, 240.0, "Train SS8 probe", why_disabled) {
-            Some(JobClick::Start) => Some(Ss8Command::Train(view.settings.clone())),
-            Some(JobClick::Cancel) => Some(Ss8Command::Cancel),
-            None => None,
-        };
-    });
+    let command = match study_job_controls(
+        ui,
+        progress,
+        "Train SS8 probe",
+        num_layers.is_some(),
+        refused,
+    ) {
+        Some(JobClick::Start) => Some(Ss8Command::Train(view.settings.clone())),
+        Some(JobClick::Cancel) => Some(Ss8Command::Cancel),
+        None => None,
+    };
     if let Some(err) = error {
         ui.colored_label(ui.visuals().error_fg_color, err);
     }

@@ -6,6 +6,8 @@ use std::path::Path;
 
 use eframe::egui;
 
+use super::job::{JobClick, Progress, job_controls};
+use crate::analysis::study_estimate::StudyEstimate;
 use crate::model::LoadedModel;
 use crate::store::{StoreOptions, folder_bytes, human_bytes};
 
@@ -75,6 +77,37 @@ impl EstimateLine {
             None => false,
         }
     }
+}
+
+/// The estimate line of a study (time, RAM, disk), or why it would be refused: the request
+/// could not be built, or the study does not fit here.
+pub fn estimate_text<E: std::fmt::Display>(
+    estimate: anyhow::Result<Result<StudyEstimate, E>>,
+) -> Result<String, String> {
+    let estimate = estimate
+        .map_err(|e| format!("{e:#}"))?
+        .map_err(|e| e.to_string())?;
+    estimate.check_resources().map_err(|e| e.to_string())?;
+    Ok(estimate.summary())
+}
+
+/// A study's start / cancel button, disabled without a model or when the estimate refuses it.
+pub fn study_job_controls(
+    ui: &mut egui::Ui,
+    progress: Option<Progress>,
+    label: &str,
+    model_loaded: bool,
+    refused: bool,
+) -> Option<JobClick> {
+    let why_disabled = if !model_loaded {
+        Some("load a model first")
+    } else if refused {
+        Some("the estimate says this study does not fit: change the settings above")
+    } else {
+        None
+    };
+    ui.horizontal(|ui| job_controls(ui, progress, 240.0, label, why_disabled))
+        .inner
 }
 
 /// `Features: 2 stores, 1.2 GB (...)` with the folders on hover.
