@@ -38,7 +38,7 @@ fn bench_map_frame(c: &mut Criterion) {
         let (cx, cy) = ((cluster * 0.52).cos() * 40.0, (cluster * 0.52).sin() * 40.0);
         coordinates.push([cx + (next() - 0.5) * 18.0, cy + (next() - 0.5) * 18.0]);
     }
-    let result = MapResult {
+    let result = std::sync::Arc::new(MapResult {
         coordinates,
         points: MapPoints {
             features: ndarray::Array2::zeros((n, 1)),
@@ -48,7 +48,7 @@ fn bench_map_frame(c: &mut Criterion) {
         settings: MapSettings::default(),
         summary: format!("benchmark map of {n} points"),
         id: MapResult::next_id(),
-    };
+    });
     let ctx = egui::Context::default();
     let mut view = MapView::new();
     let mut frame = |hover: egui::Pos2| {

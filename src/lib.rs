@@ -5,6 +5,7 @@
 
 pub mod analysis;
 pub mod batching;
+pub mod bundled;
 pub mod cli;
 pub mod data;
 pub mod export;

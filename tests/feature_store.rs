@@ -461,7 +461,7 @@ fn the_gui_contact_study_and_probe_contacts_write_identical_tables() -> TestResu
     let result = compute_contacts(&model, &settings, &JobCtx::default())?;
     let gui_csv = dir.path().join("gui.csv");
     let mut table =
-        esm_workbench::analysis::contact_study_table::contact_study_table(&result.study)?;
+        esm_workbench::analysis::contact_study_table::contact_study_table(&result)?;
     esm_workbench::export::write_table(&gui_csv, &mut table)?;
     assert_eq!(
         std::fs::read_to_string(&cli_csv)?,
@@ -473,8 +473,8 @@ fn the_gui_contact_study_and_probe_contacts_write_identical_tables() -> TestResu
         "trained + untrained, 3 layers, the contact head"
     );
     // The map on screen is read back from the store: the best probe's prediction, L x L.
-    let predicted = result.study.predict_chain(0)?;
-    let len = result.study.test[0].sequence.len();
+    let predicted = result.predict_chain(0)?;
+    let len = result.test[0].sequence.len();
     assert_eq!(predicted.len(), len * len);
     Ok(())
 }

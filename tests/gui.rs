@@ -6,7 +6,7 @@
 mod common;
 
 use common::gui_harness::{
-    app, click, colour_by, demo_file, save_figure, save_table, set_text, train_probe,
+    app, click, colour_by, demo_file, save_as, save_figure, save_table, set_text, train_probe,
     wait_for_demo, wait_until,
 };
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
@@ -156,10 +156,9 @@ fn computes_a_residue_map_and_colours_it_by_any_column() {
     let width = u32::from_be_bytes([bytes[16], bytes[17], bytes[18], bytes[19]]);
     assert_eq!(width, 2250, "720 px at 300 DPI");
 
+    // Written off the UI thread, like every export.
     let csv = dir.path().join("map.csv");
-    set_text(&mut harness, "Data file", &csv.display().to_string());
-    harness.get_by_label("Save data (CSV/Parquet/NPY)").click();
-    harness.run();
+    save_as(&mut harness, "Data file", "Save data (CSV/Parquet/NPY)", &csv);
     let table = std::fs::read_to_string(&csv).expect("the table was written");
     assert!(
         table.starts_with("id,position,gene,x,y"),
@@ -169,9 +168,7 @@ fn computes_a_residue_map_and_colours_it_by_any_column() {
     assert_eq!(table.lines().count(), 5001);
     // The points' embeddings as NPY: 5000 residues x 128 dimensions of the starter model.
     let npy = dir.path().join("points.npy");
-    set_text(&mut harness, "Data file", &npy.display().to_string());
-    harness.get_by_label("Save data (CSV/Parquet/NPY)").click();
-    harness.run();
+    save_as(&mut harness, "Data file", "Save data (CSV/Parquet/NPY)", &npy);
     let array = esm_workbench::export::read_npy(&npy).expect("the NPY was written");
     assert_eq!(array.shape, vec![5000, 128]);
 
@@ -207,7 +204,7 @@ fn trains_the_ss8_probe_by_click_over_all_layers() {
         &mut harness,
         "Secondary structure",
         ["Training labels", "Test labels"],
-        &demo_file("structures_ss8.txt"),
+        [&demo_file("structures_ss8.txt"), &demo_file("structures_ss8.txt")],
         &["compare with untrained"],
         "Train SS8 probe",
     );
@@ -228,6 +225,12 @@ fn trains_the_ss8_probe_by_click_over_all_layers() {
     assert!(
         harness.query_by_label("untrained test Q8").is_some(),
         "the untrained baseline beside the trained model"
+    );
+    assert!(
+        harness
+            .query_by_label_contains("5 of 5 test proteins are also in the training set")
+            .is_some(),
+        "training on the test set is flagged"
     );
     let dir = tempfile::tempdir().expect("tempdir");
     let table = save_table(&mut harness, "Accuracy", &dir.path().join("ss8.csv"));
@@ -287,13 +290,15 @@ fn trains_the_contact_probe_and_shows_a_protein_map() {
         &mut harness,
         "Contacts",
         ["Training structures", "Test structures"],
-        &demo_file("structures.json"),
+        [&demo_file("structures.json"), &demo_file("structures.json")],
         &["compare with untrained"],
         "Train contact probe",
     );
     assert!(
         harness
-            .query_by_label_contains("training and test structures are the same")
+            .query_by_label_contains(
+                "5 of 5 test proteins are also in the training set: test scores are optimistic"
+            )
             .is_some(),
         "the same set for training and testing is flagged"
     );
@@ -501,4 +506,38 @@ fn saves_and_restores_a_session() {
     wait_until(&mut restored, "the recomputed map", |h| {
         h.query_by_label_contains("PCA of 5000 points").is_some()
     });
+}
+
+#[test]
+fn bare_output_names_are_written_into_the_output_folder() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let outputs = dir.path().join("not yet created/ESM Workbench");
+    let mut harness = app(GuiArgs {
+        outputs: Some(outputs.clone()),
+        ..GuiArgs::default()
+    });
+    wait_for_demo(&mut harness);
+    let value = harness
+        .get_by_role_and_label(eframe::egui::accesskit::Role::TextInput, "Outputs")
+        .value()
+        .unwrap_or_default();
+    assert_eq!(value, outputs.display().to_string(), "the top bar shows the folder");
+    // A bare table name lands in the output folder (created on the way), not the working
+    // directory.
+    set_text(&mut harness, "Shown rows table:", "proteins.csv");
+    click(&mut harness, "Save shown rows table");
+    let written = outputs.join("proteins.csv");
+    let wrote = format!("wrote {}", written.display());
+    wait_until(&mut harness, &wrote, |h| h.query_by_label(&wrote).is_some());
+    assert!(
+        std::fs::read_to_string(&written)
+            .expect("written")
+            .starts_with("id,")
+    );
+    assert!(!std::path::Path::new("proteins.csv").exists());
+    // So does a session.
+    set_text(&mut harness, "Session", "my_session.json");
+    click(&mut harness, "Save session");
+    harness.run();
+    assert!(outputs.join("my_session.json").is_file());
 }

@@ -63,6 +63,8 @@ fn snapshots_of_the_data_map_and_probe_views() {
             cc,
             GuiArgs {
                 store: Some(stores),
+                // A fixed output folder: it is shown in the top bar.
+                outputs: Some("/tmp/esm-workbench-snapshot-outputs".into()),
                 ..GuiArgs::default()
             },
         )
@@ -88,27 +90,40 @@ fn snapshots_of_the_data_map_and_probe_views() {
     colour_by(&mut harness, "gene");
     check_snapshot(&mut harness, "map_tab_protein_pca_by_gene");
 
-    // The probes on the demo structures, by relative paths (tests run in the crate root) so that
-    // the images do not depend on the checkout. SS8: sweep plot, confusion matrix, track.
+    // The probes on the bundled kit's disjoint splits, by relative paths (tests run in the crate
+    // root) so that the images do not depend on the checkout, and small enough for the debug
+    // build. SS8: 20 PISCES chains for training, TS50 (labelled by DSSP) for testing; sweep
+    // plot, confusion matrix, track.
+    click(&mut harness, "Secondary structure");
+    harness
+        .get_by_label_contains("training proteins ≤")
+        .set_value_accesskit(20.0);
+    harness.run();
     train_probe(
         &mut harness,
         "Secondary structure",
         ["Training labels", "Test labels"],
-        "datasets/demo/structures_ss8.txt",
+        ["datasets/kit/ss8_train.tsv", "datasets/kit/ts50.json"],
         &[],
         "Train SS8 probe",
     );
-    check_snapshot(&mut harness, "ss8_tab_demo_probe");
-    // Contacts: precision by range and the predicted-over-true map of one protein.
+    check_snapshot(&mut harness, "ss8_tab_kit_probe");
+    // Contacts: trained on PDB domains (about 2,000 residues of whole chains), tested on TS50;
+    // precision by range and the predicted-over-true map of one protein.
+    click(&mut harness, "Contacts");
+    harness
+        .get_by_label_contains("training residues per layer ≤")
+        .set_value_accesskit(2000.0);
+    harness.run();
     train_probe(
         &mut harness,
         "Contacts",
         ["Training structures", "Test structures"],
-        "datasets/demo/structures.json",
+        ["datasets/kit/pdb_domains.json", "datasets/kit/ts50.json"],
         &[],
         "Train contact probe",
     );
-    check_snapshot(&mut harness, "contacts_tab_demo_probe");
+    check_snapshot(&mut harness, "contacts_tab_kit_probe");
 }
 
 #[test]

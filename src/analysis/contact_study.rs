@@ -19,6 +19,7 @@ use super::contact_head_run::{
     mean_precision,
 };
 use super::jobs::{Cancelled, JobCtx};
+use super::study_split::StudySplit;
 use super::study_estimate::{FIT_FLOPS_PER_CORE, Refusal, StudyEstimate, batch_bytes};
 use super::study_stores::{
     NamedRecords, embed_phase_seconds, embed_seconds_of, fill_splits, full_store_bytes, plan_splits,
@@ -101,6 +102,8 @@ pub struct PairCounts {
 pub struct ContactStudy {
     /// The model's name.
     pub model_name: String,
+    /// What it trained and tested on (no training set when only the head was scored).
+    pub split: StudySplit,
     /// One run per layer, ascending (empty when only the contact head was scored).
     pub runs: Vec<ContactProbeRun>,
     /// The same layers on the untrained copy (empty when not compared).
@@ -316,6 +319,12 @@ pub fn run_contact_study(
     }
     let mut study = ContactStudy {
         model_name: model.name.clone(),
+        split: StudySplit::of(
+            &request.train_name,
+            request.train.iter().map(|c| c.sequence.as_str()),
+            &request.test_name,
+            request.test.iter().map(|c| c.sequence.as_str()),
+        ),
         runs: Vec::new(),
         untrained: Vec::new(),
         best: None,

@@ -18,6 +18,7 @@ pub mod ss8_probe_run;
 pub mod ss8_study;
 pub mod ss8_study_table;
 pub mod study_estimate;
+pub mod study_split;
 pub mod study_stores;
 
 pub use jobs::{Cancelled, JobCtx};

@@ -13,6 +13,7 @@ use ndarray::{Array2, Axis};
 use super::jobs::{Cancelled, JobCtx};
 use super::probe_apply::Ss8Prediction;
 use super::ss8_probe_run::Ss8ProbeRun;
+use super::study_split::StudySplit;
 use super::study_estimate::{Refusal, StudyEstimate, batch_bytes, fit_seconds};
 use super::study_stores::{
     NamedRecords, embed_phase_seconds, embed_seconds_of, fill_splits, full_store_bytes, plan_splits,
@@ -66,6 +67,8 @@ pub struct Ss8StudyRequest {
 pub struct Ss8Study {
     /// The model's name.
     pub model_name: String,
+    /// What it trained and tested on.
+    pub split: StudySplit,
     /// One run per layer, ascending.
     pub runs: Vec<Ss8ProbeRun>,
     /// The same layers on the untrained copy (empty when not compared).
@@ -238,6 +241,12 @@ pub fn run_ss8_study(
     stores.dedup();
     Ok(Ss8Study {
         model_name: model.name.clone(),
+        split: StudySplit::of(
+            &request.train_name,
+            request.train.iter().map(|r| r.sequence.as_str()),
+            &request.test_name,
+            request.test.iter().map(|r| r.sequence.as_str()),
+        ),
         best,
         tracks,
         residues_embedded: trained.residues_embedded + untrained.residues_embedded,

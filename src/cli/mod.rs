@@ -86,7 +86,7 @@ pub struct GuiArgs {
     #[arg(long, requires = "fasta")]
     pub metadata: Option<PathBuf>,
     /// Demo tour: the app drives itself through each view (data, map, SS8 and contact probes on
-    /// the demo structures, homology on 300 ASTRAL domains when ../shared/data has them), saves
+    /// the bundled kit's disjoint train/test splits, homology when an ASTRAL file is set), saves
     /// a screenshot of each into this folder as NN_view.png, and closes; it exits with an error
     /// if a step fails. Saved settings are neither read nor written.
     #[arg(long, value_name = "DIR")]
@@ -95,6 +95,10 @@ pub struct GuiArgs {
     /// ~/.cache/esm-workbench/features).
     #[arg(long, value_name = "DIR")]
     pub store: Option<PathBuf>,
+    /// Folder for figures, tables, embeddings and sessions saved under a bare name (default:
+    /// the saved session's, else ~/Documents/ESM Workbench; shown and changeable in the top bar).
+    #[arg(long, value_name = "DIR")]
+    pub outputs: Option<PathBuf>,
 }
 
 /// Runs a non-GUI subcommand.

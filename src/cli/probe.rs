@@ -1,6 +1,6 @@
 //! `esm-workbench probe`: the paper's probes from the command line.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use candle_core::Device;
@@ -21,7 +21,7 @@ use crate::analysis::ss8_study::{
     BEST_LAYER, Ss8Study, Ss8StudyRequest, estimate_ss8_study, run_ss8_study,
 };
 use crate::analysis::ss8_study_table::ss8_study_table;
-use crate::data::{SS8_CLASSES, read_ss8};
+use crate::data::{SS8_CLASSES, read_ss8_labels};
 use crate::model::{Checkpoint, LoadedModel};
 use crate::probes::{
     ContactPrecision, ContactProbeParams, Ss8ProbeParams, embedding_table_grouping,
@@ -196,12 +196,14 @@ pub struct Ss8Args {
     /// The model.
     #[command(flatten)]
     pub model: ModelArg,
-    /// Training labels (TSV/CSV/3-line SS8 table).
+    /// Training labels: an SS8 table (TSV/CSV/3-line) or structures (PDB/mmCIF/JSON, or a
+    /// folder) labelled by the workbench's DSSP. Default: the bundled kit's 1,000 PISCES chains.
     #[arg(long)]
-    pub train: PathBuf,
-    /// Test labels, e.g. CB513.
+    pub train: Option<PathBuf>,
+    /// Test labels, e.g. CB513, in the same forms. Default: the bundled kit's TS50 chains
+    /// (no chain within 25 % identity of a kit training chain), labelled by DSSP.
     #[arg(long)]
-    pub test: PathBuf,
+    pub test: Option<PathBuf>,
     /// Layers, store, residue cap, untrained baseline.
     #[command(flatten)]
     pub study: StudyArgs,
@@ -437,9 +439,18 @@ fn contacts(args: &ContactsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Which split the scores are on, and a warning when the sets share sequences (stderr).
+fn announce_split(split: &crate::analysis::study_split::StudySplit) {
+    eprintln!("{}", split.describe());
+    if let Some(warning) = split.overlap_warning() {
+        eprintln!("warning: {warning}");
+    }
+}
+
 /// Training pairs, then mean precision per predictor and range, on stdout.
 fn print_contact_study(study: &ContactStudy) {
     if !study.runs.is_empty() {
+        announce_split(&study.split);
         let p = &study.pairs;
         eprintln!(
             "trained on {} chains ({} residues): {} contacts and {} of {} non-contacts (sampled, weighted); embedded {} residues in {:.1} s, probes {:.1} s",
@@ -539,17 +550,33 @@ fn homology(args: &HomologyArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `given`, else the bundled file `relative` (an error saying where it was looked for).
+fn given_or_bundled(given: Option<&Path>, relative: &str) -> anyhow::Result<PathBuf> {
+    match given {
+        Some(path) => Ok(path.to_path_buf()),
+        None => crate::bundled::bundled_path(relative).with_context(|| {
+            format!(
+                "the bundled {relative} is not installed beside this executable; give the file, \
+                 or set {} to the folder holding datasets/",
+                crate::bundled::HOME_VARIABLE
+            )
+        }),
+    }
+}
+
 fn ss8(args: &Ss8Args) -> anyhow::Result<()> {
     let loaded = args.model.load()?;
-    let mut train = read_ss8(&args.train)?;
+    let train_path = given_or_bundled(args.train.as_deref(), crate::bundled::kit::SS8_TRAIN)?;
+    let test_path = given_or_bundled(args.test.as_deref(), crate::bundled::kit::TS50)?;
+    let mut train = read_ss8_labels(&train_path)?;
     if let Some(n) = args.max_train {
         train.truncate(n);
     }
     let request = Ss8StudyRequest {
         train,
-        test: read_ss8(&args.test)?,
-        train_name: crate::store::dataset_label(&args.train),
-        test_name: crate::store::dataset_label(&args.test),
+        test: read_ss8_labels(&test_path)?,
+        train_name: crate::store::dataset_label(&train_path),
+        test_name: crate::store::dataset_label(&test_path),
         layers: parse_layers(&args.study.layers)?,
         params: Ss8ProbeParams {
             l2: args.l2,
@@ -569,6 +596,7 @@ fn ss8(args: &Ss8Args) -> anyhow::Result<()> {
     let study = with_progress_bar_and_log("ss8 study", ctx, move |ctx, _| {
         run_ss8_study(&loaded, &request, &ctx)
     })??;
+    announce_split(&study.split);
     eprintln!(
         "finished in {:.1} s (embedding {:.1} s, fitting and scoring {:.1} s); embedded {} residues; stores: {}",
         started.elapsed().as_secs_f64(),
@@ -653,8 +681,20 @@ fn print_ss8_study(study: &Ss8Study) {
     println!("class  precision  recall  support");
     for (class, m) in SS8_CLASSES.iter().zip(&best.test.ss8.per_class) {
         println!(
-            "{class}      {:>9.3}  {:>6.3}  {:>7}",
-            m.precision, m.recall, m.support
+            "{class}      {:>9}  {:>6}  {:>7}",
+            metric_text(m.precision),
+            metric_text(m.recall),
+            m.support
         );
+    }
+    println!("(–: undefined; a class never predicted has no precision, one absent from the labels no recall)");
+}
+
+/// A metric to three decimals, "–" when undefined (a class never predicted or never seen).
+fn metric_text(value: f64) -> String {
+    if value.is_finite() {
+        format!("{value:.3}")
+    } else {
+        "–".into()
     }
 }

@@ -8,7 +8,7 @@ use super::probe::ModelArg;
 use super::progress::with_progress_bar_and_log;
 use super::study_args::{StoreArgs, parse_layers};
 use crate::analysis::ss8_study::study_policy;
-use crate::data::{FastaReader, read_ss8};
+use crate::data::{FastaReader, read_ss8_labels};
 use crate::store::{
     FeatureStore, Shard, StoreSpec, default_store_root, delete_store, fill_store, human_bytes,
     list_stores, remove_partial_stores,
@@ -173,7 +173,7 @@ fn fill_records(args: &FillArgs) -> anyhow::Result<(String, Vec<(String, String)
         ),
         (None, Some(path)) => (
             path,
-            read_ss8(path)?
+            read_ss8_labels(path)?
                 .into_iter()
                 .map(|r| (r.id, r.sequence))
                 .collect(),

@@ -10,6 +10,7 @@ pub mod open_files;
 pub mod protein_set;
 pub mod scope;
 pub mod ss8;
+pub mod ss8_labels;
 pub mod structure;
 
 pub use embedding_cache::{CachedEmbedding, EmbeddingCache};
@@ -19,6 +20,7 @@ pub use open_files::{DataFileKind, classify_data_file, open_data_files};
 pub use protein_set::ProteinSet;
 pub use scope::{ScopDomain, read_astral, spread_evenly};
 pub use ss8::{SS3_CLASSES, SS8_CLASSES, Ss8Record, read_ss8, ss3_of, ss8_index};
+pub use ss8_labels::read_ss8_labels;
 pub use structure::{
     ContactMap, ProteinChain, SeparationRange, read_backbone_json, read_structure, read_structures,
 };

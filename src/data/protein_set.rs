@@ -51,19 +51,12 @@ impl ProteinSet {
         })
     }
 
-    /// The bundled demo set, looked up in `./datasets/demo` and then beside the crate sources.
+    /// The bundled demo set (see [`crate::bundled`]: beside the executable or the sources,
+    /// whatever the working directory).
     pub fn demo_paths() -> Option<(PathBuf, PathBuf)> {
-        [
-            PathBuf::from("datasets/demo"),
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/demo"),
-        ]
-        .into_iter()
-        .map(|dir| {
-            (
-                dir.join("uniprot_orthologs.fasta"),
-                dir.join("uniprot_orthologs.tsv"),
-            )
-        })
-        .find(|(fasta, tsv)| fasta.exists() && tsv.exists())
+        Some((
+            crate::bundled::bundled_path("datasets/demo/uniprot_orthologs.fasta")?,
+            crate::bundled::bundled_path("datasets/demo/uniprot_orthologs.tsv")?,
+        ))
     }
 }

@@ -52,6 +52,8 @@ pub struct Settings {
     pub homology: super::homology_view::HomologySettings,
     /// Views that held a result when the session was saved.
     pub results: Vec<Tab>,
+    /// Where bare output names are written (and sessions read from).
+    pub output_folder: super::output_folder::OutputFolder,
 }
 
 /// The eframe app.
@@ -63,7 +65,7 @@ pub struct WorkbenchApp {
     dataset: Job<ProteinSet>,
     table: Option<DatasetTable>,
     tab: Tab,
-    map: Job<MapResult>,
+    map: Job<Arc<MapResult>>,
     map_view: MapView,
     ss8: Job<Ss8Result>,
     ss8_view: Ss8View,
@@ -98,6 +100,10 @@ pub enum Tab {
 }
 
 const SETTINGS_KEY: &str = "esm_workbench_settings";
+/// SS8 training chains of the demo tour (of the kit's 1,000).
+const TOUR_SS8_TRAINING_CHAINS: usize = 20;
+/// Contact-probe training residues of the demo tour (of the kit's 5,492).
+const TOUR_CONTACT_TRAINING_RESIDUES: usize = 2_000;
 
 impl WorkbenchApp {
     /// Restores settings and starts loading `args.model` if given.
@@ -120,17 +126,11 @@ impl WorkbenchApp {
         launched: std::time::Instant,
     ) -> Self {
         let mut app = Self::with_settings(cc, args, Settings::default());
-        // Demo-sized inputs, so that the tour takes a minute or two on any checkout: the demo
-        // structures for the probes, and a few hundred ASTRAL domains when the real set is there.
-        if let Some((fasta, _)) = ProteinSet::demo_paths()
-            && let Some(demo) = fasta.parent()
-        {
-            let file = |name: &str| demo.join(name).display().to_string();
-            app.ss8_view.settings.train = file("structures_ss8.txt");
-            app.ss8_view.settings.test = file("structures_ss8.txt");
-            app.contacts_view.settings.train = file("structures.json");
-            app.contacts_view.settings.test = file("structures.json");
-        }
+        // The bundled kit's disjoint splits (the views' defaults), sized so that the tour takes a
+        // minute or two on any checkout: 20 SS8 training chains, contact probes on about 2,000
+        // training residues (whole chains), and 300 ASTRAL domains when the user gives a file.
+        app.ss8_view.settings.max_train = TOUR_SS8_TRAINING_CHAINS;
+        app.contacts_view.settings.residue_cap = TOUR_CONTACT_TRAINING_RESIDUES;
         app.homology_view.settings.max_domains = 300;
         app.tour = Some(DemoTour::new(out_dir, outcome, launched));
         app
@@ -173,6 +173,9 @@ impl WorkbenchApp {
             settings.contacts.store.root = store.clone();
             settings.homology.store.root = store.clone();
             settings.map.store.root = store;
+        }
+        if let Some(outputs) = args.outputs {
+            settings.output_folder = super::output_folder::OutputFolder(outputs.display().to_string());
         }
         app.restore(&cc.egui_ctx, settings);
         app
@@ -226,11 +229,18 @@ impl WorkbenchApp {
         settings
     }
 
+    /// The session field's file: a bare name lives in the output folder.
+    fn session_file(&self) -> std::path::PathBuf {
+        let folder = std::path::Path::new(self.settings.output_folder.0.trim());
+        super::output_folder::resolve_in(folder, &self.session_path)
+    }
+
     /// Writes the session to `session_path` (JSON, atomically).
     fn save_session_file(&mut self) {
-        let path = std::path::PathBuf::from(self.session_path.trim());
+        let path = self.session_file();
         let outcome = serde_json::to_string_pretty(&self.session())
             .map_err(|e| e.to_string())
+            .and_then(|json| super::output_folder::create_parent(&path).map(|()| json))
             .and_then(|json| {
                 crate::export::write_atomic(&path, |w| {
                     use std::io::Write as _;
@@ -246,7 +256,7 @@ impl WorkbenchApp {
 
     /// Reads a session file and restores it.
     fn open_session_file(&mut self, ctx: &egui::Context) {
-        let path = std::path::PathBuf::from(self.session_path.trim());
+        let path = self.session_file();
         let read = std::fs::read_to_string(&path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))
             .and_then(|text| {
@@ -259,7 +269,9 @@ impl WorkbenchApp {
                 })
             });
         match read {
-            Ok(settings) => {
+            Ok(mut settings) => {
+                // The output folder is the user's, not the session file's.
+                settings.output_folder = self.settings.output_folder.clone();
                 self.restore(ctx, settings);
                 self.session_message = Some(format!("opened session {}", path.display()));
             }
@@ -413,7 +425,7 @@ impl WorkbenchApp {
                     .collect();
                 let name = set.name.clone();
                 self.map.spawn_repainting(ctx, "map", move |job| {
-                    compute_map(&model, records, &name, settings, job)
+                    compute_map(&model, records, &name, settings, job).map(Arc::new)
                 });
             }
         }
@@ -422,6 +434,7 @@ impl WorkbenchApp {
 
 impl eframe::App for WorkbenchApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        super::output_folder::publish(ctx, &self.settings.output_folder.0);
         self.model.poll();
         let downloading = self.download.progress().is_some();
         self.download.poll();
@@ -470,6 +483,8 @@ impl eframe::App for WorkbenchApp {
                 if ui.button("Open session").clicked() {
                     session_action = Some(true);
                 }
+                ui.separator();
+                super::output_folder::output_folder_ui(ui, &mut self.settings.output_folder);
                 if !self.pending_results.is_empty() {
                     let ready = self.model.result().is_some() && self.dataset.result().is_some();
                     if ui
@@ -682,9 +697,7 @@ impl WorkbenchApp {
             Tab::Homology
                 if !std::path::Path::new(&self.homology_view.settings.astral).is_file() =>
             {
-                println!(
-                    "tour: homology not run: no ASTRAL file (expected ../shared/data/scope/...)"
-                );
+                println!("tour: homology not run: no ASTRAL file given (none is bundled)");
                 return tour.result_shown();
             }
             _ => self.run_view(ctx, stop),

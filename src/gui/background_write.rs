@@ -42,15 +42,17 @@ pub struct BackgroundWrite {
 }
 
 impl BackgroundWrite {
-    /// Starts `write(path)` on a thread called `thread_name`, unless `path` exists and the user
-    /// has not confirmed by clicking again.
+    /// Starts `write(path)` on a thread called `thread_name`, unless the file exists and the
+    /// user has not confirmed by clicking again. `name` resolves against the output folder
+    /// (see [`super::output_folder`]); missing folders above it are created.
     pub fn start(
         &mut self,
         ctx: &egui::Context,
-        path: PathBuf,
+        name: &str,
         thread_name: &str,
         write: impl FnOnce(&Path) -> Result<(), String> + Send + 'static,
     ) {
+        let path = super::output_folder::resolve(ctx, name);
         if let Err(warning) = self.overwrite.check(&path) {
             self.message = Some(warning);
             return;
@@ -60,7 +62,10 @@ impl BackgroundWrite {
         let spawned = std::thread::Builder::new()
             .name(thread_name.into())
             .spawn(move || {
-                let _ = tx.send(write(&path).map(|()| path));
+                let written = super::output_folder::create_parent(&path)
+                    .and_then(|()| write(&path))
+                    .map(|()| path);
+                let _ = tx.send(written);
                 ctx.request_repaint();
             });
         match spawned {

@@ -14,11 +14,12 @@ use super::job::{JobClick, Progress};
 use super::layer_sweep::layer_sweep_ui;
 use super::store_browser::StoreBrowser;
 use super::study_panel::{
-    EstimateLine, ProbeSaver, estimate_text, layers_ui, store_folder_row, stores_line_ui,
-    study_job_controls,
+    EstimateLine, ProbeSaver, estimate_text, layers_ui, split_ui, store_folder_row,
+    stores_line_ui, study_job_controls,
 };
 use super::table_export::{TableExport, table_export_ui};
 use crate::analysis::JobCtx;
+use crate::bundled::{bundled_path_text, kit};
 use crate::analysis::contact_head_run::CONTACT_THRESHOLD_ANGSTROM;
 use crate::analysis::contact_study::{
     BEST_CONTACT_LAYER, ContactProbeRun, ContactStudy, ContactStudyRequest,
@@ -73,10 +74,9 @@ fn default_cap() -> usize {
 
 impl Default for ContactSettings {
     fn default() -> Self {
-        let demo = "datasets/demo/structures.json";
         Self {
-            train: super::shared_data_or("structures/pdb", demo),
-            test: super::shared_data_or("structures/ts50.json", demo),
+            train: bundled_path_text(kit::CONTACT_TRAIN),
+            test: bundled_path_text(kit::TS50),
             layers: Layers::All,
             rank: ContactProbeParams::default().rank,
             epochs: ContactProbeParams::default().epochs,
@@ -88,12 +88,7 @@ impl Default for ContactSettings {
 }
 
 /// A finished contact study (the same one `probe contacts` runs).
-pub struct ContactsResult {
-    /// The study.
-    pub study: ContactStudy,
-    /// Whether training and test sets are the same files (scores are then optimistic).
-    pub same_sets: bool,
-}
+pub type ContactsResult = ContactStudy;
 
 /// The study `settings` describe (reads the structures).
 pub fn contact_request(settings: &ContactSettings) -> anyhow::Result<ContactStudyRequest> {
@@ -142,11 +137,7 @@ pub fn compute_contacts(
     settings: &ContactSettings,
     ctx: &JobCtx,
 ) -> anyhow::Result<ContactsResult> {
-    let study = run_contact_study(model, &contact_request(settings)?, ctx)?;
-    Ok(ContactsResult {
-        study,
-        same_sets: split_paths(&settings.train) == split_paths(&settings.test),
-    })
+    Ok(run_contact_study(model, &contact_request(settings)?, ctx)?)
 }
 
 /// The estimate line shown beside the start button: time, RAM and disk, or why the study would
@@ -401,7 +392,7 @@ pub fn contacts_view_ui(
         ui.label("Train a probe to see which layers encode tertiary contacts.");
         return command;
     };
-    let study = &result.study;
+    let study: &ContactStudy = result;
     let Some(best) = study.best_run() else {
         return command;
     };
@@ -415,7 +406,7 @@ pub fn contacts_view_ui(
     );
     let p = &study.pairs;
     ui.label(format!(
-        "Best layer {} ({BEST_CONTACT_LAYER}): long-range P@L {:.3}, P@L/5 {:.3} on {} test chains. Trained on {} chains ({} residues): {} contacts, {} of {} non-contacts sampled.",
+        "Best layer {} ({BEST_CONTACT_LAYER}): long-range P@L {:.3}, P@L/5 {:.3} on the {} test chains. Probe trained on {} chains ({} residues): {} contacts, {} of {} non-contacts sampled.",
         best.layer,
         best.mean.long.at_l,
         best.mean.long.at_l5,
@@ -426,12 +417,7 @@ pub fn contacts_view_ui(
         p.sampled_non_contacts,
         p.non_contacts,
     ));
-    if result.same_sets {
-        ui.colored_label(
-            ui.visuals().warn_fg_color,
-            "training and test structures are the same: scores are optimistic",
-        );
-    }
+    split_ui(ui, &study.split);
     ui.columns(2, |columns| {
         let ui = &mut columns[0];
         if study.runs.len() > 1 || !study.untrained.is_empty() {
@@ -476,7 +462,7 @@ fn save_probe(
 
 /// The test-chain picker, the chosen chain's map and its export.
 fn chain_map_ui(ui: &mut egui::Ui, view: &mut ContactsView, result: &Arc<ContactsResult>) {
-    let study = &result.study;
+    let study: &ContactStudy = result;
     let Some(best) = study.best_run() else {
         return;
     };

@@ -2,7 +2,6 @@
 //! the PNG resolution. The figure is drawn from the plot's data as SVG (and rasterised for PNG)
 //! on a worker thread; an existing file is replaced only after a second click.
 
-use std::path::PathBuf;
 
 use eframe::egui;
 
@@ -69,7 +68,7 @@ impl FigureExport {
         let size = self.size;
         self.write.start(
             ctx,
-            PathBuf::from(self.path.trim()),
+            &self.path,
             "save-figure",
             move |path| {
                 crate::export::write_figure(path, &svg_of(size), size.dpi, true)

@@ -55,10 +55,7 @@ fn all_layers() -> Layers {
 impl Default for HomologySettings {
     fn default() -> Self {
         Self {
-            astral: super::shared_data_or(
-                "scope/astral-scopedom-seqres-gd-sel-gs-bib-40-2.07.fa",
-                "",
-            ),
+            astral: String::new(),
             max_domains: 2000,
             compare_untrained: false,
             layers: Layers::All,
@@ -70,13 +67,15 @@ impl Default for HomologySettings {
 /// A finished homology study (the same one `probe homology` runs).
 pub type HomologyResult = HomologyStudy;
 
+/// Why the view starts with no input, and what to do.
+pub const NO_ASTRAL_HINT: &str = "No ASTRAL file is bundled: SCOPe states no licence that allows \
+    redistributing it. Download the 40 % set (astral-scopedom-seqres-gd-sel-gs-bib-40-2.07.fa) from \
+    https://scop.berkeley.edu/astral/ver=2.07 and open it here.";
+
 /// The study `settings` describe (reads the ASTRAL file).
 pub fn homology_request(settings: &HomologySettings) -> anyhow::Result<HomologyStudyRequest> {
     let path = PathBuf::from(settings.astral.trim());
-    anyhow::ensure!(
-        !settings.astral.trim().is_empty(),
-        "give a SCOPe/ASTRAL FASTA file"
-    );
+    anyhow::ensure!(!settings.astral.trim().is_empty(), "{NO_ASTRAL_HINT}");
     let domains = spread_evenly(read_astral(&path)?, settings.max_domains);
     anyhow::ensure!(
         domains.len() >= 2,
@@ -248,6 +247,9 @@ pub fn homology_view_ui(
             ui.end_row();
             store_folder_row(ui, &mut settings.store);
         });
+    if settings.astral.trim().is_empty() {
+        ui.label(egui::RichText::new(NO_ASTRAL_HINT).weak());
+    }
     ui.horizontal_wrapped(|ui| {
         ui.add(
             egui::DragValue::new(&mut settings.max_domains)

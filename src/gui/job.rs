@@ -1,7 +1,7 @@
 //! A background job as the UI sees it: running (with progress and cancel), done, or failed while
 //! keeping the previous result.
 
-use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
 
 use eframe::egui;
 
@@ -13,6 +13,8 @@ pub enum JobState<T> {
     Idle,
     /// Running on a worker thread.
     Running {
+        /// The job's name (its thread's), for errors.
+        name: String,
         /// Delivers the result once.
         rx: Receiver<anyhow::Result<T>>,
         /// Progress and cancellation.
@@ -61,10 +63,11 @@ impl<T: Send + 'static> Job<T> {
         let ctx = JobCtx::new(move || waker());
         let (tx, rx) = sync_channel(1);
         let worker_ctx = ctx.clone();
+        let job_name = name.to_owned();
         let spawned = std::thread::Builder::new()
             .name(name.to_owned())
             .spawn(move || {
-                let result = work(&worker_ctx);
+                let result = run_catching_panics(&job_name, || work(&worker_ctx));
                 // The receiver may be gone if the job was replaced; nothing to do then.
                 let _ = tx.send(result);
                 wake();
@@ -72,6 +75,7 @@ impl<T: Send + 'static> Job<T> {
         let previous = self.take_result();
         self.state = match spawned {
             Ok(_) => JobState::Running {
+                name: name.to_owned(),
                 rx,
                 ctx,
                 previous,
@@ -97,8 +101,16 @@ impl<T: Send + 'static> Job<T> {
 
     /// Non-blocking; called once per frame from `App::logic`.
     pub fn poll(&mut self) {
-        if let JobState::Running { rx, .. } = &self.state
-            && let Ok(result) = rx.try_recv()
+        let JobState::Running { name, rx, .. } = &self.state else {
+            return;
+        };
+        let result = match rx.try_recv() {
+            Ok(result) => result,
+            Err(TryRecvError::Empty) => return,
+            Err(TryRecvError::Disconnected) => {
+                Err(anyhow::anyhow!("the {name} job ended without a result"))
+            }
+        };
         {
             let previous = self.take_result();
             self.state = match result {
@@ -153,6 +165,23 @@ impl<T: Send + 'static> Job<T> {
             JobState::Idle => None,
         }
     }
+}
+
+/// Runs `work`, turning a panic into an error that names the job (the panic message is kept).
+fn run_catching_panics<T>(
+    name: &str,
+    work: impl FnOnce() -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".into());
+        Err(anyhow::anyhow!(
+            "the {name} job stopped on an internal error: {message}"
+        ))
+    })
 }
 
 /// How far a running job is.
@@ -230,6 +259,33 @@ pub fn job_controls(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn wait(job: &mut Job<u32>) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while matches!(job.state, JobState::Running { .. }) {
+            assert!(std::time::Instant::now() < deadline, "the job never ended");
+            job.poll();
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+
+    #[test]
+    fn a_panicking_worker_fails_its_job_by_name_and_keeps_the_previous_result() {
+        let mut job: Job<u32> = Job::default();
+        job.spawn("answer", || {}, |_| Ok(42));
+        wait(&mut job);
+        assert_eq!(job.result(), Some(&42));
+        job.spawn("map", || {}, |_| panic!("index out of bounds"));
+        wait(&mut job);
+        let JobState::Failed { err, previous } = &job.state else {
+            panic!("the job should have failed");
+        };
+        assert_eq!(
+            err.to_string(),
+            "the map job stopped on an internal error: index out of bounds"
+        );
+        assert_eq!(previous, &Some(42));
+    }
 
     #[test]
     fn eta_extrapolates_the_rate_so_far() {

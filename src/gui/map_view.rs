@@ -2,10 +2,12 @@
 //! scatter (egui_plot), coloured by any dataset column, the amino acid or its biochemical
 //! group; the legend toggles categories, hovering names a point, clicking selects it.
 
+use std::sync::Arc;
+
 use eframe::egui;
 use egui_plot::{Legend, Plot, PlotPoints, Points};
 
-use super::background_write::OverwriteGuard;
+use super::background_write::BackgroundWrite;
 use super::data_panel::DatasetTable;
 use super::figure_export::{FigureExport, figure_export_ui};
 use super::file_dialog::{DialogKind, browse_button};
@@ -192,10 +194,8 @@ pub struct MapView {
     /// Where "Save data" writes: `.csv` / `.parquet` (the map table) or `.npy` (the points'
     /// embeddings).
     pub data_path: String,
-    /// A second click replaces an existing data file.
-    overwrite: OverwriteGuard,
-    /// The last data export's outcome.
-    pub data_message: Option<String>,
+    /// The data export's write (off the UI thread; a second click replaces a file).
+    data_write: BackgroundWrite,
 }
 
 impl MapView {
@@ -223,31 +223,35 @@ impl MapView {
 
     /// Saves the map table (`.csv` / `.parquet`) or the points' embeddings (`.npy`, `[points,
     /// embed_dim]` float32) at `data_path`, asking (by a second click) before replacing a file.
-    fn export_data(&mut self, result: &MapResult, set: &ProteinSet, table: &DatasetTable) {
-        let path = std::path::PathBuf::from(self.data_path.trim());
-        if let Err(warning) = self.overwrite.check(&path) {
-            self.data_message = Some(warning);
-            return;
-        }
-        let is_npy = path
+    fn export_data(
+        &mut self,
+        ctx: &egui::Context,
+        result: &Arc<MapResult>,
+        set: &ProteinSet,
+        table: &DatasetTable,
+    ) {
+        let is_npy = std::path::Path::new(self.data_path.trim())
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("npy"));
-        let outcome = if is_npy {
-            let features = &result.points.features;
-            let data: Vec<f32> = features.iter().copied().collect();
-            crate::export::write_npy_f32(&path, &[features.nrows(), features.ncols()], &data)
-                .map_err(|e| e.to_string())
+        if is_npy {
+            // The embeddings are copied and written on the worker (up to hundreds of MB).
+            let result = Arc::clone(result);
+            self.data_write.start(ctx, &self.data_path, "save-npy", move |path| {
+                let features = &result.points.features;
+                let data: Vec<f32> = features.iter().copied().collect();
+                crate::export::write_npy_f32(path, &[features.nrows(), features.ncols()], &data)
+                    .map_err(|e| e.to_string())
+            });
         } else {
-            map_table(result, set, table, &self.colour_by)
-                .map_err(|e| e.to_string())
-                .and_then(|mut frame| {
-                    crate::export::write_table(&path, &mut frame).map_err(|e| e.to_string())
-                })
-        };
-        self.data_message = Some(match outcome {
-            Ok(()) => format!("wrote {}", path.display()),
-            Err(e) => e,
-        });
+            match map_table(result, set, table, &self.colour_by) {
+                Ok(mut frame) => {
+                    self.data_write.start(ctx, &self.data_path, "save-map-table", move |path| {
+                        crate::export::write_table(path, &mut frame).map_err(|e| e.to_string())
+                    });
+                }
+                Err(e) => self.data_write.message = Some(e.to_string()),
+            }
+        }
     }
 }
 
@@ -340,7 +344,7 @@ fn categories(
 pub fn map_view_ui(
     ui: &mut egui::Ui,
     view: &mut MapView,
-    result: Option<&MapResult>,
+    result: Option<&Arc<MapResult>>,
     progress: Option<Progress>,
     error: Option<&str>,
     data: Option<(&ProteinSet, &DatasetTable)>,
@@ -470,10 +474,17 @@ pub fn map_view_ui(
             ".csv / .parquet: one row per point; .npy: the points' embeddings [points, dim]",
         );
         browse_button(ui, &mut view.data_path, DialogKind::SaveTable);
-        if ui.button("Save data (CSV/Parquet/NPY)").clicked() {
-            view.export_data(result, set, table);
+        view.data_write.poll();
+        if ui
+            .add_enabled(
+                !view.data_write.is_running(),
+                egui::Button::new("Save data (CSV/Parquet/NPY)"),
+            )
+            .clicked()
+        {
+            view.export_data(ui.ctx(), result, set, table);
         }
-        if let Some(message) = &view.data_message {
+        if let Some(message) = &view.data_write.message {
             ui.label(message);
         }
     });

@@ -12,6 +12,7 @@ mod job;
 mod layer_sweep;
 pub mod map_view;
 mod model_panel;
+pub mod output_folder;
 pub mod ss8_view;
 mod store_browser;
 mod study_panel;
@@ -22,17 +23,6 @@ pub use demo_tour::TourOutcome;
 pub use job::{Job, JobState, Progress};
 
 use crate::cli::GuiArgs;
-
-/// The default input of a view: `../shared/data/<relative>` (the project's real evaluation
-/// sets, beside the checkout) when it exists, else `fallback` (a demo file, or empty).
-fn shared_data_or(relative: &str, fallback: &str) -> String {
-    let path = std::path::Path::new("../shared/data").join(relative);
-    if path.exists() {
-        path.display().to_string()
-    } else {
-        fallback.to_owned()
-    }
-}
 
 /// Opens the workbench window and blocks until it closes. With `args.tour`, the app runs the
 /// demo tour and this returns its screenshots' fate: an error when a stop failed or the window

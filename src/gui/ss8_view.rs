@@ -9,18 +9,19 @@ use super::job::{JobClick, Progress};
 use super::layer_sweep::layer_sweep_ui;
 use super::store_browser::StoreBrowser;
 use super::study_panel::{
-    EstimateLine, ProbeSaver, estimate_text, layers_ui, store_folder_row, stores_line_ui,
-    study_job_controls,
+    EstimateLine, ProbeSaver, estimate_text, layers_ui, split_ui, store_folder_row,
+    stores_line_ui, study_job_controls,
 };
 use super::table_export::{TableExport, table_export_ui};
 use crate::analysis::JobCtx;
+use crate::bundled::{bundled_path_text, kit};
 use crate::analysis::probe_apply::Ss8Prediction;
 use crate::analysis::ss8_probe_run::Ss8ProbeRun;
 use crate::analysis::ss8_study::{
     DEFAULT_RESIDUE_CAP, Ss8Study, Ss8StudyRequest, estimate_ss8_study, run_ss8_study,
 };
 use crate::analysis::ss8_study_table::ss8_study_table;
-use crate::data::{SS8_CLASSES, Ss8Record, read_ss8};
+use crate::data::{SS8_CLASSES, Ss8Record, read_ss8_labels};
 use crate::export::{HeatmapFigure, LineSeries};
 use crate::model::{Layers, LoadedModel};
 use crate::probes::{ProbeMetadata, Ss8ProbeParams};
@@ -61,10 +62,9 @@ fn default_cap() -> usize {
 
 impl Default for Ss8Settings {
     fn default() -> Self {
-        let demo = "datasets/demo/structures_ss8.txt";
         Self {
-            train: super::shared_data_or("ss8/pisces2018_train.tsv", demo),
-            test: super::shared_data_or("ss8/CB513.csv", demo),
+            train: bundled_path_text(kit::SS8_TRAIN),
+            test: bundled_path_text(kit::TS50),
             max_train: 200,
             layers: Layers::All,
             compare_untrained: false,
@@ -81,11 +81,11 @@ pub type Ss8Result = Ss8Study;
 pub fn ss8_request(settings: &Ss8Settings) -> anyhow::Result<Ss8StudyRequest> {
     let train_path = std::path::Path::new(settings.train.trim());
     let test_path = std::path::Path::new(settings.test.trim());
-    let mut train = read_ss8(train_path)?;
+    let mut train = read_ss8_labels(train_path)?;
     train.truncate(settings.max_train.max(1));
     Ok(Ss8StudyRequest {
         train,
-        test: read_ss8(test_path)?,
+        test: read_ss8_labels(test_path)?,
         train_name: crate::store::dataset_label(train_path),
         test_name: crate::store::dataset_label(test_path),
         layers: settings.layers.clone(),
@@ -281,7 +281,7 @@ pub fn ss8_view_ui(
     ui.separator();
     study_files_ui(ui, view, result, model);
     ui.label(format!(
-        "Best layer {}: test Q8 {:.3}, Q3 {:.3} on {} residues (majority class {:.3}); {} training residues",
+        "Best layer {}: test Q8 {:.3}, Q3 {:.3} on {} labelled test residues (majority class {:.3}); {} training residues per layer",
         best.layer,
         best.test.q8,
         best.test.q3,
@@ -289,6 +289,7 @@ pub fn ss8_view_ui(
         best.test.ss8.majority_baseline(),
         best.train_residues
     ));
+    split_ui(ui, &result.split);
     ui.columns(2, |columns| {
         let ui = &mut columns[0];
         if result.runs.len() > 1 || !result.untrained.is_empty() {
@@ -313,8 +314,8 @@ pub fn ss8_view_ui(
                 ui.end_row();
                 for (class, m) in SS8_CLASSES.iter().zip(&best.test.ss8.per_class) {
                     ui.label(class.to_string());
-                    ui.label(format!("{:.3}", m.precision));
-                    ui.label(format!("{:.3}", m.recall));
+                    metric_cell(ui, m.precision, "never predicted: precision is undefined");
+                    metric_cell(ui, m.recall, "not in the test labels: recall is undefined");
                     ui.label(m.support.to_string());
                     ui.end_row();
                 }
@@ -538,4 +539,13 @@ fn track_ui(ui: &mut egui::Ui, record: &Ss8Record, prediction: &Ss8Prediction) {
         ui.label(job);
     });
     ui.weak("Predicted letters are brighter where the probe is more confident.");
+}
+
+/// A metric to three decimals, or "–" with `why` as its tooltip when it is undefined (NaN).
+fn metric_cell(ui: &mut egui::Ui, value: f64, why: &str) {
+    if value.is_finite() {
+        ui.label(format!("{value:.3}"));
+    } else {
+        ui.label("–").on_hover_text(why);
+    }
 }

@@ -8,6 +8,7 @@ use eframe::egui;
 
 use super::job::{JobClick, Progress, job_controls};
 use crate::analysis::study_estimate::StudyEstimate;
+use crate::analysis::study_split::StudySplit;
 use crate::model::LoadedModel;
 use crate::store::{StoreOptions, folder_bytes, human_bytes};
 
@@ -205,6 +206,20 @@ pub fn layers_ui(ui: &mut egui::Ui, layers: &mut crate::model::Layers, num_layer
             .changed()
         {
             *layers = Layers::Index(layer as i64);
+        }
+    }
+}
+
+/// Which split a study's scores are on ("trained on …; tested on …"), and a warning when the
+/// test set shares sequences with the training set.
+pub fn split_ui(ui: &mut egui::Ui, split: &StudySplit) {
+    match split.overlap_warning() {
+        Some(warning) => {
+            ui.label(split.describe());
+            ui.colored_label(ui.visuals().warn_fg_color, warning);
+        }
+        None => {
+            ui.label(format!("{}; no test sequence is in the training set.", split.describe()));
         }
     }
 }

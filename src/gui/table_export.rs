@@ -2,7 +2,6 @@
 //! `.parquet`; the extension picks the format), written on a worker thread and
 //! atomically; an existing file is replaced only after a second click.
 
-use std::path::PathBuf;
 
 use eframe::egui;
 use polars::prelude::DataFrame;
@@ -38,7 +37,7 @@ impl TableExport {
         };
         self.write.start(
             ctx,
-            PathBuf::from(self.path.trim()),
+            &self.path,
             "save-table",
             move |path| crate::export::write_table(path, &mut frame).map_err(|e| e.to_string()),
         );

@@ -51,6 +51,11 @@ pub fn app(mut args: GuiArgs) -> Harness<'static, WorkbenchApp> {
             std::env::temp_dir().join(format!("esm-workbench-test-stores-{}", std::process::id())),
         );
     }
+    if args.outputs.is_none() {
+        args.outputs = Some(
+            std::env::temp_dir().join(format!("esm-workbench-test-outputs-{}", std::process::id())),
+        );
+    }
     Harness::builder()
         .with_size(WINDOW)
         .with_max_steps(SETTLE_STEPS)
@@ -88,19 +93,19 @@ pub fn colour_by(harness: &mut Harness<'_, WorkbenchApp>, column: &str) {
     click(harness, column);
 }
 
-/// Opens `tab`, types `input` into both `fields` (training and test set), clicks each of
+/// Opens `tab`, types `inputs` into `fields` (training and test set), clicks each of
 /// `options` (e.g. "compare with untrained") and presses `train`, then waits for the probe's
 /// "Best layer" line.
 pub fn train_probe(
     harness: &mut Harness<'_, WorkbenchApp>,
     tab: &str,
     fields: [&str; 2],
-    input: &str,
+    inputs: [&str; 2],
     options: &[&str],
     train: &str,
 ) {
     click(harness, tab);
-    for field in fields {
+    for (field, input) in fields.into_iter().zip(inputs) {
         set_text(harness, field, input);
     }
     for option in options {
