@@ -75,14 +75,81 @@ fn a_bad_checkpoint_shows_a_readable_error_and_keeps_the_ui_alive() {
     let junk = dir.path().join("junk.pt");
     std::fs::write(&junk, b"not a model").expect("write");
     let mut harness = app(GuiArgs {
-        model: Some(junk),
+        model: Some(junk.clone()),
         ..GuiArgs::default()
     });
-    wait_until(&mut harness, "the error", |h| {
-        h.query_by_label_contains("junk.pt").is_some()
+    // The error names the file, and the bundled starter model loads instead of leaving the app
+    // without a model.
+    let notice = format!(
+        "{}); the bundled starter model is loaded instead.",
+        junk.display()
+    );
+    wait_until(&mut harness, "the notice and the starter model", |h| {
+        h.query_by_label_contains(&notice).is_some()
+            && h.query_by_label("starter_esm1b_t4_128").is_some()
     });
-    // A checkpoint given on the command line replaces the starter model: nothing else loads.
-    assert!(harness.query_by_label("No model loaded.").is_some());
+}
+
+#[test]
+fn only_what_loaded_is_saved_and_a_session_that_fails_to_restore_falls_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut harness = app(GuiArgs::default());
+    wait_for_demo(&mut harness);
+    // A failed model load and a failed data open: errors shown, the demo set stays in use.
+    let field = harness
+        .get_by_label("Checkpoint (fair-esm .pt, Hugging Face folder, or workbench .safetensors):");
+    field.focus();
+    field.type_text("/nonexistent/model.pt");
+    harness.get_by_label("Load").click();
+    wait_until(&mut harness, "the model error", |h| {
+        h.query_by_label_contains("/nonexistent/model.pt").is_some()
+    });
+    set_text(&mut harness, "Data files", "/nonexistent");
+    harness.get_by_label("Open data").click();
+    wait_until(&mut harness, "the data error", |h| {
+        h.query_by_label_contains("the previous data set stays open")
+            .is_some()
+    });
+    assert!(harness.query_by_label_contains("288 proteins").is_some());
+    // Neither failure is saved as state.
+    let session = dir.path().join("session.json");
+    set_text(&mut harness, "Session", &session.display().to_string());
+    click(&mut harness, "Save session");
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&session).expect("saved")).expect("JSON");
+    assert_eq!(saved["loaded_model"], serde_json::Value::Null, "{saved}");
+    assert_eq!(saved["opened_data"], serde_json::json!([]), "{saved}");
+
+    // A session whose model and data cannot be read: each failure is reported, and the bundled
+    // model and demo set load instead.
+    let bad = dir.path().join("broken.json");
+    std::fs::write(&bad, "not JSON").expect("write");
+    let mut edited = saved.clone();
+    edited["loaded_model"] = serde_json::json!("/nonexistent/model.pt");
+    edited["opened_data"] = serde_json::json!([bad]);
+    let broken_session = dir.path().join("broken_session.json");
+    std::fs::write(&broken_session, edited.to_string()).expect("write");
+    let mut restored = app(GuiArgs::default());
+    wait_for_demo(&mut restored);
+    set_text(&mut restored, "Session", &broken_session.display().to_string());
+    click(&mut restored, "Open session");
+    wait_until(&mut restored, "both notices, the starter model and the demo set", |h| {
+        h.query_by_label_contains("The model could not be loaded").is_some()
+            && h.query_by_label_contains("The data files could not be read").is_some()
+            && h.query_by_label_contains("starter_esm1b_t4_128").is_some()
+            && h.query_by_label_contains("288 proteins").is_some()
+    });
+    restored
+        .query_all_by_label("Dismiss")
+        .next()
+        .expect("a Dismiss button")
+        .click();
+    restored.run();
+    assert_eq!(
+        restored.query_all_by_label("Dismiss").count(),
+        1,
+        "one notice dismissed"
+    );
 }
 
 #[test]

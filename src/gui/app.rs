@@ -56,6 +56,18 @@ pub struct Settings {
     pub output_folder: super::output_folder::OutputFolder,
 }
 
+/// A restored session's model and data: while they load, a failure falls back to the bundled
+/// starter model or demo set and is reported, instead of leaving the app empty.
+#[derive(Debug, Default)]
+struct Restoring {
+    /// The restored model is loading.
+    model: bool,
+    /// The restored data files are being read.
+    data: bool,
+    /// What could not be restored (shown under the top bar until dismissed).
+    notices: Vec<String>,
+}
+
 /// The eframe app.
 pub struct WorkbenchApp {
     settings: Settings,
@@ -73,6 +85,12 @@ pub struct WorkbenchApp {
     contacts_view: ContactsView,
     homology: Job<Arc<HomologyResult>>,
     homology_view: HomologyView,
+    /// Parts of a restored session still loading, and what failed to restore.
+    restoring: Restoring,
+    /// The model being loaded (`Some(None)`: the starter), remembered once it loads.
+    loading_model: Option<Option<std::path::PathBuf>>,
+    /// The data files being opened (empty: the demo set), remembered once they are read.
+    opening_data: Option<Vec<std::path::PathBuf>>,
     /// Session file field.
     session_path: String,
     /// Outcome of the last session save/open.
@@ -154,6 +172,9 @@ impl WorkbenchApp {
             homology: Job::default(),
             homology_view: HomologyView::new(),
             session_path: "session.json".into(),
+            loading_model: None,
+            opening_data: None,
+            restoring: Restoring::default(),
             session_message: None,
             pending_results: Vec::new(),
             tour: None,
@@ -194,6 +215,12 @@ impl WorkbenchApp {
         let data = settings.opened_data.clone();
         let model = settings.loaded_model.clone();
         self.settings = settings;
+        if let Some(missing) = data.iter().find(|p| !p.exists()) {
+            self.restoring.notices.push(format!(
+                "The session's data file {} no longer exists; the demo set is open instead.",
+                missing.display()
+            ));
+        }
         if data.is_empty() || !data.iter().all(|p| p.exists()) {
             if let Some((fasta, tsv)) = ProteinSet::demo_paths() {
                 self.open_data(ctx, vec![fasta, tsv]);
@@ -201,11 +228,14 @@ impl WorkbenchApp {
             self.settings.opened_data.clear();
         } else {
             self.open_data(ctx, data);
+            self.restoring.data = true;
         }
-        // A model that cannot be read shows its error (naming the file); the starter model is
-        // one click away.
+        // A model that cannot be read is reported and the starter model loads instead.
         match model {
-            Some(path) => self.apply(ctx, ModelCommand::Load(path)),
+            Some(path) => {
+                self.apply(ctx, ModelCommand::Load(path));
+                self.restoring.model = true;
+            }
             None => self.apply(ctx, ModelCommand::LoadStarter),
         }
     }
@@ -310,13 +340,36 @@ impl WorkbenchApp {
     fn open_data(&mut self, ctx: &egui::Context, paths: Vec<std::path::PathBuf>) {
         let is_demo =
             ProteinSet::demo_paths().is_some_and(|(f, t)| paths == [f.clone(), t.clone()]);
-        if !is_demo {
-            self.settings.opened_data = paths.clone();
-        }
+        // Remembered once the files are read (the demo set as "nothing opened").
+        self.opening_data = Some(if is_demo { Vec::new() } else { paths.clone() });
         self.dataset
             .spawn_repainting(ctx, "load-data", move |_job| {
                 crate::data::open_data_files(&paths).map_err(anyhow::Error::from)
             });
+    }
+
+    /// A restored model or data set that failed to load: say so, and load the bundled one.
+    fn fall_back_after_failed_restore(&mut self, ctx: &egui::Context) {
+        if self.restoring.model && self.model.progress().is_none() {
+            self.restoring.model = false;
+            if let Some(err) = job_error(&self.model.state) {
+                self.restoring.notices.push(format!(
+                    "The model could not be loaded ({err}); the bundled starter model is loaded instead."
+                ));
+                self.apply(ctx, ModelCommand::LoadStarter);
+            }
+        }
+        if self.restoring.data && self.dataset.progress().is_none() {
+            self.restoring.data = false;
+            if let Some(err) = job_error(&self.dataset.state)
+                && let Some((fasta, tsv)) = ProteinSet::demo_paths()
+            {
+                self.restoring.notices.push(format!(
+                    "The data files could not be read ({err}); the demo set is open instead."
+                ));
+                self.open_data(ctx, vec![fasta, tsv]);
+            }
+        }
     }
 
     fn spawn_load(&mut self, ctx: &egui::Context, path: std::path::PathBuf) {
@@ -329,13 +382,13 @@ impl WorkbenchApp {
         match command {
             ModelCommand::Load(path) => {
                 self.settings.model_path = path.display().to_string();
-                self.settings.loaded_model = Some(path.clone());
+                self.loading_model = Some(Some(path.clone()));
                 self.spawn_load(ctx, path);
             }
             ModelCommand::LoadStarter => match starter_model_path() {
                 // The path field stays for the user's own checkpoints.
                 Some(path) => {
-                    self.settings.loaded_model = None;
+                    self.loading_model = Some(None);
                     self.spawn_load(ctx, path);
                 }
                 None => self.download_view.error = Some(
@@ -436,6 +489,14 @@ impl eframe::App for WorkbenchApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         super::output_folder::publish(ctx, &self.settings.output_folder.0);
         self.model.poll();
+        self.fall_back_after_failed_restore(ctx);
+        // Only what loaded is remembered: a failed load keeps the previous model's entry.
+        if self.model.progress().is_none()
+            && let Some(loaded) = self.loading_model.take()
+            && matches!(self.model.state, JobState::Done(_))
+        {
+            self.settings.loaded_model = loaded;
+        }
         let downloading = self.download.progress().is_some();
         self.download.poll();
         self.download_view.progress = self.download.progress();
@@ -459,6 +520,12 @@ impl eframe::App for WorkbenchApp {
         self.homology.poll();
         if was_running && let JobState::Done(set) = &self.dataset.state {
             self.table = Some(DatasetTable::new(set));
+        }
+        if self.dataset.progress().is_none()
+            && let Some(paths) = self.opening_data.take()
+            && matches!(self.dataset.state, JobState::Done(_))
+        {
+            self.settings.opened_data = paths;
         }
     }
 
@@ -506,6 +573,7 @@ impl eframe::App for WorkbenchApp {
                     ui.label(message);
                 }
             });
+            notices_ui(ui, &mut self.restoring.notices);
         });
         match session_action {
             Some(false) => self.save_session_file(),
@@ -551,17 +619,33 @@ impl eframe::App for WorkbenchApp {
                         let ctx = ui.ctx().clone();
                         self.open_data(&ctx, paths);
                     }
-                    match (&self.dataset.state, self.dataset.result(), &mut self.table) {
-                    (JobState::Running { .. }, _, _) => {
-                        ui.spinner();
+                    // A failed open shows its error above the previous set, which stays in use.
+                    match &self.dataset.state {
+                        JobState::Running { .. } => {
+                            ui.horizontal(|ui| {
+                                ui.spinner();
+                                ui.label("reading the data files…");
+                            });
+                        }
+                        JobState::Failed { err, previous } => {
+                            let kept = if previous.is_some() {
+                                " (the previous data set stays open)"
+                            } else {
+                                ""
+                            };
+                            ui.colored_label(
+                                ui.visuals().error_fg_color,
+                                format!("{err:#}{kept}"),
+                            );
+                        }
+                        _ => {}
                     }
-                    (JobState::Failed { err, .. }, _, _) => {
-                        ui.colored_label(ui.visuals().error_fg_color, format!("{err:#}"));
-                    }
-                    (_, Some(set), Some(table)) => data_panel_ui(ui, set, table),
-                    _ => {
-                        ui.label("No dataset: open data files above, start with --fasta PATH [--metadata TABLE], or run from the repository for the demo set.");
-                    }
+                    match (self.dataset.result(), &mut self.table) {
+                        (Some(set), Some(table)) => data_panel_ui(ui, set, table),
+                        _ if self.dataset.progress().is_none() => {
+                            ui.label("No dataset: open data files above, or start with --fasta PATH [--metadata TABLE].");
+                        }
+                        _ => {}
                     }
                 }
                 Tab::SecondaryStructure => {
@@ -735,6 +819,22 @@ fn scrolled<R>(ui: &mut egui::Ui, id: &str, content: impl FnOnce(&mut egui::Ui) 
 }
 
 /// The readable message of a failed job.
+/// Warnings the user dismisses, one line each (what a restored session could not bring back).
+fn notices_ui(ui: &mut egui::Ui, notices: &mut Vec<String>) {
+    let mut dismissed = None;
+    for (i, notice) in notices.iter().enumerate() {
+        ui.horizontal_wrapped(|ui| {
+            ui.colored_label(ui.visuals().warn_fg_color, notice);
+            if ui.small_button("Dismiss").clicked() {
+                dismissed = Some(i);
+            }
+        });
+    }
+    if let Some(i) = dismissed {
+        notices.remove(i);
+    }
+}
+
 fn job_error<T>(state: &JobState<T>) -> Option<String> {
     match state {
         JobState::Failed { err, .. } => Some(format!("{err:#}")),
