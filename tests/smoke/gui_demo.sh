@@ -8,8 +8,8 @@
 #   tests/smoke/gui_demo.sh [BINARY] [OUT_DIR]
 #
 # Needs xvfb (and xdotool + imagemagick for the outside checks: `apt-get install xvfb xdotool
-# imagemagick`). The probes use the demo structures; homology runs on 300 ASTRAL domains when
-# ../shared/data is there. About a minute in a release build.
+# imagemagick`). The probes run on the bundled kit's disjoint splits (datasets/kit); the homology
+# view shows its hint, as no ASTRAL file is bundled. About a minute in a release build.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${1:-target/release/esm-workbench}
