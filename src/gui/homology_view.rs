@@ -247,9 +247,6 @@ pub fn homology_view_ui(
             ui.end_row();
             store_folder_row(ui, &mut settings.store);
         });
-    if settings.astral.trim().is_empty() {
-        ui.label(egui::RichText::new(NO_ASTRAL_HINT).weak());
-    }
     ui.horizontal_wrapped(|ui| {
         ui.add(
             egui::DragValue::new(&mut settings.max_domains)
