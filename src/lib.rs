@@ -9,6 +9,7 @@ pub mod bundled;
 pub mod cli;
 pub mod data;
 pub mod export;
+pub mod jobs;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod model;

@@ -18,7 +18,7 @@ use super::contact_head_run::{
     CONTACT_THRESHOLD_ANGSTROM, ContactHeadEvaluation, ContactRunError, evaluate_contact_head,
     mean_precision,
 };
-use super::jobs::{Cancelled, JobCtx};
+use crate::jobs::{Cancelled, JobCtx};
 use super::study_split::StudySplit;
 use super::study_estimate::{FIT_FLOPS_PER_CORE, Refusal, StudyEstimate, batch_bytes};
 use super::study_stores::{

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use candle_core::Tensor;
 
-use super::jobs::{Cancelled, JobCtx};
+use crate::jobs::{Cancelled, JobCtx};
 use crate::batching::batches_by_tokens;
 use crate::data::DataError;
 use crate::data::embedding_cache::{CachedEmbedding, EmbeddingCache};

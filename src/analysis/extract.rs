@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use candle_core::Tensor;
 use serde::{Deserialize, Serialize};
 
-use super::jobs::{Cancelled, JobCtx};
+use crate::jobs::{Cancelled, JobCtx};
 pub use crate::batching::{batches_by_tokens, pack_by_tokens};
 use crate::data::{DataError, FastaReader, FastaRecord};
 use crate::model::{EsmModel, ForwardRequest, LengthPolicy, ModelError, embed_sequence};

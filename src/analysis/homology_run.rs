@@ -2,7 +2,7 @@
 //! embeddings, Hit-10 and AUC at the fold and superfamily levels
 //! ([`super::homology_study`] runs them over layers from a feature store).
 
-use super::jobs::JobCtx;
+use crate::jobs::JobCtx;
 use crate::data::ScopDomain;
 use crate::probes::{HomologyMetrics, HomologySearchError, homology_scores, scop_labels};
 

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use super::homology_run::{HomologyRun, score_homology};
-use super::jobs::{Cancelled, JobCtx};
+use crate::jobs::{Cancelled, JobCtx};
 use super::study_estimate::{FIT_FLOPS_PER_CORE, Refusal, StudyEstimate, batch_bytes};
 use super::study_stores::{NamedRecords, embed_seconds_of, store_spec};
 use crate::data::ScopDomain;

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use ndarray::Array2;
 
-use super::jobs::{Cancelled, JobCtx};
+use crate::jobs::{Cancelled, JobCtx};
 use super::projection_run::{MapPoints, PointLevel, choose_records};
 use super::study_estimate::{Refusal, StudyEstimate, batch_bytes};
 use super::study_stores::{NamedRecords, embed_seconds_of, store_spec};

@@ -9,7 +9,6 @@ pub mod extract;
 pub mod homology_run;
 pub mod homology_study;
 pub mod homology_study_table;
-pub mod jobs;
 pub mod map_study;
 pub mod probe_apply;
 pub mod projection_run;
@@ -21,4 +20,4 @@ pub mod study_estimate;
 pub mod study_split;
 pub mod study_stores;
 
-pub use jobs::{Cancelled, JobCtx};
+pub use crate::jobs::{Cancelled, JobCtx};

@@ -4,7 +4,7 @@
 use ndarray::Array2;
 
 use super::embed_run::{EmbedError, EmbedRequest, embed_dataset};
-use super::jobs::JobCtx;
+use crate::jobs::JobCtx;
 use crate::data::embedding_cache::EmbeddingCache;
 use crate::model::{LoadedModel, ModelError};
 use crate::probes::{ContactProbe, ProbeMetadata, Ss8Probe};

@@ -5,7 +5,7 @@
 use ndarray::Array2;
 
 use super::embed_run::{EmbedError, EmbedRequest, embed_dataset};
-use super::jobs::{Cancelled, JobCtx};
+use crate::jobs::{Cancelled, JobCtx};
 use crate::data::Ss8Record;
 use crate::model::{LoadedModel, ModelError};
 use crate::probes::logistic::LogisticError;

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use ndarray::{Array2, Axis};
 
-use super::jobs::{Cancelled, JobCtx};
+use crate::jobs::{Cancelled, JobCtx};
 use super::probe_apply::Ss8Prediction;
 use super::ss8_probe_run::Ss8ProbeRun;
 use super::study_split::StudySplit;

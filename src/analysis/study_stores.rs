@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use super::jobs::JobCtx;
+use crate::jobs::JobCtx;
 use super::study_estimate::embed_seconds;
 use crate::model::{LengthPolicy, LoadedModel};
 use crate::store::{FeatureStore, StoreError, StoreOptions, StorePlan, StoreSpec, ensure_store};

@@ -18,7 +18,7 @@ pub use error::DataError;
 pub use fasta::{FastaReader, FastaRecord, duplicate_ids};
 pub use open_files::{DataFileKind, classify_data_file, open_data_files};
 pub use protein_set::ProteinSet;
-pub use scope::{ScopDomain, read_astral, spread_evenly};
+pub use scope::{ScopDomain, ScopLabels, read_astral, scop_labels, spread_evenly};
 pub use ss8::{SS3_CLASSES, SS8_CLASSES, Ss8Record, read_ss8, ss3_of, ss8_index};
 pub use ss8_labels::read_ss8_labels;
 pub use structure::{

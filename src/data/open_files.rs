@@ -100,7 +100,7 @@ pub fn open_data_files(paths: &[PathBuf]) -> Result<ProteinSet, DataError> {
             }
             DataFileKind::Astral => {
                 for d in read_astral(path)? {
-                    let labels = crate::probes::scop_labels(&d.sccs);
+                    let labels = super::scope::scop_labels(&d.sccs);
                     let extra = BTreeMap::from([
                         ("sccs", d.sccs.clone()),
                         ("class", labels[0].clone()),

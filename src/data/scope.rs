@@ -8,6 +8,15 @@ use std::path::Path;
 use super::error::DataError;
 use super::fasta::{FastaReader, FastaRecord};
 
+/// One domain's labels: `[class, fold, superfamily, family]` sccs prefixes.
+pub type ScopLabels = [String; 4];
+
+/// Labels of an sccs string such as `a.1.1.1`.
+pub fn scop_labels(sccs: &str) -> ScopLabels {
+    let parts: Vec<&str> = sccs.split('.').collect();
+    std::array::from_fn(|depth| parts[..(depth + 1).min(parts.len())].join("."))
+}
+
 /// One ASTRAL domain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScopDomain {

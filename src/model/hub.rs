@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use sha2::{Digest as _, Sha256};
 
-use crate::analysis::JobCtx;
+use crate::jobs::JobCtx;
 
 /// Base URL of fair-esm's model files.
 pub const FAIR_ESM_BASE_URL: &str = "https://dl.fbaipublicfiles.com/fair-esm";

@@ -11,7 +11,7 @@ use candle_core::{D, DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer as _, ParamsAdamW};
 
 use super::contact_pairs::{DEFAULT_NEGATIVES_PER_POSITIVE, SampledPairs, sample_pairs};
-use crate::analysis::{Cancelled, JobCtx};
+use crate::jobs::{Cancelled, JobCtx};
 use crate::data::ContactMap;
 use crate::rng::SplitMix64;
 

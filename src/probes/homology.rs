@@ -35,14 +35,7 @@ pub struct HomologyMetrics {
     pub queries: usize,
 }
 
-/// One domain's labels: `[class, fold, superfamily, family]` sccs prefixes.
-pub type ScopLabels = [String; 4];
-
-/// Labels of an sccs string such as `a.1.1.1`.
-pub fn scop_labels(sccs: &str) -> ScopLabels {
-    let parts: Vec<&str> = sccs.split('.').collect();
-    std::array::from_fn(|depth| parts[..(depth + 1).min(parts.len())].join("."))
-}
+pub use crate::data::scope::{ScopLabels, scop_labels};
 
 /// Each vector scaled to unit length (a zero vector stays zero), so dot products are cosines.
 pub fn unit_vectors(vectors: &[Vec<f32>]) -> Vec<Vec<f32>> {

@@ -7,7 +7,7 @@ use ndarray::ArrayView2;
 use rayon::prelude::*;
 
 use super::error::{ProjectionError, check_finite};
-use crate::analysis::JobCtx;
+use crate::jobs::JobCtx;
 
 /// Rows of the GEMM distance blocks (a block is `ROWS x n` f32).
 const BLOCK_ROWS: usize = 256;

@@ -1,6 +1,6 @@
 //! Errors of the projections.
 
-use crate::analysis::Cancelled;
+use crate::jobs::Cancelled;
 
 /// Why a projection could not be computed.
 #[derive(Debug, thiserror::Error)]

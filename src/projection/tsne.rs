@@ -15,7 +15,7 @@ use super::affinities::{
 use super::error::ProjectionError;
 use super::pca::fit_pca;
 use super::quadtree::QuadTree;
-use crate::analysis::JobCtx;
+use crate::jobs::JobCtx;
 
 /// Above this many points the KL divergence uses the Barnes-Hut estimate of `Z`.
 const EXACT_KL_MAX_POINTS: usize = 20_000;

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::analysis::jobs::Cancelled;
+use crate::jobs::Cancelled;
 use crate::model::ModelError;
 
 /// What can go wrong creating, filling or reading a feature store.

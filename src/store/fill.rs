@@ -10,7 +10,7 @@ use super::error::{StoreError, io_at};
 use super::feature_store::FeatureStore;
 use super::manifest::StoreDtype;
 use super::shard::Shard;
-use crate::analysis::jobs::JobCtx;
+use crate::jobs::JobCtx;
 use crate::model::{ForwardRequest, LengthPolicy, LoadedModel, embed_sequence};
 
 /// What one fill did.

@@ -77,7 +77,7 @@ pub const DEFAULT_TOKS_PER_BATCH: usize = 1024;
 pub fn ensure_store(
     model: &crate::model::LoadedModel,
     spec: &StoreSpec,
-    ctx: &crate::analysis::JobCtx,
+    ctx: &crate::jobs::JobCtx,
 ) -> Result<(FeatureStore, FillReport), StoreError> {
     let store = FeatureStore::open_or_create(model, spec)?;
     let report = fill_store(

@@ -25,7 +25,7 @@ use super::error::TrainError;
 use super::files::write_atomic;
 use super::masking::{MaskedBatch, MaskingScheme, mask_batch};
 use super::perplexity::{PerplexityReport, UnigramModel, heldout_perplexity, masked_lm_loss};
-use crate::analysis::JobCtx;
+use crate::jobs::JobCtx;
 use crate::model::{Checkpoint, CheckpointFormat, CheckpointSource, EsmConfig, EsmModel, Heads};
 use crate::rng::SplitMix64;
 
