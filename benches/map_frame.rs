@@ -47,6 +47,7 @@ fn bench_map_frame(c: &mut Criterion) {
         },
         settings: MapSettings::default(),
         summary: format!("benchmark map of {n} points"),
+        title: format!("benchmark map of {n} points"),
         id: MapResult::next_id(),
     });
     let ctx = egui::Context::default();

@@ -3,8 +3,8 @@
 //! Core loops call [`JobCtx::checkpoint`] once per batch; the GUI polls progress each frame and
 //! its waker requests a repaint; the CLI's waker ticks a progress bar.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// The user asked the job to stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -16,6 +16,8 @@ pub struct Cancelled;
 pub struct JobCtx {
     cancel: Arc<AtomicBool>,
     permille: Arc<AtomicU32>,
+    /// What the job is doing now, shared by all its phases ("fitting layer 3/34").
+    stage: Arc<Mutex<String>>,
     wake: Arc<dyn Fn() + Send + Sync>,
 }
 
@@ -40,6 +42,7 @@ impl JobCtx {
         Self {
             cancel: Arc::new(AtomicBool::new(false)),
             permille: Arc::new(AtomicU32::new(0)),
+            stage: Arc::new(Mutex::new(String::new())),
             wake: Arc::new(wake),
         }
     }
@@ -67,6 +70,7 @@ impl JobCtx {
         Self {
             cancel: self.cancel.clone(),
             permille,
+            stage: self.stage.clone(),
             wake: Arc::new(move || {
                 let fraction = own.load(Ordering::Relaxed) as f32 / 1000.0;
                 parent.permille.store(
@@ -118,6 +122,19 @@ impl JobCtx {
         self.cancel.load(Ordering::Relaxed)
     }
 
+    /// Names what the job does now (shown beside its progress bar); every phase of a job
+    /// shares one stage.
+    pub fn set_stage(&self, stage: impl Into<String>) {
+        if let Ok(mut current) = self.stage.lock() {
+            *current = stage.into();
+        }
+    }
+
+    /// The stage last set (empty before any).
+    pub fn stage(&self) -> String {
+        self.stage.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
     /// Last reported progress in `0..=1`.
     pub fn progress(&self) -> f32 {
         self.permille.load(Ordering::Relaxed) as f32 / 1000.0
@@ -134,6 +151,8 @@ mod tests {
         let phase = job.scoped(0.25, 0.75);
         phase.checkpoint(0.5).expect("running");
         assert!((job.progress() - 0.5).abs() < 1e-3);
+        phase.set_stage("fitting layer 2/5");
+        assert_eq!(job.stage(), "fitting layer 2/5");
         job.cancel();
         assert!(phase.checkpoint(1.0).is_err());
     }

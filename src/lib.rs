@@ -9,9 +9,9 @@ pub mod bundled;
 pub mod cli;
 pub mod data;
 pub mod export;
-pub mod jobs;
 #[cfg(feature = "gui")]
 pub mod gui;
+pub mod jobs;
 pub mod model;
 pub mod probes;
 pub mod projection;

@@ -24,7 +24,10 @@ fn assert_disjoint(what: &str, train: &[String], test: &[String]) {
     let exact: HashSet<&str> = train.iter().map(String::as_str).collect();
     let training_windows: HashSet<&str> = train.iter().flat_map(|s| windows(s)).collect();
     for sequence in test {
-        assert!(!exact.contains(sequence.as_str()), "{what}: {sequence} is in training");
+        assert!(
+            !exact.contains(sequence.as_str()),
+            "{what}: {sequence} is in training"
+        );
         let total = windows(sequence).count().max(1);
         let shared = windows(sequence)
             .filter(|w| training_windows.contains(w))
@@ -63,7 +66,11 @@ fn the_kit_splits_share_no_sequence() -> TestResult {
     assert_eq!(ts50.len(), 50);
     assert_eq!(domains.len(), 43);
     assert_disjoint("SS8", &ss8_train, &ts50);
-    assert_disjoint("contacts", &domains, &structure_sequences(&kit_file(kit::TS50))?);
+    assert_disjoint(
+        "contacts",
+        &domains,
+        &structure_sequences(&kit_file(kit::TS50))?,
+    );
     Ok(())
 }
 
@@ -99,7 +106,10 @@ fn ts50_is_labelled_by_the_workbench_dssp() -> TestResult {
         .map(|r| r.mask.iter().filter(|&&m| m).count())
         .sum();
     assert_eq!(residues, 6861);
-    assert!(evaluated as f64 > 0.95 * residues as f64, "{evaluated} of {residues}");
+    assert!(
+        evaluated as f64 > 0.95 * residues as f64,
+        "{evaluated} of {residues}"
+    );
     // Helix and strand each cover a good part of a globular-protein set.
     let share = |letter: char| {
         let class = ss8_index(letter).expect("a DSSP letter");

@@ -217,7 +217,9 @@ fn an_interrupted_transfer_resumes_with_a_range_request() -> TestResult {
         "{message}"
     );
     assert!(
-        message.contains("rerun to resume") && message.contains("weights.pt.partial"),
+        message.contains("rerun to resume")
+            && message.contains("weights.pt.partial")
+            && message.contains("ESM_WORKBENCH_WEIGHTS_URL"),
         "{message}"
     );
     assert_eq!(std::fs::metadata(partial_path(&s.path))?.len(), 123_456);

@@ -460,8 +460,7 @@ fn the_gui_contact_study_and_probe_contacts_write_identical_tables() -> TestResu
     let model = LoadedModel::load(&model_path, &candle_core::Device::Cpu)?;
     let result = compute_contacts(&model, &settings, &JobCtx::default())?;
     let gui_csv = dir.path().join("gui.csv");
-    let mut table =
-        esm_workbench::analysis::contact_study_table::contact_study_table(&result)?;
+    let mut table = esm_workbench::analysis::contact_study_table::contact_study_table(&result)?;
     esm_workbench::export::write_table(&gui_csv, &mut table)?;
     assert_eq!(
         std::fs::read_to_string(&cli_csv)?,

@@ -6,8 +6,8 @@
 mod common;
 
 use common::gui_harness::{
-    app, click, colour_by, demo_file, save_as, save_figure, save_table, set_text, train_probe,
-    wait_for_demo, wait_until,
+    app, app_sized, click, colour_by, demo_file, save_as, save_figure, save_table, set_text,
+    train_probe, wait_for_demo, wait_until,
 };
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use esm_workbench::cli::GuiArgs;
@@ -131,14 +131,24 @@ fn only_what_loaded_is_saved_and_a_session_that_fails_to_restore_falls_back() {
     std::fs::write(&broken_session, edited.to_string()).expect("write");
     let mut restored = app(GuiArgs::default());
     wait_for_demo(&mut restored);
-    set_text(&mut restored, "Session", &broken_session.display().to_string());
+    set_text(
+        &mut restored,
+        "Session",
+        &broken_session.display().to_string(),
+    );
     click(&mut restored, "Open session");
-    wait_until(&mut restored, "both notices, the starter model and the demo set", |h| {
-        h.query_by_label_contains("The model could not be loaded").is_some()
-            && h.query_by_label_contains("The data files could not be read").is_some()
-            && h.query_by_label_contains("starter_esm1b_t4_128").is_some()
-            && h.query_by_label_contains("288 proteins").is_some()
-    });
+    wait_until(
+        &mut restored,
+        "both notices, the starter model and the demo set",
+        |h| {
+            h.query_by_label_contains("The model could not be loaded")
+                .is_some()
+                && h.query_by_label_contains("The data files could not be read")
+                    .is_some()
+                && h.query_by_label_contains("starter_esm1b_t4_128").is_some()
+                && h.query_by_label_contains("288 proteins").is_some()
+        },
+    );
     restored
         .query_all_by_label("Dismiss")
         .next()
@@ -163,6 +173,14 @@ fn opens_with_the_bundled_starter_model() {
         harness.query_by_label("510").is_some(),
         "max residues of the starter model"
     );
+    // The first-run welcome says what the bundled model is, and goes once dismissed.
+    assert!(
+        harness
+            .query_by_label_contains("it is not ESM-1b")
+            .is_some()
+    );
+    click(&mut harness, "Got it");
+    assert!(harness.query_by_label("Welcome to ESM Workbench").is_none());
 }
 
 #[test]
@@ -225,7 +243,12 @@ fn computes_a_residue_map_and_colours_it_by_any_column() {
 
     // Written off the UI thread, like every export.
     let csv = dir.path().join("map.csv");
-    save_as(&mut harness, "Data file", "Save data (CSV/Parquet/NPY)", &csv);
+    save_as(
+        &mut harness,
+        "Data file",
+        "Save data (CSV/Parquet/NPY)",
+        &csv,
+    );
     let table = std::fs::read_to_string(&csv).expect("the table was written");
     assert!(
         table.starts_with("id,position,gene,x,y"),
@@ -235,7 +258,12 @@ fn computes_a_residue_map_and_colours_it_by_any_column() {
     assert_eq!(table.lines().count(), 5001);
     // The points' embeddings as NPY: 5000 residues x 128 dimensions of the starter model.
     let npy = dir.path().join("points.npy");
-    save_as(&mut harness, "Data file", "Save data (CSV/Parquet/NPY)", &npy);
+    save_as(
+        &mut harness,
+        "Data file",
+        "Save data (CSV/Parquet/NPY)",
+        &npy,
+    );
     let array = esm_workbench::export::read_npy(&npy).expect("the NPY was written");
     assert_eq!(array.shape, vec![5000, 128]);
 
@@ -271,7 +299,10 @@ fn trains_the_ss8_probe_by_click_over_all_layers() {
         &mut harness,
         "Secondary structure",
         ["Training labels", "Test labels"],
-        [&demo_file("structures_ss8.txt"), &demo_file("structures_ss8.txt")],
+        [
+            &demo_file("structures_ss8.txt"),
+            &demo_file("structures_ss8.txt"),
+        ],
         &["compare with untrained"],
         "Train SS8 probe",
     );
@@ -588,7 +619,11 @@ fn bare_output_names_are_written_into_the_output_folder() {
         .get_by_role_and_label(eframe::egui::accesskit::Role::TextInput, "Outputs")
         .value()
         .unwrap_or_default();
-    assert_eq!(value, outputs.display().to_string(), "the top bar shows the folder");
+    assert_eq!(
+        value,
+        outputs.display().to_string(),
+        "the top bar shows the folder"
+    );
     // A bare table name lands in the output folder (created on the way), not the working
     // directory.
     set_text(&mut harness, "Shown rows table:", "proteins.csv");
@@ -607,4 +642,57 @@ fn bare_output_names_are_written_into_the_output_folder() {
     click(&mut harness, "Save session");
     harness.run();
     assert!(outputs.join("my_session.json").is_file());
+}
+
+#[test]
+fn at_800_by_600_no_control_is_cut_off_on_the_right() {
+    use eframe::egui::accesskit::Role;
+    const TABLE_COLUMNS: [&str; 8] = [
+        "id",
+        "source",
+        "accession",
+        "gene",
+        "species",
+        "reviewed",
+        "length",
+        "description",
+    ];
+    let mut harness = app_sized(GuiArgs::default(), [800.0, 600.0]);
+    wait_for_demo(&mut harness);
+    let mut clipped = Vec::new();
+    for tab in [
+        "Data",
+        "Embedding map",
+        "Secondary structure",
+        "Contacts",
+        "Homology",
+    ] {
+        click(&mut harness, tab);
+        for role in [
+            Role::Button,
+            Role::TextInput,
+            Role::CheckBox,
+            Role::ComboBox,
+        ] {
+            for node in harness.query_all_by_role(role) {
+                let rect = node.rect();
+                let name = node.accesskit_node().label().unwrap_or_default();
+                // The data table scrolls sideways: its column headers may lie beyond the edge.
+                if tab == "Data" && TABLE_COLUMNS.contains(&name.as_str()) {
+                    continue;
+                }
+                if rect.max.x > 800.5 {
+                    clipped.push(format!(
+                        "{tab}: {role:?} {name:?} ends at x = {}",
+                        rect.max.x
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        clipped.is_empty(),
+        "cut off at 800 x 600:\n{}",
+        clipped.join("\n")
+    );
 }

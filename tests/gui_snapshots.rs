@@ -10,9 +10,7 @@
 
 mod common;
 
-use common::gui_harness::{
-    SETTLE_STEPS, WINDOW, click, colour_by, train_probe, wait_for_demo, wait_until,
-};
+use common::gui_harness::{SETTLE_STEPS, WINDOW, click, train_probe, wait_for_demo, wait_until};
 use egui_kittest::kittest::Queryable as _;
 use egui_kittest::{Harness, SnapshotOptions};
 use esm_workbench::cli::GuiArgs;
@@ -87,7 +85,12 @@ fn snapshots_of_the_data_map_and_probe_views() {
         h.query_by_label_contains("PCA of 80 points, layer 4")
             .is_some()
     });
-    colour_by(&mut harness, "gene");
+    // Coloured by gene without asking: the first metadata column with 2-24 values, not the id.
+    assert!(
+        harness.query_by_label_contains("thrs (").is_some()
+            && harness.query_by_label_contains("dnak (").is_some(),
+        "a protein map starts coloured by gene"
+    );
     check_snapshot(&mut harness, "map_tab_protein_pca_by_gene");
 
     // The probes on the bundled kit's disjoint splits, by relative paths (tests run in the crate

@@ -2,8 +2,8 @@
 //! precision at L, L/2, L/5 by range (fair-esm's contact notebook). Chains longer than the
 //! model's limit are scored on their first `max_residues` residues.
 
-use crate::jobs::{Cancelled, JobCtx};
 use crate::data::{ContactMap, ProteinChain};
+use crate::jobs::{Cancelled, JobCtx};
 use crate::model::{ForwardRequest, LoadedModel, ModelError, TokenBatch};
 use crate::probes::{ContactPrecision, RangePrecision, contact_precision};
 

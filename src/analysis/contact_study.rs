@@ -18,13 +18,13 @@ use super::contact_head_run::{
     CONTACT_THRESHOLD_ANGSTROM, ContactHeadEvaluation, ContactRunError, evaluate_contact_head,
     mean_precision,
 };
-use crate::jobs::{Cancelled, JobCtx};
-use super::study_split::StudySplit;
 use super::study_estimate::{FIT_FLOPS_PER_CORE, Refusal, StudyEstimate, batch_bytes};
+use super::study_split::StudySplit;
 use super::study_stores::{
     NamedRecords, embed_phase_seconds, embed_seconds_of, fill_splits, full_store_bytes, plan_splits,
 };
 use crate::data::ProteinChain;
+use crate::jobs::{Cancelled, JobCtx};
 use crate::model::{Layers, LayersError, LoadedModel, ModelError};
 use crate::probes::{
     ContactPrecision, ContactProbe, ContactProbeError, ContactProbeParams, SampledPairs,
@@ -440,7 +440,12 @@ fn probe_model(
     let started = std::time::Instant::now();
     let (chosen, samples, pairs) = training_pairs(request, &stores.train)?;
     let mut runs = Vec::with_capacity(layers.len());
-    for (&layer, phase) in layers.iter().zip(&phases[2..]) {
+    for (k, (&layer, phase)) in layers.iter().zip(&phases[2..]).enumerate() {
+        phase.set_stage(format!(
+            "training the contact probe on layer {layer} ({}/{})",
+            k + 1,
+            layers.len()
+        ));
         let probe = train_layer(&stores.train, layer, (&chosen, &samples), request, phase)?;
         let (chains, mean) = score_layer(&probe, &stores.test, layer, &request.test, phase)?;
         runs.push(ContactProbeRun {

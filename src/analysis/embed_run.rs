@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 
 use candle_core::Tensor;
 
-use crate::jobs::{Cancelled, JobCtx};
 use crate::batching::batches_by_tokens;
 use crate::data::DataError;
 use crate::data::embedding_cache::{CachedEmbedding, EmbeddingCache};
+use crate::jobs::{Cancelled, JobCtx};
 use crate::model::{ForwardRequest, LengthPolicy, LoadedModel, ModelError, embed_sequence};
 
 /// What to compute for every protein.

@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 use candle_core::Tensor;
 use serde::{Deserialize, Serialize};
 
-use crate::jobs::{Cancelled, JobCtx};
 pub use crate::batching::{batches_by_tokens, pack_by_tokens};
 use crate::data::{DataError, FastaReader, FastaRecord};
+use crate::jobs::{Cancelled, JobCtx};
 use crate::model::{EsmModel, ForwardRequest, LengthPolicy, ModelError, embed_sequence};
 
 /// Which outputs to write (fair-esm's `--include`).

@@ -2,8 +2,8 @@
 //! embeddings, Hit-10 and AUC at the fold and superfamily levels
 //! ([`super::homology_study`] runs them over layers from a feature store).
 
-use crate::jobs::JobCtx;
 use crate::data::ScopDomain;
+use crate::jobs::JobCtx;
 use crate::probes::{HomologyMetrics, HomologySearchError, homology_scores, scop_labels};
 
 /// Fold- and superfamily-level scores of one layer.

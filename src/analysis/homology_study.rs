@@ -8,10 +8,10 @@
 use std::path::PathBuf;
 
 use super::homology_run::{HomologyRun, score_homology};
-use crate::jobs::{Cancelled, JobCtx};
 use super::study_estimate::{FIT_FLOPS_PER_CORE, Refusal, StudyEstimate, batch_bytes};
 use super::study_stores::{NamedRecords, embed_seconds_of, store_spec};
 use crate::data::ScopDomain;
+use crate::jobs::{Cancelled, JobCtx};
 use crate::model::{Layers, LayersError, LoadedModel, ModelError};
 use crate::probes::HomologySearchError;
 use crate::store::{FeatureStore, StoreError, StoreOptions, ensure_store, read_means};
@@ -279,7 +279,12 @@ fn score_model(
     let embed_seconds = started.elapsed().as_secs_f64();
     let started = std::time::Instant::now();
     let mut runs = Vec::with_capacity(layers.len());
-    for (&layer, phase) in layers.iter().zip(&phases[1..]) {
+    for (k, (&layer, phase)) in layers.iter().zip(&phases[1..]).enumerate() {
+        phase.set_stage(format!(
+            "scoring layer {layer} ({}/{})",
+            k + 1,
+            layers.len()
+        ));
         let vectors = means_rows(&store, layer)?;
         runs.push(score_homology(layer, &vectors, &request.domains, phase)?);
         phase.checkpoint(1.0)?;

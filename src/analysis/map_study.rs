@@ -9,10 +9,10 @@ use std::path::PathBuf;
 
 use ndarray::Array2;
 
-use crate::jobs::{Cancelled, JobCtx};
 use super::projection_run::{MapPoints, PointLevel, choose_records};
 use super::study_estimate::{Refusal, StudyEstimate, batch_bytes};
 use super::study_stores::{NamedRecords, embed_seconds_of, store_spec};
+use crate::jobs::{Cancelled, JobCtx};
 use crate::model::{Layers, LayersError, LoadedModel, ModelError};
 use crate::projection::{ProjectionError, TsneParams, fit_pca, tsne};
 use crate::store::{
@@ -227,22 +227,54 @@ pub fn run_map_study(
     ]);
     let (store, fill) = ensure_store(model, &plan.spec(model, request), &phases[0])?;
     let points = read_points(&store, &plan, request)?;
+    phases[1].set_stage(match request.projection {
+        Projection::Tsne(_) => format!("projecting {} points (t-SNE)", points.features.nrows()),
+        Projection::Pca { .. } => format!("projecting {} points (PCA)", points.features.nrows()),
+    });
     let projected = project(&points.features, &request.projection, &phases[1])?;
     ctx.checkpoint(1.0)?;
     Ok(MapStudy {
         layer: plan.layer,
         summary: format!(
-            "{} of {} points, layer {}: {}",
+            "{} of {} points, layer {}: {}. {}",
             projected.method,
             points.features.nrows(),
             plan.layer,
-            projected.summary
+            projected.summary,
+            sampling_statement(request, &plan, &points)
         ),
         points,
         projected,
         residues_embedded: fill.residues_embedded,
         store: store.dir().to_owned(),
     })
+}
+
+/// What the map shows of the data set: "5000 residues from 10 of 288 proteins (…)".
+fn sampling_statement(request: &MapStudyRequest, plan: &Plan, points: &MapPoints) -> String {
+    let total_proteins = request.records.len();
+    match request.level {
+        PointLevel::Protein if plan.chosen.len() == total_proteins => {
+            format!("All {total_proteins} proteins.")
+        }
+        PointLevel::Protein => format!(
+            "{} of {total_proteins} proteins (a seeded sample, seed {}).",
+            plan.chosen.len(),
+            request.seed
+        ),
+        PointLevel::Residue => {
+            let all: usize = request.records.iter().map(|(_, s)| s.len()).sum();
+            let proteins: std::collections::BTreeSet<usize> =
+                points.protein.iter().copied().collect();
+            format!(
+                "{} of the set's {all} residues, from {} of {total_proteins} proteins (whole \
+                 proteins in a seeded order, seed {}).",
+                points.features.nrows(),
+                proteins.len(),
+                request.seed
+            )
+        }
+    }
 }
 
 /// The layer's points from the store: per-protein means, or the first `max_points` residue

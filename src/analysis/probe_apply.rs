@@ -4,8 +4,8 @@
 use ndarray::Array2;
 
 use super::embed_run::{EmbedError, EmbedRequest, embed_dataset};
-use crate::jobs::JobCtx;
 use crate::data::embedding_cache::EmbeddingCache;
+use crate::jobs::JobCtx;
 use crate::model::{LoadedModel, ModelError};
 use crate::probes::{ContactProbe, ProbeMetadata, Ss8Probe};
 

@@ -5,8 +5,8 @@
 use ndarray::Array2;
 
 use super::embed_run::{EmbedError, EmbedRequest, embed_dataset};
-use crate::jobs::{Cancelled, JobCtx};
 use crate::data::Ss8Record;
+use crate::jobs::{Cancelled, JobCtx};
 use crate::model::{LoadedModel, ModelError};
 use crate::probes::logistic::LogisticError;
 use crate::probes::{Ss8Metrics, Ss8Probe, Ss8ProbeParams, residue_dataset};

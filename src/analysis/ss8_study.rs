@@ -10,15 +10,15 @@ use std::path::PathBuf;
 
 use ndarray::{Array2, Axis};
 
-use crate::jobs::{Cancelled, JobCtx};
 use super::probe_apply::Ss8Prediction;
 use super::ss8_probe_run::Ss8ProbeRun;
-use super::study_split::StudySplit;
 use super::study_estimate::{Refusal, StudyEstimate, batch_bytes, fit_seconds};
+use super::study_split::StudySplit;
 use super::study_stores::{
     NamedRecords, embed_phase_seconds, embed_seconds_of, fill_splits, full_store_bytes, plan_splits,
 };
 use crate::data::{SS8_CLASSES, Ss8Record};
+use crate::jobs::{Cancelled, JobCtx};
 use crate::model::{Layers, LayersError, LengthPolicy, LoadedModel, ModelError};
 use crate::probes::logistic::LogisticError;
 use crate::probes::{Ss8Probe, Ss8ProbeParams, ss8_metrics};
@@ -317,7 +317,12 @@ fn probe_model(
         )));
     }
     let mut runs = Vec::with_capacity(layers.len());
-    for (&layer, phase) in layers.iter().zip(&phases[2..]) {
+    for (k, (&layer, phase)) in layers.iter().zip(&phases[2..]).enumerate() {
+        phase.set_stage(format!(
+            "fitting and scoring layer {layer} ({}/{})",
+            k + 1,
+            layers.len()
+        ));
         runs.push(probe_layer(
             train_store,
             test_store,

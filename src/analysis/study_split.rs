@@ -84,7 +84,12 @@ mod tests {
             split.describe(),
             "Trained on a.tsv (2 proteins, 5 residues); tested on b.json (3 proteins, 9 residues)"
         );
-        assert!(split.overlap_warning().expect("one shared").starts_with("1 of 3"));
+        assert!(
+            split
+                .overlap_warning()
+                .expect("one shared")
+                .starts_with("1 of 3")
+        );
         let disjoint = StudySplit::of("a", ["MKV"], "b", ["MKT"]);
         assert_eq!(disjoint.overlap_warning(), None);
     }

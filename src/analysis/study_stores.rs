@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
-use crate::jobs::JobCtx;
 use super::study_estimate::embed_seconds;
+use crate::jobs::JobCtx;
 use crate::model::{LengthPolicy, LoadedModel};
 use crate::store::{FeatureStore, StoreError, StoreOptions, StorePlan, StoreSpec, ensure_store};
 

@@ -687,7 +687,9 @@ fn print_ss8_study(study: &Ss8Study) {
             m.support
         );
     }
-    println!("(–: undefined; a class never predicted has no precision, one absent from the labels no recall)");
+    println!(
+        "(–: undefined; a class never predicted has no precision, one absent from the labels no recall)"
+    );
 }
 
 /// A metric to three decimals, "–" when undefined (a class never predicted or never seen).

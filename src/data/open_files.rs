@@ -70,6 +70,26 @@ pub fn classify_data_file(path: &Path) -> Result<DataFileKind, DataError> {
     ))
 }
 
+/// The added columns that come first, in this order.
+const ADDED_COLUMN_ORDER: [&str; 7] = [
+    "source",
+    "sccs",
+    "class",
+    "fold",
+    "superfamily",
+    "family",
+    "species",
+];
+
+/// Where an added column goes: the source file, then SCOPe's levels from the top of its
+/// hierarchy down (sccs, class, fold, superfamily, family), then the rest by name.
+fn column_rank(key: &str) -> usize {
+    ADDED_COLUMN_ORDER
+        .iter()
+        .position(|k| *k == key)
+        .unwrap_or(ADDED_COLUMN_ORDER.len())
+}
+
 /// Opens `paths` as one set (see the module doc). Proteins keep file order; the set is named
 /// after the first sequence file.
 pub fn open_data_files(paths: &[PathBuf]) -> Result<ProteinSet, DataError> {
@@ -158,7 +178,7 @@ pub fn open_data_files(paths: &[PathBuf]) -> Result<ProteinSet, DataError> {
         |e: polars::prelude::PolarsError| DataError::format(first, "-", 0, e.to_string());
     let mut frame = fasta_frame(&records).map_err(frame_error)?;
     let mut keys: Vec<&str> = extras.iter().flat_map(|e| e.keys().copied()).collect();
-    keys.sort_unstable();
+    keys.sort_unstable_by_key(|k| (column_rank(k), *k));
     keys.dedup();
     for key in keys {
         let values: Vec<Option<&str>> = extras
@@ -224,6 +244,18 @@ mod tests {
         let set = open_data_files(&[fasta.clone(), astral, ss8, meta]).expect("open");
         assert_eq!(set.records.len(), 4);
         assert_eq!(set.name, "a + 2 more", "metadata tables are not counted");
+        let names: Vec<String> = set
+            .frame
+            .get_column_names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        let scop: Vec<&str> = names
+            .iter()
+            .map(String::as_str)
+            .filter(|n| ADDED_COLUMN_ORDER.contains(n))
+            .collect();
+        assert_eq!(scop, ADDED_COLUMN_ORDER, "SCOPe columns in hierarchy order");
         let rows = crate::data::frame::string_rows(
             &set.frame,
             &["id", "source", "superfamily", "dssp8", "gene"],

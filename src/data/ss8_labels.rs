@@ -15,7 +15,12 @@ pub fn read_ss8_labels(path: &Path) -> Result<Vec<Ss8Record>, DataError> {
     if path.is_dir() || is_structure_file(path) {
         let chains = read_structures(&[PathBuf::from(path)])?;
         if chains.is_empty() {
-            return Err(DataError::format(path, "-", 0, "no protein chain in these structures"));
+            return Err(DataError::format(
+                path,
+                "-",
+                0,
+                "no protein chain in these structures",
+            ));
         }
         Ok(chains.iter().map(dssp_record).collect())
     } else {
@@ -46,14 +51,20 @@ mod tests {
     fn structures_are_labelled_by_dssp_and_tables_read_as_tables() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let demo = read_ss8_labels(&root.join("datasets/demo/structures.json")).expect("json");
-        let table = read_ss8_labels(&root.join("datasets/demo/structures_ss8.txt")).expect("3-line");
+        let table =
+            read_ss8_labels(&root.join("datasets/demo/structures_ss8.txt")).expect("3-line");
         assert_eq!(demo.len(), table.len());
         let (mut agree, mut total) = (0, 0);
         for (d, t) in demo.iter().zip(&table) {
             assert_eq!(d.id, t.id);
             assert_eq!(d.sequence, t.sequence);
             assert_eq!(d.labels.len(), d.sequence.len());
-            agree += d.labels.iter().zip(&t.labels).filter(|(a, b)| a == b).count();
+            agree += d
+                .labels
+                .iter()
+                .zip(&t.labels)
+                .filter(|(a, b)| a == b)
+                .count();
             total += d.labels.len();
         }
         // The 3-line file holds mkdssp's labels; the Rust DSSP follows mkdssp's rules.

@@ -5,7 +5,8 @@
 use std::fmt::Write as _;
 
 use super::svg::{
-    axes_frame, centred_text, escape, nice_ticks, open_document, text_width, tick_label,
+    axes_frame, centred_text, escape, figure_title, nice_ticks, nice_ticks_at_least, open_document,
+    text_width, tick_label,
 };
 
 /// One named line.
@@ -19,6 +20,45 @@ pub struct LineSeries {
     pub points: Vec<[f64; 2]>,
     /// Dashed (used for untrained baselines).
     pub dashed: bool,
+}
+
+/// Okabe & Ito's colour-blind-safe qualitative colours (black left out: it vanishes on a dark
+/// background), readable on white figures and the dark app theme alike.
+pub const SERIES_COLOURS: [[u8; 3]; 7] = [
+    [0, 114, 178],
+    [230, 159, 0],
+    [0, 158, 115],
+    [213, 94, 0],
+    [204, 121, 167],
+    [86, 180, 233],
+    [240, 228, 66],
+];
+
+/// What a series measures, with "trained" / "untrained" taken out: a trained series and its
+/// untrained baseline share a key, so they share a colour (the baseline dashed).
+pub fn series_key(name: &str) -> String {
+    name.split(|c: char| c.is_whitespace() || c == ':')
+        .filter(|w| !w.is_empty() && *w != "trained" && *w != "untrained")
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Gives each distinct [`series_key`] its own colour from [`SERIES_COLOURS`], in order of
+/// first appearance; returns each series' key index (for markers).
+pub fn distinct_series_colours(series: &mut [LineSeries]) -> Vec<usize> {
+    let mut keys: Vec<String> = Vec::new();
+    series
+        .iter_mut()
+        .map(|s| {
+            let key = series_key(&s.name);
+            let index = keys.iter().position(|k| *k == key).unwrap_or_else(|| {
+                keys.push(key);
+                keys.len() - 1
+            });
+            s.rgb = SERIES_COLOURS[index % SERIES_COLOURS.len()];
+            index
+        })
+        .collect()
 }
 
 /// A line plot.
@@ -106,7 +146,14 @@ pub fn line_svg(figure: &LineFigure) -> String {
             top + plot_h - (p[1] - y_min) / (y_max - y_min) * plot_h,
         )
     };
-    let x_ticks: Vec<(f64, String)> = nice_ticks(min[0], max[0], 8)
+    // Integer x values (layers) get integer ticks.
+    let integer_x = figure
+        .series
+        .iter()
+        .flat_map(|s| &s.points)
+        .all(|p| p[0].fract() == 0.0);
+    let min_step = if integer_x { 1.0 } else { 0.0 };
+    let x_ticks: Vec<(f64, String)> = nice_ticks_at_least(min[0], max[0], 8, min_step)
         .into_iter()
         .map(|v| (to_px(&[v, y_min]).0, tick_label(v)))
         .collect();
@@ -117,14 +164,7 @@ pub fn line_svg(figure: &LineFigure) -> String {
 
     let mut svg = String::new();
     open_document(&mut svg, figure.width, figure.height);
-    centred_text(
-        &mut svg,
-        left + plot_w / 2.0,
-        1.5 * font,
-        font,
-        &figure.title,
-        false,
-    );
+    figure_title(&mut svg, figure.width, font, &figure.title);
     axes_frame(
         &mut svg,
         [left, top, plot_w, plot_h],
@@ -200,6 +240,26 @@ pub fn line_svg(figure: &LineFigure) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_baseline_shares_its_series_colour_and_other_series_differ() {
+        let line = |name: &str| LineSeries {
+            name: name.into(),
+            rgb: [0, 0, 0],
+            points: vec![[0.0, 0.5]],
+            dashed: name.contains("untrained"),
+        };
+        let mut series = vec![
+            line("trained: long P@L"),
+            line("trained: long P@L/5"),
+            line("untrained: long P@L"),
+            line("test Q8"),
+        ];
+        assert_eq!(distinct_series_colours(&mut series), vec![0, 1, 0, 2]);
+        assert_eq!(series[0].rgb, series[2].rgb);
+        assert_ne!(series[0].rgb, series[1].rgb);
+        assert_ne!(series[1].rgb, series[3].rgb);
+    }
 
     #[test]
     fn draws_each_series_with_its_points_ticks_and_legend() {

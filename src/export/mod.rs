@@ -14,11 +14,14 @@ mod track_svg;
 pub use atomic::{ExportError, write_atomic};
 pub use figure_file::{FigureFormat, rgb_to_png, svg_to_png, write_figure};
 pub use heatmap_svg::{HeatmapFigure, HeatmapMarker, heatmap_svg};
-pub use line_svg::{LineFigure, LineSeries, line_svg};
+pub use line_svg::{
+    LineFigure, LineSeries, SERIES_COLOURS, distinct_series_colours, line_svg, series_key,
+};
 pub use npy::{NpyArray, npy_header, read_npy, read_npy_matrix, write_npy_f32};
 pub use scatter_svg::{
     CATEGORY_PALETTE, OTHER_COLOUR, PointCategory, ScatterFigure, ScatterSeries, categorise,
     numeric_bins, scatter_svg, viridis, write_scatter_figure,
 };
+pub use svg::{nice_ticks, nice_ticks_at_least};
 pub use table::{TableFormat, write_table};
 pub use track_svg::{TrackFigure, ss8_colour, track_svg};

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::atomic::ExportError;
-use super::svg::{escape, open_document};
+use super::svg::{escape, figure_title, open_document};
 
 /// Category colours (Tableau 10 plus two); further categories are merged into a grey "other".
 pub const CATEGORY_PALETTE: [[u8; 3]; 12] = [
@@ -231,13 +231,7 @@ pub fn scatter_svg(figure: &ScatterFigure) -> String {
 
     let mut svg = String::new();
     open_document(&mut svg, figure.width, figure.height);
-    let _ = writeln!(
-        svg,
-        r#"<text x="{x}" y="{y}" font-size="{font}" text-anchor="middle">{}</text>"#,
-        escape(&figure.title),
-        x = left + plot_w / 2.0,
-        y = 1.5 * font
-    );
+    figure_title(&mut svg, figure.width, font, &figure.title);
     if axes {
         let _ = writeln!(
             svg,

@@ -14,10 +14,15 @@ pub fn escape(text: &str) -> String {
 /// About `target` round tick values (steps of 1, 2 or 5 times a power of ten) covering
 /// `[min, max]`; for an empty or degenerate range, the single value.
 pub fn nice_ticks(min: f64, max: f64, target: usize) -> Vec<f64> {
+    nice_ticks_at_least(min, max, target, 0.0)
+}
+
+/// [`nice_ticks`] with steps of at least `min_step` (1 for integer axes such as layers).
+pub fn nice_ticks_at_least(min: f64, max: f64, target: usize, min_step: f64) -> Vec<f64> {
     if !(min.is_finite() && max.is_finite()) || max <= min {
         return vec![if min.is_finite() { min } else { 0.0 }];
     }
-    let raw = (max - min) / target.max(1) as f64;
+    let raw = ((max - min) / target.max(1) as f64).max(min_step);
     let magnitude = 10f64.powf(raw.log10().floor());
     let step = [1.0, 2.0, 5.0, 10.0]
         .iter()
@@ -64,6 +69,14 @@ pub fn open_document(svg: &mut String, width: f64, height: f64) {
 
 /// The font stack every figure asks for; PNG rendering maps it to the bundled font.
 pub const FONT_FAMILY: &str = "DejaVu Sans, Helvetica, Arial, sans-serif";
+
+/// A figure's title, centred on the whole `width` and set smaller (down to half of `font`) when
+/// it would not fit in 95% of it, so a long title is never cut off at the edges.
+pub fn figure_title(svg: &mut String, width: f64, font: f64, title: &str) {
+    let fitting = 0.95 * width / text_width(title, 1.0).max(1.0);
+    let size = font.min(fitting).max(0.5 * font);
+    centred_text(svg, width / 2.0, 1.5 * font, size, title, false);
+}
 
 /// Centred text at (`x`, `y`) (baseline), optionally rotated by -90 degrees.
 pub fn centred_text(svg: &mut String, x: f64, y: f64, size: f64, text: &str, vertical: bool) {
@@ -134,8 +147,24 @@ mod tests {
         assert_eq!(nice_ticks(0.31, 0.46, 4), vec![0.35, 0.4, 0.45]);
         assert_eq!(nice_ticks(0.0, 33.0, 6), vec![0.0, 10.0, 20.0, 30.0]);
         assert_eq!(nice_ticks(2.0, 2.0, 5), vec![2.0]);
+        assert_eq!(
+            nice_ticks_at_least(0.0, 4.0, 8, 1.0),
+            vec![0.0, 1.0, 2.0, 3.0, 4.0],
+            "layers tick at integers"
+        );
+        assert_eq!(
+            nice_ticks_at_least(0.0, 33.0, 8, 1.0),
+            vec![0.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0]
+        );
         assert_eq!(tick_label(0.45000000000000007), "0.45");
         assert_eq!(tick_label(30.0), "30");
+        let mut svg = String::new();
+        figure_title(&mut svg, 400.0, 16.0, &"t-SNE of residues ".repeat(5));
+        assert!(svg.contains(r#"x="200.0""#), "{svg}");
+        assert!(
+            svg.contains(r#"font-size="8.0""#),
+            "shrunk to fit, not below half: {svg}"
+        );
         assert_eq!(escape("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
     }
 }

@@ -12,7 +12,7 @@ use super::demo_tour::{DemoTour, StopPhase, TourOutcome};
 use super::homology_view::{
     HomologyCommand, HomologyResult, HomologyView, compute_homology, homology_view_ui,
 };
-use super::job::{Job, JobState};
+use super::job::{Job, JobState, Progress};
 use super::map_view::{MapCommand, MapResult, MapView, compute_map, map_view_ui};
 use super::model_panel::{DownloadView, ModelCommand, model_panel_ui};
 use super::ss8_view::{Ss8Command, Ss8Result, Ss8View, compute_ss8, ss8_view_ui};
@@ -54,6 +54,8 @@ pub struct Settings {
     pub results: Vec<Tab>,
     /// Where bare output names are written (and sessions read from).
     pub output_folder: super::output_folder::OutputFolder,
+    /// The first-run welcome was dismissed.
+    pub welcome_dismissed: bool,
 }
 
 /// A restored session's model and data: while they load, a failure falls back to the bundled
@@ -196,7 +198,8 @@ impl WorkbenchApp {
             settings.map.store.root = store;
         }
         if let Some(outputs) = args.outputs {
-            settings.output_folder = super::output_folder::OutputFolder(outputs.display().to_string());
+            settings.output_folder =
+                super::output_folder::OutputFolder(outputs.display().to_string());
         }
         app.restore(&cc.egui_ctx, settings);
         app
@@ -257,6 +260,22 @@ impl WorkbenchApp {
         ];
         settings.results = had.iter().filter(|h| h.1).map(|h| h.0).collect();
         settings
+    }
+
+    /// Every job running now, by name, with its progress (the top bar lists them).
+    fn running_jobs(&self) -> Vec<(&'static str, Progress)> {
+        [
+            ("loading the model", self.model.progress()),
+            ("download", self.download.progress()),
+            ("reading data", self.dataset.progress()),
+            ("embedding map", self.map.progress()),
+            ("SS8 probe", self.ss8.progress()),
+            ("contact probe", self.contacts.progress()),
+            ("homology", self.homology.progress()),
+        ]
+        .into_iter()
+        .filter_map(|(name, progress)| progress.map(|p| (name, p)))
+        .collect()
     }
 
     /// The session field's file: a bare name lives in the output folder.
@@ -532,7 +551,7 @@ impl eframe::App for WorkbenchApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let mut session_action = None;
         egui::Panel::top("top_bar").show(ui, |ui| {
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 ui.heading("ESM Workbench");
                 ui.label(format!("v{}", env!("CARGO_PKG_VERSION")));
                 ui.separator();
@@ -573,6 +592,7 @@ impl eframe::App for WorkbenchApp {
                     ui.label(message);
                 }
             });
+            running_jobs_ui(ui, &self.running_jobs());
             notices_ui(ui, &mut self.restoring.notices);
         });
         match session_action {
@@ -585,8 +605,10 @@ impl eframe::App for WorkbenchApp {
         }
         let error = job_error(&self.model.state);
         let loading = self.model.progress();
+        // A third of a small window, at most 360 points: the views keep room at 800 x 600.
+        let panel_width = (ui.ctx().content_rect().width() * 0.3).clamp(220.0, 360.0);
         let command = egui::Panel::left("model_panel")
-            .default_size(360.0)
+            .default_size(panel_width)
             .show(ui, |ui| {
                 model_panel_ui(
                     ui,
@@ -603,7 +625,7 @@ impl eframe::App for WorkbenchApp {
         let mut contacts_command = None;
         let mut homology_command = None;
         egui::CentralPanel::default().show(ui, |ui| {
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 ui.selectable_value(&mut self.tab, Tab::Data, "Data");
                 ui.selectable_value(&mut self.tab, Tab::Map, "Embedding map");
                 ui.selectable_value(&mut self.tab, Tab::SecondaryStructure, "Secondary structure");
@@ -613,6 +635,7 @@ impl eframe::App for WorkbenchApp {
             ui.separator();
             match self.tab {
                 Tab::Data => {
+                    super::welcome::welcome_ui(ui, &mut self.settings.welcome_dismissed);
                     if let Some(super::data_panel::DataCommand::Open(paths)) =
                         super::data_panel::open_files_ui(ui, &mut self.settings.data_paths)
                     {
@@ -819,6 +842,26 @@ fn scrolled<R>(ui: &mut egui::Ui, id: &str, content: impl FnOnce(&mut egui::Ui) 
 }
 
 /// The readable message of a failed job.
+/// One line naming the running jobs and their progress (the stage of each on hover).
+fn running_jobs_ui(ui: &mut egui::Ui, jobs: &[(&str, Progress)]) {
+    if jobs.is_empty() {
+        return;
+    }
+    let summary = jobs
+        .iter()
+        .map(|(name, p)| format!("{name} {:.0}%", 100.0 * p.fraction))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let details = jobs
+        .iter()
+        .map(|(name, p)| format!("{name}: {}", p.text()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    // No spinner: it would repaint every frame; each job's progress wakes the UI already.
+    ui.label(format!("Running: {summary}"))
+        .on_hover_text(details);
+}
+
 /// Warnings the user dismisses, one line each (what a restored session could not bring back).
 fn notices_ui(ui: &mut egui::Ui, notices: &mut Vec<String>) {
     let mut dismissed = None;

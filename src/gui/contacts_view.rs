@@ -14,18 +14,18 @@ use super::job::{JobClick, Progress};
 use super::layer_sweep::layer_sweep_ui;
 use super::store_browser::StoreBrowser;
 use super::study_panel::{
-    EstimateLine, ProbeSaver, estimate_text, layers_ui, split_ui, store_folder_row,
-    stores_line_ui, study_job_controls,
+    EstimateLine, ProbeSaver, estimate_text, input_field_width, layers_ui, split_ui,
+    store_folder_row, stores_line_ui, study_job_controls,
 };
 use super::table_export::{TableExport, table_export_ui};
 use crate::analysis::JobCtx;
-use crate::bundled::{bundled_path_text, kit};
 use crate::analysis::contact_head_run::CONTACT_THRESHOLD_ANGSTROM;
 use crate::analysis::contact_study::{
     BEST_CONTACT_LAYER, ContactProbeRun, ContactStudy, ContactStudyRequest,
     DEFAULT_CONTACT_RESIDUE_CAP, estimate_contact_study, run_contact_study,
 };
 use crate::analysis::contact_study_table::contact_study_table;
+use crate::bundled::{bundled_path_text, kit};
 use crate::data::{ContactMap, read_structures};
 use crate::export::{HeatmapFigure, HeatmapMarker, LineSeries};
 use crate::model::{Layers, LoadedModel};
@@ -309,6 +309,7 @@ fn sweep_series(study: &ContactStudy) -> Vec<LineSeries> {
 
 /// Structures, rank, epochs, residue cap, layers, baseline, store folder.
 fn inputs_ui(ui: &mut egui::Ui, settings: &mut ContactSettings, num_layers: Option<usize>) {
+    let field_width = input_field_width(ui);
     egui::Grid::new("contact_inputs").num_columns(3).show(ui, |ui| {
         for (name, value) in [
             ("Training structures", &mut settings.train),
@@ -316,7 +317,7 @@ fn inputs_ui(ui: &mut egui::Ui, settings: &mut ContactSettings, num_layers: Opti
         ] {
             let label = ui.label(name);
             ui.horizontal(|ui| {
-                ui.add(egui::TextEdit::singleline(value).desired_width(420.0))
+                ui.add(egui::TextEdit::singleline(value).desired_width(field_width))
                     .labelled_by(label.id)
                     .on_hover_text(
                         "PDB / mmCIF files, folders of them, or TS50-style JSON; separate several with ;",
@@ -325,7 +326,7 @@ fn inputs_ui(ui: &mut egui::Ui, settings: &mut ContactSettings, num_layers: Opti
             });
             ui.end_row();
         }
-        store_folder_row(ui, &mut settings.store);
+        store_folder_row(ui, &mut settings.store, field_width);
     });
     ui.horizontal_wrapped(|ui| {
         ui.add(

@@ -3,6 +3,8 @@
 
 use eframe::egui;
 
+use super::text_order::{contains_motif, natural_cmp};
+
 use super::table_export::{TableExport, table_export_ui};
 use crate::data::ProteinSet;
 use crate::data::frame::string_rows;
@@ -101,17 +103,21 @@ impl DatasetTable {
                         .iter()
                         .any(|cell| cell.to_lowercase().contains(&needle)))
                     && (motif.is_empty()
-                        || self.sequences.get(r).is_some_and(|s| s.contains(&motif)))
+                        || self
+                            .sequences
+                            .get(r)
+                            .is_some_and(|s| contains_motif(s, &motif)))
             })
             .collect();
         if let Some((column, ascending)) = self.sort {
             let key = |r: usize| self.rows[r].get(column).map_or("", String::as_str);
-            // Numbers sort as numbers, text as text; ties keep file order.
+            // Numbers sort as numbers, text in natural order (a.2 before a.11); ties keep
+            // file order.
             self.visible.sort_by(|&a, &b| {
                 let (x, y) = (key(a), key(b));
                 let order = match (x.parse::<f64>(), y.parse::<f64>()) {
                     (Ok(x), Ok(y)) => x.total_cmp(&y),
-                    _ => x.to_lowercase().cmp(&y.to_lowercase()),
+                    _ => natural_cmp(x, y),
                 };
                 if ascending { order } else { order.reverse() }
             });
@@ -134,7 +140,7 @@ pub fn open_files_ui(ui: &mut egui::Ui, paths: &mut String) -> Option<DataComman
         ui.add(
             egui::TextEdit::singleline(paths)
                 .hint_text("proteins.fasta; labels.tsv; astral.fa; ss8.csv; 1abc.pdb")
-                .desired_width(460.0),
+                .desired_width((ui.available_width() - 180.0).clamp(120.0, 460.0)),
         )
         .labelled_by(label.id)
         .on_hover_text("Several files separated by ;  FASTA / ASTRAL / SS8 tables / structures become rows; metadata tables (id column) are joined");
@@ -165,18 +171,18 @@ pub fn data_panel_ui(ui: &mut egui::Ui, set: &ProteinSet, table: &mut DatasetTab
             );
         }
     });
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         let label = ui.label("Filter:");
         ui.add(
             egui::TextEdit::singleline(&mut table.filter)
                 .hint_text("id, gene, species…")
-                .desired_width(240.0),
+                .desired_width(ui.available_width().min(240.0)),
         )
         .labelled_by(label.id);
         let label = ui.label("Sequence contains:");
         ui.add(
             egui::TextEdit::singleline(&mut table.sequence_filter)
-                .hint_text("motif, e.g. GXGXXG as GAGAAG")
+                .hint_text("motif; X = any residue, e.g. GXGXXG")
                 .desired_width(160.0),
         )
         .labelled_by(label.id);

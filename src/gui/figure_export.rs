@@ -2,7 +2,6 @@
 //! the PNG resolution. The figure is drawn from the plot's data as SVG (and rasterised for PNG)
 //! on a worker thread; an existing file is replaced only after a second click.
 
-
 use eframe::egui;
 
 use super::background_write::BackgroundWrite;
@@ -66,15 +65,11 @@ impl FigureExport {
         svg_of: impl FnOnce(FigureSize) -> String + Send + 'static,
     ) {
         let size = self.size;
-        self.write.start(
-            ctx,
-            &self.path,
-            "save-figure",
-            move |path| {
+        self.write
+            .start(ctx, &self.path, "save-figure", move |path| {
                 crate::export::write_figure(path, &svg_of(size), size.dpi, true)
                     .map_err(|e| e.to_string())
-            },
-        );
+            });
     }
 
     /// Whether a write is in progress.

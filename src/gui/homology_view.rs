@@ -13,7 +13,8 @@ use super::job::{JobClick, Progress};
 use super::layer_sweep::layer_sweep_ui;
 use super::store_browser::StoreBrowser;
 use super::study_panel::{
-    EstimateLine, estimate_text, layers_ui, store_folder_row, stores_line_ui, study_job_controls,
+    EstimateLine, estimate_text, input_field_width, layers_ui, store_folder_row, stores_line_ui,
+    study_job_controls,
 };
 use super::table_export::{TableExport, table_export_ui};
 use crate::analysis::JobCtx;
@@ -231,6 +232,7 @@ pub fn homology_view_ui(
 ) -> Option<HomologyCommand> {
     let num_layers = model.map(|m| m.model.config().num_layers);
     let settings = &mut view.settings;
+    let field_width = input_field_width(ui);
     egui::Grid::new("homology_inputs")
         .num_columns(2)
         .show(ui, |ui| {
@@ -238,14 +240,14 @@ pub fn homology_view_ui(
             ui.horizontal(|ui| {
                 ui.add(
                     egui::TextEdit::singleline(&mut settings.astral)
-                        .desired_width(420.0)
+                        .desired_width(field_width)
                         .hint_text("astral-scopedom-seqres-gd-sel-gs-bib-40-2.07.fa"),
                 )
                 .labelled_by(label.id);
                 browse_button(ui, &mut settings.astral, DialogKind::OpenData);
             });
             ui.end_row();
-            store_folder_row(ui, &mut settings.store);
+            store_folder_row(ui, &mut settings.store, field_width);
         });
     ui.horizontal_wrapped(|ui| {
         ui.add(

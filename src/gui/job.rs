@@ -137,6 +137,7 @@ impl<T: Send + 'static> Job<T> {
             JobState::Running { ctx, started, .. } => Some(Progress {
                 fraction: ctx.progress(),
                 elapsed: started.elapsed(),
+                stage: ctx.stage(),
             }),
             _ => None,
         }
@@ -185,12 +186,14 @@ fn run_catching_panics<T>(
 }
 
 /// How far a running job is.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Progress {
     /// Done, in `0..=1`.
     pub fraction: f32,
     /// Time since it started.
     pub elapsed: std::time::Duration,
+    /// What it does now ("embedding ts50.json: batch 3/8"), empty when the job does not say.
+    pub stage: String,
 }
 
 impl Progress {
@@ -213,9 +216,14 @@ impl Progress {
             }
         };
         let percent = (100.0 * self.fraction).round();
-        match self.eta() {
+        let timing = match self.eta() {
             Some(eta) => format!("{percent}% · {} left", clock(eta)),
             None => format!("{percent}% · {} elapsed", clock(self.elapsed)),
+        };
+        if self.stage.is_empty() {
+            timing
+        } else {
+            format!("{} · {timing}", self.stage)
         }
     }
 }
@@ -292,14 +300,19 @@ mod tests {
         let p = Progress {
             fraction: 0.25,
             elapsed: std::time::Duration::from_secs(30),
+            stage: String::new(),
         };
         assert_eq!(p.eta(), Some(std::time::Duration::from_secs(90)));
         assert_eq!(p.text(), "25% · 1:30 left");
         let early = Progress {
             fraction: 0.01,
             elapsed: std::time::Duration::from_secs(3),
+            stage: "embedding ts50.json: batch 1/8".into(),
         };
         assert_eq!(early.eta(), None);
-        assert_eq!(early.text(), "1% · 0:03 elapsed");
+        assert_eq!(
+            early.text(),
+            "embedding ts50.json: batch 1/8 · 1% · 0:03 elapsed"
+        );
     }
 }

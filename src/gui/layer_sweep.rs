@@ -1,12 +1,50 @@
-//! The layer-sweep plot shared by the probe views: one line per series (dashed for the
-//! untrained baseline) against the layer, and its "Save figure" row, which draws the same series
-//! as a publication figure.
+//! The layer-sweep plot shared by the probe views: one line per series against the layer, each
+//! measure in its own colour-blind-safe colour and marker (its untrained baseline dashed in the
+//! same colour), round ticks on both axes (integer layers), a height that grows with the window,
+//! and its "Save figure" row, which draws the same series as a publication figure.
 
 use eframe::egui;
-use egui_plot::{Legend, Line, Plot, PlotPoints};
+use egui_plot::{GridInput, GridMark, Legend, Line, MarkerShape, Plot, PlotPoints, Points};
 
 use super::figure_export::{FigureExport, figure_export_ui};
-use crate::export::{LineFigure, LineSeries, line_svg};
+use crate::export::{LineFigure, LineSeries, distinct_series_colours, line_svg};
+use crate::export::{nice_ticks, nice_ticks_at_least};
+
+/// One marker shape per measure, in the order the measures first appear.
+const MARKERS: [MarkerShape; 6] = [
+    MarkerShape::Circle,
+    MarkerShape::Square,
+    MarkerShape::Diamond,
+    MarkerShape::Up,
+    MarkerShape::Down,
+    MarkerShape::Cross,
+];
+
+/// Grid marks at round values; steps of at least `min_step` (1 for layers).
+fn round_marks(input: &GridInput, target: usize, min_step: f64) -> Vec<GridMark> {
+    let (min, max) = input.bounds;
+    let ticks = if min_step > 0.0 {
+        nice_ticks_at_least(min, max, target, min_step)
+    } else {
+        nice_ticks(min, max, target)
+    };
+    let step = match ticks.as_slice() {
+        [a, b, ..] => b - a,
+        _ => (max - min).abs().max(f64::EPSILON),
+    };
+    ticks
+        .into_iter()
+        .map(|value| GridMark {
+            value,
+            step_size: step,
+        })
+        .collect()
+}
+
+/// The plot's height: a third of the window, at least 220 and at most 560 points.
+fn plot_height(ui: &egui::Ui) -> f32 {
+    (ui.ctx().content_rect().height() * 0.33).clamp(220.0, 560.0)
+}
 
 /// Draws `series` against the layer (plot `id`, vertical axis `y_label`) and the export row
 /// for a figure titled `title`.
@@ -15,23 +53,34 @@ pub fn layer_sweep_ui(
     id: &str,
     title: &str,
     y_label: &str,
-    series: Vec<LineSeries>,
+    mut series: Vec<LineSeries>,
     export: &mut FigureExport,
 ) {
+    let measures = distinct_series_colours(&mut series);
     Plot::new(id)
         .legend(Legend::default())
-        .height(220.0)
+        .height(plot_height(ui))
         .x_axis_label("layer")
         .y_axis_label(y_label)
+        .x_grid_spacer(|input| round_marks(&input, 8, 1.0))
+        .y_grid_spacer(|input| round_marks(&input, 5, 0.0))
         .show(ui, |plot| {
-            for s in &series {
+            for (s, &measure) in series.iter().zip(&measures) {
                 let [r, g, b] = s.rgb;
-                let mut line = Line::new(s.name.clone(), PlotPoints::new(s.points.clone()))
-                    .color(egui::Color32::from_rgb(r, g, b));
+                let colour = egui::Color32::from_rgb(r, g, b);
+                let mut line =
+                    Line::new(s.name.clone(), PlotPoints::new(s.points.clone())).color(colour);
                 if s.dashed {
                     line = line.style(egui_plot::LineStyle::dashed_loose());
                 }
                 plot.line(line);
+                plot.points(
+                    Points::new(s.name.clone(), PlotPoints::new(s.points.clone()))
+                        .shape(MARKERS[measure % MARKERS.len()])
+                        .filled(!s.dashed)
+                        .radius(3.5)
+                        .color(colour),
+                );
             }
         });
     if figure_export_ui(ui, "Layer sweep", export) {

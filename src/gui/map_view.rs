@@ -91,8 +91,11 @@ pub struct MapResult {
     pub points: MapPoints,
     /// Settings it was computed with.
     pub settings: MapSettings,
-    /// One line about the fit (KL divergence or explained variance).
+    /// One line about the fit (KL divergence or explained variance) and the sample.
     pub summary: String,
+    /// What the map shows, for figure titles: "t-SNE of 5000 residue embeddings, layer 4,
+    /// starter_esm1b_t4_128".
+    pub title: String,
     /// Distinguishes this result from every other map of the session (see [`MapResult::next_id`]).
     pub id: u64,
 }
@@ -150,11 +153,24 @@ pub fn compute_map(
         .into_iter()
         .map(|r| [f64::from(r[0]), f64::from(r.get(1).copied().unwrap_or(0.0))])
         .collect();
+    let title = format!(
+        "{} of {} {} embeddings, layer {}, {}",
+        study.projected.method,
+        study.points.features.nrows(),
+        if study.points.position.is_some() {
+            "residue"
+        } else {
+            "protein"
+        },
+        study.layer,
+        model.name
+    );
     Ok(MapResult {
         coordinates,
         points: study.points,
         settings,
         summary: study.summary,
+        title,
         id: MapResult::next_id(),
     })
 }
@@ -236,18 +252,20 @@ impl MapView {
         if is_npy {
             // The embeddings are copied and written on the worker (up to hundreds of MB).
             let result = Arc::clone(result);
-            self.data_write.start(ctx, &self.data_path, "save-npy", move |path| {
-                let features = &result.points.features;
-                let data: Vec<f32> = features.iter().copied().collect();
-                crate::export::write_npy_f32(path, &[features.nrows(), features.ncols()], &data)
-                    .map_err(|e| e.to_string())
-            });
+            self.data_write
+                .start(ctx, &self.data_path, "save-npy", move |path| {
+                    let features = &result.points.features;
+                    let data: Vec<f32> = features.iter().copied().collect();
+                    crate::export::write_npy_f32(path, &[features.nrows(), features.ncols()], &data)
+                        .map_err(|e| e.to_string())
+                });
         } else {
             match map_table(result, set, table, &self.colour_by) {
                 Ok(mut frame) => {
-                    self.data_write.start(ctx, &self.data_path, "save-map-table", move |path| {
-                        crate::export::write_table(path, &mut frame).map_err(|e| e.to_string())
-                    });
+                    self.data_write
+                        .start(ctx, &self.data_path, "save-map-table", move |path| {
+                            crate::export::write_table(path, &mut frame).map_err(|e| e.to_string())
+                        });
                 }
                 Err(e) => self.data_write.message = Some(e.to_string()),
             }
@@ -298,6 +316,33 @@ pub enum MapCommand {
     Compute(MapSettings),
     /// Stop the running one.
     Cancel,
+}
+
+/// The colouring a new map starts with: the biochemical group for residues; for proteins the
+/// first metadata column with 2 to 24 distinct values among the points (gene, species, fold),
+/// not the id (one colour per protein); the first option otherwise.
+fn default_colour_by(
+    result: &MapResult,
+    set: &ProteinSet,
+    table: &DatasetTable,
+    options: &[String],
+) -> String {
+    if result.points.position.is_some() {
+        return GROUP.to_owned();
+    }
+    let skip = ["id", "description", "sequence", "source"];
+    options
+        .iter()
+        .filter(|column| !skip.contains(&column.as_str()))
+        .find(|column| {
+            let distinct: std::collections::HashSet<String> = (0..result.coordinates.len())
+                .map(|k| label(result, set, table, column, k))
+                .collect();
+            (2..=24).contains(&distinct.len())
+        })
+        .or(options.first())
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// Label of point `k` under `colour_by`.
@@ -409,14 +454,14 @@ pub fn map_view_ui(
     }
     options.extend(table.columns.iter().cloned());
     if !options.contains(&view.colour_by) {
-        view.colour_by = options.first().cloned().unwrap_or_default();
+        view.colour_by = default_colour_by(result, set, table, &options);
     }
+    // The summary (fit and sample) on its own wrapped line, the colouring below it.
+    ui.label(&result.summary);
     ui.horizontal(|ui| {
-        ui.label(&result.summary);
         if result.settings != view.settings {
             ui.weak("(settings changed: Compute map to update)");
         }
-        ui.separator();
         egui::ComboBox::from_label("colour by")
             .selected_text(view.colour_by.clone())
             .show_ui(ui, |ui| {
@@ -448,7 +493,7 @@ pub fn map_view_ui(
     if figure_export_ui(ui, "Map", &mut view.figure_export) {
         let series = view.scatter_series(result);
         let (title, pca) = (
-            format!("{}, coloured by {}", result.summary, view.colour_by),
+            format!("{}, coloured by {}", result.title, view.colour_by),
             result.settings.method == MapMethod::Pca,
         );
         view.figure_export.save(ui.ctx(), move |size| {

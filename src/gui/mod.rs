@@ -17,6 +17,8 @@ pub mod ss8_view;
 mod store_browser;
 mod study_panel;
 mod table_export;
+mod text_order;
+mod welcome;
 
 pub use app::WorkbenchApp;
 pub use demo_tour::TourOutcome;

@@ -174,7 +174,7 @@ fn download_ui(ui: &mut egui::Ui, view: &mut DownloadView, command: &mut Option<
             })
             .response
             .labelled_by(label.id);
-        match job_controls(ui, view.progress, 90.0, "Download and load", None) {
+        match job_controls(ui, view.progress.clone(), 90.0, "Download and load", None) {
             Some(JobClick::Start) => *command = Some(ModelCommand::Download(view.selected)),
             Some(JobClick::Cancel) => *command = Some(ModelCommand::CancelDownload),
             None => {}

@@ -100,7 +100,10 @@ mod tests {
             resolve_in(folder, " figures/map.png "),
             folder.join("figures/map.png")
         );
-        assert_eq!(resolve_in(folder, "/tmp/x.csv"), PathBuf::from("/tmp/x.csv"));
+        assert_eq!(
+            resolve_in(folder, "/tmp/x.csv"),
+            PathBuf::from("/tmp/x.csv")
+        );
     }
 
     #[test]

@@ -9,18 +9,18 @@ use super::job::{JobClick, Progress};
 use super::layer_sweep::layer_sweep_ui;
 use super::store_browser::StoreBrowser;
 use super::study_panel::{
-    EstimateLine, ProbeSaver, estimate_text, layers_ui, split_ui, store_folder_row,
-    stores_line_ui, study_job_controls,
+    EstimateLine, ProbeSaver, estimate_text, input_field_width, layers_ui, split_ui,
+    store_folder_row, stores_line_ui, study_job_controls,
 };
 use super::table_export::{TableExport, table_export_ui};
 use crate::analysis::JobCtx;
-use crate::bundled::{bundled_path_text, kit};
 use crate::analysis::probe_apply::Ss8Prediction;
 use crate::analysis::ss8_probe_run::Ss8ProbeRun;
 use crate::analysis::ss8_study::{
     DEFAULT_RESIDUE_CAP, Ss8Study, Ss8StudyRequest, estimate_ss8_study, run_ss8_study,
 };
 use crate::analysis::ss8_study_table::ss8_study_table;
+use crate::bundled::{bundled_path_text, kit};
 use crate::data::{SS8_CLASSES, Ss8Record, read_ss8_labels};
 use crate::export::{HeatmapFigure, LineSeries};
 use crate::model::{Layers, LoadedModel};
@@ -355,20 +355,21 @@ pub fn ss8_view_ui(
 
 /// Table paths, training proteins, layers, residue cap, baseline and store folder.
 fn inputs_ui(ui: &mut egui::Ui, settings: &mut Ss8Settings, num_layers: Option<usize>) {
+    let field_width = input_field_width(ui);
     egui::Grid::new("ss8_inputs").num_columns(2).show(ui, |ui| {
         for (name, value) in [
             ("Training labels", &mut settings.train),
             ("Test labels", &mut settings.test),
         ] {
             let label = ui.label(name);
-            ui.add(egui::TextEdit::singleline(value).desired_width(420.0))
+            ui.add(egui::TextEdit::singleline(value).desired_width(field_width))
                 .labelled_by(label.id)
                 .on_hover_text(
                     "SS8 table: NetSurfP CSV, id/sequence/dssp8 TSV, or 3-line FASTA-like",
                 );
             ui.end_row();
         }
-        store_folder_row(ui, &mut settings.store);
+        store_folder_row(ui, &mut settings.store, field_width);
     });
     ui.horizontal_wrapped(|ui| {
         ui.add(

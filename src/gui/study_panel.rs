@@ -13,11 +13,19 @@ use crate::model::LoadedModel;
 use crate::store::{StoreOptions, folder_bytes, human_bytes};
 
 /// A grid row: the feature-store folder (call inside a two-column `egui::Grid`).
-pub fn store_folder_row(ui: &mut egui::Ui, store: &mut StoreOptions) {
+/// Width of a path field in a view's input grid: what is left of the view's width beside the
+/// labels and a Browse button, between 160 and 420 points (measured before the grid, whose
+/// cells do not know the view's width).
+pub fn input_field_width(ui: &egui::Ui) -> f32 {
+    (ui.available_width() - 230.0).clamp(160.0, 420.0)
+}
+
+/// The "Feature store" row of a view's input grid, its field `width` points wide.
+pub fn store_folder_row(ui: &mut egui::Ui, store: &mut StoreOptions, width: f32) {
     let label = ui.label("Feature store");
     let mut root = store.root.display().to_string();
     if ui
-        .add(egui::TextEdit::singleline(&mut root).desired_width(420.0))
+        .add(egui::TextEdit::singleline(&mut root).desired_width(width))
         .labelled_by(label.id)
         .on_hover_text(
             "Every layer of every protein is written here once and reused by later studies",
@@ -219,7 +227,10 @@ pub fn split_ui(ui: &mut egui::Ui, split: &StudySplit) {
             ui.colored_label(ui.visuals().warn_fg_color, warning);
         }
         None => {
-            ui.label(format!("{}; no test sequence is in the training set.", split.describe()));
+            ui.label(format!(
+                "{}; no test sequence is in the training set.",
+                split.describe()
+            ));
         }
     }
 }

@@ -2,7 +2,6 @@
 //! `.parquet`; the extension picks the format), written on a worker thread and
 //! atomically; an existing file is replaced only after a second click.
 
-
 use eframe::egui;
 use polars::prelude::DataFrame;
 
@@ -35,12 +34,10 @@ impl TableExport {
                 return;
             }
         };
-        self.write.start(
-            ctx,
-            &self.path,
-            "save-table",
-            move |path| crate::export::write_table(path, &mut frame).map_err(|e| e.to_string()),
-        );
+        self.write
+            .start(ctx, &self.path, "save-table", move |path| {
+                crate::export::write_table(path, &mut frame).map_err(|e| e.to_string())
+            });
     }
 }
 

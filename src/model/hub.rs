@@ -154,7 +154,13 @@ pub enum DownloadError {
         url: String,
     },
     /// The connection failed or broke off; the partial file is kept for resuming.
-    #[error("network error while fetching {url} ({bytes} bytes kept in {}, rerun to resume): {message}", partial.display())]
+    #[error(
+        "network error while fetching {url} ({bytes} bytes kept in {}, rerun to resume): {message}. \
+         Without network: copy the checkpoint into {} (it is found there), or set \
+         ESM_WORKBENCH_WEIGHTS_URL to a mirror",
+        partial.display(),
+        partial.parent().unwrap_or(partial).display()
+    )]
     Network {
         /// The URL.
         url: String,

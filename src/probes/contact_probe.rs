@@ -11,8 +11,8 @@ use candle_core::{D, DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer as _, ParamsAdamW};
 
 use super::contact_pairs::{DEFAULT_NEGATIVES_PER_POSITIVE, SampledPairs, sample_pairs};
-use crate::jobs::{Cancelled, JobCtx};
 use crate::data::ContactMap;
+use crate::jobs::{Cancelled, JobCtx};
 use crate::rng::SplitMix64;
 
 /// Pairs closer in sequence than this are not trained on (nor scored).

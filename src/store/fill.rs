@@ -66,7 +66,13 @@ pub fn fill_store(
     // the end, or on cancel): a kill loses at most that much work.
     let mut pending = Vec::new();
     let mut last_sync = std::time::Instant::now();
-    for &k in &todo {
+    for (done, &k) in todo.iter().enumerate() {
+        ctx.set_stage(format!(
+            "embedding {}: batch {}/{}",
+            manifest.dataset,
+            done + 1,
+            todo.len()
+        ));
         let items: Vec<(&str, &str)> = manifest.batches[k]
             .iter()
             .map(|&i| (records[i].0.as_str(), records[i].1.as_str()))

@@ -4,8 +4,8 @@
 use candle_core::Tensor;
 
 use super::masking::{MaskedBatch, MaskingScheme, mask_batch};
-use crate::jobs::{Cancelled, JobCtx};
 use crate::batching::batches_by_tokens;
+use crate::jobs::{Cancelled, JobCtx};
 use crate::model::{Alphabet, EsmModel, ForwardRequest, ModelError, TokenBatch};
 use crate::rng::SplitMix64;
 

@@ -45,7 +45,12 @@ pub const SETTLE_STEPS: u64 = 32;
 
 /// The workbench in a headless harness (no renderer: state and accesskit only). Feature stores
 /// go to a folder of this test process unless `args.store` names one, never the user's cache.
-pub fn app(mut args: GuiArgs) -> Harness<'static, WorkbenchApp> {
+pub fn app(args: GuiArgs) -> Harness<'static, WorkbenchApp> {
+    app_sized(args, WINDOW)
+}
+
+/// [`app`] in a window of `size` points.
+pub fn app_sized(mut args: GuiArgs, size: [f32; 2]) -> Harness<'static, WorkbenchApp> {
     if args.store.is_none() {
         args.store = Some(
             std::env::temp_dir().join(format!("esm-workbench-test-stores-{}", std::process::id())),
@@ -57,7 +62,7 @@ pub fn app(mut args: GuiArgs) -> Harness<'static, WorkbenchApp> {
         );
     }
     Harness::builder()
-        .with_size(WINDOW)
+        .with_size(size)
         .with_max_steps(SETTLE_STEPS)
         .build_eframe(move |cc| WorkbenchApp::new(cc, args))
 }
