@@ -108,7 +108,7 @@ impl EmbeddingCache {
     pub fn put(&self, sequence: &str, entry: &CachedEmbedding) -> Result<(), DataError> {
         let path = self.path_of(sequence);
         let parent = path.parent().unwrap_or(&self.dir);
-        std::fs::create_dir_all(parent).map_err(|e| DataError::io(parent, e))?;
+        std::fs::create_dir_all(parent).map_err(|e| DataError::write(parent, e))?;
         let mut tensors = if path.exists() {
             candle_core::safetensors::load(&path, &Device::Cpu).unwrap_or_default()
         } else {
@@ -122,8 +122,8 @@ impl EmbeddingCache {
         }
         let tmp = path.with_extension("partial");
         candle_core::safetensors::save(&tensors, &tmp)
-            .map_err(|e| DataError::io(&tmp, std::io::Error::other(e.to_string())))?;
-        std::fs::rename(&tmp, &path).map_err(|e| DataError::io(&path, e))
+            .map_err(|e| DataError::write(&tmp, std::io::Error::other(e.to_string())))?;
+        std::fs::rename(&tmp, &path).map_err(|e| DataError::write(&path, e))
     }
 }
 
@@ -162,6 +162,28 @@ mod tests {
         std::fs::write(cache.path_of("MK"), b"garbage")?;
         assert!(cache.get("MK", &[6], false).is_none());
         assert!(!cache.path_of("MK").exists());
+        Ok(())
+    }
+
+    #[test]
+    fn a_failed_write_says_write_and_names_the_path() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        // The cache folder is a file: nothing can be created under it.
+        let blocked = dir.path().join("not-a-folder");
+        std::fs::write(&blocked, b"x")?;
+        let cache = EmbeddingCache::new(&blocked, "abcdef0123456789ff", "truncate");
+        let entry = CachedEmbedding {
+            mean: BTreeMap::from([(1, Tensor::new(&[1f32], &Device::Cpu)?)]),
+            per_residue: BTreeMap::new(),
+        };
+        let message = cache
+            .put("MK", &entry)
+            .expect_err("cannot write")
+            .to_string();
+        assert!(
+            message.starts_with("cannot write ") && message.contains("not-a-folder"),
+            "{message}"
+        );
         Ok(())
     }
 }

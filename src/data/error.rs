@@ -15,6 +15,15 @@ pub enum DataError {
         #[source]
         source: std::io::Error,
     },
+    /// A file or folder the data layer writes (the embedding cache) could not be written.
+    #[error("cannot write {}", path.display())]
+    Write {
+        /// The file or folder.
+        path: PathBuf,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
     /// Malformed content.
     #[error("{message} (record {record}, line {line}): {}", path.display())]
     Format {
@@ -48,6 +57,14 @@ impl DataError {
     /// An I/O error.
     pub fn io(path: &std::path::Path, source: std::io::Error) -> Self {
         Self::Io {
+            path: path.to_owned(),
+            source,
+        }
+    }
+
+    /// A failed write of `path`.
+    pub fn write(path: &std::path::Path, source: std::io::Error) -> Self {
+        Self::Write {
             path: path.to_owned(),
             source,
         }
