@@ -682,21 +682,12 @@ fn print_ss8_study(study: &Ss8Study) {
     for (class, m) in SS8_CLASSES.iter().zip(&best.test.ss8.per_class) {
         println!(
             "{class}      {:>9}  {:>6}  {:>7}",
-            metric_text(m.precision),
-            metric_text(m.recall),
+            crate::probes::metric_text(m.precision),
+            crate::probes::metric_text(m.recall),
             m.support
         );
     }
     println!(
         "(–: undefined; a class never predicted has no precision, one absent from the labels no recall)"
     );
-}
-
-/// A metric to three decimals, "–" when undefined (a class never predicted or never seen).
-fn metric_text(value: f64) -> String {
-    if value.is_finite() {
-        format!("{value:.3}")
-    } else {
-        "–".into()
-    }
 }

@@ -22,6 +22,6 @@ pub use scatter_svg::{
     CATEGORY_PALETTE, OTHER_COLOUR, PointCategory, ScatterFigure, ScatterSeries, categorise,
     numeric_bins, scatter_svg, viridis, write_scatter_figure,
 };
-pub use svg::{nice_ticks, nice_ticks_at_least};
+pub use svg::nice_ticks_at_least;
 pub use table::{TableFormat, write_table};
 pub use track_svg::{TrackFigure, ss8_colour, track_svg};

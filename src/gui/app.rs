@@ -218,13 +218,14 @@ impl WorkbenchApp {
         let data = settings.opened_data.clone();
         let model = settings.loaded_model.clone();
         self.settings = settings;
-        if let Some(missing) = data.iter().find(|p| !p.exists()) {
+        let missing = data.iter().find(|p| !p.exists());
+        if let Some(missing) = missing {
             self.restoring.notices.push(format!(
                 "The session's data file {} no longer exists; the demo set is open instead.",
                 missing.display()
             ));
         }
-        if data.is_empty() || !data.iter().all(|p| p.exists()) {
+        if data.is_empty() || missing.is_some() {
             if let Some((fasta, tsv)) = ProteinSet::demo_paths() {
                 self.open_data(ctx, vec![fasta, tsv]);
             }
@@ -280,8 +281,7 @@ impl WorkbenchApp {
 
     /// The session field's file: a bare name lives in the output folder.
     fn session_file(&self) -> std::path::PathBuf {
-        let folder = std::path::Path::new(self.settings.output_folder.0.trim());
-        super::output_folder::resolve_in(folder, &self.session_path)
+        self.settings.output_folder.resolve(&self.session_path)
     }
 
     /// Writes the session to `session_path` (JSON, atomically).
@@ -506,7 +506,7 @@ impl WorkbenchApp {
 
 impl eframe::App for WorkbenchApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        super::output_folder::publish(ctx, &self.settings.output_folder.0);
+        super::output_folder::publish(ctx, &self.settings.output_folder);
         self.model.poll();
         self.fall_back_after_failed_restore(ctx);
         // Only what loaded is remembered: a failed load keeps the previous model's entry.
@@ -841,7 +841,6 @@ fn scrolled<R>(ui: &mut egui::Ui, id: &str, content: impl FnOnce(&mut egui::Ui) 
         .inner
 }
 
-/// The readable message of a failed job.
 /// One line naming the running jobs and their progress (the stage of each on hover).
 fn running_jobs_ui(ui: &mut egui::Ui, jobs: &[(&str, Progress)]) {
     if jobs.is_empty() {
@@ -878,6 +877,7 @@ fn notices_ui(ui: &mut egui::Ui, notices: &mut Vec<String>) {
     }
 }
 
+/// The readable message of a failed job.
 fn job_error<T>(state: &JobState<T>) -> Option<String> {
     match state {
         JobState::Failed { err, .. } => Some(format!("{err:#}")),

@@ -7,8 +7,8 @@ use eframe::egui;
 use egui_plot::{GridInput, GridMark, Legend, Line, MarkerShape, Plot, PlotPoints, Points};
 
 use super::figure_export::{FigureExport, figure_export_ui};
+use crate::export::nice_ticks_at_least;
 use crate::export::{LineFigure, LineSeries, distinct_series_colours, line_svg};
-use crate::export::{nice_ticks, nice_ticks_at_least};
 
 /// One marker shape per measure, in the order the measures first appear.
 const MARKERS: [MarkerShape; 6] = [
@@ -23,11 +23,7 @@ const MARKERS: [MarkerShape; 6] = [
 /// Grid marks at round values; steps of at least `min_step` (1 for layers).
 fn round_marks(input: &GridInput, target: usize, min_step: f64) -> Vec<GridMark> {
     let (min, max) = input.bounds;
-    let ticks = if min_step > 0.0 {
-        nice_ticks_at_least(min, max, target, min_step)
-    } else {
-        nice_ticks(min, max, target)
-    };
+    let ticks = nice_ticks_at_least(min, max, target, min_step);
     let step = match ticks.as_slice() {
         [a, b, ..] => b - a,
         _ => (max - min).abs().max(f64::EPSILON),

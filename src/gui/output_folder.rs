@@ -21,6 +21,19 @@ impl Default for OutputFolder {
     }
 }
 
+impl OutputFolder {
+    /// `name` resolved against this folder ([`resolve_in`]); an emptied field means the default
+    /// folder, so exports and sessions never fall back to the working directory.
+    pub fn resolve(&self, name: &str) -> PathBuf {
+        let folder = self.0.trim();
+        if folder.is_empty() {
+            resolve_in(&default_output_folder(), name)
+        } else {
+            resolve_in(Path::new(folder), name)
+        }
+    }
+}
+
 /// The default output folder: `$XDG_DOCUMENTS_DIR/ESM Workbench`, else
 /// `~/Documents/ESM Workbench`, else (no home folder) `<temp>/ESM Workbench`.
 pub fn default_output_folder() -> PathBuf {
@@ -54,18 +67,15 @@ fn folder_id() -> egui::Id {
 }
 
 /// Makes `folder` the one [`resolve`] uses (the app calls this every frame).
-pub fn publish(ctx: &egui::Context, folder: &str) {
-    let folder = PathBuf::from(folder.trim());
-    ctx.data_mut(|d| d.insert_temp(folder_id(), folder));
+pub fn publish(ctx: &egui::Context, folder: &OutputFolder) {
+    ctx.data_mut(|d| d.insert_temp(folder_id(), folder.clone()));
 }
 
 /// `name` resolved against the published output folder (the default one if none is).
 pub fn resolve(ctx: &egui::Context, name: &str) -> PathBuf {
-    let folder = ctx
-        .data(|d| d.get_temp::<PathBuf>(folder_id()))
-        .filter(|f| !f.as_os_str().is_empty())
-        .unwrap_or_else(default_output_folder);
-    resolve_in(&folder, name)
+    ctx.data(|d| d.get_temp::<OutputFolder>(folder_id()))
+        .unwrap_or_default()
+        .resolve(name)
 }
 
 /// Creates the folders above `path` (the first export into a new output folder).
@@ -116,8 +126,14 @@ mod tests {
     #[test]
     fn resolve_uses_the_published_folder() {
         let ctx = egui::Context::default();
-        publish(&ctx, "/srv/out");
+        publish(&ctx, &OutputFolder("/srv/out".into()));
         assert_eq!(resolve(&ctx, "t.csv"), PathBuf::from("/srv/out/t.csv"));
+        publish(&ctx, &OutputFolder("  ".into()));
+        assert_eq!(
+            resolve(&ctx, "t.csv"),
+            default_output_folder().join("t.csv"),
+            "an emptied field means the default folder"
+        );
     }
 
     #[test]

@@ -542,11 +542,11 @@ fn track_ui(ui: &mut egui::Ui, record: &Ss8Record, prediction: &Ss8Prediction) {
     ui.weak("Predicted letters are brighter where the probe is more confident.");
 }
 
-/// A metric to three decimals, or "–" with `why` as its tooltip when it is undefined (NaN).
+/// A metric as [`crate::probes::metric_text`] shows it, with `why` as the tooltip of an
+/// undefined one.
 fn metric_cell(ui: &mut egui::Ui, value: f64, why: &str) {
-    if value.is_finite() {
-        ui.label(format!("{value:.3}"));
-    } else {
-        ui.label("–").on_hover_text(why);
+    let cell = ui.label(crate::probes::metric_text(value));
+    if !value.is_finite() {
+        cell.on_hover_text(why);
     }
 }

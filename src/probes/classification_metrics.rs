@@ -14,6 +14,16 @@ pub struct ClassMetrics {
     pub support: usize,
 }
 
+/// A precision or recall as shown in tables: three decimals, or "–" where it is undefined
+/// (NaN: a class never predicted has no precision, one absent from the labels no recall).
+pub fn metric_text(value: f64) -> String {
+    if value.is_finite() {
+        format!("{value:.3}")
+    } else {
+        "–".into()
+    }
+}
+
 /// Metrics of a `k`-class prediction.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ClassificationMetrics {
@@ -87,6 +97,12 @@ impl ClassificationMetrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn undefined_metrics_show_as_a_dash() {
+        assert_eq!(metric_text(0.41234), "0.412");
+        assert_eq!(metric_text(f64::NAN), "–");
+    }
 
     #[test]
     fn counts_by_hand() {
