@@ -8,6 +8,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use eframe::egui;
 use esm_workbench::analysis::projection_run::MapPoints;
+use esm_workbench::gui::JobView;
 use esm_workbench::gui::data_panel::DatasetTable;
 use esm_workbench::gui::map_view::{MapResult, MapSettings, MapView, map_view_ui};
 
@@ -65,11 +66,13 @@ fn bench_map_frame(c: &mut Criterion) {
             map_view_ui(
                 ui,
                 &mut view,
-                Some(&result),
-                None,
-                None,
+                JobView {
+                    result: Some(&result),
+                    ..Default::default()
+                },
                 Some((&set, &table)),
-                Some(4),
+                None,
+                Default::default(),
             );
         });
         // No renderer here: font atlas updates are dropped after tessellation.

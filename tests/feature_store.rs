@@ -555,3 +555,72 @@ fn the_gui_homology_study_and_probe_homology_write_identical_tables() -> TestRes
     assert_eq!(table.height(), 2 * 3, "trained + untrained, 3 layers");
     Ok(())
 }
+
+/// The amino-acid groups study at the process level: `probe aa-groups` and the GUI's panel
+/// (the Embedding map's "Amino-acid groups by layer") write the same table; a second CLI run
+/// reuses the store.
+#[cfg(feature = "gui")]
+#[test]
+fn the_gui_aa_groups_study_and_probe_aa_groups_write_identical_tables() -> TestResult {
+    use esm_workbench::analysis::JobCtx;
+    use esm_workbench::gui::aa_groups_panel::{
+        AaGroupsSettings, aa_groups_request, compute_aa_groups,
+    };
+    use esm_workbench::model::{Layers, LoadedModel};
+
+    let dir = tempfile::tempdir()?;
+    let model_path = common::fixture("esm1b_tiny_t2.pt");
+    let fasta = Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/demo/uniprot_orthologs.fasta");
+    let cli_csv = dir.path().join("cli.csv");
+    let cli = || {
+        let mut command = bin();
+        command
+            .args(["probe", "aa-groups", "--model"])
+            .arg(&model_path)
+            .arg("--fasta")
+            .arg(&fasta)
+            .args(["--layers", "all", "--compare-untrained"])
+            .arg("--store")
+            .arg(dir.path().join("cli_store"))
+            .arg("--out")
+            .arg(&cli_csv);
+        command
+    };
+    let first = run_ok(&mut cli())?;
+    let stdout = String::from_utf8_lossy(&first.stdout).into_owned();
+    assert!(
+        stdout.contains("embedding table") && stdout.contains("best layer"),
+        "{stdout}"
+    );
+    let second = run_ok(&mut cli())?;
+    assert_eq!(residues_embedded(&second), Some(0), "the store is reused");
+
+    let set = esm_workbench::data::open_data_files(std::slice::from_ref(&fasta))?;
+    let settings = AaGroupsSettings {
+        layers: Layers::All,
+        compare_untrained: true,
+    };
+    let store = esm_workbench::store::StoreOptions {
+        root: dir.path().join("gui_store"),
+        ..Default::default()
+    };
+    let model = LoadedModel::load(&model_path, &candle_core::Device::Cpu)?;
+    let study = compute_aa_groups(
+        &model,
+        &aa_groups_request(&set, &settings, &store),
+        &JobCtx::default(),
+    )?;
+    let gui_csv = dir.path().join("gui.csv");
+    let mut table = esm_workbench::analysis::aa_groups_study_table::aa_groups_study_table(&study)?;
+    esm_workbench::export::write_table(&gui_csv, &mut table)?;
+    assert_eq!(
+        std::fs::read_to_string(&cli_csv)?,
+        std::fs::read_to_string(&gui_csv)?
+    );
+    assert_eq!(
+        table.height(),
+        2 + 2 * 3,
+        "two embedding tables, then trained + untrained at layers 0-2"
+    );
+    Ok(())
+}

@@ -184,6 +184,52 @@ fn opens_with_the_bundled_starter_model() {
 }
 
 #[test]
+fn scores_amino_acid_groups_by_layer_beside_the_untrained_copy() {
+    // Ten demo proteins (every layer of all 288 would take minutes in a debug build).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fasta = dir.path().join("ten.fasta");
+    let demo = std::fs::read_to_string(demo_file("uniprot_orthologs.fasta")).expect("demo set");
+    let ten: String = demo
+        .split_inclusive('>')
+        .take(11)
+        .collect::<String>()
+        .trim_end_matches('>')
+        .to_owned();
+    std::fs::write(&fasta, ten).expect("write the FASTA");
+    let mut harness = app(GuiArgs {
+        fasta: Some(fasta),
+        ..GuiArgs::default()
+    });
+    wait_until(&mut harness, "ten proteins and the starter model", |h| {
+        h.query_by_label_contains("10 proteins").is_some()
+            && h.query_by_label_contains("starter_esm1b_t4_128").is_some()
+    });
+    click(&mut harness, "Embedding map");
+    click(&mut harness, "Amino-acid groups by layer");
+    click(&mut harness, "Score amino-acid groups");
+    wait_until(&mut harness, "the amino-acid groups study", |h| {
+        h.query_by_label_contains("Best layer").is_some()
+    });
+    assert!(
+        harness
+            .query_by_label_contains("Untrained embedding table: nearest-neighbour group agreement")
+            .is_some(),
+        "the untrained baseline is on by default"
+    );
+    // The same table as `probe aa-groups --out`: two embedding tables, then every layer of
+    // both models (the starter has 4 layers: 0-4).
+    let csv = save_table(&mut harness, "Scores", &dir.path().join("groups.csv"));
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "model,vectors,layer,best,nn_group_agreement,chance_agreement,within_minus_between_cosine,residues"
+        )
+    );
+    assert_eq!(lines.count(), 2 + 2 * 5);
+}
+
+#[test]
 fn computes_a_residue_map_and_colours_it_by_any_column() {
     let mut harness = app(GuiArgs::default());
     wait_for_demo(&mut harness);

@@ -15,23 +15,23 @@ use std::path::PathBuf;
 use candle_core::{Device, Tensor};
 
 use super::contact_head_run::{
-    CONTACT_THRESHOLD_ANGSTROM, ContactHeadEvaluation, ContactRunError, evaluate_contact_head,
-    mean_precision,
+    CONTACT_THRESHOLD_ANGSTROM, ContactHeadEvaluation, evaluate_contact_head, mean_precision,
 };
-use super::study_estimate::{FIT_FLOPS_PER_CORE, Refusal, StudyEstimate, batch_bytes};
+use super::study_error::StudyError;
+use super::study_estimate::{FIT_FLOPS_PER_CORE, StudyEstimate, batch_bytes};
 use super::study_split::StudySplit;
 use super::study_stores::{
     NamedRecords, embed_phase_seconds, embed_seconds_of, fill_splits, full_store_bytes, plan_splits,
 };
-use crate::data::ProteinChain;
-use crate::jobs::{Cancelled, JobCtx};
-use crate::model::{Layers, LayersError, LoadedModel, ModelError};
+use crate::data::{ContactMap, ProteinChain};
+use crate::jobs::JobCtx;
+use crate::model::{Layers, LoadedModel};
 use crate::probes::{
     ContactPrecision, ContactProbe, ContactProbeError, ContactProbeParams, SampledPairs,
     TrainingChain, contact_precision, pair_sample, standardise_in_place,
 };
 use crate::rng::SplitMix64;
-use crate::store::{FeatureStore, LayerReader, StoreError, StoreOptions};
+use crate::store::{FeatureStore, LayerReader, StoreOptions, StorePlan};
 
 /// Training residues per layer above which a seeded sample of whole chains is used (1 GB of
 /// f32 features at ESM-1b's width).
@@ -128,62 +128,6 @@ pub struct ContactStudy {
     pub fit_seconds: f64,
 }
 
-/// Why a contact study failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ContactStudyError {
-    /// A layer outside the model.
-    #[error(transparent)]
-    Layers(#[from] LayersError),
-    /// A store could not be created, filled or read.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// Training failed.
-    #[error(transparent)]
-    Probe(ContactProbeError),
-    /// The contact head failed.
-    #[error(transparent)]
-    Head(ContactRunError),
-    /// It would not fit in RAM or on disk; nothing was started.
-    #[error("{0}")]
-    Refused(#[from] Refusal),
-    /// Nothing to train or score.
-    #[error("{0}")]
-    Empty(String),
-    /// The user cancelled; finished store batches are kept.
-    #[error(transparent)]
-    Cancelled(#[from] Cancelled),
-}
-
-impl From<ModelError> for ContactStudyError {
-    fn from(err: ModelError) -> Self {
-        Self::Store(err.into())
-    }
-}
-
-impl From<candle_core::Error> for ContactStudyError {
-    fn from(err: candle_core::Error) -> Self {
-        ModelError::from(err).into()
-    }
-}
-
-impl From<ContactProbeError> for ContactStudyError {
-    fn from(err: ContactProbeError) -> Self {
-        match err {
-            ContactProbeError::Cancelled(c) => Self::Cancelled(c),
-            other => Self::Probe(other),
-        }
-    }
-}
-
-impl From<ContactRunError> for ContactStudyError {
-    fn from(err: ContactRunError) -> Self {
-        match err {
-            ContactRunError::Cancelled(c) => Self::Cancelled(c),
-            other => Self::Head(other),
-        }
-    }
-}
-
 impl ContactStudy {
     /// The best trained run.
     pub fn best_run(&self) -> Option<&ContactProbeRun> {
@@ -192,9 +136,9 @@ impl ContactStudy {
 
     /// The best probe's contact probabilities for test chain `index`, row-major `L x L`, from
     /// the test store (no forward pass, nothing kept).
-    pub fn predict_chain(&self, index: usize) -> Result<Vec<f32>, ContactStudyError> {
+    pub fn predict_chain(&self, index: usize) -> Result<Vec<f32>, StudyError> {
         let (Some(run), Some(dir)) = (self.best_run(), &self.test_store) else {
-            return Err(ContactStudyError::Empty("no probe was trained".into()));
+            return Err(StudyError::Empty("no probe was trained".into()));
         };
         let store = FeatureStore::open(dir)?;
         let mut reader = LayerReader::open(&store, run.layer)?;
@@ -215,13 +159,37 @@ fn records(chains: &[ProteinChain]) -> Vec<(String, String)> {
 pub fn estimate_contact_study(
     model: &LoadedModel,
     request: &ContactStudyRequest,
-) -> Result<StudyEstimate, ContactStudyError> {
-    let config = model.model.config();
-    let layers = request.layers.resolve(config.num_layers)?;
+) -> Result<StudyEstimate, StudyError> {
+    let layers = request.layers.resolve(model.model.config().num_layers)?;
+    let plans = plan_stores(model, request, &layers)?;
+    estimate_from_plans(model, request, &layers, &plans)
+}
+
+/// Plans of the training and the test store of `model`.
+fn plan_stores(
+    model: &LoadedModel,
+    request: &ContactStudyRequest,
+    layers: &[usize],
+) -> Result<[StorePlan; 2], StudyError> {
     let (train, test) = (records(&request.train), records(&request.test));
-    let sets = named(request, &train, &test);
-    let plans = plan_splits(model, &request.store, sets, &layers)?;
-    let [a, b] = embed_phase_seconds(model, &plans);
+    Ok(plan_splits(
+        model,
+        &request.store,
+        named(request, &train, &test),
+        layers,
+    )?)
+}
+
+/// [`estimate_contact_study`] from the stores' plans.
+fn estimate_from_plans(
+    model: &LoadedModel,
+    request: &ContactStudyRequest,
+    layers: &[usize],
+    plans: &[StorePlan; 2],
+) -> Result<StudyEstimate, StudyError> {
+    let config = model.model.config();
+    let (train, test) = (records(&request.train), records(&request.test));
+    let [a, b] = embed_phase_seconds(model, plans);
     let mut embed = a + b;
     let mut disk: u64 = plans.iter().map(|p| p.bytes_to_reserve).sum();
     if request.compare_untrained {
@@ -306,13 +274,13 @@ pub fn run_contact_study(
     model: &LoadedModel,
     request: &ContactStudyRequest,
     ctx: &JobCtx,
-) -> Result<ContactStudy, ContactStudyError> {
+) -> Result<ContactStudy, StudyError> {
     if request.test.is_empty() {
-        return Err(ContactStudyError::Empty("no test chains".into()));
+        return Err(StudyError::Empty("no test chains".into()));
     }
     let head_wanted = request.contact_head && model.model.has_contact_head();
     if request.train.is_empty() && !head_wanted {
-        return Err(ContactStudyError::Empty(format!(
+        return Err(StudyError::Empty(format!(
             "{} has no contact head; give training structures to fit the bilinear probe",
             model.name
         )));
@@ -339,11 +307,11 @@ pub fn run_contact_study(
     };
     let head_share = if head_wanted { 0.1 } else { 0.0 };
     if !request.train.is_empty() {
-        let estimate = estimate_contact_study(model, request)?;
-        estimate.check_resources()?;
+        let truth = test_contact_maps(&request.test);
         probe_both(
             model,
             request,
+            &truth,
             &ctx.scoped(0.0, 1.0 - head_share),
             &mut study,
         )?;
@@ -359,20 +327,35 @@ pub fn run_contact_study(
     Ok(study)
 }
 
+/// The test chains' true contacts, computed once for every layer and both models (the
+/// distances dropped: one byte per residue pair).
+fn test_contact_maps(test: &[ProteinChain]) -> Vec<ContactMap> {
+    test.iter()
+        .map(|chain| {
+            let mut map = chain.contact_map(CONTACT_THRESHOLD_ANGSTROM);
+            map.distances = Vec::new();
+            map
+        })
+        .collect()
+}
+
 /// Probes the trained model (and the untrained copy when asked) into `study`.
 fn probe_both(
     model: &LoadedModel,
     request: &ContactStudyRequest,
+    truth: &[ContactMap],
     ctx: &JobCtx,
     study: &mut ContactStudy,
-) -> Result<(), ContactStudyError> {
+) -> Result<(), StudyError> {
     let layers = request.layers.resolve(model.model.config().num_layers)?;
+    let plans = plan_stores(model, request, &layers)?;
+    estimate_from_plans(model, request, &layers, &plans)?.check_resources()?;
     let split = if request.compare_untrained {
         ctx.phases(&[0.5, 0.5])
     } else {
         vec![ctx.clone()]
     };
-    let trained = probe_model(model, request, &layers, &split[0])?;
+    let trained = probe_model(model, request, truth, (&layers, Some(plans)), &split[0])?;
     study.runs = trained.runs;
     study.pairs = trained.pairs;
     study.test_store = Some(trained.test_store);
@@ -382,7 +365,7 @@ fn probe_both(
     study.fit_seconds += trained.fit_seconds;
     if request.compare_untrained {
         let copy = model.untrained_copy(0)?;
-        let untrained = probe_model(&copy, request, &layers, &split[1])?;
+        let untrained = probe_model(&copy, request, truth, (&layers, None), &split[1])?;
         study.untrained = untrained.runs;
         study.residues_embedded += untrained.residues_embedded;
         study.stores.extend(untrained.stores);
@@ -419,12 +402,16 @@ struct ModelRuns {
 fn probe_model(
     model: &LoadedModel,
     request: &ContactStudyRequest,
-    layers: &[usize],
+    truth: &[ContactMap],
+    (layers, plans): (&[usize], Option<[StorePlan; 2]>),
     ctx: &JobCtx,
-) -> Result<ModelRuns, ContactStudyError> {
+) -> Result<ModelRuns, StudyError> {
     let (train, test) = (records(&request.train), records(&request.test));
     let sets = named(request, &train, &test);
-    let plans = plan_splits(model, &request.store, sets, layers)?;
+    let plans = match plans {
+        Some(plans) => plans,
+        None => plan_stores(model, request, layers)?,
+    };
     let train_rows = residues(&request.train).min(request.residue_cap);
     let mut weights = embed_phase_seconds(model, &plans).to_vec();
     let per_layer = layer_seconds(model, request, train_rows).max(1e-3);
@@ -447,7 +434,8 @@ fn probe_model(
             layers.len()
         ));
         let probe = train_layer(&stores.train, layer, (&chosen, &samples), request, phase)?;
-        let (chains, mean) = score_layer(&probe, &stores.test, layer, &request.test, phase)?;
+        let (chains, mean) =
+            score_layer(&probe, &stores.test, layer, (&request.test, truth), phase)?;
         runs.push(ContactProbeRun {
             layer,
             probe,
@@ -472,7 +460,7 @@ fn probe_model(
 fn training_pairs(
     request: &ContactStudyRequest,
     store: &FeatureStore,
-) -> Result<(Vec<usize>, Vec<SampledPairs>, PairCounts), ContactStudyError> {
+) -> Result<(Vec<usize>, Vec<SampledPairs>, PairCounts), StudyError> {
     let offsets = store.row_offsets();
     let mut order: Vec<usize> = (0..request.train.len()).collect();
     SplitMix64::new(request.params.seed).shuffle(&mut order);
@@ -487,7 +475,7 @@ fn training_pairs(
         }
         let map = chain.contact_map(CONTACT_THRESHOLD_ANGSTROM);
         if stored != map.len {
-            return Err(ContactStudyError::Empty(format!(
+            return Err(StudyError::Empty(format!(
                 "training chain {}: {} residues stored for {} with coordinates",
                 chain.id, stored, map.len
             )));
@@ -520,7 +508,7 @@ fn train_layer(
     (chosen, samples): (&[usize], &[SampledPairs]),
     request: &ContactStudyRequest,
     ctx: &JobCtx,
-) -> Result<ContactProbe, ContactStudyError> {
+) -> Result<ContactProbe, StudyError> {
     ctx.checkpoint(0.0)?;
     let offsets = store.row_offsets();
     let mut reader = LayerReader::open(store, layer)?;
@@ -560,17 +548,16 @@ fn score_layer(
     probe: &ContactProbe,
     store: &FeatureStore,
     layer: usize,
-    test: &[ProteinChain],
+    (test, truth): (&[ProteinChain], &[ContactMap]),
     ctx: &JobCtx,
-) -> Result<(Vec<ChainScore>, ContactPrecision), ContactStudyError> {
+) -> Result<(Vec<ChainScore>, ContactPrecision), StudyError> {
     let mut reader = LayerReader::open(store, layer)?;
     let scoring = ctx.scoped(0.9, 1.0);
     let mut chains = Vec::with_capacity(test.len());
-    for (index, chain) in test.iter().enumerate() {
+    for (index, (chain, truth)) in test.iter().zip(truth).enumerate() {
         let predicted = probe.predict(&chain_features(store, &mut reader, index)?)?;
-        let truth = chain.contact_map(CONTACT_THRESHOLD_ANGSTROM);
         if truth.len * truth.len != predicted.len() {
-            return Err(ContactStudyError::Empty(format!(
+            return Err(StudyError::Empty(format!(
                 "test chain {}: {} residues with coordinates, {} predicted",
                 chain.id,
                 truth.len,
@@ -580,7 +567,7 @@ fn score_layer(
         chains.push((
             chain.id.clone(),
             truth.len,
-            contact_precision(&predicted, &truth),
+            contact_precision(&predicted, truth),
         ));
         scoring.checkpoint((index + 1) as f32 / test.len() as f32)?;
     }
@@ -593,10 +580,10 @@ fn chain_features(
     store: &FeatureStore,
     reader: &mut LayerReader,
     index: usize,
-) -> Result<Tensor, ContactStudyError> {
+) -> Result<Tensor, StudyError> {
     let offsets = store.row_offsets();
     let Some(&end) = offsets.get(index + 1) else {
-        return Err(ContactStudyError::Empty(format!(
+        return Err(StudyError::Empty(format!(
             "test chain {index} is not in the store"
         )));
     };

@@ -8,13 +8,15 @@
 use std::path::PathBuf;
 
 use super::homology_run::{HomologyRun, score_homology};
-use super::study_estimate::{FIT_FLOPS_PER_CORE, Refusal, StudyEstimate, batch_bytes};
+use super::study_error::StudyError;
+use super::study_estimate::{FIT_FLOPS_PER_CORE, StudyEstimate, batch_bytes};
 use super::study_stores::{NamedRecords, embed_seconds_of, store_spec};
 use crate::data::ScopDomain;
-use crate::jobs::{Cancelled, JobCtx};
-use crate::model::{Layers, LayersError, LoadedModel, ModelError};
-use crate::probes::HomologySearchError;
-use crate::store::{FeatureStore, StoreError, StoreOptions, ensure_store, read_means};
+use crate::jobs::JobCtx;
+use crate::model::{Layers, LoadedModel};
+use crate::store::{
+    FeatureStore, StoreError, StoreOptions, StorePlan, StoreSpec, ensure_store, read_means,
+};
 
 /// How the best layer is chosen.
 pub const BEST_HOMOLOGY_LAYER: &str = "highest superfamily Hit-10 of the trained model";
@@ -59,44 +61,6 @@ pub struct HomologyStudy {
     pub score_seconds: f64,
 }
 
-/// Why a homology study failed.
-#[derive(Debug, thiserror::Error)]
-pub enum HomologyStudyError {
-    /// A layer outside the model.
-    #[error(transparent)]
-    Layers(#[from] LayersError),
-    /// A store could not be created, filled or read.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// The search failed.
-    #[error(transparent)]
-    Search(HomologySearchError),
-    /// It would not fit in RAM or on disk; nothing was started.
-    #[error("{0}")]
-    Refused(#[from] Refusal),
-    /// Too few domains.
-    #[error("{0}")]
-    Empty(String),
-    /// The user cancelled; finished store batches are kept.
-    #[error(transparent)]
-    Cancelled(#[from] Cancelled),
-}
-
-impl From<ModelError> for HomologyStudyError {
-    fn from(err: ModelError) -> Self {
-        Self::Store(err.into())
-    }
-}
-
-impl From<HomologySearchError> for HomologyStudyError {
-    fn from(err: HomologySearchError) -> Self {
-        match err {
-            HomologySearchError::Stopped => Self::Cancelled(Cancelled),
-            other => Self::Search(other),
-        }
-    }
-}
-
 impl HomologyStudyRequest {
     fn records(&self) -> Vec<(String, String)> {
         self.domains
@@ -116,18 +80,51 @@ fn score_seconds(domains: usize, dim: usize) -> f64 {
 pub fn estimate_homology_study(
     model: &LoadedModel,
     request: &HomologyStudyRequest,
-) -> Result<StudyEstimate, HomologyStudyError> {
-    let config = model.model.config();
-    let layers = request.layers.resolve(config.num_layers)?;
+) -> Result<StudyEstimate, StudyError> {
+    let layers = request.layers.resolve(model.model.config().num_layers)?;
+    let plan = plan_store(model, request, &layers)?;
+    estimate_from_plan(model, request, &layers, &plan)
+}
+
+/// The plan of `model`'s means store.
+fn plan_store(
+    model: &LoadedModel,
+    request: &HomologyStudyRequest,
+    layers: &[usize],
+) -> Result<StorePlan, StudyError> {
     let records = request.records();
+    Ok(FeatureStore::plan(
+        model,
+        &means_spec(model, request, &records, layers),
+    )?)
+}
+
+/// The spec of the per-domain means store (no per-residue rows).
+fn means_spec<'a>(
+    model: &LoadedModel,
+    request: &'a HomologyStudyRequest,
+    records: &'a [(String, String)],
+    layers: &[usize],
+) -> StoreSpec<'a> {
     let set = NamedRecords {
         name: &request.dataset_name,
-        records: &records,
+        records,
     };
     let policy = super::embed_run::window_policy(model);
-    let mut spec = store_spec(&request.store, set, &layers, policy);
+    let mut spec = store_spec(&request.store, set, layers, policy);
     spec.per_residue = false;
-    let plan = FeatureStore::plan(model, &spec)?;
+    spec
+}
+
+/// [`estimate_homology_study`] from the store's plan.
+fn estimate_from_plan(
+    model: &LoadedModel,
+    request: &HomologyStudyRequest,
+    layers: &[usize],
+    plan: &StorePlan,
+) -> Result<StudyEstimate, StudyError> {
+    let config = model.model.config();
+    let records = request.records();
     let copies = if request.compare_untrained { 2.0 } else { 1.0 };
     let mut embed = embed_seconds_of(model, &records)
         * (plan.residues_to_embed as f64 / residues(&records).max(1) as f64);
@@ -170,26 +167,26 @@ pub fn run_homology_study(
     model: &LoadedModel,
     request: &HomologyStudyRequest,
     ctx: &JobCtx,
-) -> Result<HomologyStudy, HomologyStudyError> {
+) -> Result<HomologyStudy, StudyError> {
     if request.domains.len() < 2 {
-        return Err(HomologyStudyError::Empty(format!(
+        return Err(StudyError::Empty(format!(
             "need at least 2 domains, {} has {}",
             request.dataset_name,
             request.domains.len()
         )));
     }
     let layers = request.layers.resolve(model.model.config().num_layers)?;
-    let estimate = estimate_homology_study(model, request)?;
-    estimate.check_resources()?;
+    let plan = plan_store(model, request, &layers)?;
+    estimate_from_plan(model, request, &layers, &plan)?.check_resources()?;
     let split = if request.compare_untrained {
         ctx.phases(&[0.5, 0.5])
     } else {
         vec![ctx.clone()]
     };
-    let trained = score_model(model, request, &layers, &split[0])?;
+    let trained = score_model(model, request, (&layers, Some(plan)), &split[0])?;
     let untrained = if request.compare_untrained {
         let copy = model.untrained_copy(0)?;
-        Some(score_model(&copy, request, &layers, &split[1])?)
+        Some(score_model(&copy, request, (&layers, None), &split[1])?)
     } else {
         None
     };
@@ -201,7 +198,7 @@ pub fn run_homology_study(
                 .hit10
                 .total_cmp(&runs[b].superfamily.hit10)
         })
-        .ok_or_else(|| HomologyStudyError::Empty("no layer was scored".into()))?;
+        .ok_or_else(|| StudyError::Empty("no layer was scored".into()))?;
     let store = FeatureStore::open(&trained.store)?;
     let vectors = means_rows(&store, runs[best].layer)?;
     let mut stores = vec![trained.store];
@@ -248,23 +245,16 @@ struct ModelScores {
 fn score_model(
     model: &LoadedModel,
     request: &HomologyStudyRequest,
-    layers: &[usize],
+    (layers, plan): (&[usize], Option<StorePlan>),
     ctx: &JobCtx,
-) -> Result<ModelScores, HomologyStudyError> {
+) -> Result<ModelScores, StudyError> {
     let records = request.records();
-    let set = NamedRecords {
-        name: &request.dataset_name,
-        records: &records,
-    };
-    let mut spec = store_spec(
-        &request.store,
-        set,
-        layers,
-        super::embed_run::window_policy(model),
-    );
-    spec.per_residue = false;
+    let spec = means_spec(model, request, &records, layers);
     let config = model.model.config();
-    let plan = FeatureStore::plan(model, &spec)?;
+    let plan = match plan {
+        Some(plan) => plan,
+        None => FeatureStore::plan(model, &spec)?,
+    };
     let mut weights = vec![
         embed_seconds_of(model, &records)
             * (plan.residues_to_embed as f64 / residues(&records).max(1) as f64),

@@ -10,14 +10,13 @@ use std::path::PathBuf;
 use ndarray::Array2;
 
 use super::projection_run::{MapPoints, PointLevel, choose_records};
-use super::study_estimate::{Refusal, StudyEstimate, batch_bytes};
+use super::study_error::StudyError;
+use super::study_estimate::{StudyEstimate, batch_bytes};
 use super::study_stores::{NamedRecords, embed_seconds_of, store_spec};
-use crate::jobs::{Cancelled, JobCtx};
-use crate::model::{Layers, LayersError, LoadedModel, ModelError};
-use crate::projection::{ProjectionError, TsneParams, fit_pca, tsne};
-use crate::store::{
-    FeatureStore, LayerReader, StoreError, StoreOptions, StoreSpec, ensure_store, read_means,
-};
+use crate::jobs::JobCtx;
+use crate::model::{Layers, LoadedModel};
+use crate::projection::{TsneParams, fit_pca, tsne};
+use crate::store::{FeatureStore, LayerReader, StoreOptions, StoreSpec, ensure_store, read_means};
 
 /// How the points are projected.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,44 +70,6 @@ pub struct MapStudy {
     pub store: PathBuf,
 }
 
-/// Why a map failed.
-#[derive(Debug, thiserror::Error)]
-pub enum MapStudyError {
-    /// A layer outside the model.
-    #[error(transparent)]
-    Layers(#[from] LayersError),
-    /// A store could not be created, filled or read.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// The projection failed.
-    #[error(transparent)]
-    Projection(ProjectionError),
-    /// It would not fit in RAM or on disk; nothing was started.
-    #[error("{0}")]
-    Refused(#[from] Refusal),
-    /// No points.
-    #[error("{0}")]
-    Empty(String),
-    /// The user cancelled; finished store batches are kept.
-    #[error(transparent)]
-    Cancelled(#[from] Cancelled),
-}
-
-impl From<ModelError> for MapStudyError {
-    fn from(err: ModelError) -> Self {
-        Self::Store(err.into())
-    }
-}
-
-impl From<ProjectionError> for MapStudyError {
-    fn from(err: ProjectionError) -> Self {
-        match err {
-            ProjectionError::Cancelled(c) => Self::Cancelled(c),
-            other => Self::Projection(other),
-        }
-    }
-}
-
 /// The chosen records, and the store spec holding them at every layer.
 struct Plan {
     chosen: Vec<usize>,
@@ -119,17 +80,17 @@ struct Plan {
 }
 
 impl Plan {
-    fn new(model: &LoadedModel, request: &MapStudyRequest) -> Result<Self, MapStudyError> {
+    fn new(model: &LoadedModel, request: &MapStudyRequest) -> Result<Self, StudyError> {
         let num_layers = model.model.config().num_layers;
         let layer = *request
             .layer
             .resolve(num_layers)?
             .last()
-            .ok_or_else(|| MapStudyError::Empty("no layer chosen".into()))?;
+            .ok_or_else(|| StudyError::Empty("no layer chosen".into()))?;
         let lengths: Vec<usize> = request.records.iter().map(|(_, s)| s.len()).collect();
         let chosen = choose_records(&lengths, request.level, request.max_points, request.seed);
         if chosen.is_empty() {
-            return Err(MapStudyError::Empty(format!(
+            return Err(StudyError::Empty(format!(
                 "{} has no sequences",
                 request.dataset_name
             )));
@@ -176,7 +137,7 @@ impl Plan {
 pub fn estimate_map_study(
     model: &LoadedModel,
     request: &MapStudyRequest,
-) -> Result<StudyEstimate, MapStudyError> {
+) -> Result<StudyEstimate, StudyError> {
     let plan = Plan::new(model, request)?;
     let spec = plan.spec(model, request);
     let store = FeatureStore::plan(model, &spec)?;
@@ -216,7 +177,7 @@ pub fn run_map_study(
     model: &LoadedModel,
     request: &MapStudyRequest,
     ctx: &JobCtx,
-) -> Result<MapStudy, MapStudyError> {
+) -> Result<MapStudy, StudyError> {
     let estimate = estimate_map_study(model, request)?;
     estimate.check_resources()?;
     let plan = Plan::new(model, request)?;
@@ -283,7 +244,7 @@ fn read_points(
     store: &FeatureStore,
     plan: &Plan,
     request: &MapStudyRequest,
-) -> Result<MapPoints, MapStudyError> {
+) -> Result<MapPoints, StudyError> {
     match request.level {
         PointLevel::Protein => Ok(MapPoints {
             features: read_means(store, plan.layer)?,
@@ -333,7 +294,7 @@ pub fn project(
     features: &Array2<f32>,
     projection: &Projection,
     ctx: &JobCtx,
-) -> Result<Projected, MapStudyError> {
+) -> Result<Projected, StudyError> {
     match projection {
         Projection::Tsne(params) => {
             let map = tsne(features.view(), params, ctx)?;

@@ -1,6 +1,8 @@
 //! Analyses over models and data: embedding runs (cached), extraction to files, jobs
 //! (progress + cancel). No GUI imports.
 
+pub mod aa_groups_study;
+pub mod aa_groups_study_table;
 pub mod contact_head_run;
 pub mod contact_study;
 pub mod contact_study_table;
@@ -16,6 +18,7 @@ pub mod resources;
 pub mod ss8_probe_run;
 pub mod ss8_study;
 pub mod ss8_study_table;
+pub mod study_error;
 pub mod study_estimate;
 pub mod study_split;
 pub mod study_stores;

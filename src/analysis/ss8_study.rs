@@ -12,18 +12,18 @@ use ndarray::{Array2, Axis};
 
 use super::probe_apply::Ss8Prediction;
 use super::ss8_probe_run::Ss8ProbeRun;
-use super::study_estimate::{Refusal, StudyEstimate, batch_bytes, fit_seconds};
+use super::study_error::StudyError;
+use super::study_estimate::{StudyEstimate, batch_bytes, fit_seconds};
 use super::study_split::StudySplit;
 use super::study_stores::{
     NamedRecords, embed_phase_seconds, embed_seconds_of, fill_splits, full_store_bytes, plan_splits,
 };
 use crate::data::{SS8_CLASSES, Ss8Record};
-use crate::jobs::{Cancelled, JobCtx};
-use crate::model::{Layers, LayersError, LengthPolicy, LoadedModel, ModelError};
-use crate::probes::logistic::LogisticError;
+use crate::jobs::JobCtx;
+use crate::model::{Layers, LengthPolicy, LoadedModel};
 use crate::probes::{Ss8Probe, Ss8ProbeParams, ss8_metrics};
 use crate::rng::SplitMix64;
-use crate::store::{FeatureStore, LayerReader, StoreError, StoreOptions};
+use crate::store::{FeatureStore, LayerReader, StoreOptions, StorePlan};
 
 /// Training residues per layer above which a seeded sample is used (1 GB of f32 features at
 /// ESM-1b's width).
@@ -87,35 +87,6 @@ pub struct Ss8Study {
     pub fit_seconds: f64,
 }
 
-/// Why a study failed.
-#[derive(Debug, thiserror::Error)]
-pub enum Ss8StudyError {
-    /// A layer outside the model.
-    #[error(transparent)]
-    Layers(#[from] LayersError),
-    /// A store could not be created, filled or read.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// The regression failed.
-    #[error(transparent)]
-    Fit(LogisticError),
-    /// It would not fit in RAM or on disk; nothing was started.
-    #[error("{0}")]
-    Refused(#[from] Refusal),
-    /// A set without labelled residues.
-    #[error("{0}")]
-    Empty(String),
-    /// The user cancelled; finished store batches are kept.
-    #[error(transparent)]
-    Cancelled(#[from] Cancelled),
-}
-
-impl From<ModelError> for Ss8StudyError {
-    fn from(err: ModelError) -> Self {
-        Self::Store(err.into())
-    }
-}
-
 impl Ss8StudyRequest {
     fn sets<'a>(
         &'a self,
@@ -151,16 +122,44 @@ pub fn study_policy(model: &LoadedModel) -> LengthPolicy {
 pub fn estimate_ss8_study(
     model: &LoadedModel,
     request: &Ss8StudyRequest,
-) -> Result<StudyEstimate, Ss8StudyError> {
-    let config = model.model.config();
-    let layers = request.layers.resolve(config.num_layers)?;
+) -> Result<StudyEstimate, StudyError> {
+    let layers = request.layers.resolve(model.model.config().num_layers)?;
+    let plans = plan_stores(model, request, &layers)?;
+    estimate_from_plans(model, request, &layers, &plans)
+}
+
+/// Plans of the training and the test store of `model`.
+fn plan_stores(
+    model: &LoadedModel,
+    request: &Ss8StudyRequest,
+    layers: &[usize],
+) -> Result<[StorePlan; 2], StudyError> {
     let (train, test) = (
         Ss8StudyRequest::pairs(&request.train),
         Ss8StudyRequest::pairs(&request.test),
     );
-    let plans = plan_splits(model, &request.store, request.sets(&train, &test), &layers)?;
+    Ok(plan_splits(
+        model,
+        &request.store,
+        request.sets(&train, &test),
+        layers,
+    )?)
+}
+
+/// [`estimate_ss8_study`] from the stores' plans.
+fn estimate_from_plans(
+    model: &LoadedModel,
+    request: &Ss8StudyRequest,
+    layers: &[usize],
+    plans: &[StorePlan; 2],
+) -> Result<StudyEstimate, StudyError> {
+    let config = model.model.config();
+    let (train, test) = (
+        Ss8StudyRequest::pairs(&request.train),
+        Ss8StudyRequest::pairs(&request.test),
+    );
     let copies = if request.compare_untrained { 2.0 } else { 1.0 };
-    let mut embed: f64 = embed_phase_seconds(model, &plans).iter().sum();
+    let mut embed: f64 = embed_phase_seconds(model, plans).iter().sum();
     let mut disk: u64 = plans.iter().map(|p| p.bytes_to_reserve).sum();
     if request.compare_untrained {
         let all = [train.as_slice(), test.as_slice()].concat();
@@ -209,26 +208,26 @@ pub fn run_ss8_study(
     model: &LoadedModel,
     request: &Ss8StudyRequest,
     ctx: &JobCtx,
-) -> Result<Ss8Study, Ss8StudyError> {
+) -> Result<Ss8Study, StudyError> {
     let layers = request.layers.resolve(model.model.config().num_layers)?;
-    let estimate = estimate_ss8_study(model, request)?;
-    estimate.check_resources()?;
+    let plans = plan_stores(model, request, &layers)?;
+    estimate_from_plans(model, request, &layers, &plans)?.check_resources()?;
     let split = if request.compare_untrained {
         let trained_share = 1.0 / 2.0;
         ctx.phases(&[trained_share, 1.0 - trained_share])
     } else {
         vec![ctx.clone()]
     };
-    let trained = probe_model(model, request, &layers, &split[0])?;
+    let trained = probe_model(model, request, (&layers, Some(plans)), &split[0])?;
     let untrained = if request.compare_untrained {
         let copy = model.untrained_copy(0)?;
-        probe_model(&copy, request, &layers, &split[1])?
+        probe_model(&copy, request, (&layers, None), &split[1])?
     } else {
         ModelRuns::default()
     };
     let best = (0..trained.runs.len())
         .max_by(|&a, &b| trained.runs[a].test.q8.total_cmp(&trained.runs[b].test.q8))
-        .ok_or_else(|| Ss8StudyError::Empty("no layer was probed".into()))?;
+        .ok_or_else(|| StudyError::Empty("no layer was probed".into()))?;
     let tracks = tracks(
         &trained.test_store,
         &request.test,
@@ -274,16 +273,19 @@ struct ModelRuns {
 fn probe_model(
     model: &LoadedModel,
     request: &Ss8StudyRequest,
-    layers: &[usize],
+    (layers, plans): (&[usize], Option<[StorePlan; 2]>),
     ctx: &JobCtx,
-) -> Result<ModelRuns, Ss8StudyError> {
+) -> Result<ModelRuns, StudyError> {
     let config = model.model.config();
     let (train, test) = (
         Ss8StudyRequest::pairs(&request.train),
         Ss8StudyRequest::pairs(&request.test),
     );
     let sets = request.sets(&train, &test);
-    let plans = plan_splits(model, &request.store, sets, layers)?;
+    let plans = match plans {
+        Some(plans) => plans,
+        None => plan_stores(model, request, layers)?,
+    };
     let train_rows = labelled_count(&request.train).min(request.residue_cap);
     let per_layer = fit_seconds(
         train_rows,
@@ -311,7 +313,7 @@ fn probe_model(
         request.seed,
     );
     if rows.is_empty() {
-        return Err(Ss8StudyError::Empty(format!(
+        return Err(StudyError::Empty(format!(
             "{} has no labelled residues",
             request.train_name
         )));
@@ -352,17 +354,14 @@ fn probe_layer(
     (rows, labels): (&[usize], &[usize]),
     params: &Ss8ProbeParams,
     ctx: &JobCtx,
-) -> Result<Ss8ProbeRun, Ss8StudyError> {
+) -> Result<Ss8ProbeRun, StudyError> {
     ctx.checkpoint(0.0)?;
     let features = LayerReader::open(train_store, layer)?.gather(rows)?;
     let fit_ctx = ctx.scoped(0.0, 0.9);
     let max_steps = params.max_iterations.max(1) as f32;
     let hook: crate::probes::logistic::IterationHook =
         std::sync::Arc::new(move |step, _| fit_ctx.checkpoint(step as f32 / max_steps).is_ok());
-    let probe = Ss8Probe::fit(&features, labels, params, Some(hook)).map_err(|e| match e {
-        LogisticError::Stopped(_) => Ss8StudyError::Cancelled(Cancelled),
-        other => Ss8StudyError::Fit(other),
-    })?;
+    let probe = Ss8Probe::fit(&features, labels, params, Some(hook))?;
     let train = probe.evaluate(&features, labels);
     drop(features);
     let test_metrics = score_streaming(&probe, test_store, test, layer, &ctx.scoped(0.9, 1.0))?;
@@ -383,7 +382,7 @@ fn score_streaming(
     records: &[Ss8Record],
     layer: usize,
     ctx: &JobCtx,
-) -> Result<crate::probes::Ss8Metrics, Ss8StudyError> {
+) -> Result<crate::probes::Ss8Metrics, StudyError> {
     let mut reader = LayerReader::open(store, layer)?;
     let offsets = store.row_offsets();
     let (mut truth, mut predicted) = (Vec::new(), Vec::new());
@@ -459,7 +458,7 @@ fn tracks(
     test: &[Ss8Record],
     best: &Ss8ProbeRun,
     count: usize,
-) -> Result<Vec<(Ss8Record, Ss8Prediction)>, Ss8StudyError> {
+) -> Result<Vec<(Ss8Record, Ss8Prediction)>, StudyError> {
     let Some(store) = store else {
         return Ok(Vec::new());
     };

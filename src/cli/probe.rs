@@ -23,9 +23,7 @@ use crate::analysis::ss8_study::{
 use crate::analysis::ss8_study_table::ss8_study_table;
 use crate::data::{SS8_CLASSES, read_ss8_labels};
 use crate::model::{Checkpoint, LoadedModel};
-use crate::probes::{
-    ContactPrecision, ContactProbeParams, Ss8ProbeParams, embedding_table_grouping,
-};
+use crate::probes::{ContactPrecision, ContactProbeParams, Ss8ProbeParams};
 
 /// Which probe.
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -37,7 +35,7 @@ pub enum ProbeCommand {
     /// Apply a saved contact probe (`probe contacts --save`) to new sequences.
     ContactsPredict(ContactsPredictArgs),
     /// Whether the amino-acid embeddings group by biochemistry (nearest-neighbour agreement).
-    AaGroups(ModelArg),
+    AaGroups(AaGroupsArgs),
     /// Remote homology on SCOPe/ASTRAL: cosine nearest neighbours, Hit-10 and AUC.
     Homology(HomologyArgs),
     /// Contacts: the model's own contact head and/or the bilinear probe trained on --train
@@ -163,6 +161,32 @@ pub struct HomologyArgs {
     pub out: Option<PathBuf>,
 }
 
+/// Options of `probe aa-groups`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AaGroupsArgs {
+    /// The model.
+    #[command(flatten)]
+    pub model: ModelArg,
+    /// Proteins whose residues are averaged per amino acid at each layer (FASTA); without it
+    /// only the token embedding table is scored.
+    #[arg(long)]
+    pub fasta: Option<PathBuf>,
+    /// Representation layers: all (default), last, an index (negative from the end), or a
+    /// list (`0,6,-1` or `0 6 -1`).
+    #[arg(long, num_args = 1.., allow_negative_numbers = true, value_name = "LAYERS")]
+    pub layers: Vec<String>,
+    /// Also score an untrained copy of the model beside it (the paper's baseline).
+    #[arg(long)]
+    pub compare_untrained: bool,
+    /// Feature store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Write the scores here (.csv or .parquet): one row per model and layer (see
+    /// `analysis::aa_groups_study_table`).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
 /// A model, trained or its untrained copy.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ModelArg {
@@ -232,20 +256,7 @@ pub fn run(command: &ProbeCommand) -> anyhow::Result<()> {
         ProbeCommand::Contacts(args) => contacts(args),
         ProbeCommand::Ss8Predict(args) => ss8_predict(args),
         ProbeCommand::ContactsPredict(args) => contacts_predict(args),
-        ProbeCommand::AaGroups(model) => {
-            let loaded = model.load()?;
-            let score = embedding_table_grouping(loaded.model.token_embeddings())?
-                .context("the embedding table lacks a standard amino acid")?;
-            println!(
-                "nearest-neighbour group agreement: {:.3} (chance {:.3})",
-                score.nearest_neighbour_agreement, score.chance_agreement
-            );
-            println!(
-                "within - between group cosine:     {:.3}",
-                score.within_minus_between_cosine
-            );
-            Ok(())
-        }
+        ProbeCommand::AaGroups(args) => aa_groups(args),
     }
 }
 
@@ -544,6 +555,86 @@ fn homology(args: &HomologyArgs) -> anyhow::Result<()> {
     );
     if let Some(out) = &args.out {
         let mut frame = homology_study_table(&study)?;
+        crate::export::write_table(out, &mut frame)?;
+        eprintln!("wrote {}", out.display());
+    }
+    Ok(())
+}
+
+fn aa_groups(args: &AaGroupsArgs) -> anyhow::Result<()> {
+    use crate::analysis::aa_groups_study::{
+        AaGroupsRequest, BEST_LAYER as BEST_GROUPS_LAYER, estimate_aa_groups_study,
+        run_aa_groups_study,
+    };
+    let loaded = args.model.load()?;
+    let (records, dataset_name) = match &args.fasta {
+        Some(fasta) => (
+            crate::data::FastaReader::read_all(fasta)?
+                .into_iter()
+                .map(|r| (r.id, r.sequence))
+                .collect(),
+            crate::store::dataset_label(fasta),
+        ),
+        None => (Vec::new(), String::new()),
+    };
+    let layers = if args.layers.is_empty() {
+        crate::model::Layers::All
+    } else {
+        parse_layers(&args.layers)?
+    };
+    let request = AaGroupsRequest {
+        records,
+        dataset_name,
+        layers,
+        compare_untrained: args.compare_untrained,
+        store: args.store.options(),
+    };
+    let estimate = estimate_aa_groups_study(&loaded, &request)?;
+    super::progress::announce_estimate(&estimate)?;
+    let ctx = super::progress::cancellable_on_ctrl_c()?;
+    let study = with_progress_bar_and_log("amino-acid groups study", ctx, move |ctx, _| {
+        run_aa_groups_study(&loaded, &request, &ctx)
+    })??;
+    if !study.stores.is_empty() {
+        eprintln!(
+            "embedded {} residues in {:.1} s; {} standard residues averaged per layer; stores: {}",
+            study.residues_embedded,
+            study.embed_seconds,
+            study.residues,
+            study
+                .stores
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    println!(
+        "model      vectors          layer  NN group agreement  chance  within-between cosine"
+    );
+    let line = |model: &str, vectors: &str, layer: String, s: &crate::probes::GroupingScore| {
+        println!(
+            "{model:<9}  {vectors:<15}  {layer:>5}  {:>18.3}  {:>6.3}  {:>21.3}",
+            s.nearest_neighbour_agreement, s.chance_agreement, s.within_minus_between_cosine
+        );
+    };
+    line("trained", "embedding table", "-".into(), &study.table);
+    if let Some(table) = &study.untrained_table {
+        line("untrained", "embedding table", "-".into(), table);
+    }
+    for (model, runs) in [("trained", &study.runs), ("untrained", &study.untrained)] {
+        for r in runs {
+            line(model, "layer mean", r.layer.to_string(), &r.score);
+        }
+    }
+    if let Some(best) = study.best {
+        println!(
+            "best layer {} ({BEST_GROUPS_LAYER})",
+            study.runs[best].layer
+        );
+    }
+    if let Some(out) = &args.out {
+        let mut frame = crate::analysis::aa_groups_study_table::aa_groups_study_table(&study)?;
         crate::export::write_table(out, &mut frame)?;
         eprintln!("wrote {}", out.display());
     }

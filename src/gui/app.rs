@@ -4,6 +4,7 @@ use eframe::egui;
 
 use std::sync::Arc;
 
+use super::aa_groups_panel::{AaGroupsCommand, aa_groups_request, compute_aa_groups};
 use super::contacts_view::{
     ContactsCommand, ContactsResult, ContactsView, compute_contacts, contacts_view_ui,
 };
@@ -12,10 +13,11 @@ use super::demo_tour::{DemoTour, StopPhase, TourOutcome};
 use super::homology_view::{
     HomologyCommand, HomologyResult, HomologyView, compute_homology, homology_view_ui,
 };
-use super::job::{Job, JobState, Progress};
+use super::job::{Job, JobState, JobView, Progress};
 use super::map_view::{MapCommand, MapResult, MapView, compute_map, map_view_ui};
 use super::model_panel::{DownloadView, ModelCommand, model_panel_ui};
 use super::ss8_view::{Ss8Command, Ss8Result, Ss8View, compute_ss8, ss8_view_ui};
+use crate::analysis::aa_groups_study::AaGroupsStudy;
 use crate::cli::GuiArgs;
 use crate::data::ProteinSet;
 use crate::model::LoadedModel;
@@ -44,6 +46,8 @@ pub struct Settings {
     pub map: super::map_view::MapSettings,
     /// Colour-by choice of the map.
     pub colour_by: String,
+    /// Amino-acid groups settings (the map's panel).
+    pub aa_groups: super::aa_groups_panel::AaGroupsSettings,
     /// SS8 probe settings.
     pub ss8: super::ss8_view::Ss8Settings,
     /// Contact probe settings.
@@ -81,6 +85,7 @@ pub struct WorkbenchApp {
     tab: Tab,
     map: Job<Arc<MapResult>>,
     map_view: MapView,
+    aa_groups: Job<AaGroupsStudy>,
     ss8: Job<Ss8Result>,
     ss8_view: Ss8View,
     contacts: Job<Arc<ContactsResult>>,
@@ -167,6 +172,7 @@ impl WorkbenchApp {
             tab: Tab::Data,
             map: Job::default(),
             map_view: MapView::new(),
+            aa_groups: Job::default(),
             ss8: Job::default(),
             ss8_view: Ss8View::new(),
             contacts: Job::default(),
@@ -211,6 +217,7 @@ impl WorkbenchApp {
         self.tab = settings.tab;
         self.map_view.settings = settings.map.clone();
         self.map_view.colour_by = settings.colour_by.clone();
+        self.map_view.groups.settings = settings.aa_groups.clone();
         self.ss8_view.settings = settings.ss8.clone();
         self.contacts_view.settings = settings.contacts.clone();
         self.homology_view.settings = settings.homology.clone();
@@ -250,6 +257,7 @@ impl WorkbenchApp {
         settings.tab = self.tab;
         settings.map = self.map_view.settings.clone();
         settings.colour_by = self.map_view.colour_by.clone();
+        settings.aa_groups = self.map_view.groups.settings.clone();
         settings.ss8 = self.ss8_view.settings.clone();
         settings.contacts = self.contacts_view.settings.clone();
         settings.homology = self.homology_view.settings.clone();
@@ -270,6 +278,7 @@ impl WorkbenchApp {
             ("download", self.download.progress()),
             ("reading data", self.dataset.progress()),
             ("embedding map", self.map.progress()),
+            ("amino-acid groups", self.aa_groups.progress()),
             ("SS8 probe", self.ss8.progress()),
             ("contact probe", self.contacts.progress()),
             ("homology", self.homology.progress()),
@@ -485,6 +494,20 @@ impl WorkbenchApp {
     fn apply_map(&mut self, ctx: &egui::Context, command: MapCommand) {
         match command {
             MapCommand::Cancel => self.map.cancel(),
+            MapCommand::Groups(AaGroupsCommand::Cancel) => self.aa_groups.cancel(),
+            MapCommand::Groups(AaGroupsCommand::Score(settings, store)) => {
+                let Some(set) = self.dataset.result() else {
+                    return;
+                };
+                let request = aa_groups_request(set, &settings, &store);
+                spawn_on_model(
+                    &mut self.aa_groups,
+                    self.model.result(),
+                    ctx,
+                    "amino-acid groups",
+                    move |model, job| compute_aa_groups(model, &request, job),
+                );
+            }
             MapCommand::Compute(settings) => {
                 let (Some(model), Some(set)) = (self.model.result(), self.dataset.result()) else {
                     return;
@@ -534,6 +557,7 @@ impl eframe::App for WorkbenchApp {
         let was_running = self.dataset.progress().is_some();
         self.dataset.poll();
         self.map.poll();
+        self.aa_groups.poll();
         self.ss8.poll();
         self.contacts.poll();
         self.homology.poll();
@@ -715,15 +739,23 @@ impl eframe::App for WorkbenchApp {
                 Tab::Map => {
                     let error = job_error(&self.map.state);
                     let data = self.dataset.result().zip(self.table.as_ref());
-                    let layers = self.model.result().map(|m| m.model.config().num_layers);
+                    let groups_error = job_error(&self.aa_groups.state);
+                    let groups = JobView {
+                        result: self.aa_groups.result(),
+                        progress: self.aa_groups.progress(),
+                        error: groups_error.as_deref(),
+                    };
                     map_command = map_view_ui(
                         ui,
                         &mut self.map_view,
-                        self.map.result(),
-                        self.map.progress(),
-                        error.as_deref(),
+                        JobView {
+                            result: self.map.result(),
+                            progress: self.map.progress(),
+                            error: error.as_deref(),
+                        },
                         data,
-                        layers,
+                        self.model.result(),
+                        groups,
                     );
                 }
             }

@@ -185,6 +185,26 @@ fn run_catching_panics<T>(
     })
 }
 
+/// A job as a view sees it: its last result, its progress while it runs, why it last failed.
+#[derive(Debug, Clone)]
+pub struct JobView<'a, T> {
+    /// The last finished result.
+    pub result: Option<&'a T>,
+    /// Progress while running.
+    pub progress: Option<Progress>,
+    /// Why the last run failed.
+    pub error: Option<&'a str>,
+}
+
+impl<T> Default for JobView<'_, T> {
+    fn default() -> Self {
+        Self {
+            result: None,
+            progress: None,
+            error: None,
+        }
+    }
+}
 /// How far a running job is.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Progress {

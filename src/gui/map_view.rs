@@ -7,12 +7,14 @@ use std::sync::Arc;
 use eframe::egui;
 use egui_plot::{Legend, Plot, PlotPoints, Points};
 
+use super::aa_groups_panel::{AaGroupsCommand, AaGroupsPanel, aa_groups_panel_ui};
 use super::background_write::BackgroundWrite;
 use super::data_panel::DatasetTable;
 use super::figure_export::{FigureExport, figure_export_ui};
 use super::file_dialog::{DialogKind, browse_button};
-use super::job::{JobClick, Progress, job_controls};
+use super::job::{JobClick, JobView, job_controls};
 use crate::analysis::JobCtx;
+use crate::analysis::aa_groups_study::AaGroupsStudy;
 use crate::analysis::map_study::{MapStudyRequest, Projection, run_map_study};
 use crate::analysis::projection_run::{MapPoints, PointLevel, residue_at};
 use crate::data::ProteinSet;
@@ -212,6 +214,8 @@ pub struct MapView {
     pub data_path: String,
     /// The data export's write (off the UI thread; a second click replaces a file).
     data_write: BackgroundWrite,
+    /// The amino-acid groups panel.
+    pub groups: AaGroupsPanel,
 }
 
 impl MapView {
@@ -316,6 +320,8 @@ pub enum MapCommand {
     Compute(MapSettings),
     /// Stop the running one.
     Cancel,
+    /// Start or stop the amino-acid groups study.
+    Groups(AaGroupsCommand),
 }
 
 /// The colouring a new map starts with: the biochemical group for residues; for proteins the
@@ -389,12 +395,13 @@ fn categories(
 pub fn map_view_ui(
     ui: &mut egui::Ui,
     view: &mut MapView,
-    result: Option<&Arc<MapResult>>,
-    progress: Option<Progress>,
-    error: Option<&str>,
+    map: JobView<'_, Arc<MapResult>>,
     data: Option<(&ProteinSet, &DatasetTable)>,
-    num_layers: Option<usize>,
+    model: Option<&LoadedModel>,
+    groups: JobView<'_, AaGroupsStudy>,
 ) -> Option<MapCommand> {
+    let (result, progress, error) = (map.result, map.progress, map.error);
+    let num_layers = model.map(|m| m.model.config().num_layers);
     let mut command = None;
     let settings = &mut view.settings;
     ui.horizontal_wrapped(|ui| {
@@ -442,6 +449,25 @@ pub fn map_view_ui(
     });
     if let Some(err) = error {
         ui.colored_label(ui.visuals().error_fg_color, err);
+    }
+    let groups_command = egui::CollapsingHeader::new("Amino-acid groups by layer")
+        .id_salt("aa_groups")
+        .default_open(groups.result.is_some() || groups.progress.is_some())
+        .show(ui, |ui| {
+            let set = data.map(|(set, _)| set);
+            aa_groups_panel_ui(
+                ui,
+                &mut view.groups,
+                groups,
+                model,
+                set,
+                &view.settings.store,
+            )
+        })
+        .body_returned
+        .flatten();
+    if let Some(groups_command) = groups_command {
+        command = Some(MapCommand::Groups(groups_command));
     }
     let (Some(result), Some((set, table))) = (result, data) else {
         ui.label("Compute a map to see the representation space.");

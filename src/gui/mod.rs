@@ -1,5 +1,6 @@
 //! The desktop workbench (eframe/egui). The only module that imports egui.
 
+pub mod aa_groups_panel;
 mod app;
 mod background_write;
 pub mod contacts_view;
@@ -22,7 +23,7 @@ mod welcome;
 
 pub use app::WorkbenchApp;
 pub use demo_tour::TourOutcome;
-pub use job::{Job, JobState, Progress};
+pub use job::{Job, JobState, JobView, Progress};
 
 use crate::cli::GuiArgs;
 

@@ -1,0 +1,129 @@
+//! Why a study failed: one error type for every study workflow (SS8, contacts, homology, maps,
+//! amino-acid groups). The steps they share (layers, stores, resources, cancel) fail the same
+//! way; each analysis adds the one step of its own (a fit, a search, a projection).
+
+use super::contact_head_run::ContactRunError;
+use crate::jobs::Cancelled;
+use crate::model::{LayersError, ModelError};
+use crate::probes::ContactProbeError;
+use crate::probes::HomologySearchError;
+use crate::probes::logistic::LogisticError;
+use crate::projection::ProjectionError;
+use crate::store::StoreError;
+
+use super::study_estimate::Refusal;
+
+/// Why a study failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StudyError {
+    /// A layer outside the model.
+    #[error(transparent)]
+    Layers(#[from] LayersError),
+    /// A store could not be created, filled or read (forward-pass failures included).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// It would not fit in RAM or on disk; nothing was started.
+    #[error("{0}")]
+    Refused(#[from] Refusal),
+    /// Nothing to train, score or draw (the message says which set).
+    #[error("{0}")]
+    Empty(String),
+    /// The user cancelled; finished store batches are kept.
+    #[error(transparent)]
+    Cancelled(#[from] Cancelled),
+    /// The SS8 logistic regression failed.
+    #[error(transparent)]
+    Fit(LogisticError),
+    /// The contact probe's training failed.
+    #[error(transparent)]
+    ContactProbe(ContactProbeError),
+    /// The model's own contact head failed.
+    #[error(transparent)]
+    ContactHead(ContactRunError),
+    /// The nearest-neighbour search failed.
+    #[error(transparent)]
+    Search(HomologySearchError),
+    /// The t-SNE or PCA failed.
+    #[error(transparent)]
+    Projection(ProjectionError),
+}
+
+impl StudyError {
+    /// Whether the user stopped the study (not a failure to report in red).
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, Self::Cancelled(_))
+    }
+}
+
+impl From<ModelError> for StudyError {
+    fn from(err: ModelError) -> Self {
+        Self::Store(err.into())
+    }
+}
+
+impl From<candle_core::Error> for StudyError {
+    fn from(err: candle_core::Error) -> Self {
+        ModelError::from(err).into()
+    }
+}
+
+impl From<LogisticError> for StudyError {
+    fn from(err: LogisticError) -> Self {
+        match err {
+            LogisticError::Stopped(_) => Self::Cancelled(Cancelled),
+            other => Self::Fit(other),
+        }
+    }
+}
+
+impl From<ContactProbeError> for StudyError {
+    fn from(err: ContactProbeError) -> Self {
+        match err {
+            ContactProbeError::Cancelled(c) => Self::Cancelled(c),
+            other => Self::ContactProbe(other),
+        }
+    }
+}
+
+impl From<ContactRunError> for StudyError {
+    fn from(err: ContactRunError) -> Self {
+        match err {
+            ContactRunError::Cancelled(c) => Self::Cancelled(c),
+            other => Self::ContactHead(other),
+        }
+    }
+}
+
+impl From<HomologySearchError> for StudyError {
+    fn from(err: HomologySearchError) -> Self {
+        match err {
+            HomologySearchError::Stopped => Self::Cancelled(Cancelled),
+            other => Self::Search(other),
+        }
+    }
+}
+
+impl From<ProjectionError> for StudyError {
+    fn from(err: ProjectionError) -> Self {
+        match err {
+            ProjectionError::Cancelled(c) => Self::Cancelled(c),
+            other => Self::Projection(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stopped_step_of_any_analysis_is_a_cancel_not_a_failure() {
+        let from_search: StudyError = HomologySearchError::Stopped.into();
+        let from_projection: StudyError = ProjectionError::Cancelled(Cancelled).into();
+        assert!(from_search.is_cancelled());
+        assert!(from_projection.is_cancelled());
+        let empty = StudyError::Empty("ts50.json has no labelled residues".into());
+        assert!(!empty.is_cancelled());
+        assert_eq!(empty.to_string(), "ts50.json has no labelled residues");
+    }
+}
