@@ -115,6 +115,7 @@ fn only_what_loaded_is_saved_and_a_session_that_fails_to_restore_falls_back() {
     let session = dir.path().join("session.json");
     set_text(&mut harness, "Session", &session.display().to_string());
     click(&mut harness, "Save session");
+    wait_for_session_write(&mut harness, &session);
     let saved: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&session).expect("saved")).expect("JSON");
     assert_eq!(saved["loaded_model"], serde_json::Value::Null, "{saved}");
@@ -252,6 +253,20 @@ fn computes_a_residue_map_and_colours_it_by_any_column() {
         "genes in the legend"
     );
     assert!(harness.query_by_label_contains("hydrophobic (").is_none());
+    // Find a point by its protein id: it is selected (outlined) and described.
+    set_text(&mut harness, "Find", "zzzz-not-an-id");
+    assert!(
+        harness
+            .query_by_label("no point of that id in the map")
+            .is_some()
+    );
+    set_text(&mut harness, "Find", "TR|A0A");
+    assert!(
+        harness
+            .query_by_label_contains("Selected: tr|A0A")
+            .is_some(),
+        "the first point of a matching protein is selected"
+    );
 
     // Export the figure (drawn from the data) and the table; a second save asks first.
     let dir = tempfile::tempdir().expect("tempdir");
@@ -451,12 +466,12 @@ fn trains_the_contact_probe_and_shows_a_protein_map() {
             .query_by_label_contains("untrained: long P@L/5")
             .is_some()
     );
+    // The map says what its halves and markers are (no legend over the predicted half).
     assert!(
         harness
-            .query_by_label_contains("top-L (|i-j| ≥ 6)")
+            .query_by_label_contains("Markers: the top-L predicted pairs (|i-j| >= 6)")
             .is_some()
     );
-    assert!(harness.query_by_label_contains("top-L correct (").is_some());
     // The contact map figure, drawn from the data.
     let dir = tempfile::tempdir().expect("tempdir");
     let svg = dir.path().join("map.svg");
@@ -628,6 +643,7 @@ fn saves_and_restores_a_session() {
     set_text(&mut harness, "Session", &session.display().to_string());
     harness.get_by_label("Save session").click();
     harness.run();
+    wait_for_session_write(&mut harness, &session);
     let saved = std::fs::read_to_string(&session).expect("session written");
     assert!(
         saved.contains("\"method\": \"Pca\"") && saved.contains("\"Map\""),
@@ -686,7 +702,7 @@ fn bare_output_names_are_written_into_the_output_folder() {
     // So does a session.
     set_text(&mut harness, "Session", "my_session.json");
     click(&mut harness, "Save session");
-    harness.run();
+    wait_for_session_write(&mut harness, &outputs.join("my_session.json"));
     assert!(outputs.join("my_session.json").is_file());
 }
 
@@ -741,4 +757,13 @@ fn at_800_by_600_no_control_is_cut_off_on_the_right() {
         "cut off at 800 x 600:\n{}",
         clipped.join("\n")
     );
+}
+
+/// Waits for the session file's write, which runs off the UI thread.
+fn wait_for_session_write(
+    harness: &mut egui_kittest::Harness<'_, esm_workbench::gui::WorkbenchApp>,
+    path: &std::path::Path,
+) {
+    let wrote = format!("wrote {}", path.display());
+    wait_until(harness, &wrote, |h| h.query_by_label(&wrote).is_some());
 }

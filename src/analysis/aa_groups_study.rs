@@ -14,7 +14,7 @@
 use std::path::PathBuf;
 
 use super::study_error::StudyError;
-use super::study_estimate::{StudyEstimate, batch_bytes};
+use super::study_estimate::{StudyEstimate, fill_batch_bytes};
 use super::study_stores::{NamedRecords, embed_seconds_of, store_spec};
 use crate::jobs::JobCtx;
 use crate::model::{Layers, LoadedModel};
@@ -116,13 +116,7 @@ pub fn estimate_aa_groups_study(
             layers.len(),
         );
     }
-    let longest = config.max_residues() + 2;
-    let forward = batch_bytes(
-        config,
-        request.store.toks_per_batch.max(longest),
-        longest,
-        layers.len(),
-    );
+    let forward = fill_batch_bytes(config, &request.store, layers.len());
     let reading = (CHUNK_ROWS * config.embed_dim * 4) as u64;
     estimate.extra_ram += forward.max(reading);
     Ok(estimate)

@@ -18,7 +18,7 @@ use super::contact_head_run::{
     CONTACT_THRESHOLD_ANGSTROM, ContactHeadEvaluation, evaluate_contact_head, mean_precision,
 };
 use super::study_error::StudyError;
-use super::study_estimate::{FIT_FLOPS_PER_CORE, StudyEstimate, batch_bytes};
+use super::study_estimate::{FIT_FLOPS_PER_CORE, StudyEstimate, fill_batch_bytes};
 use super::study_split::StudySplit;
 use super::study_stores::{
     NamedRecords, embed_phase_seconds, embed_seconds_of, fill_splits, full_store_bytes, plan_splits,
@@ -201,13 +201,7 @@ fn estimate_from_plans(
     let copies = if request.compare_untrained { 2.0 } else { 1.0 };
     let fit = copies * layers.len() as f64 * layer_seconds(model, request, train_rows);
     let weights = (config.parameter_count() * 4) as u64;
-    let longest = config.max_residues() + 2;
-    let forward = batch_bytes(
-        config,
-        request.store.toks_per_batch.max(longest),
-        longest,
-        layers.len(),
-    );
+    let forward = fill_batch_bytes(config, &request.store, layers.len());
     let longest_test = request
         .test
         .iter()

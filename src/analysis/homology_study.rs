@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use super::homology_run::{HomologyRun, score_homology};
 use super::study_error::StudyError;
-use super::study_estimate::{FIT_FLOPS_PER_CORE, StudyEstimate, batch_bytes};
+use super::study_estimate::{FIT_FLOPS_PER_CORE, StudyEstimate, fill_batch_bytes};
 use super::study_stores::{NamedRecords, embed_seconds_of, store_spec};
 use crate::data::ScopDomain;
 use crate::jobs::JobCtx;
@@ -135,13 +135,7 @@ fn estimate_from_plan(
         disk += means_bytes;
     }
     let weights = (config.parameter_count() * 4) as u64;
-    let longest = config.max_residues() + 2;
-    let forward = batch_bytes(
-        config,
-        request.store.toks_per_batch.max(longest),
-        longest,
-        layers.len(),
-    );
+    let forward = fill_batch_bytes(config, &request.store, layers.len());
     let scoring = (records.len() * config.embed_dim * 4 * 3) as u64;
     Ok(StudyEstimate {
         embed_seconds: embed,

@@ -11,7 +11,7 @@ use ndarray::Array2;
 
 use super::projection_run::{MapPoints, PointLevel, choose_records};
 use super::study_error::StudyError;
-use super::study_estimate::{StudyEstimate, batch_bytes};
+use super::study_estimate::{StudyEstimate, fill_batch_bytes};
 use super::study_stores::{NamedRecords, embed_seconds_of, store_spec};
 use crate::jobs::JobCtx;
 use crate::model::{Layers, LoadedModel};
@@ -149,13 +149,7 @@ pub fn estimate_map_study(
         PointLevel::Protein => plan.subset.len(),
         PointLevel::Residue => residues.min(request.max_points),
     };
-    let longest = config.max_residues() + 2;
-    let forward = batch_bytes(
-        config,
-        request.store.toks_per_batch.max(longest),
-        longest,
-        plan.layers.len(),
-    );
+    let forward = fill_batch_bytes(config, &request.store, plan.layers.len());
     // Features, plus t-SNE's neighbour lists and gradients (about 100 floats a point).
     let mapping = (points * (config.embed_dim + 100) * 4 * 2) as u64;
     let projection_seconds = match &request.projection {

@@ -13,7 +13,7 @@ use ndarray::{Array2, Axis};
 use super::probe_apply::Ss8Prediction;
 use super::ss8_probe_run::Ss8ProbeRun;
 use super::study_error::StudyError;
-use super::study_estimate::{StudyEstimate, batch_bytes, fit_seconds};
+use super::study_estimate::{StudyEstimate, fill_batch_bytes, fit_seconds};
 use super::study_split::StudySplit;
 use super::study_stores::{
     NamedRecords, embed_phase_seconds, embed_seconds_of, fill_splits, full_store_bytes, plan_splits,
@@ -179,13 +179,7 @@ fn estimate_from_plans(
     );
     let fit = copies * per_layer * layers.len() as f64;
     let weights = (config.parameter_count() * 4) as u64;
-    let longest = config.max_residues() + 2;
-    let forward = batch_bytes(
-        config,
-        request.store.toks_per_batch.max(longest),
-        longest,
-        layers.len(),
-    );
+    let forward = fill_batch_bytes(config, &request.store, layers.len());
     let fitting =
         (train_rows * config.embed_dim * 4 + SCORE_CHUNK_ROWS * config.embed_dim * 8) as u64;
     let untrained_copy = if request.compare_untrained {

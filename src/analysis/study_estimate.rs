@@ -174,6 +174,22 @@ pub fn batch_bytes(
     (hidden * (kept_layers + 8) + ffn + attention) as u64
 }
 
+/// Peak bytes of one batch of a store fill with `options` (its batch size, rows up to the
+/// model's limit) keeping `kept_layers` representations.
+pub fn fill_batch_bytes(
+    config: &EsmConfig,
+    options: &crate::store::StoreOptions,
+    kept_layers: usize,
+) -> u64 {
+    let longest = config.max_residues() + 2;
+    batch_bytes(
+        config,
+        options.toks_per_batch.max(longest),
+        longest,
+        kept_layers,
+    )
+}
+
 fn per_second(per_core: f64) -> f64 {
     per_core * rayon::current_num_threads().max(1) as f64
 }

@@ -20,7 +20,7 @@ pub use line_svg::{
 pub use npy::{NpyArray, npy_header, read_npy, read_npy_matrix, write_npy_f32};
 pub use scatter_svg::{
     CATEGORY_PALETTE, OTHER_COLOUR, PointCategory, ScatterFigure, ScatterSeries, categorise,
-    numeric_bins, scatter_svg, viridis, write_scatter_figure,
+    categorise_in_order, frequency_order, numeric_bins, scatter_svg, viridis, write_scatter_figure,
 };
 pub use svg::nice_ticks_at_least;
 pub use table::{TableFormat, write_table};

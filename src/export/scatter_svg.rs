@@ -7,20 +7,30 @@ use std::path::Path;
 use super::atomic::ExportError;
 use super::svg::{escape, figure_title, open_document};
 
-/// Category colours (Tableau 10 plus two); further categories are merged into a grey "other".
-pub const CATEGORY_PALETTE: [[u8; 3]; 12] = [
-    [78, 121, 167],
-    [242, 142, 43],
-    [225, 87, 89],
-    [118, 183, 178],
-    [89, 161, 79],
-    [237, 201, 72],
-    [176, 122, 161],
-    [255, 157, 167],
-    [156, 117, 95],
-    [186, 176, 172],
+/// Category colours: Tableau 20 (its greys replaced, as grey means "other"), the ten strong
+/// colours first and their light partners after, so that 20 amino acids or 20 genes each get
+/// their own colour; further categories are merged into a grey "other".
+pub const CATEGORY_PALETTE: [[u8; 3]; 20] = [
     [31, 119, 180],
+    [255, 127, 14],
+    [44, 160, 44],
+    [214, 39, 40],
     [148, 103, 189],
+    [140, 86, 75],
+    [227, 119, 194],
+    [120, 94, 240],
+    [188, 189, 34],
+    [23, 190, 207],
+    [174, 199, 232],
+    [255, 187, 120],
+    [152, 223, 138],
+    [255, 152, 150],
+    [197, 176, 213],
+    [196, 156, 148],
+    [247, 182, 210],
+    [255, 221, 87],
+    [219, 219, 141],
+    [158, 218, 229],
 ];
 
 /// Grey for "other".
@@ -32,30 +42,51 @@ pub type PointCategory = (String, [u8; 3], Vec<usize>);
 /// Groups point indices by label: the largest categories first (ties by name), the tail beyond
 /// `max` merged into "other"; each with its palette colour.
 pub fn categorise(labels: &[String], max: usize) -> Vec<PointCategory> {
-    let mut groups: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
-    for (k, label) in labels.iter().enumerate() {
-        groups.entry(label.as_str()).or_default().push(k);
+    let order = frequency_order(labels.iter().map(String::as_str));
+    categorise_in_order(labels, &order, max)
+}
+
+/// Distinct values, the most frequent first (ties by name).
+pub fn frequency_order<'a>(values: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+    for value in values {
+        *counts.entry(value).or_default() += 1;
     }
-    let mut groups: Vec<(String, Vec<usize>)> =
-        groups.into_iter().map(|(l, v)| (l.to_owned(), v)).collect();
-    groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
+    let mut order: Vec<(&str, usize)> = counts.into_iter().collect();
+    order.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    order.into_iter().map(|(v, _)| v.to_owned()).collect()
+}
+
+/// Groups point indices by label in the fixed `order` of a column's categories (a whole data
+/// set's, or the amino acids'), so that a category keeps its colour and legend place in every
+/// map and figure of that data, whatever the sample; categories from the `max`-th on (and labels
+/// not in `order`) are merged into "other". Empty categories are left out.
+pub fn categorise_in_order(labels: &[String], order: &[String], max: usize) -> Vec<PointCategory> {
+    let rank: std::collections::HashMap<&str, usize> = order
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (v.as_str(), i))
+        .collect();
     let max = max.clamp(1, CATEGORY_PALETTE.len());
-    if groups.len() > max {
-        let rest: Vec<usize> = groups.drain(max - 1..).flat_map(|(_, v)| v).collect();
-        groups.push(("other".into(), rest));
+    let kept = if order.len() > max { max - 1 } else { max };
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); kept];
+    let mut other = Vec::new();
+    for (k, label) in labels.iter().enumerate() {
+        match rank.get(label.as_str()) {
+            Some(&r) if r < kept => members[r].push(k),
+            _ => other.push(k),
+        }
     }
-    groups
+    let mut groups: Vec<PointCategory> = members
         .into_iter()
         .enumerate()
-        .map(|(i, (name, members))| {
-            let colour = if name == "other" {
-                OTHER_COLOUR
-            } else {
-                CATEGORY_PALETTE[i]
-            };
-            (name, colour, members)
-        })
-        .collect()
+        .filter(|(_, m)| !m.is_empty())
+        .map(|(r, m)| (order[r].clone(), CATEGORY_PALETTE[r], m))
+        .collect();
+    if !other.is_empty() {
+        groups.push(("other".into(), OTHER_COLOUR, other));
+    }
+    groups
 }
 
 /// The viridis colour map at `t` in `0..=1` (perceptually uniform, readable in grey).
@@ -307,6 +338,37 @@ pub fn write_scatter_figure(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_category_keeps_its_colour_whatever_the_sample() {
+        let order: Vec<String> = ["thrs", "dnak", "grpe"].map(String::from).to_vec();
+        let labels = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        let colour_of =
+            |groups: &[PointCategory], name: &str| groups.iter().find(|g| g.0 == name).map(|g| g.1);
+        let one = categorise_in_order(&labels(&["grpe", "grpe", "dnak"]), &order, 20);
+        let two = categorise_in_order(&labels(&["dnak", "thrs", "dnak", "dnak"]), &order, 20);
+        assert_eq!(colour_of(&one, "dnak"), colour_of(&two, "dnak"));
+        assert_eq!(colour_of(&two, "dnak"), Some(CATEGORY_PALETTE[1]));
+        assert_eq!(
+            colour_of(&one, "thrs"),
+            None,
+            "absent categories are left out"
+        );
+        // Twenty categories each get a colour of their own; a 21st makes "other".
+        let twenty: Vec<String> = (0..20).map(|k| format!("c{k}")).collect();
+        let all = categorise_in_order(&twenty, &twenty, 20);
+        assert_eq!(all.len(), 20);
+        let colours: std::collections::HashSet<[u8; 3]> = all.iter().map(|g| g.1).collect();
+        assert_eq!(colours.len(), 20);
+        assert!(!colours.contains(&OTHER_COLOUR));
+        let mut more = twenty.clone();
+        more.push("c20".into());
+        let merged = categorise_in_order(&more, &more, 20);
+        assert_eq!(
+            merged.last().map(|g| (g.0.as_str(), g.2.len())),
+            Some(("other", 2))
+        );
+    }
 
     #[test]
     fn numeric_columns_get_a_continuous_scale() {

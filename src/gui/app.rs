@@ -100,8 +100,10 @@ pub struct WorkbenchApp {
     opening_data: Option<Vec<std::path::PathBuf>>,
     /// Session file field.
     session_path: String,
-    /// Outcome of the last session save/open.
+    /// Outcome of the last session open (or a session that could not be serialised).
     session_message: Option<String>,
+    /// The session file's write (off the UI thread) and its outcome.
+    session_write: super::background_write::BackgroundWrite,
     /// Views whose results the restored session had, offered for recomputation.
     pending_results: Vec<Tab>,
     /// The demo tour driving the app (`gui --tour DIR`), if any.
@@ -184,6 +186,7 @@ impl WorkbenchApp {
             opening_data: None,
             restoring: Restoring::default(),
             session_message: None,
+            session_write: Default::default(),
             pending_results: Vec::new(),
             tour: None,
         };
@@ -294,22 +297,22 @@ impl WorkbenchApp {
     }
 
     /// Writes the session to `session_path` (JSON, atomically).
-    fn save_session_file(&mut self) {
+    fn save_session_file(&mut self, ctx: &egui::Context) {
         let path = self.session_file();
-        let outcome = serde_json::to_string_pretty(&self.session())
-            .map_err(|e| e.to_string())
-            .and_then(|json| super::output_folder::create_parent(&path).map(|()| json))
-            .and_then(|json| {
-                crate::export::write_atomic(&path, |w| {
-                    use std::io::Write as _;
-                    w.write_all(json.as_bytes())
-                })
-                .map_err(|e| e.to_string())
-            });
-        self.session_message = Some(match outcome {
-            Ok(()) => format!("saved session {}", path.display()),
-            Err(e) => e,
-        });
+        self.session_message = None;
+        match serde_json::to_string_pretty(&self.session()) {
+            Ok(json) => {
+                self.session_write
+                    .start_replacing(ctx, path, "session-save", move |path| {
+                        crate::export::write_atomic(path, |w| {
+                            use std::io::Write as _;
+                            w.write_all(json.as_bytes())
+                        })
+                        .map_err(|e| e.to_string())
+                    })
+            }
+            Err(e) => self.session_message = Some(e.to_string()),
+        }
     }
 
     /// Reads a session file and restores it.
@@ -573,54 +576,12 @@ impl eframe::App for WorkbenchApp {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        let mut session_action = None;
-        egui::Panel::top("top_bar").show(ui, |ui| {
-            ui.horizontal_wrapped(|ui| {
-                ui.heading("ESM Workbench");
-                ui.label(format!("v{}", env!("CARGO_PKG_VERSION")));
-                ui.separator();
-                let label = ui.label("Session");
-                ui.add(egui::TextEdit::singleline(&mut self.session_path).desired_width(180.0))
-                    .labelled_by(label.id);
-                super::file_dialog::browse_button(
-                    ui,
-                    &mut self.session_path,
-                    super::file_dialog::DialogKind::Session,
-                );
-                if ui.button("Save session").clicked() {
-                    session_action = Some(false);
-                }
-                if ui.button("Open session").clicked() {
-                    session_action = Some(true);
-                }
-                ui.separator();
-                super::output_folder::output_folder_ui(ui, &mut self.settings.output_folder);
-                if !self.pending_results.is_empty() {
-                    let ready = self.model.result().is_some() && self.dataset.result().is_some();
-                    if ui
-                        .add_enabled(
-                            ready,
-                            egui::Button::new(match self.pending_results.len() {
-                                1 => "Recompute 1 saved result".to_owned(),
-                                n => format!("Recompute {n} saved results"),
-                            }),
-                        )
-                        .on_hover_text("Embeddings come from the on-disk cache")
-                        .clicked()
-                    {
-                        session_action = None;
-                        self.recompute_results(ui.ctx());
-                    }
-                }
-                if let Some(message) = &self.session_message {
-                    ui.label(message);
-                }
-            });
-            running_jobs_ui(ui, &self.running_jobs());
-            notices_ui(ui, &mut self.restoring.notices);
-        });
+        let session_action = self.top_bar_ui(ui);
         match session_action {
-            Some(false) => self.save_session_file(),
+            Some(false) => {
+                let ctx = ui.ctx().clone();
+                self.save_session_file(&ctx);
+            }
             Some(true) => {
                 let ctx = ui.ctx().clone();
                 self.open_session_file(&ctx);
@@ -652,49 +613,17 @@ impl eframe::App for WorkbenchApp {
             ui.horizontal_wrapped(|ui| {
                 ui.selectable_value(&mut self.tab, Tab::Data, "Data");
                 ui.selectable_value(&mut self.tab, Tab::Map, "Embedding map");
-                ui.selectable_value(&mut self.tab, Tab::SecondaryStructure, "Secondary structure");
+                ui.selectable_value(
+                    &mut self.tab,
+                    Tab::SecondaryStructure,
+                    "Secondary structure",
+                );
                 ui.selectable_value(&mut self.tab, Tab::Contacts, "Contacts");
                 ui.selectable_value(&mut self.tab, Tab::Homology, "Homology");
             });
             ui.separator();
             match self.tab {
-                Tab::Data => {
-                    super::welcome::welcome_ui(ui, &mut self.settings.welcome_dismissed);
-                    if let Some(super::data_panel::DataCommand::Open(paths)) =
-                        super::data_panel::open_files_ui(ui, &mut self.settings.data_paths)
-                    {
-                        let ctx = ui.ctx().clone();
-                        self.open_data(&ctx, paths);
-                    }
-                    // A failed open shows its error above the previous set, which stays in use.
-                    match &self.dataset.state {
-                        JobState::Running { .. } => {
-                            ui.horizontal(|ui| {
-                                ui.spinner();
-                                ui.label("reading the data files…");
-                            });
-                        }
-                        JobState::Failed { err, previous } => {
-                            let kept = if previous.is_some() {
-                                " (the previous data set stays open)"
-                            } else {
-                                ""
-                            };
-                            ui.colored_label(
-                                ui.visuals().error_fg_color,
-                                format!("{err:#}{kept}"),
-                            );
-                        }
-                        _ => {}
-                    }
-                    match (self.dataset.result(), &mut self.table) {
-                        (Some(set), Some(table)) => data_panel_ui(ui, set, table),
-                        _ if self.dataset.progress().is_none() => {
-                            ui.label("No dataset: open data files above, or start with --fasta PATH [--metadata TABLE].");
-                        }
-                        _ => {}
-                    }
-                }
+                Tab::Data => self.data_tab_ui(ui),
                 Tab::SecondaryStructure => {
                     let error = job_error(&self.ss8.state);
                     let model = self.model.result();
@@ -792,6 +721,99 @@ impl eframe::App for WorkbenchApp {
 }
 
 impl WorkbenchApp {
+    /// The top bar: session file and buttons, output folder, saved results to recompute,
+    /// running jobs and restore notices. Returns `Some(true)` to open the session file,
+    /// `Some(false)` to save it.
+    fn top_bar_ui(&mut self, ui: &mut egui::Ui) -> Option<bool> {
+        let mut session_action = None;
+        egui::Panel::top("top_bar").show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                ui.heading("ESM Workbench");
+                ui.label(format!("v{}", env!("CARGO_PKG_VERSION")));
+                ui.separator();
+                let label = ui.label("Session");
+                ui.add(egui::TextEdit::singleline(&mut self.session_path).desired_width(180.0))
+                    .labelled_by(label.id);
+                super::file_dialog::browse_button(
+                    ui,
+                    &mut self.session_path,
+                    super::file_dialog::DialogKind::Session,
+                );
+                if ui.button("Save session").clicked() {
+                    session_action = Some(false);
+                }
+                if ui.button("Open session").clicked() {
+                    session_action = Some(true);
+                }
+                ui.separator();
+                super::output_folder::output_folder_ui(ui, &mut self.settings.output_folder);
+                if !self.pending_results.is_empty() {
+                    let ready = self.model.result().is_some() && self.dataset.result().is_some();
+                    if ui
+                        .add_enabled(
+                            ready,
+                            egui::Button::new(match self.pending_results.len() {
+                                1 => "Recompute 1 saved result".to_owned(),
+                                n => format!("Recompute {n} saved results"),
+                            }),
+                        )
+                        .on_hover_text("Embeddings come from the on-disk cache")
+                        .clicked()
+                    {
+                        session_action = None;
+                        self.recompute_results(ui.ctx());
+                    }
+                }
+                self.session_write.poll();
+                if let Some(message) = &self.session_message {
+                    ui.label(message);
+                } else if let Some(message) = &self.session_write.message {
+                    ui.label(message);
+                }
+            });
+            running_jobs_ui(ui, &self.running_jobs());
+            notices_ui(ui, &mut self.restoring.notices);
+        });
+        session_action
+    }
+
+    /// The Data tab: the welcome, the open-files row, the reading state or error, the table.
+    fn data_tab_ui(&mut self, ui: &mut egui::Ui) {
+        let model_name = self.model.result().map(|m| m.name.as_str());
+        super::welcome::welcome_ui(ui, &mut self.settings.welcome_dismissed, model_name);
+        if let Some(super::data_panel::DataCommand::Open(paths)) =
+            super::data_panel::open_files_ui(ui, &mut self.settings.data_paths)
+        {
+            let ctx = ui.ctx().clone();
+            self.open_data(&ctx, paths);
+        }
+        // A failed open shows its error above the previous set, which stays in use.
+        match &self.dataset.state {
+            JobState::Running { .. } => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label("reading the data files…");
+                });
+            }
+            JobState::Failed { err, previous } => {
+                let kept = if previous.is_some() {
+                    " (the previous data set stays open)"
+                } else {
+                    ""
+                };
+                ui.colored_label(ui.visuals().error_fg_color, format!("{err:#}{kept}"));
+            }
+            _ => {}
+        }
+        match (self.dataset.result(), &mut self.table) {
+            (Some(set), Some(table)) => data_panel_ui(ui, set, table),
+            _ if self.dataset.progress().is_none() => {
+                ui.label("No dataset: open data files above, or start with --fasta PATH [--metadata TABLE].");
+            }
+            _ => {}
+        }
+    }
+
     /// One frame of the demo tour: open the stop's view, start its job with the view's own
     /// settings (as its button would), wait for the result, then let the tour take the
     /// screenshot.

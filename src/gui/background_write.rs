@@ -57,6 +57,18 @@ impl BackgroundWrite {
             self.message = Some(warning);
             return;
         }
+        self.start_replacing(ctx, path, thread_name, write);
+    }
+
+    /// Starts `write(path)` on a thread without asking first (a file the app owns, such as the
+    /// session, which each save replaces).
+    pub fn start_replacing(
+        &mut self,
+        ctx: &egui::Context,
+        path: PathBuf,
+        thread_name: &str,
+        write: impl FnOnce(&Path) -> Result<(), String> + Send + 'static,
+    ) {
         let (tx, rx) = sync_channel(1);
         let ctx = ctx.clone();
         let spawned = std::thread::Builder::new()

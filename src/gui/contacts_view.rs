@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use eframe::egui;
-use egui_plot::{Legend, Plot, PlotImage, PlotPoint, PlotPoints, Points};
+use egui_plot::{Plot, PlotImage, PlotPoint, PlotPoints, Points};
 
 use super::figure_export::{FigureExport, FigureSize, figure_export_ui};
 use super::file_dialog::{DialogKind, browse_button, split_paths};
@@ -588,51 +588,43 @@ fn map_texture(
     )
 }
 
-/// The map as a zoomable plot: predicted (upper) over true (lower) with top-L markers.
+/// The map as a zoomable plot: predicted (upper) over true (lower) with top-L markers, ticks at
+/// round residue numbers, and the pair under the pointer with its probability and truth.
 fn contact_map_ui(ui: &mut egui::Ui, shown: &ShownMap, id: &str, sequence: &str) {
     let n = shown.truth.len;
     let marks = top_l_marks(&shown.predicted, &shown.truth);
     let correct = marks.iter().filter(|m| m.2).count();
     ui.label(format!(
-        "{id}: {n} residues; top-L (|i-j| ≥ 6): {correct} of {} correct. Upper triangle: predicted; lower: true contacts.",
-        marks.len()
+        "{id}: {n} residues. Upper triangle: predicted probability; lower: true contacts (C-beta < 8 A). \
+         Markers: the top-L predicted pairs (|i-j| >= 6), {correct} of {} true contacts (green) and {} not (red).",
+        marks.len(),
+        marks.len() - correct
     ));
     let size = n as f64;
-    // Row i is drawn at y = n - i - 0.5 so residue 1 is at the top, as in a matrix.
+    // Residue i (1-based) is row y in [n - i, n - i + 1] (residue 1 at the top, as in a matrix)
+    // and column x in [i - 1, i].
     let at = |i: usize, j: usize| [j as f64 + 0.5, size - i as f64 - 0.5];
     let (good, bad): (Vec<&(usize, usize, bool)>, Vec<_>) = marks.iter().partition(|m| m.2);
-    let sequence = sequence.to_owned();
+    let (predicted, truth) = (&shown.predicted, &shown.truth);
     Plot::new("contact_map")
         .data_aspect(1.0)
         .height(ui.available_height().clamp(240.0, 520.0) - 40.0)
-        .legend(Legend::default())
         .x_axis_label("residue j")
         .y_axis_label("residue i")
-        // Rows run downwards from residue 1, so the y axis counts from the top.
-        .y_axis_formatter(move |mark, _| {
-            let residue = size - mark.value;
-            if (0.0..=size).contains(&residue) {
-                format!("{residue:.0}")
-            } else {
-                String::new()
-            }
+        .x_grid_spacer(move |input| residue_marks(input.bounds, |r| r - 0.5, |x| x + 0.5))
+        .y_grid_spacer(move |input| {
+            residue_marks(input.bounds, |r| size - r + 0.5, |y| size - y + 0.5)
         })
+        .x_axis_formatter(move |mark, _| residue_label(mark.value + 0.5, size))
+        .y_axis_formatter(move |mark, _| residue_label(size - mark.value + 0.5, size))
         .label_formatter(move |hover| {
             let p = match hover {
                 egui_plot::HoverPosition::NearDataPoint { position, .. }
                 | egui_plot::HoverPosition::Elsewhere { position } => *position,
             };
             let (j, i) = (p.x.floor(), (size - p.y).floor());
-            ((0.0..size).contains(&i) && (0.0..size).contains(&j)).then(|| {
-                let residue = |k: f64| sequence.chars().nth(k as usize).unwrap_or('?');
-                format!(
-                    "i {} {} · j {} {}",
-                    i + 1.0,
-                    residue(i),
-                    j + 1.0,
-                    residue(j)
-                )
-            })
+            ((0.0..size).contains(&i) && (0.0..size).contains(&j))
+                .then(|| pair_text(sequence, predicted, truth, i as usize, j as usize))
         })
         .show(ui, |plot| {
             plot.image(PlotImage::new(
@@ -657,4 +649,59 @@ fn contact_map_ui(ui: &mut egui::Ui, shown: &ShownMap, id: &str, sequence: &str)
                 );
             }
         });
+}
+
+/// Grid marks at round residue numbers over the plot range `bounds`: `to_plot` maps a residue
+/// number to the axis, `to_residue` back.
+fn residue_marks(
+    bounds: (f64, f64),
+    to_plot: impl Fn(f64) -> f64,
+    to_residue: impl Fn(f64) -> f64,
+) -> Vec<egui_plot::GridMark> {
+    let (a, b) = (to_residue(bounds.0), to_residue(bounds.1));
+    let ticks = crate::export::nice_ticks_at_least(a.min(b), a.max(b), 6, 1.0);
+    let step = match ticks.as_slice() {
+        [x, y, ..] => (y - x).abs(),
+        _ => 1.0,
+    };
+    ticks
+        .into_iter()
+        .map(|r| egui_plot::GridMark {
+            value: to_plot(r),
+            step_size: step,
+        })
+        .collect()
+}
+
+/// A residue number on an axis (nothing outside `1..=size`).
+fn residue_label(residue: f64, size: f64) -> String {
+    if (1.0..=size).contains(&residue.round()) {
+        format!("{:.0}", residue.round())
+    } else {
+        String::new()
+    }
+}
+
+/// What the pointer is on: both residues, the predicted probability and the truth.
+fn pair_text(sequence: &str, predicted: &[f32], truth: &ContactMap, i: usize, j: usize) -> String {
+    let residue = |k: usize| sequence.chars().nth(k).unwrap_or('?');
+    let n = truth.len;
+    let probability = predicted
+        .get(i * n + j)
+        .map_or("-".to_owned(), |p| format!("{p:.3}"));
+    let actual = if !(truth.valid[i] && truth.valid[j]) {
+        "no coordinates"
+    } else if truth.contact(i, j) {
+        "contact"
+    } else {
+        "no contact"
+    };
+    format!(
+        "i {} {}, j {} {} (|i-j| = {})\npredicted p = {probability}; true: {actual}",
+        i + 1,
+        residue(i),
+        j + 1,
+        residue(j),
+        i.abs_diff(j)
+    )
 }

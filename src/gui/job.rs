@@ -5,6 +5,7 @@ use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
 
 use eframe::egui;
 
+use super::eta::{EtaSmoother, raw_time_left};
 use crate::analysis::JobCtx;
 
 /// State of a job's result.
@@ -23,6 +24,8 @@ pub enum JobState<T> {
         previous: Option<T>,
         /// When it started (for the ETA).
         started: std::time::Instant,
+        /// The time left shown (smoothed).
+        eta: EtaSmoother,
     },
     /// Finished.
     Done(T),
@@ -80,6 +83,7 @@ impl<T: Send + 'static> Job<T> {
                 ctx,
                 previous,
                 started: std::time::Instant::now(),
+                eta: EtaSmoother::default(),
             },
             Err(e) => JobState::Failed {
                 err: anyhow::anyhow!("cannot start {name}: {e}"),
@@ -101,9 +105,21 @@ impl<T: Send + 'static> Job<T> {
 
     /// Non-blocking; called once per frame from `App::logic`.
     pub fn poll(&mut self) {
-        let JobState::Running { name, rx, .. } = &self.state else {
+        let JobState::Running {
+            name,
+            rx,
+            ctx,
+            started,
+            eta,
+            ..
+        } = &mut self.state
+        else {
             return;
         };
+        eta.update(
+            std::time::Instant::now(),
+            raw_time_left(ctx.progress(), started.elapsed()),
+        );
         let result = match rx.try_recv() {
             Ok(result) => result,
             Err(TryRecvError::Empty) => return,
@@ -134,10 +150,13 @@ impl<T: Send + 'static> Job<T> {
     /// Progress while running.
     pub fn progress(&self) -> Option<Progress> {
         match &self.state {
-            JobState::Running { ctx, started, .. } => Some(Progress {
+            JobState::Running {
+                ctx, started, eta, ..
+            } => Some(Progress {
                 fraction: ctx.progress(),
                 elapsed: started.elapsed(),
                 stage: ctx.stage(),
+                left: eta.left_at(std::time::Instant::now()),
             }),
             _ => None,
         }
@@ -214,15 +233,16 @@ pub struct Progress {
     pub elapsed: std::time::Duration,
     /// What it does now ("embedding ts50.json: batch 3/8"), empty when the job does not say.
     pub stage: String,
+    /// The smoothed time left ([`EtaSmoother`]), when the job has one.
+    pub left: Option<std::time::Duration>,
 }
 
 impl Progress {
-    /// Estimated time left, from the rate so far (None until 2% is done or 1 s has passed).
+    /// Estimated time left: the smoothed one, else the rate so far (None until 2% is done or
+    /// 1 s has passed).
     pub fn eta(&self) -> Option<std::time::Duration> {
-        (self.fraction >= 0.02 && self.elapsed.as_secs_f32() >= 1.0).then(|| {
-            self.elapsed
-                .mul_f32((1.0 - self.fraction.min(1.0)) / self.fraction)
-        })
+        self.left
+            .or_else(|| raw_time_left(self.fraction, self.elapsed))
     }
 
     /// `42% · 1:05 left` (or `42% · 0:03 elapsed` before an estimate exists).
@@ -321,6 +341,7 @@ mod tests {
             fraction: 0.25,
             elapsed: std::time::Duration::from_secs(30),
             stage: String::new(),
+            left: None,
         };
         assert_eq!(p.eta(), Some(std::time::Duration::from_secs(90)));
         assert_eq!(p.text(), "25% · 1:30 left");
@@ -328,6 +349,7 @@ mod tests {
             fraction: 0.01,
             elapsed: std::time::Duration::from_secs(3),
             stage: "embedding ts50.json: batch 1/8".into(),
+            left: None,
         };
         assert_eq!(early.eta(), None);
         assert_eq!(

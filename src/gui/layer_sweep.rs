@@ -37,6 +37,23 @@ fn round_marks(input: &GridInput, target: usize, min_step: f64) -> Vec<GridMark>
         .collect()
 }
 
+/// A tick label with as many decimals as its step needs (0.45 and 0.5 at a step of 0.05 read
+/// "0.45" and "0.50", never "0.5" twice).
+fn tick_text(value: f64, step: f64) -> String {
+    // The fewest decimals that write the step exactly (0.05 -> 2, 0.025 -> 3, 2 -> 0).
+    let decimals = if step > 0.0 && step.is_finite() {
+        (0..=6)
+            .find(|&d| {
+                let scaled = step * 10f64.powi(d);
+                (scaled - scaled.round()).abs() < 1e-6 * scaled.max(1.0)
+            })
+            .unwrap_or(6) as usize
+    } else {
+        2
+    };
+    format!("{value:.decimals$}")
+}
+
 /// The plot's height: a third of the window, at least 220 and at most 560 points.
 fn plot_height(ui: &egui::Ui) -> f32 {
     (ui.ctx().content_rect().height() * 0.33).clamp(220.0, 560.0)
@@ -60,6 +77,7 @@ pub fn layer_sweep_ui(
         .y_axis_label(y_label)
         .x_grid_spacer(|input| round_marks(&input, 8, 1.0))
         .y_grid_spacer(|input| round_marks(&input, 5, 0.0))
+        .y_axis_formatter(|mark, _| tick_text(mark.value, mark.step_size))
         .show(ui, |plot| {
             for (s, &measure) in series.iter().zip(&measures) {
                 let [r, g, b] = s.rgb;
@@ -87,5 +105,19 @@ pub fn layer_sweep_ui(
             figure.height = size.height;
             line_svg(&figure)
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tick_labels_carry_the_decimals_of_their_step() {
+        assert_eq!(tick_text(0.45, 0.05), "0.45");
+        assert_eq!(tick_text(0.5, 0.05), "0.50");
+        assert_eq!(tick_text(0.3, 0.1), "0.3");
+        assert_eq!(tick_text(12.0, 2.0), "12");
+        assert_eq!(tick_text(0.025, 0.025), "0.025");
     }
 }

@@ -12,14 +12,14 @@ use super::background_write::BackgroundWrite;
 use super::data_panel::DatasetTable;
 use super::figure_export::{FigureExport, figure_export_ui};
 use super::file_dialog::{DialogKind, browse_button};
-use super::job::{JobClick, JobView, job_controls};
+use super::job::{JobClick, JobView, Progress, job_controls};
 use crate::analysis::JobCtx;
 use crate::analysis::aa_groups_study::AaGroupsStudy;
 use crate::analysis::map_study::{MapStudyRequest, Projection, run_map_study};
 use crate::analysis::projection_run::{MapPoints, PointLevel, residue_at};
 use crate::data::ProteinSet;
 use crate::model::{Layers, LoadedModel};
-use crate::probes::amino_acid_group;
+use crate::probes::{AMINO_ACID_GROUPS, amino_acid_group};
 use crate::projection::TsneParams;
 use crate::store::StoreOptions;
 
@@ -181,8 +181,11 @@ pub fn compute_map(
 const AMINO_ACID: &str = "amino acid";
 const GROUP: &str = "biochemical group";
 
+/// Height of the list of boxed points under the map (points).
+const BOX_LIST_HEIGHT: f32 = 160.0;
+
 /// Categories coloured individually; the rest are "other".
-const MAX_CATEGORIES: usize = 12;
+const MAX_CATEGORIES: usize = 20;
 
 /// Points grouped by label for one (colour-by choice, result id): `(colour_by, id, groups)`,
 /// each group `(label, colour, point indices)`.
@@ -216,6 +219,8 @@ pub struct MapView {
     data_write: BackgroundWrite,
     /// The amino-acid groups panel.
     pub groups: AaGroupsPanel,
+    /// The "Find" field: a protein id (or part of one) to highlight.
+    pub find: String,
 }
 
 impl MapView {
@@ -325,7 +330,7 @@ pub enum MapCommand {
 }
 
 /// The colouring a new map starts with: the biochemical group for residues; for proteins the
-/// first metadata column with 2 to 24 distinct values among the points (gene, species, fold),
+/// first metadata column with 2 to 20 distinct values (one colour each) among the points (gene, species, fold),
 /// not the id (one colour per protein); the first option otherwise.
 fn default_colour_by(
     result: &MapResult,
@@ -344,7 +349,7 @@ fn default_colour_by(
             let distinct: std::collections::HashSet<String> = (0..result.coordinates.len())
                 .map(|k| label(result, set, table, column, k))
                 .collect();
-            (2..=24).contains(&distinct.len())
+            (2..=MAX_CATEGORIES).contains(&distinct.len())
         })
         .or(options.first())
         .cloned()
@@ -387,8 +392,37 @@ fn categories(
     let labels: Vec<String> = (0..result.coordinates.len())
         .map(|k| label(result, set, table, colour_by, k))
         .collect();
-    crate::export::numeric_bins(&labels, MAX_CATEGORIES, 10)
-        .unwrap_or_else(|| crate::export::categorise(&labels, MAX_CATEGORIES))
+    crate::export::numeric_bins(&labels, MAX_CATEGORIES, 10).unwrap_or_else(|| {
+        let order = category_order(table, colour_by);
+        crate::export::categorise_in_order(&labels, &order, MAX_CATEGORIES)
+    })
+}
+
+/// The fixed order (and so the colours) of `colour_by`'s categories: the 20 amino acids and the
+/// biochemical groups in the order of `AMINO_ACID_GROUPS`; a data column's values over the whole
+/// data set, the most frequent first. Every map of the same data colours a category alike.
+fn category_order(table: &DatasetTable, colour_by: &str) -> Vec<String> {
+    match colour_by {
+        AMINO_ACID => AMINO_ACID_GROUPS
+            .iter()
+            .flat_map(|(_, members)| members.chars().map(String::from))
+            .collect(),
+        GROUP => AMINO_ACID_GROUPS
+            .iter()
+            .map(|(name, _)| (*name).to_owned())
+            .collect(),
+        column => {
+            let Some(c) = table.columns.iter().position(|name| name == column) else {
+                return Vec::new();
+            };
+            crate::export::frequency_order(
+                table
+                    .rows
+                    .iter()
+                    .map(|row| row.get(c).map_or("", String::as_str)),
+            )
+        }
+    }
 }
 
 /// The map view. `num_layers` is the loaded model's depth (None without a model).
@@ -402,8 +436,50 @@ pub fn map_view_ui(
 ) -> Option<MapCommand> {
     let (result, progress, error) = (map.result, map.progress, map.error);
     let num_layers = model.map(|m| m.model.config().num_layers);
-    let mut command = None;
-    let settings = &mut view.settings;
+    let ready = num_layers.is_some() && data.is_some();
+    let mut command = settings_row(ui, &mut view.settings, num_layers, ready, progress);
+    if let Some(err) = error {
+        ui.colored_label(ui.visuals().error_fg_color, err);
+    }
+    let groups_command = egui::CollapsingHeader::new("Amino-acid groups by layer")
+        .id_salt("aa_groups")
+        .default_open(groups.result.is_some() || groups.progress.is_some())
+        .show(ui, |ui| {
+            let set = data.map(|(set, _)| set);
+            aa_groups_panel_ui(
+                ui,
+                &mut view.groups,
+                groups,
+                model,
+                set,
+                &view.settings.store,
+            )
+        })
+        .body_returned
+        .flatten();
+    if let Some(groups_command) = groups_command {
+        command = Some(MapCommand::Groups(groups_command));
+    }
+    let (Some(result), Some((set, table))) = (result, data) else {
+        ui.label("Compute a map to see the representation space.");
+        return command;
+    };
+
+    colour_row(ui, view, result, set, table);
+    exports_ui(ui, view, result, set, table);
+    selection_row(ui, view, result, set, table);
+    plot_ui(ui, view, result, set, table);
+    command
+}
+
+/// Method, points, layer, sample size, perplexity and the Compute / Cancel button.
+fn settings_row(
+    ui: &mut egui::Ui,
+    settings: &mut MapSettings,
+    num_layers: Option<usize>,
+    ready: bool,
+    progress: Option<Progress>,
+) -> Option<MapCommand> {
     ui.horizontal_wrapped(|ui| {
         ui.label("Method");
         ui.selectable_value(&mut settings.method, MapMethod::Tsne, "t-SNE");
@@ -439,41 +515,25 @@ pub fn map_view_ui(
                     .prefix("perplexity "),
             );
         }
-        let ready = num_layers.is_some() && data.is_some();
         let why_disabled = (!ready).then_some("load a model and a dataset first");
-        command = match job_controls(ui, progress, 160.0, "Compute map", why_disabled) {
+        match job_controls(ui, progress, 160.0, "Compute map", why_disabled) {
             Some(JobClick::Start) => Some(MapCommand::Compute(settings.clone())),
             Some(JobClick::Cancel) => Some(MapCommand::Cancel),
             None => None,
-        };
-    });
-    if let Some(err) = error {
-        ui.colored_label(ui.visuals().error_fg_color, err);
-    }
-    let groups_command = egui::CollapsingHeader::new("Amino-acid groups by layer")
-        .id_salt("aa_groups")
-        .default_open(groups.result.is_some() || groups.progress.is_some())
-        .show(ui, |ui| {
-            let set = data.map(|(set, _)| set);
-            aa_groups_panel_ui(
-                ui,
-                &mut view.groups,
-                groups,
-                model,
-                set,
-                &view.settings.store,
-            )
-        })
-        .body_returned
-        .flatten();
-    if let Some(groups_command) = groups_command {
-        command = Some(MapCommand::Groups(groups_command));
-    }
-    let (Some(result), Some((set, table))) = (result, data) else {
-        ui.label("Compute a map to see the representation space.");
-        return command;
-    };
+        }
+    })
+    .inner
+}
 
+/// The map's summary, the colouring choice, and the per-category point lists (rebuilt when the
+/// result or the colouring changes).
+fn colour_row(
+    ui: &mut egui::Ui,
+    view: &mut MapView,
+    result: &MapResult,
+    set: &ProteinSet,
+    table: &DatasetTable,
+) {
     let mut options: Vec<String> = Vec::new();
     if result.points.position.is_some() {
         options.extend([GROUP.to_owned(), AMINO_ACID.to_owned()]);
@@ -516,6 +576,16 @@ pub fn map_view_ui(
         view.selected = None;
         view.box_selection.clear();
     }
+}
+
+/// "Save figure" (drawn from the data, SVG/PNG) and "Save data" (table or NPY) rows.
+fn exports_ui(
+    ui: &mut egui::Ui,
+    view: &mut MapView,
+    result: &Arc<MapResult>,
+    set: &ProteinSet,
+    table: &DatasetTable,
+) {
     if figure_export_ui(ui, "Map", &mut view.figure_export) {
         let series = view.scatter_series(result);
         let (title, pca) = (
@@ -559,7 +629,33 @@ pub fn map_view_ui(
             ui.label(message);
         }
     });
-    ui.horizontal(|ui| {
+}
+
+/// The navigation hint, "Find" a point by protein id, box selection and the selected point.
+fn selection_row(
+    ui: &mut egui::Ui,
+    view: &mut MapView,
+    result: &MapResult,
+    set: &ProteinSet,
+    table: &DatasetTable,
+) {
+    ui.horizontal_wrapped(|ui| {
+        ui.weak("Wheel: zoom at the pointer; drag: pan; double-click: reset the view.");
+        let find_label = ui.label("Find");
+        let find = ui
+            .add(
+                egui::TextEdit::singleline(&mut view.find)
+                    .desired_width(140.0)
+                    .hint_text("protein id"),
+            )
+            .labelled_by(find_label.id)
+            .on_hover_text("Highlights the first point whose protein id contains this text");
+        if find.changed() {
+            view.selected = find_point(result, set, &view.find);
+        }
+        if !view.find.trim().is_empty() && view.selected.is_none() {
+            ui.weak("no point of that id in the map");
+        }
         ui.checkbox(&mut view.box_select, "Box select")
             .on_hover_text("Drag to select the points in a rectangle (panning is off meanwhile)");
         if !view.box_selection.is_empty() {
@@ -575,6 +671,16 @@ pub fn map_view_ui(
             ));
         }
     });
+}
+
+/// The scatter: one series per category, the box and the selection outlined; then its input.
+fn plot_ui(
+    ui: &mut egui::Ui,
+    view: &mut MapView,
+    result: &MapResult,
+    set: &ProteinSet,
+    table: &DatasetTable,
+) {
     let groups = view.series.as_ref().map(|s| &s.2[..]).unwrap_or(&[]);
     let highlight = ui.visuals().strong_text_color();
     let radius = if result.coordinates.len() > 20_000 {
@@ -585,7 +691,7 @@ pub fn map_view_ui(
     let list_height = if view.box_selection.is_empty() {
         0.0
     } else {
-        160.0
+        BOX_LIST_HEIGHT
     };
     let selected_point = view.selected.map(|k| result.coordinates[k]);
     let boxed: Vec<[f64; 2]> = view
@@ -601,8 +707,10 @@ pub fn map_view_ui(
         .show_axes(false)
         .show_grid(false)
         .allow_drag(!view.box_select)
+        .allow_scroll(false)
         .height((ui.available_height() - list_height).max(200.0))
         .show(ui, |plot| {
+            zoom_on_wheel(plot);
             for ((name, [r, g, b], members), points) in groups.iter().zip(series_points) {
                 let colour = egui::Color32::from_rgb(*r, *g, *b);
                 plot.points(
@@ -633,15 +741,28 @@ pub fn map_view_ui(
                 ];
                 plot.line(egui_plot::Line::new("", PlotPoints::new(corners)).color(highlight));
             }
+            // The selection is an outline around the point (not a legend category).
             if let Some(point) = selected_point {
                 plot.points(
-                    Points::new("selected", PlotPoints::new(vec![point]))
+                    Points::new("", PlotPoints::new(vec![point]))
                         .color(highlight)
-                        .shape(egui_plot::MarkerShape::Diamond)
-                        .radius(6.0),
+                        .shape(egui_plot::MarkerShape::Circle)
+                        .filled(false)
+                        .radius(radius + 4.0),
                 );
             }
         });
+    plot_input(ui, view, (result, set, table), &response);
+}
+
+/// Box selection by drag, hover text and click selection of the nearest point, and the list
+/// of boxed points.
+fn plot_input(
+    ui: &mut egui::Ui,
+    view: &mut MapView,
+    (result, set, table): (&MapResult, &ProteinSet, &DatasetTable),
+    response: &egui_plot::PlotResponse<()>,
+) {
     if view.box_select {
         let inner = &response.response;
         let to_plot = |pos: egui::Pos2| response.transform.value_from_position(pos);
@@ -683,7 +804,7 @@ pub fn map_view_ui(
     if !view.box_selection.is_empty() {
         egui::ScrollArea::vertical()
             .id_salt("box_selection")
-            .max_height(list_height)
+            .max_height(BOX_LIST_HEIGHT)
             .show_rows(ui, 18.0, view.box_selection.len(), |ui, range| {
                 for &k in &view.box_selection[range] {
                     if ui
@@ -698,7 +819,6 @@ pub fn map_view_ui(
                 }
             });
     }
-    command
 }
 
 /// Indices of the points inside the rectangle with corners `a` and `b` (any order).
@@ -741,4 +861,30 @@ fn describe(
         record.id,
         label(result, set, table, colour_by, k)
     )
+}
+
+/// The mouse wheel zooms around the pointer (egui_plot pans on it by default, which users of
+/// other plotting tools do not expect); dragging still pans and a double click resets.
+fn zoom_on_wheel(plot: &mut egui_plot::PlotUi<'_>) {
+    if !plot.response().hovered() {
+        return;
+    }
+    let wheel = plot.ctx().input(|i| i.smooth_scroll_delta.y);
+    if wheel != 0.0 {
+        let factor = (wheel / 200.0).exp();
+        plot.zoom_bounds_around_hovered(egui::Vec2::splat(factor));
+    }
+}
+
+/// The first point whose protein id contains `query` (case-insensitive; `None` when empty).
+fn find_point(result: &MapResult, set: &ProteinSet, query: &str) -> Option<usize> {
+    let query = query.trim().to_lowercase();
+    if query.is_empty() {
+        return None;
+    }
+    result
+        .points
+        .protein
+        .iter()
+        .position(|&p| set.records[p].id.to_lowercase().contains(&query))
 }

@@ -6,6 +6,7 @@ mod background_write;
 pub mod contacts_view;
 pub mod data_panel;
 mod demo_tour;
+mod eta;
 mod figure_export;
 mod file_dialog;
 pub mod homology_view;

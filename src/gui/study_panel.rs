@@ -115,7 +115,9 @@ pub fn study_job_controls(
     } else {
         None
     };
-    ui.horizontal(|ui| job_controls(ui, progress, 240.0, label, why_disabled))
+    // Wide enough for the stage text ("embedding ss8_train.tsv: batch 12/46 ..., 3 min left").
+    let bar_width = (ui.available_width() - 90.0).clamp(240.0, 640.0);
+    ui.horizontal(|ui| job_controls(ui, progress, bar_width, label, why_disabled))
         .inner
 }
 

@@ -3,18 +3,41 @@
 
 use eframe::egui;
 
-/// Draws the welcome unless `dismissed`; its "Got it" button sets `dismissed`.
-pub fn welcome_ui(ui: &mut egui::Ui, dismissed: &mut bool) {
+/// What the welcome says about the model in use: the starter model is described as what it is
+/// (a demonstration, not ESM-1b); another model (`--model`, a restored session) by its name.
+fn model_line(model: Option<&str>) -> String {
+    match model {
+        Some(name) if name != starter_name() => format!(
+            "The model loaded now is {name} (see the model panel on the left). The bundled \
+             starter model, a 0.88M-parameter demonstration model, is one click away there."
+        ),
+        Some(_) => "The model loaded now is the bundled starter model: a 0.88M-parameter, 4-layer \
+                    model with ESM-1b's architecture, trained on this project's machine for under \
+                    an hour. It shows the workflow and a little biology; it is not ESM-1b (652M \
+                    parameters, 33 layers)."
+            .to_owned(),
+        None => {
+            "The model is loading (the model panel on the left shows it when ready).".to_owned()
+        }
+    }
+}
+
+/// The bundled starter model's name (its file stem).
+fn starter_name() -> &'static str {
+    let file = crate::model::starter::STARTER_MODEL.rsplit('/').next();
+    file.and_then(|f| f.strip_suffix(".safetensors"))
+        .unwrap_or_default()
+}
+
+/// Draws the welcome unless `dismissed`; its "Got it" button sets `dismissed`. `model` is the
+/// name of the model in use (`None` while it loads).
+pub fn welcome_ui(ui: &mut egui::Ui, dismissed: &mut bool, model: Option<&str>) {
     if *dismissed {
         return;
     }
     egui::Frame::group(ui.style()).show(ui, |ui| {
         ui.strong("Welcome to ESM Workbench");
-        ui.label(
-            "The model loaded now is the bundled starter model: a 0.88M-parameter, 4-layer model \
-             with ESM-1b's architecture, trained on this project's machine for under an hour. It \
-             shows the workflow and a little biology; it is not ESM-1b (652M parameters, 33 layers).",
-        );
+        ui.label(model_line(model));
         ui.label("Three things to try first:");
         ui.label(
             "1. Embedding map tab, Compute map: the demo proteins (12 genes in 24 species), coloured \
@@ -36,4 +59,18 @@ pub fn welcome_ui(ui: &mut egui::Ui, dismissed: &mut bool) {
             *dismissed = true;
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_welcome_describes_the_model_actually_loaded() {
+        assert_eq!(starter_name(), "starter_esm1b_t4_128");
+        assert!(model_line(Some(starter_name())).contains("it is not ESM-1b"));
+        let other = model_line(Some("esm1b_t33_650M_UR50S"));
+        assert!(other.contains("esm1b_t33_650M_UR50S") && !other.contains("it is not ESM-1b"));
+        assert!(model_line(None).contains("loading"));
+    }
 }
