@@ -1,5 +1,5 @@
 //! The embedding-map study, the one workflow behind the GUI's Embedding map and
-//! `project tsne | pca`: choose the points (proteins, or residues of whole proteins, seeded),
+//! `project tsne | pca`: choose the points (proteins, or residues stratified by protein, seeded),
 //! embed those proteins once into a feature store at every layer (means only for protein
 //! points), read the asked layer's points from it, and project them by t-SNE or PCA. A map of
 //! another layer of the same points does no forward pass. Peak RAM: the model, one forward
@@ -9,7 +9,9 @@ use std::path::PathBuf;
 
 use ndarray::Array2;
 
-use super::projection_run::{MapPoints, PointLevel, choose_records};
+use super::projection_run::{
+    MapPoints, PointLevel, RESIDUE_POOL_FACTOR, choose_records, stratified_residues,
+};
 use super::study_error::StudyError;
 use super::study_estimate::{StudyEstimate, fill_batch_bytes};
 use super::study_stores::{NamedRecords, embed_seconds_of, store_spec};
@@ -221,9 +223,17 @@ fn sampling_statement(request: &MapStudyRequest, plan: &Plan, points: &MapPoints
             let all: usize = request.records.iter().map(|(_, s)| s.len()).sum();
             let proteins: std::collections::BTreeSet<usize> =
                 points.protein.iter().copied().collect();
+            let pool = if plan.chosen.len() == total_proteins {
+                "all proteins".to_owned()
+            } else {
+                format!(
+                    "a seeded sample of {} proteins, {RESIDUE_POOL_FACTOR}x the points",
+                    plan.chosen.len()
+                )
+            };
             format!(
-                "{} of the set's {all} residues, from {} of {total_proteins} proteins (whole \
-                 proteins in a seeded order, seed {}).",
+                "{} of the set's {all} residues, from {} of {total_proteins} proteins (stratified \
+                 by protein length over {pool}, seed {}).",
                 points.features.nrows(),
                 proteins.len(),
                 request.seed
@@ -247,22 +257,14 @@ fn read_points(
         }),
         PointLevel::Residue => {
             let offsets = store.row_offsets();
-            let rows = offsets[offsets.len() - 1].min(request.max_points);
-            let features = LayerReader::open(store, plan.layer)?.read_range(0, rows)?;
-            let mut protein = Vec::with_capacity(rows);
-            let mut position = Vec::with_capacity(rows);
-            for (k, &record) in plan.chosen.iter().enumerate() {
-                for p in 0..offsets[k + 1] - offsets[k] {
-                    if protein.len() < rows {
-                        protein.push(record);
-                        position.push(p);
-                    }
-                }
-            }
+            let lengths: Vec<usize> = offsets.windows(2).map(|w| w[1] - w[0]).collect();
+            let picked = stratified_residues(&lengths, request.max_points, request.seed);
+            let rows: Vec<usize> = picked.iter().map(|&(k, p)| offsets[k] + p).collect();
+            let features = LayerReader::open(store, plan.layer)?.gather(&rows)?;
             Ok(MapPoints {
                 features,
-                protein,
-                position: Some(position),
+                protein: picked.iter().map(|&(k, _)| plan.chosen[k]).collect(),
+                position: Some(picked.iter().map(|&(_, p)| p).collect()),
             })
         }
     }

@@ -67,11 +67,15 @@ mod tests {
             Some(Duration::from_secs(100))
         );
         // One second later the raw estimate says 99 s: it counts down by one second.
-        let left = eta.update(at(1), Some(Duration::from_secs(99))).expect("an estimate");
+        let left = eta
+            .update(at(1), Some(Duration::from_secs(99)))
+            .expect("an estimate");
         assert!((left.as_secs_f64() - 99.0).abs() < 1e-6);
         // A phase ran fast: the raw estimate drops to 20 s; the shown one moves a tenth of the
         // way per second, not all at once.
-        let left = eta.update(at(2), Some(Duration::from_secs(20))).expect("an estimate");
+        let left = eta
+            .update(at(2), Some(Duration::from_secs(20)))
+            .expect("an estimate");
         assert!(
             left.as_secs_f64() > 85.0 && left.as_secs_f64() < 95.0,
             "{left:?}"
