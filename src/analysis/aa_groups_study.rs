@@ -15,11 +15,13 @@ use std::path::PathBuf;
 
 use super::study_error::StudyError;
 use super::study_estimate::{StudyEstimate, fill_batch_bytes};
-use super::study_stores::{NamedRecords, embed_seconds_of, store_spec};
+use super::study_stores::{
+    NamedRecords, embed_seconds_of, full_store_bytes, planned_embed_seconds, store_spec,
+};
 use crate::jobs::JobCtx;
 use crate::model::{Layers, LoadedModel};
-use crate::probes::{AMINO_ACID_GROUPS, GroupingScore, embedding_table_grouping, grouping_score};
-use crate::store::{FeatureStore, LayerReader, StoreOptions, ensure_store};
+use crate::probes::{GroupingScore, embedding_table_grouping, grouped_amino_acids, grouping_score};
+use crate::store::{FeatureStore, LayerReader, StoreOptions, StorePlan, ensure_store};
 
 /// How the best layer is chosen.
 pub const BEST_LAYER: &str = "highest nearest-neighbour group agreement of the trained model \
@@ -83,6 +85,41 @@ pub fn estimate_aa_groups_study(
     model: &LoadedModel,
     request: &AaGroupsRequest,
 ) -> Result<StudyEstimate, StudyError> {
+    let layers = layers_scored(model, request)?;
+    let plan = plan_store(model, request, &layers)?;
+    Ok(estimate_from_plan(model, request, &layers, plan.as_ref()))
+}
+
+/// The representation layers scored: none without records.
+fn layers_scored(model: &LoadedModel, request: &AaGroupsRequest) -> Result<Vec<usize>, StudyError> {
+    if request.records.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(request.layers.resolve(model.model.config().num_layers)?)
+}
+
+/// The plan of `model`'s store (`None` when no layer is scored).
+fn plan_store(
+    model: &LoadedModel,
+    request: &AaGroupsRequest,
+    layers: &[usize],
+) -> Result<Option<StorePlan>, StudyError> {
+    if layers.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(FeatureStore::plan(
+        model,
+        &spec(model, request, layers),
+    )?))
+}
+
+/// [`estimate_aa_groups_study`] from the store's plan.
+fn estimate_from_plan(
+    model: &LoadedModel,
+    request: &AaGroupsRequest,
+    layers: &[usize],
+    plan: Option<&StorePlan>,
+) -> StudyEstimate {
     let config = model.model.config();
     let weights = (config.parameter_count() * 4) as u64;
     let untrained_copy = if request.compare_untrained {
@@ -98,28 +135,19 @@ pub fn estimate_aa_groups_study(
         disk: 0,
         store_root: request.store.root.clone(),
     };
-    if request.records.is_empty() {
-        return Ok(estimate);
-    }
-    let layers = request.layers.resolve(config.num_layers)?;
-    let plan = FeatureStore::plan(model, &spec(model, request, &layers))?;
-    let all = residues(&request.records).max(1) as f64;
-    estimate.embed_seconds =
-        embed_seconds_of(model, &request.records) * plan.residues_to_embed as f64 / all;
+    let Some(plan) = plan else {
+        return estimate;
+    };
+    estimate.embed_seconds = planned_embed_seconds(model, &request.records, plan);
     estimate.disk = plan.bytes_to_reserve;
     if request.compare_untrained {
         estimate.embed_seconds += embed_seconds_of(model, &request.records);
-        estimate.disk += crate::analysis::study_stores::full_store_bytes(
-            model,
-            &request.store,
-            &request.records,
-            layers.len(),
-        );
+        estimate.disk += full_store_bytes(model, &request.store, &request.records, layers.len());
     }
     let forward = fill_batch_bytes(config, &request.store, layers.len());
     let reading = (CHUNK_ROWS * config.embed_dim * 4) as u64;
     estimate.extra_ram += forward.max(reading);
-    Ok(estimate)
+    estimate
 }
 
 /// Runs the study; refuses first if it cannot fit (see [`estimate_aa_groups_study`]).
@@ -128,21 +156,19 @@ pub fn run_aa_groups_study(
     request: &AaGroupsRequest,
     ctx: &JobCtx,
 ) -> Result<AaGroupsStudy, StudyError> {
-    let layers = if request.records.is_empty() {
-        Vec::new()
-    } else {
-        request.layers.resolve(model.model.config().num_layers)?
-    };
-    estimate_aa_groups_study(model, request)?.check_resources()?;
+    let layers = layers_scored(model, request)?;
+    let plan = plan_store(model, request, &layers)?;
+    estimate_from_plan(model, request, &layers, plan.as_ref()).check_resources()?;
     let split = if request.compare_untrained {
         ctx.phases(&[0.5, 0.5])
     } else {
         vec![ctx.clone()]
     };
-    let trained = score_model(model, request, &layers, &split[0])?;
+    let trained = score_model(model, request, (&layers, plan), &split[0])?;
     let untrained = if request.compare_untrained {
         let copy = model.untrained_copy(0)?;
-        Some(score_model(&copy, request, &layers, &split[1])?)
+        let plan = plan_store(&copy, request, &layers)?;
+        Some(score_model(&copy, request, (&layers, plan), &split[1])?)
     } else {
         None
     };
@@ -198,7 +224,7 @@ struct ModelScores {
 fn score_model(
     model: &LoadedModel,
     request: &AaGroupsRequest,
-    layers: &[usize],
+    (layers, plan): (&[usize], Option<StorePlan>),
     ctx: &JobCtx,
 ) -> Result<ModelScores, StudyError> {
     let table = embedding_table_grouping(model.model.token_embeddings())?.ok_or_else(|| {
@@ -215,10 +241,10 @@ fn score_model(
         residues_embedded: 0,
         embed_seconds: 0.0,
     };
-    if layers.is_empty() {
+    let Some(plan) = plan else {
         return Ok(scores);
-    }
-    let mut weights = vec![embed_seconds_of(model, &request.records).max(1e-3)];
+    };
+    let mut weights = vec![planned_embed_seconds(model, &request.records, &plan).max(1e-3)];
     weights.extend(std::iter::repeat_n(1e-3, layers.len()));
     let phases = ctx.phases(&weights);
     let started = std::time::Instant::now();
@@ -263,10 +289,6 @@ fn spec<'a>(
     )
 }
 
-fn residues(records: &[(String, String)]) -> usize {
-    records.iter().map(|(_, s)| s.len()).sum()
-}
-
 /// Each standard amino acid's mean `[embed_dim]` vector of `layer` over every stored residue,
 /// read in chunks of about [`CHUNK_ROWS`] rows; and the residues averaged.
 fn amino_acid_means(
@@ -275,22 +297,13 @@ fn amino_acid_means(
     layer: usize,
     ctx: &JobCtx,
 ) -> Result<(std::collections::HashMap<char, Vec<f32>>, usize), StudyError> {
-    let standard: Vec<char> = AMINO_ACID_GROUPS
-        .iter()
-        .flat_map(|(_, members)| members.chars())
-        .collect();
     let mut reader = LayerReader::open(store, layer)?;
-    let mut sums: std::collections::HashMap<char, (Vec<f64>, usize)> = standard
-        .iter()
-        .map(|&r| (r, (vec![0.0; reader.dim()], 0)))
+    let mut sums: std::collections::HashMap<char, (Vec<f64>, usize)> = grouped_amino_acids()
+        .map(|r| (r, (vec![0.0; reader.dim()], 0)))
         .collect();
     let offsets = store.row_offsets();
-    let mut first = 0;
-    while first < records.len() {
-        let mut last = first + 1;
-        while last < records.len() && offsets[last + 1] - offsets[first] <= CHUNK_ROWS {
-            last += 1;
-        }
+    for chunk in store.record_chunks(CHUNK_ROWS) {
+        let (first, last) = (chunk.start, chunk.end);
         let block = reader.read_range(offsets[first], offsets[last] - offsets[first])?;
         for (i, (_, sequence)) in records.iter().enumerate().take(last).skip(first) {
             let stored = offsets[i + 1] - offsets[i];
@@ -308,7 +321,6 @@ fn amino_acid_means(
             }
         }
         ctx.checkpoint(last as f32 / records.len() as f32)?;
-        first = last;
     }
     let averaged = sums.values().map(|(_, count)| count).sum();
     let means = sums

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use super::homology_run::{HomologyRun, score_homology};
 use super::study_error::StudyError;
 use super::study_estimate::{FIT_FLOPS_PER_CORE, StudyEstimate, fill_batch_bytes};
-use super::study_stores::{NamedRecords, embed_seconds_of, store_spec};
+use super::study_stores::{NamedRecords, embed_seconds_of, planned_embed_seconds, store_spec};
 use crate::data::ScopDomain;
 use crate::jobs::JobCtx;
 use crate::model::{Layers, LoadedModel};
@@ -126,8 +126,7 @@ fn estimate_from_plan(
     let config = model.model.config();
     let records = request.records();
     let copies = if request.compare_untrained { 2.0 } else { 1.0 };
-    let mut embed = embed_seconds_of(model, &records)
-        * (plan.residues_to_embed as f64 / residues(&records).max(1) as f64);
+    let mut embed = planned_embed_seconds(model, &records, plan);
     let means_bytes = (records.len() * config.embed_dim * 4 * layers.len()) as u64;
     let mut disk = plan.bytes_to_reserve;
     if request.compare_untrained {
@@ -150,10 +149,6 @@ fn estimate_from_plan(
         disk,
         store_root: request.store.root.clone(),
     })
-}
-
-fn residues(records: &[(String, String)]) -> usize {
-    records.iter().map(|(_, s)| s.len()).sum()
 }
 
 /// Runs the study; refuses first if it cannot fit (see [`estimate_homology_study`]).
@@ -249,10 +244,7 @@ fn score_model(
         Some(plan) => plan,
         None => FeatureStore::plan(model, &spec)?,
     };
-    let mut weights = vec![
-        embed_seconds_of(model, &records)
-            * (plan.residues_to_embed as f64 / residues(&records).max(1) as f64),
-    ];
+    let mut weights = vec![planned_embed_seconds(model, &records, &plan)];
     weights.extend(std::iter::repeat_n(
         score_seconds(records.len(), config.embed_dim).max(1e-3),
         layers.len(),

@@ -14,7 +14,7 @@ use super::projection_run::{
 };
 use super::study_error::StudyError;
 use super::study_estimate::{StudyEstimate, fill_batch_bytes};
-use super::study_stores::{NamedRecords, embed_seconds_of, store_spec};
+use super::study_stores::{NamedRecords, planned_embed_seconds, store_spec};
 use crate::jobs::JobCtx;
 use crate::model::{Layers, LoadedModel};
 use crate::projection::{TsneParams, fit_pca, tsne};
@@ -145,8 +145,7 @@ pub fn estimate_map_study(
     let store = FeatureStore::plan(model, &spec)?;
     let config = model.model.config();
     let residues: usize = plan.subset.iter().map(|(_, s)| s.len()).sum();
-    let embed = embed_seconds_of(model, &plan.subset)
-        * (store.residues_to_embed as f64 / residues.max(1) as f64);
+    let embed = planned_embed_seconds(model, &plan.subset, &store);
     let points = match request.level {
         PointLevel::Protein => plan.subset.len(),
         PointLevel::Residue => residues.min(request.max_points),

@@ -380,12 +380,8 @@ fn score_streaming(
     let mut reader = LayerReader::open(store, layer)?;
     let offsets = store.row_offsets();
     let (mut truth, mut predicted) = (Vec::new(), Vec::new());
-    let mut first = 0;
-    while first < records.len() {
-        let mut last = first + 1;
-        while last < records.len() && offsets[last + 1] - offsets[first] <= SCORE_CHUNK_ROWS {
-            last += 1;
-        }
+    for chunk in store.record_chunks(SCORE_CHUNK_ROWS) {
+        let (first, last) = (chunk.start, chunk.end);
         let block = reader.read_range(offsets[first], offsets[last] - offsets[first])?;
         let mut keep = Vec::new();
         for (i, record) in records.iter().enumerate().take(last).skip(first) {
@@ -399,7 +395,6 @@ fn score_streaming(
         }
         predicted.extend(probe.predict(&block.select(Axis(0), &keep)));
         ctx.checkpoint(last as f32 / records.len() as f32)?;
-        first = last;
     }
     Ok(ss8_metrics(&truth, &predicted))
 }

@@ -94,6 +94,16 @@ pub fn embed_seconds_of(model: &LoadedModel, records: &[(String, String)]) -> f6
     )
 }
 
+/// Estimated seconds to embed the part of `records` that `plan` says is not stored yet.
+pub fn planned_embed_seconds(
+    model: &LoadedModel,
+    records: &[(String, String)],
+    plan: &StorePlan,
+) -> f64 {
+    let all: usize = records.iter().map(|(_, s)| s.len()).sum();
+    embed_seconds_of(model, records) * plan.residues_to_embed as f64 / all.max(1) as f64
+}
+
 /// Bytes of complete stores of `records` for `layers` (for copies not planned yet, such as
 /// the untrained model's).
 pub fn full_store_bytes(

@@ -184,10 +184,13 @@ pub fn aa_groups_panel_ui(
                 set.name,
                 store.root.display()
             );
-            let request = aa_groups_request(set, &panel.settings, store);
+            // The request (a copy of every record) is built only when the estimate is redone,
+            // not every frame.
+            let settings = &panel.settings;
             panel
                 .estimate
                 .ui(ui, model, job.progress.is_some(), key, |model| {
+                    let request = aa_groups_request(set, settings, store);
                     estimate_text(Ok(estimate_aa_groups_study(model, &request)))
                 })
         }

@@ -19,7 +19,7 @@ use crate::analysis::map_study::{MapStudyRequest, Projection, run_map_study};
 use crate::analysis::projection_run::{MapPoints, PointLevel, residue_at};
 use crate::data::ProteinSet;
 use crate::model::{Layers, LoadedModel};
-use crate::probes::{AMINO_ACID_GROUPS, amino_acid_group};
+use crate::probes::{AMINO_ACID_GROUPS, amino_acid_group, grouped_amino_acids};
 use crate::projection::TsneParams;
 use crate::store::StoreOptions;
 
@@ -403,10 +403,7 @@ fn categories(
 /// data set, the most frequent first. Every map of the same data colours a category alike.
 fn category_order(table: &DatasetTable, colour_by: &str) -> Vec<String> {
     match colour_by {
-        AMINO_ACID => AMINO_ACID_GROUPS
-            .iter()
-            .flat_map(|(_, members)| members.chars().map(String::from))
-            .collect(),
+        AMINO_ACID => grouped_amino_acids().map(String::from).collect(),
         GROUP => AMINO_ACID_GROUPS
             .iter()
             .map(|(name, _)| (*name).to_owned())

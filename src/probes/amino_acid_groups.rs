@@ -18,6 +18,13 @@ pub const AMINO_ACID_GROUPS: [(&str, &str); 6] = [
     ("special", "CGP"),
 ];
 
+/// The 20 standard amino acids, group by group in the order of [`AMINO_ACID_GROUPS`].
+pub fn grouped_amino_acids() -> impl Iterator<Item = char> {
+    AMINO_ACID_GROUPS
+        .iter()
+        .flat_map(|(_, members)| members.chars())
+}
+
 /// The group name of a one-letter amino acid.
 pub fn amino_acid_group(residue: char) -> Option<&'static str> {
     AMINO_ACID_GROUPS
@@ -39,10 +46,7 @@ pub struct GroupingScore {
 
 /// Scores `vectors(residue)`, a function giving each standard amino acid's vector.
 pub fn grouping_score(vector: impl Fn(char) -> Option<Vec<f32>>) -> Option<GroupingScore> {
-    let residues: Vec<char> = AMINO_ACID_GROUPS
-        .iter()
-        .flat_map(|(_, m)| m.chars())
-        .collect();
+    let residues: Vec<char> = grouped_amino_acids().collect();
     let vectors: Vec<Vec<f32>> = residues.iter().map(|&r| vector(r)).collect::<Option<_>>()?;
     let cosine = |a: &[f32], b: &[f32]| {
         let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();

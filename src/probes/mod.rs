@@ -15,7 +15,8 @@ mod probe_file;
 mod ss8_probe;
 
 pub use amino_acid_groups::{
-    AMINO_ACID_GROUPS, GroupingScore, amino_acid_group, embedding_table_grouping, grouping_score,
+    AMINO_ACID_GROUPS, GroupingScore, amino_acid_group, embedding_table_grouping,
+    grouped_amino_acids, grouping_score,
 };
 pub use classification_metrics::{ClassMetrics, ClassificationMetrics, metric_text};
 pub use contact_pairs::{DEFAULT_NEGATIVES_PER_POSITIVE, SampledPairs, sample_pairs};

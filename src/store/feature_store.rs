@@ -108,6 +108,24 @@ impl FeatureStore {
         })
     }
 
+    /// Consecutive runs of records, each holding at most `max_rows` rows (a single longer
+    /// record stands alone): the chunks a study reads a layer in.
+    pub fn record_chunks(&self, max_rows: usize) -> Vec<std::ops::Range<usize>> {
+        let offsets = &self.offsets;
+        let records = offsets.len().saturating_sub(1);
+        let mut chunks = Vec::new();
+        let mut first = 0;
+        while first < records {
+            let mut last = first + 1;
+            while last < records && offsets[last + 1] - offsets[first] <= max_rows {
+                last += 1;
+            }
+            chunks.push(first..last);
+            first = last;
+        }
+        chunks
+    }
+
     /// The store's folder.
     pub fn dir(&self) -> &Path {
         &self.dir
