@@ -102,6 +102,23 @@ fn check_single(
             &load("attn_last.npy")?,
         )?);
     }
+    // Without attention outputs the model takes its fused attention kernel (what extraction,
+    // feature stores and studies run): the same references must hold.
+    let plain = model.model.forward(
+        &batch,
+        &ForwardRequest {
+            attentions: false,
+            contacts: false,
+            ..request.clone()
+        },
+    )?;
+    for layer in [0, n / 2, n] {
+        worst = worst.max(compare(
+            &format!("{name}/repr.{layer} (fused attention)"),
+            &plain.representations[&layer].squeeze(0)?,
+            &reps.get(layer)?,
+        )?);
+    }
     let contacts = out.contacts.ok_or("no contacts")?.squeeze(0)?;
     worst = worst.max(compare(
         &format!("{name}/contacts"),
@@ -125,7 +142,20 @@ fn check_batch(model: &LoadedModel, dir: &Path) -> Result<f32, Box<dyn std::erro
         stop: None,
     };
     let out = model.model.forward(&batch, &request)?;
+    let plain = model.model.forward(
+        &batch,
+        &ForwardRequest {
+            contacts: false,
+            ..request.clone()
+        },
+    )?;
     let outputs = [
+        (
+            "repr.last (fused attention)",
+            plain.representations[&n].clone(),
+            load("rep_last.npy")?,
+            0,
+        ),
         (
             "logits",
             out.logits.ok_or("no logits")?,

@@ -4,6 +4,7 @@
 use candle_core::{IndexOp as _, Tensor};
 use candle_nn::VarBuilder;
 
+use super::fused_attention::attention_context;
 use super::kernels::softmax_last_dim;
 
 use super::linear::Linear;
@@ -52,13 +53,26 @@ impl SelfAttention {
         let _enter = self.span.enter();
         let (batch, seq_len, embed_dim) = xs.dims3()?;
         let head_dim = embed_dim / self.heads;
+        let qkv = self.qkv_proj.forward(xs)?;
+        if !need_weights && qkv.device().is_cpu() {
+            // Views of the projection, no copies: (B, L, 3, H, D) → three (B, H, L, D).
+            let heads = qkv.reshape((batch, seq_len, 3, self.heads, head_dim))?;
+            let view = |i: usize| heads.i((.., .., i))?.transpose(1, 2);
+            let (mut q, mut k) = (view(0)?, view(1)?);
+            if let Some(rot) = rotary {
+                q = RotaryEmbedding::apply(&q, rot.cos, rot.sin)?;
+                k = RotaryEmbedding::apply(&k, rot.cos, rot.sin)?;
+            }
+            let context = attention_context(&q, &k, &view(2)?, key_padding_bias)?
+                .reshape((batch, seq_len, embed_dim))?;
+            return Ok((self.out_proj.forward(&context)?, None));
+        }
         let split_heads = |t: Tensor| -> candle_core::Result<Tensor> {
             t.contiguous()?
                 .reshape((batch, seq_len, self.heads, head_dim))?
                 .transpose(1, 2)?
                 .contiguous()
         };
-        let qkv = self.qkv_proj.forward(xs)?;
         let mut q = split_heads(qkv.narrow(2, 0, embed_dim)?)?;
         let mut k = split_heads(qkv.narrow(2, embed_dim, embed_dim)?)?;
         let v = split_heads(qkv.narrow(2, 2 * embed_dim, embed_dim)?)?;

@@ -54,6 +54,18 @@ pub fn fast_erf(x: f32) -> f32 {
 
 const LANES: usize = 8;
 
+/// Runs `f` inside a function compiled for AVX2 + FMA when the CPU has them (checked at run
+/// time), so the loops `f` inlines vectorise eight lanes wide; elsewhere `f` runs as compiled
+/// (baseline x86-64: four lanes). The element-wise kernels below are ~2x faster this way.
+#[inline(always)]
+pub(super) fn with_wide_simd<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(simd) = pulp::x86::V3::try_new() {
+        return simd.vectorize(f);
+    }
+    f()
+}
+
 /// Folds a slice with `LANES` independent accumulators (vectorisable without fast-math).
 #[inline(always)]
 fn lane_fold(row: &[f32], init: f32, f: impl Fn(f32, f32) -> f32) -> f32 {
@@ -76,7 +88,8 @@ fn lane_fold(row: &[f32], init: f32, f: impl Fn(f32, f32) -> f32) -> f32 {
 }
 
 /// In-place softmax of one row.
-fn softmax_row(row: &mut [f32]) {
+#[inline(always)]
+pub(super) fn softmax_row(row: &mut [f32]) {
     let max = lane_fold(row, f32::NEG_INFINITY, |a, b| if b > a { b } else { a });
     for v in row.iter_mut() {
         *v = fast_exp(*v - max);
@@ -114,9 +127,11 @@ fn map_elementwise(
 ) -> candle_core::Result<(CpuStorage, Shape)> {
     let mut data = contiguous_f32(op, storage, layout)?;
     data.par_chunks_mut(1 << 14).for_each(|chunk| {
-        for v in chunk.iter_mut() {
-            *v = f(*v);
-        }
+        with_wide_simd(|| {
+            for v in chunk.iter_mut() {
+                *v = f(*v);
+            }
+        })
     });
     Ok((CpuStorage::F32(data), layout.shape().clone()))
 }
@@ -136,7 +151,7 @@ impl CustomOp1 for SoftmaxLastDim {
         let mut data = contiguous_f32(self.name(), storage, layout)?;
         let cols = layout.dims().last().copied().unwrap_or(1).max(1);
         data.par_chunks_mut(cols * ROWS_PER_TASK)
-            .for_each(|rows| rows.chunks_mut(cols).for_each(softmax_row));
+            .for_each(|rows| with_wide_simd(|| rows.chunks_mut(cols).for_each(softmax_row)));
         Ok((CpuStorage::F32(data), layout.shape().clone()))
     }
 
@@ -227,14 +242,17 @@ impl CustomOp3 for LayerNormOp {
         let cols = weight.len().max(1);
         let eps = self.eps;
         data.par_chunks_mut(cols * ROWS_PER_TASK).for_each(|rows| {
-            for row in rows.chunks_mut(cols) {
-                let mean = lane_fold(row, 0.0, |a, b| a + b) / cols as f32;
-                let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / cols as f32;
-                let rstd = 1.0 / (var + eps).sqrt();
-                for ((v, w), b) in row.iter_mut().zip(&weight).zip(&bias) {
-                    *v = (*v - mean) * rstd * w + b;
+            with_wide_simd(|| {
+                for row in rows.chunks_mut(cols) {
+                    let mean = lane_fold(row, 0.0, |a, b| a + b) / cols as f32;
+                    let var =
+                        row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / cols as f32;
+                    let rstd = 1.0 / (var + eps).sqrt();
+                    for ((v, w), b) in row.iter_mut().zip(&weight).zip(&bias) {
+                        *v = (*v - mean) * rstd * w + b;
+                    }
                 }
-            }
+            })
         });
         Ok((CpuStorage::F32(data), xs_layout.shape().clone()))
     }

@@ -8,6 +8,7 @@ mod config;
 mod contact_head;
 mod error;
 mod esm;
+mod fused_attention;
 pub mod hub;
 mod kernels;
 mod layers;
