@@ -9,6 +9,7 @@ use common::gui_harness::{
     app, app_sized, click, colour_by, demo_file, save_as, save_figure, save_table, set_text,
     train_probe, wait_for_demo, wait_until,
 };
+use eframe::egui::accesskit::Toggled;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use esm_workbench::cli::GuiArgs;
 
@@ -188,15 +189,7 @@ fn opens_with_the_bundled_starter_model() {
 fn scores_amino_acid_groups_by_layer_beside_the_untrained_copy() {
     // Ten demo proteins (every layer of all 288 would take minutes in a debug build).
     let dir = tempfile::tempdir().expect("tempdir");
-    let fasta = dir.path().join("ten.fasta");
-    let demo = std::fs::read_to_string(demo_file("uniprot_orthologs.fasta")).expect("demo set");
-    let ten: String = demo
-        .split_inclusive('>')
-        .take(11)
-        .collect::<String>()
-        .trim_end_matches('>')
-        .to_owned();
-    std::fs::write(&fasta, ten).expect("write the FASTA");
+    let fasta = ten_demo_proteins(dir.path());
     let mut harness = app(GuiArgs {
         fasta: Some(fasta),
         ..GuiArgs::default()
@@ -266,6 +259,39 @@ fn computes_a_residue_map_and_colours_it_by_any_column() {
             .query_by_label_contains("Selected: tr|A0A")
             .is_some(),
         "the first point of a matching protein is selected"
+    );
+    // Point -> row: the table opens at the selected protein's row, selected there too.
+    click(&mut harness, "Show in data table");
+    let selected_rows: Vec<String> = harness
+        .query_all_by_label_contains("tr|A0A")
+        .filter(|node| node.accesskit_node().toggled() == Some(Toggled::True))
+        .map(|node| node.accesskit_node().label().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        selected_rows.len(),
+        1,
+        "one selected row: {selected_rows:?}"
+    );
+    assert!(
+        harness
+            .query_by_label(&format!("Selected: {}", selected_rows[0]))
+            .is_some()
+    );
+    // Row -> point: picking another row outlines that protein's point in the map.
+    let other = harness
+        .query_all_by_role(eframe::egui::accesskit::Role::Button)
+        .filter(|node| node.accesskit_node().toggled() == Some(Toggled::False))
+        .filter_map(|node| node.accesskit_node().label())
+        .find(|label| label.starts_with("tr|"))
+        .expect("another row in view");
+    click(&mut harness, &other);
+    harness.get_by_label("Embedding map").click();
+    harness.run();
+    assert!(
+        harness
+            .query_by_label_contains(&format!("Selected: {other}"))
+            .is_some(),
+        "the map selects the point of the row picked in the table ({other})"
     );
 
     // Export the figure (drawn from the data) and the table; a second save asks first.
@@ -766,4 +792,84 @@ fn wait_for_session_write(
 ) {
     let wrote = format!("wrote {}", path.display());
     wait_until(harness, &wrote, |h| h.query_by_label(&wrote).is_some());
+}
+
+/// The first ten demo proteins as a FASTA file in `dir` (quick to embed in a debug build).
+fn ten_demo_proteins(dir: &std::path::Path) -> std::path::PathBuf {
+    let fasta = dir.join("ten.fasta");
+    let demo = std::fs::read_to_string(demo_file("uniprot_orthologs.fasta")).expect("demo set");
+    let ten: String = demo
+        .split_inclusive('>')
+        .take(11)
+        .collect::<String>()
+        .trim_end_matches('>')
+        .to_owned();
+    std::fs::write(&fasta, ten).expect("write the FASTA");
+    fasta
+}
+
+/// A PCA protein map of `fasta` in a window of `size`; the harness and the plot's rectangle.
+fn protein_map(
+    size: [f32; 2],
+    fasta: std::path::PathBuf,
+) -> (
+    egui_kittest::Harness<'static, esm_workbench::gui::WorkbenchApp>,
+    eframe::egui::Rect,
+) {
+    let mut harness = app_sized(
+        GuiArgs {
+            fasta: Some(fasta),
+            ..GuiArgs::default()
+        },
+        size,
+    );
+    wait_until(&mut harness, "ten proteins and the starter model", |h| {
+        h.query_by_label_contains("10 proteins").is_some()
+            && h.query_by_label_contains("starter_esm1b_t4_128").is_some()
+    });
+    click(&mut harness, "Embedding map");
+    click(&mut harness, "PCA");
+    click(&mut harness, "proteins");
+    click(&mut harness, "Compute map");
+    wait_until(&mut harness, "the map", |h| {
+        h.query_by_label("Embedding map plot").is_some()
+    });
+    let rect = harness.get_by_label("Embedding map plot").rect();
+    (harness, rect)
+}
+
+#[test]
+fn the_map_plot_grows_with_the_window_and_zooms_with_the_wheel() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fasta = ten_demo_proteins(dir.path());
+    let (_, small) = protein_map([1280.0, 800.0], fasta.clone());
+    let (mut harness, large) = protein_map([1600.0, 1000.0], fasta);
+    assert!(
+        large.width() > small.width() + 250.0 && large.height() > small.height() + 150.0,
+        "the plot grows with the window: {small:?} at 1280x800, {large:?} at 1600x1000"
+    );
+    assert!(
+        harness.query_by_label("Reset view").is_none(),
+        "the whole map is shown at first"
+    );
+    // The wheel over the plot zooms at the pointer; "Reset view" brings the whole map back.
+    harness.get_by_label("Embedding map plot").hover();
+    harness.run();
+    harness.event(eframe::egui::Event::MouseWheel {
+        unit: eframe::egui::MouseWheelUnit::Point,
+        delta: eframe::egui::vec2(0.0, 240.0),
+        phase: eframe::egui::TouchPhase::Move,
+        source: eframe::egui::MouseWheelSource::Wheel,
+        modifiers: eframe::egui::Modifiers::default(),
+    });
+    harness.run();
+    assert!(
+        harness.query_by_label("Reset view").is_some(),
+        "the wheel zoomed the map"
+    );
+    click(&mut harness, "Reset view");
+    assert!(
+        harness.query_by_label("Reset view").is_none(),
+        "the whole map again"
+    );
 }

@@ -170,11 +170,7 @@ pub fn aa_groups_panel_ui(
     let num_layers = model.map(|m| m.model.config().num_layers);
     ui.horizontal_wrapped(|ui| {
         layers_ui(ui, &mut panel.settings.layers, num_layers);
-        ui.checkbox(
-            &mut panel.settings.compare_untrained,
-            "compare with untrained",
-        )
-        .on_hover_text("Also score a copy of the model with random weights (the paper's baseline)");
+        super::study_panel::untrained_checkbox(ui, &mut panel.settings.compare_untrained);
     });
     let refused = match data {
         Some(set) => {

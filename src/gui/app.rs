@@ -497,6 +497,17 @@ impl WorkbenchApp {
     fn apply_map(&mut self, ctx: &egui::Context, command: MapCommand) {
         match command {
             MapCommand::Cancel => self.map.cancel(),
+            MapCommand::SelectProtein {
+                protein,
+                show_table,
+            } => {
+                if let Some(table) = &mut self.table {
+                    table.select(protein);
+                }
+                if show_table {
+                    self.tab = Tab::Data;
+                }
+            }
             MapCommand::Groups(AaGroupsCommand::Cancel) => self.aa_groups.cancel(),
             MapCommand::Groups(AaGroupsCommand::Score(settings, store)) => {
                 let Some(set) = self.dataset.result() else {
@@ -611,15 +622,20 @@ impl eframe::App for WorkbenchApp {
         let mut homology_command = None;
         egui::CentralPanel::default().show(ui, |ui| {
             ui.horizontal_wrapped(|ui| {
-                ui.selectable_value(&mut self.tab, Tab::Data, "Data");
-                ui.selectable_value(&mut self.tab, Tab::Map, "Embedding map");
+                ui.selectable_value(&mut self.tab, Tab::Data, "Data")
+                    .on_hover_text("The open protein set as a table: filter, sort, export");
+                ui.selectable_value(&mut self.tab, Tab::Map, "Embedding map")
+                    .on_hover_text("t-SNE or PCA of residue or protein embeddings of any layer");
                 ui.selectable_value(
                     &mut self.tab,
                     Tab::SecondaryStructure,
                     "Secondary structure",
-                );
-                ui.selectable_value(&mut self.tab, Tab::Contacts, "Contacts");
-                ui.selectable_value(&mut self.tab, Tab::Homology, "Homology");
+                )
+                .on_hover_text("Linear probe of 8-class secondary structure, layer by layer");
+                ui.selectable_value(&mut self.tab, Tab::Contacts, "Contacts")
+                    .on_hover_text("Bilinear probe of residue-residue contacts, layer by layer");
+                ui.selectable_value(&mut self.tab, Tab::Homology, "Homology")
+                    .on_hover_text("Nearest-neighbour search for SCOPe remote homologs");
             });
             ui.separator();
             match self.tab {
@@ -733,16 +749,27 @@ impl WorkbenchApp {
                 ui.separator();
                 let label = ui.label("Session");
                 ui.add(egui::TextEdit::singleline(&mut self.session_path).desired_width(180.0))
-                    .labelled_by(label.id);
+                    .labelled_by(label.id)
+                    .on_hover_text("Session file (JSON): the model, data files and settings");
                 super::file_dialog::browse_button(
                     ui,
                     &mut self.session_path,
                     super::file_dialog::DialogKind::Session,
                 );
-                if ui.button("Save session").clicked() {
+                if ui
+                    .button("Save session")
+                    .on_hover_text(
+                        "Write the model path, data files and view settings to this file",
+                    )
+                    .clicked()
+                {
                     session_action = Some(false);
                 }
-                if ui.button("Open session").clicked() {
+                if ui
+                    .button("Open session")
+                    .on_hover_text("Load the model and data of this session file and its settings")
+                    .clicked()
+                {
                     session_action = Some(true);
                 }
                 ui.separator();
@@ -806,7 +833,17 @@ impl WorkbenchApp {
             _ => {}
         }
         match (self.dataset.result(), &mut self.table) {
-            (Some(set), Some(table)) => data_panel_ui(ui, set, table),
+            (Some(set), Some(table)) => {
+                let before = table.selected;
+                data_panel_ui(ui, set, table);
+                // A row picked in the table outlines its protein's point in the map.
+                if table.selected != before {
+                    self.map_view.selected = table
+                        .selected
+                        .zip(self.map.result())
+                        .and_then(|(row, map)| super::map_view::first_point_of(map, row));
+                }
+            }
             _ if self.dataset.progress().is_none() => {
                 ui.label("No dataset: open data files above, or start with --fasta PATH [--metadata TABLE].");
             }
@@ -921,7 +958,11 @@ fn notices_ui(ui: &mut egui::Ui, notices: &mut Vec<String>) {
     for (i, notice) in notices.iter().enumerate() {
         ui.horizontal_wrapped(|ui| {
             ui.colored_label(ui.visuals().warn_fg_color, notice);
-            if ui.small_button("Dismiss").clicked() {
+            if ui
+                .small_button("Dismiss")
+                .on_hover_text("Hide this notice")
+                .clicked()
+            {
                 dismissed = Some(i);
             }
         });

@@ -333,12 +333,14 @@ fn inputs_ui(ui: &mut egui::Ui, settings: &mut ContactSettings, num_layers: Opti
             egui::DragValue::new(&mut settings.rank)
                 .range(1..=512)
                 .prefix("rank "),
-        );
+        )
+        .on_hover_text("Rank of the bilinear form: each residue is projected to this many dimensions on each side");
         ui.add(
             egui::DragValue::new(&mut settings.epochs)
                 .range(1..=500)
                 .prefix("epochs "),
-        );
+        )
+        .on_hover_text("Passes over the training pairs per layer");
         ui.add(
             egui::DragValue::new(&mut settings.residue_cap)
                 .range(1_000..=10_000_000)
@@ -350,7 +352,7 @@ fn inputs_ui(ui: &mut egui::Ui, settings: &mut ContactSettings, num_layers: Opti
             crate::probes::DEFAULT_NEGATIVES_PER_POSITIVE
         ));
         layers_ui(ui, &mut settings.layers, num_layers);
-        ui.checkbox(&mut settings.compare_untrained, "compare with untrained");
+        super::study_panel::untrained_checkbox(ui, &mut settings.compare_untrained);
     });
 }
 
@@ -478,7 +480,9 @@ fn chain_map_ui(ui: &mut egui::Ui, view: &mut ContactsView, result: &Arc<Contact
                     format!("{} ({} residues)", chain.id, chain.sequence.len()),
                 );
             }
-        });
+        })
+        .response
+        .on_hover_text("The test protein whose predicted contact map is shown (best layer)");
     let current = view.shown.as_ref().is_some_and(|shown| {
         shown.index == view.chain && shown.result.ptr_eq(&Arc::downgrade(result))
     });

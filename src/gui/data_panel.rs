@@ -28,6 +28,10 @@ pub struct DatasetTable {
     applied: (String, String, Option<(usize, bool)>),
     /// Export of the shown rows.
     pub export: TableExport,
+    /// The selected protein (row index = index in the set), e.g. the map point clicked last.
+    pub selected: Option<usize>,
+    /// Scroll the table to the selected row on the next frame.
+    scroll_to_selected: bool,
 }
 
 /// Columns shown when present (the sequence column is summarised as a length).
@@ -65,7 +69,24 @@ impl DatasetTable {
             visible,
             applied: Default::default(),
             export: TableExport::new("proteins.csv"),
+            selected: None,
+            scroll_to_selected: false,
         }
+    }
+
+    /// Selects protein `row` (ignored when out of range) and scrolls to it when next shown.
+    pub fn select(&mut self, row: usize) {
+        if row < self.rows.len() {
+            self.selected = Some(row);
+            self.scroll_to_selected = true;
+        }
+    }
+
+    /// Where the selected row stands among the shown rows (`None`: nothing selected, or the
+    /// filters hide it).
+    pub fn selected_position(&self) -> Option<usize> {
+        let row = self.selected?;
+        self.visible.iter().position(|&r| r == row)
     }
 
     /// Rows currently shown.
@@ -146,7 +167,12 @@ pub fn open_files_ui(ui: &mut egui::Ui, paths: &mut String) -> Option<DataComman
         .on_hover_text("Several files separated by ;  FASTA / ASTRAL / SS8 tables / structures become rows; metadata tables (id column) are joined");
         super::file_dialog::browse_button(ui, paths, super::file_dialog::DialogKind::OpenData);
         let files = super::file_dialog::split_paths(paths);
-        if ui.add_enabled(!files.is_empty(), egui::Button::new("Open data")).clicked() {
+        if ui
+            .add_enabled(!files.is_empty(), egui::Button::new("Open data"))
+            .on_hover_text("Read these files as the data set (the current one stays if they fail)")
+            .on_disabled_hover_text("Type or browse to one or more data files first")
+            .clicked()
+        {
             command = Some(DataCommand::Open(files));
         }
     });
@@ -178,14 +204,18 @@ pub fn data_panel_ui(ui: &mut egui::Ui, set: &ProteinSet, table: &mut DatasetTab
                 .hint_text("id, gene, species…")
                 .desired_width(ui.available_width().min(240.0)),
         )
-        .labelled_by(label.id);
+        .labelled_by(label.id)
+        .on_hover_text("Shows the rows with this text in any column (case-insensitive)");
         let label = ui.label("Sequence contains:");
         ui.add(
             egui::TextEdit::singleline(&mut table.sequence_filter)
                 .hint_text("motif; X = any residue, e.g. GXGXXG")
                 .desired_width(160.0),
         )
-        .labelled_by(label.id);
+        .labelled_by(label.id)
+        .on_hover_text(
+            "Shows the proteins whose sequence contains this motif; X matches any residue",
+        );
         table.refilter();
         ui.label(format!("{} shown", table.visible_rows()));
     });
@@ -193,51 +223,91 @@ pub fn data_panel_ui(ui: &mut egui::Ui, set: &ProteinSet, table: &mut DatasetTab
         let frame = table.shown_frame(set);
         table.export.save(ui.ctx(), frame);
     }
+    selected_row_note(ui, table);
     ui.separator();
     let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
-    egui::ScrollArea::both()
-        .auto_shrink([false, false])
-        .show_rows(ui, row_height, table.visible.len(), |ui, range| {
-            egui::Grid::new("dataset_table")
-                .striped(true)
-                .min_col_width(60.0)
-                .show(ui, |ui| {
-                    let mut clicked = None;
-                    for (c, name) in table.columns.iter().enumerate() {
-                        let arrow = match table.sort {
-                            Some((s, true)) if s == c => " ^",
-                            Some((s, false)) if s == c => " v",
-                            _ => "",
-                        };
-                        if ui
-                            .add(
-                                egui::Button::new(
-                                    egui::RichText::new(format!("{name}{arrow}")).strong(),
-                                )
-                                .frame(false),
+    let mut scroll = egui::ScrollArea::both().auto_shrink([false, false]);
+    if std::mem::take(&mut table.scroll_to_selected)
+        && let Some(position) = table.selected_position()
+    {
+        // A row of `show_rows` is its height plus the item spacing; keep two rows above it.
+        let step = row_height + ui.spacing().item_spacing.y;
+        scroll = scroll.vertical_scroll_offset(position.saturating_sub(2) as f32 * step);
+    }
+    scroll.show_rows(ui, row_height, table.visible.len(), |ui, range| {
+        egui::Grid::new("dataset_table")
+            .striped(true)
+            .min_col_width(60.0)
+            .show(ui, |ui| {
+                let mut clicked = None;
+                for (c, name) in table.columns.iter().enumerate() {
+                    let arrow = match table.sort {
+                        Some((s, true)) if s == c => " ^",
+                        Some((s, false)) if s == c => " v",
+                        _ => "",
+                    };
+                    if ui
+                        .add(
+                            egui::Button::new(
+                                egui::RichText::new(format!("{name}{arrow}")).strong(),
                             )
-                            .on_hover_text("Sort by this column (click again to reverse)")
+                            .frame(false),
+                        )
+                        .on_hover_text("Sort by this column (click again to reverse)")
+                        .clicked()
+                    {
+                        clicked = Some(c);
+                    }
+                }
+                ui.end_row();
+                if let Some(c) = clicked {
+                    table.sort = match table.sort {
+                        Some((s, ascending)) if s == c => Some((c, !ascending)),
+                        _ => Some((c, true)),
+                    };
+                }
+                let mut picked = None;
+                for &row in &table.visible[range] {
+                    for (c, cell) in table.rows[row].iter().enumerate() {
+                        let shown: String = cell.chars().take(60).collect();
+                        if c > 0 {
+                            ui.label(shown);
+                        } else if ui
+                            .selectable_label(table.selected == Some(row), shown)
+                            .on_hover_text("Select this protein (its point is outlined in the map)")
                             .clicked()
                         {
-                            clicked = Some(c);
+                            picked = Some(row);
                         }
                     }
                     ui.end_row();
-                    if let Some(c) = clicked {
-                        table.sort = match table.sort {
-                            Some((s, ascending)) if s == c => Some((c, !ascending)),
-                            _ => Some((c, true)),
-                        };
-                    }
-                    for &row in &table.visible[range] {
-                        for cell in &table.rows[row] {
-                            let shown: String = cell.chars().take(60).collect();
-                            ui.label(shown);
-                        }
-                        ui.end_row();
-                    }
-                });
-        });
+                }
+                if let Some(row) = picked {
+                    table.selected = Some(row);
+                }
+            });
+    });
+}
+
+/// What is selected, and whether the filters hide it.
+fn selected_row_note(ui: &mut egui::Ui, table: &mut DatasetTable) {
+    let Some(row) = table.selected else {
+        return;
+    };
+    let id = table.rows[row].first().cloned().unwrap_or_default();
+    ui.horizontal_wrapped(|ui| {
+        ui.label(format!("Selected: {id}"));
+        if table.selected_position().is_none() {
+            ui.weak("(hidden by the filters)");
+        }
+        if ui
+            .small_button("Clear")
+            .on_hover_text("Deselect this protein")
+            .clicked()
+        {
+            table.selected = None;
+        }
+    });
 }
 
 #[cfg(test)]

@@ -90,7 +90,8 @@ pub fn figure_export_ui(ui: &mut egui::Ui, label: &str, export: &mut FigureExpor
                 .desired_width(200.0)
                 .hint_text("figure.svg / figure.png"),
         )
-        .labelled_by(name.id);
+        .labelled_by(name.id)
+        .on_hover_text("The file to write: .svg (vector) or .png (raster at the DPI given); a relative name goes to the output folder");
         super::file_dialog::browse_button(
             ui,
             &mut export.path,
@@ -101,7 +102,8 @@ pub fn figure_export_ui(ui: &mut egui::Ui, label: &str, export: &mut FigureExpor
                 .range(200.0..=4000.0)
                 .prefix("w ")
                 .suffix(" px"),
-        );
+        )
+        .on_hover_text("Figure width in pixels (SVG user units)");
         if export.height_from_content {
             ui.weak("height follows the length");
         } else {
@@ -110,18 +112,22 @@ pub fn figure_export_ui(ui: &mut egui::Ui, label: &str, export: &mut FigureExpor
                     .range(150.0..=4000.0)
                     .prefix("h ")
                     .suffix(" px"),
-            );
+            )
+            .on_hover_text("Figure height in pixels (SVG user units)");
         }
         ui.add(
             egui::DragValue::new(&mut export.size.dpi)
                 .range(48.0..=1200.0)
                 .suffix(" DPI (PNG)"),
-        );
+        )
+        .on_hover_text("Resolution of a PNG (the SVG is resolution-free)");
         let button = ui.add_enabled(
             !export.is_saving(),
             egui::Button::new(format!("Save {} figure", label.to_lowercase())),
         );
-        clicked = button.clicked();
+        clicked = button
+            .on_hover_text("Write the figure as shown, drawn from the data (not a screenshot)")
+            .clicked();
         if let Some(message) = &export.write.message {
             ui.label(message);
         }

@@ -243,7 +243,8 @@ pub fn homology_view_ui(
                         .desired_width(field_width)
                         .hint_text("astral-scopedom-seqres-gd-sel-gs-bib-40-2.07.fa"),
                 )
-                .labelled_by(label.id);
+                .labelled_by(label.id)
+                .on_hover_text("SCOPe ASTRAL domain sequences (FASTA with sccs in each header)");
                 browse_button(ui, &mut settings.astral, DialogKind::OpenData);
             });
             ui.end_row();
@@ -254,9 +255,10 @@ pub fn homology_view_ui(
             egui::DragValue::new(&mut settings.max_domains)
                 .range(10..=100_000)
                 .prefix("domains ≤ "),
-        );
+        )
+        .on_hover_text("At most this many domains, a seeded sample spread over the folds");
         layers_ui(ui, &mut settings.layers, num_layers);
-        ui.checkbox(&mut settings.compare_untrained, "compare with untrained");
+        super::study_panel::untrained_checkbox(ui, &mut settings.compare_untrained);
     });
     let key = serde_json::to_string(&view.settings).unwrap_or_default();
     let settings = view.settings.clone();
@@ -352,7 +354,8 @@ pub fn homology_view_ui(
                     .desired_width(200.0)
                     .hint_text("id, sccs or name"),
             )
-            .labelled_by(label.id);
+            .labelled_by(label.id)
+            .on_hover_text("Narrows the query-domain list to domains matching this text");
         });
         let needle = view.query_filter.to_lowercase();
         view.query = view.query.min(result.domains.len() - 1);
@@ -378,7 +381,11 @@ pub fn homology_view_ui(
                         format!("{} {} {}", d.id, d.sccs, d.description),
                     );
                 }
-            });
+            })
+            .response
+            .on_hover_text(
+                "The domain whose nearest neighbours are listed, with their SCOPe relation",
+            );
         ui.label(format!(
             "{} · {} · {}",
             query.id, query.sccs, query.description

@@ -294,10 +294,14 @@ pub fn job_controls(
                     .text(p.text())
                     .desired_width(bar_width),
             );
-            ui.button("Cancel").clicked().then_some(JobClick::Cancel)
+            ui.button("Cancel")
+                .on_hover_text("Stop this job within about a second; finished work is kept")
+                .clicked()
+                .then_some(JobClick::Cancel)
         }
         None => ui
             .add_enabled(why_disabled.is_none(), egui::Button::new(start))
+            .on_hover_text("Runs off the UI thread: the app stays usable, and Cancel stops it")
             .on_disabled_hover_text(why_disabled.unwrap_or_default())
             .clicked()
             .then_some(JobClick::Start),

@@ -221,6 +221,10 @@ pub struct MapView {
     pub groups: AaGroupsPanel,
     /// The "Find" field: a protein id (or part of one) to highlight.
     pub find: String,
+    /// The plot is zoomed or panned away from the whole map (its bounds are not automatic).
+    zoomed: bool,
+    /// "Reset view" was clicked: the next frame returns to the whole map.
+    reset_view: bool,
 }
 
 impl MapView {
@@ -327,6 +331,14 @@ pub enum MapCommand {
     Cancel,
     /// Start or stop the amino-acid groups study.
     Groups(AaGroupsCommand),
+    /// A point was selected: select its protein's row in the data table (and show the table
+    /// when `show_table`).
+    SelectProtein {
+        /// Index of the protein in the data set.
+        protein: usize,
+        /// Switch to the data table.
+        show_table: bool,
+    },
 }
 
 /// The colouring a new map starts with: the biochemical group for residues; for proteins the
@@ -464,9 +476,24 @@ pub fn map_view_ui(
 
     colour_row(ui, view, result, set, table);
     exports_ui(ui, view, result, set, table);
-    selection_row(ui, view, result, set, table);
+    let before = view.selected;
+    let show_table = selection_row(ui, view, result, set, table);
     plot_ui(ui, view, result, set, table);
-    command
+    let protein = view.selected.map(|k| result.points.protein[k]);
+    match protein {
+        Some(protein) if show_table || view.selected != before => {
+            command.or(Some(MapCommand::SelectProtein {
+                protein,
+                show_table,
+            }))
+        }
+        _ => command,
+    }
+}
+
+/// The first point of protein `protein` in `result`, if it has one.
+pub fn first_point_of(result: &MapResult, protein: usize) -> Option<usize> {
+    result.points.protein.iter().position(|&p| p == protein)
 }
 
 /// Method, points, layer, sample size, perplexity and the Compute / Cancel button.
@@ -479,12 +506,16 @@ fn settings_row(
 ) -> Option<MapCommand> {
     ui.horizontal_wrapped(|ui| {
         ui.label("Method");
-        ui.selectable_value(&mut settings.method, MapMethod::Tsne, "t-SNE");
-        ui.selectable_value(&mut settings.method, MapMethod::Pca, "PCA");
+        ui.selectable_value(&mut settings.method, MapMethod::Tsne, "t-SNE")
+            .on_hover_text("Non-linear map that keeps neighbourhoods (Barnes-Hut, seeded)");
+        ui.selectable_value(&mut settings.method, MapMethod::Pca, "PCA")
+            .on_hover_text("The two directions of largest variance (linear, fast)");
         ui.separator();
         ui.label("Points");
-        ui.selectable_value(&mut settings.level, PointLevel::Residue, "residues");
-        ui.selectable_value(&mut settings.level, PointLevel::Protein, "proteins");
+        ui.selectable_value(&mut settings.level, PointLevel::Residue, "residues")
+            .on_hover_text("One point per residue (sampled across all proteins)");
+        ui.selectable_value(&mut settings.level, PointLevel::Protein, "proteins")
+            .on_hover_text("One point per protein: the mean of its residue embeddings");
         ui.separator();
         if let Some(layers) = num_layers {
             let mut layer = settings
@@ -495,6 +526,9 @@ fn settings_row(
                 .unwrap_or(layers);
             if ui
                 .add(egui::Slider::new(&mut layer, 0..=layers).text("layer"))
+                .on_hover_text(
+                    "The layer whose representations are mapped (0: the token embeddings)",
+                )
                 .changed()
             {
                 settings.layer = Layers::Index(layer as i64);
@@ -504,13 +538,15 @@ fn settings_row(
             egui::DragValue::new(&mut settings.max_points)
                 .range(10..=200_000)
                 .prefix("max points "),
-        );
+        )
+        .on_hover_text("At most this many points; more are sampled (seeded), and the map says how");
         if settings.method == MapMethod::Tsne {
             ui.add(
                 egui::DragValue::new(&mut settings.perplexity)
                     .range(2.0..=100.0)
                     .prefix("perplexity "),
-            );
+            )
+            .on_hover_text("t-SNE's effective number of neighbours per point (5-50 is usual)");
         }
         let why_disabled = (!ready).then_some("load a model and a dataset first");
         match job_controls(ui, progress, 160.0, "Compute map", why_disabled) {
@@ -551,7 +587,9 @@ fn colour_row(
                 for option in &options {
                     ui.selectable_value(&mut view.colour_by, option.clone(), option);
                 }
-            });
+            })
+            .response
+            .on_hover_text("The column whose values colour the points (a legend entry per value)");
     });
     if view.series.as_ref().map(|s| (&s.0, s.1)) != Some((&view.colour_by, result.id)) {
         let groups = categories(result, set, table, &view.colour_by);
@@ -618,6 +656,9 @@ fn exports_ui(
                 !view.data_write.is_running(),
                 egui::Button::new("Save data (CSV/Parquet/NPY)"),
             )
+            .on_hover_text(
+                "The points' coordinates and columns (.csv/.parquet), or their embeddings (.npy)",
+            )
             .clicked()
         {
             view.export_data(ui.ctx(), result, set, table);
@@ -629,15 +670,25 @@ fn exports_ui(
 }
 
 /// The navigation hint, "Find" a point by protein id, box selection and the selected point.
+/// True when "Show in data table" was clicked.
 fn selection_row(
     ui: &mut egui::Ui,
     view: &mut MapView,
     result: &MapResult,
     set: &ProteinSet,
     table: &DatasetTable,
-) {
+) -> bool {
+    let mut show_table = false;
     ui.horizontal_wrapped(|ui| {
         ui.weak("Wheel: zoom at the pointer; drag: pan; double-click: reset the view.");
+        if view.zoomed
+            && ui
+                .button("Reset view")
+                .on_hover_text("Back to the whole map (double-clicking the plot does the same)")
+                .clicked()
+        {
+            view.reset_view = true;
+        }
         let find_label = ui.label("Find");
         let find = ui
             .add(
@@ -657,7 +708,11 @@ fn selection_row(
             .on_hover_text("Drag to select the points in a rectangle (panning is off meanwhile)");
         if !view.box_selection.is_empty() {
             ui.label(format!("{} points in the box", view.box_selection.len()));
-            if ui.button("Clear selection").clicked() {
+            if ui
+                .button("Clear selection")
+                .on_hover_text("Empty the box selection")
+                .clicked()
+            {
                 view.box_selection.clear();
             }
         }
@@ -666,8 +721,13 @@ fn selection_row(
                 "Selected: {}",
                 describe(result, set, table, &view.colour_by, k)
             ));
+            show_table = ui
+                .button("Show in data table")
+                .on_hover_text("Open the Data tab at this protein's row (selected there too)")
+                .clicked();
         }
     });
+    show_table
 }
 
 /// The scatter: one series per category, the box and the selection outlined; then its input.
@@ -698,6 +758,7 @@ fn plot_ui(
         .collect();
     let drag_box = view.drag_start;
     let series_points = &view.series_points;
+    let reset = std::mem::take(&mut view.reset_view);
     let response = Plot::new("embedding_map")
         .legend(Legend::default().title(&view.colour_by))
         .data_aspect(1.0)
@@ -707,6 +768,9 @@ fn plot_ui(
         .allow_scroll(false)
         .height((ui.available_height() - list_height).max(200.0))
         .show(ui, |plot| {
+            if reset {
+                plot.set_auto_bounds(true);
+            }
             zoom_on_wheel(plot);
             for ((name, [r, g, b], members), points) in groups.iter().zip(series_points) {
                 let colour = egui::Color32::from_rgb(*r, *g, *b);
@@ -748,7 +812,12 @@ fn plot_ui(
                         .radius(radius + 4.0),
                 );
             }
+            !plot.auto_bounds().any()
         });
+    response.response.widget_info(|| {
+        egui::WidgetInfo::labeled(egui::accesskit::Role::Canvas, true, "Embedding map plot")
+    });
+    view.zoomed = response.inner;
     plot_input(ui, view, (result, set, table), &response);
 }
 
@@ -758,7 +827,7 @@ fn plot_input(
     ui: &mut egui::Ui,
     view: &mut MapView,
     (result, set, table): (&MapResult, &ProteinSet, &DatasetTable),
-    response: &egui_plot::PlotResponse<()>,
+    response: &egui_plot::PlotResponse<bool>,
 ) {
     if view.box_select {
         let inner = &response.response;
@@ -809,6 +878,7 @@ fn plot_input(
                             view.selected == Some(k),
                             describe(result, set, table, &view.colour_by, k),
                         )
+                        .on_hover_text("Select (outline) this point")
                         .clicked()
                     {
                         view.selected = Some(k);

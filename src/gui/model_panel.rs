@@ -88,7 +88,8 @@ pub fn model_panel_ui(
                 .hint_text("/path/to/esm1b_t33_650M_UR50S.pt")
                 .desired_width(f32::INFINITY),
         )
-        .labelled_by(label.id);
+        .labelled_by(label.id)
+        .on_hover_text("A fair-esm .pt file, a Hugging Face model folder (config.json + weights) or a .safetensors file saved by the workbench; Enter loads it");
     ui.horizontal(|ui| {
         let enter = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
         let picked = super::file_dialog::browse_button(
@@ -96,12 +97,20 @@ pub fn model_panel_ui(
             path_text,
             super::file_dialog::DialogKind::OpenModel,
         );
-        if (ui.button("Load").clicked() || enter || picked) && !path_text.trim().is_empty() {
+        let load = ui
+            .button("Load")
+            .on_hover_text("Load this checkpoint (off the UI thread; the current model stays until it has loaded)")
+            .clicked();
+        if (load || enter || picked) && !path_text.trim().is_empty() {
             command = Some(ModelCommand::Load(path_text.trim().into()));
         }
         if loading.is_some() {
             ui.spinner();
-            if ui.button("Cancel").clicked() {
+            if ui
+                .button("Cancel")
+                .on_hover_text("Stop loading; the current model stays")
+                .clicked()
+            {
                 command = Some(ModelCommand::Cancel);
             }
         }
@@ -173,7 +182,8 @@ fn download_ui(ui: &mut egui::Ui, view: &mut DownloadView, command: &mut Option<
                 }
             })
             .response
-            .labelled_by(label.id);
+            .labelled_by(label.id)
+            .on_hover_text("An official fair-esm checkpoint: downloaded once into the torch hub folder (resumable, checksummed), then loaded");
         match job_controls(ui, view.progress.clone(), 90.0, "Download and load", None) {
             Some(JobClick::Start) => *command = Some(ModelCommand::Download(view.selected)),
             Some(JobClick::Cancel) => *command = Some(ModelCommand::CancelDownload),

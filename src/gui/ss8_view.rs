@@ -341,7 +341,9 @@ pub fn ss8_view_ui(
                 for (k, (record, _)) in result.tracks.iter().enumerate() {
                     ui.selectable_value(&mut view.track, k, &record.id);
                 }
-            });
+            })
+            .response
+            .on_hover_text("The test protein whose predicted and true SS8 tracks are shown");
         let (record, prediction) = &result.tracks[view.track];
         track_ui(ui, record, prediction);
         if figure_export_ui(ui, "Track", &mut view.track_export) {
@@ -376,7 +378,8 @@ fn inputs_ui(ui: &mut egui::Ui, settings: &mut Ss8Settings, num_layers: Option<u
             egui::DragValue::new(&mut settings.max_train)
                 .range(1..=100_000)
                 .prefix("training proteins ≤ "),
-        );
+        )
+        .on_hover_text("At most this many training chains (the first ones of the training set)");
         ui.add(
             egui::DragValue::new(&mut settings.residue_cap)
                 .range(1_000..=10_000_000)
@@ -385,7 +388,7 @@ fn inputs_ui(ui: &mut egui::Ui, settings: &mut Ss8Settings, num_layers: Option<u
         )
         .on_hover_text("Above this a seeded sample of residues trains each layer's probe");
         layers_ui(ui, &mut settings.layers, num_layers);
-        ui.checkbox(&mut settings.compare_untrained, "compare with untrained");
+        super::study_panel::untrained_checkbox(ui, &mut settings.compare_untrained);
     });
 }
 

@@ -41,7 +41,10 @@ impl StoreBrowser {
             .id_salt(id)
             .show(ui, |ui| {
                 let stale = self.listed.as_ref().is_none_or(|(dir, _)| dir != root);
-                let refresh = ui.button("Refresh").clicked();
+                let refresh = ui
+                    .button("Refresh")
+                    .on_hover_text("List the stores in this folder again")
+                    .clicked();
                 if stale || refresh {
                     self.listed = Some((root.to_owned(), list_stores(root)));
                     self.confirm = None;
@@ -130,6 +133,9 @@ impl StoreBrowser {
             (false, false) => "Delete all",
         };
         ui.add_enabled(!running, egui::Button::new(text))
+            .on_hover_text(
+                "Deletes the store's files from disk (asks once more); a later study embeds again",
+            )
             .on_disabled_hover_text("a study is running and may be using these stores")
             .clicked()
     }

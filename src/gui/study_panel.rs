@@ -169,7 +169,10 @@ impl ProbeSaver {
         ui.horizontal(|ui| {
             let label = ui.label("Probe file");
             ui.add(egui::TextEdit::singleline(&mut self.path).desired_width(300.0))
-                .labelled_by(label.id);
+                .labelled_by(label.id)
+                .on_hover_text(
+                    "Where \"Save best probe\" writes (an existing file is not replaced)",
+                );
             if ui
                 .add_enabled(model.is_some(), egui::Button::new("Save best probe"))
                 .on_hover_text(hover)
@@ -200,7 +203,11 @@ impl ProbeSaver {
 pub fn layers_ui(ui: &mut egui::Ui, layers: &mut crate::model::Layers, num_layers: Option<usize>) {
     use crate::model::Layers;
     let mut all = layers.is_all();
-    if ui.checkbox(&mut all, "all layers").changed() {
+    if ui
+        .checkbox(&mut all, "all layers")
+        .on_hover_text("Train and score a probe on every layer (the sweep); off: one layer")
+        .changed()
+    {
         *layers = if all { Layers::All } else { Layers::Last };
     }
     if let Some(n) = num_layers
@@ -213,11 +220,21 @@ pub fn layers_ui(ui: &mut egui::Ui, layers: &mut crate::model::Layers, num_layer
             .unwrap_or(n);
         if ui
             .add(egui::Slider::new(&mut layer, 0..=n).text("layer"))
+            .on_hover_text("The layer whose representations are probed (0: the token embeddings)")
             .changed()
         {
             *layers = Layers::Index(layer as i64);
         }
     }
+}
+
+/// The "compare with untrained" box of a study.
+pub fn untrained_checkbox(ui: &mut egui::Ui, compare_untrained: &mut bool) {
+    ui.checkbox(compare_untrained, "compare with untrained")
+        .on_hover_text(
+            "Also run the study on a randomly initialised copy of the model (same architecture \
+             and seed): what the architecture alone gives, without training",
+        );
 }
 
 /// Which split a study's scores are on ("trained on …; tested on …"), and a warning when the

@@ -53,7 +53,10 @@ pub fn table_export_ui(ui: &mut egui::Ui, label: &str, export: &mut TableExport)
                 .desired_width(200.0)
                 .hint_text("table.csv / table.parquet"),
         )
-        .labelled_by(name.id);
+        .labelled_by(name.id)
+        .on_hover_text(
+            "The file to write: .csv or .parquet; a relative name goes to the output folder",
+        );
         super::file_dialog::browse_button(
             ui,
             &mut export.path,

@@ -55,7 +55,11 @@ pub fn welcome_ui(ui: &mut egui::Ui, dismissed: &mut bool, model: Option<&str>) 
             "For real analyses, load ESM-1b or ESM-2 in the model panel on the left (Download and \
              load, or open a checkpoint you have).",
         );
-        if ui.button("Got it").clicked() {
+        if ui
+            .button("Got it")
+            .on_hover_text("Hide this welcome (it stays hidden next time)")
+            .clicked()
+        {
             *dismissed = true;
         }
     });
