@@ -189,15 +189,7 @@ fn opens_with_the_bundled_starter_model() {
 fn scores_amino_acid_groups_by_layer_beside_the_untrained_copy() {
     // Ten demo proteins (every layer of all 288 would take minutes in a debug build).
     let dir = tempfile::tempdir().expect("tempdir");
-    let fasta = ten_demo_proteins(dir.path());
-    let mut harness = app(GuiArgs {
-        fasta: Some(fasta),
-        ..GuiArgs::default()
-    });
-    wait_until(&mut harness, "ten proteins and the starter model", |h| {
-        h.query_by_label_contains("10 proteins").is_some()
-            && h.query_by_label_contains("starter_esm1b_t4_128").is_some()
-    });
+    let mut harness = ten_protein_app(common::gui_harness::WINDOW, ten_demo_proteins(dir.path()));
     click(&mut harness, "Embedding map");
     click(&mut harness, "Amino-acid groups by layer");
     click(&mut harness, "Score amino-acid groups");
@@ -809,13 +801,12 @@ fn ten_demo_proteins(dir: &std::path::Path) -> std::path::PathBuf {
 }
 
 /// A PCA protein map of `fasta` in a window of `size`; the harness and the plot's rectangle.
-fn protein_map(
+/// The app on the ten proteins of `fasta` (see [`ten_demo_proteins`]) in a window of `size`,
+/// once they and the starter model have loaded.
+fn ten_protein_app(
     size: [f32; 2],
     fasta: std::path::PathBuf,
-) -> (
-    egui_kittest::Harness<'static, esm_workbench::gui::WorkbenchApp>,
-    eframe::egui::Rect,
-) {
+) -> egui_kittest::Harness<'static, esm_workbench::gui::WorkbenchApp> {
     let mut harness = app_sized(
         GuiArgs {
             fasta: Some(fasta),
@@ -827,6 +818,17 @@ fn protein_map(
         h.query_by_label_contains("10 proteins").is_some()
             && h.query_by_label_contains("starter_esm1b_t4_128").is_some()
     });
+    harness
+}
+
+fn protein_map(
+    size: [f32; 2],
+    fasta: std::path::PathBuf,
+) -> (
+    egui_kittest::Harness<'static, esm_workbench::gui::WorkbenchApp>,
+    eframe::egui::Rect,
+) {
+    let mut harness = ten_protein_app(size, fasta);
     click(&mut harness, "Embedding map");
     click(&mut harness, "PCA");
     click(&mut harness, "proteins");

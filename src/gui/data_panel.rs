@@ -225,6 +225,12 @@ pub fn data_panel_ui(ui: &mut egui::Ui, set: &ProteinSet, table: &mut DatasetTab
     }
     selected_row_note(ui, table);
     ui.separator();
+    table_rows_ui(ui, table);
+}
+
+/// The table itself: sortable headers, then the shown rows (only those in view are laid out),
+/// scrolled to the selected row when it was just selected elsewhere.
+fn table_rows_ui(ui: &mut egui::Ui, table: &mut DatasetTable) {
     let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
     let mut scroll = egui::ScrollArea::both().auto_shrink([false, false]);
     if std::mem::take(&mut table.scroll_to_selected)

@@ -5,8 +5,8 @@
 //! whole `(B, H, L, L)` score tensor, and copies the context back into `(B, L, E)`. Here one
 //! rayon task per `(batch row, head)` reads its q, k and v in place (any strides: views of the
 //! projection), computes its `L × L` scores in a scratch buffer with single-threaded GEMMs,
-//! applies the padding bias and the softmax there, and the contexts are written straight into
-//! the `(B, L, H, D)` output. Scratch memory is one `L × L` block per worker instead of a whole
+//! applies the padding bias and the softmax there; each task's `(L, D)` context is then copied
+//! into its head's columns of the `(B, L, H, D)` output in one pass. Scratch memory is one `L × L` block per worker instead of a whole
 //! batch's scores. Measured on ESM-1b shapes: see `benches/forward_in_study.py`.
 //!
 //! The backward pass recomputes the probabilities with candle ops (same formulas), so
