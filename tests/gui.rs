@@ -129,6 +129,8 @@ fn only_what_loaded_is_saved_and_a_session_that_fails_to_restore_falls_back() {
     let mut edited = saved.clone();
     edited["loaded_model"] = serde_json::json!("/nonexistent/model.pt");
     edited["opened_data"] = serde_json::json!([bad]);
+    // One view's settings are unreadable: that view keeps its defaults and says so.
+    edited["ss8"] = serde_json::json!("not SS8 settings");
     let broken_session = dir.path().join("broken_session.json");
     std::fs::write(&broken_session, edited.to_string()).expect("write");
     let mut restored = app(GuiArgs::default());
@@ -141,9 +143,13 @@ fn only_what_loaded_is_saved_and_a_session_that_fails_to_restore_falls_back() {
     click(&mut restored, "Open session");
     wait_until(
         &mut restored,
-        "both notices, the starter model and the demo set",
+        "three notices, the starter model and the demo set",
         |h| {
             h.query_by_label_contains("The model could not be loaded")
+                .is_some()
+                && h.query_by_label_contains(
+                    "Secondary structure: the saved \"ss8\" settings are unreadable",
+                )
                 .is_some()
                 && h.query_by_label_contains("The data files could not be read")
                     .is_some()
@@ -159,7 +165,7 @@ fn only_what_loaded_is_saved_and_a_session_that_fails_to_restore_falls_back() {
     restored.run();
     assert_eq!(
         restored.query_all_by_label("Dismiss").count(),
-        1,
+        2,
         "one notice dismissed"
     );
 }
@@ -213,6 +219,25 @@ fn scores_amino_acid_groups_by_layer_beside_the_untrained_copy() {
         )
     );
     assert_eq!(lines.count(), 2 + 2 * 5);
+    save_figure(&mut harness, "Layer sweep", &dir.path().join("groups.png"));
+    assert_png(&dir.path().join("groups.png"));
+}
+
+/// `path` is a PNG image at least 400 x 250 pixels large (a figure, not an empty file).
+fn assert_png(path: &std::path::Path) {
+    let bytes = std::fs::read(path).expect("the PNG was written");
+    assert!(
+        bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+        "{}",
+        path.display()
+    );
+    let width = u32::from_be_bytes(bytes[16..20].try_into().expect("IHDR width"));
+    let height = u32::from_be_bytes(bytes[20..24].try_into().expect("IHDR height"));
+    assert!(
+        width >= 400 && height >= 250,
+        "{}: {width} x {height}",
+        path.display()
+    );
 }
 
 #[test]
@@ -437,6 +462,21 @@ fn trains_the_ss8_probe_by_click_over_all_layers() {
         76,
         "one confidence bar per residue of 1ubi_A, the first test protein"
     );
+    // The other figures of the view, in both formats.
+    save_figure(&mut harness, "Track", &dir.path().join("track.png"));
+    assert_png(&dir.path().join("track.png"));
+    let sweep = dir.path().join("ss8_sweep.svg");
+    save_figure(&mut harness, "Layer sweep", &sweep);
+    let text = std::fs::read_to_string(&sweep).expect("the sweep was written");
+    assert!(text.contains("SS8 probe accuracy by layer") && text.contains(">layer<"));
+    save_figure(
+        &mut harness,
+        "Layer sweep",
+        &dir.path().join("ss8_sweep.png"),
+    );
+    assert_png(&dir.path().join("ss8_sweep.png"));
+    save_figure(&mut harness, "Confusion", &dir.path().join("confusion.png"));
+    assert_png(&dir.path().join("confusion.png"));
     // The store list of the folder, and deleting every store from it (asked twice).
     click(&mut harness, "Stores in this folder");
     assert!(
@@ -496,6 +536,10 @@ fn trains_the_contact_probe_and_shows_a_protein_map() {
     save_figure(&mut harness, "Contact map", &svg);
     let text = std::fs::read_to_string(&svg).expect("written");
     assert!(text.contains("data:image/png;base64,") && text.contains("top-L correct ("));
+    save_figure(&mut harness, "Contact map", &dir.path().join("map.png"));
+    assert_png(&dir.path().join("map.png"));
+    save_figure(&mut harness, "Layer sweep", &dir.path().join("sweep.png"));
+    assert_png(&dir.path().join("sweep.png"));
     let table = save_table(&mut harness, "Precision", &dir.path().join("contacts.csv"));
     let header = table.lines().next().expect("a header");
     assert!(
@@ -580,6 +624,8 @@ fn scores_homology_and_lists_nearest_neighbours() {
         "{scores}"
     );
     assert_eq!(scores.lines().count(), 1 + 5);
+    save_figure(&mut harness, "Layer sweep", &dir.path().join("sweep.png"));
+    assert_png(&dir.path().join("sweep.png"));
     let neighbours = save_table(&mut harness, "Neighbours", &dir.path().join("nn.csv"));
     assert!(neighbours.starts_with("query,rank,domain,sccs,cosine,relation,description\n"));
     assert_eq!(
@@ -874,4 +920,44 @@ fn the_map_plot_grows_with_the_window_and_zooms_with_the_wheel() {
         harness.query_by_label("Reset view").is_none(),
         "the whole map again"
     );
+}
+
+#[test]
+fn opening_another_data_set_closes_the_map_of_the_previous_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut harness, _) = protein_map([1280.0, 800.0], ten_demo_proteins(dir.path()));
+    set_text(&mut harness, "Find", "TR|A0A");
+    assert!(
+        harness
+            .query_by_label_contains("Selected: tr|A0A")
+            .is_some()
+    );
+    // Three proteins replace the ten: the map's points would index the old set.
+    let three = dir.path().join("three.fasta");
+    std::fs::write(
+        &three,
+        ">p1\nMKTAYIAKQR\n>p2\nMSTNPKPQRK\n>p3\nMAHHHHHHVG\n",
+    )
+    .expect("write");
+    click(&mut harness, "Data");
+    set_text(&mut harness, "Data files", &three.display().to_string());
+    click(&mut harness, "Open data");
+    wait_until(&mut harness, "the three proteins", |h| {
+        h.query_by_label_contains("3 proteins").is_some()
+    });
+    click(&mut harness, "Embedding map");
+    assert!(
+        harness
+            .query_by_label_contains("the map of the previous one was closed")
+            .is_some(),
+        "the view says why the map is gone"
+    );
+    assert!(harness.query_by_label("Embedding map plot").is_none());
+    assert!(harness.query_by_label_contains("Selected:").is_none());
+    // A new map is of the new set.
+    click(&mut harness, "Compute map");
+    wait_until(&mut harness, "the new map", |h| {
+        h.query_by_label("Embedding map plot").is_some()
+    });
+    assert!(harness.query_by_label_contains("PCA of 3 points").is_some());
 }

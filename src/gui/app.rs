@@ -1,23 +1,17 @@
-//! The workbench application: owns settings, the workspace and jobs; panels return commands.
+//! The workbench application shell: the model panel, the data table and the tabs of the
+//! registered views ([`super::view_slot::registered_views`]). It owns the workspace (model and
+//! data set), the session and the jobs that load them; each view owns its settings, job and
+//! result. Views' requests arrive as [`Command`]s, applied once at the end of each frame.
 
 use eframe::egui;
 
-use std::sync::Arc;
-
-use super::aa_groups_panel::{AaGroupsCommand, aa_groups_request, compute_aa_groups};
-use super::contacts_view::{
-    ContactsCommand, ContactsResult, ContactsView, compute_contacts, contacts_view_ui,
-};
 use super::data_panel::{DatasetTable, data_panel_ui};
 use super::demo_tour::{DemoTour, StopPhase, TourOutcome};
-use super::homology_view::{
-    HomologyCommand, HomologyResult, HomologyView, compute_homology, homology_view_ui,
-};
-use super::job::{Job, JobState, JobView, Progress};
-use super::map_view::{MapCommand, MapResult, MapView, compute_map, map_view_ui};
+use super::job::{Job, JobState, Progress};
 use super::model_panel::{DownloadView, ModelCommand, model_panel_ui};
-use super::ss8_view::{Ss8Command, Ss8Result, Ss8View, compute_ss8, ss8_view_ui};
-use crate::analysis::aa_groups_study::AaGroupsStudy;
+use super::view_slot::{
+    Command, Commands, ViewSettings, ViewSlot, Workspace, WorkspaceEvent, registered_views,
+};
 use crate::cli::GuiArgs;
 use crate::data::ProteinSet;
 use crate::model::LoadedModel;
@@ -26,12 +20,10 @@ use crate::model::hub::{
 };
 use crate::model::starter::starter_model_path;
 
-/// Persisted settings and the session: what was open, how each view was set up, and which
-/// results existed (they are recomputed on request, embeddings coming from the on-disk cache).
-/// Small; never the workspace itself.
+/// The shell's own settings, kept in place (each view keeps its own).
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
-pub struct Settings {
+pub struct ShellSettings {
     /// Last checkpoint path typed or opened.
     pub model_path: String,
     /// The model in use (`None`: the bundled starter model).
@@ -40,27 +32,32 @@ pub struct Settings {
     pub data_paths: String,
     /// The data files open (empty: the demo set).
     pub opened_data: Vec<std::path::PathBuf>,
-    /// The open tab.
-    pub tab: Tab,
-    /// Map settings and colouring.
-    pub map: super::map_view::MapSettings,
-    /// Colour-by choice of the map.
-    pub colour_by: String,
-    /// Amino-acid groups settings (the map's panel).
-    pub aa_groups: super::aa_groups_panel::AaGroupsSettings,
-    /// SS8 probe settings.
-    pub ss8: super::ss8_view::Ss8Settings,
-    /// Contact probe settings.
-    pub contacts: super::contacts_view::ContactSettings,
-    /// Homology settings.
-    pub homology: super::homology_view::HomologySettings,
-    /// Views that held a result when the session was saved.
-    pub results: Vec<Tab>,
     /// Where bare output names are written (and sessions read from).
     pub output_folder: super::output_folder::OutputFolder,
     /// The first-run welcome was dismissed.
     pub welcome_dismissed: bool,
 }
+
+/// A session as saved (a JSON file, and the app's own storage): what was open, the open tab,
+/// which results existed (recomputed on request, embeddings coming from the stores), and every
+/// view's settings under the view's own keys. Small; never the workspace itself.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Session {
+    /// The shell's settings.
+    #[serde(flatten)]
+    pub shell: ShellSettings,
+    /// The open tab: [`DATA_TAB`] or a view's id.
+    pub tab: String,
+    /// Ids of the views that held a result.
+    pub results: Vec<String>,
+    /// The views' settings (every other key of the session).
+    #[serde(flatten)]
+    pub views: ViewSettings,
+}
+
+/// The data table's tab id (the views' ids are their own).
+pub const DATA_TAB: &str = "Data";
 
 /// A restored session's model and data: while they load, a failure falls back to the bundled
 /// starter model or demo set and is reported, instead of leaving the app empty.
@@ -76,22 +73,18 @@ struct Restoring {
 
 /// The eframe app.
 pub struct WorkbenchApp {
-    settings: Settings,
+    settings: ShellSettings,
     model: Job<LoadedModel>,
     download: Job<std::path::PathBuf>,
     download_view: DownloadView,
     dataset: Job<ProteinSet>,
     table: Option<DatasetTable>,
-    tab: Tab,
-    map: Job<Arc<MapResult>>,
-    map_view: MapView,
-    aa_groups: Job<AaGroupsStudy>,
-    ss8: Job<Ss8Result>,
-    ss8_view: Ss8View,
-    contacts: Job<Arc<ContactsResult>>,
-    contacts_view: ContactsView,
-    homology: Job<Arc<HomologyResult>>,
-    homology_view: HomologyView,
+    /// The open tab: [`DATA_TAB`] or a view's id.
+    tab: String,
+    /// The views after the data table, in tab order.
+    views: Vec<Box<dyn ViewSlot>>,
+    /// What the views asked for this frame.
+    commands: Commands,
     /// Parts of a restored session still loading, and what failed to restore.
     restoring: Restoring,
     /// The model being loaded (`Some(None)`: the starter), remembered once it loads.
@@ -105,41 +98,23 @@ pub struct WorkbenchApp {
     /// The session file's write (off the UI thread) and its outcome.
     session_write: super::background_write::BackgroundWrite,
     /// Views whose results the restored session had, offered for recomputation.
-    pending_results: Vec<Tab>,
+    pending_results: Vec<String>,
     /// The demo tour driving the app (`gui --tour DIR`), if any.
     tour: Option<DemoTour>,
 }
 
-/// Views of the central area.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-pub enum Tab {
-    /// The dataset table.
-    #[default]
-    Data,
-    /// Embedding map.
-    Map,
-    /// SS8 probe.
-    SecondaryStructure,
-    /// Contact probe.
-    Contacts,
-    /// Remote homology.
-    Homology,
-}
-
-const SETTINGS_KEY: &str = "esm_workbench_settings";
-/// SS8 training chains of the demo tour (of the kit's 1,000).
-const TOUR_SS8_TRAINING_CHAINS: usize = 20;
-/// Contact-probe training residues of the demo tour (of the kit's 5,492).
-const TOUR_CONTACT_TRAINING_RESIDUES: usize = 2_000;
+/// The app's storage key: the session as JSON text (the same as a session file).
+const SESSION_KEY: &str = "esm_workbench_session";
 
 impl WorkbenchApp {
-    /// Restores settings and starts loading `args.model` if given.
+    /// Restores the last session and starts loading `args.model` if given.
     pub fn new(cc: &eframe::CreationContext<'_>, args: GuiArgs) -> Self {
-        let settings: Settings = cc
+        let session: Session = cc
             .storage
-            .and_then(|s| eframe::get_value(s, SETTINGS_KEY))
+            .and_then(|s| s.get_string(SESSION_KEY))
+            .and_then(|json| serde_json::from_str(&json).ok())
             .unwrap_or_default();
-        Self::with_settings(cc, args, settings)
+        Self::with_session(cc, args, session)
     }
 
     /// The app driving itself through the demo tour into `out_dir` (see [`DemoTour`]): it starts
@@ -152,35 +127,28 @@ impl WorkbenchApp {
         outcome: TourOutcome,
         launched: std::time::Instant,
     ) -> Self {
-        let mut app = Self::with_settings(cc, args, Settings::default());
-        // The bundled kit's disjoint splits (the views' defaults), sized so that the tour takes a
-        // minute or two on any checkout: 20 SS8 training chains, contact probes on about 2,000
-        // training residues (whole chains), and 300 ASTRAL domains when the user gives a file.
-        app.ss8_view.settings.max_train = TOUR_SS8_TRAINING_CHAINS;
-        app.contacts_view.settings.residue_cap = TOUR_CONTACT_TRAINING_RESIDUES;
-        app.homology_view.settings.max_domains = 300;
-        app.tour = Some(DemoTour::new(out_dir, outcome, launched));
+        let mut app = Self::with_session(cc, args, Session::default());
+        for view in &mut app.views {
+            view.size_for_tour();
+        }
+        let stops = std::iter::once((DATA_TAB, "Data"))
+            .chain(app.views.iter().map(|v| (v.id(), v.title())))
+            .collect();
+        app.tour = Some(DemoTour::new(out_dir, outcome, launched, stops));
         app
     }
 
-    fn with_settings(cc: &eframe::CreationContext<'_>, args: GuiArgs, settings: Settings) -> Self {
+    fn with_session(cc: &eframe::CreationContext<'_>, args: GuiArgs, session: Session) -> Self {
         let mut app = Self {
-            settings: Settings::default(),
+            settings: ShellSettings::default(),
             model: Job::default(),
             download: Job::default(),
             download_view: DownloadView::default(),
             dataset: Job::default(),
             table: None,
-            tab: Tab::Data,
-            map: Job::default(),
-            map_view: MapView::new(),
-            aa_groups: Job::default(),
-            ss8: Job::default(),
-            ss8_view: Ss8View::new(),
-            contacts: Job::default(),
-            contacts_view: ContactsView::new(),
-            homology: Job::default(),
-            homology_view: HomologyView::new(),
+            tab: DATA_TAB.into(),
+            views: registered_views(),
+            commands: Commands::default(),
             session_path: "session.json".into(),
             loading_model: None,
             opening_data: None,
@@ -190,44 +158,34 @@ impl WorkbenchApp {
             pending_results: Vec::new(),
             tour: None,
         };
-        // Files named on the command line win over the saved session.
-        let mut settings = settings;
-        if let Some(fasta) = args.fasta {
-            settings.opened_data = std::iter::once(fasta).chain(args.metadata).collect();
-            settings.results.clear();
+        let mut session = session;
+        apply_args(&mut session, &args);
+        app.restore(&cc.egui_ctx, session);
+        if let Some(store) = &args.store {
+            for view in &mut app.views {
+                view.use_store_folder(store);
+            }
         }
-        if let Some(model) = args.model {
-            settings.loaded_model = Some(model);
-            settings.results.clear();
-        }
-        if let Some(store) = args.store {
-            settings.ss8.store.root = store.clone();
-            settings.contacts.store.root = store.clone();
-            settings.homology.store.root = store.clone();
-            settings.map.store.root = store;
-        }
-        if let Some(outputs) = args.outputs {
-            settings.output_folder =
-                super::output_folder::OutputFolder(outputs.display().to_string());
-        }
-        app.restore(&cc.egui_ctx, settings);
         app
     }
 
     /// Applies a saved session: view settings, then the model and data files (missing files
     /// fall back to the starter model and the demo set); results are offered for recomputation.
-    fn restore(&mut self, ctx: &egui::Context, settings: Settings) {
-        self.tab = settings.tab;
-        self.map_view.settings = settings.map.clone();
-        self.map_view.colour_by = settings.colour_by.clone();
-        self.map_view.groups.settings = settings.aa_groups.clone();
-        self.ss8_view.settings = settings.ss8.clone();
-        self.contacts_view.settings = settings.contacts.clone();
-        self.homology_view.settings = settings.homology.clone();
-        self.pending_results = settings.results.clone();
-        let data = settings.opened_data.clone();
-        let model = settings.loaded_model.clone();
-        self.settings = settings;
+    fn restore(&mut self, ctx: &egui::Context, session: Session) {
+        let known = self.views.iter().any(|v| v.id() == session.tab);
+        self.tab = if known { session.tab } else { DATA_TAB.into() };
+        for view in &mut self.views {
+            if let Err(e) = view.restore_settings(&session.views) {
+                self.restoring.notices.push(format!(
+                    "{}: {e}; its default settings are used.",
+                    view.title()
+                ));
+            }
+        }
+        self.pending_results = session.results;
+        self.settings = session.shell;
+        let data = self.settings.opened_data.clone();
+        let model = self.settings.loaded_model.clone();
         let missing = data.iter().find(|p| !p.exists());
         if let Some(missing) = missing {
             self.restoring.notices.push(format!(
@@ -254,41 +212,37 @@ impl WorkbenchApp {
         }
     }
 
-    /// The session as it stands: settings of every view and which results exist.
-    fn session(&self) -> Settings {
-        let mut settings = self.settings.clone();
-        settings.tab = self.tab;
-        settings.map = self.map_view.settings.clone();
-        settings.colour_by = self.map_view.colour_by.clone();
-        settings.aa_groups = self.map_view.groups.settings.clone();
-        settings.ss8 = self.ss8_view.settings.clone();
-        settings.contacts = self.contacts_view.settings.clone();
-        settings.homology = self.homology_view.settings.clone();
-        let had = [
-            (Tab::Map, self.map.result().is_some()),
-            (Tab::SecondaryStructure, self.ss8.result().is_some()),
-            (Tab::Contacts, self.contacts.result().is_some()),
-            (Tab::Homology, self.homology.result().is_some()),
-        ];
-        settings.results = had.iter().filter(|h| h.1).map(|h| h.0).collect();
-        settings
+    /// The session as it stands: the shell's settings, every view's, and which results exist.
+    fn session(&self) -> Session {
+        let mut views = ViewSettings::new();
+        for view in &self.views {
+            view.save_settings(&mut views);
+        }
+        Session {
+            shell: self.settings.clone(),
+            tab: self.tab.clone(),
+            results: self
+                .views
+                .iter()
+                .filter(|v| v.has_result())
+                .map(|v| v.id().to_owned())
+                .collect(),
+            views,
+        }
     }
 
     /// Every job running now, by name, with its progress (the top bar lists them).
     fn running_jobs(&self) -> Vec<(&'static str, Progress)> {
-        [
+        let shell = [
             ("loading the model", self.model.progress()),
             ("download", self.download.progress()),
             ("reading data", self.dataset.progress()),
-            ("embedding map", self.map.progress()),
-            ("amino-acid groups", self.aa_groups.progress()),
-            ("SS8 probe", self.ss8.progress()),
-            ("contact probe", self.contacts.progress()),
-            ("homology", self.homology.progress()),
         ]
         .into_iter()
-        .filter_map(|(name, progress)| progress.map(|p| (name, p)))
-        .collect()
+        .filter_map(|(name, progress)| progress.map(|p| (name, p)));
+        shell
+            .chain(self.views.iter().flat_map(|v| v.running()))
+            .collect()
     }
 
     /// The session field's file: a bare name lives in the output folder.
@@ -321,7 +275,7 @@ impl WorkbenchApp {
         let read = std::fs::read_to_string(&path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))
             .and_then(|text| {
-                serde_json::from_str::<Settings>(&text).map_err(|e| {
+                serde_json::from_str::<Session>(&text).map_err(|e| {
                     format!(
                         "not a workbench session (line {}): {e}: {}",
                         e.line(),
@@ -330,10 +284,10 @@ impl WorkbenchApp {
                 })
             });
         match read {
-            Ok(mut settings) => {
+            Ok(mut session) => {
                 // The output folder is the user's, not the session file's.
-                settings.output_folder = self.settings.output_folder.clone();
-                self.restore(ctx, settings);
+                session.shell.output_folder = self.settings.output_folder.clone();
+                self.restore(ctx, session);
                 self.session_message = Some(format!("opened session {}", path.display()));
             }
             Err(e) => self.session_message = Some(e),
@@ -342,28 +296,16 @@ impl WorkbenchApp {
 
     /// Recomputes the results the restored session had (once the model and data are loaded).
     fn recompute_results(&mut self, ctx: &egui::Context) {
-        for tab in std::mem::take(&mut self.pending_results) {
-            self.run_view(ctx, tab);
+        for id in std::mem::take(&mut self.pending_results) {
+            self.start_view(ctx, &id);
         }
     }
 
-    /// Starts the job of `tab` with the view's current settings, as its button would (the
-    /// data table has none).
-    fn run_view(&mut self, ctx: &egui::Context, tab: Tab) {
-        match tab {
-            Tab::Map => self.apply_map(ctx, MapCommand::Compute(self.map_view.settings.clone())),
-            Tab::SecondaryStructure => {
-                self.apply_ss8(ctx, Ss8Command::Train(self.ss8_view.settings.clone()))
-            }
-            Tab::Contacts => self.apply_contacts(
-                ctx,
-                ContactsCommand::Train(self.contacts_view.settings.clone()),
-            ),
-            Tab::Homology => self.apply_homology(
-                ctx,
-                HomologyCommand::Run(self.homology_view.settings.clone()),
-            ),
-            Tab::Data => {}
+    /// Starts the job of the view `id` with its current settings, as its button would.
+    fn start_view(&mut self, ctx: &egui::Context, id: &str) {
+        let workspace = workspace(&self.model, &self.dataset, &self.table);
+        if let Some(view) = self.views.iter_mut().find(|v| v.id() == id) {
+            view.start(ctx, &workspace);
         }
     }
 
@@ -383,7 +325,7 @@ impl WorkbenchApp {
     fn fall_back_after_failed_restore(&mut self, ctx: &egui::Context) {
         if self.restoring.model && self.model.progress().is_none() {
             self.restoring.model = false;
-            if let Some(err) = job_error(&self.model.state) {
+            if let Some(err) = self.model.error() {
                 self.restoring.notices.push(format!(
                     "The model could not be loaded ({err}); the bundled starter model is loaded instead."
                 ));
@@ -392,7 +334,7 @@ impl WorkbenchApp {
         }
         if self.restoring.data && self.dataset.progress().is_none() {
             self.restoring.data = false;
-            if let Some(err) = job_error(&self.dataset.state)
+            if let Some(err) = self.dataset.error()
                 && let Some((fasta, tsv)) = ProteinSet::demo_paths()
             {
                 self.restoring.notices.push(format!(
@@ -449,101 +391,36 @@ impl WorkbenchApp {
         }
     }
 
-    fn apply_ss8(&mut self, ctx: &egui::Context, command: Ss8Command) {
-        match command {
-            Ss8Command::Cancel => self.ss8.cancel(),
-            Ss8Command::Train(settings) => {
-                spawn_on_model(
-                    &mut self.ss8,
-                    self.model.result(),
-                    ctx,
-                    "ss8-probe",
-                    move |model, job| compute_ss8(model, &settings, job),
-                );
-            }
-        }
-    }
-
-    fn apply_contacts(&mut self, ctx: &egui::Context, command: ContactsCommand) {
-        match command {
-            ContactsCommand::Cancel => self.contacts.cancel(),
-            ContactsCommand::Train(settings) => {
-                spawn_on_model(
-                    &mut self.contacts,
-                    self.model.result(),
-                    ctx,
-                    "contact-probe",
-                    move |model, job| compute_contacts(model, &settings, job).map(Arc::new),
-                );
-            }
-        }
-    }
-
-    fn apply_homology(&mut self, ctx: &egui::Context, command: HomologyCommand) {
-        match command {
-            HomologyCommand::Cancel => self.homology.cancel(),
-            HomologyCommand::Run(settings) => {
-                spawn_on_model(
-                    &mut self.homology,
-                    self.model.result(),
-                    ctx,
-                    "homology",
-                    move |model, job| compute_homology(model, &settings, job).map(Arc::new),
-                );
-            }
-        }
-    }
-
-    fn apply_map(&mut self, ctx: &egui::Context, command: MapCommand) {
-        match command {
-            MapCommand::Cancel => self.map.cancel(),
-            MapCommand::SelectProtein {
-                protein,
-                show_table,
-            } => {
-                if let Some(table) = &mut self.table {
-                    table.select(protein);
+    /// Applies the frame's commands, in the order the views sent them.
+    fn apply_commands(&mut self, ctx: &egui::Context) {
+        for command in self.commands.drain() {
+            match command {
+                Command::SelectProtein {
+                    protein,
+                    show_table,
+                } => {
+                    if let Some(table) = &mut self.table {
+                        table.select(protein);
+                    }
+                    if show_table {
+                        self.tab = DATA_TAB.into();
+                    }
                 }
-                if show_table {
-                    self.tab = Tab::Data;
-                }
-            }
-            MapCommand::Groups(AaGroupsCommand::Cancel) => self.aa_groups.cancel(),
-            MapCommand::Groups(AaGroupsCommand::Score(settings, store)) => {
-                let Some(set) = self.dataset.result() else {
-                    return;
-                };
-                let request = aa_groups_request(set, &settings, &store);
-                spawn_on_model(
-                    &mut self.aa_groups,
-                    self.model.result(),
-                    ctx,
-                    "amino-acid groups",
-                    move |model, job| compute_aa_groups(model, &request, job),
-                );
-            }
-            MapCommand::Compute(settings) => {
-                let (Some(model), Some(set)) = (self.model.result(), self.dataset.result()) else {
-                    return;
-                };
-                let model = model.clone();
-                let records: Vec<(String, String)> = set
-                    .records
-                    .iter()
-                    .map(|r| (r.id.clone(), r.sequence.clone()))
-                    .collect();
-                let name = set.name.clone();
-                self.map.spawn_repainting(ctx, "map", move |job| {
-                    compute_map(&model, records, &name, settings, job).map(Arc::new)
-                });
+                Command::ProteinPicked(row) => self.tell_views(WorkspaceEvent::ProteinPicked(row)),
+                Command::OpenData(paths) => self.open_data(ctx, paths),
             }
         }
     }
-}
 
-impl eframe::App for WorkbenchApp {
-    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        super::output_folder::publish(ctx, &self.settings.output_folder);
+    fn tell_views(&mut self, event: WorkspaceEvent) {
+        for view in &mut self.views {
+            view.on_event(event);
+        }
+    }
+
+    /// Polls the model, download and data jobs: what loaded is remembered, a downloaded
+    /// checkpoint is loaded, a new data set gets its table and the views are told.
+    fn poll_workspace(&mut self, ctx: &egui::Context) {
         self.model.poll();
         self.fall_back_after_failed_restore(ctx);
         // Only what loaded is remembered: a failed load keeps the previous model's entry.
@@ -556,8 +433,7 @@ impl eframe::App for WorkbenchApp {
         let downloading = self.download.progress().is_some();
         self.download.poll();
         self.download_view.progress = self.download.progress();
-        let download_ended = downloading && self.download_view.progress.is_none();
-        if download_ended {
+        if downloading && self.download_view.progress.is_none() {
             self.download_view.refresh_cached();
             match &self.download.state {
                 JobState::Done(path) => {
@@ -570,13 +446,9 @@ impl eframe::App for WorkbenchApp {
         }
         let was_running = self.dataset.progress().is_some();
         self.dataset.poll();
-        self.map.poll();
-        self.aa_groups.poll();
-        self.ss8.poll();
-        self.contacts.poll();
-        self.homology.poll();
         if was_running && let JobState::Done(set) = &self.dataset.state {
             self.table = Some(DatasetTable::new(set));
+            self.tell_views(WorkspaceEvent::DatasetReplaced);
         }
         if self.dataset.progress().is_none()
             && let Some(paths) = self.opening_data.take()
@@ -585,25 +457,47 @@ impl eframe::App for WorkbenchApp {
             self.settings.opened_data = paths;
         }
     }
+}
+
+/// Files named on the command line win over the saved session (and drop its results).
+fn apply_args(session: &mut Session, args: &GuiArgs) {
+    if let Some(fasta) = &args.fasta {
+        session.shell.opened_data = std::iter::once(fasta.clone())
+            .chain(args.metadata.clone())
+            .collect();
+        session.results.clear();
+    }
+    if let Some(model) = &args.model {
+        session.shell.loaded_model = Some(model.clone());
+        session.results.clear();
+    }
+    if let Some(outputs) = &args.outputs {
+        session.shell.output_folder =
+            super::output_folder::OutputFolder(outputs.display().to_string());
+    }
+}
+
+impl eframe::App for WorkbenchApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        super::output_folder::publish(ctx, &self.settings.output_folder);
+        self.poll_workspace(ctx);
+        for view in &mut self.views {
+            view.poll();
+        }
+    }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        let session_action = self.top_bar_ui(ui);
-        match session_action {
-            Some(false) => {
-                let ctx = ui.ctx().clone();
-                self.save_session_file(&ctx);
-            }
-            Some(true) => {
-                let ctx = ui.ctx().clone();
-                self.open_session_file(&ctx);
-            }
+        let ctx = ui.ctx().clone();
+        match self.top_bar_ui(ui) {
+            Some(false) => self.save_session_file(&ctx),
+            Some(true) => self.open_session_file(&ctx),
             None => {}
         }
-        let error = job_error(&self.model.state);
+        let error = self.model.error();
         let loading = self.model.progress();
         // A third of a small window, at most 360 points: the views keep room at 800 x 600.
-        let panel_width = (ui.ctx().content_rect().width() * 0.3).clamp(220.0, 360.0);
-        let command = egui::Panel::left("model_panel")
+        let panel_width = (ctx.content_rect().width() * 0.3).clamp(220.0, 360.0);
+        let model_command = egui::Panel::left("model_panel")
             .default_size(panel_width)
             .show(ui, |ui| {
                 model_panel_ui(
@@ -616,127 +510,61 @@ impl eframe::App for WorkbenchApp {
                 )
             })
             .inner;
-        let mut map_command = None;
-        let mut ss8_command = None;
-        let mut contacts_command = None;
-        let mut homology_command = None;
         egui::CentralPanel::default().show(ui, |ui| {
-            ui.horizontal_wrapped(|ui| {
-                ui.selectable_value(&mut self.tab, Tab::Data, "Data")
-                    .on_hover_text("The open protein set as a table: filter, sort, export");
-                ui.selectable_value(&mut self.tab, Tab::Map, "Embedding map")
-                    .on_hover_text("t-SNE or PCA of residue or protein embeddings of any layer");
-                ui.selectable_value(
-                    &mut self.tab,
-                    Tab::SecondaryStructure,
-                    "Secondary structure",
-                )
-                .on_hover_text("Linear probe of 8-class secondary structure, layer by layer");
-                ui.selectable_value(&mut self.tab, Tab::Contacts, "Contacts")
-                    .on_hover_text("Bilinear probe of residue-residue contacts, layer by layer");
-                ui.selectable_value(&mut self.tab, Tab::Homology, "Homology")
-                    .on_hover_text("Nearest-neighbour search for SCOPe remote homologs");
-            });
+            self.tab_bar_ui(ui);
             ui.separator();
-            match self.tab {
-                Tab::Data => self.data_tab_ui(ui),
-                Tab::SecondaryStructure => {
-                    let error = job_error(&self.ss8.state);
-                    let model = self.model.result();
-                    ss8_command = scrolled(ui, "ss8_scroll", |ui| {
-                        ss8_view_ui(
-                            ui,
-                            &mut self.ss8_view,
-                            self.ss8.result(),
-                            self.ss8.progress(),
-                            error.as_deref(),
-                            model,
-                        )
-                    });
-                }
-                Tab::Contacts => {
-                    let error = job_error(&self.contacts.state);
-                    let model = self.model.result();
-                    contacts_command = scrolled(ui, "contacts_scroll", |ui| {
-                        contacts_view_ui(
-                            ui,
-                            &mut self.contacts_view,
-                            self.contacts.result(),
-                            self.contacts.progress(),
-                            error.as_deref(),
-                            model,
-                        )
-                    });
-                }
-                Tab::Homology => {
-                    let error = job_error(&self.homology.state);
-                    homology_command = scrolled(ui, "homology_scroll", |ui| {
-                        homology_view_ui(
-                            ui,
-                            &mut self.homology_view,
-                            self.homology.result(),
-                            self.homology.progress(),
-                            error.as_deref(),
-                            self.model.result(),
-                        )
-                    });
-                }
-                Tab::Map => {
-                    let error = job_error(&self.map.state);
-                    let data = self.dataset.result().zip(self.table.as_ref());
-                    let groups_error = job_error(&self.aa_groups.state);
-                    let groups = JobView {
-                        result: self.aa_groups.result(),
-                        progress: self.aa_groups.progress(),
-                        error: groups_error.as_deref(),
-                    };
-                    map_command = map_view_ui(
-                        ui,
-                        &mut self.map_view,
-                        JobView {
-                            result: self.map.result(),
-                            progress: self.map.progress(),
-                            error: error.as_deref(),
-                        },
-                        data,
-                        self.model.result(),
-                        groups,
-                    );
-                }
-            }
+            self.open_tab_ui(ui);
         });
-        if let Some(command) = ss8_command {
-            let ctx = ui.ctx().clone();
-            self.apply_ss8(&ctx, command);
-        }
-        if let Some(command) = contacts_command {
-            let ctx = ui.ctx().clone();
-            self.apply_contacts(&ctx, command);
-        }
-        if let Some(command) = homology_command {
-            let ctx = ui.ctx().clone();
-            self.apply_homology(&ctx, command);
-        }
-        if let Some(command) = map_command {
-            let ctx = ui.ctx().clone();
-            self.apply_map(&ctx, command);
-        }
-        if let Some(command) = command {
-            let ctx = ui.ctx().clone();
+        if let Some(command) = model_command {
             self.apply(&ctx, command);
         }
-        let ctx = ui.ctx().clone();
+        self.apply_commands(&ctx);
         self.advance_tour(&ctx);
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        if self.tour.is_none() {
-            eframe::set_value(storage, SETTINGS_KEY, &self.session());
+        if self.tour.is_none()
+            && let Ok(json) = serde_json::to_string(&self.session())
+        {
+            storage.set_string(SESSION_KEY, json);
         }
     }
 }
 
 impl WorkbenchApp {
+    /// The tabs: the data table, then every registered view.
+    fn tab_bar_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal_wrapped(|ui| {
+            let data = ui.selectable_label(self.tab == DATA_TAB, "Data");
+            if data
+                .on_hover_text("The open protein set as a table: filter, sort, export")
+                .clicked()
+            {
+                self.tab = DATA_TAB.into();
+            }
+            for view in &self.views {
+                if ui
+                    .selectable_label(self.tab == view.id(), view.title())
+                    .on_hover_text(view.about())
+                    .clicked()
+                {
+                    self.tab = view.id().into();
+                }
+            }
+        });
+    }
+
+    /// The open tab's content: the data table or a view.
+    fn open_tab_ui(&mut self, ui: &mut egui::Ui) {
+        if self.tab == DATA_TAB {
+            return self.data_tab_ui(ui);
+        }
+        let workspace = workspace(&self.model, &self.dataset, &self.table);
+        if let Some(view) = self.views.iter_mut().find(|v| v.id() == self.tab) {
+            view.ui(ui, &workspace, &mut self.commands);
+        }
+    }
+
     /// The top bar: session file and buttons, output folder, saved results to recompute,
     /// running jobs and restore notices. Returns `Some(true)` to open the session file,
     /// `Some(false)` to save it.
@@ -775,7 +603,11 @@ impl WorkbenchApp {
                 ui.separator();
                 super::output_folder::output_folder_ui(ui, &mut self.settings.output_folder);
                 if !self.pending_results.is_empty() {
-                    let ready = self.model.result().is_some() && self.dataset.result().is_some();
+                    // The session's own model and data, not the ones they are replacing.
+                    let loaded =
+                        |progress: Option<Progress>, done: bool| progress.is_none() && done;
+                    let ready = loaded(self.model.progress(), self.model.result().is_some())
+                        && loaded(self.dataset.progress(), self.dataset.result().is_some());
                     if ui
                         .add_enabled(
                             ready,
@@ -811,8 +643,7 @@ impl WorkbenchApp {
         if let Some(super::data_panel::DataCommand::Open(paths)) =
             super::data_panel::open_files_ui(ui, &mut self.settings.data_paths)
         {
-            let ctx = ui.ctx().clone();
-            self.open_data(&ctx, paths);
+            self.commands.send(Command::OpenData(paths));
         }
         // A failed open shows its error above the previous set, which stays in use.
         match &self.dataset.state {
@@ -838,10 +669,7 @@ impl WorkbenchApp {
                 data_panel_ui(ui, set, table);
                 // A row picked in the table outlines its protein's point in the map.
                 if table.selected != before {
-                    self.map_view.selected = table
-                        .selected
-                        .zip(self.map.result())
-                        .and_then(|(row, map)| super::map_view::first_point_of(map, row));
+                    self.commands.send(Command::ProteinPicked(table.selected));
                 }
             }
             _ if self.dataset.progress().is_none() => {
@@ -864,7 +692,7 @@ impl WorkbenchApp {
                 StopPhase::Running => match self.stop_outcome(stop) {
                     None => ctx.request_repaint_after(std::time::Duration::from_millis(200)),
                     Some(Ok(())) => tour.result_shown(),
-                    Some(Err(e)) => tour.fail_after_screenshot(format!("{stop:?}: {e}")),
+                    Some(Err(e)) => tour.fail_after_screenshot(format!("{stop}: {e}")),
                 },
                 StopPhase::Settling(_) | StopPhase::Shooting => {}
             }
@@ -873,10 +701,10 @@ impl WorkbenchApp {
         self.tour = Some(tour);
     }
 
-    fn start_tour_stop(&mut self, ctx: &egui::Context, tour: &mut DemoTour, stop: Tab) {
+    fn start_tour_stop(&mut self, ctx: &egui::Context, tour: &mut DemoTour, stop: &str) {
         for (what, state_error) in [
-            ("model", job_error(&self.model.state)),
-            ("data", job_error(&self.dataset.state)),
+            ("model", self.model.error()),
+            ("data", self.dataset.error()),
         ] {
             if let Some(e) = state_error {
                 return tour.fail_after_screenshot(format!("the {what} did not load: {e}"));
@@ -886,50 +714,42 @@ impl WorkbenchApp {
             ctx.request_repaint_after(std::time::Duration::from_millis(200));
             return;
         }
-        self.tab = stop;
-        match stop {
-            Tab::Data => {
-                tour.report_ready("starter model and demo set loaded");
-                return tour.result_shown();
-            }
-            Tab::Homology
-                if !std::path::Path::new(&self.homology_view.settings.astral).is_file() =>
-            {
-                println!("tour: homology not run: no ASTRAL file given (none is bundled)");
-                return tour.result_shown();
-            }
-            _ => self.run_view(ctx, stop),
+        self.tab = stop.to_owned();
+        if stop == DATA_TAB {
+            tour.report_ready("starter model and demo set loaded");
+            return tour.result_shown();
         }
+        let view = self.views.iter().find(|v| v.id() == stop);
+        if let Some(reason) = view.and_then(|v| v.tour_skip()) {
+            println!("tour: {stop} not run: {reason}");
+            return tour.result_shown();
+        }
+        self.start_view(ctx, stop);
         tour.started();
     }
 
     /// How the job of a tour stop ended (`None` while it runs).
-    fn stop_outcome(&self, stop: Tab) -> Option<Result<(), String>> {
-        fn ended<T>(state: &JobState<T>) -> Option<Result<(), String>> {
-            match state {
-                JobState::Done(_) => Some(Ok(())),
-                JobState::Failed { .. } => job_error(state).map(Err),
-                JobState::Idle | JobState::Running { .. } => None,
-            }
+    fn stop_outcome(&self, stop: &str) -> Option<Result<(), String>> {
+        if stop == DATA_TAB {
+            return Some(Ok(()));
         }
-        match stop {
-            Tab::Data => Some(Ok(())),
-            Tab::Map => ended(&self.map.state),
-            Tab::SecondaryStructure => ended(&self.ss8.state),
-            Tab::Contacts => ended(&self.contacts.state),
-            Tab::Homology => ended(&self.homology.state),
-        }
+        self.views
+            .iter()
+            .find(|v| v.id() == stop)
+            .map_or(Some(Ok(())), |v| v.outcome())
     }
 }
 
-/// A view's content in a vertical scroll area filling the central panel, so that results
-/// taller than the window (tables, maps, export rows) stay reachable.
-fn scrolled<R>(ui: &mut egui::Ui, id: &str, content: impl FnOnce(&mut egui::Ui) -> R) -> R {
-    egui::ScrollArea::vertical()
-        .id_salt(id)
-        .auto_shrink([false, false])
-        .show(ui, content)
-        .inner
+/// What the views see of the workspace (a free function: the views are borrowed beside it).
+fn workspace<'a>(
+    model: &'a Job<LoadedModel>,
+    dataset: &'a Job<ProteinSet>,
+    table: &'a Option<DatasetTable>,
+) -> Workspace<'a> {
+    Workspace {
+        model: model.result(),
+        data: dataset.result().zip(table.as_ref()),
+    }
 }
 
 /// One line naming the running jobs and their progress (the stage of each on hover).
@@ -972,24 +792,72 @@ fn notices_ui(ui: &mut egui::Ui, notices: &mut Vec<String>) {
     }
 }
 
-/// The readable message of a failed job.
-fn job_error<T>(state: &JobState<T>) -> Option<String> {
-    match state {
-        JobState::Failed { err, .. } => Some(format!("{err:#}")),
-        _ => None,
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Starts `work` on the loaded model in `job` (nothing when no model is loaded yet).
-fn spawn_on_model<T: Send + 'static>(
-    job: &mut Job<T>,
-    model: Option<&LoadedModel>,
-    ctx: &egui::Context,
-    name: &str,
-    work: impl FnOnce(&LoadedModel, &crate::analysis::JobCtx) -> anyhow::Result<T> + Send + 'static,
-) {
-    let Some(model) = model.cloned() else {
-        return;
-    };
-    job.spawn_repainting(ctx, name, move |ctx| work(&model, ctx));
+    /// A session file as the workbench wrote it before views kept their own settings: every
+    /// part still lands where it belongs, and writing it again keeps the same top-level keys.
+    #[test]
+    fn a_session_file_of_the_earlier_layout_opens_and_keeps_its_keys() {
+        let old = r#"{
+            "model_path": "/models/esm1b.pt",
+            "loaded_model": "/models/esm1b.pt",
+            "data_paths": "",
+            "opened_data": [],
+            "tab": "SecondaryStructure",
+            "map": {"method": "Pca"},
+            "colour_by": "gene",
+            "aa_groups": {},
+            "ss8": {"max_train": 20},
+            "contacts": {},
+            "homology": {"max_domains": 300},
+            "results": ["Map", "Homology"],
+            "output_folder": "",
+            "welcome_dismissed": true
+        }"#;
+        let session: Session = serde_json::from_str(old).expect("the earlier layout parses");
+        assert_eq!(
+            session.shell.loaded_model.as_deref(),
+            Some(std::path::Path::new("/models/esm1b.pt"))
+        );
+        assert!(session.shell.welcome_dismissed);
+        assert_eq!(session.tab, "SecondaryStructure");
+        assert_eq!(session.results, ["Map", "Homology"]);
+        let keys: Vec<&str> = session.views.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "aa_groups",
+                "colour_by",
+                "contacts",
+                "homology",
+                "map",
+                "ss8"
+            ],
+            "the views' keys, and nothing of the shell's"
+        );
+        let written = serde_json::to_value(&session).expect("serialises");
+        assert_eq!(written["ss8"]["max_train"], 20);
+        assert_eq!(written["model_path"], "/models/esm1b.pt");
+        assert_eq!(written["tab"], "SecondaryStructure");
+    }
+
+    #[test]
+    fn every_view_restores_what_it_saved() {
+        let mut views = registered_views();
+        let mut session = ViewSettings::new();
+        for view in &views {
+            view.save_settings(&mut session);
+        }
+        for view in &mut views {
+            assert_eq!(view.restore_settings(&session), Ok(()), "{}", view.id());
+        }
+        let ids: Vec<&str> = views.iter().map(|v| v.id()).collect();
+        let mut unique = ids.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), ids.len(), "view ids are unique: {ids:?}");
+        assert!(!ids.contains(&DATA_TAB));
+    }
 }

@@ -12,12 +12,12 @@ use super::figure_export::{FigureExport, FigureSize, figure_export_ui};
 use super::file_dialog::{DialogKind, browse_button, split_paths};
 use super::job::{JobClick, Progress};
 use super::layer_sweep::layer_sweep_ui;
-use super::store_browser::StoreBrowser;
 use super::study_panel::{
-    EstimateLine, ProbeSaver, estimate_text, input_field_width, layers_ui, split_ui,
-    store_folder_row, stores_line_ui, study_job_controls,
+    ProbeSaver, StudyControls, StudyJob, estimate_text, input_field_width, layers_ui, split_ui,
+    store_folder_row, stores_line_ui,
 };
 use super::table_export::{TableExport, table_export_ui};
+use super::view_slot::StudyView;
 use crate::analysis::JobCtx;
 use crate::analysis::contact_head_run::CONTACT_THRESHOLD_ANGSTROM;
 use crate::analysis::contact_study::{
@@ -170,10 +170,8 @@ pub struct ContactsView {
     shown: Option<ShownMap>,
     /// Why the chain on screen could not be predicted.
     shown_error: Option<String>,
-    /// The estimate beside the start button.
-    estimate: EstimateLine,
-    /// The stores under the store folder.
-    stores: StoreBrowser,
+    /// The estimate and the stores list under the inputs.
+    controls: StudyControls,
     /// "Save best probe".
     pub probe: ProbeSaver,
     /// Export of the layer sweep.
@@ -184,9 +182,16 @@ pub struct ContactsView {
     pub precision_export: TableExport,
 }
 
-impl ContactsView {
-    /// A view with the default inputs and export names.
-    pub fn new() -> Self {
+impl StudyView for ContactsView {
+    type Settings = ContactSettings;
+    type Output = Arc<ContactsResult>;
+    const ID: &'static str = "Contacts";
+    const TITLE: &'static str = "Contacts";
+    const ABOUT: &'static str = "Bilinear probe of residue-residue contacts, layer by layer";
+    const SETTINGS_KEY: &'static str = "contacts";
+    const JOB_NAME: &'static str = "contact probe";
+
+    fn new() -> Self {
         Self {
             sweep_export: FigureExport::new("contacts_by_layer.svg"),
             map_export: FigureExport::new("contact_map.svg"),
@@ -195,14 +200,42 @@ impl ContactsView {
             ..Self::default()
         }
     }
-}
 
-/// What the view asks the app to do.
-pub enum ContactsCommand {
-    /// Train with these settings.
-    Train(ContactSettings),
-    /// Stop the running job.
-    Cancel,
+    fn settings(&self) -> &ContactSettings {
+        &self.settings
+    }
+
+    fn settings_mut(&mut self) -> &mut ContactSettings {
+        &mut self.settings
+    }
+
+    fn store_mut(&mut self) -> &mut StoreOptions {
+        &mut self.settings.store
+    }
+
+    fn compute(
+        model: &LoadedModel,
+        settings: &ContactSettings,
+        ctx: &JobCtx,
+    ) -> anyhow::Result<Arc<ContactsResult>> {
+        compute_contacts(model, settings, ctx).map(Arc::new)
+    }
+
+    fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        result: Option<&Arc<ContactsResult>>,
+        progress: Option<Progress>,
+        error: Option<&str>,
+        model: Option<&LoadedModel>,
+    ) -> Option<JobClick> {
+        contacts_view_ui(ui, self, result, progress, error, model)
+    }
+
+    /// The tour trains on about 2,000 of the kit's 5,492 training residues (whole chains).
+    fn size_for_tour(&mut self) {
+        self.settings.residue_cap = 2_000;
+    }
 }
 
 /// Cell values of a contact map figure: predicted probability above the diagonal, the true
@@ -364,33 +397,22 @@ pub fn contacts_view_ui(
     progress: Option<Progress>,
     error: Option<&str>,
     model: Option<&LoadedModel>,
-) -> Option<ContactsCommand> {
+) -> Option<JobClick> {
     let num_layers = model.map(|m| m.model.config().num_layers);
     inputs_ui(ui, &mut view.settings, num_layers);
-    let key = serde_json::to_string(&view.settings).unwrap_or_default();
     let settings = view.settings.clone();
-    let refused = view
-        .estimate
-        .ui(ui, model, progress.is_some(), key, |model| {
-            contacts_estimate_text(model, &settings)
-        });
-    let root = view.settings.store.root.clone();
-    view.stores
-        .ui(ui, "contact_stores", &root, progress.is_some());
-    let command = match study_job_controls(
+    let command = view.controls.ui(
         ui,
-        progress,
         "Train contact probe",
-        num_layers.is_some(),
-        refused,
-    ) {
-        Some(JobClick::Start) => Some(ContactsCommand::Train(view.settings.clone())),
-        Some(JobClick::Cancel) => Some(ContactsCommand::Cancel),
-        None => None,
-    };
-    if let Some(err) = error {
-        ui.colored_label(ui.visuals().error_fg_color, err);
-    }
+        StudyJob {
+            model,
+            progress,
+            error,
+        },
+        &settings,
+        &settings.store.root,
+        |model| contacts_estimate_text(model, &settings),
+    );
     let Some(result) = result else {
         ui.label("Train a probe to see which layers encode tertiary contacts.");
         return command;

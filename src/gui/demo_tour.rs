@@ -8,23 +8,12 @@ use std::sync::{Arc, Mutex, mpsc};
 
 use eframe::egui;
 
-use super::app::Tab;
-
 /// How the tour ended, read by [`super::run`] after the window closes.
 pub type TourOutcome = Arc<Mutex<Option<Result<Vec<PathBuf>, String>>>>;
 
 /// Frames drawn after a view's result arrives and before its screenshot (textures and plot
 /// bounds settle in the first frames).
 const SETTLE_FRAMES: u32 = 3;
-
-/// The views the tour visits, in order.
-pub const TOUR_STOPS: [Tab; 5] = [
-    Tab::Data,
-    Tab::Map,
-    Tab::SecondaryStructure,
-    Tab::Contacts,
-    Tab::Homology,
-];
 
 /// Where the tour is within one stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +31,8 @@ pub enum StopPhase {
 /// The tour's state: which stop, what phase, and the screenshots saved so far.
 pub struct DemoTour {
     out_dir: PathBuf,
+    /// The tabs visited, in order: `(id, title)` (the title names the screenshot).
+    stops: Vec<(&'static str, &'static str)>,
     stop: usize,
     phase: StopPhase,
     saved: Vec<PathBuf>,
@@ -56,11 +47,17 @@ pub struct DemoTour {
 }
 
 impl DemoTour {
-    /// A tour saving into `out_dir` (created if missing) and reporting into `outcome`;
-    /// `launched` is when the window was asked for.
-    pub fn new(out_dir: PathBuf, outcome: TourOutcome, launched: std::time::Instant) -> Self {
+    /// A tour of `stops` (`(id, title)` of each tab, in order) saving into `out_dir` (created
+    /// if missing) and reporting into `outcome`; `launched` is when the window was asked for.
+    pub fn new(
+        out_dir: PathBuf,
+        outcome: TourOutcome,
+        launched: std::time::Instant,
+        stops: Vec<(&'static str, &'static str)>,
+    ) -> Self {
         Self {
             out_dir,
+            stops,
             stop: 0,
             phase: StopPhase::Start,
             saved: Vec::new(),
@@ -73,8 +70,8 @@ impl DemoTour {
     }
 
     /// The view of the current stop (`None` once the tour is over).
-    pub fn current(&self) -> Option<Tab> {
-        TOUR_STOPS.get(self.stop).copied()
+    pub fn current(&self) -> Option<&'static str> {
+        self.stops.get(self.stop).map(|(id, _)| *id)
     }
 
     /// The current phase.
@@ -132,8 +129,8 @@ impl DemoTour {
     }
 
     fn request_screenshot(&mut self, ctx: &egui::Context) {
-        let name = match self.current() {
-            Some(tab) => format!("{:02}_{}.png", self.stop + 1, stop_name(tab)),
+        let name = match self.stops.get(self.stop) {
+            Some((_, title)) => format!("{:02}_{}.png", self.stop + 1, file_stem(title)),
             None => return,
         };
         let path = self.out_dir.join(name);
@@ -180,19 +177,18 @@ impl DemoTour {
         if let Ok(mut outcome) = self.outcome.lock() {
             *outcome = Some(report);
         }
-        self.stop = TOUR_STOPS.len();
+        self.stop = self.stops.len();
     }
 }
 
-/// The file-name part of a stop's screenshot.
-fn stop_name(tab: Tab) -> &'static str {
-    match tab {
-        Tab::Data => "data",
-        Tab::Map => "embedding_map",
-        Tab::SecondaryStructure => "secondary_structure",
-        Tab::Contacts => "contacts",
-        Tab::Homology => "homology",
-    }
+/// The file-name part of a stop's screenshot: its tab title in lower case, words joined by
+/// underscores ("Embedding map" -> "embedding_map").
+fn file_stem(title: &str) -> String {
+    title
+        .split_whitespace()
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join("_")
 }
 
 /// Writes a screenshot as PNG (atomically), creating the folder.

@@ -11,12 +11,12 @@ use super::figure_export::FigureExport;
 use super::file_dialog::{DialogKind, browse_button};
 use super::job::{JobClick, Progress};
 use super::layer_sweep::layer_sweep_ui;
-use super::store_browser::StoreBrowser;
 use super::study_panel::{
-    EstimateLine, estimate_text, input_field_width, layers_ui, store_folder_row, stores_line_ui,
-    study_job_controls,
+    StudyControls, StudyJob, estimate_text, input_field_width, layers_ui, store_folder_row,
+    stores_line_ui,
 };
 use super::table_export::{TableExport, table_export_ui};
+use super::view_slot::StudyView;
 use crate::analysis::JobCtx;
 use crate::analysis::homology_study::{
     BEST_HOMOLOGY_LAYER, HomologyStudy, HomologyStudyRequest, estimate_homology_study,
@@ -160,15 +160,20 @@ pub struct HomologyView {
     pub scores_export: TableExport,
     /// Export of the shown neighbour list.
     pub neighbours_export: TableExport,
-    /// The estimate beside the start button.
-    estimate: EstimateLine,
-    /// The stores under the store folder.
-    stores: StoreBrowser,
+    /// The estimate and the stores list under the inputs.
+    controls: StudyControls,
 }
 
-impl HomologyView {
-    /// A view with the default inputs.
-    pub fn new() -> Self {
+impl StudyView for HomologyView {
+    type Settings = HomologySettings;
+    type Output = Arc<HomologyResult>;
+    const ID: &'static str = "Homology";
+    const TITLE: &'static str = "Homology";
+    const ABOUT: &'static str = "Nearest-neighbour search for SCOPe remote homologs";
+    const SETTINGS_KEY: &'static str = "homology";
+    const JOB_NAME: &'static str = "homology";
+
+    fn new() -> Self {
         Self {
             sweep_export: FigureExport::new("homology_by_layer.svg"),
             scores_export: TableExport::new("homology_by_layer.csv"),
@@ -176,14 +181,48 @@ impl HomologyView {
             ..Self::default()
         }
     }
-}
 
-/// What the view asks the app to do.
-pub enum HomologyCommand {
-    /// Run with these settings.
-    Run(HomologySettings),
-    /// Stop the running job.
-    Cancel,
+    fn settings(&self) -> &HomologySettings {
+        &self.settings
+    }
+
+    fn settings_mut(&mut self) -> &mut HomologySettings {
+        &mut self.settings
+    }
+
+    fn store_mut(&mut self) -> &mut StoreOptions {
+        &mut self.settings.store
+    }
+
+    fn compute(
+        model: &LoadedModel,
+        settings: &HomologySettings,
+        ctx: &JobCtx,
+    ) -> anyhow::Result<Arc<HomologyResult>> {
+        compute_homology(model, settings, ctx).map(Arc::new)
+    }
+
+    fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        result: Option<&Arc<HomologyResult>>,
+        progress: Option<Progress>,
+        error: Option<&str>,
+        model: Option<&LoadedModel>,
+    ) -> Option<JobClick> {
+        homology_view_ui(ui, self, result, progress, error, model)
+    }
+
+    /// The tour scores 300 domains when the user gives an ASTRAL file.
+    fn size_for_tour(&mut self) {
+        self.settings.max_domains = 300;
+    }
+
+    /// No ASTRAL file is bundled (its licence does not allow it).
+    fn tour_skip(&self) -> Option<String> {
+        (!std::path::Path::new(&self.settings.astral).is_file())
+            .then(|| "no ASTRAL file given (none is bundled)".to_owned())
+    }
 }
 
 fn sweep_series(result: &HomologyResult) -> Vec<LineSeries> {
@@ -229,7 +268,7 @@ pub fn homology_view_ui(
     progress: Option<Progress>,
     error: Option<&str>,
     model: Option<&LoadedModel>,
-) -> Option<HomologyCommand> {
+) -> Option<JobClick> {
     let num_layers = model.map(|m| m.model.config().num_layers);
     let settings = &mut view.settings;
     let field_width = input_field_width(ui);
@@ -260,30 +299,19 @@ pub fn homology_view_ui(
         layers_ui(ui, &mut settings.layers, num_layers);
         super::study_panel::untrained_checkbox(ui, &mut settings.compare_untrained);
     });
-    let key = serde_json::to_string(&view.settings).unwrap_or_default();
     let settings = view.settings.clone();
-    let refused = view
-        .estimate
-        .ui(ui, model, progress.is_some(), key, |model| {
-            homology_estimate_text(model, &settings)
-        });
-    let root = view.settings.store.root.clone();
-    view.stores
-        .ui(ui, "homology_stores", &root, progress.is_some());
-    let command = match study_job_controls(
+    let command = view.controls.ui(
         ui,
-        progress,
         "Score homology",
-        num_layers.is_some(),
-        refused,
-    ) {
-        Some(JobClick::Start) => Some(HomologyCommand::Run(view.settings.clone())),
-        Some(JobClick::Cancel) => Some(HomologyCommand::Cancel),
-        None => None,
-    };
-    if let Some(err) = error {
-        ui.colored_label(ui.visuals().error_fg_color, err);
-    }
+        StudyJob {
+            model,
+            progress,
+            error,
+        },
+        &settings,
+        &settings.store.root,
+        |model| homology_estimate_text(model, &settings),
+    );
     let Some(result) = result else {
         ui.label("Score a SCOPe set to see whether nearest neighbours in embedding space are remote homologs.");
         return command;
@@ -296,150 +324,160 @@ pub fn homology_view_ui(
         result.domains.len(), best.layer, best.superfamily.hit10, best.superfamily.auc, best.fold.hit10, best.fold.auc
     ));
     ui.columns(2, |columns| {
-        let ui = &mut columns[0];
-        layer_sweep_ui(
-            ui,
-            "homology_sweep",
-            "Remote homology by layer",
-            "Hit-10",
-            sweep_series(result),
-            &mut view.sweep_export,
-        );
-        if table_export_ui(ui, "Scores", &mut view.scores_export) {
-            view.scores_export
-                .save(ui.ctx(), homology_study_table(result));
-        }
-        egui::ScrollArea::vertical()
-            .id_salt("homology_table")
-            .max_height(260.0)
-            .show(ui, |ui| {
-                egui::Grid::new("homology_scores")
-                    .striped(true)
-                    .show(ui, |ui| {
-                        for h in [
-                            "layer",
-                            "model",
-                            "fold Hit-10",
-                            "fold AUC",
-                            "superfamily Hit-10",
-                            "superfamily AUC",
-                        ] {
-                            ui.strong(h);
-                        }
-                        ui.end_row();
-                        for (runs, name) in
-                            [(&result.runs, "trained"), (&result.untrained, "untrained")]
-                        {
-                            for r in runs.iter() {
-                                ui.label(r.layer.to_string());
-                                ui.label(name);
-                                for v in [
-                                    r.fold.hit10,
-                                    r.fold.auc,
-                                    r.superfamily.hit10,
-                                    r.superfamily.auc,
-                                ] {
-                                    ui.label(format!("{v:.3}"));
-                                }
-                                ui.end_row();
-                            }
-                        }
-                    });
-            });
-        let ui = &mut columns[1];
-        ui.horizontal(|ui| {
-            let label = ui.label("Find domain");
-            ui.add(
-                egui::TextEdit::singleline(&mut view.query_filter)
-                    .desired_width(200.0)
-                    .hint_text("id, sccs or name"),
-            )
-            .labelled_by(label.id)
-            .on_hover_text("Narrows the query-domain list to domains matching this text");
-        });
-        let needle = view.query_filter.to_lowercase();
-        view.query = view.query.min(result.domains.len() - 1);
-        let query = &result.domains[view.query];
-        egui::ComboBox::from_label("query domain")
-            .selected_text(format!("{} {}", query.id, query.sccs))
-            .show_ui(ui, |ui| {
-                for (k, d) in result
-                    .domains
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, d)| {
-                        needle.is_empty()
-                            || d.id.to_lowercase().contains(&needle)
-                            || d.sccs.contains(&needle)
-                            || d.description.to_lowercase().contains(&needle)
-                    })
-                    .take(200)
-                {
-                    ui.selectable_value(
-                        &mut view.query,
-                        k,
-                        format!("{} {} {}", d.id, d.sccs, d.description),
-                    );
-                }
-            })
-            .response
-            .on_hover_text(
-                "The domain whose nearest neighbours are listed, with their SCOPe relation",
-            );
-        ui.label(format!(
-            "{} · {} · {}",
-            query.id, query.sccs, query.description
-        ));
-        ui.strong(format!(
-            "Nearest neighbours at layer {} (cosine of mean embeddings)",
-            best.layer
-        ));
-        if table_export_ui(ui, "Neighbours", &mut view.neighbours_export) {
-            view.neighbours_export
-                .save(ui.ctx(), neighbours_table(result, view.query));
-        }
-        egui::ScrollArea::vertical()
-            .id_salt("neighbours")
-            .show(ui, |ui| {
-                egui::Grid::new("neighbours_grid")
-                    .striped(true)
-                    .show(ui, |ui| {
-                        for h in [
-                            "rank",
-                            "domain",
-                            "sccs",
-                            "cosine",
-                            "relation",
-                            "description",
-                        ] {
-                            ui.strong(h);
-                        }
-                        ui.end_row();
-                        for (rank, (k, similarity)) in nearest(result, view.query, NEIGHBOURS)
-                            .into_iter()
-                            .enumerate()
-                        {
-                            let d = &result.domains[k];
-                            let rel = relation(&query.sccs, &d.sccs);
-                            ui.label((rank + 1).to_string());
-                            ui.label(&d.id);
-                            ui.label(&d.sccs);
-                            ui.label(format!("{similarity:.3}"));
-                            let colour = match rel {
-                                "same superfamily" | "same fold" => {
-                                    egui::Color32::from_rgb(44, 160, 44)
-                                }
-                                "same family" => ui.visuals().strong_text_color(),
-                                _ => ui.visuals().weak_text_color(),
-                            };
-                            ui.colored_label(colour, rel);
-                            ui.label(d.description.chars().take(40).collect::<String>());
-                            ui.end_row();
-                        }
-                    });
-            });
+        scores_column_ui(&mut columns[0], view, result);
+        neighbours_column_ui(&mut columns[1], view, result, best.layer);
     });
     command
+}
+
+/// The layer sweep, its export and the per-layer scores of trained and untrained.
+fn scores_column_ui(ui: &mut egui::Ui, view: &mut HomologyView, result: &HomologyResult) {
+    layer_sweep_ui(
+        ui,
+        "homology_sweep",
+        "Remote homology by layer",
+        "Hit-10",
+        sweep_series(result),
+        &mut view.sweep_export,
+    );
+    if table_export_ui(ui, "Scores", &mut view.scores_export) {
+        view.scores_export
+            .save(ui.ctx(), homology_study_table(result));
+    }
+    egui::ScrollArea::vertical()
+        .id_salt("homology_table")
+        .max_height(260.0)
+        .show(ui, |ui| {
+            egui::Grid::new("homology_scores")
+                .striped(true)
+                .show(ui, |ui| {
+                    for h in [
+                        "layer",
+                        "model",
+                        "fold Hit-10",
+                        "fold AUC",
+                        "superfamily Hit-10",
+                        "superfamily AUC",
+                    ] {
+                        ui.strong(h);
+                    }
+                    ui.end_row();
+                    for (runs, name) in
+                        [(&result.runs, "trained"), (&result.untrained, "untrained")]
+                    {
+                        for r in runs.iter() {
+                            ui.label(r.layer.to_string());
+                            ui.label(name);
+                            for v in [
+                                r.fold.hit10,
+                                r.fold.auc,
+                                r.superfamily.hit10,
+                                r.superfamily.auc,
+                            ] {
+                                ui.label(format!("{v:.3}"));
+                            }
+                            ui.end_row();
+                        }
+                    }
+                });
+        });
+}
+
+/// The query-domain picker and its nearest neighbours at the best layer (`layer`).
+fn neighbours_column_ui(
+    ui: &mut egui::Ui,
+    view: &mut HomologyView,
+    result: &HomologyResult,
+    layer: usize,
+) {
+    ui.horizontal(|ui| {
+        let label = ui.label("Find domain");
+        ui.add(
+            egui::TextEdit::singleline(&mut view.query_filter)
+                .desired_width(200.0)
+                .hint_text("id, sccs or name"),
+        )
+        .labelled_by(label.id)
+        .on_hover_text("Narrows the query-domain list to domains matching this text");
+    });
+    let needle = view.query_filter.to_lowercase();
+    view.query = view.query.min(result.domains.len() - 1);
+    let query = &result.domains[view.query];
+    egui::ComboBox::from_label("query domain")
+        .selected_text(format!("{} {}", query.id, query.sccs))
+        .show_ui(ui, |ui| {
+            for (k, d) in result
+                .domains
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| {
+                    needle.is_empty()
+                        || d.id.to_lowercase().contains(&needle)
+                        || d.sccs.contains(&needle)
+                        || d.description.to_lowercase().contains(&needle)
+                })
+                .take(200)
+            {
+                ui.selectable_value(
+                    &mut view.query,
+                    k,
+                    format!("{} {} {}", d.id, d.sccs, d.description),
+                );
+            }
+        })
+        .response
+        .on_hover_text("The domain whose nearest neighbours are listed, with their SCOPe relation");
+    ui.label(format!(
+        "{} · {} · {}",
+        query.id, query.sccs, query.description
+    ));
+    ui.strong(format!(
+        "Nearest neighbours at layer {layer} (cosine of mean embeddings)"
+    ));
+    if table_export_ui(ui, "Neighbours", &mut view.neighbours_export) {
+        view.neighbours_export
+            .save(ui.ctx(), neighbours_table(result, view.query));
+    }
+    egui::ScrollArea::vertical()
+        .id_salt("neighbours")
+        .show(ui, |ui| {
+            egui::Grid::new("neighbours_grid")
+                .striped(true)
+                .show(ui, |ui| {
+                    for h in [
+                        "rank",
+                        "domain",
+                        "sccs",
+                        "cosine",
+                        "relation",
+                        "description",
+                    ] {
+                        ui.strong(h);
+                    }
+                    ui.end_row();
+                    for (rank, (k, similarity)) in nearest(result, view.query, NEIGHBOURS)
+                        .into_iter()
+                        .enumerate()
+                    {
+                        let d = &result.domains[k];
+                        let rel = relation(&query.sccs, &d.sccs);
+                        ui.label((rank + 1).to_string());
+                        ui.label(&d.id);
+                        ui.label(&d.sccs);
+                        ui.label(format!("{similarity:.3}"));
+                        let colour = match rel {
+                            "same superfamily" | "same fold" => {
+                                egui::Color32::from_rgb(44, 160, 44)
+                            }
+                            "same family" => ui.visuals().strong_text_color(),
+                            _ => ui.visuals().weak_text_color(),
+                        };
+                        ui.colored_label(colour, rel);
+                        ui.label(d.description.chars().take(40).collect::<String>());
+                        ui.end_row();
+                    }
+                });
+        });
 }
 
 /// `query, rank, domain, sccs, cosine, relation, description`: the listed nearest neighbours of

@@ -178,6 +178,30 @@ impl<T: Send + 'static> Job<T> {
         }
     }
 
+    /// Drops the result and stops a running job (its late result is dropped too): for a result
+    /// that no longer describes the workspace, such as a map of a data set since replaced.
+    pub fn clear(&mut self) {
+        self.cancel();
+        self.state = JobState::Idle;
+    }
+
+    /// The readable message of the last failure (`None` unless the job failed).
+    pub fn error(&self) -> Option<String> {
+        match &self.state {
+            JobState::Failed { err, .. } => Some(format!("{err:#}")),
+            _ => None,
+        }
+    }
+
+    /// How the job ended: `None` while it runs or before it ever ran.
+    pub fn outcome(&self) -> Option<Result<(), String>> {
+        match &self.state {
+            JobState::Done(_) => Some(Ok(())),
+            JobState::Failed { err, .. } => Some(Err(format!("{err:#}"))),
+            JobState::Idle | JobState::Running { .. } => None,
+        }
+    }
+
     fn take_result(&mut self) -> Option<T> {
         match std::mem::replace(&mut self.state, JobState::Idle) {
             JobState::Done(v) => Some(v),

@@ -225,6 +225,8 @@ pub struct MapView {
     zoomed: bool,
     /// "Reset view" was clicked: the next frame returns to the whole map.
     reset_view: bool,
+    /// Why there is no map although one was shown (its data set was replaced).
+    pub(super) stale_note: Option<String>,
 }
 
 impl MapView {
@@ -235,6 +237,18 @@ impl MapView {
             data_path: "map.csv".into(),
             ..Self::default()
         }
+    }
+
+    /// Forgets everything that refers to the points of the map shown (selection, box,
+    /// colouring, zoom): the map is gone.
+    pub(super) fn forget_points(&mut self) {
+        self.selected = None;
+        self.box_selection.clear();
+        self.drag_start = None;
+        self.series = None;
+        self.series_points.clear();
+        self.zoomed = false;
+        self.reset_view = false;
     }
 
     /// The current colouring as figure series (data coordinates).
@@ -325,8 +339,8 @@ fn map_table(
 
 /// What the view asks the app to do.
 pub enum MapCommand {
-    /// Start a computation with these settings.
-    Compute(MapSettings),
+    /// Start a computation with the view's settings.
+    Compute,
     /// Stop the running one.
     Cancel,
     /// Start or stop the amino-acid groups study.
@@ -470,7 +484,10 @@ pub fn map_view_ui(
         command = Some(MapCommand::Groups(groups_command));
     }
     let (Some(result), Some((set, table))) = (result, data) else {
-        ui.label("Compute a map to see the representation space.");
+        match &view.stale_note {
+            Some(note) => ui.label(note),
+            None => ui.label("Compute a map to see the representation space."),
+        };
         return command;
     };
 
@@ -550,7 +567,7 @@ fn settings_row(
         }
         let why_disabled = (!ready).then_some("load a model and a dataset first");
         match job_controls(ui, progress, 160.0, "Compute map", why_disabled) {
-            Some(JobClick::Start) => Some(MapCommand::Compute(settings.clone())),
+            Some(JobClick::Start) => Some(MapCommand::Compute),
             Some(JobClick::Cancel) => Some(MapCommand::Cancel),
             None => None,
         }

@@ -12,6 +12,7 @@ mod file_dialog;
 pub mod homology_view;
 mod job;
 mod layer_sweep;
+pub mod map_slot;
 pub mod map_view;
 mod model_panel;
 pub mod output_folder;
@@ -20,6 +21,7 @@ mod store_browser;
 mod study_panel;
 mod table_export;
 mod text_order;
+pub mod view_slot;
 mod welcome;
 
 pub use app::WorkbenchApp;

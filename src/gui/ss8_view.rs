@@ -7,12 +7,12 @@ use eframe::egui;
 use super::figure_export::{FigureExport, FigureSize, figure_export_ui};
 use super::job::{JobClick, Progress};
 use super::layer_sweep::layer_sweep_ui;
-use super::store_browser::StoreBrowser;
 use super::study_panel::{
-    EstimateLine, ProbeSaver, estimate_text, input_field_width, layers_ui, split_ui,
-    store_folder_row, stores_line_ui, study_job_controls,
+    ProbeSaver, StudyControls, StudyJob, estimate_text, input_field_width, layers_ui, split_ui,
+    store_folder_row, stores_line_ui,
 };
 use super::table_export::{TableExport, table_export_ui};
+use super::view_slot::StudyView;
 use crate::analysis::JobCtx;
 use crate::analysis::probe_apply::Ss8Prediction;
 use crate::analysis::ss8_probe_run::Ss8ProbeRun;
@@ -128,17 +128,22 @@ pub struct Ss8View {
     pub track_export: FigureExport,
     /// Export of the per-layer accuracies.
     pub layers_export: TableExport,
-    /// The estimate beside the start button.
-    estimate: EstimateLine,
-    /// The stores under the store folder.
-    stores: StoreBrowser,
+    /// The estimate and the stores list under the inputs.
+    controls: StudyControls,
     /// "Save best probe".
     pub probe: ProbeSaver,
 }
 
-impl Ss8View {
-    /// A view with the default inputs and export names.
-    pub fn new() -> Self {
+impl StudyView for Ss8View {
+    type Settings = Ss8Settings;
+    type Output = Ss8Result;
+    const ID: &'static str = "SecondaryStructure";
+    const TITLE: &'static str = "Secondary structure";
+    const ABOUT: &'static str = "Linear probe of 8-class secondary structure, layer by layer";
+    const SETTINGS_KEY: &'static str = "ss8";
+    const JOB_NAME: &'static str = "SS8 probe";
+
+    fn new() -> Self {
         Self {
             sweep_export: FigureExport::new("ss8_by_layer.svg"),
             confusion_export: FigureExport::new("ss8_confusion.svg"),
@@ -147,6 +152,42 @@ impl Ss8View {
             probe: ProbeSaver::new("ss8_probe.safetensors"),
             ..Self::default()
         }
+    }
+
+    fn settings(&self) -> &Ss8Settings {
+        &self.settings
+    }
+
+    fn settings_mut(&mut self) -> &mut Ss8Settings {
+        &mut self.settings
+    }
+
+    fn store_mut(&mut self) -> &mut StoreOptions {
+        &mut self.settings.store
+    }
+
+    fn compute(
+        model: &LoadedModel,
+        settings: &Ss8Settings,
+        ctx: &JobCtx,
+    ) -> anyhow::Result<Ss8Result> {
+        compute_ss8(model, settings, ctx)
+    }
+
+    fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        result: Option<&Ss8Result>,
+        progress: Option<Progress>,
+        error: Option<&str>,
+        model: Option<&LoadedModel>,
+    ) -> Option<JobClick> {
+        ss8_view_ui(ui, self, result, progress, error, model)
+    }
+
+    /// The tour trains on 20 of the kit's 1,000 chains.
+    fn size_for_tour(&mut self) {
+        self.settings.max_train = 20;
     }
 }
 
@@ -231,14 +272,6 @@ pub fn ss8_confusion_figure(result: &Ss8Result, size: FigureSize) -> HeatmapFigu
     figure
 }
 
-/// What the view asks the app to do.
-pub enum Ss8Command {
-    /// Train with these settings.
-    Train(Ss8Settings),
-    /// Stop the running job.
-    Cancel,
-}
-
 /// The SS8 view.
 pub fn ss8_view_ui(
     ui: &mut egui::Ui,
@@ -247,32 +280,22 @@ pub fn ss8_view_ui(
     progress: Option<Progress>,
     error: Option<&str>,
     model: Option<&LoadedModel>,
-) -> Option<Ss8Command> {
+) -> Option<JobClick> {
     let num_layers = model.map(|m| m.model.config().num_layers);
     inputs_ui(ui, &mut view.settings, num_layers);
-    let key = serde_json::to_string(&view.settings).unwrap_or_default();
     let settings = view.settings.clone();
-    let refused = view
-        .estimate
-        .ui(ui, model, progress.is_some(), key, |model| {
-            ss8_estimate_text(model, &settings)
-        });
-    let root = view.settings.store.root.clone();
-    view.stores.ui(ui, "ss8_stores", &root, progress.is_some());
-    let command = match study_job_controls(
+    let command = view.controls.ui(
         ui,
-        progress,
         "Train SS8 probe",
-        num_layers.is_some(),
-        refused,
-    ) {
-        Some(JobClick::Start) => Some(Ss8Command::Train(view.settings.clone())),
-        Some(JobClick::Cancel) => Some(Ss8Command::Cancel),
-        None => None,
-    };
-    if let Some(err) = error {
-        ui.colored_label(ui.visuals().error_fg_color, err);
-    }
+        StudyJob {
+            model,
+            progress,
+            error,
+        },
+        &settings,
+        &settings.store.root,
+        |model| ss8_estimate_text(model, &settings),
+    );
     let Some(result) = result else {
         ui.label("Train a probe to see how well each layer encodes secondary structure.");
         return command;
@@ -333,26 +356,32 @@ pub fn ss8_view_ui(
         }
     });
     ui.separator();
-    if !result.tracks.is_empty() {
-        view.track = view.track.min(result.tracks.len() - 1);
-        egui::ComboBox::from_label("protein")
-            .selected_text(result.tracks[view.track].0.id.clone())
-            .show_ui(ui, |ui| {
-                for (k, (record, _)) in result.tracks.iter().enumerate() {
-                    ui.selectable_value(&mut view.track, k, &record.id);
-                }
-            })
-            .response
-            .on_hover_text("The test protein whose predicted and true SS8 tracks are shown");
-        let (record, prediction) = &result.tracks[view.track];
-        track_ui(ui, record, prediction);
-        if figure_export_ui(ui, "Track", &mut view.track_export) {
-            let figure = ss8_track_figure(record, prediction, best.layer, view.track_export.size);
-            view.track_export
-                .save(ui.ctx(), move |_| crate::export::track_svg(&figure));
-        }
-    }
+    track_section_ui(ui, view, result, best.layer);
     command
+}
+
+/// The picked test protein's true and predicted SS8 tracks (probe of `layer`) and their export.
+fn track_section_ui(ui: &mut egui::Ui, view: &mut Ss8View, result: &Ss8Result, layer: usize) {
+    if result.tracks.is_empty() {
+        return;
+    }
+    view.track = view.track.min(result.tracks.len() - 1);
+    egui::ComboBox::from_label("protein")
+        .selected_text(result.tracks[view.track].0.id.clone())
+        .show_ui(ui, |ui| {
+            for (k, (record, _)) in result.tracks.iter().enumerate() {
+                ui.selectable_value(&mut view.track, k, &record.id);
+            }
+        })
+        .response
+        .on_hover_text("The test protein whose predicted and true SS8 tracks are shown");
+    let (record, prediction) = &result.tracks[view.track];
+    track_ui(ui, record, prediction);
+    if figure_export_ui(ui, "Track", &mut view.track_export) {
+        let figure = ss8_track_figure(record, prediction, layer, view.track_export.size);
+        view.track_export
+            .save(ui.ctx(), move |_| crate::export::track_svg(&figure));
+    }
 }
 
 /// Table paths, training proteins, layers, residue cap, baseline and store folder.

@@ -7,6 +7,7 @@ use std::path::Path;
 use eframe::egui;
 
 use super::job::{JobClick, Progress, job_controls};
+use super::store_browser::StoreBrowser;
 use crate::analysis::study_estimate::StudyEstimate;
 use crate::analysis::study_split::StudySplit;
 use crate::model::LoadedModel;
@@ -98,6 +99,52 @@ pub fn estimate_text<E: std::fmt::Display>(
         .map_err(|e| e.to_string())?;
     estimate.check_resources().map_err(|e| e.to_string())?;
     Ok(estimate.summary())
+}
+
+/// What a study view shows under its inputs, kept between frames: the estimate and the list
+/// of stores in the store folder.
+#[derive(Debug, Default)]
+pub struct StudyControls {
+    /// The estimate beside the start button.
+    estimate: EstimateLine,
+    /// The stores under the store folder.
+    stores: StoreBrowser,
+}
+
+/// A study's job as its controls see it.
+pub struct StudyJob<'a> {
+    /// The loaded model (`None`: the start button is disabled).
+    pub model: Option<&'a LoadedModel>,
+    /// Progress while the study runs.
+    pub progress: Option<Progress>,
+    /// Why the last run failed.
+    pub error: Option<&'a str>,
+}
+
+impl StudyControls {
+    /// The part every study view shares under its inputs: the estimate of `settings` (the
+    /// start button is disabled when the estimate refuses them), the stores under
+    /// `store_root`, the start / cancel button named `button`, and the last error. Returns the
+    /// button clicked.
+    pub fn ui<S: serde::Serialize>(
+        &mut self,
+        ui: &mut egui::Ui,
+        button: &str,
+        job: StudyJob<'_>,
+        settings: &S,
+        store_root: &Path,
+        estimate: impl FnOnce(&LoadedModel) -> Result<String, String>,
+    ) -> Option<JobClick> {
+        let running = job.progress.is_some();
+        let key = serde_json::to_string(settings).unwrap_or_default();
+        let refused = self.estimate.ui(ui, job.model, running, key, estimate);
+        self.stores.ui(ui, button, store_root, running);
+        let click = study_job_controls(ui, job.progress, button, job.model.is_some(), refused);
+        if let Some(err) = job.error {
+            ui.colored_label(ui.visuals().error_fg_color, err);
+        }
+        click
+    }
 }
 
 /// A study's start / cancel button, disabled without a model or when the estimate refuses it.

@@ -133,9 +133,21 @@ pub fn save_as(harness: &mut Harness<'_, WorkbenchApp>, field: &str, button: &st
 }
 
 /// Saves the figure whose export row is labelled `label` (e.g. "Map") to `path`.
+/// With `ESM_WORKBENCH_FIGURE_DIR` set, a copy of each figure goes there too (named after the
+/// test thread and the file), for a person to open and judge.
 pub fn save_figure(harness: &mut Harness<'_, WorkbenchApp>, label: &str, path: &Path) {
     let button = format!("Save {} figure", label.to_lowercase());
     save_as(harness, &format!("{label} figure:"), &button, path);
+    if let Some(dir) = std::env::var_os("ESM_WORKBENCH_FIGURE_DIR") {
+        let dir = Path::new(&dir);
+        std::fs::create_dir_all(dir).expect("the figure folder");
+        let test = std::thread::current()
+            .name()
+            .unwrap_or("test")
+            .replace("::", "_");
+        let name = path.file_name().expect("a file name").to_string_lossy();
+        std::fs::copy(path, dir.join(format!("{test}__{name}"))).expect("copy the figure");
+    }
 }
 
 /// Saves the table whose export row is labelled `label` (e.g. "Accuracy") to `path` and returns

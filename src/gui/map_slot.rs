@@ -1,0 +1,203 @@
+//! The embedding map's slot: its two jobs (the map and the amino-acid groups study), its
+//! settings in the session, and what it does when the workspace changes.
+
+use std::sync::Arc;
+
+use eframe::egui;
+
+use super::aa_groups_panel::{AaGroupsCommand, aa_groups_request, compute_aa_groups};
+use super::job::{Job, JobView, Progress};
+use super::map_view::{MapCommand, MapResult, MapView, compute_map, first_point_of, map_view_ui};
+use super::view_slot::{
+    Command, Commands, ViewSettings, ViewSlot, Workspace, WorkspaceEvent, put_setting,
+    spawn_on_model, take_setting,
+};
+use crate::analysis::aa_groups_study::AaGroupsStudy;
+
+/// The map view with its jobs.
+pub struct MapSlot {
+    view: MapView,
+    map: Job<Arc<MapResult>>,
+    groups: Job<AaGroupsStudy>,
+}
+
+impl Default for MapSlot {
+    fn default() -> Self {
+        Self {
+            view: MapView::new(),
+            map: Job::default(),
+            groups: Job::default(),
+        }
+    }
+}
+
+impl MapSlot {
+    /// Starts a map of the open data set with the view's settings (nothing without a model and
+    /// data).
+    fn compute(&mut self, ctx: &egui::Context, workspace: &Workspace<'_>) {
+        let (Some(model), Some((set, _))) = (workspace.model, workspace.data) else {
+            return;
+        };
+        let model = model.clone();
+        let records: Vec<(String, String)> = set
+            .records
+            .iter()
+            .map(|r| (r.id.clone(), r.sequence.clone()))
+            .collect();
+        let name = set.name.clone();
+        let settings = self.view.settings.clone();
+        self.view.stale_note = None;
+        self.map.spawn_repainting(ctx, "map", move |job| {
+            compute_map(&model, records, &name, settings, job).map(Arc::new)
+        });
+    }
+
+    fn apply(&mut self, ctx: &egui::Context, workspace: &Workspace<'_>, command: MapCommand) {
+        match command {
+            MapCommand::Compute => self.compute(ctx, workspace),
+            MapCommand::Cancel => self.map.cancel(),
+            MapCommand::Groups(AaGroupsCommand::Cancel) => self.groups.cancel(),
+            MapCommand::Groups(AaGroupsCommand::Score(settings, store)) => {
+                let Some((set, _)) = workspace.data else {
+                    return;
+                };
+                let request = aa_groups_request(set, &settings, &store);
+                spawn_on_model(
+                    &mut self.groups,
+                    workspace.model,
+                    ctx,
+                    "amino-acid groups",
+                    move |model, job| compute_aa_groups(model, &request, job),
+                );
+            }
+            // Handled by the app (the data table is not the map's).
+            MapCommand::SelectProtein { .. } => {}
+        }
+    }
+}
+
+impl ViewSlot for MapSlot {
+    fn id(&self) -> &'static str {
+        "Map"
+    }
+
+    fn title(&self) -> &'static str {
+        "Embedding map"
+    }
+
+    fn about(&self) -> &'static str {
+        "t-SNE or PCA of residue or protein embeddings of any layer"
+    }
+
+    fn save_settings(&self, session: &mut ViewSettings) {
+        put_setting(session, "map", &self.view.settings);
+        put_setting(session, "colour_by", &self.view.colour_by);
+        put_setting(session, "aa_groups", &self.view.groups.settings);
+    }
+
+    fn restore_settings(&mut self, session: &ViewSettings) -> Result<(), String> {
+        let errors: Vec<String> = [
+            take_setting(session, "map", &mut self.view.settings),
+            take_setting(session, "colour_by", &mut self.view.colour_by),
+            take_setting(session, "aa_groups", &mut self.view.groups.settings),
+        ]
+        .into_iter()
+        .filter_map(Result::err)
+        .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors.join("; "))
+        }
+    }
+
+    /// The amino-acid groups study uses the map's store folder too.
+    fn use_store_folder(&mut self, root: &std::path::Path) {
+        self.view.settings.store.root = root.to_path_buf();
+    }
+
+    fn poll(&mut self) {
+        self.map.poll();
+        self.groups.poll();
+    }
+
+    fn running(&self) -> Vec<(&'static str, Progress)> {
+        [
+            ("embedding map", self.map.progress()),
+            ("amino-acid groups", self.groups.progress()),
+        ]
+        .into_iter()
+        .filter_map(|(name, progress)| progress.map(|p| (name, p)))
+        .collect()
+    }
+
+    fn has_result(&self) -> bool {
+        self.map.result().is_some()
+    }
+
+    fn start(&mut self, ctx: &egui::Context, workspace: &Workspace<'_>) {
+        self.compute(ctx, workspace);
+    }
+
+    fn outcome(&self) -> Option<Result<(), String>> {
+        self.map.outcome()
+    }
+
+    /// A replaced data set makes the map's points (indices into the old set) and the groups
+    /// scores (of the old set) stale: both are dropped, running jobs included, and the view
+    /// says why the map is gone.
+    fn on_event(&mut self, event: WorkspaceEvent) {
+        match event {
+            WorkspaceEvent::DatasetReplaced => {
+                let had_map = self.map.result().is_some() || self.map.progress().is_some();
+                self.map.clear();
+                self.groups.clear();
+                self.view.forget_points();
+                if had_map {
+                    self.view.stale_note = Some(
+                        "A new data set was opened; the map of the previous one was closed. \
+                         Compute the map again."
+                            .into(),
+                    );
+                }
+            }
+            WorkspaceEvent::ProteinPicked(row) => {
+                self.view.selected = row
+                    .zip(self.map.result())
+                    .and_then(|(row, map)| first_point_of(map, row));
+            }
+        }
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, workspace: &Workspace<'_>, commands: &mut Commands) {
+        let error = self.map.error();
+        let groups_error = self.groups.error();
+        let command = map_view_ui(
+            ui,
+            &mut self.view,
+            JobView {
+                result: self.map.result(),
+                progress: self.map.progress(),
+                error: error.as_deref(),
+            },
+            workspace.data,
+            workspace.model,
+            JobView {
+                result: self.groups.result(),
+                progress: self.groups.progress(),
+                error: groups_error.as_deref(),
+            },
+        );
+        match command {
+            Some(MapCommand::SelectProtein {
+                protein,
+                show_table,
+            }) => commands.send(Command::SelectProtein {
+                protein,
+                show_table,
+            }),
+            Some(command) => self.apply(ui.ctx(), workspace, command),
+            None => {}
+        }
+    }
+}
