@@ -111,10 +111,10 @@ impl JobCtx {
         self.cancel.store(true, Ordering::Relaxed);
     }
 
-    /// The cancel flag as a model [`crate::model::StopFlag`]: a forward pass given it stops
+    /// The cancel flag as a model [`crate::stop_flag::StopFlag`]: a forward pass given it stops
     /// between layers once the user cancels.
-    pub fn stop_flag(&self) -> crate::model::StopFlag {
-        crate::model::StopFlag::from_shared(self.cancel.clone())
+    pub fn stop_flag(&self) -> crate::stop_flag::StopFlag {
+        crate::stop_flag::StopFlag::from_shared(self.cancel.clone())
     }
 
     /// Whether [`Self::cancel`] was called.

@@ -16,5 +16,6 @@ pub mod model;
 pub mod probes;
 pub mod projection;
 pub mod rng;
+pub mod stop_flag;
 pub mod store;
 pub mod train;

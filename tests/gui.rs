@@ -468,7 +468,11 @@ fn trains_the_ss8_probe_by_click_over_all_layers() {
     let sweep = dir.path().join("ss8_sweep.svg");
     save_figure(&mut harness, "Layer sweep", &sweep);
     let text = std::fs::read_to_string(&sweep).expect("the sweep was written");
-    assert!(text.contains("SS8 probe accuracy by layer") && text.contains(">layer<"));
+    assert!(
+        text.contains("SS8 probe accuracy by layer, starter_esm1b_t4_128")
+            && text.contains(">layer<"),
+        "titled with the model; the x axis is named"
+    );
     save_figure(
         &mut harness,
         "Layer sweep",
@@ -960,4 +964,72 @@ fn opening_another_data_set_closes_the_map_of_the_previous_one() {
         h.query_by_label("Embedding map plot").is_some()
     });
     assert!(harness.query_by_label_contains("PCA of 3 points").is_some());
+}
+
+/// Every button, field, check box and drop-down of every tab (and of a computed map) shows a
+/// tooltip when hovered: the user can always find out what a control does.
+#[test]
+fn every_control_says_what_it_does_on_hover() {
+    use eframe::egui::accesskit::Role;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut harness, _) = protein_map([1600.0, 1400.0], ten_demo_proteins(dir.path()));
+    harness
+        .ctx
+        .all_styles_mut(|style| style.interaction.tooltip_delay = 0.0);
+    assert!(
+        harness
+            .query_by_label_contains("click a legend entry")
+            .is_some()
+    );
+    let mut silent = Vec::new();
+    for tab in [
+        "Embedding map",
+        "Data",
+        "Secondary structure",
+        "Contacts",
+        "Homology",
+    ] {
+        click(&mut harness, tab);
+        let plot = harness
+            .query_by_label("Embedding map plot")
+            .map(|node| node.rect());
+        let controls: Vec<(String, eframe::egui::Rect)> = [
+            Role::Button,
+            Role::TextInput,
+            Role::CheckBox,
+            Role::ComboBox,
+            Role::SpinButton,
+        ]
+        .into_iter()
+        .flat_map(|role| {
+            harness.query_all_by_role(role).map(move |node| {
+                let name = node.accesskit_node().label().unwrap_or_default();
+                (format!("{role:?} {name:?}"), node.rect())
+            })
+        })
+        // The plot's legend entries are egui_plot's own check boxes, which take no tooltip; the
+        // hint line under the map says what clicking them does.
+        .filter(|(_, rect)| !plot.is_some_and(|plot| plot.contains_rect(*rect)))
+        .collect();
+        assert!(
+            controls.len() > 5,
+            "{tab}: only {} controls",
+            controls.len()
+        );
+        for (name, rect) in controls {
+            // Away first, so that each control's tooltip is its own.
+            harness.hover_at(eframe::egui::pos2(1.0, 1399.0));
+            harness.run_steps(2);
+            harness.hover_at(rect.center());
+            harness.run_steps(3);
+            if harness.query_by_role(Role::Tooltip).is_none() {
+                silent.push(format!("{tab}: {name}"));
+            }
+        }
+    }
+    assert!(
+        silent.is_empty(),
+        "controls without a tooltip:\n{}",
+        silent.join("\n")
+    );
 }

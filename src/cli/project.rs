@@ -246,6 +246,7 @@ fn draw(
         .collect();
     let mut figure =
         crate::export::ScatterFigure::new(format!("{title}, coloured by {column}"), series);
+    figure.legend_title = column.to_string();
     if let Some((x, y)) = axes {
         figure.x_label = x;
         figure.y_label = y;

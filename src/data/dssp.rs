@@ -78,37 +78,7 @@ struct Ladder {
 
 /// DSSP 8-state class index per residue of `chain` (coil where the backbone is incomplete).
 pub fn dssp8(chain: &ProteinChain) -> Vec<u8> {
-    let mut res: Vec<Res> = Vec::new();
-    for (index, (a, aa)) in chain.atoms.iter().zip(chain.sequence.chars()).enumerate() {
-        let (Some(n), Some(ca), Some(c), Some(o)) = (a.n, a.ca, a.c, a.o) else {
-            continue;
-        };
-        let (n, ca, c, o) = (v(n), v(ca), v(c), v(o));
-        let break_before = res
-            .last()
-            .is_none_or(|p: &Res| p.index + 1 != index || dist(p.c, n) > MAX_PEPTIDE_BOND);
-        // H on the N-H bisector: N + unit(C(i-1) - O(i-1)); the first residue keeps H = N.
-        let h = match res.last() {
-            Some(p) if !break_before => {
-                let co = sub(p.c, p.o);
-                let l = norm(co);
-                add(n, [co[0] / l, co[1] / l, co[2] / l])
-            }
-            _ => n,
-        };
-        res.push(Res {
-            n,
-            ca,
-            c,
-            o,
-            h,
-            proline: aa == 'P',
-            index,
-            break_before,
-            acceptors: [(usize::MAX, 0.0); 2],
-            donors: [(usize::MAX, 0.0); 2],
-        });
-    }
+    let mut res = backbone_residues(chain);
     let n = res.len();
     let mut ss = vec!['C'; n];
     if n == 0 {
@@ -126,26 +96,7 @@ pub fn dssp8(chain: &ProteinChain) -> Vec<u8> {
 
     beta_sheets(n, &no_break, &bond, &mut ss);
 
-    // n-turns and helix flags.
-    let mut flags = vec![[Flag::None; 3]; n];
-    for stride in 3..=5usize {
-        let s = stride - 3;
-        for i in 0..n.saturating_sub(stride) {
-            if no_break(i, i + stride) && bond(i + stride, i) {
-                flags[i + stride][s] = Flag::End;
-                for f in flags.iter_mut().take(i + stride).skip(i + 1) {
-                    if f[s] == Flag::None {
-                        f[s] = Flag::Middle;
-                    }
-                }
-                flags[i][s] = if flags[i][s] == Flag::End {
-                    Flag::StartAndEnd
-                } else {
-                    Flag::Start
-                };
-            }
-        }
-    }
+    let flags = turn_flags(n, &no_break, &bond);
     let start =
         |i: usize, stride: usize| matches!(flags[i][stride - 3], Flag::Start | Flag::StartAndEnd);
     for i in 1..n.saturating_sub(4) {
@@ -188,6 +139,72 @@ pub fn dssp8(chain: &ProteinChain) -> Vec<u8> {
         labels[r.index] = ss8_index(c).unwrap_or(coil);
     }
     labels
+}
+
+/// The residues of `chain` with a complete backbone, in order, each with its amide H placed
+/// on the N-H bisector (as DSSP does) and whether the chain breaks before it.
+fn backbone_residues(chain: &ProteinChain) -> Vec<Res> {
+    let mut res: Vec<Res> = Vec::new();
+    for (index, (a, aa)) in chain.atoms.iter().zip(chain.sequence.chars()).enumerate() {
+        let (Some(n), Some(ca), Some(c), Some(o)) = (a.n, a.ca, a.c, a.o) else {
+            continue;
+        };
+        let (n, ca, c, o) = (v(n), v(ca), v(c), v(o));
+        let break_before = res
+            .last()
+            .is_none_or(|p: &Res| p.index + 1 != index || dist(p.c, n) > MAX_PEPTIDE_BOND);
+        // H on the N-H bisector: N + unit(C(i-1) - O(i-1)); the first residue keeps H = N.
+        let h = match res.last() {
+            Some(p) if !break_before => {
+                let co = sub(p.c, p.o);
+                let l = norm(co);
+                add(n, [co[0] / l, co[1] / l, co[2] / l])
+            }
+            _ => n,
+        };
+        res.push(Res {
+            n,
+            ca,
+            c,
+            o,
+            h,
+            proline: aa == 'P',
+            index,
+            break_before,
+            acceptors: [(usize::MAX, 0.0); 2],
+            donors: [(usize::MAX, 0.0); 2],
+        });
+    }
+    res
+}
+
+/// The n-turn flags (n = 3, 4, 5) of `n` residues: where an H-bond i+n -> i starts, spans and
+/// ends a turn (helices are two consecutive turns).
+fn turn_flags(
+    n: usize,
+    no_break: &impl Fn(usize, usize) -> bool,
+    bond: &impl Fn(usize, usize) -> bool,
+) -> Vec<[Flag; 3]> {
+    let mut flags = vec![[Flag::None; 3]; n];
+    for stride in 3..=5usize {
+        let s = stride - 3;
+        for i in 0..n.saturating_sub(stride) {
+            if no_break(i, i + stride) && bond(i + stride, i) {
+                flags[i + stride][s] = Flag::End;
+                for f in flags.iter_mut().take(i + stride).skip(i + 1) {
+                    if f[s] == Flag::None {
+                        f[s] = Flag::Middle;
+                    }
+                }
+                flags[i][s] = if flags[i][s] == Flag::End {
+                    Flag::StartAndEnd
+                } else {
+                    Flag::Start
+                };
+            }
+        }
+    }
+    flags
 }
 
 /// Kabsch–Sander electrostatic energy of NH(donor)···O=C(acceptor), kcal/mol, as mkdssp:
@@ -237,13 +254,13 @@ fn hbond_energies(res: &mut [Res]) {
     }
 }
 
-/// Bridges, ladders (with bulges) and their E/B labels.
-fn beta_sheets(
+/// The ladders of consecutive bridges (parallel or antiparallel) between residues `i` and `j`
+/// (`j >= i + 3`), as DSSP pairs them from the H-bonds.
+fn bridge_ladders(
     n: usize,
     no_break: &dyn Fn(usize, usize) -> bool,
     bond: &dyn Fn(usize, usize) -> bool,
-    ss: &mut [char],
-) {
+) -> Vec<Ladder> {
     let mut ladders: Vec<Ladder> = Vec::new();
     for i in 1..n.saturating_sub(4) {
         for j in i + 3..n.saturating_sub(1) {
@@ -285,7 +302,12 @@ fn beta_sheets(
             }
         }
     }
-    // Join ladders separated by a bulge.
+    ladders
+}
+
+/// Joins ladders separated by a bulge (a gap of under 6 residues on one strand and under 3 on
+/// the other), as mkdssp does.
+fn join_bulges(ladders: &mut Vec<Ladder>, no_break: &dyn Fn(usize, usize) -> bool) {
     ladders.sort_by_key(|l| (l.i[0], l.j[0]));
     let mut x = 0;
     while x < ladders.len() {
@@ -331,6 +353,17 @@ fn beta_sheets(
         }
         x += 1;
     }
+}
+
+/// Bridges, ladders (with bulges) and their E/B labels.
+fn beta_sheets(
+    n: usize,
+    no_break: &dyn Fn(usize, usize) -> bool,
+    bond: &dyn Fn(usize, usize) -> bool,
+    ss: &mut [char],
+) {
+    let mut ladders = bridge_ladders(n, no_break, bond);
+    join_bulges(&mut ladders, no_break);
     for l in &ladders {
         let label = if l.i.len() > 1 { 'E' } else { 'B' };
         let (i0, i1) = (l.i[0], l.i[l.i.len() - 1]);

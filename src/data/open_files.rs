@@ -100,67 +100,17 @@ pub fn open_data_files(paths: &[PathBuf]) -> Result<ProteinSet, DataError> {
     let mut sequence_files = 0;
     for path in paths {
         let kind = classify_data_file(path)?;
+        if kind == DataFileKind::Metadata {
+            tables.push(path);
+            continue;
+        }
         let source = path
             .file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-        let mut push = |record: FastaRecord, mut extra: BTreeMap<&'static str, String>| {
+        for (record, mut extra) in read_sequence_file(path, kind)? {
             extra.insert("source", source.clone());
             records.push(record);
             extras.push(extra);
-        };
-        match kind {
-            DataFileKind::Metadata => {
-                tables.push(path);
-                continue;
-            }
-            DataFileKind::Fasta => {
-                for record in FastaReader::read_all(path)? {
-                    push(record, BTreeMap::new());
-                }
-            }
-            DataFileKind::Astral => {
-                for d in read_astral(path)? {
-                    let labels = super::scope::scop_labels(&d.sccs);
-                    let extra = BTreeMap::from([
-                        ("sccs", d.sccs.clone()),
-                        ("class", labels[0].clone()),
-                        ("fold", labels[1].clone()),
-                        ("superfamily", labels[2].clone()),
-                        ("family", labels[3].clone()),
-                        ("species", d.species.clone()),
-                    ]);
-                    let record = FastaRecord {
-                        id: d.id,
-                        description: d.description,
-                        sequence: d.sequence,
-                        line: 0,
-                    };
-                    push(record, extra);
-                }
-            }
-            DataFileKind::Ss8 => {
-                for r in read_ss8(path)? {
-                    let dssp8: String = r.labels.iter().map(|&l| SS8_CLASSES[l as usize]).collect();
-                    let record = FastaRecord {
-                        id: r.id,
-                        description: String::new(),
-                        sequence: r.sequence,
-                        line: r.line,
-                    };
-                    push(record, BTreeMap::from([("dssp8", dssp8)]));
-                }
-            }
-            DataFileKind::Structure => {
-                for chain in read_structures(std::slice::from_ref(path))? {
-                    let record = FastaRecord {
-                        id: chain.id.clone(),
-                        description: format!("chain {}", chain.chain),
-                        sequence: chain.sequence,
-                        line: 0,
-                    };
-                    push(record, BTreeMap::new());
-                }
-            }
         }
         first_source.get_or_insert(path);
         sequence_files += 1;
@@ -177,18 +127,7 @@ pub fn open_data_files(paths: &[PathBuf]) -> Result<ProteinSet, DataError> {
     let frame_error =
         |e: polars::prelude::PolarsError| DataError::format(first, "-", 0, e.to_string());
     let mut frame = fasta_frame(&records).map_err(frame_error)?;
-    let mut keys: Vec<&str> = extras.iter().flat_map(|e| e.keys().copied()).collect();
-    keys.sort_unstable_by_key(|k| (column_rank(k), *k));
-    keys.dedup();
-    for key in keys {
-        let values: Vec<Option<&str>> = extras
-            .iter()
-            .map(|e| e.get(key).map(String::as_str))
-            .collect();
-        frame
-            .with_column(Column::new(key.into(), values))
-            .map_err(frame_error)?;
-    }
+    add_extra_columns(&mut frame, &extras).map_err(frame_error)?;
     let mut join: Option<JoinReport> = None;
     for table in tables {
         let (joined, report) = join_metadata(&frame, &read_table(table)?, "id", table)?;
@@ -211,6 +150,82 @@ pub fn open_data_files(paths: &[PathBuf]) -> Result<ProteinSet, DataError> {
         frame,
         join,
     })
+}
+
+/// A record and the values of the columns its file format adds, by column name.
+type RecordWithColumns = (FastaRecord, BTreeMap<&'static str, String>);
+
+/// The records of one sequence file with the columns its format adds (SCOPe levels of an
+/// ASTRAL file, the DSSP string of an SS8 table; nothing for FASTA and structures).
+fn read_sequence_file(
+    path: &Path,
+    kind: DataFileKind,
+) -> Result<Vec<RecordWithColumns>, DataError> {
+    let record = |id: String, description: String, sequence: String, line: usize| FastaRecord {
+        id,
+        description,
+        sequence,
+        line,
+    };
+    Ok(match kind {
+        DataFileKind::Metadata => Vec::new(),
+        DataFileKind::Fasta => FastaReader::read_all(path)?
+            .into_iter()
+            .map(|r| (r, BTreeMap::new()))
+            .collect(),
+        DataFileKind::Astral => read_astral(path)?
+            .into_iter()
+            .map(|d| {
+                let labels = super::scope::scop_labels(&d.sccs);
+                let extra = BTreeMap::from([
+                    ("sccs", d.sccs.clone()),
+                    ("class", labels[0].clone()),
+                    ("fold", labels[1].clone()),
+                    ("superfamily", labels[2].clone()),
+                    ("family", labels[3].clone()),
+                    ("species", d.species.clone()),
+                ]);
+                (record(d.id, d.description, d.sequence, 0), extra)
+            })
+            .collect(),
+        DataFileKind::Ss8 => read_ss8(path)?
+            .into_iter()
+            .map(|r| {
+                let dssp8: String = r.labels.iter().map(|&l| SS8_CLASSES[l as usize]).collect();
+                let extra = BTreeMap::from([("dssp8", dssp8)]);
+                (record(r.id, String::new(), r.sequence, r.line), extra)
+            })
+            .collect(),
+        DataFileKind::Structure => read_structures(std::slice::from_ref(&path.to_path_buf()))?
+            .into_iter()
+            .map(|chain| {
+                let description = format!("chain {}", chain.chain);
+                (
+                    record(chain.id.clone(), description, chain.sequence, 0),
+                    BTreeMap::new(),
+                )
+            })
+            .collect(),
+    })
+}
+
+/// One column per key of the records' extra values (missing values null), in the columns'
+/// display order.
+fn add_extra_columns(
+    frame: &mut polars::prelude::DataFrame,
+    extras: &[BTreeMap<&'static str, String>],
+) -> Result<(), polars::prelude::PolarsError> {
+    let mut keys: Vec<&str> = extras.iter().flat_map(|e| e.keys().copied()).collect();
+    keys.sort_unstable_by_key(|k| (column_rank(k), *k));
+    keys.dedup();
+    for key in keys {
+        let values: Vec<Option<&str>> = extras
+            .iter()
+            .map(|e| e.get(key).map(String::as_str))
+            .collect();
+        frame.with_column(Column::new(key.into(), values))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

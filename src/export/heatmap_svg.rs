@@ -7,7 +7,9 @@ use std::fmt::Write as _;
 
 use base64::Engine as _;
 
-use super::svg::{centred_text, escape, nice_ticks, open_document, text_width, tick_label};
+use super::svg::{
+    centred_text, escape, figure_title, nice_ticks, open_document, text_width, tick_label,
+};
 
 /// A marker drawn over one cell.
 #[derive(Debug, Clone, PartialEq)]
@@ -120,38 +122,12 @@ fn cells_png(figure: &HeatmapFigure) -> Vec<u8> {
 
 /// The figure as an SVG document.
 pub fn heatmap_svg(figure: &HeatmapFigure) -> String {
-    let font = figure.font_size;
-    let small = 0.8 * font;
-    let labels_width = figure
-        .row_labels
-        .iter()
-        .map(|l| text_width(l, small))
-        .fold(text_width("0000", small), f64::max);
-    let legend_width = figure
-        .marker_legend
-        .iter()
-        .map(|(name, _)| text_width(name, small) + 2.0 * small)
-        .fold(text_width(&figure.colour_bar_label, small), f64::max);
-    let left = labels_width + 2.5 * font;
-    let top = 2.5 * font;
-    let right = 4.5 * font + legend_width;
-    let bottom = 3.2 * font;
-    let avail_w = (figure.width - left - right).max(10.0);
-    let avail_h = (figure.height - top - bottom).max(10.0);
-    let (rows, cols) = (figure.rows.max(1) as f64, figure.cols.max(1) as f64);
-    let cell = (avail_w / cols).min(avail_h / rows);
-    let (plot_w, plot_h) = (cell * cols, cell * rows);
-
+    let grid = HeatmapGrid::new(figure);
+    let (left, top, cell) = (grid.left, grid.top, grid.cell);
+    let (plot_w, plot_h) = (grid.plot_w, grid.plot_h);
     let mut svg = String::new();
     open_document(&mut svg, figure.width, figure.height);
-    centred_text(
-        &mut svg,
-        left + plot_w / 2.0,
-        1.5 * font,
-        font,
-        &figure.title,
-        false,
-    );
+    figure_title(&mut svg, figure.width, figure.font_size, &figure.title);
     let png = base64::engine::general_purpose::STANDARD.encode(cells_png(figure));
     let _ = writeln!(
         svg,
@@ -161,76 +137,19 @@ pub fn heatmap_svg(figure: &HeatmapFigure) -> String {
         svg,
         r##"<rect x="{left:.1}" y="{top:.1}" width="{plot_w:.2}" height="{plot_h:.2}" fill="none" stroke="#444" stroke-width="1"/>"##
     );
-    if !figure.cell_text.is_empty() {
-        let size = (0.35 * cell).min(small);
-        let mid = 0.5 * (figure.value_range[0] + figure.value_range[1]);
-        for (k, text) in figure
-            .cell_text
-            .iter()
-            .enumerate()
-            .take(figure.rows * figure.cols)
-        {
-            let (r, c) = (k / figure.cols, k % figure.cols);
-            let value = figure.values.get(k).copied().unwrap_or(f32::NAN);
-            let fill = if value > mid { "white" } else { "black" };
-            let _ = writeln!(
-                svg,
-                r#"<text x="{:.1}" y="{:.1}" font-size="{size:.1}" text-anchor="middle" fill="{fill}">{}</text>"#,
-                left + (c as f64 + 0.5) * cell,
-                top + (r as f64 + 0.5) * cell + 0.35 * size,
-                escape(text)
-            );
-        }
+    cell_text_svg(&mut svg, figure, &grid);
+    let radius = (0.5 * cell).max(1.5);
+    for marker in &figure.markers {
+        let [r, g, b] = marker.rgb;
+        let (x, y) = grid.centre(marker.row, marker.col);
+        let _ = writeln!(
+            svg,
+            r#"<circle cx="{x:.2}" cy="{y:.2}" r="{radius:.2}" fill="rgb({r},{g},{b})"/>"#
+        );
     }
-    if !figure.markers.is_empty() {
-        let radius = (0.5 * cell).max(1.5);
-        for marker in &figure.markers {
-            let [r, g, b] = marker.rgb;
-            let _ = writeln!(
-                svg,
-                r#"<circle cx="{:.2}" cy="{:.2}" r="{radius:.2}" fill="rgb({r},{g},{b})"/>"#,
-                left + (marker.col as f64 + 0.5) * cell,
-                top + (marker.row as f64 + 0.5) * cell
-            );
-        }
-    }
-    // Axis labels: named rows/columns, or 1-based residue ticks.
-    let axis = |svg: &mut String, labels: &[String], count: usize, horizontal: bool| {
-        let ticks: Vec<(f64, String)> = if labels.is_empty() {
-            nice_ticks(1.0, count as f64, 6)
-                .into_iter()
-                .map(|v| (v - 0.5, tick_label(v)))
-                .collect()
-        } else {
-            labels
-                .iter()
-                .enumerate()
-                .map(|(k, l)| (k as f64 + 0.5, l.clone()))
-                .collect()
-        };
-        for (position, label) in ticks {
-            if horizontal {
-                centred_text(
-                    svg,
-                    left + position * cell,
-                    top + plot_h + 1.2 * small,
-                    small,
-                    &label,
-                    false,
-                );
-            } else {
-                let _ = writeln!(
-                    svg,
-                    r#"<text x="{:.1}" y="{:.1}" font-size="{small:.1}" text-anchor="end">{}</text>"#,
-                    left - 0.4 * small,
-                    top + position * cell + 0.35 * small,
-                    escape(&label)
-                );
-            }
-        }
-    };
-    axis(&mut svg, &figure.col_labels, figure.cols, true);
-    axis(&mut svg, &figure.row_labels, figure.rows, false);
+    axis_svg(&mut svg, &grid, &figure.col_labels, figure.cols, true);
+    axis_svg(&mut svg, &grid, &figure.row_labels, figure.rows, false);
+    let font = figure.font_size;
     centred_text(
         &mut svg,
         left + plot_w / 2.0,
@@ -241,16 +160,135 @@ pub fn heatmap_svg(figure: &HeatmapFigure) -> String {
     );
     centred_text(
         &mut svg,
-        1.0 * font,
+        font,
         top + plot_h / 2.0,
         0.9 * font,
         &figure.y_label,
         true,
     );
+    colour_bar_svg(&mut svg, figure, &grid);
+    svg.push_str("</svg>\n");
+    svg
+}
 
-    // Colour bar: a vertical gradient from the bottom of the range (white) to the top.
-    let bar_x = left + plot_w + font;
-    let bar_h = plot_h.min(12.0 * font);
+/// Where a heatmap's cells lie: the plot's top-left corner, the side of a (square) cell and
+/// the plot's size, in pixels; `small` is the label font size.
+struct HeatmapGrid {
+    left: f64,
+    top: f64,
+    cell: f64,
+    plot_w: f64,
+    plot_h: f64,
+    small: f64,
+}
+
+impl HeatmapGrid {
+    /// Square cells as large as fit beside the row labels and the colour bar with its legend.
+    fn new(figure: &HeatmapFigure) -> Self {
+        let font = figure.font_size;
+        let small = 0.8 * font;
+        let labels_width = figure
+            .row_labels
+            .iter()
+            .map(|l| text_width(l, small))
+            .fold(text_width("0000", small), f64::max);
+        let legend_width = figure
+            .marker_legend
+            .iter()
+            .map(|(name, _)| text_width(name, small) + 2.0 * small)
+            .fold(text_width(&figure.colour_bar_label, small), f64::max);
+        let (left, top) = (labels_width + 2.5 * font, 2.5 * font);
+        let (right, bottom) = (4.5 * font + legend_width, 3.2 * font);
+        let avail_w = (figure.width - left - right).max(10.0);
+        let avail_h = (figure.height - top - bottom).max(10.0);
+        let (rows, cols) = (figure.rows.max(1) as f64, figure.cols.max(1) as f64);
+        let cell = (avail_w / cols).min(avail_h / rows);
+        Self {
+            left,
+            top,
+            cell,
+            plot_w: cell * cols,
+            plot_h: cell * rows,
+            small,
+        }
+    }
+
+    /// The centre of cell (`row`, `col`).
+    fn centre(&self, row: usize, col: usize) -> (f64, f64) {
+        (
+            self.left + (col as f64 + 0.5) * self.cell,
+            self.top + (row as f64 + 0.5) * self.cell,
+        )
+    }
+}
+
+/// Each cell's text (counts of a confusion matrix), white on dark cells.
+fn cell_text_svg(svg: &mut String, figure: &HeatmapFigure, grid: &HeatmapGrid) {
+    let size = (0.35 * grid.cell).min(grid.small);
+    let mid = 0.5 * (figure.value_range[0] + figure.value_range[1]);
+    for (k, text) in figure
+        .cell_text
+        .iter()
+        .enumerate()
+        .take(figure.rows * figure.cols)
+    {
+        let value = figure.values.get(k).copied().unwrap_or(f32::NAN);
+        let fill = if value > mid { "white" } else { "black" };
+        let (x, y) = grid.centre(k / figure.cols, k % figure.cols);
+        let _ = writeln!(
+            svg,
+            r#"<text x="{x:.1}" y="{:.1}" font-size="{size:.1}" text-anchor="middle" fill="{fill}">{}</text>"#,
+            y + 0.35 * size,
+            escape(text)
+        );
+    }
+}
+
+/// The tick labels of one axis: the named rows or columns, or 1-based residue numbers at round
+/// steps when `labels` is empty.
+fn axis_svg(
+    svg: &mut String,
+    grid: &HeatmapGrid,
+    labels: &[String],
+    count: usize,
+    horizontal: bool,
+) {
+    let small = grid.small;
+    let ticks: Vec<(f64, String)> = if labels.is_empty() {
+        nice_ticks(1.0, count as f64, 6)
+            .into_iter()
+            .map(|v| (v - 0.5, tick_label(v)))
+            .collect()
+    } else {
+        labels
+            .iter()
+            .enumerate()
+            .map(|(k, l)| (k as f64 + 0.5, l.clone()))
+            .collect()
+    };
+    for (position, label) in ticks {
+        if horizontal {
+            let x = grid.left + position * grid.cell;
+            let y = grid.top + grid.plot_h + 1.2 * small;
+            centred_text(svg, x, y, small, &label, false);
+        } else {
+            let _ = writeln!(
+                svg,
+                r#"<text x="{:.1}" y="{:.1}" font-size="{small:.1}" text-anchor="end">{}</text>"#,
+                grid.left - 0.4 * small,
+                grid.top + position * grid.cell + 0.35 * small,
+                escape(&label)
+            );
+        }
+    }
+}
+
+/// The colour bar right of the plot (a gradient from white at the bottom of the value range
+/// to the ramp colour at the top), its label, and the markers' legend under it.
+fn colour_bar_svg(svg: &mut String, figure: &HeatmapFigure, grid: &HeatmapGrid) {
+    let (font, small, top) = (figure.font_size, grid.small, grid.top);
+    let bar_x = grid.left + grid.plot_w + font;
+    let bar_h = grid.plot_h.min(12.0 * font);
     let [r, g, b] = figure.ramp_rgb;
     let _ = writeln!(
         svg,
@@ -286,8 +324,6 @@ pub fn heatmap_svg(figure: &HeatmapFigure) -> String {
             escape(name)
         );
     }
-    svg.push_str("</svg>\n");
-    svg
 }
 
 #[cfg(test)]

@@ -115,28 +115,7 @@ pub fn line_svg(figure: &LineFigure) -> String {
     let plot_w = (figure.width - left - right).max(10.0);
     let plot_h = (figure.height - top - bottom).max(10.0);
 
-    let finite = |p: &&[f64; 2]| p[0].is_finite() && p[1].is_finite();
-    let (mut min, mut max) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
-    for p in figure
-        .series
-        .iter()
-        .flat_map(|s| s.points.iter())
-        .filter(finite)
-    {
-        for a in 0..2 {
-            min[a] = min[a].min(p[a]);
-            max[a] = max[a].max(p[a]);
-        }
-    }
-    if !min[0].is_finite() {
-        (min, max) = ([0.0; 2], [1.0; 2]);
-    }
-    for a in 0..2 {
-        if max[a] - min[a] < 1e-12 {
-            min[a] -= 0.5;
-            max[a] += 0.5;
-        }
-    }
+    let (min, max) = data_bounds(&figure.series);
     // 5% headroom above and below the data.
     let pad = 0.05 * (max[1] - min[1]);
     let (y_min, y_max) = (min[1] - pad, max[1] + pad);
@@ -188,13 +167,53 @@ pub fn line_svg(figure: &LineFigure) -> String {
         &figure.y_label,
         true,
     );
-    for series in &figure.series {
+    lines_svg(&mut svg, &figure.series, &to_px);
+    legend_svg(&mut svg, figure, left + plot_w + font, top);
+    svg.push_str("</svg>\n");
+    svg
+}
+
+/// The lower and upper corner of the series' finite points (`[x, y]` each), widened to a unit
+/// range on an axis where every value is the same; `[0, 1]` on both without points.
+fn data_bounds(series: &[LineSeries]) -> ([f64; 2], [f64; 2]) {
+    let (mut min, mut max) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+    for p in series.iter().flat_map(|s| s.points.iter()).filter(finite) {
+        for a in 0..2 {
+            min[a] = min[a].min(p[a]);
+            max[a] = max[a].max(p[a]);
+        }
+    }
+    if !min[0].is_finite() {
+        (min, max) = ([0.0; 2], [1.0; 2]);
+    }
+    for a in 0..2 {
+        if max[a] - min[a] < 1e-12 {
+            min[a] -= 0.5;
+            max[a] += 0.5;
+        }
+    }
+    (min, max)
+}
+
+/// Whether both coordinates of `p` are finite (undefined values are left out of plots).
+fn finite(p: &&[f64; 2]) -> bool {
+    p[0].is_finite() && p[1].is_finite()
+}
+
+/// The stroke-dash attribute of a dashed series (nothing for a solid one).
+fn dash_attribute(dashed: bool) -> &'static str {
+    if dashed {
+        r#" stroke-dasharray="6 4""#
+    } else {
+        ""
+    }
+}
+
+/// Each series as a polyline with a dot per point, `to_px` mapping data to pixels.
+fn lines_svg(svg: &mut String, series: &[LineSeries], to_px: &impl Fn(&[f64; 2]) -> (f64, f64)) {
+    for series in series {
         let [r, g, b] = series.rgb;
-        let dash = if series.dashed {
-            r#" stroke-dasharray="6 4""#
-        } else {
-            ""
-        };
+        let dash = dash_attribute(series.dashed);
         let points: Vec<(f64, f64)> = series.points.iter().filter(finite).map(to_px).collect();
         let path: Vec<String> = points
             .iter()
@@ -214,15 +233,15 @@ pub fn line_svg(figure: &LineFigure) -> String {
         }
         let _ = writeln!(svg, "</g>");
     }
-    let legend_x = left + plot_w + font;
+}
+
+/// The legend at (`legend_x`, `top`): a line sample (dashed like its series) and the name.
+fn legend_svg(svg: &mut String, figure: &LineFigure, legend_x: f64, top: f64) {
+    let small = 0.8 * figure.font_size;
     for (k, series) in figure.series.iter().enumerate() {
         let y = top + small + k as f64 * 1.6 * small;
         let [r, g, b] = series.rgb;
-        let dash = if series.dashed {
-            r#" stroke-dasharray="6 4""#
-        } else {
-            ""
-        };
+        let dash = dash_attribute(series.dashed);
         let _ = writeln!(
             svg,
             r#"<line x1="{x1:.1}" y1="{ly:.1}" x2="{x2:.1}" y2="{ly:.1}" stroke="rgb({r},{g},{b})" stroke-width="2"{dash}/><text x="{tx:.1}" y="{y:.1}" font-size="{small:.1}">{}</text>"#,
@@ -233,8 +252,6 @@ pub fn line_svg(figure: &LineFigure) -> String {
             tx = legend_x + 2.5 * small,
         );
     }
-    svg.push_str("</svg>\n");
-    svg
 }
 
 #[cfg(test)]

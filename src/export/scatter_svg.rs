@@ -194,6 +194,8 @@ pub struct ScatterFigure {
     pub y_label: String,
     /// Categories, drawn in order (later ones on top).
     pub series: Vec<ScatterSeries>,
+    /// Heading of the legend: what the colours are (e.g. "gene"); empty for none.
+    pub legend_title: String,
     /// Figure size in CSS pixels (1/96 inch).
     pub width: f64,
     /// Figure height.
@@ -212,6 +214,7 @@ impl ScatterFigure {
             x_label: String::new(),
             y_label: String::new(),
             series,
+            legend_title: String::new(),
             width: 800.0,
             height: 640.0,
             radius: 2.0,
@@ -229,7 +232,8 @@ pub fn scatter_svg(figure: &ScatterFigure) -> String {
         .iter()
         .map(|s| format!("{} ({})", s.name, s.points.len()).chars().count())
         .max()
-        .map_or(0.0, |chars| chars as f64 * 0.6 * small + 3.0 * small);
+        .map_or(0.0, |chars| chars as f64 * 0.6 * small + 3.0 * small)
+        .max(figure.legend_title.chars().count() as f64 * 0.65 * small + small);
     let axes = !figure.x_label.is_empty();
     let (left, top) = (if axes { 3.0 * font } else { font }, 2.5 * font);
     let (right, bottom) = (legend_width + font, if axes { 3.0 * font } else { font });
@@ -304,7 +308,25 @@ pub fn scatter_svg(figure: &ScatterFigure) -> String {
         }
         let _ = writeln!(svg, "</g>");
     }
-    let legend_x = left + plot_w + font;
+    legend_svg(&mut svg, figure, left + plot_w + font, top);
+    svg.push_str("</svg>\n");
+    svg
+}
+
+/// The legend at (`legend_x`, `top`): its title in bold, then one dot and `name (count)` per
+/// series.
+fn legend_svg(svg: &mut String, figure: &ScatterFigure, legend_x: f64, top: f64) {
+    let small = 0.8 * figure.font_size;
+    let mut top = top;
+    if !figure.legend_title.is_empty() {
+        let _ = writeln!(
+            svg,
+            r#"<text x="{legend_x}" y="{y}" font-size="{small}" font-weight="bold">{}</text>"#,
+            escape(&figure.legend_title),
+            y = top + small
+        );
+        top += 1.6 * small;
+    }
     for (k, series) in figure.series.iter().enumerate() {
         let y = top + small + k as f64 * 1.5 * small;
         let [r, g, b] = series.rgb;
@@ -320,8 +342,6 @@ pub fn scatter_svg(figure: &ScatterFigure) -> String {
             ty = y
         );
     }
-    svg.push_str("</svg>\n");
-    svg
 }
 
 /// Writes the figure atomically as SVG, or as PNG at `dpi` for a `.png` path; an existing file
@@ -418,6 +438,14 @@ mod tests {
         assert_eq!(svg.matches("<circle").count(), 5);
         assert!(svg.contains("polar &lt;STNQ&gt; (2)") && svg.contains("t-SNE &amp; friends"));
         assert!(svg.contains("PC1 (40%)") && svg.starts_with("<svg"));
+        assert!(
+            !svg.contains("font-weight=\"bold\""),
+            "no legend title unless given"
+        );
+        figure.legend_title = "group <AA>".into();
+        let titled = scatter_svg(&figure);
+        assert!(titled.contains(r#"font-weight="bold">group &lt;AA&gt;</text>"#));
+        assert_eq!(titled.matches("<circle").count(), 5);
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("map.svg");
         write_scatter_figure(&path, &figure, 96.0, false).expect("write");

@@ -271,7 +271,7 @@ fn map_figure(
     id: &str,
     truth: &ContactMap,
     predicted: &[f32],
-    layer: usize,
+    probe: &str,
     size: FigureSize,
 ) -> HeatmapFigure {
     let n = truth.len;
@@ -279,7 +279,7 @@ fn map_figure(
     let correct = marks.iter().filter(|m| m.2).count();
     let mut figure = HeatmapFigure::new(
         format!(
-            "{}: top-L precision {:.2} (layer {layer})",
+            "{}: top-L precision {:.2} ({probe})",
             id,
             correct as f64 / marks.len().max(1) as f64
         ),
@@ -449,7 +449,7 @@ pub fn contacts_view_ui(
             layer_sweep_ui(
                 ui,
                 "contacts_sweep",
-                "Contact precision by layer",
+                &format!("Contact precision by layer, {}", study.model_name),
                 "precision",
                 sweep_series(study),
                 &mut view.sweep_export,
@@ -536,14 +536,14 @@ fn chain_map_ui(ui: &mut egui::Ui, view: &mut ContactsView, result: &Arc<Contact
     let chain = &study.test[shown.index];
     contact_map_ui(ui, shown, &chain.id, &chain.sequence);
     if figure_export_ui(ui, "Contact map", &mut view.map_export) {
-        let (id, truth, predicted, layer) = (
+        let (id, truth, predicted) = (
             chain.id.clone(),
             shown.truth.clone(),
             shown.predicted.clone(),
-            best.layer,
         );
+        let probe = format!("layer {}, {}", best.layer, study.model_name);
         view.map_export.save(ui.ctx(), move |size| {
-            crate::export::heatmap_svg(&map_figure(&id, &truth, &predicted, layer, size))
+            crate::export::heatmap_svg(&map_figure(&id, &truth, &predicted, &probe, size))
         });
     }
 }

@@ -335,7 +335,11 @@ fn scores_column_ui(ui: &mut egui::Ui, view: &mut HomologyView, result: &Homolog
     layer_sweep_ui(
         ui,
         "homology_sweep",
-        "Remote homology by layer",
+        &format!(
+            "Remote homology by layer, {} ({} SCOPe domains)",
+            result.model_name,
+            result.domains.len()
+        ),
         "Hit-10",
         sweep_series(result),
         &mut view.sweep_export,

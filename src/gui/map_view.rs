@@ -644,8 +644,10 @@ fn exports_ui(
             format!("{}, coloured by {}", result.title, view.colour_by),
             result.settings.method == MapMethod::Pca,
         );
+        let legend_title = view.colour_by.clone();
         view.figure_export.save(ui.ctx(), move |size| {
             let mut fig = crate::export::ScatterFigure::new(title, series);
+            fig.legend_title = legend_title;
             if pca {
                 fig.x_label = "PC1".into();
                 fig.y_label = "PC2".into();
@@ -697,7 +699,10 @@ fn selection_row(
 ) -> bool {
     let mut show_table = false;
     ui.horizontal_wrapped(|ui| {
-        ui.weak("Wheel: zoom at the pointer; drag: pan; double-click: reset the view.");
+        ui.weak(
+            "Wheel: zoom at the pointer; drag: pan; double-click: reset the view; \
+             click a legend entry to hide or show its points.",
+        );
         if view.zoomed
             && ui
                 .button("Reset view")

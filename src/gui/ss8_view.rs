@@ -252,8 +252,8 @@ pub fn ss8_confusion_figure(result: &Ss8Result, size: FigureSize) -> HeatmapFigu
         .collect();
     let mut figure = HeatmapFigure::new(
         format!(
-            "SS8 confusion, layer {} (Q8 {:.3})",
-            best.layer, best.test.q8
+            "SS8 confusion, layer {} (Q8 {:.3}), {}",
+            best.layer, best.test.q8, result.model_name
         ),
         n,
         n,
@@ -319,7 +319,7 @@ pub fn ss8_view_ui(
             layer_sweep_ui(
                 ui,
                 "ss8_sweep",
-                "SS8 probe accuracy by layer",
+                &format!("SS8 probe accuracy by layer, {}", result.model_name),
                 "accuracy",
                 ss8_sweep_series(result),
                 &mut view.sweep_export,
@@ -378,7 +378,8 @@ fn track_section_ui(ui: &mut egui::Ui, view: &mut Ss8View, result: &Ss8Result, l
     let (record, prediction) = &result.tracks[view.track];
     track_ui(ui, record, prediction);
     if figure_export_ui(ui, "Track", &mut view.track_export) {
-        let figure = ss8_track_figure(record, prediction, layer, view.track_export.size);
+        let probe = format!("layer {layer}, {}", result.model_name);
+        let figure = ss8_track_figure(record, prediction, &probe, view.track_export.size);
         view.track_export
             .save(ui.ctx(), move |_| crate::export::track_svg(&figure));
     }
@@ -463,7 +464,7 @@ fn save_probe(
 pub fn ss8_track_figure(
     record: &Ss8Record,
     prediction: &Ss8Prediction,
-    layer: usize,
+    probe: &str,
     size: FigureSize,
 ) -> crate::export::TrackFigure {
     let truth = truth_classes(record);
@@ -473,7 +474,7 @@ pub fn ss8_track_figure(
         .map(|(class, p)| (SS8_CLASSES[class], p))
         .collect();
     crate::export::TrackFigure::fitting(
-        format!("{}: SS8 probe, layer {layer}", record.id),
+        format!("{}: SS8 probe, {probe}", record.id),
         record.sequence.chars().collect(),
         truth,
         predicted,

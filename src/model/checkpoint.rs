@@ -371,12 +371,18 @@ fn get_bool(attrs: &Attributes, keys: &[&str]) -> bool {
         .unwrap_or(false)
 }
 
-fn read_fair_esm_pt(path: &Path) -> Result<Checkpoint> {
-    let pth = PthFile::open(path)?;
-    let top =
-        pickle_meta::top_level(pth.root()).map_err(|reason| not_a_checkpoint(path, &reason))?;
+/// Renames a state-dict key of a fair-esm checkpoint to the workbench's.
+type KeyUpgrade = fn(&str) -> String;
+
+/// A fair-esm checkpoint's architecture from its pickled top level `top`: ESM-1b/ESM-1v from
+/// the `args` Namespace (fairseq's `roberta_large`), ESM-2 from `cfg.model`; with the function
+/// that renames the state dict's keys to the workbench's.
+fn fair_esm_config(
+    path: &Path,
+    top: &[(&str, &candle_core::pickle::Object)],
+) -> Result<(EsmConfig, KeyUpgrade)> {
     let entry = |key: &str| top.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
-    let (config, upgrade): (EsmConfig, fn(&str) -> String) = if let Some(args) = entry("args") {
+    if let Some(args) = entry("args") {
         let attrs = pickle_meta::attributes(args).ok_or_else(|| {
             bad_config(
                 path,
@@ -413,7 +419,7 @@ fn read_fair_esm_pt(path: &Path) -> Result<Checkpoint> {
             emb_layer_norm_before: false, // decided by the tensors below, as fair-esm does
             layer_norm_eps: 1e-5,
         };
-        (config, upgrade_esm1b_name)
+        Ok((config, upgrade_esm1b_name))
     } else if let Some(cfg) = entry("cfg") {
         let model = pickle_meta::child(cfg, "model")
             .ok_or_else(|| bad_config(path, "`cfg` has no `model` section"))?;
@@ -431,14 +437,21 @@ fn read_fair_esm_pt(path: &Path) -> Result<Checkpoint> {
             emb_layer_norm_before: false,
             layer_norm_eps: 1e-5,
         };
-        (config, upgrade_esm2_name)
+        Ok((config, upgrade_esm2_name))
     } else {
         let keys: Vec<&str> = top.iter().map(|(k, _)| *k).collect();
-        return Err(not_a_checkpoint(
+        Err(not_a_checkpoint(
             path,
             &format!("no `args` or `cfg` entry (keys: {keys:?}), not a fair-esm checkpoint"),
-        ));
-    };
+        ))
+    }
+}
+
+fn read_fair_esm_pt(path: &Path) -> Result<Checkpoint> {
+    let pth = PthFile::open(path)?;
+    let top =
+        pickle_meta::top_level(pth.root()).map_err(|reason| not_a_checkpoint(path, &reason))?;
+    let (config, upgrade) = fair_esm_config(path, &top)?;
     let (mut tensors, mut unreadable) = read_state_dict(&pth, Some("model"), upgrade)?;
     drop(pth);
     let regression_path = PathBuf::from(format!(

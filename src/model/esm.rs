@@ -203,24 +203,7 @@ impl EsmModel {
     pub fn forward(&self, batch: &TokenBatch, request: &ForwardRequest) -> Result<ForwardOutput> {
         let (b, t) = (batch.batch_size, batch.max_len);
         let n = self.config.num_layers;
-        if let Some(&bad) = request.repr_layers.iter().find(|&&l| l > n) {
-            return Err(ModelError::InvalidRequest(format!(
-                "representation layer {bad} is out of range for a {n}-layer model"
-            )));
-        }
-        if request.contacts && self.contact_head.is_none() {
-            return Err(ModelError::NoContactHead);
-        }
-        if request.logits && self.lm_head.is_none() {
-            return Err(ModelError::NoLmHead);
-        }
-        if let Some(max) = self.config.max_positions
-            && t > max
-        {
-            return Err(ModelError::InvalidRequest(format!(
-                "token row of {t} (residues + BOS/EOS) exceeds the model's {max} positions"
-            )));
-        }
+        self.check_request(request, t)?;
         let need_weights = request.attentions || request.contacts;
         let run_all = request.logits || need_weights;
         let last_layer = if run_all {
@@ -302,15 +285,7 @@ impl EsmModel {
             contacts: None,
         };
         if last_layer == n {
-            let last = self.emb_layer_norm_after.forward(&xs)?;
-            if request.repr_layers.contains(&n) {
-                output.representations.insert(n, last.clone());
-            }
-            if request.logits
-                && let Some(head) = &self.lm_head
-            {
-                output.logits = Some(head.forward(&last)?);
-            }
+            self.finish_last_layer(&xs, request, &mut output)?;
         }
         if let (Some(logits), Some(head)) = (&contact_logits, &self.contact_head) {
             output.contacts = Some(head.finish(logits)?);
@@ -321,6 +296,52 @@ impl EsmModel {
             output.attentions = Some(stacked.reshape((b, n, heads, t, t))?);
         }
         Ok(output)
+    }
+
+    /// Refuses a request this model cannot answer: a layer beyond its depth, a head it lacks,
+    /// or a token row (`t` tokens) longer than its positions.
+    fn check_request(&self, request: &ForwardRequest, t: usize) -> Result<()> {
+        let n = self.config.num_layers;
+        if let Some(&bad) = request.repr_layers.iter().find(|&&l| l > n) {
+            return Err(ModelError::InvalidRequest(format!(
+                "representation layer {bad} is out of range for a {n}-layer model"
+            )));
+        }
+        if request.contacts && self.contact_head.is_none() {
+            return Err(ModelError::NoContactHead);
+        }
+        if request.logits && self.lm_head.is_none() {
+            return Err(ModelError::NoLmHead);
+        }
+        if let Some(max) = self.config.max_positions
+            && t > max
+        {
+            return Err(ModelError::InvalidRequest(format!(
+                "token row of {t} (residues + BOS/EOS) exceeds the model's {max} positions"
+            )));
+        }
+        Ok(())
+    }
+
+    /// After the last layer `xs` `(batch, seq_len, embed_dim)`: the final LayerNorm gives the
+    /// last representation (kept when asked for) and the LM head's logits.
+    fn finish_last_layer(
+        &self,
+        xs: &Tensor,
+        request: &ForwardRequest,
+        output: &mut ForwardOutput,
+    ) -> Result<()> {
+        let n = self.config.num_layers;
+        let last = self.emb_layer_norm_after.forward(xs)?;
+        if request.repr_layers.contains(&n) {
+            output.representations.insert(n, last.clone());
+        }
+        if request.logits
+            && let Some(head) = &self.lm_head
+        {
+            output.logits = Some(head.forward(&last)?);
+        }
+        Ok(())
     }
 
     /// Token embeddings, token-dropout rescaling, positions, optional LayerNorm and zeroed padding:

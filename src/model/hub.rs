@@ -258,38 +258,14 @@ pub fn download(
         move |source| DownloadError::Io { path, source }
     };
     if spec.path.is_file() {
-        let actual = sha256_file(&spec.path)?;
-        let recorded = std::fs::read_to_string(sidecar(&spec.path))
-            .ok()
-            .map(|s| s.trim().to_owned());
-        match spec.sha256.as_ref().or(recorded.as_ref()) {
-            Some(expected) if !expected.eq_ignore_ascii_case(&actual) => {
-                return Err(DownloadError::Checksum {
-                    url: spec.url.clone(),
-                    expected: expected.clone(),
-                    actual,
-                    path: spec.path.clone(),
-                });
-            }
-            Some(_) => {}
-            None => std::fs::write(sidecar(&spec.path), format!("{actual}\n"))
-                .map_err(io(&sidecar(&spec.path)))?,
-        }
-        return Ok(Fetched::Reused(spec.path.clone()));
+        return reuse_verified(spec);
     }
     if let Some(parent) = spec.path.parent() {
         std::fs::create_dir_all(parent).map_err(io(parent))?;
     }
     let partial = partial_path(&spec.path);
     let already = std::fs::metadata(&partial).map(|m| m.len()).unwrap_or(0);
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_connect(Some(Duration::from_secs(30)))
-        .timeout_recv_response(Some(Duration::from_secs(60)))
-        .user_agent(concat!("esm-workbench/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into();
-    let mut request = agent.get(&spec.url);
+    let mut request = http_agent().get(&spec.url);
     if already > 0 {
         request = request.header("Range", format!("bytes={already}-"));
     }
@@ -336,26 +312,12 @@ pub fn download(
     on_bytes(done, total);
     if status != 416 {
         let mut body = response.into_body().into_reader();
-        let mut buffer = vec![0u8; 1 << 16];
-        loop {
-            let n = match body.read(&mut buffer) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(network(e.to_string(), done)),
-            };
-            write_chunk(&mut file, &buffer[..n], &partial, done)?;
-            done += n as u64;
-            on_bytes(done, total);
-            let fraction = total.map_or(0.0, |t| done as f32 / t.max(1) as f32);
-            if ctx.checkpoint(fraction).is_err() {
-                file.flush().map_err(io(&partial))?;
-                return Err(DownloadError::Cancelled {
-                    bytes: done,
-                    partial,
-                });
-            }
-        }
+        let received = BodyCopy {
+            url: &spec.url,
+            partial: &partial,
+            total,
+        };
+        done = received.copy(&mut body, &mut file, done, ctx, on_bytes)?;
     }
     file.sync_all().map_err(io(&partial))?;
     drop(file);
@@ -367,11 +329,54 @@ pub fn download(
             done,
         ));
     }
-    let actual = sha256_file(&partial)?;
+    install_verified(spec, &partial)?;
+    Ok(Fetched::Downloaded {
+        path: spec.path.clone(),
+        resumed_from: resume_from,
+        transferred: done - resume_from,
+    })
+}
+
+/// An existing file at the download's path, checked against the expected checksum (or the one
+/// recorded beside it when the spec has none; recorded now if there is neither).
+fn reuse_verified(spec: &DownloadSpec) -> Result<Fetched, DownloadError> {
+    let actual = sha256_file(&spec.path)?;
+    let recorded = std::fs::read_to_string(sidecar(&spec.path))
+        .ok()
+        .map(|s| s.trim().to_owned());
+    match spec.sha256.as_ref().or(recorded.as_ref()) {
+        Some(expected) if !expected.eq_ignore_ascii_case(&actual) => {
+            return Err(DownloadError::Checksum {
+                url: spec.url.clone(),
+                expected: expected.clone(),
+                actual,
+                path: spec.path.clone(),
+            });
+        }
+        Some(_) => {}
+        None => std::fs::write(sidecar(&spec.path), format!("{actual}\n")).map_err(|source| {
+            DownloadError::Io {
+                path: sidecar(&spec.path),
+                source,
+            }
+        })?,
+    }
+    Ok(Fetched::Reused(spec.path.clone()))
+}
+
+/// Checks the complete `partial` file against the expected checksum (a mismatch deletes it:
+/// resuming a corrupt file cannot help), records its checksum beside the final path and moves
+/// it there.
+fn install_verified(spec: &DownloadSpec, partial: &Path) -> Result<(), DownloadError> {
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| DownloadError::Io { path, source }
+    };
+    let actual = sha256_file(partial)?;
     if let Some(expected) = &spec.sha256
         && !expected.eq_ignore_ascii_case(&actual)
     {
-        std::fs::remove_file(&partial).map_err(io(&partial))?;
+        std::fs::remove_file(partial).map_err(io(partial))?;
         return Err(DownloadError::Checksum {
             url: spec.url.clone(),
             expected: expected.clone(),
@@ -380,12 +385,72 @@ pub fn download(
         });
     }
     std::fs::write(sidecar(&spec.path), format!("{actual}\n")).map_err(io(&sidecar(&spec.path)))?;
-    std::fs::rename(&partial, &spec.path).map_err(io(&spec.path))?;
-    Ok(Fetched::Downloaded {
-        path: spec.path.clone(),
-        resumed_from: resume_from,
-        transferred: done - resume_from,
-    })
+    std::fs::rename(partial, &spec.path).map_err(io(&spec.path))
+}
+
+/// The HTTP client: statuses come back as responses (206 and 416 matter), 30 s to connect and
+/// 60 s to the first response byte.
+fn http_agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_connect(Some(Duration::from_secs(30)))
+        .timeout_recv_response(Some(Duration::from_secs(60)))
+        .user_agent(concat!("esm-workbench/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into()
+}
+
+/// A response body being appended to the partial file.
+struct BodyCopy<'a> {
+    url: &'a str,
+    partial: &'a Path,
+    /// The whole file's size when the server said it.
+    total: Option<u64>,
+}
+
+impl BodyCopy<'_> {
+    /// Appends `body` to `file` (which holds `done` bytes) in 64 KiB chunks, reporting bytes
+    /// and checking for Cancel after each; returns the bytes now in the file. A cancelled copy
+    /// flushes what it has, for a later resume.
+    fn copy(
+        &self,
+        body: &mut impl Read,
+        file: &mut std::fs::File,
+        mut done: u64,
+        ctx: &JobCtx,
+        on_bytes: &mut dyn FnMut(u64, Option<u64>),
+    ) -> Result<u64, DownloadError> {
+        let mut buffer = vec![0u8; 1 << 16];
+        loop {
+            let n = match body.read(&mut buffer) {
+                Ok(0) => return Ok(done),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(DownloadError::Network {
+                        url: self.url.to_owned(),
+                        message: e.to_string(),
+                        bytes: done,
+                        partial: self.partial.to_owned(),
+                    });
+                }
+            };
+            write_chunk(file, &buffer[..n], self.partial, done)?;
+            done += n as u64;
+            on_bytes(done, self.total);
+            let fraction = self.total.map_or(0.0, |t| done as f32 / t.max(1) as f32);
+            if ctx.checkpoint(fraction).is_err() {
+                file.flush().map_err(|source| DownloadError::Io {
+                    path: self.partial.to_owned(),
+                    source,
+                })?;
+                return Err(DownloadError::Cancelled {
+                    bytes: done,
+                    partial: self.partial.to_owned(),
+                });
+            }
+        }
+    }
 }
 
 /// Fetches a model's weights (and contact regression) into `dir` from `base_url`; returns the

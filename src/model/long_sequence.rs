@@ -113,43 +113,7 @@ pub fn embed_sequence(
     let mut chunks = Vec::new();
     for (record, (id, seq)) in records.iter().enumerate() {
         let body = Alphabet::encode(id, seq)?;
-        let len = body.len();
-        if len <= limit {
-            chunks.push(Chunk {
-                record,
-                start: 0,
-                len,
-            });
-        } else {
-            match policy {
-                LengthPolicy::Error => {
-                    return Err(ModelError::SequenceTooLong {
-                        sequence_id: (*id).to_owned(),
-                        residues: len,
-                        limit,
-                    });
-                }
-                LengthPolicy::Truncate => chunks.push(Chunk {
-                    record,
-                    start: 0,
-                    len: limit,
-                }),
-                LengthPolicy::Window { overlap } => {
-                    if request.contacts || request.attentions {
-                        return Err(ModelError::InvalidRequest(format!(
-                            "sequence {id} ({len} residues) needs windows, but contacts and attention maps need one pass; use truncation"
-                        )));
-                    }
-                    chunks.extend(window_starts(len, limit, overlap).into_iter().map(|start| {
-                        Chunk {
-                            record,
-                            start,
-                            len: limit,
-                        }
-                    }));
-                }
-            }
-        }
+        chunks.extend(chunks_of(record, id, body.len(), limit, policy, request)?);
         bodies.push(body);
     }
     let rows: Vec<Vec<u32>> = chunks
@@ -175,16 +139,7 @@ pub fn embed_sequence(
             .collect();
         let input_residues = bodies[record].len();
         let residues = mine.iter().map(|(_, c)| c.start + c.len).max().unwrap_or(0);
-        // For each residue: (row, offset within the row's residues).
-        let mut source = Vec::with_capacity(residues);
-        for pos in 0..residues {
-            let best = mine
-                .iter()
-                .filter(|(_, c)| pos >= c.start && pos < c.start + c.len)
-                .max_by_key(|(_, c)| (pos - c.start).min(c.start + c.len - 1 - pos))
-                .map(|(row, c)| (*row, pos - c.start));
-            source.extend(best);
-        }
+        let source = residue_sources(&mine, residues);
         let gather = |t: &Tensor| -> Result<Tensor> { stitch(t, &source) };
         let first_row = mine.first().map_or(0, |(row, _)| *row);
         let mut representations = BTreeMap::new();
@@ -209,6 +164,55 @@ pub fn embed_sequence(
         });
     }
     Ok(outputs)
+}
+
+/// The model rows of record `record` (`id`, `len` residues) under `policy`: one row when it
+/// fits in `limit` residues, else the truncated start or overlapping windows (refused when the
+/// request needs one pass: contacts or attention maps), or an error.
+fn chunks_of(
+    record: usize,
+    id: &str,
+    len: usize,
+    limit: usize,
+    policy: LengthPolicy,
+    request: &ForwardRequest,
+) -> Result<Vec<Chunk>> {
+    let chunk = |start, len| Chunk { record, start, len };
+    if len <= limit {
+        return Ok(vec![chunk(0, len)]);
+    }
+    match policy {
+        LengthPolicy::Error => Err(ModelError::SequenceTooLong {
+            sequence_id: id.to_owned(),
+            residues: len,
+            limit,
+        }),
+        LengthPolicy::Truncate => Ok(vec![chunk(0, limit)]),
+        LengthPolicy::Window { overlap } => {
+            if request.contacts || request.attentions {
+                return Err(ModelError::InvalidRequest(format!(
+                    "sequence {id} ({len} residues) needs windows, but contacts and attention maps need one pass; use truncation"
+                )));
+            }
+            Ok(window_starts(len, limit, overlap)
+                .into_iter()
+                .map(|start| chunk(start, limit))
+                .collect())
+        }
+    }
+}
+
+/// For each of `residues` positions, the `(row, offset within the row's residues)` it is read
+/// from: of the record's rows `mine` covering it, the one where it sits farthest from an edge.
+fn residue_sources(mine: &[(usize, Chunk)], residues: usize) -> Vec<(usize, usize)> {
+    (0..residues)
+        .filter_map(|pos| {
+            mine.iter()
+                .filter(|(_, c)| pos >= c.start && pos < c.start + c.len)
+                .max_by_key(|(_, c)| (pos - c.start).min(c.start + c.len - 1 - pos))
+                .map(|(row, c)| (*row, pos - c.start))
+        })
+        .collect()
 }
 
 /// Gathers per-residue rows from `t`: `(rows, seq_len, dim)` → `(residues, dim)`, where

@@ -22,11 +22,11 @@ mod random_init;
 mod rotary;
 mod safetensors_file;
 pub mod starter;
-mod stop_flag;
 mod tensor_read;
 pub mod torch_zip;
 mod transformer_layer;
 
+pub use crate::stop_flag::StopFlag;
 pub use alphabet::{Alphabet, TokenBatch};
 pub use checkpoint::{Checkpoint, CheckpointFormat, CheckpointSource, Heads, expected_shapes};
 pub use config::{Architecture, DEFAULT_MAX_RESIDUES, EsmConfig};
@@ -36,4 +36,3 @@ pub use esm::{EsmModel, ForwardOutput, ForwardRequest};
 pub use layers::{Layers, LayersError};
 pub use loaded::LoadedModel;
 pub use long_sequence::{LengthPolicy, SequenceOutput, embed_sequence};
-pub use stop_flag::StopFlag;

@@ -221,7 +221,7 @@ pub fn pretrain(
         path: out_dir.to_owned(),
         source,
     })?;
-    // The newest checkpoint and its saved state, read once.
+    // The newest checkpoint and its saved state, read once; a resumed run keeps its config.
     let resume = match latest_checkpoint(out_dir)? {
         Some(dir) => Some((read_state(&dir)?, dir)),
         None => None,
@@ -231,59 +231,17 @@ pub fn pretrain(
         None => config,
     };
     config.validate()?;
-    let corpus = Corpus::load(
-        corpus_path,
-        &HeldoutSplit {
-            fraction: config.heldout_fraction,
-            max: config.heldout_max,
-            seed: config.seed,
-            max_shared_kmers: config.heldout_max_shared_kmers,
-        },
-    )?;
-    corpus.write_heldout_fasta(&out_dir.join("heldout.fasta"))?;
+    let corpus = load_corpus(corpus_path, &config, out_dir)?;
     let unigram = UnigramModel::fit(&corpus.train);
-    let device = Device::Cpu;
     let heads = Heads {
         lm: true,
         contact: false,
     };
 
-    let (vars, mut state) = match &resume {
-        Some((saved, dir)) => {
-            let state = saved.clone();
-            if state.corpus_digest != corpus.digest {
-                return Err(TrainError::Resume {
-                    reason: format!("the corpus differs from {}", state.corpus_path.display()),
-                    path: dir.clone(),
-                });
-            }
-            (
-                load_vars(&dir.join("model.safetensors"), &config.model, heads)?,
-                state,
-            )
-        }
-        None => {
-            let vars = match &config.init_from {
-                Some(path) => load_vars(path, &config.model, heads)?,
-                None => init_vars(&config, heads)?,
-            };
-            (vars, new_state(&config, &corpus))
-        }
-    };
+    let (vars, mut state) = starting_point(resume.as_ref(), &config, &corpus, heads)?;
     let mut optimizer = AdamW::new(vars, config.optimizer)?;
     if let Some((_, dir)) = &resume {
-        let path = dir.join("optimizer.safetensors");
-        let tensors =
-            candle_core::safetensors::load(&path, &device).map_err(|e| TrainError::Resume {
-                reason: e.to_string(),
-                path: path.clone(),
-            })?;
-        optimizer
-            .restore(&tensors, state.step)
-            .map_err(|e| TrainError::Resume {
-                reason: e.to_string(),
-                path,
-            })?;
+        restore_optimizer(&mut optimizer, dir, state.step)?;
     }
     let parameters = optimizer.vars().values().map(|v| v.elem_count()).sum();
     on_event(TrainEvent::Started {
@@ -295,95 +253,41 @@ pub fn pretrain(
     let lengths: Vec<usize> = corpus.train.iter().map(Vec::len).collect();
     let mut schedule = BatchSchedule::new(&lengths, &config);
     schedule.skip(state.step);
-    let build = |opt: &AdamW| -> Result<EsmModel, TrainError> {
-        let tensors = opt
-            .vars()
-            .iter()
-            .map(|(n, v)| (n.clone(), v.as_tensor().clone()))
-            .collect();
-        Ok(EsmModel::from_tensors(
-            config.model.clone(),
-            heads,
-            tensors,
-            &device,
-        )?)
-    };
+    let build = |opt: &AdamW| model_of(opt, &config, heads);
 
-    let workers = match config.workers {
-        1 => None,
-        n => Some(
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(n)
-                .thread_name(|i| format!("pretrain-worker-{i}"))
-                .build()
-                .map_err(|e| TrainError::Corpus(format!("cannot start {n} workers: {e}")))?,
-        ),
-    };
-    let mut window = (0f64, 0usize, 0usize, Instant::now());
+    let workers = worker_pool(config.workers)?;
+    let mut window = LogWindow::new();
     let log_every = (config.eval_every / 10).clamp(1, 50);
     while state.step < config.steps {
-        let step = state.step;
-        let mut rng = SplitMix64::stream(config.seed, step);
-        let batch = build_batch(
-            &corpus.train,
-            &schedule.next_batch(),
-            config.max_residues,
-            &mut rng,
-        );
-        let masked = mask_batch(&batch, &config.masking, &mut rng);
-        let model = build(&optimizer)?;
-        let (loss, grads) = match &workers {
-            Some(pool) => data_parallel_gradients(pool, &model, &masked)?,
-            None => {
-                let loss = masked_lm_loss(&model, &masked)?;
-                (loss.to_scalar::<f32>()?, loss.backward()?)
-            }
-        };
-        let lr = learning_rate(
-            step,
-            config.warmup_steps,
-            config.steps,
-            config.peak_lr,
-            config.final_lr_fraction,
-        );
-        let grad_norm = optimizer.step(&grads, lr, config.clip_norm)?;
+        let rows = schedule.next_batch();
+        let (loss, lr, grad_norm, tokens) = train_step(
+            &corpus,
+            &rows,
+            &config,
+            heads,
+            &mut optimizer,
+            workers.as_ref(),
+            state.step,
+        )?;
         state.step += 1;
-        window.0 += f64::from(loss);
-        window.1 += 1;
-        window.2 += batch.residue_counts.iter().map(|r| r + 2).sum::<usize>();
+        window.add(loss, tokens);
 
         // With no held-out split (`heldout_fraction` 0) there is nothing to score.
         let evaluate = !corpus.heldout_tokens.is_empty()
             && (state.step % config.eval_every == 0 || state.step == config.steps);
         if evaluate || state.step % log_every == 0 {
-            let seconds = window.3.elapsed().as_secs_f64();
-            state.elapsed_seconds += seconds;
+            state.elapsed_seconds += window.since.elapsed().as_secs_f64();
             let heldout = if evaluate {
-                let report = heldout_perplexity(
-                    &build(&optimizer)?,
-                    &corpus.heldout_tokens,
-                    config.max_residues,
-                    config.tokens_per_batch,
-                    Some(&unigram),
-                    &JobCtx::default(),
-                )
-                .map_err(|_| TrainError::Cancelled { step: state.step })??;
+                let report =
+                    score_heldout(&build(&optimizer)?, &corpus, &config, &unigram, state.step)?;
                 state.unigram_perplexity = report.unigram_perplexity;
                 Some(report)
             } else {
                 None
             };
-            let entry = LogEntry {
-                step: state.step,
-                train_loss: window.0 / window.1 as f64,
-                lr,
-                grad_norm,
-                tokens_per_second: window.2 as f64 / seconds.max(1e-9),
-                heldout,
-            };
+            let entry = window.close(state.step, lr, grad_norm, heldout);
             state.log.push(entry.clone());
             on_event(TrainEvent::Logged(entry));
-            window = (0.0, 0, 0, Instant::now());
         }
         let cancelled = ctx
             .checkpoint(state.step as f32 / config.steps as f32)
@@ -401,6 +305,201 @@ pub fn pretrain(
     final_model.save_workbench_safetensors(&out_dir.join("model.safetensors"))?;
     write_json(&out_dir.join("training.json"), &state)?;
     Ok(state)
+}
+
+/// The steps since the last log line: summed loss, step count, tokens, and when it began.
+struct LogWindow {
+    loss_sum: f64,
+    steps: usize,
+    tokens: usize,
+    since: Instant,
+}
+
+impl LogWindow {
+    fn new() -> Self {
+        Self {
+            loss_sum: 0.0,
+            steps: 0,
+            tokens: 0,
+            since: Instant::now(),
+        }
+    }
+
+    /// Counts one step's loss and tokens.
+    fn add(&mut self, loss: f32, tokens: usize) {
+        self.loss_sum += f64::from(loss);
+        self.steps += 1;
+        self.tokens += tokens;
+    }
+
+    /// The log line at `step` (mean loss and throughput over the window), starting a new window.
+    fn close(
+        &mut self,
+        step: u64,
+        lr: f64,
+        grad_norm: f64,
+        heldout: Option<PerplexityReport>,
+    ) -> LogEntry {
+        let seconds = self.since.elapsed().as_secs_f64();
+        let entry = LogEntry {
+            step,
+            train_loss: self.loss_sum / self.steps.max(1) as f64,
+            lr,
+            grad_norm,
+            tokens_per_second: self.tokens as f64 / seconds.max(1e-9),
+            heldout,
+        };
+        *self = Self::new();
+        entry
+    }
+}
+
+/// The training corpus and its held-out split (written to `out_dir/heldout.fasta`).
+fn load_corpus(
+    corpus_path: &Path,
+    config: &PretrainConfig,
+    out_dir: &Path,
+) -> Result<Corpus, TrainError> {
+    let corpus = Corpus::load(
+        corpus_path,
+        &HeldoutSplit {
+            fraction: config.heldout_fraction,
+            max: config.heldout_max,
+            seed: config.seed,
+            max_shared_kmers: config.heldout_max_shared_kmers,
+        },
+    )?;
+    corpus.write_heldout_fasta(&out_dir.join("heldout.fasta"))?;
+    Ok(corpus)
+}
+
+/// The weights and run state a run starts from: a resumed run's (its corpus must be the one it
+/// was started on), or fresh ones (from `init_from` or random) for a new run.
+fn starting_point(
+    resume: Option<&(RunState, PathBuf)>,
+    config: &PretrainConfig,
+    corpus: &Corpus,
+    heads: Heads,
+) -> Result<(BTreeMap<String, Var>, RunState), TrainError> {
+    match resume {
+        Some((saved, dir)) => {
+            if saved.corpus_digest != corpus.digest {
+                return Err(TrainError::Resume {
+                    reason: format!("the corpus differs from {}", saved.corpus_path.display()),
+                    path: dir.clone(),
+                });
+            }
+            let vars = load_vars(&dir.join("model.safetensors"), &config.model, heads)?;
+            Ok((vars, saved.clone()))
+        }
+        None => {
+            let vars = match &config.init_from {
+                Some(path) => load_vars(path, &config.model, heads)?,
+                None => init_vars(config, heads)?,
+            };
+            Ok((vars, new_state(config, corpus)))
+        }
+    }
+}
+
+/// Loads the optimizer moments saved in checkpoint folder `dir` at `step`.
+fn restore_optimizer(optimizer: &mut AdamW, dir: &Path, step: u64) -> Result<(), TrainError> {
+    let path = dir.join("optimizer.safetensors");
+    let resume_error = |e: &dyn std::fmt::Display| TrainError::Resume {
+        reason: e.to_string(),
+        path: path.clone(),
+    };
+    let tensors =
+        candle_core::safetensors::load(&path, &Device::Cpu).map_err(|e| resume_error(&e))?;
+    optimizer
+        .restore(&tensors, step)
+        .map_err(|e| resume_error(&e))
+}
+
+/// A pool of `workers` threads for data-parallel gradients (`None` for one worker).
+fn worker_pool(workers: usize) -> Result<Option<rayon::ThreadPool>, TrainError> {
+    if workers == 1 {
+        return Ok(None);
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(workers)
+        .thread_name(|i| format!("pretrain-worker-{i}"))
+        .build()
+        .map(Some)
+        .map_err(|e| TrainError::Corpus(format!("cannot start {workers} workers: {e}")))
+}
+
+/// The model of the optimizer's current weights.
+fn model_of(
+    optimizer: &AdamW,
+    config: &PretrainConfig,
+    heads: Heads,
+) -> Result<EsmModel, TrainError> {
+    let tensors = optimizer
+        .vars()
+        .iter()
+        .map(|(n, v)| (n.clone(), v.as_tensor().clone()))
+        .collect();
+    Ok(EsmModel::from_tensors(
+        config.model.clone(),
+        heads,
+        tensors,
+        &Device::Cpu,
+    )?)
+}
+
+/// One optimizer step, the `step`-th, on the training records `rows` (cropped and masked
+/// with the step's own seed, so a resumed run repeats it exactly). Returns the masked-LM loss,
+/// the learning rate, the gradient norm before clipping, and the tokens seen.
+fn train_step(
+    corpus: &Corpus,
+    rows: &[usize],
+    config: &PretrainConfig,
+    heads: Heads,
+    optimizer: &mut AdamW,
+    workers: Option<&rayon::ThreadPool>,
+    step: u64,
+) -> Result<(f32, f64, f64, usize), TrainError> {
+    let mut rng = SplitMix64::stream(config.seed, step);
+    let batch = build_batch(&corpus.train, rows, config.max_residues, &mut rng);
+    let masked = mask_batch(&batch, &config.masking, &mut rng);
+    let model = model_of(optimizer, config, heads)?;
+    let (loss, grads) = match workers {
+        Some(pool) => data_parallel_gradients(pool, &model, &masked)?,
+        None => {
+            let loss = masked_lm_loss(&model, &masked)?;
+            (loss.to_scalar::<f32>()?, loss.backward()?)
+        }
+    };
+    let lr = learning_rate(
+        step,
+        config.warmup_steps,
+        config.steps,
+        config.peak_lr,
+        config.final_lr_fraction,
+    );
+    let grad_norm = optimizer.step(&grads, lr, config.clip_norm)?;
+    let tokens = batch.residue_counts.iter().map(|r| r + 2).sum::<usize>();
+    Ok((loss, lr, grad_norm, tokens))
+}
+
+/// The held-out perplexity of `model` (and the unigram baseline's) after `step` steps.
+fn score_heldout(
+    model: &EsmModel,
+    corpus: &Corpus,
+    config: &PretrainConfig,
+    unigram: &UnigramModel,
+    step: u64,
+) -> Result<PerplexityReport, TrainError> {
+    Ok(heldout_perplexity(
+        model,
+        &corpus.heldout_tokens,
+        config.max_residues,
+        config.tokens_per_batch,
+        Some(unigram),
+        &JobCtx::default(),
+    )
+    .map_err(|_| TrainError::Cancelled { step })??)
 }
 
 /// The mean masked-LM loss of `masked` and its gradient, computed as one row shard per thread
