@@ -1,10 +1,10 @@
 //! The layer-sweep plot shared by the probe views: one line per series against the layer, each
 //! measure in its own colour-blind-safe colour and marker (its untrained baseline dashed in the
 //! same colour), round ticks on both axes (integer layers), a height that grows with the window,
-//! and its "Save figure" row, which draws the same series as a publication figure.
+//! the legend under the plot (never over a line), and its "Save figure" row, which draws the same series as a publication figure.
 
 use eframe::egui;
-use egui_plot::{GridInput, GridMark, Legend, Line, MarkerShape, Plot, PlotPoints, Points};
+use egui_plot::{GridInput, GridMark, Line, MarkerShape, Plot, PlotPoints, Points};
 
 use super::figure_export::{FigureExport, figure_export_ui};
 use crate::export::nice_ticks_at_least;
@@ -59,6 +59,79 @@ fn plot_height(ui: &egui::Ui) -> f32 {
     (ui.ctx().content_rect().height() * 0.33).clamp(220.0, 560.0)
 }
 
+/// The legend under the plot, outside the data (a legend inside would cover lines in some
+/// corner): per series a line sample (dashed for an untrained baseline), its marker and name.
+fn legend_row_ui(ui: &mut egui::Ui, series: &[LineSeries], measures: &[usize]) {
+    ui.horizontal_wrapped(|ui| {
+        for (s, &measure) in series.iter().zip(measures) {
+            let [r, g, b] = s.rgb;
+            let colour = egui::Color32::from_rgb(r, g, b);
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(30.0, 14.0), egui::Sense::hover());
+            let painter = ui.painter();
+            let (left, right) = (rect.left_center(), rect.right_center());
+            let stroke = egui::Stroke::new(2.0, colour);
+            if s.dashed {
+                painter.extend(egui::Shape::dashed_line(&[left, right], stroke, 5.0, 3.0));
+            } else {
+                painter.line_segment([left, right], stroke);
+            }
+            marker_shape(
+                painter,
+                rect.center(),
+                MARKERS[measure % MARKERS.len()],
+                colour,
+                !s.dashed,
+            );
+            ui.label(&s.name);
+            ui.add_space(8.0);
+        }
+    });
+}
+
+/// Paints `shape` (as the plot draws its points) at `centre`, filled or as an outline.
+fn marker_shape(
+    painter: &egui::Painter,
+    centre: egui::Pos2,
+    shape: MarkerShape,
+    colour: egui::Color32,
+    filled: bool,
+) {
+    let r = 4.0;
+    let (fill, stroke) = if filled {
+        (colour, egui::Stroke::NONE)
+    } else {
+        (egui::Color32::TRANSPARENT, egui::Stroke::new(1.5, colour))
+    };
+    let polygon = |points: Vec<egui::Pos2>| {
+        painter.add(egui::Shape::convex_polygon(points, fill, stroke));
+    };
+    let at = |dx: f32, dy: f32| centre + egui::vec2(dx * r, dy * r);
+    match shape {
+        MarkerShape::Square => polygon(vec![
+            at(-1.0, -1.0),
+            at(1.0, -1.0),
+            at(1.0, 1.0),
+            at(-1.0, 1.0),
+        ]),
+        MarkerShape::Diamond => polygon(vec![
+            at(0.0, -1.2),
+            at(1.2, 0.0),
+            at(0.0, 1.2),
+            at(-1.2, 0.0),
+        ]),
+        MarkerShape::Up => polygon(vec![at(0.0, -1.2), at(1.1, 0.9), at(-1.1, 0.9)]),
+        MarkerShape::Down => polygon(vec![at(-1.1, -0.9), at(1.1, -0.9), at(0.0, 1.2)]),
+        MarkerShape::Cross => {
+            let cross = egui::Stroke::new(2.0, colour);
+            painter.line_segment([at(-1.0, -1.0), at(1.0, 1.0)], cross);
+            painter.line_segment([at(-1.0, 1.0), at(1.0, -1.0)], cross);
+        }
+        _ => {
+            painter.circle(centre, r, fill, stroke);
+        }
+    }
+}
+
 /// Draws `series` against the layer (plot `id`, vertical axis `y_label`) and the export row
 /// for a figure titled `title`.
 pub fn layer_sweep_ui(
@@ -71,7 +144,6 @@ pub fn layer_sweep_ui(
 ) {
     let measures = distinct_series_colours(&mut series);
     Plot::new(id)
-        .legend(Legend::default())
         .height(plot_height(ui))
         .x_axis_label("layer")
         .y_axis_label(y_label)
@@ -97,6 +169,7 @@ pub fn layer_sweep_ui(
                 );
             }
         });
+    legend_row_ui(ui, &series, &measures);
     if figure_export_ui(ui, "Layer sweep", export) {
         let (title, y_label) = (title.to_owned(), y_label.to_owned());
         export.save(ui.ctx(), move |size| {
