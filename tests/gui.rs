@@ -263,6 +263,17 @@ fn computes_a_residue_map_and_colours_it_by_any_column() {
         "genes in the legend"
     );
     assert!(harness.query_by_label_contains("hydrophobic (").is_none());
+    // The colour-blind-safe palette has 7 colours: the 12 genes' smallest merge into "other".
+    assert!(harness.query_by_label_contains("other (").is_none());
+    click(&mut harness, "palette");
+    click(&mut harness, "colour-blind safe (Okabe–Ito, 7)");
+    assert!(
+        harness.query_by_label_contains("other (").is_some(),
+        "6 genes in their own colours, the rest in grey"
+    );
+    click(&mut harness, "palette");
+    click(&mut harness, "20 colours (Tableau 20)");
+    assert!(harness.query_by_label_contains("other (").is_none());
     // Find a point by its protein id: it is selected (outlined) and described.
     set_text(&mut harness, "Find", "zzzz-not-an-id");
     assert!(

@@ -137,3 +137,52 @@ fn project_pca_writes_residue_points_and_reuses_the_store() -> TestResult {
     assert!(stderr.contains("(0 residues embedded;"), "{stderr}");
     Ok(())
 }
+
+#[test]
+fn project_figure_has_a_legend_title_and_the_chosen_palette() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let fasta = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("datasets/demo/uniprot_orthologs.fasta");
+    let model = starter_model_path().ok_or("the starter model is missing from assets/")?;
+    let figure = |palette: &str| -> Result<String, Box<dyn std::error::Error>> {
+        let svg = dir.path().join(format!("{palette}.svg"));
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_esm-workbench"))
+            .args([
+                "project",
+                "pca",
+                "--level",
+                "residue",
+                "--max-points",
+                "400",
+            ])
+            .arg("--model")
+            .arg(&model)
+            .arg("--fasta")
+            .arg(&fasta)
+            .arg("--store")
+            .arg(dir.path().join("stores"))
+            .arg("--out")
+            .arg(dir.path().join(format!("{palette}.csv")))
+            .arg("--figure")
+            .arg(&svg)
+            .args(["--colour-by", "amino_acid", "--palette", palette])
+            .output()?;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        Ok(std::fs::read_to_string(svg)?)
+    };
+    // Legend entries: one dot and one "name (count)" text each; the title in bold.
+    let entries = |svg: &str| svg.matches(r#"<circle cx"#).count() - 400;
+    let tableau = figure("tableau20")?;
+    assert!(tableau.contains(r#"font-weight="bold">amino_acid</text>"#));
+    assert_eq!(entries(&tableau), 12, "11 amino acids and 'other'");
+    assert!(
+        tableau.contains("rgb(31,119,180)"),
+        "Tableau's first colour"
+    );
+    let okabe = figure("okabe-ito")?;
+    assert_eq!(entries(&okabe), 7, "6 amino acids and 'other'");
+    assert!(okabe.contains("rgb(0,114,178)") && !okabe.contains("rgb(31,119,180)"));
+    assert!(okabe.contains("other ("));
+    Ok(())
+}

@@ -85,6 +85,10 @@ pub struct PointsArgs {
     /// species, class, gene, id).
     #[arg(long)]
     pub colour_by: Option<String>,
+    /// Category colours of the figure: `tableau20` (20 colours) or `okabe-ito` (7 colours that
+    /// colour-blind readers tell apart; further categories are grey "other").
+    #[arg(long, value_enum, default_value_t = FigurePalette::Tableau20)]
+    pub palette: FigurePalette,
 }
 
 /// Point level on the command line.
@@ -228,7 +232,8 @@ fn draw(
         .into_iter()
         .map(|mut row| row.pop().unwrap_or_default())
         .collect();
-    let series = crate::export::categorise(&labels, 12)
+    let order = crate::export::frequency_order(labels.iter().map(String::as_str));
+    let series = crate::export::categorise_in_order(&labels, &order, 12, args.palette.into())
         .into_iter()
         .map(|(name, rgb, members)| crate::export::ScatterSeries {
             name,
@@ -429,4 +434,22 @@ fn add_coordinates(
         table.with_column(Column::new((*name).into(), values))?;
     }
     Ok(())
+}
+
+/// `--palette` choices (see [`crate::export::Palette`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FigurePalette {
+    /// Tableau 20.
+    Tableau20,
+    /// Okabe & Ito's colour-blind-safe colours.
+    OkabeIto,
+}
+
+impl From<FigurePalette> for crate::export::Palette {
+    fn from(palette: FigurePalette) -> Self {
+        match palette {
+            FigurePalette::Tableau20 => Self::Tableau20,
+            FigurePalette::OkabeIto => Self::OkabeIto,
+        }
+    }
 }

@@ -6,6 +6,7 @@ mod figure_file;
 mod heatmap_svg;
 mod line_svg;
 mod npy;
+mod palette;
 mod scatter_svg;
 mod svg;
 mod table;
@@ -18,9 +19,10 @@ pub use line_svg::{
     LineFigure, LineSeries, SERIES_COLOURS, distinct_series_colours, line_svg, series_key,
 };
 pub use npy::{NpyArray, npy_header, read_npy, read_npy_matrix, write_npy_f32};
+pub use palette::{OTHER_COLOUR, Palette};
 pub use scatter_svg::{
-    CATEGORY_PALETTE, OTHER_COLOUR, PointCategory, ScatterFigure, ScatterSeries, categorise,
-    categorise_in_order, frequency_order, numeric_bins, scatter_svg, viridis, write_scatter_figure,
+    PointCategory, ScatterFigure, ScatterSeries, categorise_in_order, frequency_order,
+    numeric_bins, scatter_svg, viridis, write_scatter_figure,
 };
 pub use svg::nice_ticks_at_least;
 pub use table::{TableFormat, write_table};

@@ -5,46 +5,11 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::atomic::ExportError;
+use super::palette::{OTHER_COLOUR, Palette};
 use super::svg::{escape, figure_title, open_document};
-
-/// Category colours: Tableau 20 (its greys replaced, as grey means "other"), the ten strong
-/// colours first and their light partners after, so that 20 amino acids or 20 genes each get
-/// their own colour; further categories are merged into a grey "other".
-pub const CATEGORY_PALETTE: [[u8; 3]; 20] = [
-    [31, 119, 180],
-    [255, 127, 14],
-    [44, 160, 44],
-    [214, 39, 40],
-    [148, 103, 189],
-    [140, 86, 75],
-    [227, 119, 194],
-    [120, 94, 240],
-    [188, 189, 34],
-    [23, 190, 207],
-    [174, 199, 232],
-    [255, 187, 120],
-    [152, 223, 138],
-    [255, 152, 150],
-    [197, 176, 213],
-    [196, 156, 148],
-    [247, 182, 210],
-    [255, 221, 87],
-    [219, 219, 141],
-    [158, 218, 229],
-];
-
-/// Grey for "other".
-pub const OTHER_COLOUR: [u8; 3] = [160, 160, 160];
 
 /// A group of points: `(label, colour, point indices)`.
 pub type PointCategory = (String, [u8; 3], Vec<usize>);
-
-/// Groups point indices by label: the largest categories first (ties by name), the tail beyond
-/// `max` merged into "other"; each with its palette colour.
-pub fn categorise(labels: &[String], max: usize) -> Vec<PointCategory> {
-    let order = frequency_order(labels.iter().map(String::as_str));
-    categorise_in_order(labels, &order, max)
-}
 
 /// Distinct values, the most frequent first (ties by name).
 pub fn frequency_order<'a>(values: impl Iterator<Item = &'a str>) -> Vec<String> {
@@ -60,14 +25,21 @@ pub fn frequency_order<'a>(values: impl Iterator<Item = &'a str>) -> Vec<String>
 /// Groups point indices by label in the fixed `order` of a column's categories (a whole data
 /// set's, or the amino acids'), so that a category keeps its colour and legend place in every
 /// map and figure of that data, whatever the sample; categories from the `max`-th on (and labels
-/// not in `order`) are merged into "other". Empty categories are left out.
-pub fn categorise_in_order(labels: &[String], order: &[String], max: usize) -> Vec<PointCategory> {
+/// not in `order`) are merged into "other"; `max` is capped at the palette's size. Empty
+/// categories are left out.
+pub fn categorise_in_order(
+    labels: &[String],
+    order: &[String],
+    max: usize,
+    palette: Palette,
+) -> Vec<PointCategory> {
+    let colours = palette.colours();
     let rank: std::collections::HashMap<&str, usize> = order
         .iter()
         .enumerate()
         .map(|(i, v)| (v.as_str(), i))
         .collect();
-    let max = max.clamp(1, CATEGORY_PALETTE.len());
+    let max = max.clamp(1, colours.len());
     let kept = if order.len() > max { max - 1 } else { max };
     let mut members: Vec<Vec<usize>> = vec![Vec::new(); kept];
     let mut other = Vec::new();
@@ -81,7 +53,7 @@ pub fn categorise_in_order(labels: &[String], order: &[String], max: usize) -> V
         .into_iter()
         .enumerate()
         .filter(|(_, m)| !m.is_empty())
-        .map(|(r, m)| (order[r].clone(), CATEGORY_PALETTE[r], m))
+        .map(|(r, m)| (order[r].clone(), colours[r], m))
         .collect();
     if !other.is_empty() {
         groups.push(("other".into(), OTHER_COLOUR, other));
@@ -365,10 +337,23 @@ mod tests {
         let labels = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
         let colour_of =
             |groups: &[PointCategory], name: &str| groups.iter().find(|g| g.0 == name).map(|g| g.1);
-        let one = categorise_in_order(&labels(&["grpe", "grpe", "dnak"]), &order, 20);
-        let two = categorise_in_order(&labels(&["dnak", "thrs", "dnak", "dnak"]), &order, 20);
+        let one = categorise_in_order(
+            &labels(&["grpe", "grpe", "dnak"]),
+            &order,
+            20,
+            Palette::Tableau20,
+        );
+        let two = categorise_in_order(
+            &labels(&["dnak", "thrs", "dnak", "dnak"]),
+            &order,
+            20,
+            Palette::Tableau20,
+        );
         assert_eq!(colour_of(&one, "dnak"), colour_of(&two, "dnak"));
-        assert_eq!(colour_of(&two, "dnak"), Some(CATEGORY_PALETTE[1]));
+        assert_eq!(
+            colour_of(&two, "dnak"),
+            Some(Palette::Tableau20.colours()[1])
+        );
         assert_eq!(
             colour_of(&one, "thrs"),
             None,
@@ -376,14 +361,14 @@ mod tests {
         );
         // Twenty categories each get a colour of their own; a 21st makes "other".
         let twenty: Vec<String> = (0..20).map(|k| format!("c{k}")).collect();
-        let all = categorise_in_order(&twenty, &twenty, 20);
+        let all = categorise_in_order(&twenty, &twenty, 20, Palette::Tableau20);
         assert_eq!(all.len(), 20);
         let colours: std::collections::HashSet<[u8; 3]> = all.iter().map(|g| g.1).collect();
         assert_eq!(colours.len(), 20);
         assert!(!colours.contains(&OTHER_COLOUR));
         let mut more = twenty.clone();
         more.push("c20".into());
-        let merged = categorise_in_order(&more, &more, 20);
+        let merged = categorise_in_order(&more, &more, 20, Palette::Tableau20);
         assert_eq!(
             merged.last().map(|g| (g.0.as_str(), g.2.len())),
             Some(("other", 2))

@@ -92,6 +92,7 @@ impl ViewSlot for MapSlot {
     fn save_settings(&self, session: &mut ViewSettings) {
         put_setting(session, "map", &self.view.settings);
         put_setting(session, "colour_by", &self.view.colour_by);
+        put_setting(session, "palette", &self.view.palette);
         put_setting(session, "aa_groups", &self.view.groups.settings);
     }
 
@@ -99,6 +100,7 @@ impl ViewSlot for MapSlot {
         let errors: Vec<String> = [
             take_setting(session, "map", &mut self.view.settings),
             take_setting(session, "colour_by", &mut self.view.colour_by),
+            take_setting(session, "palette", &mut self.view.palette),
             take_setting(session, "aa_groups", &mut self.view.groups.settings),
         ]
         .into_iter()

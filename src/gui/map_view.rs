@@ -18,6 +18,7 @@ use crate::analysis::aa_groups_study::AaGroupsStudy;
 use crate::analysis::map_study::{MapStudyRequest, Projection, run_map_study};
 use crate::analysis::projection_run::{MapPoints, PointLevel, residue_at};
 use crate::data::ProteinSet;
+use crate::export::Palette;
 use crate::model::{Layers, LoadedModel};
 use crate::probes::{AMINO_ACID_GROUPS, amino_acid_group, grouped_amino_acids};
 use crate::projection::TsneParams;
@@ -187,9 +188,10 @@ const BOX_LIST_HEIGHT: f32 = 160.0;
 /// Categories coloured individually; the rest are "other".
 const MAX_CATEGORIES: usize = 20;
 
-/// Points grouped by label for one (colour-by choice, result id): `(colour_by, id, groups)`,
+/// Points grouped by label for one (colour-by choice and palette, result id):
+/// `((colour_by, palette), id, groups)`,
 /// each group `(label, colour, point indices)`.
-type ColourSeries = (String, u64, Vec<(String, [u8; 3], Vec<usize>)>);
+type ColourSeries = ((String, Palette), u64, Vec<(String, [u8; 3], Vec<usize>)>);
 
 /// View state kept between frames.
 #[derive(Debug, Default)]
@@ -198,6 +200,8 @@ pub struct MapView {
     pub settings: MapSettings,
     /// Colour-by choice (a dataset column name, [`AMINO_ACID`] or [`GROUP`]).
     pub colour_by: String,
+    /// The categories' palette.
+    pub palette: Palette,
     /// Index of the clicked point.
     pub selected: Option<usize>,
     /// Points inside the last selection box.
@@ -414,13 +418,14 @@ fn categories(
     set: &ProteinSet,
     table: &DatasetTable,
     colour_by: &str,
+    palette: Palette,
 ) -> Vec<(String, [u8; 3], Vec<usize>)> {
     let labels: Vec<String> = (0..result.coordinates.len())
         .map(|k| label(result, set, table, colour_by, k))
         .collect();
     crate::export::numeric_bins(&labels, MAX_CATEGORIES, 10).unwrap_or_else(|| {
         let order = category_order(table, colour_by);
-        crate::export::categorise_in_order(&labels, &order, MAX_CATEGORIES)
+        crate::export::categorise_in_order(&labels, &order, MAX_CATEGORIES, palette)
     })
 }
 
@@ -607,9 +612,22 @@ fn colour_row(
             })
             .response
             .on_hover_text("The column whose values colour the points (a legend entry per value)");
+        egui::ComboBox::from_label("palette")
+            .selected_text(view.palette.name())
+            .show_ui(ui, |ui| {
+                for palette in Palette::ALL {
+                    ui.selectable_value(&mut view.palette, palette, palette.name());
+                }
+            })
+            .response
+            .on_hover_text(
+                "Category colours: 20 distinct colours, or 7 that colour-blind readers tell apart \
+                 (further categories are grey 'other'); numeric columns use viridis",
+            );
     });
-    if view.series.as_ref().map(|s| (&s.0, s.1)) != Some((&view.colour_by, result.id)) {
-        let groups = categories(result, set, table, &view.colour_by);
+    let key = (view.colour_by.clone(), view.palette);
+    if view.series.as_ref().map(|s| (&s.0, s.1)) != Some((&key, result.id)) {
+        let groups = categories(result, set, table, &view.colour_by, view.palette);
         view.series_points = groups
             .iter()
             .map(|(_, _, members)| {
@@ -624,7 +642,7 @@ fn colour_row(
                     .collect()
             })
             .collect();
-        view.series = Some((view.colour_by.clone(), result.id, groups));
+        view.series = Some((key, result.id, groups));
         view.selected = None;
         view.box_selection.clear();
     }
