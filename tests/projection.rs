@@ -95,26 +95,9 @@ fn residue_points_of_the_same_amino_acid_are_map_neighbours() -> TestResult {
 #[test]
 fn project_pca_writes_residue_points_and_reuses_the_store() -> TestResult {
     let dir = tempfile::tempdir()?;
-    let fasta = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("datasets/demo/uniprot_orthologs.fasta");
-    let model = starter_model_path().ok_or("the starter model is missing from assets/")?;
     let run = |layer: &str, out: &str| -> Result<std::process::Output, std::io::Error> {
-        std::process::Command::new(env!("CARGO_BIN_EXE_esm-workbench"))
-            .args([
-                "project",
-                "pca",
-                "--level",
-                "residue",
-                "--max-points",
-                "300",
-            ])
-            .arg("--model")
-            .arg(&model)
-            .arg("--fasta")
-            .arg(&fasta)
+        residue_pca(dir.path(), 300)?
             .args(["--layer", layer])
-            .arg("--store")
-            .arg(dir.path().join("stores"))
             .arg("--out")
             .arg(dir.path().join(out))
             .output()
@@ -141,26 +124,9 @@ fn project_pca_writes_residue_points_and_reuses_the_store() -> TestResult {
 #[test]
 fn project_figure_has_a_legend_title_and_the_chosen_palette() -> TestResult {
     let dir = tempfile::tempdir()?;
-    let fasta = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("datasets/demo/uniprot_orthologs.fasta");
-    let model = starter_model_path().ok_or("the starter model is missing from assets/")?;
     let figure = |palette: &str| -> Result<String, Box<dyn std::error::Error>> {
         let svg = dir.path().join(format!("{palette}.svg"));
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_esm-workbench"))
-            .args([
-                "project",
-                "pca",
-                "--level",
-                "residue",
-                "--max-points",
-                "400",
-            ])
-            .arg("--model")
-            .arg(&model)
-            .arg("--fasta")
-            .arg(&fasta)
-            .arg("--store")
-            .arg(dir.path().join("stores"))
+        let out = residue_pca(dir.path(), 400)?
             .arg("--out")
             .arg(dir.path().join(format!("{palette}.csv")))
             .arg("--figure")
@@ -185,4 +151,31 @@ fn project_figure_has_a_legend_title_and_the_chosen_palette() -> TestResult {
     assert!(okabe.contains("rgb(0,114,178)") && !okabe.contains("rgb(31,119,180)"));
     assert!(okabe.contains("other ("));
     Ok(())
+}
+
+/// `project pca` of at most `max_points` residue points of the demo set with the starter model,
+/// stores under `dir/stores`; the caller adds the layer and outputs.
+fn residue_pca(
+    dir: &std::path::Path,
+    max_points: usize,
+) -> Result<std::process::Command, std::io::Error> {
+    let model = starter_model_path().ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "the starter model is missing from assets/",
+        )
+    })?;
+    let fasta = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("datasets/demo/uniprot_orthologs.fasta");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_esm-workbench"));
+    command
+        .args(["project", "pca", "--level", "residue", "--max-points"])
+        .arg(max_points.to_string())
+        .arg("--model")
+        .arg(model)
+        .arg("--fasta")
+        .arg(fasta)
+        .arg("--store")
+        .arg(dir.join("stores"));
+    Ok(command)
 }
