@@ -716,7 +716,7 @@ impl WorkbenchApp {
         }
         self.tab = stop.to_owned();
         if stop == DATA_TAB {
-            tour.report_ready("starter model and demo set loaded");
+            tour.report_ready("model and data loaded");
             return tour.result_shown();
         }
         let view = self.views.iter().find(|v| v.id() == stop);

@@ -4,7 +4,7 @@
 //! the legend under the plot (never over a line), and its "Save figure" row, which draws the same series as a publication figure.
 
 use eframe::egui;
-use egui_plot::{GridInput, GridMark, Line, MarkerShape, Plot, PlotPoints, Points};
+use egui_plot::{AxisHints, GridInput, GridMark, Line, MarkerShape, Plot, PlotPoints, Points};
 
 use super::figure_export::{FigureExport, figure_export_ui};
 use crate::export::nice_ticks_at_least;
@@ -145,7 +145,11 @@ pub fn layer_sweep_ui(
     let measures = distinct_series_colours(&mut series);
     Plot::new(id)
         .height(plot_height(ui))
-        .x_axis_label("layer")
+        // Layer numbers are narrow: labels 24 points apart still read (egui_plot's default
+        // needs 60, which hides every label of a 34-layer sweep in a half-width plot).
+        .custom_x_axes(vec![
+            AxisHints::new_x().label("layer").label_spacing(24.0..=36.0),
+        ])
         .y_axis_label(y_label)
         .x_grid_spacer(|input| round_marks(&input, 8, 1.0))
         .y_grid_spacer(|input| round_marks(&input, 5, 0.0))
