@@ -440,7 +440,7 @@ impl WorkbenchApp {
                     let path = path.clone();
                     self.apply(ctx, ModelCommand::Load(path));
                 }
-                JobState::Failed { err, .. } => self.download_view.error = Some(format!("{err:#}")),
+                JobState::Failed { .. } => self.download_view.error = self.download.error(),
                 _ => {}
             }
         }

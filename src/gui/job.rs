@@ -197,7 +197,7 @@ impl<T: Send + 'static> Job<T> {
     pub fn outcome(&self) -> Option<Result<(), String>> {
         match &self.state {
             JobState::Done(_) => Some(Ok(())),
-            JobState::Failed { err, .. } => Some(Err(format!("{err:#}"))),
+            JobState::Failed { .. } => self.error().map(Err),
             JobState::Idle | JobState::Running { .. } => None,
         }
     }

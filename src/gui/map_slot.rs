@@ -35,10 +35,9 @@ impl MapSlot {
     /// Starts a map of the open data set with the view's settings (nothing without a model and
     /// data).
     fn compute(&mut self, ctx: &egui::Context, workspace: &Workspace<'_>) {
-        let (Some(model), Some((set, _))) = (workspace.model, workspace.data) else {
+        let (Some(_), Some((set, _))) = (workspace.model, workspace.data) else {
             return;
         };
-        let model = model.clone();
         let records: Vec<(String, String)> = set
             .records
             .iter()
@@ -47,9 +46,13 @@ impl MapSlot {
         let name = set.name.clone();
         let settings = self.view.settings.clone();
         self.view.stale_note = None;
-        self.map.spawn_repainting(ctx, "map", move |job| {
-            compute_map(&model, records, &name, settings, job).map(Arc::new)
-        });
+        spawn_on_model(
+            &mut self.map,
+            workspace.model,
+            ctx,
+            "map",
+            move |model, job| compute_map(model, records, &name, settings, job).map(Arc::new),
+        );
     }
 
     fn apply(&mut self, ctx: &egui::Context, workspace: &Workspace<'_>, command: MapCommand) {

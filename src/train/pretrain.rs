@@ -276,7 +276,9 @@ pub fn pretrain(
         let evaluate = !corpus.heldout_tokens.is_empty()
             && (state.step % config.eval_every == 0 || state.step == config.steps);
         if evaluate || state.step % log_every == 0 {
-            state.elapsed_seconds += window.since.elapsed().as_secs_f64();
+            // Measured before any held-out scoring: throughput counts training time only.
+            let seconds = window.since.elapsed().as_secs_f64();
+            state.elapsed_seconds += seconds;
             let heldout = if evaluate {
                 let report =
                     score_heldout(&build(&optimizer)?, &corpus, &config, &unigram, state.step)?;
@@ -285,7 +287,7 @@ pub fn pretrain(
             } else {
                 None
             };
-            let entry = window.close(state.step, lr, grad_norm, heldout);
+            let entry = window.close(state.step, lr, grad_norm, seconds, heldout);
             state.log.push(entry.clone());
             on_event(TrainEvent::Logged(entry));
         }
@@ -332,15 +334,16 @@ impl LogWindow {
         self.tokens += tokens;
     }
 
-    /// The log line at `step` (mean loss and throughput over the window), starting a new window.
+    /// The log line at `step`: mean loss over the window and its throughput over `seconds` of
+    /// training; a new window starts now.
     fn close(
         &mut self,
         step: u64,
         lr: f64,
         grad_norm: f64,
+        seconds: f64,
         heldout: Option<PerplexityReport>,
     ) -> LogEntry {
-        let seconds = self.since.elapsed().as_secs_f64();
         let entry = LogEntry {
             step,
             train_loss: self.loss_sum / self.steps.max(1) as f64,
