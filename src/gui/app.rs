@@ -8,6 +8,7 @@ use eframe::egui;
 use super::data_panel::{DatasetTable, data_panel_ui};
 use super::demo_tour::{DemoTour, StopPhase, TourOutcome};
 use super::job::{Job, JobState, Progress};
+use super::legacy_settings::{LEGACY_SETTINGS_KEY, legacy_session};
 use super::model_panel::{DownloadView, ModelCommand, model_panel_ui};
 use super::view_slot::{
     Command, Commands, ViewSettings, ViewSlot, Workspace, WorkspaceEvent, registered_views,
@@ -106,14 +107,28 @@ pub struct WorkbenchApp {
 /// The app's storage key: the session as JSON text (the same as a session file).
 const SESSION_KEY: &str = "esm_workbench_session";
 
+/// The session in the app's storage: this build's JSON, else the RON settings of a build before
+/// the app shell, else none (a first run). Unreadable settings are logged and start afresh.
+fn stored_session(storage: &dyn eframe::Storage) -> Session {
+    if let Some(json) = storage.get_string(SESSION_KEY) {
+        return serde_json::from_str(&json).unwrap_or_else(|error| {
+            tracing::warn!("the saved session is unreadable, starting afresh: {error}");
+            Session::default()
+        });
+    }
+    let Some(ron_text) = storage.get_string(LEGACY_SETTINGS_KEY) else {
+        return Session::default();
+    };
+    legacy_session(&ron_text).unwrap_or_else(|error| {
+        tracing::warn!("the settings of an earlier build are unreadable, starting afresh: {error}");
+        Session::default()
+    })
+}
+
 impl WorkbenchApp {
     /// Restores the last session and starts loading `args.model` if given.
     pub fn new(cc: &eframe::CreationContext<'_>, args: GuiArgs) -> Self {
-        let session: Session = cc
-            .storage
-            .and_then(|s| s.get_string(SESSION_KEY))
-            .and_then(|json| serde_json::from_str(&json).ok())
-            .unwrap_or_default();
+        let session = cc.storage.map(stored_session).unwrap_or_default();
         Self::with_session(cc, args, session)
     }
 
@@ -527,6 +542,8 @@ impl eframe::App for WorkbenchApp {
             && let Ok(json) = serde_json::to_string(&self.session())
         {
             storage.set_string(SESSION_KEY, json);
+            // Carried into this session (see `stored_session`); no longer read.
+            storage.remove_string(LEGACY_SETTINGS_KEY);
         }
     }
 }
@@ -841,6 +858,55 @@ mod tests {
         assert_eq!(written["ss8"]["max_train"], 20);
         assert_eq!(written["model_path"], "/models/esm1b.pt");
         assert_eq!(written["tab"], "SecondaryStructure");
+    }
+
+    use eframe::Storage as _;
+
+    /// eframe's storage as a map of strings (what its file storage keeps).
+    #[derive(Default)]
+    struct MemoryStorage(std::collections::HashMap<String, String>);
+
+    impl eframe::Storage for MemoryStorage {
+        fn get_string(&self, key: &str) -> Option<String> {
+            self.0.get(key).cloned()
+        }
+        fn set_string(&mut self, key: &str, value: String) {
+            self.0.insert(key.to_owned(), value);
+        }
+        fn remove_string(&mut self, key: &str) {
+            self.0.remove(key);
+        }
+        fn flush(&mut self) {}
+    }
+
+    #[test]
+    fn the_stored_session_is_this_builds_else_the_earlier_builds_else_a_first_run() {
+        let mut storage = MemoryStorage::default();
+        assert!(
+            stored_session(&storage).shell.loaded_model.is_none(),
+            "first run"
+        );
+        storage.set_string(
+            LEGACY_SETTINGS_KEY,
+            "(loaded_model: Some(\"/old.pt\"), tab: Map)".into(),
+        );
+        let session = stored_session(&storage);
+        assert_eq!(
+            session.shell.loaded_model.as_deref(),
+            Some(std::path::Path::new("/old.pt"))
+        );
+        assert_eq!(session.tab, "Map");
+        storage.set_string(SESSION_KEY, r#"{"loaded_model": "/new.pt"}"#.into());
+        let session = stored_session(&storage);
+        assert_eq!(
+            session.shell.loaded_model.as_deref(),
+            Some(std::path::Path::new("/new.pt"))
+        );
+        storage.set_string(SESSION_KEY, "not json".into());
+        assert!(
+            stored_session(&storage).shell.loaded_model.is_none(),
+            "unreadable: afresh"
+        );
     }
 
     #[test]

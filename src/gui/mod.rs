@@ -12,6 +12,7 @@ mod file_dialog;
 pub mod homology_view;
 mod job;
 mod layer_sweep;
+mod legacy_settings;
 pub mod map_slot;
 pub mod map_view;
 mod model_panel;

@@ -1,6 +1,7 @@
 //! Shared helpers for the kittest GUI tests: build the app, wait for background jobs, type text.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use egui_kittest::Harness;
@@ -51,20 +52,36 @@ pub fn app(args: GuiArgs) -> Harness<'static, WorkbenchApp> {
 
 /// [`app`] in a window of `size` points.
 pub fn app_sized(mut args: GuiArgs, size: [f32; 2]) -> Harness<'static, WorkbenchApp> {
+    static STORES: OnceLock<PathBuf> = OnceLock::new();
+    static OUTPUTS: OnceLock<PathBuf> = OnceLock::new();
     if args.store.is_none() {
-        args.store = Some(
-            std::env::temp_dir().join(format!("esm-workbench-test-stores-{}", std::process::id())),
-        );
+        args.store = Some(emptied_once(&STORES, "stores"));
     }
     if args.outputs.is_none() {
-        args.outputs = Some(
-            std::env::temp_dir().join(format!("esm-workbench-test-outputs-{}", std::process::id())),
-        );
+        args.outputs = Some(emptied_once(&OUTPUTS, "outputs"));
     }
     Harness::builder()
         .with_size(size)
         .with_max_steps(SETTLE_STEPS)
         .build_eframe(move |cc| WorkbenchApp::new(cc, args))
+}
+
+/// `target/tmp/<test binary>-<kind>`, emptied by the first test of this process that asks for
+/// it. The tests of one run share it (stores are reused between them, as in the app), and each
+/// run replaces the previous run's: a folder per process in the system's temp folder was never
+/// removed and filled the disk (284 MB of stores per `gui` run).
+fn emptied_once(cell: &'static OnceLock<PathBuf>, kind: &str) -> PathBuf {
+    cell.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("{}-{kind}", env!("CARGO_CRATE_NAME")));
+        if let Err(error) = std::fs::remove_dir_all(&dir)
+            && error.kind() != std::io::ErrorKind::NotFound
+        {
+            panic!("cannot empty the test folder {}: {error}", dir.display());
+        }
+        dir
+    })
+    .clone()
 }
 
 /// Waits for the demo set and the bundled starter model, which load off the UI thread.
