@@ -129,7 +129,20 @@ impl WorkbenchApp {
     /// Restores the last session and starts loading `args.model` if given.
     pub fn new(cc: &eframe::CreationContext<'_>, args: GuiArgs) -> Self {
         let session = cc.storage.map(stored_session).unwrap_or_default();
-        Self::with_session(cc, args, session)
+        Self::with_session(cc, args, session, registered_views())
+    }
+
+    /// [`Self::new`] with `extra` views after the registered ones: views kept outside this
+    /// crate (the GUI tests add one whose job panics, to see the shell survive it).
+    pub fn with_extra_views(
+        cc: &eframe::CreationContext<'_>,
+        args: GuiArgs,
+        extra: Vec<Box<dyn ViewSlot>>,
+    ) -> Self {
+        let session = cc.storage.map(stored_session).unwrap_or_default();
+        let mut views = registered_views();
+        views.extend(extra);
+        Self::with_session(cc, args, session, views)
     }
 
     /// The app driving itself through the demo tour into `out_dir` (see [`DemoTour`]): it starts
@@ -142,7 +155,7 @@ impl WorkbenchApp {
         outcome: TourOutcome,
         launched: std::time::Instant,
     ) -> Self {
-        let mut app = Self::with_session(cc, args, Session::default());
+        let mut app = Self::with_session(cc, args, Session::default(), registered_views());
         for view in &mut app.views {
             view.size_for_tour();
         }
@@ -153,7 +166,12 @@ impl WorkbenchApp {
         app
     }
 
-    fn with_session(cc: &eframe::CreationContext<'_>, args: GuiArgs, session: Session) -> Self {
+    fn with_session(
+        cc: &eframe::CreationContext<'_>,
+        args: GuiArgs,
+        session: Session,
+        views: Vec<Box<dyn ViewSlot>>,
+    ) -> Self {
         let mut app = Self {
             settings: ShellSettings::default(),
             model: Job::default(),
@@ -162,7 +180,7 @@ impl WorkbenchApp {
             dataset: Job::default(),
             table: None,
             tab: DATA_TAB.into(),
-            views: registered_views(),
+            views,
             commands: Commands::default(),
             session_path: "session.json".into(),
             loading_model: None,

@@ -27,7 +27,7 @@ mod welcome;
 
 pub use app::WorkbenchApp;
 pub use demo_tour::TourOutcome;
-pub use job::{Job, JobState, JobView, Progress};
+pub use job::{Job, JobClick, JobState, JobView, Progress};
 
 use crate::cli::GuiArgs;
 

@@ -8,6 +8,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use esm_workbench::cli::GuiArgs;
 use esm_workbench::gui::WorkbenchApp;
+use esm_workbench::gui::view_slot::ViewSlot;
 
 /// The window size of every GUI test (the size the smoke test's screenshots use too).
 pub const WINDOW: [f32; 2] = [1280.0, 800.0];
@@ -51,7 +52,26 @@ pub fn app(args: GuiArgs) -> Harness<'static, WorkbenchApp> {
 }
 
 /// [`app`] in a window of `size` points.
-pub fn app_sized(mut args: GuiArgs, size: [f32; 2]) -> Harness<'static, WorkbenchApp> {
+pub fn app_sized(args: GuiArgs, size: [f32; 2]) -> Harness<'static, WorkbenchApp> {
+    build(args, size, WorkbenchApp::new)
+}
+
+/// [`app`] with `extra` views after the registered ones.
+pub fn app_with_extra_views(
+    args: GuiArgs,
+    extra: Vec<Box<dyn ViewSlot>>,
+) -> Harness<'static, WorkbenchApp> {
+    build(args, WINDOW, move |cc, args| {
+        WorkbenchApp::with_extra_views(cc, args, extra)
+    })
+}
+
+/// The harness around the app that `make` builds, stores and outputs kept in test folders.
+fn build(
+    mut args: GuiArgs,
+    size: [f32; 2],
+    make: impl FnOnce(&eframe::CreationContext<'_>, GuiArgs) -> WorkbenchApp + 'static,
+) -> Harness<'static, WorkbenchApp> {
     static STORES: OnceLock<PathBuf> = OnceLock::new();
     static OUTPUTS: OnceLock<PathBuf> = OnceLock::new();
     if args.store.is_none() {
@@ -63,7 +83,7 @@ pub fn app_sized(mut args: GuiArgs, size: [f32; 2]) -> Harness<'static, Workbenc
     Harness::builder()
         .with_size(size)
         .with_max_steps(SETTLE_STEPS)
-        .build_eframe(move |cc| WorkbenchApp::new(cc, args))
+        .build_eframe(move |cc| make(cc, args))
 }
 
 /// `target/tmp/<test binary>-<kind>`, emptied by the first test of this process that asks for
