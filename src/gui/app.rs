@@ -108,28 +108,36 @@ pub struct WorkbenchApp {
 const SESSION_KEY: &str = "esm_workbench_session";
 
 /// The session in the app's storage: this build's JSON, else the RON settings of a build before
-/// the app shell, else none (a first run). Unreadable settings are logged and start afresh.
-fn stored_session(storage: &dyn eframe::Storage) -> Session {
-    if let Some(json) = storage.get_string(SESSION_KEY) {
-        return serde_json::from_str(&json).unwrap_or_else(|error| {
-            tracing::warn!("the saved session is unreadable, starting afresh: {error}");
-            Session::default()
-        });
-    }
-    let Some(ron_text) = storage.get_string(LEGACY_SETTINGS_KEY) else {
-        return Session::default();
+/// the app shell, else none (a first run). Unreadable settings start afresh, with a notice
+/// saying so (the second value).
+fn stored_session(storage: Option<&dyn eframe::Storage>) -> (Session, Option<String>) {
+    let parsed = match storage {
+        None => Ok(Session::default()),
+        Some(storage) => match storage.get_string(SESSION_KEY) {
+            Some(json) => serde_json::from_str(&json).map_err(|e| e.to_string()),
+            None => match storage.get_string(LEGACY_SETTINGS_KEY) {
+                Some(ron_text) => legacy_session(&ron_text).map_err(|e| e.to_string()),
+                None => Ok(Session::default()),
+            },
+        },
     };
-    legacy_session(&ron_text).unwrap_or_else(|error| {
-        tracing::warn!("the settings of an earlier build are unreadable, starting afresh: {error}");
-        Session::default()
-    })
+    match parsed {
+        Ok(session) => (session, None),
+        Err(error) => {
+            let notice = format!(
+                "The settings saved by the last run could not be read ({error}); \
+                 the app starts with its defaults."
+            );
+            tracing::warn!("{notice}");
+            (Session::default(), Some(notice))
+        }
+    }
 }
 
 impl WorkbenchApp {
     /// Restores the last session and starts loading `args.model` if given.
     pub fn new(cc: &eframe::CreationContext<'_>, args: GuiArgs) -> Self {
-        let session = cc.storage.map(stored_session).unwrap_or_default();
-        Self::with_session(cc, args, session, registered_views())
+        Self::with_extra_views(cc, args, Vec::new())
     }
 
     /// [`Self::new`] with `extra` views after the registered ones: views kept outside this
@@ -139,10 +147,12 @@ impl WorkbenchApp {
         args: GuiArgs,
         extra: Vec<Box<dyn ViewSlot>>,
     ) -> Self {
-        let session = cc.storage.map(stored_session).unwrap_or_default();
+        let (session, notice) = stored_session(cc.storage);
         let mut views = registered_views();
         views.extend(extra);
-        Self::with_session(cc, args, session, views)
+        let mut app = Self::with_session(cc, args, session, views);
+        app.restoring.notices.extend(notice);
+        app
     }
 
     /// The app driving itself through the demo tour into `out_dir` (see [`DemoTour`]): it starts
@@ -899,31 +909,33 @@ mod tests {
 
     #[test]
     fn the_stored_session_is_this_builds_else_the_earlier_builds_else_a_first_run() {
+        let loaded = |storage: &MemoryStorage| {
+            let (session, notice) = stored_session(Some(storage));
+            (session.shell.loaded_model, session.tab, notice)
+        };
         let mut storage = MemoryStorage::default();
-        assert!(
-            stored_session(&storage).shell.loaded_model.is_none(),
-            "first run"
-        );
+        assert_eq!(loaded(&storage), (None, String::new(), None), "first run");
         storage.set_string(
             LEGACY_SETTINGS_KEY,
             "(loaded_model: Some(\"/old.pt\"), tab: Map)".into(),
         );
-        let session = stored_session(&storage);
         assert_eq!(
-            session.shell.loaded_model.as_deref(),
-            Some(std::path::Path::new("/old.pt"))
+            loaded(&storage),
+            (Some("/old.pt".into()), "Map".into(), None)
         );
-        assert_eq!(session.tab, "Map");
         storage.set_string(SESSION_KEY, r#"{"loaded_model": "/new.pt"}"#.into());
-        let session = stored_session(&storage);
-        assert_eq!(
-            session.shell.loaded_model.as_deref(),
-            Some(std::path::Path::new("/new.pt"))
-        );
+        assert_eq!(loaded(&storage).0, Some("/new.pt".into()));
+
         storage.set_string(SESSION_KEY, "not json".into());
+        let (model, _, notice) = loaded(&storage);
+        assert_eq!(model, None, "unreadable: the defaults");
+        let notice = notice.expect("an unreadable session is reported");
+        assert!(notice.contains("could not be read (expected"), "{notice}");
+        storage.remove_string(SESSION_KEY);
+        storage.set_string(LEGACY_SETTINGS_KEY, "(tab: NoSuchTab)".into());
         assert!(
-            stored_session(&storage).shell.loaded_model.is_none(),
-            "unreadable: afresh"
+            loaded(&storage).2.is_some(),
+            "unreadable earlier settings are reported"
         );
     }
 
