@@ -7,7 +7,7 @@ mod common;
 
 use common::gui_harness::{
     app, app_sized, click, colour_by, demo_file, save_as, save_figure, save_table, set_text,
-    train_probe, wait_for_demo, wait_until,
+    train_probe, wait_for_demo, wait_until, write_synthetic_astral,
 };
 use eframe::egui::accesskit::Toggled;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
@@ -583,29 +583,9 @@ fn trains_the_contact_probe_and_shows_a_protein_map() {
 
 #[test]
 fn scores_homology_and_lists_nearest_neighbours() {
-    // A small ASTRAL-format set: 4 superfamilies of 2 families with 3 domains each.
     let dir = tempfile::tempdir().expect("tempdir");
     let astral = dir.path().join("astral.fa");
-    let mut text = String::new();
-    let mut seed = 7u64;
-    for superfamily in 1..=4 {
-        for family in 1..=2 {
-            for k in 0..3 {
-                let sequence: String = (0..60)
-                    .map(|_| {
-                        seed = seed
-                            .wrapping_mul(6364136223846793005)
-                            .wrapping_add(1442695040888963407);
-                        b"ACDEFGHIKLMNPQRSTVWY"[(seed >> 33) as usize % 20] as char
-                    })
-                    .collect();
-                text.push_str(&format!(
-                    ">d{superfamily}{family}{k}xa_ a.{superfamily}.1.{family} (A:) protein {superfamily}{family}{k} {{Homo sapiens [TaxId: 9606]}}\n{sequence}\n"
-                ));
-            }
-        }
-    }
-    std::fs::write(&astral, text).expect("write");
+    write_synthetic_astral(&astral);
     let mut harness = app(GuiArgs::default());
     wait_until(&mut harness, "the starter model", |h| {
         h.query_by_label_contains("starter_esm1b_t4_128").is_some()

@@ -1,4 +1,4 @@
-//! Snapshot images of the workbench's main views, rendered by egui's wgpu renderer headlessly
+//! Snapshot images of every view of the workbench, rendered by egui's wgpu renderer headlessly
 //! (Mesa's software Vulkan, lavapipe, from Debian's `mesa-vulkan-drivers`; no display, no GPU)
 //! and compared pixel by pixel with the PNGs in `tests/snapshots/`.
 //!
@@ -10,7 +10,10 @@
 
 mod common;
 
-use common::gui_harness::{SETTLE_STEPS, WINDOW, click, train_probe, wait_for_demo, wait_until};
+use common::gui_harness::{
+    SETTLE_STEPS, WINDOW, click, set_text, train_probe, wait_for_demo, wait_until,
+    write_synthetic_astral,
+};
 use egui_kittest::kittest::Queryable as _;
 use egui_kittest::{Harness, SnapshotOptions};
 use esm_workbench::cli::GuiArgs;
@@ -127,6 +130,19 @@ fn snapshots_of_the_data_map_and_probe_views() {
         "Train contact probe",
     );
     check_snapshot(&mut harness, "contacts_tab_kit_probe");
+
+    // Homology on a synthetic ASTRAL-format set (SCOPe's files are not redistributable), at a
+    // fixed path since it is shown: the layer sweep, the score table and the neighbours.
+    let astral = std::path::Path::new("/tmp/esm-workbench-snapshot-astral.fa");
+    write_synthetic_astral(astral);
+    click(&mut harness, "Homology");
+    set_text(&mut harness, "ASTRAL FASTA", &astral.display().to_string());
+    click(&mut harness, "Score homology");
+    wait_until(&mut harness, "the homology scores", |h| {
+        h.query_by_label_contains("24 domains. Best layer")
+            .is_some()
+    });
+    check_snapshot(&mut harness, "homology_tab_synthetic_astral");
 }
 
 #[test]

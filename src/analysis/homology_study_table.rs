@@ -4,6 +4,7 @@
 //! Columns: `model` (`trained`/`untrained`), `layer`, `best` (the study's best layer),
 //! `fold_hit10`, `fold_auc`, `fold_queries`, `superfamily_hit10`, `superfamily_auc`,
 //! `superfamily_queries` (queries with at least one positive and one negative at that level).
+//! A level without queries (a set with no such pairs) has empty Hit-10 and AUC cells, not 0.
 
 use polars::prelude::{Column, DataFrame, PolarsResult};
 
@@ -19,7 +20,8 @@ pub fn homology_study_table(study: &HomologyStudy) -> PolarsResult<DataFrame> {
         .map(|r| ("trained", r))
         .chain(study.untrained.iter().map(|r| ("untrained", r)))
         .collect();
-    let float = |f: fn(&HomologyRun) -> f64| rows.iter().map(|(_, r)| f(r)).collect::<Vec<_>>();
+    let float =
+        |f: fn(&HomologyRun) -> Option<f64>| rows.iter().map(|(_, r)| f(r)).collect::<Vec<_>>();
     let count =
         |f: fn(&HomologyRun) -> usize| rows.iter().map(|(_, r)| f(r) as u32).collect::<Vec<_>>();
     DataFrame::new(
@@ -39,15 +41,67 @@ pub fn homology_study_table(study: &HomologyStudy) -> PolarsResult<DataFrame> {
                     .map(|(m, r)| *m == "trained" && Some(r.layer) == best_layer)
                     .collect::<Vec<_>>(),
             ),
-            Column::new("fold_hit10".into(), float(|r| r.fold.hit10)),
-            Column::new("fold_auc".into(), float(|r| r.fold.auc)),
+            Column::new("fold_hit10".into(), float(|r| r.fold.scored_hit10())),
+            Column::new("fold_auc".into(), float(|r| r.fold.scored_auc())),
             Column::new("fold_queries".into(), count(|r| r.fold.queries)),
-            Column::new("superfamily_hit10".into(), float(|r| r.superfamily.hit10)),
-            Column::new("superfamily_auc".into(), float(|r| r.superfamily.auc)),
+            Column::new(
+                "superfamily_hit10".into(),
+                float(|r| r.superfamily.scored_hit10()),
+            ),
+            Column::new(
+                "superfamily_auc".into(),
+                float(|r| r.superfamily.scored_auc()),
+            ),
             Column::new(
                 "superfamily_queries".into(),
                 count(|r| r.superfamily.queries),
             ),
         ],
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probes::{HomologyLevel, HomologyMetrics};
+
+    fn metrics(level: HomologyLevel, hit10: f64, queries: usize) -> HomologyMetrics {
+        HomologyMetrics {
+            level,
+            hit10,
+            auc: hit10,
+            queries,
+        }
+    }
+
+    /// A set without fold-level pairs (every fold holds one superfamily) has no fold score:
+    /// empty cells, not the 0 the metrics hold.
+    #[test]
+    fn a_level_without_queries_has_empty_cells_not_zeros() {
+        let study = HomologyStudy {
+            model_name: "m".into(),
+            domains: Vec::new(),
+            runs: vec![HomologyRun {
+                layer: 4,
+                fold: metrics(HomologyLevel::Fold, 0.0, 0),
+                superfamily: metrics(HomologyLevel::Superfamily, 0.75, 24),
+            }],
+            untrained: Vec::new(),
+            best: 0,
+            unit_vectors: Vec::new(),
+            residues_embedded: 0,
+            stores: Vec::new(),
+            embed_seconds: 0.0,
+            score_seconds: 0.0,
+        };
+        let table = homology_study_table(&study).expect("a table");
+        for column in ["fold_hit10", "fold_auc"] {
+            assert_eq!(table.column(column).expect(column).null_count(), 1, "{column}");
+        }
+        let superfamily = table.column("superfamily_hit10").expect("column");
+        assert_eq!(superfamily.null_count(), 0);
+        assert_eq!(superfamily.f64().expect("f64").get(0), Some(0.75));
+        assert_eq!(HomologyMetrics::format(None, 3), "–");
+        assert_eq!(HomologyMetrics::format(Some(0.75), 3), "0.750");
+    }
 }

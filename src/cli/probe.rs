@@ -23,7 +23,7 @@ use crate::analysis::ss8_study::{
 use crate::analysis::ss8_study_table::ss8_study_table;
 use crate::data::{SS8_CLASSES, read_ss8_labels};
 use crate::model::{Checkpoint, LoadedModel};
-use crate::probes::{ContactPrecision, ContactProbeParams, Ss8ProbeParams};
+use crate::probes::{ContactPrecision, ContactProbeParams, HomologyMetrics, Ss8ProbeParams};
 
 /// Which probe.
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -543,9 +543,14 @@ fn homology(args: &HomologyArgs) -> anyhow::Result<()> {
     println!("model      layer  fold Hit-10  fold AUC  superfamily Hit-10  superfamily AUC");
     for (model, runs) in [("trained", &study.runs), ("untrained", &study.untrained)] {
         for r in runs.iter() {
+            let cell = |value| HomologyMetrics::format(value, 4);
             println!(
-                "{model:<9}  {:>5}  {:>11.4}  {:>8.4}  {:>18.4}  {:>15.4}",
-                r.layer, r.fold.hit10, r.fold.auc, r.superfamily.hit10, r.superfamily.auc
+                "{model:<9}  {:>5}  {:>11}  {:>8}  {:>18}  {:>15}",
+                r.layer,
+                cell(r.fold.scored_hit10()),
+                cell(r.fold.scored_auc()),
+                cell(r.superfamily.scored_hit10()),
+                cell(r.superfamily.scored_auc())
             );
         }
     }

@@ -18,6 +18,7 @@ use super::study_panel::{
 use super::table_export::{TableExport, table_export_ui};
 use super::view_slot::StudyView;
 use crate::analysis::JobCtx;
+use crate::analysis::homology_run::HomologyRun;
 use crate::analysis::homology_study::{
     BEST_HOMOLOGY_LAYER, HomologyStudy, HomologyStudyRequest, estimate_homology_study,
     run_homology_study,
@@ -26,6 +27,7 @@ use crate::analysis::homology_study_table::homology_study_table;
 use crate::data::{read_astral, spread_evenly};
 use crate::export::LineSeries;
 use crate::model::{Layers, LoadedModel};
+use crate::probes::{HomologyLevel, HomologyMetrics};
 use crate::store::StoreOptions;
 use polars::prelude::{Column, DataFrame, PolarsResult};
 
@@ -234,28 +236,36 @@ fn sweep_series(result: &HomologyResult) -> Vec<LineSeries> {
         if runs.is_empty() {
             continue;
         }
-        series.push(LineSeries {
-            name: format!("{name}: superfamily Hit-10"),
-            rgb: if dashed {
-                [255, 127, 14]
-            } else {
-                [31, 119, 180]
-            },
-            points: runs
-                .iter()
-                .map(|r| [r.layer as f64, r.superfamily.hit10])
-                .collect(),
-            dashed,
-        });
-        series.push(LineSeries {
-            name: format!("{name}: fold Hit-10"),
-            rgb: if dashed { [140, 86, 75] } else { [44, 160, 44] },
-            points: runs
-                .iter()
-                .map(|r| [r.layer as f64, r.fold.hit10])
-                .collect(),
-            dashed,
-        });
+        let has_queries = |level: fn(&HomologyRun) -> &HomologyMetrics| {
+            runs.first().is_some_and(|r| level(r).queries > 0)
+        };
+        if has_queries(|r| &r.superfamily) {
+            series.push(LineSeries {
+                name: format!("{name}: superfamily Hit-10"),
+                rgb: if dashed {
+                    [255, 127, 14]
+                } else {
+                    [31, 119, 180]
+                },
+                points: runs
+                    .iter()
+                    .map(|r| [r.layer as f64, r.superfamily.hit10])
+                    .collect(),
+                dashed,
+            });
+        }
+        // A level the set has no pairs of has no line (its stored 0 is no score).
+        if has_queries(|r| &r.fold) {
+            series.push(LineSeries {
+                name: format!("{name}: fold Hit-10"),
+                rgb: if dashed { [140, 86, 75] } else { [44, 160, 44] },
+                points: runs
+                    .iter()
+                    .map(|r| [r.layer as f64, r.fold.hit10])
+                    .collect(),
+                dashed,
+            });
+        }
     }
     series
 }
@@ -320,8 +330,11 @@ pub fn homology_view_ui(
     ui.separator();
     stores_line_ui(ui, &result.stores, result.residues_embedded);
     ui.label(format!(
-        "{} domains. Best layer {} ({BEST_HOMOLOGY_LAYER}): superfamily Hit-10 {:.3} (AUC {:.3}), fold Hit-10 {:.3} (AUC {:.3})",
-        result.domains.len(), best.layer, best.superfamily.hit10, best.superfamily.auc, best.fold.hit10, best.fold.auc
+        "{} domains. Best layer {} ({BEST_HOMOLOGY_LAYER}): superfamily {}, fold {}",
+        result.domains.len(),
+        best.layer,
+        level_summary(&best.superfamily),
+        level_summary(&best.fold),
     ));
     ui.columns(2, |columns| {
         scores_column_ui(&mut columns[0], view, result);
@@ -372,19 +385,46 @@ fn scores_column_ui(ui: &mut egui::Ui, view: &mut HomologyView, result: &Homolog
                         for r in runs.iter() {
                             ui.label(r.layer.to_string());
                             ui.label(name);
-                            for v in [
-                                r.fold.hit10,
-                                r.fold.auc,
-                                r.superfamily.hit10,
-                                r.superfamily.auc,
-                            ] {
-                                ui.label(format!("{v:.3}"));
+                            for metrics in [&r.fold, &r.superfamily] {
+                                for value in [metrics.scored_hit10(), metrics.scored_auc()] {
+                                    score_cell_ui(ui, metrics, value);
+                                }
                             }
                             ui.end_row();
                         }
                     }
                 });
         });
+}
+
+/// "Hit-10 0.958 (AUC 0.498)", or why a level has no score.
+fn level_summary(metrics: &HomologyMetrics) -> String {
+    match (metrics.scored_hit10(), metrics.scored_auc()) {
+        (Some(hit10), Some(auc)) => format!("Hit-10 {hit10:.3} (AUC {auc:.3})"),
+        _ => "– (no such pairs in this set)".to_owned(),
+    }
+}
+
+/// One score of the table: three decimals, or "–" saying why there is none.
+fn score_cell_ui(ui: &mut egui::Ui, metrics: &HomologyMetrics, value: Option<f64>) {
+    let cell = ui.label(HomologyMetrics::format(value, 3));
+    if value.is_none() {
+        cell.on_hover_text(no_pairs_hint(metrics.level));
+    }
+}
+
+/// Why a level has no score in this set.
+fn no_pairs_hint(level: HomologyLevel) -> &'static str {
+    match level {
+        HomologyLevel::Fold => {
+            "No domain here has another of the same fold in a different superfamily, \
+             so the fold level cannot be scored on this set."
+        }
+        HomologyLevel::Superfamily => {
+            "No domain here has another of the same superfamily in a different family, \
+             so the superfamily level cannot be scored on this set."
+        }
+    }
 }
 
 /// The query-domain picker and its nearest neighbours at the best layer (`layer`).

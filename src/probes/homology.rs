@@ -35,6 +35,24 @@ pub struct HomologyMetrics {
     pub queries: usize,
 }
 
+impl HomologyMetrics {
+    /// Hit-10, or `None` when no query had a positive at this level (the set has no such
+    /// pairs, and the stored 0 is no score).
+    pub fn scored_hit10(&self) -> Option<f64> {
+        (self.queries > 0).then_some(self.hit10)
+    }
+
+    /// Mean ROC AUC, or `None` when no query had a positive at this level.
+    pub fn scored_auc(&self) -> Option<f64> {
+        (self.queries > 0).then_some(self.auc)
+    }
+
+    /// `value` with `decimals` decimals, or "–" when the level had no queries.
+    pub fn format(value: Option<f64>, decimals: usize) -> String {
+        value.map_or_else(|| "–".to_owned(), |v| format!("{v:.decimals$}"))
+    }
+}
+
 pub use crate::data::scope::{ScopLabels, scop_labels};
 
 /// Each vector scaled to unit length (a zero vector stays zero), so dot products are cosines.

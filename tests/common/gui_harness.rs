@@ -194,3 +194,29 @@ pub fn save_table(harness: &mut Harness<'_, WorkbenchApp>, label: &str, path: &P
     save_as(harness, &format!("{label} table:"), &button, path);
     std::fs::read_to_string(path).expect("the table was written")
 }
+
+/// A small ASTRAL-format set at `path`: 4 superfamilies of 2 families with 3 random 60-residue
+/// domains each (24 domains, seeded).
+pub fn write_synthetic_astral(path: &Path) {
+    let mut text = String::new();
+    let mut seed = 7u64;
+    for superfamily in 1..=4 {
+        for family in 1..=2 {
+            for k in 0..3 {
+                let sequence: String = (0..60)
+                    .map(|_| {
+                        seed = seed
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
+                        b"ACDEFGHIKLMNPQRSTVWY"[(seed >> 33) as usize % 20] as char
+                    })
+                    .collect();
+                text.push_str(&format!(
+                    ">d{superfamily}{family}{k}xa_ a.{superfamily}.1.{family} (A:) protein \
+                     {superfamily}{family}{k} {{Homo sapiens [TaxId: 9606]}}\n{sequence}\n"
+                ));
+            }
+        }
+    }
+    std::fs::write(path, text).expect("write the ASTRAL set");
+}
