@@ -14,13 +14,15 @@ use esm_workbench::gui::view_slot::ViewSlot;
 pub const WINDOW: [f32; 2] = [1280.0, 800.0];
 
 /// Steps the app until `done` holds; background jobs finish on their own threads meanwhile.
-/// The deadline is generous: a loaded CI machine may be slow, and nothing here is a timing test.
+/// The deadline is generous: a loaded machine may be slow (the residue map's job, alone about
+/// a minute, took over 300 s beside the other GUI tests and a second test binary on 2 cores),
+/// and nothing here is a timing test; a job that hangs still fails.
 pub fn wait_until(
     harness: &mut Harness<'_, WorkbenchApp>,
     what: &str,
     done: impl Fn(&Harness<'_, WorkbenchApp>) -> bool,
 ) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(300);
+    let deadline = std::time::Instant::now() + Duration::from_secs(900);
     while std::time::Instant::now() < deadline {
         harness.step();
         if done(harness) {
