@@ -297,14 +297,16 @@ fn on_tiny_disk(script: &str, args: &[&Path]) -> Option<Output> {
     match command.output() {
         Ok(out) if out.status.code() != Some(99) => Some(out),
         Ok(out) => {
-            eprintln!(
-                "SKIPPED: cannot mount a small tmpfs here ({}); the full-disk check did not run",
+            common::say_skipped(format!(
+                "cannot mount a small tmpfs here ({}); the full-disk check did not run",
                 String::from_utf8_lossy(&out.stderr).trim()
-            );
+            ));
             None
         }
         Err(e) => {
-            eprintln!("SKIPPED: `unshare` is not available ({e}); the full-disk check did not run");
+            common::say_skipped(format!(
+                "`unshare` is not available ({e}); the full-disk check did not run"
+            ));
             None
         }
     }

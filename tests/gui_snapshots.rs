@@ -24,9 +24,9 @@ use esm_workbench::gui::WorkbenchApp;
 fn wgpu_renderer() -> Option<egui_kittest::wgpu::WgpuTestRenderer> {
     let renderer = std::panic::catch_unwind(egui_kittest::wgpu::WgpuTestRenderer::new);
     if renderer.is_err() {
-        eprintln!(
-            "SKIPPED: no wgpu adapter here; install Debian's mesa-vulkan-drivers (lavapipe) \
-             to render and compare the snapshots"
+        common::say_skipped(
+            "no wgpu adapter here; install Debian's mesa-vulkan-drivers (lavapipe) to render \
+             and compare the snapshots",
         );
     }
     renderer.ok()

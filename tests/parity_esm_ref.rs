@@ -212,7 +212,7 @@ fn check_batch(model: &LoadedModel, dir: &Path) -> Result<f32, Box<dyn std::erro
 #[ignore = "needs WB_ESM_REF_DIR with esm_ref.py's output (see the module docs)"]
 fn esm_ref_checkpoint_matches_fair_esm() -> TestResult {
     let Some(dir) = std::env::var_os("WB_ESM_REF_DIR").map(PathBuf::from) else {
-        eprintln!("skipped: set WB_ESM_REF_DIR (see tests/parity_esm_ref.rs)");
+        common::say_skipped("set WB_ESM_REF_DIR (see tests/parity_esm_ref.rs)");
         return Ok(());
     };
     let path = checkpoint_in(&dir)?;

@@ -17,7 +17,7 @@ use esm_workbench::model::LoadedModel;
 #[ignore = "needs WB_ESM1B_DIR with a full-size checkpoint (see the module docs)"]
 fn full_size_esm1b_matches_fair_esm() -> TestResult {
     let Some(dir) = std::env::var_os("WB_ESM1B_DIR").map(PathBuf::from) else {
-        eprintln!("skipped: set WB_ESM1B_DIR (see tests/parity_full.rs)");
+        common::say_skipped("set WB_ESM1B_DIR (see tests/parity_full.rs)");
         return Ok(());
     };
     let stem = "esm1b_t33_650M_UR50S_random";

@@ -284,7 +284,7 @@ fn rust_dssp_agrees_with_mkdssp_on_shared_pdb_files() -> TestResult {
         .output()
         .is_err()
     {
-        eprintln!("skipped: mkdssp not installed (apt-get install dssp)");
+        common::say_skipped("mkdssp not installed (apt-get install dssp)");
         return Ok(());
     }
     let (mut same, mut total, mut files) = (0usize, 0usize, 0usize);

@@ -96,7 +96,11 @@ mod tests {
         };
         let table = homology_study_table(&study).expect("a table");
         for column in ["fold_hit10", "fold_auc"] {
-            assert_eq!(table.column(column).expect(column).null_count(), 1, "{column}");
+            assert_eq!(
+                table.column(column).expect(column).null_count(),
+                1,
+                "{column}"
+            );
         }
         let superfamily = table.column("superfamily_hit10").expect("column");
         assert_eq!(superfamily.null_count(), 0);

@@ -13,6 +13,13 @@ use esm_workbench::model::{Alphabet, ForwardRequest, LoadedModel, TokenBatch};
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 
+/// Says on the real stderr that a test skipped (`SKIPPED: <reason>`). libtest shows a passing
+/// test's `eprintln!` output only when it fails, so a skip written that way passed silently.
+pub fn say_skipped(reason: impl std::fmt::Display) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {reason}");
+}
+
 /// Largest allowed |ours - fair-esm| in fp32.
 pub const TOLERANCE: f32 = 1e-4;
 
@@ -31,10 +38,10 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
     if path.exists() {
         Some(path)
     } else {
-        eprintln!(
-            "skipped: {} not found (set WB_SHARED_DATA to the shared data folder)",
+        say_skipped(format!(
+            "{} not found (set WB_SHARED_DATA to the shared data folder)",
             path.display()
-        );
+        ));
         None
     }
 }
