@@ -630,6 +630,57 @@ fn scores_homology_and_lists_nearest_neighbours() {
     );
 }
 
+/// A set in which no domain has a remote homolog (one domain per fold) has nothing to score:
+/// "–" with the reason, no plotted zeros.
+#[test]
+fn homology_on_a_set_without_remote_homologs_says_so_instead_of_scoring_zeros() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let astral = dir.path().join("singletons.fa");
+    let text: String = (1..=12)
+        .map(|fold| {
+            let sequence: String = "MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQ"
+                .chars()
+                .cycle()
+                .skip(fold)
+                .take(50)
+                .collect();
+            format!(
+                ">d{fold:03}xa_ b.{fold}.1.1 (A:) protein {fold} {{Homo sapiens}}\n{sequence}\n"
+            )
+        })
+        .collect();
+    std::fs::write(&astral, text).expect("write");
+    let mut harness = app(GuiArgs::default());
+    wait_until(&mut harness, "the starter model", |h| {
+        h.query_by_label_contains("starter_esm1b_t4_128").is_some()
+    });
+    click(&mut harness, "Homology");
+    set_text(&mut harness, "ASTRAL FASTA", &astral.display().to_string());
+    click(&mut harness, "Score homology");
+    wait_until(&mut harness, "the homology result", |h| {
+        h.query_by_label_contains("12 domains. Best layer")
+            .is_some()
+    });
+    assert!(
+        harness
+            .query_by_label_contains("superfamily – (no such pairs in this set), fold –")
+            .is_some()
+    );
+    assert!(
+        harness
+            .query_by_label_contains("Nothing to plot: no domain of this set has a remote homolog")
+            .is_some()
+    );
+    assert!(
+        harness.query_by_label("0.000").is_none(),
+        "no score is shown as a zero"
+    );
+    assert!(
+        harness.query_all_by_label("–").count() >= 4 * 5,
+        "four dashes per layer"
+    );
+}
+
 #[test]
 fn opens_several_data_files_sorts_and_searches_sequences() {
     let dir = tempfile::tempdir().expect("tempdir");

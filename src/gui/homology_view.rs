@@ -345,18 +345,27 @@ pub fn homology_view_ui(
 
 /// The layer sweep, its export and the per-layer scores of trained and untrained.
 fn scores_column_ui(ui: &mut egui::Ui, view: &mut HomologyView, result: &HomologyResult) {
-    layer_sweep_ui(
-        ui,
-        "homology_sweep",
-        &format!(
-            "Remote homology by layer, {} ({} SCOPe domains)",
-            result.model_name,
-            result.domains.len()
-        ),
-        "Hit-10",
-        sweep_series(result),
-        &mut view.sweep_export,
-    );
+    let series = sweep_series(result);
+    if series.is_empty() {
+        ui.label(
+            "Nothing to plot: no domain of this set has a remote homolog in it (another domain \
+             of its superfamily in a different family, or of its fold in a different \
+             superfamily). Use a set with several families per superfamily, such as ASTRAL 40%.",
+        );
+    } else {
+        layer_sweep_ui(
+            ui,
+            "homology_sweep",
+            &format!(
+                "Remote homology by layer, {} ({} SCOPe domains)",
+                result.model_name,
+                result.domains.len()
+            ),
+            "Hit-10",
+            series,
+            &mut view.sweep_export,
+        );
+    }
     if table_export_ui(ui, "Scores", &mut view.scores_export) {
         view.scores_export
             .save(ui.ctx(), homology_study_table(result));
