@@ -6,8 +6,8 @@
 mod common;
 
 use common::gui_harness::{
-    app, app_sized, click, colour_by, demo_file, save_as, save_figure, save_table, set_text,
-    train_probe, wait_for_demo, wait_until, write_synthetic_astral,
+    app, app_sized, click, colour_by, demo_file, save_as, save_figure, save_table, score_homology,
+    set_text, train_probe, wait_for_demo, wait_until, write_synthetic_astral,
 };
 use eframe::egui::accesskit::Toggled;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
@@ -590,14 +590,7 @@ fn scores_homology_and_lists_nearest_neighbours() {
     wait_until(&mut harness, "the starter model", |h| {
         h.query_by_label_contains("starter_esm1b_t4_128").is_some()
     });
-    harness.get_by_label("Homology").click();
-    harness.run();
-    set_text(&mut harness, "ASTRAL FASTA", &astral.display().to_string());
-    harness.get_by_label("Score homology").click();
-    wait_until(&mut harness, "the homology scores", |h| {
-        h.query_by_label_contains("24 domains. Best layer")
-            .is_some()
-    });
+    score_homology(&mut harness, &astral, 24);
     assert!(
         harness.query_by_label("superfamily Hit-10").is_some(),
         "the score table"
@@ -654,13 +647,7 @@ fn homology_on_a_set_without_remote_homologs_says_so_instead_of_scoring_zeros() 
     wait_until(&mut harness, "the starter model", |h| {
         h.query_by_label_contains("starter_esm1b_t4_128").is_some()
     });
-    click(&mut harness, "Homology");
-    set_text(&mut harness, "ASTRAL FASTA", &astral.display().to_string());
-    click(&mut harness, "Score homology");
-    wait_until(&mut harness, "the homology result", |h| {
-        h.query_by_label_contains("12 domains. Best layer")
-            .is_some()
-    });
+    score_homology(&mut harness, &astral, 12);
     assert!(
         harness
             .query_by_label_contains("superfamily – (no such pairs in this set), fold –")

@@ -11,7 +11,7 @@
 mod common;
 
 use common::gui_harness::{
-    SETTLE_STEPS, WINDOW, click, set_text, train_probe, wait_for_demo, wait_until,
+    SETTLE_STEPS, WINDOW, click, score_homology, train_probe, wait_for_demo, wait_until,
     write_synthetic_astral,
 };
 use egui_kittest::kittest::Queryable as _;
@@ -135,13 +135,7 @@ fn snapshots_of_the_data_map_and_probe_views() {
     // fixed path since it is shown: the layer sweep, the score table and the neighbours.
     let astral = std::path::Path::new("/tmp/esm-workbench-snapshot-astral.fa");
     write_synthetic_astral(astral);
-    click(&mut harness, "Homology");
-    set_text(&mut harness, "ASTRAL FASTA", &astral.display().to_string());
-    click(&mut harness, "Score homology");
-    wait_until(&mut harness, "the homology scores", |h| {
-        h.query_by_label_contains("24 domains. Best layer")
-            .is_some()
-    });
+    score_homology(&mut harness, astral, 24);
     check_snapshot(&mut harness, "homology_tab_synthetic_astral");
 }
 

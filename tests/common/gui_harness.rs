@@ -222,3 +222,14 @@ pub fn write_synthetic_astral(path: &Path) {
     }
     std::fs::write(path, text).expect("write the ASTRAL set");
 }
+
+/// Opens the Homology tab, scores `astral` and waits for the "`domains` domains" result line.
+pub fn score_homology(harness: &mut Harness<'_, WorkbenchApp>, astral: &Path, domains: usize) {
+    click(harness, "Homology");
+    set_text(harness, "ASTRAL FASTA", &astral.display().to_string());
+    click(harness, "Score homology");
+    wait_until(harness, "the homology scores", |h| {
+        h.query_by_label_contains(&format!("{domains} domains. Best layer"))
+            .is_some()
+    });
+}
