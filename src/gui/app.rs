@@ -840,6 +840,7 @@ fn notices_ui(ui: &mut egui::Ui, notices: &mut Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use eframe::Storage as _;
 
     /// A session file as the workbench wrote it before views kept their own settings: every
     /// part still lands where it belongs, and writing it again keeps the same top-level keys.
@@ -887,8 +888,6 @@ mod tests {
         assert_eq!(written["model_path"], "/models/esm1b.pt");
         assert_eq!(written["tab"], "SecondaryStructure");
     }
-
-    use eframe::Storage as _;
 
     /// eframe's storage as a map of strings (what its file storage keeps).
     #[derive(Default)]
