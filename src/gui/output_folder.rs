@@ -90,7 +90,10 @@ pub fn create_parent(path: &Path) -> Result<(), String> {
 /// The "Outputs" field of the top bar.
 pub fn output_folder_ui(ui: &mut egui::Ui, folder: &mut OutputFolder) {
     let label = ui.label("Outputs");
-    ui.add(egui::TextEdit::singleline(&mut folder.0).desired_width(220.0))
+    // Wide enough for a typical path ("/home/name/Documents/ESM Workbench", about 290 points)
+    // while leaving room for the recompute button and running-jobs line after it.
+    let width = (ui.available_width() - 8.0).clamp(220.0, 300.0);
+    ui.add(egui::TextEdit::singleline(&mut folder.0).desired_width(width))
         .labelled_by(label.id)
         .on_hover_text(
             "Figures, tables, embeddings and sessions given by a bare file name are written \
