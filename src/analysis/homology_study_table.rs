@@ -63,7 +63,7 @@ pub fn homology_study_table(study: &HomologyStudy) -> PolarsResult<DataFrame> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probes::{HomologyLevel, HomologyMetrics};
+    use crate::probes::{HomologyLevel, HomologyMetrics, metric_text};
 
     fn metrics(level: HomologyLevel, hit10: f64, queries: usize) -> HomologyMetrics {
         HomologyMetrics {
@@ -105,7 +105,8 @@ mod tests {
         let superfamily = table.column("superfamily_hit10").expect("column");
         assert_eq!(superfamily.null_count(), 0);
         assert_eq!(superfamily.f64().expect("f64").get(0), Some(0.75));
-        assert_eq!(HomologyMetrics::format(None, 3), "–");
-        assert_eq!(HomologyMetrics::format(Some(0.75), 3), "0.750");
+        let shown = |value: Option<f64>| metric_text(value.unwrap_or(f64::NAN));
+        assert_eq!(shown(study.runs[0].fold.scored_hit10()), "–");
+        assert_eq!(shown(study.runs[0].superfamily.scored_hit10()), "0.750");
     }
 }

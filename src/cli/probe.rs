@@ -23,7 +23,9 @@ use crate::analysis::ss8_study::{
 use crate::analysis::ss8_study_table::ss8_study_table;
 use crate::data::{SS8_CLASSES, read_ss8_labels};
 use crate::model::{Checkpoint, LoadedModel};
-use crate::probes::{ContactPrecision, ContactProbeParams, HomologyMetrics, Ss8ProbeParams};
+use crate::probes::{
+    ContactPrecision, ContactProbeParams, Ss8ProbeParams, metric_text_with_decimals,
+};
 
 /// Which probe.
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -543,7 +545,7 @@ fn homology(args: &HomologyArgs) -> anyhow::Result<()> {
     println!("model      layer  fold Hit-10  fold AUC  superfamily Hit-10  superfamily AUC");
     for (model, runs) in [("trained", &study.runs), ("untrained", &study.untrained)] {
         for r in runs.iter() {
-            let cell = |value| HomologyMetrics::format(value, 4);
+            let cell = |value: Option<f64>| metric_text_with_decimals(value.unwrap_or(f64::NAN), 4);
             println!(
                 "{model:<9}  {:>5}  {:>11}  {:>8}  {:>18}  {:>15}",
                 r.layer,

@@ -12,8 +12,8 @@ use super::file_dialog::{DialogKind, browse_button};
 use super::job::{JobClick, Progress};
 use super::layer_sweep::layer_sweep_ui;
 use super::study_panel::{
-    StudyControls, StudyJob, estimate_text, input_field_width, layers_ui, store_folder_row,
-    stores_line_ui,
+    StudyControls, StudyJob, estimate_text, input_field_width, layers_ui, metric_cell,
+    store_folder_row, stores_line_ui,
 };
 use super::table_export::{TableExport, table_export_ui};
 use super::view_slot::StudyView;
@@ -396,7 +396,11 @@ fn scores_column_ui(ui: &mut egui::Ui, view: &mut HomologyView, result: &Homolog
                             ui.label(name);
                             for metrics in [&r.fold, &r.superfamily] {
                                 for value in [metrics.scored_hit10(), metrics.scored_auc()] {
-                                    score_cell_ui(ui, metrics, value);
+                                    metric_cell(
+                                        ui,
+                                        value.unwrap_or(f64::NAN),
+                                        no_pairs_hint(metrics.level),
+                                    );
                                 }
                             }
                             ui.end_row();
@@ -411,14 +415,6 @@ fn level_summary(metrics: &HomologyMetrics) -> String {
     match (metrics.scored_hit10(), metrics.scored_auc()) {
         (Some(hit10), Some(auc)) => format!("Hit-10 {hit10:.3} (AUC {auc:.3})"),
         _ => "– (no such pairs in this set)".to_owned(),
-    }
-}
-
-/// One score of the table: three decimals, or "–" saying why there is none.
-fn score_cell_ui(ui: &mut egui::Ui, metrics: &HomologyMetrics, value: Option<f64>) {
-    let cell = ui.label(HomologyMetrics::format(value, 3));
-    if value.is_none() {
-        cell.on_hover_text(no_pairs_hint(metrics.level));
     }
 }
 

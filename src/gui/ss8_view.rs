@@ -8,8 +8,8 @@ use super::figure_export::{FigureExport, FigureSize, figure_export_ui};
 use super::job::{JobClick, Progress};
 use super::layer_sweep::layer_sweep_ui;
 use super::study_panel::{
-    ProbeSaver, StudyControls, StudyJob, estimate_text, input_field_width, layers_ui, split_ui,
-    store_folder_row, stores_line_ui,
+    ProbeSaver, StudyControls, StudyJob, estimate_text, input_field_width, layers_ui, metric_cell,
+    split_ui, store_folder_row, stores_line_ui,
 };
 use super::table_export::{TableExport, table_export_ui};
 use super::view_slot::StudyView;
@@ -573,13 +573,4 @@ fn track_ui(ui: &mut egui::Ui, record: &Ss8Record, prediction: &Ss8Prediction) {
         ui.label(job);
     });
     ui.weak("Predicted letters are brighter where the probe is more confident.");
-}
-
-/// A metric as [`crate::probes::metric_text`] shows it, with `why` as the tooltip of an
-/// undefined one.
-fn metric_cell(ui: &mut egui::Ui, value: f64, why: &str) {
-    let cell = ui.label(crate::probes::metric_text(value));
-    if !value.is_finite() {
-        cell.on_hover_text(why);
-    }
 }

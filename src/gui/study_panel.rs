@@ -275,6 +275,15 @@ pub fn layers_ui(ui: &mut egui::Ui, layers: &mut crate::model::Layers, num_layer
     }
 }
 
+/// A metric as [`crate::probes::metric_text`] shows it, with `why` as the tooltip of an
+/// undefined one (NaN).
+pub fn metric_cell(ui: &mut egui::Ui, value: f64, why: &str) {
+    let cell = ui.label(crate::probes::metric_text(value));
+    if !value.is_finite() {
+        cell.on_hover_text(why);
+    }
+}
+
 /// The "compare with untrained" box of a study.
 pub fn untrained_checkbox(ui: &mut egui::Ui, compare_untrained: &mut bool) {
     ui.checkbox(compare_untrained, "compare with untrained")

@@ -17,8 +17,13 @@ pub struct ClassMetrics {
 /// A precision or recall as shown in tables: three decimals, or "–" where it is undefined
 /// (NaN: a class never predicted has no precision, one absent from the labels no recall).
 pub fn metric_text(value: f64) -> String {
+    metric_text_with_decimals(value, 3)
+}
+
+/// [`metric_text`] with `decimals` decimals.
+pub fn metric_text_with_decimals(value: f64, decimals: usize) -> String {
     if value.is_finite() {
-        format!("{value:.3}")
+        format!("{value:.decimals$}")
     } else {
         "–".into()
     }

@@ -46,11 +46,6 @@ impl HomologyMetrics {
     pub fn scored_auc(&self) -> Option<f64> {
         (self.queries > 0).then_some(self.auc)
     }
-
-    /// `value` with `decimals` decimals, or "–" when the level had no queries.
-    pub fn format(value: Option<f64>, decimals: usize) -> String {
-        value.map_or_else(|| "–".to_owned(), |v| format!("{v:.decimals$}"))
-    }
 }
 
 pub use crate::data::scope::{ScopLabels, scop_labels};

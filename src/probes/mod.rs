@@ -18,7 +18,9 @@ pub use amino_acid_groups::{
     AMINO_ACID_GROUPS, GroupingScore, amino_acid_group, embedding_table_grouping,
     grouped_amino_acids, grouping_score,
 };
-pub use classification_metrics::{ClassMetrics, ClassificationMetrics, metric_text};
+pub use classification_metrics::{
+    ClassMetrics, ClassificationMetrics, metric_text, metric_text_with_decimals,
+};
 pub use contact_pairs::{DEFAULT_NEGATIVES_PER_POSITIVE, SampledPairs, sample_pairs};
 pub use contact_precision::{
     ContactPrecision, RangePrecision, contact_precision, top_contact_pairs,
