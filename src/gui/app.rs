@@ -111,15 +111,13 @@ const SESSION_KEY: &str = "esm_workbench_session";
 /// the app shell, else none (a first run). Unreadable settings start afresh, with a notice
 /// saying so (the second value).
 fn stored_session(storage: Option<&dyn eframe::Storage>) -> (Session, Option<String>) {
-    let parsed = match storage {
-        None => Ok(Session::default()),
-        Some(storage) => match storage.get_string(SESSION_KEY) {
-            Some(json) => serde_json::from_str(&json).map_err(|e| e.to_string()),
-            None => match storage.get_string(LEGACY_SETTINGS_KEY) {
-                Some(ron_text) => legacy_session(&ron_text).map_err(|e| e.to_string()),
-                None => Ok(Session::default()),
-            },
-        },
+    let stored = |key: &str| storage.and_then(|s| s.get_string(key));
+    let parsed = if let Some(json) = stored(SESSION_KEY) {
+        serde_json::from_str(&json).map_err(|e| e.to_string())
+    } else if let Some(ron_text) = stored(LEGACY_SETTINGS_KEY) {
+        legacy_session(&ron_text).map_err(|e| e.to_string())
+    } else {
+        Ok(Session::default())
     };
     match parsed {
         Ok(session) => (session, None),
