@@ -43,8 +43,8 @@ fn every_layer_is_scored_from_the_store_as_a_direct_forward_pass_would_score_it(
     };
     let study = run_aa_groups_study(&model, &request, &JobCtx::default())?;
     let num_layers = model.model.config().num_layers;
-    assert_eq!(study.runs.len(), num_layers + 1);
-    assert_eq!(study.untrained.len(), num_layers + 1);
+    assert_eq!(study.sweep.runs.len(), num_layers + 1);
+    assert_eq!(study.sweep.untrained.len(), num_layers + 1);
     let standard: usize = records
         .iter()
         .flat_map(|(_, s)| s.chars())
@@ -86,7 +86,7 @@ fn every_layer_is_scored_from_the_store_as_a_direct_forward_pass_would_score_it(
             .map(|(sum, n)| sum.iter().map(|s| (s / *n as f64) as f32).collect())
     })
     .ok_or("the demo proteins lack an amino acid")?;
-    let stored = &study.runs[layer].score;
+    let stored = &study.sweep.runs[layer].score;
     assert_eq!(
         stored.nearest_neighbour_agreement,
         direct.nearest_neighbour_agreement
@@ -98,8 +98,8 @@ fn every_layer_is_scored_from_the_store_as_a_direct_forward_pass_would_score_it(
 
     // A second run reads the stores and embeds nothing.
     let again = run_aa_groups_study(&model, &request, &JobCtx::default())?;
-    assert_eq!(again.residues_embedded, 0);
-    assert_eq!(again.runs, study.runs);
+    assert_eq!(again.sweep.cost.residues_embedded, 0);
+    assert_eq!(again.sweep.runs, study.sweep.runs);
 
     // One table: two embedding-table rows, then one row per model and layer.
     let table = aa_groups_study_table(&study)?;
@@ -121,7 +121,7 @@ fn without_records_only_the_embedding_table_is_scored() -> TestResult {
         store: StoreOptions::default(),
     };
     let study = run_aa_groups_study(&model, &request, &JobCtx::default())?;
-    assert!(study.runs.is_empty() && study.best.is_none() && study.stores.is_empty());
+    assert!(study.sweep.runs.is_empty() && study.sweep.best.is_none() && study.sweep.cost.stores.is_empty());
     assert!(study.table.chance_agreement > 0.0 && study.table.chance_agreement < 0.5);
     Ok(())
 }

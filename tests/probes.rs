@@ -169,7 +169,7 @@ fn the_bilinear_contact_probe_beats_the_contact_base_rate_on_ts50() -> TestResul
             ..Default::default()
         },
     };
-    let runs = run_contact_study(&model, &request, &JobCtx::default())?.runs;
+    let runs = run_contact_study(&model, &request, &JobCtx::default())?.sweep.runs;
     // Fraction of long-range (|i - j| >= 24) pairs in contact: what random scores would reach.
     let (mut contacts, mut pairs) = (0usize, 0usize);
     for chain in &test {
@@ -233,7 +233,6 @@ fn a_saved_ss8_probe_applies_to_new_sequences_of_its_model_only() -> TestResult 
         &probe,
         &metadata,
         &records,
-        None,
         &JobCtx::default(),
     )?;
     assert_eq!(predictions[0].probabilities.dim(), (22, 8));
@@ -252,7 +251,6 @@ fn a_saved_ss8_probe_applies_to_new_sequences_of_its_model_only() -> TestResult 
         &probe,
         &metadata,
         &records,
-        None,
         &JobCtx::default(),
     )
     .expect_err("another model");

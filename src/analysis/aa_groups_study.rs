@@ -11,21 +11,18 @@
 //! The best layer is the trained model's layer with the highest nearest-neighbour agreement
 //! ([`BEST_LAYER`]).
 
-use std::path::PathBuf;
-
+use super::study::{LayerCost, LayerSweep, StoredSet, Study};
+use super::study_driver::{estimate_study, run_study};
 use super::study_error::StudyError;
-use super::study_estimate::{StudyEstimate, fill_batch_bytes};
-use super::study_stores::{
-    NamedRecords, embed_seconds_of, full_store_bytes, planned_embed_seconds, store_spec,
-};
+use super::study_estimate::StudyEstimate;
 use crate::jobs::JobCtx;
 use crate::model::{Layers, LoadedModel};
 use crate::probes::{GroupingScore, embedding_table_grouping, grouped_amino_acids, grouping_score};
-use crate::store::{FeatureStore, LayerReader, StoreOptions, StorePlan, ensure_store};
+use crate::store::{FeatureStore, LayerReader, StoreOptions};
 
 /// How the best layer is chosen.
 pub const BEST_LAYER: &str = "highest nearest-neighbour group agreement of the trained model \
-                              (ties: larger within-minus-between cosine)";
+                              (ties: larger within-minus-between cosine, then the lower layer)";
 
 /// Rows read from a store at once.
 const CHUNK_ROWS: usize = 16_384;
@@ -53,31 +50,109 @@ pub struct AaGroupsRun {
     pub layer: usize,
     /// Agreement, cosine contrast and chance.
     pub score: GroupingScore,
+    /// Standard residues averaged.
+    pub residues: usize,
 }
 
 /// A finished study.
 #[derive(Debug, Clone)]
 pub struct AaGroupsStudy {
-    /// The model's name.
-    pub model_name: String,
+    /// One run per layer, trained and untrained (none without records), the best layer
+    /// ([`BEST_LAYER`]) and the cost.
+    pub sweep: LayerSweep<AaGroupsRun>,
     /// The token embedding table of the model.
     pub table: GroupingScore,
     /// The same for the untrained copy (when compared).
     pub untrained_table: Option<GroupingScore>,
-    /// One run per layer, ascending (empty without records).
-    pub runs: Vec<AaGroupsRun>,
-    /// The same layers on the untrained copy (empty when not compared).
-    pub untrained: Vec<AaGroupsRun>,
-    /// Index into `runs` of the best layer ([`BEST_LAYER`]); `None` without runs.
-    pub best: Option<usize>,
     /// Standard residues averaged per layer (0 without records).
     pub residues: usize,
-    /// Residues embedded by this study (0 when every store was reused).
-    pub residues_embedded: usize,
-    /// The stores read.
-    pub stores: Vec<PathBuf>,
-    /// Wall seconds spent filling stores.
-    pub embed_seconds: f64,
+}
+
+impl Study for AaGroupsRequest {
+    /// The model's embedding-table score.
+    type Prepared = GroupingScore;
+    type Run = AaGroupsRun;
+    const BEST_RULE: &'static str = BEST_LAYER;
+    const LAYER_STAGE: &'static str = "averaging per amino acid";
+
+    fn check(&self) -> Result<(), StudyError> {
+        Ok(())
+    }
+
+    fn layers(&self) -> &Layers {
+        &self.layers
+    }
+
+    fn compare_untrained(&self) -> bool {
+        self.compare_untrained
+    }
+
+    fn store_options(&self) -> &StoreOptions {
+        &self.store
+    }
+
+    fn stored_sets(&self) -> Vec<StoredSet> {
+        if self.records.is_empty() {
+            return Vec::new();
+        }
+        vec![StoredSet {
+            name: self.dataset_name.clone(),
+            records: self.records.clone(),
+            per_residue: true,
+        }]
+    }
+
+    fn analysed_layers(&self, num_layers: usize) -> Result<Vec<usize>, StudyError> {
+        if self.records.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(self.layers.resolve(num_layers)?)
+    }
+
+    fn layer_cost(&self, model: &LoadedModel) -> LayerCost {
+        LayerCost {
+            seconds: 1e-3,
+            ram: (CHUNK_ROWS * model.model.config().embed_dim * 4) as u64,
+        }
+    }
+
+    fn prepare(&self, model: &LoadedModel, _: &[FeatureStore]) -> Result<GroupingScore, StudyError> {
+        embedding_table_grouping(model.model.token_embeddings())?.ok_or_else(|| {
+            StudyError::Empty(format!(
+                "the embedding table of {} lacks a standard amino acid",
+                model.name
+            ))
+        })
+    }
+
+    fn run_layer(
+        &self,
+        _: &GroupingScore,
+        stores: &[FeatureStore],
+        layer: usize,
+        ctx: &JobCtx,
+    ) -> Result<AaGroupsRun, StudyError> {
+        let (means, residues) = amino_acid_means(&stores[0], &self.records, layer, ctx)?;
+        let score = grouping_score(|r| means.get(&r).cloned()).ok_or_else(|| {
+            StudyError::Empty(format!(
+                "{} lacks a standard amino acid (all 20 are needed)",
+                self.dataset_name
+            ))
+        })?;
+        Ok(AaGroupsRun {
+            layer,
+            score,
+            residues,
+        })
+    }
+
+    fn layer_score(run: &AaGroupsRun) -> f64 {
+        run.score.nearest_neighbour_agreement
+    }
+
+    fn tie_break(run: &AaGroupsRun) -> f64 {
+        run.score.within_minus_between_cosine
+    }
 }
 
 /// Time, RAM and disk of `request` on `model` (untrained stores counted as new).
@@ -85,69 +160,7 @@ pub fn estimate_aa_groups_study(
     model: &LoadedModel,
     request: &AaGroupsRequest,
 ) -> Result<StudyEstimate, StudyError> {
-    let layers = layers_scored(model, request)?;
-    let plan = plan_store(model, request, &layers)?;
-    Ok(estimate_from_plan(model, request, &layers, plan.as_ref()))
-}
-
-/// The representation layers scored: none without records.
-fn layers_scored(model: &LoadedModel, request: &AaGroupsRequest) -> Result<Vec<usize>, StudyError> {
-    if request.records.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(request.layers.resolve(model.model.config().num_layers)?)
-}
-
-/// The plan of `model`'s store (`None` when no layer is scored).
-fn plan_store(
-    model: &LoadedModel,
-    request: &AaGroupsRequest,
-    layers: &[usize],
-) -> Result<Option<StorePlan>, StudyError> {
-    if layers.is_empty() {
-        return Ok(None);
-    }
-    Ok(Some(FeatureStore::plan(
-        model,
-        &spec(model, request, layers),
-    )?))
-}
-
-/// [`estimate_aa_groups_study`] from the store's plan.
-fn estimate_from_plan(
-    model: &LoadedModel,
-    request: &AaGroupsRequest,
-    layers: &[usize],
-    plan: Option<&StorePlan>,
-) -> StudyEstimate {
-    let config = model.model.config();
-    let weights = (config.parameter_count() * 4) as u64;
-    let untrained_copy = if request.compare_untrained {
-        weights
-    } else {
-        0
-    };
-    let mut estimate = StudyEstimate {
-        embed_seconds: 0.0,
-        fit_seconds: 0.0,
-        extra_ram: untrained_copy,
-        weights,
-        disk: 0,
-        store_root: request.store.root.clone(),
-    };
-    let Some(plan) = plan else {
-        return estimate;
-    };
-    estimate.embed_seconds = planned_embed_seconds(model, &request.records, plan);
-    estimate.disk = plan.bytes_to_reserve;
-    if request.compare_untrained {
-        estimate.embed_seconds += embed_seconds_of(model, &request.records);
-        estimate.disk += full_store_bytes(model, &request.store, &request.records, layers.len());
-    }
-    let forward = fill_batch_bytes(config, &request.store, layers.len());
-    let reading = (CHUNK_ROWS * config.embed_dim * 4) as u64;
-    estimate.extra_ram += forward.max(reading);
-    estimate
+    estimate_study(model, request)
 }
 
 /// Runs the study; refuses first if it cannot fit (see [`estimate_aa_groups_study`]).
@@ -156,137 +169,13 @@ pub fn run_aa_groups_study(
     request: &AaGroupsRequest,
     ctx: &JobCtx,
 ) -> Result<AaGroupsStudy, StudyError> {
-    let layers = layers_scored(model, request)?;
-    let plan = plan_store(model, request, &layers)?;
-    estimate_from_plan(model, request, &layers, plan.as_ref()).check_resources()?;
-    let split = if request.compare_untrained {
-        ctx.phases(&[0.5, 0.5])
-    } else {
-        vec![ctx.clone()]
-    };
-    let trained = score_model(model, request, (&layers, plan), &split[0])?;
-    let untrained = if request.compare_untrained {
-        let copy = model.untrained_copy(0)?;
-        let plan = plan_store(&copy, request, &layers)?;
-        Some(score_model(&copy, request, (&layers, plan), &split[1])?)
-    } else {
-        None
-    };
-    ctx.checkpoint(1.0)?;
-    let best = best_run(&trained.runs);
-    let mut study = AaGroupsStudy {
-        model_name: model.name.clone(),
-        table: trained.table,
-        untrained_table: None,
-        best,
-        residues: trained.residues,
-        residues_embedded: trained.residues_embedded,
-        stores: trained.store.into_iter().collect(),
-        embed_seconds: trained.embed_seconds,
-        runs: trained.runs,
-        untrained: Vec::new(),
-    };
-    if let Some(untrained) = untrained {
-        study.untrained_table = Some(untrained.table);
-        study.untrained = untrained.runs;
-        study.residues_embedded += untrained.residues_embedded;
-        study.embed_seconds += untrained.embed_seconds;
-        study.stores.extend(untrained.store);
-    }
-    Ok(study)
-}
-
-/// The index of the best run ([`BEST_LAYER`]).
-fn best_run(runs: &[AaGroupsRun]) -> Option<usize> {
-    (0..runs.len()).max_by(|&a, &b| {
-        let (x, y) = (&runs[a].score, &runs[b].score);
-        x.nearest_neighbour_agreement
-            .total_cmp(&y.nearest_neighbour_agreement)
-            .then(
-                x.within_minus_between_cosine
-                    .total_cmp(&y.within_minus_between_cosine),
-            )
-            .then(b.cmp(&a))
+    let outcome = run_study(model, request, ctx)?;
+    Ok(AaGroupsStudy {
+        residues: outcome.sweep.runs.last().map_or(0, |run| run.residues),
+        table: outcome.trained.prepared,
+        untrained_table: outcome.untrained.map(|state| state.prepared),
+        sweep: outcome.sweep,
     })
-}
-
-/// The scores of one model.
-struct ModelScores {
-    table: GroupingScore,
-    runs: Vec<AaGroupsRun>,
-    residues: usize,
-    store: Option<PathBuf>,
-    residues_embedded: usize,
-    embed_seconds: f64,
-}
-
-/// Scores the embedding table, then fills (or reuses) the store and scores each layer.
-fn score_model(
-    model: &LoadedModel,
-    request: &AaGroupsRequest,
-    (layers, plan): (&[usize], Option<StorePlan>),
-    ctx: &JobCtx,
-) -> Result<ModelScores, StudyError> {
-    let table = embedding_table_grouping(model.model.token_embeddings())?.ok_or_else(|| {
-        StudyError::Empty(format!(
-            "the embedding table of {} lacks a standard amino acid",
-            model.name
-        ))
-    })?;
-    let mut scores = ModelScores {
-        table,
-        runs: Vec::new(),
-        residues: 0,
-        store: None,
-        residues_embedded: 0,
-        embed_seconds: 0.0,
-    };
-    let Some(plan) = plan else {
-        return Ok(scores);
-    };
-    let mut weights = vec![planned_embed_seconds(model, &request.records, &plan).max(1e-3)];
-    weights.extend(std::iter::repeat_n(1e-3, layers.len()));
-    let phases = ctx.phases(&weights);
-    let started = std::time::Instant::now();
-    let (store, fill) = ensure_store(model, &spec(model, request, layers), &phases[0])?;
-    scores.embed_seconds = started.elapsed().as_secs_f64();
-    scores.residues_embedded = fill.residues_embedded;
-    scores.store = Some(store.dir().to_owned());
-    for (k, (&layer, phase)) in layers.iter().zip(&phases[1..]).enumerate() {
-        phase.set_stage(format!(
-            "averaging layer {layer} per amino acid ({}/{})",
-            k + 1,
-            layers.len()
-        ));
-        let (means, residues) = amino_acid_means(&store, &request.records, layer, phase)?;
-        scores.residues = residues;
-        let score = grouping_score(|r| means.get(&r).cloned()).ok_or_else(|| {
-            StudyError::Empty(format!(
-                "{} lacks a standard amino acid (all 20 are needed)",
-                request.dataset_name
-            ))
-        })?;
-        scores.runs.push(AaGroupsRun { layer, score });
-    }
-    Ok(scores)
-}
-
-/// Per-residue rows of every layer asked for.
-fn spec<'a>(
-    model: &LoadedModel,
-    request: &'a AaGroupsRequest,
-    layers: &[usize],
-) -> crate::store::StoreSpec<'a> {
-    let set = NamedRecords {
-        name: &request.dataset_name,
-        records: &request.records,
-    };
-    store_spec(
-        &request.store,
-        set,
-        layers,
-        super::embed_run::window_policy(model),
-    )
 }
 
 /// Each standard amino acid's mean `[embed_dim]` vector of `layer` over every stored residue,

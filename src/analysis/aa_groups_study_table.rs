@@ -21,7 +21,7 @@ struct Row<'a> {
 
 /// See the module docs.
 pub fn aa_groups_study_table(study: &AaGroupsStudy) -> PolarsResult<DataFrame> {
-    let best_layer = study.best.map(|b| study.runs[b].layer as u32);
+    let best_layer = study.sweep.best.map(|b| study.sweep.runs[b].layer as u32);
     let mut rows = vec![Row {
         model: "trained",
         layer: None,
@@ -36,7 +36,7 @@ pub fn aa_groups_study_table(study: &AaGroupsStudy) -> PolarsResult<DataFrame> {
             residues: 0,
         });
     }
-    for (model, runs) in [("trained", &study.runs), ("untrained", &study.untrained)] {
+    for (model, runs) in [("trained", &study.sweep.runs), ("untrained", &study.sweep.untrained)] {
         rows.extend(runs.iter().map(|r| Row {
             model,
             layer: Some(r.layer as u32),

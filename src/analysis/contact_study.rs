@@ -1,5 +1,5 @@
 //! The contact-probe study, the one workflow behind the GUI's Contacts view and
-//! `probe contacts`: embed the training and test chains once into feature stores (every layer
+//! `probe contacts`, a [`Study`] on the study engine: embed the training and test chains once into feature stores (every layer
 //! asked for, resumable), then per layer read the training chains from disk, fit the bilinear
 //! probe on sampled residue pairs ([`crate::probes::sample_pairs`]), and score each test chain
 //! one at a time (Cβ < 8 Å; precision at L, L/2, L/5 by range). No `L x L` matrix outlives the
@@ -17,29 +17,28 @@ use candle_core::{Device, Tensor};
 use super::contact_head_run::{
     CONTACT_THRESHOLD_ANGSTROM, ContactHeadEvaluation, evaluate_contact_head, mean_precision,
 };
+use super::study::{LayerCost, LayerSweep, StoredSet, Study, StudyCost};
+use super::study_driver::{estimate_study, run_study};
 use super::study_error::StudyError;
-use super::study_estimate::{FIT_FLOPS_PER_CORE, StudyEstimate, fill_batch_bytes};
+use super::study_estimate::{FIT_FLOPS_PER_CORE, StudyEstimate};
 use super::study_split::StudySplit;
-use super::study_stores::{
-    NamedRecords, embed_phase_seconds, embed_seconds_of, fill_splits, full_store_bytes, plan_splits,
-};
-use crate::data::{ContactMap, ProteinChain};
+use crate::data::{ContactMap, ProteinChain, read_structures};
 use crate::jobs::JobCtx;
 use crate::model::{Layers, LoadedModel};
+use crate::params::{real_in, whole_in};
 use crate::probes::{
     ContactPrecision, ContactProbe, ContactProbeError, ContactProbeParams, SampledPairs,
     TrainingChain, contact_precision, pair_sample, standardise_in_place,
 };
 use crate::rng::SplitMix64;
-use crate::store::{FeatureStore, LayerReader, StoreOptions, StorePlan};
+use crate::store::{FeatureStore, LayerReader, StoreOptions};
 
 /// Training residues per layer above which a seeded sample of whole chains is used (1 GB of
 /// f32 features at ESM-1b's width).
 pub const DEFAULT_CONTACT_RESIDUE_CAP: usize = 200_000;
 
 /// How the best layer is chosen.
-pub const BEST_CONTACT_LAYER: &str =
-    "highest mean long-range (|i - j| >= 24) precision at L over the test chains, trained model";
+pub const BEST_CONTACT_LAYER: &str = "highest mean long-range (|i - j| >= 24) precision at L over the test chains, trained model (ties: the lower layer)";
 
 /// Everything a contact study needs.
 #[derive(Debug, Clone)]
@@ -100,16 +99,11 @@ pub struct PairCounts {
 /// A finished study.
 #[derive(Debug, Clone)]
 pub struct ContactStudy {
-    /// The model's name.
-    pub model_name: String,
+    /// One run per layer, trained and untrained ([`BEST_CONTACT_LAYER`]); no runs when only
+    /// the contact head was scored.
+    pub sweep: LayerSweep<ContactProbeRun>,
     /// What it trained and tested on (no training set when only the head was scored).
     pub split: StudySplit,
-    /// One run per layer, ascending (empty when only the contact head was scored).
-    pub runs: Vec<ContactProbeRun>,
-    /// The same layers on the untrained copy (empty when not compared).
-    pub untrained: Vec<ContactProbeRun>,
-    /// Index into `runs` of the best layer ([`BEST_CONTACT_LAYER`]).
-    pub best: Option<usize>,
     /// The model's own contact head on the test chains.
     pub head: Option<ContactHeadEvaluation>,
     /// The test chains, in the order of each run's scores.
@@ -118,20 +112,12 @@ pub struct ContactStudy {
     pub test_store: Option<PathBuf>,
     /// What the probes were trained on.
     pub pairs: PairCounts,
-    /// Residues embedded by this study (0 when every store was reused).
-    pub residues_embedded: usize,
-    /// The stores read.
-    pub stores: Vec<PathBuf>,
-    /// Wall seconds spent filling stores.
-    pub embed_seconds: f64,
-    /// Wall seconds spent reading, training and scoring.
-    pub fit_seconds: f64,
 }
 
 impl ContactStudy {
     /// The best trained run.
     pub fn best_run(&self) -> Option<&ContactProbeRun> {
-        self.best.map(|b| &self.runs[b])
+        self.sweep.best_run()
     }
 
     /// The best probe's contact probabilities for test chain `index`, row-major `L x L`, from
@@ -148,6 +134,72 @@ impl ContactStudy {
     }
 }
 
+impl ContactStudyRequest {
+    /// A request over the chains of the structure files `train` and `test` (PDB/mmCIF files,
+    /// folders, TS50-style JSON), named after their files (`a.pdb+b.pdb`), every other field at
+    /// its default: the one builder both shells start from. No training files: only the
+    /// model's own contact head is scored.
+    pub fn from_structures(train: &[PathBuf], test: &[PathBuf]) -> Result<Self, StudyError> {
+        let name = |paths: &[PathBuf]| {
+            paths
+                .iter()
+                .map(|p| crate::store::dataset_label(p))
+                .collect::<Vec<_>>()
+                .join("+")
+        };
+        if test.is_empty() {
+            return Err(StudyError::Empty(
+                "give test structures (PDB/mmCIF files, folders or TS50 JSON)".into(),
+            ));
+        }
+        let train_chains = if train.is_empty() {
+            Vec::new()
+        } else {
+            non_empty(read_structures(train)?, "training", &name(train))?
+        };
+        Ok(Self {
+            train: train_chains,
+            test: non_empty(read_structures(test)?, "test", &name(test))?,
+            train_name: name(train),
+            test_name: name(test),
+            layers: Layers::Last,
+            params: ContactProbeParams::default(),
+            residue_cap: DEFAULT_CONTACT_RESIDUE_CAP,
+            compare_untrained: false,
+            contact_head: true,
+            store: StoreOptions::default(),
+        })
+    }
+}
+
+/// `chains`, unless there are none.
+fn non_empty(
+    chains: Vec<ProteinChain>,
+    role: &str,
+    files: &str,
+) -> Result<Vec<ProteinChain>, StudyError> {
+    if chains.is_empty() {
+        return Err(StudyError::Empty(format!(
+            "no protein chains with coordinates in the {role} structures: {files}"
+        )));
+    }
+    Ok(chains)
+}
+
+/// The contact probe's checks of its settings.
+pub fn check_contact_params(params: &ContactProbeParams) -> Result<(), StudyError> {
+    whole_in("probe rank (--rank)", params.rank, 1..=4096)?;
+    whole_in("epochs (--epochs)", params.epochs, 1..=10_000)?;
+    real_in("learning rate (--lr)", params.learning_rate, (0.0, 10.0), true)?;
+    real_in("weight decay", params.weight_decay, (0.0, 10.0), false)?;
+    whole_in(
+        "non-contacts per contact (--negatives-per-positive)",
+        params.negatives_per_positive,
+        0..=100_000,
+    )?;
+    Ok(())
+}
+
 fn records(chains: &[ProteinChain]) -> Vec<(String, String)> {
     chains
         .iter()
@@ -155,79 +207,120 @@ fn records(chains: &[ProteinChain]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Time, RAM and disk of `request` on `model` (untrained stores counted as new).
-pub fn estimate_contact_study(
-    model: &LoadedModel,
-    request: &ContactStudyRequest,
-) -> Result<StudyEstimate, StudyError> {
-    let layers = request.layers.resolve(model.model.config().num_layers)?;
-    let plans = plan_stores(model, request, &layers)?;
-    estimate_from_plans(model, request, &layers, &plans)
+/// A model's training pairs and the test chains' true contacts.
+#[derive(Debug)]
+pub struct ContactTraining {
+    chosen: Vec<usize>,
+    samples: Vec<SampledPairs>,
+    pairs: PairCounts,
+    truth: Vec<ContactMap>,
 }
 
-/// Plans of the training and the test store of `model`.
-fn plan_stores(
-    model: &LoadedModel,
-    request: &ContactStudyRequest,
-    layers: &[usize],
-) -> Result<[StorePlan; 2], StudyError> {
-    let (train, test) = (records(&request.train), records(&request.test));
-    Ok(plan_splits(
-        model,
-        &request.store,
-        named(request, &train, &test),
-        layers,
-    )?)
-}
+impl Study for ContactStudyRequest {
+    type Prepared = ContactTraining;
+    type Run = ContactProbeRun;
+    const BEST_RULE: &'static str = BEST_CONTACT_LAYER;
+    const LAYER_STAGE: &'static str = "training the contact probe on";
 
-/// [`estimate_contact_study`] from the stores' plans.
-fn estimate_from_plans(
-    model: &LoadedModel,
-    request: &ContactStudyRequest,
-    layers: &[usize],
-    plans: &[StorePlan; 2],
-) -> Result<StudyEstimate, StudyError> {
-    let config = model.model.config();
-    let (train, test) = (records(&request.train), records(&request.test));
-    let [a, b] = embed_phase_seconds(model, plans);
-    let mut embed = a + b;
-    let mut disk: u64 = plans.iter().map(|p| p.bytes_to_reserve).sum();
-    if request.compare_untrained {
-        let all = [train.as_slice(), test.as_slice()].concat();
-        embed += embed_seconds_of(model, &all);
-        disk += full_store_bytes(model, &request.store, &all, layers.len());
+    fn check(&self) -> Result<(), StudyError> {
+        check_contact_params(&self.params)?;
+        whole_in(
+            "training-residue cap (--residue-cap)",
+            self.residue_cap,
+            1..=super::ss8_study::MAX_RESIDUE_CAP,
+        )?;
+        if self.test.is_empty() {
+            return Err(StudyError::Empty(format!(
+                "{} has no test chains with coordinates",
+                self.test_name
+            )));
+        }
+        Ok(())
     }
-    let train_rows = residues(&request.train).min(request.residue_cap);
-    let copies = if request.compare_untrained { 2.0 } else { 1.0 };
-    let fit = copies * layers.len() as f64 * layer_seconds(model, request, train_rows);
-    let weights = (config.parameter_count() * 4) as u64;
-    let forward = fill_batch_bytes(config, &request.store, layers.len());
-    let longest_test = request
-        .test
-        .iter()
-        .map(|c| c.sequence.len())
-        .max()
-        .unwrap_or(0);
-    let fitting = (train_rows * config.embed_dim * 4 + longest_test.pow(2) * 16) as u64;
-    Ok(StudyEstimate {
-        embed_seconds: embed,
-        fit_seconds: fit,
-        extra_ram: forward.max(fitting)
-            + if request.compare_untrained {
-                weights
-            } else {
-                0
-            },
-        weights,
-        disk,
-        store_root: request.store.root.clone(),
-    })
+
+    fn layers(&self) -> &Layers {
+        &self.layers
+    }
+
+    fn compare_untrained(&self) -> bool {
+        self.compare_untrained
+    }
+
+    fn store_options(&self) -> &StoreOptions {
+        &self.store
+    }
+
+    fn stored_sets(&self) -> Vec<StoredSet> {
+        if self.train.is_empty() {
+            return Vec::new();
+        }
+        [(&self.train_name, &self.train), (&self.test_name, &self.test)]
+            .into_iter()
+            .map(|(name, chains)| StoredSet {
+                name: name.clone(),
+                records: records(chains),
+                per_residue: true,
+            })
+            .collect()
+    }
+
+    fn analysed_layers(&self, num_layers: usize) -> Result<Vec<usize>, StudyError> {
+        let layers = self.layers.resolve(num_layers)?;
+        Ok(if self.train.is_empty() { Vec::new() } else { layers })
+    }
+
+    fn layer_cost(&self, model: &LoadedModel) -> LayerCost {
+        let dim = model.model.config().embed_dim;
+        let train_rows = residues(&self.train).min(self.residue_cap);
+        let longest_test = self.test.iter().map(|c| c.sequence.len()).max().unwrap_or(0);
+        LayerCost {
+            seconds: layer_seconds(dim, self, train_rows),
+            ram: (train_rows * dim * 4 + longest_test.pow(2) * 16) as u64,
+        }
+    }
+
+    fn prepare(
+        &self,
+        _: &LoadedModel,
+        stores: &[FeatureStore],
+    ) -> Result<ContactTraining, StudyError> {
+        let (chosen, samples, pairs) = training_pairs(self, &stores[0])?;
+        Ok(ContactTraining {
+            chosen,
+            samples,
+            pairs,
+            truth: test_contact_maps(&self.test),
+        })
+    }
+
+    fn run_layer(
+        &self,
+        training: &ContactTraining,
+        stores: &[FeatureStore],
+        layer: usize,
+        ctx: &JobCtx,
+    ) -> Result<ContactProbeRun, StudyError> {
+        let chosen = (training.chosen.as_slice(), training.samples.as_slice());
+        let probe = train_layer(&stores[0], layer, chosen, self, ctx)?;
+        let (chains, mean) =
+            score_layer(&probe, &stores[1], layer, (&self.test, &training.truth), ctx)?;
+        Ok(ContactProbeRun {
+            layer,
+            probe,
+            chains,
+            mean,
+        })
+    }
+
+    fn layer_score(run: &ContactProbeRun) -> f64 {
+        run.mean.long.at_l
+    }
 }
 
 /// Seconds to read, train and score one layer: per epoch and residue, `x W` and `xᵀ dz`
 /// (`4 dim rank` flops), plus the test chains' scores.
-fn layer_seconds(model: &LoadedModel, request: &ContactStudyRequest, train_rows: usize) -> f64 {
-    let dim = model.model.config().embed_dim as f64;
+fn layer_seconds(dim: usize, request: &ContactStudyRequest, train_rows: usize) -> f64 {
+    let dim = dim as f64;
     let rank = request.params.rank as f64;
     let train = request.params.epochs as f64 * train_rows as f64 * 4.0 * dim * rank;
     let test: f64 = request
@@ -245,21 +338,12 @@ fn residues(chains: &[ProteinChain]) -> usize {
     chains.iter().map(|c| c.sequence.len()).sum()
 }
 
-fn named<'a>(
-    request: &'a ContactStudyRequest,
-    train: &'a [(String, String)],
-    test: &'a [(String, String)],
-) -> [NamedRecords<'a>; 2] {
-    [
-        NamedRecords {
-            name: &request.train_name,
-            records: train,
-        },
-        NamedRecords {
-            name: &request.test_name,
-            records: test,
-        },
-    ]
+/// Time, RAM and disk of `request` on `model` (untrained stores counted as new).
+pub fn estimate_contact_study(
+    model: &LoadedModel,
+    request: &ContactStudyRequest,
+) -> Result<StudyEstimate, StudyError> {
+    estimate_study(model, request)
 }
 
 /// Runs the study; refuses first if it cannot fit (see [`estimate_contact_study`]). With no
@@ -269,9 +353,7 @@ pub fn run_contact_study(
     request: &ContactStudyRequest,
     ctx: &JobCtx,
 ) -> Result<ContactStudy, StudyError> {
-    if request.test.is_empty() {
-        return Err(StudyError::Empty("no test chains".into()));
-    }
+    request.check()?;
     let head_wanted = request.contact_head && model.model.has_contact_head();
     if request.train.is_empty() && !head_wanted {
         return Err(StudyError::Empty(format!(
@@ -279,50 +361,46 @@ pub fn run_contact_study(
             model.name
         )));
     }
-    let mut study = ContactStudy {
-        model_name: model.name.clone(),
+    let head_share = if head_wanted { 0.1 } else { 0.0 };
+    let (sweep, test_store, pairs) = if request.train.is_empty() {
+        let sweep = LayerSweep {
+            model_name: model.name.clone(),
+            runs: Vec::new(),
+            untrained: Vec::new(),
+            best: None,
+            best_rule: BEST_CONTACT_LAYER,
+            cost: StudyCost::default(),
+        };
+        (sweep, None, PairCounts::default())
+    } else {
+        let outcome = run_study(model, request, &ctx.scoped(0.0, 1.0 - head_share))?;
+        let test_store = outcome.trained.stores[1].dir().to_owned();
+        (outcome.sweep, Some(test_store), outcome.trained.prepared.pairs)
+    };
+    let head = if head_wanted {
+        let scoped = ctx.scoped(1.0 - head_share, 1.0);
+        Some(evaluate_contact_head(model, &request.test, &scoped)?)
+    } else {
+        None
+    };
+    ctx.checkpoint(1.0)?;
+    Ok(ContactStudy {
+        sweep,
         split: StudySplit::of(
             &request.train_name,
             request.train.iter().map(|c| c.sequence.as_str()),
             &request.test_name,
             request.test.iter().map(|c| c.sequence.as_str()),
         ),
-        runs: Vec::new(),
-        untrained: Vec::new(),
-        best: None,
-        head: None,
+        head,
         test: request.test.clone(),
-        test_store: None,
-        pairs: PairCounts::default(),
-        residues_embedded: 0,
-        stores: Vec::new(),
-        embed_seconds: 0.0,
-        fit_seconds: 0.0,
-    };
-    let head_share = if head_wanted { 0.1 } else { 0.0 };
-    if !request.train.is_empty() {
-        let truth = test_contact_maps(&request.test);
-        probe_both(
-            model,
-            request,
-            &truth,
-            &ctx.scoped(0.0, 1.0 - head_share),
-            &mut study,
-        )?;
-    }
-    if head_wanted {
-        study.head = Some(evaluate_contact_head(
-            model,
-            &request.test,
-            &ctx.scoped(1.0 - head_share, 1.0),
-        )?);
-    }
-    ctx.checkpoint(1.0)?;
-    Ok(study)
+        test_store,
+        pairs,
+    })
 }
 
-/// The test chains' true contacts, computed once for every layer and both models (the
-/// distances dropped: one byte per residue pair).
+/// The test chains' true contacts, computed once per model for every layer (the distances
+/// dropped: one byte per residue pair).
 fn test_contact_maps(test: &[ProteinChain]) -> Vec<ContactMap> {
     test.iter()
         .map(|chain| {
@@ -331,121 +409,6 @@ fn test_contact_maps(test: &[ProteinChain]) -> Vec<ContactMap> {
             map
         })
         .collect()
-}
-
-/// Probes the trained model (and the untrained copy when asked) into `study`.
-fn probe_both(
-    model: &LoadedModel,
-    request: &ContactStudyRequest,
-    truth: &[ContactMap],
-    ctx: &JobCtx,
-    study: &mut ContactStudy,
-) -> Result<(), StudyError> {
-    let layers = request.layers.resolve(model.model.config().num_layers)?;
-    let plans = plan_stores(model, request, &layers)?;
-    estimate_from_plans(model, request, &layers, &plans)?.check_resources()?;
-    let split = if request.compare_untrained {
-        ctx.phases(&[0.5, 0.5])
-    } else {
-        vec![ctx.clone()]
-    };
-    let trained = probe_model(model, request, truth, (&layers, Some(plans)), &split[0])?;
-    study.runs = trained.runs;
-    study.pairs = trained.pairs;
-    study.test_store = Some(trained.test_store);
-    study.residues_embedded += trained.residues_embedded;
-    study.stores.extend(trained.stores);
-    study.embed_seconds += trained.embed_seconds;
-    study.fit_seconds += trained.fit_seconds;
-    if request.compare_untrained {
-        let copy = model.untrained_copy(0)?;
-        let untrained = probe_model(&copy, request, truth, (&layers, None), &split[1])?;
-        study.untrained = untrained.runs;
-        study.residues_embedded += untrained.residues_embedded;
-        study.stores.extend(untrained.stores);
-        study.embed_seconds += untrained.embed_seconds;
-        study.fit_seconds += untrained.fit_seconds;
-    }
-    study.best = (0..study.runs.len())
-        .max_by(|&a, &b| long_at_l(&study.runs[a].mean).total_cmp(&long_at_l(&study.runs[b].mean)));
-    Ok(())
-}
-
-/// Long-range precision at L, NaN-safe for ranking.
-fn long_at_l(p: &ContactPrecision) -> f64 {
-    if p.long.at_l.is_finite() {
-        p.long.at_l
-    } else {
-        -1.0
-    }
-}
-
-/// The runs of one model.
-struct ModelRuns {
-    runs: Vec<ContactProbeRun>,
-    pairs: PairCounts,
-    test_store: PathBuf,
-    residues_embedded: usize,
-    stores: Vec<PathBuf>,
-    embed_seconds: f64,
-    fit_seconds: f64,
-}
-
-/// Embeds (or reuses) both sets, samples the training pairs once, then trains and scores each
-/// layer: phases weighted by their estimated time.
-fn probe_model(
-    model: &LoadedModel,
-    request: &ContactStudyRequest,
-    truth: &[ContactMap],
-    (layers, plans): (&[usize], Option<[StorePlan; 2]>),
-    ctx: &JobCtx,
-) -> Result<ModelRuns, StudyError> {
-    let (train, test) = (records(&request.train), records(&request.test));
-    let sets = named(request, &train, &test);
-    let plans = match plans {
-        Some(plans) => plans,
-        None => plan_stores(model, request, layers)?,
-    };
-    let train_rows = residues(&request.train).min(request.residue_cap);
-    let mut weights = embed_phase_seconds(model, &plans).to_vec();
-    let per_layer = layer_seconds(model, request, train_rows).max(1e-3);
-    weights.extend(std::iter::repeat_n(per_layer, layers.len()));
-    let phases = ctx.phases(&weights);
-    let stores = fill_splits(
-        model,
-        &request.store,
-        sets,
-        layers,
-        [&phases[0], &phases[1]],
-    )?;
-    let started = std::time::Instant::now();
-    let (chosen, samples, pairs) = training_pairs(request, &stores.train)?;
-    let mut runs = Vec::with_capacity(layers.len());
-    for (k, (&layer, phase)) in layers.iter().zip(&phases[2..]).enumerate() {
-        phase.set_stage(format!(
-            "training the contact probe on layer {layer} ({}/{})",
-            k + 1,
-            layers.len()
-        ));
-        let probe = train_layer(&stores.train, layer, (&chosen, &samples), request, phase)?;
-        let (chains, mean) =
-            score_layer(&probe, &stores.test, layer, (&request.test, truth), phase)?;
-        runs.push(ContactProbeRun {
-            layer,
-            probe,
-            chains,
-            mean,
-        });
-    }
-    Ok(ModelRuns {
-        runs,
-        pairs,
-        test_store: stores.test.dir().to_owned(),
-        residues_embedded: stores.residues_embedded,
-        stores: stores.dirs(),
-        embed_seconds: stores.seconds,
-        fit_seconds: started.elapsed().as_secs_f64(),
-    })
 }
 
 /// The training chains (indices, ascending) within the residue cap, their pair samples and

@@ -13,12 +13,13 @@ use super::homology_study::HomologyStudy;
 
 /// See the module docs.
 pub fn homology_study_table(study: &HomologyStudy) -> PolarsResult<DataFrame> {
-    let best_layer = study.runs.get(study.best).map(|r| r.layer);
+    let best_layer = study.sweep.best_run().map(|r| r.layer);
     let rows: Vec<(&str, &HomologyRun)> = study
+        .sweep
         .runs
         .iter()
         .map(|r| ("trained", r))
-        .chain(study.untrained.iter().map(|r| ("untrained", r)))
+        .chain(study.sweep.untrained.iter().map(|r| ("untrained", r)))
         .collect();
     let float =
         |f: fn(&HomologyRun) -> Option<f64>| rows.iter().map(|(_, r)| f(r)).collect::<Vec<_>>();
@@ -79,20 +80,20 @@ mod tests {
     #[test]
     fn a_level_without_queries_has_empty_cells_not_zeros() {
         let study = HomologyStudy {
-            model_name: "m".into(),
+            sweep: crate::analysis::study::LayerSweep {
+                model_name: "m".into(),
+                runs: vec![HomologyRun {
+                    layer: 4,
+                    fold: metrics(HomologyLevel::Fold, 0.0, 0),
+                    superfamily: metrics(HomologyLevel::Superfamily, 0.75, 24),
+                }],
+                untrained: Vec::new(),
+                best: Some(0),
+                best_rule: "test",
+                cost: Default::default(),
+            },
             domains: Vec::new(),
-            runs: vec![HomologyRun {
-                layer: 4,
-                fold: metrics(HomologyLevel::Fold, 0.0, 0),
-                superfamily: metrics(HomologyLevel::Superfamily, 0.75, 24),
-            }],
-            untrained: Vec::new(),
-            best: 0,
             unit_vectors: Vec::new(),
-            residues_embedded: 0,
-            stores: Vec::new(),
-            embed_seconds: 0.0,
-            score_seconds: 0.0,
         };
         let table = homology_study_table(&study).expect("a table");
         for column in ["fold_hit10", "fold_auc"] {
@@ -106,7 +107,7 @@ mod tests {
         assert_eq!(superfamily.null_count(), 0);
         assert_eq!(superfamily.f64().expect("f64").get(0), Some(0.75));
         let shown = |value: Option<f64>| metric_text(value.unwrap_or(f64::NAN));
-        assert_eq!(shown(study.runs[0].fold.scored_hit10()), "–");
-        assert_eq!(shown(study.runs[0].superfamily.scored_hit10()), "0.750");
+        assert_eq!(shown(study.sweep.runs[0].fold.scored_hit10()), "–");
+        assert_eq!(shown(study.sweep.runs[0].superfamily.scored_hit10()), "0.750");
     }
 }

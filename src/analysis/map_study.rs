@@ -1,5 +1,5 @@
 //! The embedding-map study, the one workflow behind the GUI's Embedding map and
-//! `project tsne | pca`: choose the points (proteins, or residues stratified by protein, seeded),
+//! `project tsne | pca`, a [`Study`] on the study engine: choose the points (proteins, or residues stratified by protein, seeded),
 //! embed those proteins once into a feature store at every layer (means only for protein
 //! points), read the asked layer's points from it, and project them by t-SNE or PCA. A map of
 //! another layer of the same points does no forward pass. Peak RAM: the model, one forward
@@ -12,13 +12,15 @@ use ndarray::Array2;
 use super::projection_run::{
     MapPoints, PointLevel, RESIDUE_POOL_FACTOR, choose_records, stratified_residues,
 };
+use super::study::{LayerCost, StoredSet, Study};
+use super::study_driver::{estimate_study, run_study};
 use super::study_error::StudyError;
-use super::study_estimate::{StudyEstimate, fill_batch_bytes};
-use super::study_stores::{NamedRecords, planned_embed_seconds, store_spec};
+use super::study_estimate::StudyEstimate;
 use crate::jobs::JobCtx;
 use crate::model::{Layers, LoadedModel};
+use crate::params::{real_in, whole_in};
 use crate::projection::{TsneParams, fit_pca, tsne};
-use crate::store::{FeatureStore, LayerReader, StoreOptions, StoreSpec, ensure_store, read_means};
+use crate::store::{FeatureStore, LayerReader, StoreOptions, read_means};
 
 /// How the points are projected.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +34,36 @@ pub enum Projection {
         /// Seed of the randomised SVD.
         seed: u64,
     },
+}
+
+/// The most points a map may have.
+pub const MAX_MAP_POINTS: usize = 1_000_000;
+
+impl Projection {
+    /// Checks the projection's settings (t-SNE's perplexity, iterations, theta; PCA's
+    /// components).
+    pub fn check(&self) -> Result<(), StudyError> {
+        match self {
+            Self::Tsne(p) => {
+                real_in("perplexity (--perplexity)", p.perplexity, (0.0, 10_000.0), true)?;
+                whole_in("iterations (--iterations)", p.iterations, 1..=100_000)?;
+                real_in("theta (--theta)", p.theta, (0.0, 1.0), false)?;
+                real_in(
+                    "early exaggeration (--exaggeration)",
+                    p.early_exaggeration,
+                    (1.0, 1000.0),
+                    false,
+                )?;
+                if let Some(rate) = p.learning_rate {
+                    real_in("learning rate (--learning-rate)", rate, (0.0, 1e7), true)?;
+                }
+            }
+            Self::Pca { components, .. } => {
+                whole_in("components (--components)", *components, 2..=1024)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Everything a map needs.
@@ -72,66 +104,152 @@ pub struct MapStudy {
     pub store: PathBuf,
 }
 
-/// The chosen records, and the store spec holding them at every layer.
-struct Plan {
-    chosen: Vec<usize>,
-    subset: Vec<(String, String)>,
-    name: String,
-    layer: usize,
-    layers: Vec<usize>,
+/// The records a map's points come from.
+struct Chosen {
+    /// Indices into the request's records.
+    indices: Vec<usize>,
+    /// The stored set holding them.
+    set: StoredSet,
 }
 
-impl Plan {
-    fn new(model: &LoadedModel, request: &MapStudyRequest) -> Result<Self, StudyError> {
-        let num_layers = model.model.config().num_layers;
-        let layer = *request
-            .layer
-            .resolve(num_layers)?
-            .last()
-            .ok_or_else(|| StudyError::Empty("no layer chosen".into()))?;
-        let lengths: Vec<usize> = request.records.iter().map(|(_, s)| s.len()).collect();
-        let chosen = choose_records(&lengths, request.level, request.max_points, request.seed);
-        if chosen.is_empty() {
-            return Err(StudyError::Empty(format!(
-                "{} has no sequences",
-                request.dataset_name
-            )));
-        }
-        let subset: Vec<(String, String)> =
-            chosen.iter().map(|&i| request.records[i].clone()).collect();
-        let name = if chosen.len() == request.records.len() {
-            request.dataset_name.clone()
+impl MapStudyRequest {
+    /// The chosen records and the store holding them (a seeded sample of the set when it has
+    /// more proteins than the map needs).
+    fn chosen(&self) -> Chosen {
+        let lengths: Vec<usize> = self.records.iter().map(|(_, s)| s.len()).collect();
+        let indices = choose_records(&lengths, self.level, self.max_points, self.seed);
+        let name = if indices.len() == self.records.len() {
+            self.dataset_name.clone()
         } else {
             format!(
                 "{} ({} of {}, seed {})",
-                request.dataset_name,
-                chosen.len(),
-                request.records.len(),
-                request.seed
+                self.dataset_name,
+                indices.len(),
+                self.records.len(),
+                self.seed
             )
         };
-        Ok(Self {
-            chosen,
-            subset,
+        let set = StoredSet {
             name,
+            records: indices.iter().map(|&i| self.records[i].clone()).collect(),
+            per_residue: self.level == PointLevel::Residue,
+        };
+        Chosen { indices, set }
+    }
+
+    /// Points the map will have.
+    fn point_count(&self) -> usize {
+        let chosen = self.chosen();
+        match self.level {
+            PointLevel::Protein => chosen.set.records.len(),
+            PointLevel::Residue => {
+                let residues: usize = chosen.set.records.iter().map(|(_, s)| s.len()).sum();
+                residues.min(self.max_points)
+            }
+        }
+    }
+}
+
+/// One map: the points read from the store and their projection.
+#[derive(Debug, Clone)]
+pub struct MapRun {
+    /// The layer mapped.
+    pub layer: usize,
+    /// What each point is, with its features.
+    pub points: MapPoints,
+    /// The coordinates.
+    pub projected: Projected,
+}
+
+impl Study for MapStudyRequest {
+    /// The indices of the chosen records.
+    type Prepared = Vec<usize>;
+    type Run = MapRun;
+    const BEST_RULE: &'static str = "one layer is mapped";
+    const LAYER_STAGE: &'static str = "projecting";
+
+    fn check(&self) -> Result<(), StudyError> {
+        whole_in("points (--max-points)", self.max_points, 2..=MAX_MAP_POINTS)?;
+        self.projection.check()?;
+        if self.records.is_empty() {
+            return Err(StudyError::Empty(format!(
+                "{} has no sequences",
+                self.dataset_name
+            )));
+        }
+        Ok(())
+    }
+
+    fn layers(&self) -> &Layers {
+        &self.layer
+    }
+
+    fn compare_untrained(&self) -> bool {
+        false
+    }
+
+    fn store_options(&self) -> &StoreOptions {
+        &self.store
+    }
+
+    fn stored_sets(&self) -> Vec<StoredSet> {
+        vec![self.chosen().set]
+    }
+
+    /// The last layer of the choice.
+    fn analysed_layers(&self, num_layers: usize) -> Result<Vec<usize>, StudyError> {
+        let layers = self.layer.resolve(num_layers)?;
+        Ok(layers.last().into_iter().copied().collect())
+    }
+
+    /// Every layer: a map of another layer of the same points does no forward pass.
+    fn stored_layers(&self, _: &[usize], num_layers: usize) -> Vec<usize> {
+        (0..=num_layers).collect()
+    }
+
+    fn layer_cost(&self, model: &LoadedModel) -> LayerCost {
+        let dim = model.model.config().embed_dim;
+        let points = self.point_count();
+        LayerCost {
+            seconds: match &self.projection {
+                Projection::Tsne(p) => points as f64 * p.iterations as f64 * 2e-6,
+                Projection::Pca { .. } => points as f64 * dim as f64 * 1e-8,
+            },
+            // Features, plus t-SNE's neighbour lists and gradients (about 100 floats a point).
+            ram: (points * (dim + 100) * 4 * 2) as u64,
+        }
+    }
+
+    fn prepare(&self, _: &LoadedModel, _: &[FeatureStore]) -> Result<Vec<usize>, StudyError> {
+        Ok(self.chosen().indices)
+    }
+
+    fn run_layer(
+        &self,
+        chosen: &Vec<usize>,
+        stores: &[FeatureStore],
+        layer: usize,
+        ctx: &JobCtx,
+    ) -> Result<MapRun, StudyError> {
+        let points = read_points(&stores[0], chosen, layer, self)?;
+        let method = match self.projection {
+            Projection::Tsne(_) => "t-SNE",
+            Projection::Pca { .. } => "PCA",
+        };
+        ctx.set_stage(format!(
+            "projecting {} points ({method})",
+            points.features.nrows()
+        ));
+        let projected = project(&points.features, &self.projection, ctx)?;
+        Ok(MapRun {
             layer,
-            layers: (0..=num_layers).collect(),
+            points,
+            projected,
         })
     }
 
-    fn spec<'a>(&'a self, model: &LoadedModel, request: &MapStudyRequest) -> StoreSpec<'a> {
-        let set = NamedRecords {
-            name: &self.name,
-            records: &self.subset,
-        };
-        let mut spec = store_spec(
-            &request.store,
-            set,
-            &self.layers,
-            super::embed_run::window_policy(model),
-        );
-        spec.per_residue = request.level == PointLevel::Residue;
-        spec
+    fn layer_score(_: &MapRun) -> f64 {
+        0.0
     }
 }
 
@@ -140,31 +258,7 @@ pub fn estimate_map_study(
     model: &LoadedModel,
     request: &MapStudyRequest,
 ) -> Result<StudyEstimate, StudyError> {
-    let plan = Plan::new(model, request)?;
-    let spec = plan.spec(model, request);
-    let store = FeatureStore::plan(model, &spec)?;
-    let config = model.model.config();
-    let residues: usize = plan.subset.iter().map(|(_, s)| s.len()).sum();
-    let embed = planned_embed_seconds(model, &plan.subset, &store);
-    let points = match request.level {
-        PointLevel::Protein => plan.subset.len(),
-        PointLevel::Residue => residues.min(request.max_points),
-    };
-    let forward = fill_batch_bytes(config, &request.store, plan.layers.len());
-    // Features, plus t-SNE's neighbour lists and gradients (about 100 floats a point).
-    let mapping = (points * (config.embed_dim + 100) * 4 * 2) as u64;
-    let projection_seconds = match &request.projection {
-        Projection::Tsne(p) => points as f64 * p.iterations as f64 * 2e-6,
-        Projection::Pca { .. } => points as f64 * config.embed_dim as f64 * 1e-8,
-    };
-    Ok(StudyEstimate {
-        embed_seconds: embed,
-        fit_seconds: projection_seconds,
-        extra_ram: forward.max(mapping),
-        weights: (config.parameter_count() * 4) as u64,
-        disk: store.bytes_to_reserve,
-        store_root: request.store.root.clone(),
-    })
+    estimate_study(model, request)
 }
 
 /// Chooses, embeds (or reuses) and projects; refuses first if it cannot fit.
@@ -173,61 +267,54 @@ pub fn run_map_study(
     request: &MapStudyRequest,
     ctx: &JobCtx,
 ) -> Result<MapStudy, StudyError> {
-    let estimate = estimate_map_study(model, request)?;
-    estimate.check_resources()?;
-    let plan = Plan::new(model, request)?;
-    let total = estimate.seconds().max(1e-3);
-    let phases = ctx.phases(&[
-        estimate.embed_seconds.max(1e-3 * total),
-        estimate.fit_seconds.max(1e-3 * total),
-    ]);
-    let (store, fill) = ensure_store(model, &plan.spec(model, request), &phases[0])?;
-    let points = read_points(&store, &plan, request)?;
-    phases[1].set_stage(match request.projection {
-        Projection::Tsne(_) => format!("projecting {} points (t-SNE)", points.features.nrows()),
-        Projection::Pca { .. } => format!("projecting {} points (PCA)", points.features.nrows()),
-    });
-    let projected = project(&points.features, &request.projection, &phases[1])?;
-    ctx.checkpoint(1.0)?;
+    let mut outcome = run_study(model, request, ctx)?;
+    let Some(MapRun {
+        layer,
+        points,
+        projected,
+    }) = outcome.sweep.runs.pop()
+    else {
+        return Err(StudyError::Empty("no layer chosen".into()));
+    };
+    let chosen = &outcome.trained.prepared;
     Ok(MapStudy {
-        layer: plan.layer,
+        layer,
         summary: format!(
-            "{} of {} points, layer {}: {}. {}",
+            "{} of {} points, layer {layer}: {}. {}",
             projected.method,
             points.features.nrows(),
-            plan.layer,
             projected.summary,
-            sampling_statement(request, &plan, &points)
+            sampling_statement(request, chosen, &points)
         ),
         points,
         projected,
-        residues_embedded: fill.residues_embedded,
-        store: store.dir().to_owned(),
+        residues_embedded: outcome.sweep.cost.residues_embedded,
+        store: outcome.trained.stores[0].dir().to_owned(),
     })
 }
 
 /// What the map shows of the data set: "5000 residues from 10 of 288 proteins (…)".
-fn sampling_statement(request: &MapStudyRequest, plan: &Plan, points: &MapPoints) -> String {
+fn sampling_statement(request: &MapStudyRequest, chosen: &[usize], points: &MapPoints) -> String {
     let total_proteins = request.records.len();
     match request.level {
-        PointLevel::Protein if plan.chosen.len() == total_proteins => {
+        PointLevel::Protein if chosen.len() == total_proteins => {
             format!("All {total_proteins} proteins.")
         }
         PointLevel::Protein => format!(
             "{} of {total_proteins} proteins (a seeded sample, seed {}).",
-            plan.chosen.len(),
+            chosen.len(),
             request.seed
         ),
         PointLevel::Residue => {
             let all: usize = request.records.iter().map(|(_, s)| s.len()).sum();
             let proteins: std::collections::BTreeSet<usize> =
                 points.protein.iter().copied().collect();
-            let pool = if plan.chosen.len() == total_proteins {
+            let pool = if chosen.len() == total_proteins {
                 "all proteins".to_owned()
             } else {
                 format!(
                     "a seeded sample of {} proteins, {RESIDUE_POOL_FACTOR}x the points",
-                    plan.chosen.len()
+                    chosen.len()
                 )
             };
             format!(
@@ -245,13 +332,14 @@ fn sampling_statement(request: &MapStudyRequest, plan: &Plan, points: &MapPoints
 /// rows of the chosen proteins.
 fn read_points(
     store: &FeatureStore,
-    plan: &Plan,
+    chosen: &[usize],
+    layer: usize,
     request: &MapStudyRequest,
 ) -> Result<MapPoints, StudyError> {
     match request.level {
         PointLevel::Protein => Ok(MapPoints {
-            features: read_means(store, plan.layer)?,
-            protein: plan.chosen.clone(),
+            features: read_means(store, layer)?,
+            protein: chosen.to_vec(),
             position: None,
         }),
         PointLevel::Residue => {
@@ -259,10 +347,10 @@ fn read_points(
             let lengths: Vec<usize> = offsets.windows(2).map(|w| w[1] - w[0]).collect();
             let picked = stratified_residues(&lengths, request.max_points, request.seed);
             let rows: Vec<usize> = picked.iter().map(|&(k, p)| offsets[k] + p).collect();
-            let features = LayerReader::open(store, plan.layer)?.gather(&rows)?;
+            let features = LayerReader::open(store, layer)?.gather(&rows)?;
             Ok(MapPoints {
                 features,
-                protein: picked.iter().map(|&(k, _)| plan.chosen[k]).collect(),
+                protein: picked.iter().map(|&(k, _)| chosen[k]).collect(),
                 position: Some(picked.iter().map(|&(_, p)| p).collect()),
             })
         }

@@ -18,6 +18,8 @@ pub mod resources;
 pub mod ss8_probe_run;
 pub mod ss8_study;
 pub mod ss8_study_table;
+pub mod study;
+pub mod study_driver;
 pub mod study_error;
 pub mod study_estimate;
 pub mod study_split;

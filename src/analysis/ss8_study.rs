@@ -1,39 +1,44 @@
 //! The SS8 probe study, the one workflow behind the GUI's Secondary structure view and
-//! `probe ss8`: embed the training and test proteins once into feature stores (every layer
-//! asked for, resumable), then per layer read the training residues from disk (capped by a
-//! seeded per-residue sample), fit the logistic-regression probe, and score the test set in
-//! streaming chunks. Peak RAM: the model, one forward batch, one layer's training residues.
+//! `probe ss8`, a [`Study`] on the study engine: embed the training and test proteins once
+//! into feature stores (every layer asked for, resumable), then per layer read the training
+//! residues from disk (capped by a seeded per-residue sample), fit the logistic-regression
+//! probe, and score the test set in streaming chunks. Peak RAM: the model, one forward batch,
+//! one layer's training residues.
 //!
 //! The best layer is the trained model's layer with the highest test Q8 ([`BEST_LAYER`]).
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use ndarray::{Array2, Axis};
 
 use super::probe_apply::Ss8Prediction;
 use super::ss8_probe_run::Ss8ProbeRun;
+use super::study::{LayerCost, LayerSweep, StoredSet, Study};
+use super::study_driver::{estimate_study, run_study};
 use super::study_error::StudyError;
-use super::study_estimate::{StudyEstimate, fill_batch_bytes, fit_seconds};
+use super::study_estimate::{StudyEstimate, fit_seconds};
 use super::study_split::StudySplit;
-use super::study_stores::{
-    NamedRecords, embed_phase_seconds, embed_seconds_of, fill_splits, full_store_bytes, plan_splits,
-};
-use crate::data::{SS8_CLASSES, Ss8Record};
+use crate::data::{SS8_CLASSES, Ss8Record, read_ss8_labels};
 use crate::jobs::JobCtx;
 use crate::model::{Layers, LengthPolicy, LoadedModel};
+use crate::params::{real_in, whole_in};
 use crate::probes::{Ss8Probe, Ss8ProbeParams, ss8_metrics};
 use crate::rng::SplitMix64;
-use crate::store::{FeatureStore, LayerReader, StoreOptions, StorePlan};
+use crate::store::{FeatureStore, LayerReader, StoreOptions};
 
 /// Training residues per layer above which a seeded sample is used (1 GB of f32 features at
 /// ESM-1b's width).
 pub const DEFAULT_RESIDUE_CAP: usize = 200_000;
 
 /// How the best layer is chosen.
-pub const BEST_LAYER: &str = "highest test Q8 of the trained model";
+pub const BEST_LAYER: &str = "highest test Q8 of the trained model (ties: the lower layer)";
 
 /// Test rows read from a store at once while scoring.
 const SCORE_CHUNK_ROWS: usize = 16_384;
+
+/// The most training residues per layer a study may ask for (20 GB of f32 features at
+/// ESM-1b's width).
+pub const MAX_RESIDUE_CAP: usize = 4_000_000;
 
 /// Everything a study needs.
 #[derive(Debug, Clone)]
@@ -65,51 +70,167 @@ pub struct Ss8StudyRequest {
 /// A finished study.
 #[derive(Debug, Clone)]
 pub struct Ss8Study {
-    /// The model's name.
-    pub model_name: String,
+    /// One run per layer, trained and untrained, the best layer ([`BEST_LAYER`]) and the cost.
+    pub sweep: LayerSweep<Ss8ProbeRun>,
     /// What it trained and tested on.
     pub split: StudySplit,
-    /// One run per layer, ascending.
-    pub runs: Vec<Ss8ProbeRun>,
-    /// The same layers on the untrained copy (empty when not compared).
-    pub untrained: Vec<Ss8ProbeRun>,
-    /// Index into `runs` of the best layer ([`BEST_LAYER`]).
-    pub best: usize,
     /// The first tracked test proteins with the best probe's predictions.
     pub tracks: Vec<(Ss8Record, Ss8Prediction)>,
-    /// Residues embedded by this study (0 when every store was reused).
-    pub residues_embedded: usize,
-    /// The stores read.
-    pub stores: Vec<PathBuf>,
-    /// Wall seconds spent filling stores (forward passes and writes).
-    pub embed_seconds: f64,
-    /// Wall seconds spent reading, fitting and scoring.
-    pub fit_seconds: f64,
 }
 
 impl Ss8StudyRequest {
-    fn sets<'a>(
-        &'a self,
-        train: &'a [(String, String)],
-        test: &'a [(String, String)],
-    ) -> [NamedRecords<'a>; 2] {
-        [
-            NamedRecords {
-                name: &self.train_name,
-                records: train,
-            },
-            NamedRecords {
-                name: &self.test_name,
-                records: test,
-            },
-        ]
+    /// A request over the SS8 labels of `train` and `test` (tables or structures labelled by
+    /// DSSP), keeping the first `max_train` training proteins (all when `None`), named after
+    /// their files, every other field at its default: the one builder both shells start from.
+    pub fn from_files(
+        train: &Path,
+        test: &Path,
+        max_train: Option<usize>,
+    ) -> Result<Self, StudyError> {
+        let mut train_records = read_ss8_labels(train)?;
+        if let Some(n) = max_train {
+            train_records.truncate(n);
+        }
+        Ok(Self {
+            train: train_records,
+            test: read_ss8_labels(test)?,
+            train_name: crate::store::dataset_label(train),
+            test_name: crate::store::dataset_label(test),
+            layers: Layers::Last,
+            params: Ss8ProbeParams::default(),
+            residue_cap: DEFAULT_RESIDUE_CAP,
+            seed: 0,
+            compare_untrained: false,
+            store: StoreOptions::default(),
+            tracked_proteins: 0,
+        })
+    }
+}
+
+impl Ss8Study {
+    /// The best layer's run ([`BEST_LAYER`]); a study has at least one layer.
+    pub fn best_run(&self) -> &Ss8ProbeRun {
+        self.sweep
+            .best_run()
+            .expect("run_ss8_study returns at least one layer")
+    }
+}
+
+/// The SS8 probe's checks of its settings (shared with saved-probe fits).
+pub fn check_ss8_params(params: &Ss8ProbeParams) -> Result<(), StudyError> {
+    real_in("L2 penalty (--l2)", params.l2, (0.0, 1e6), false)?;
+    whole_in("iterations (--max-iterations)", params.max_iterations, 1..=100_000)?;
+    Ok(())
+}
+
+fn pairs(records: &[Ss8Record]) -> Vec<(String, String)> {
+    records
+        .iter()
+        .map(|r| (r.id.clone(), r.sequence.clone()))
+        .collect()
+}
+
+/// The training sample of a model's training store: rows ascending, with their labels.
+#[derive(Debug)]
+pub struct Ss8Sample {
+    rows: Vec<usize>,
+    labels: Vec<usize>,
+}
+
+impl Study for Ss8StudyRequest {
+    type Prepared = Ss8Sample;
+    type Run = Ss8ProbeRun;
+    const BEST_RULE: &'static str = BEST_LAYER;
+    const LAYER_STAGE: &'static str = "fitting and scoring";
+
+    fn check(&self) -> Result<(), StudyError> {
+        check_ss8_params(&self.params)?;
+        whole_in(
+            "training-residue cap (--residue-cap)",
+            self.residue_cap,
+            1..=MAX_RESIDUE_CAP,
+        )?;
+        for (name, set) in [(&self.train_name, &self.train), (&self.test_name, &self.test)] {
+            if labelled_count(set) == 0 {
+                return Err(StudyError::Empty(format!(
+                    "{name} has no labelled residues ({} proteins): give an SS8 table or structures with secondary structure",
+                    set.len()
+                )));
+            }
+        }
+        Ok(())
     }
 
-    fn pairs(records: &[Ss8Record]) -> Vec<(String, String)> {
-        records
-            .iter()
-            .map(|r| (r.id.clone(), r.sequence.clone()))
+    fn layers(&self) -> &Layers {
+        &self.layers
+    }
+
+    fn compare_untrained(&self) -> bool {
+        self.compare_untrained
+    }
+
+    fn store_options(&self) -> &StoreOptions {
+        &self.store
+    }
+
+    fn stored_sets(&self) -> Vec<StoredSet> {
+        [(&self.train_name, &self.train), (&self.test_name, &self.test)]
+            .into_iter()
+            .map(|(name, records)| StoredSet {
+                name: name.clone(),
+                records: pairs(records),
+                per_residue: true,
+            })
             .collect()
+    }
+
+    fn layer_cost(&self, model: &LoadedModel) -> LayerCost {
+        let dim = model.model.config().embed_dim;
+        let train_rows = labelled_count(&self.train).min(self.residue_cap);
+        let test_rows = labelled_count(&self.test);
+        let read_bytes = ((train_rows + test_rows) * dim * self.store.dtype.bytes()) as u64;
+        LayerCost {
+            seconds: fit_seconds(
+                train_rows,
+                dim,
+                SS8_CLASSES.len(),
+                self.params.max_iterations as usize,
+                read_bytes,
+            ),
+            ram: (train_rows * dim * 4 + SCORE_CHUNK_ROWS * dim * 8) as u64,
+        }
+    }
+
+    fn prepare(&self, _: &LoadedModel, stores: &[FeatureStore]) -> Result<Ss8Sample, StudyError> {
+        let (rows, labels) = training_sample(&stores[0], &self.train, self.residue_cap, self.seed);
+        if rows.is_empty() {
+            return Err(StudyError::Empty(format!(
+                "{} has no labelled residues",
+                self.train_name
+            )));
+        }
+        Ok(Ss8Sample { rows, labels })
+    }
+
+    fn run_layer(
+        &self,
+        sample: &Ss8Sample,
+        stores: &[FeatureStore],
+        layer: usize,
+        ctx: &JobCtx,
+    ) -> Result<Ss8ProbeRun, StudyError> {
+        probe_layer(
+            (&stores[0], &stores[1]),
+            &self.test,
+            layer,
+            (&sample.rows, &sample.labels),
+            &self.params,
+            ctx,
+        )
+    }
+
+    fn layer_score(run: &Ss8ProbeRun) -> f64 {
+        run.test.q8
     }
 }
 
@@ -123,78 +244,7 @@ pub fn estimate_ss8_study(
     model: &LoadedModel,
     request: &Ss8StudyRequest,
 ) -> Result<StudyEstimate, StudyError> {
-    let layers = request.layers.resolve(model.model.config().num_layers)?;
-    let plans = plan_stores(model, request, &layers)?;
-    estimate_from_plans(model, request, &layers, &plans)
-}
-
-/// Plans of the training and the test store of `model`.
-fn plan_stores(
-    model: &LoadedModel,
-    request: &Ss8StudyRequest,
-    layers: &[usize],
-) -> Result<[StorePlan; 2], StudyError> {
-    let (train, test) = (
-        Ss8StudyRequest::pairs(&request.train),
-        Ss8StudyRequest::pairs(&request.test),
-    );
-    Ok(plan_splits(
-        model,
-        &request.store,
-        request.sets(&train, &test),
-        layers,
-    )?)
-}
-
-/// [`estimate_ss8_study`] from the stores' plans.
-fn estimate_from_plans(
-    model: &LoadedModel,
-    request: &Ss8StudyRequest,
-    layers: &[usize],
-    plans: &[StorePlan; 2],
-) -> Result<StudyEstimate, StudyError> {
-    let config = model.model.config();
-    let (train, test) = (
-        Ss8StudyRequest::pairs(&request.train),
-        Ss8StudyRequest::pairs(&request.test),
-    );
-    let copies = if request.compare_untrained { 2.0 } else { 1.0 };
-    let mut embed: f64 = embed_phase_seconds(model, plans).iter().sum();
-    let mut disk: u64 = plans.iter().map(|p| p.bytes_to_reserve).sum();
-    if request.compare_untrained {
-        let all = [train.as_slice(), test.as_slice()].concat();
-        embed += embed_seconds_of(model, &all);
-        disk += full_store_bytes(model, &request.store, &all, layers.len());
-    }
-    let train_rows = labelled_count(&request.train).min(request.residue_cap);
-    let test_rows = labelled_count(&request.test);
-    let layer_bytes =
-        ((train_rows + test_rows) * config.embed_dim * request.store.dtype.bytes()) as u64;
-    let per_layer = fit_seconds(
-        train_rows,
-        config.embed_dim,
-        SS8_CLASSES.len(),
-        request.params.max_iterations as usize,
-        layer_bytes,
-    );
-    let fit = copies * per_layer * layers.len() as f64;
-    let weights = (config.parameter_count() * 4) as u64;
-    let forward = fill_batch_bytes(config, &request.store, layers.len());
-    let fitting =
-        (train_rows * config.embed_dim * 4 + SCORE_CHUNK_ROWS * config.embed_dim * 8) as u64;
-    let untrained_copy = if request.compare_untrained {
-        weights
-    } else {
-        0
-    };
-    Ok(StudyEstimate {
-        embed_seconds: embed,
-        fit_seconds: fit,
-        extra_ram: forward.max(fitting) + untrained_copy,
-        weights,
-        disk,
-        store_root: request.store.root.clone(),
-    })
+    estimate_study(model, request)
 }
 
 /// Runs the study; refuses first if it cannot fit (see [`estimate_ss8_study`]).
@@ -203,146 +253,31 @@ pub fn run_ss8_study(
     request: &Ss8StudyRequest,
     ctx: &JobCtx,
 ) -> Result<Ss8Study, StudyError> {
-    let layers = request.layers.resolve(model.model.config().num_layers)?;
-    let plans = plan_stores(model, request, &layers)?;
-    estimate_from_plans(model, request, &layers, &plans)?.check_resources()?;
-    let split = if request.compare_untrained {
-        let trained_share = 1.0 / 2.0;
-        ctx.phases(&[trained_share, 1.0 - trained_share])
-    } else {
-        vec![ctx.clone()]
+    let outcome = run_study(model, request, ctx)?;
+    let Some(best) = outcome.sweep.best_run() else {
+        return Err(StudyError::Empty("no layer was probed".into()));
     };
-    let trained = probe_model(model, request, (&layers, Some(plans)), &split[0])?;
-    let untrained = if request.compare_untrained {
-        let copy = model.untrained_copy(0)?;
-        probe_model(&copy, request, (&layers, None), &split[1])?
-    } else {
-        ModelRuns::default()
-    };
-    let best = (0..trained.runs.len())
-        .max_by(|&a, &b| trained.runs[a].test.q8.total_cmp(&trained.runs[b].test.q8))
-        .ok_or_else(|| StudyError::Empty("no layer was probed".into()))?;
     let tracks = tracks(
-        &trained.test_store,
+        &outcome.trained.stores[1],
         &request.test,
-        &trained.runs[best],
+        best,
         request.tracked_proteins,
     )?;
-    ctx.checkpoint(1.0)?;
-    let mut stores = [trained.stores, untrained.stores].concat();
-    stores.sort();
-    stores.dedup();
     Ok(Ss8Study {
-        model_name: model.name.clone(),
+        sweep: outcome.sweep,
         split: StudySplit::of(
             &request.train_name,
             request.train.iter().map(|r| r.sequence.as_str()),
             &request.test_name,
             request.test.iter().map(|r| r.sequence.as_str()),
         ),
-        best,
         tracks,
-        residues_embedded: trained.residues_embedded + untrained.residues_embedded,
-        stores,
-        embed_seconds: trained.embed_seconds + untrained.embed_seconds,
-        fit_seconds: trained.fit_seconds + untrained.fit_seconds,
-        runs: trained.runs,
-        untrained: untrained.runs,
-    })
-}
-
-/// The runs of one model.
-#[derive(Debug, Default)]
-struct ModelRuns {
-    runs: Vec<Ss8ProbeRun>,
-    residues_embedded: usize,
-    stores: Vec<PathBuf>,
-    test_store: Option<FeatureStore>,
-    embed_seconds: f64,
-    fit_seconds: f64,
-}
-
-/// Embeds (or reuses) both sets, then fits and scores each layer: phases weighted by their
-/// estimated time.
-fn probe_model(
-    model: &LoadedModel,
-    request: &Ss8StudyRequest,
-    (layers, plans): (&[usize], Option<[StorePlan; 2]>),
-    ctx: &JobCtx,
-) -> Result<ModelRuns, StudyError> {
-    let config = model.model.config();
-    let (train, test) = (
-        Ss8StudyRequest::pairs(&request.train),
-        Ss8StudyRequest::pairs(&request.test),
-    );
-    let sets = request.sets(&train, &test);
-    let plans = match plans {
-        Some(plans) => plans,
-        None => plan_stores(model, request, layers)?,
-    };
-    let train_rows = labelled_count(&request.train).min(request.residue_cap);
-    let per_layer = fit_seconds(
-        train_rows,
-        config.embed_dim,
-        SS8_CLASSES.len(),
-        request.params.max_iterations as usize,
-        0,
-    );
-    let mut weights = embed_phase_seconds(model, &plans).to_vec();
-    weights.extend(std::iter::repeat_n(per_layer.max(1e-3), layers.len()));
-    let phases = ctx.phases(&weights);
-    let stores = fill_splits(
-        model,
-        &request.store,
-        sets,
-        layers,
-        [&phases[0], &phases[1]],
-    )?;
-    let (train_store, test_store) = (&stores.train, &stores.test);
-    let started = std::time::Instant::now();
-    let (rows, labels) = training_sample(
-        train_store,
-        &request.train,
-        request.residue_cap,
-        request.seed,
-    );
-    if rows.is_empty() {
-        return Err(StudyError::Empty(format!(
-            "{} has no labelled residues",
-            request.train_name
-        )));
-    }
-    let mut runs = Vec::with_capacity(layers.len());
-    for (k, (&layer, phase)) in layers.iter().zip(&phases[2..]).enumerate() {
-        phase.set_stage(format!(
-            "fitting and scoring layer {layer} ({}/{})",
-            k + 1,
-            layers.len()
-        ));
-        runs.push(probe_layer(
-            train_store,
-            test_store,
-            &request.test,
-            layer,
-            (&rows, &labels),
-            &request.params,
-            phase,
-        )?);
-    }
-    Ok(ModelRuns {
-        runs,
-        residues_embedded: stores.residues_embedded,
-        stores: stores.dirs(),
-        embed_seconds: stores.seconds,
-        fit_seconds: started.elapsed().as_secs_f64(),
-        test_store: Some(stores.test),
     })
 }
 
 /// Fits one layer on the sampled training rows and scores the test set.
 fn probe_layer(
-    train_store: &FeatureStore,
-    test_store: &FeatureStore,
+    (train_store, test_store): (&FeatureStore, &FeatureStore),
     test: &[Ss8Record],
     layer: usize,
     (rows, labels): (&[usize], &[usize]),
@@ -443,14 +378,11 @@ fn labelled_count(records: &[Ss8Record]) -> usize {
 /// The best probe's per-residue probabilities for the first `count` test proteins, from the
 /// store (no forward pass).
 fn tracks(
-    store: &Option<FeatureStore>,
+    store: &FeatureStore,
     test: &[Ss8Record],
     best: &Ss8ProbeRun,
     count: usize,
 ) -> Result<Vec<(Ss8Record, Ss8Prediction)>, StudyError> {
-    let Some(store) = store else {
-        return Ok(Vec::new());
-    };
     let mut reader = LayerReader::open(store, best.layer)?;
     let offsets = store.row_offsets();
     test.iter()

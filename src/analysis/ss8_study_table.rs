@@ -13,9 +13,9 @@ use crate::data::SS8_CLASSES;
 
 /// See the module docs.
 pub fn ss8_study_table(study: &Ss8Study) -> PolarsResult<DataFrame> {
-    let best_layer = study.runs.get(study.best).map(|r| r.layer);
+    let best_layer = study.sweep.best_run().map(|r| r.layer);
     let mut rows = Rows::default();
-    for (model, runs) in [("trained", &study.runs), ("untrained", &study.untrained)] {
+    for (model, runs) in [("trained", &study.sweep.runs), ("untrained", &study.sweep.untrained)] {
         for run in runs.iter() {
             rows.push(
                 model,

@@ -16,6 +16,12 @@ use super::study_estimate::Refusal;
 /// Why a study failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StudyError {
+    /// A parameter outside its range (the message names the field and flag).
+    #[error(transparent)]
+    Invalid(#[from] crate::params::InvalidParam),
+    /// An input file could not be read (the message names the file, record and line).
+    #[error(transparent)]
+    Data(#[from] crate::data::DataError),
     /// A layer outside the model.
     #[error(transparent)]
     Layers(#[from] LayersError),

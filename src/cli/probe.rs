@@ -21,7 +21,7 @@ use crate::analysis::ss8_study::{
     BEST_LAYER, Ss8Study, Ss8StudyRequest, estimate_ss8_study, run_ss8_study,
 };
 use crate::analysis::ss8_study_table::ss8_study_table;
-use crate::data::{SS8_CLASSES, read_ss8_labels};
+use crate::data::SS8_CLASSES;
 use crate::model::{Checkpoint, LoadedModel};
 use crate::probes::{
     ContactPrecision, ContactProbeParams, Ss8ProbeParams, metric_text_with_decimals,
@@ -270,7 +270,7 @@ fn ss8_predict(args: &Ss8PredictArgs) -> anyhow::Result<()> {
     let shared = std::sync::Arc::new(records);
     let job_records = shared.clone();
     let predictions = with_progress_bar("ss8 predict", move |ctx| {
-        predict_ss8(&loaded, &probe, &metadata, &job_records, None, &ctx)
+        predict_ss8(&loaded, &probe, &metadata, &job_records, &ctx)
     })??;
     let mut columns: Vec<Vec<String>> = vec![Vec::new(); 5];
     let (mut positions, mut confidence) = (Vec::<u32>::new(), Vec::<f32>::new());
@@ -320,7 +320,7 @@ fn contacts_predict(args: &ContactsPredictArgs) -> anyhow::Result<()> {
     let (probe, metadata) = crate::probes::load_contact_probe(&args.input.probe)?;
     let (loaded, records) = args.input.model_and_records()?;
     let predictions = with_progress_bar("contacts predict", move |ctx| {
-        predict_contacts(&loaded, &probe, &metadata, &records, None, &ctx)
+        predict_contacts(&loaded, &probe, &metadata, &records, &ctx)
     })??;
     if let Some(dir) = &args.maps {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -386,18 +386,7 @@ fn contacts_predict(args: &ContactsPredictArgs) -> anyhow::Result<()> {
 
 fn contacts(args: &ContactsArgs) -> anyhow::Result<()> {
     let loaded = args.model.load()?;
-    let name_of = |paths: &[PathBuf]| {
-        paths
-            .iter()
-            .map(|p| crate::store::dataset_label(p))
-            .collect::<Vec<_>>()
-            .join("+")
-    };
     let request = ContactStudyRequest {
-        train: crate::data::read_structures(&args.train)?,
-        test: crate::data::read_structures(&args.structures)?,
-        train_name: name_of(&args.train),
-        test_name: name_of(&args.structures),
         layers: parse_layers(&args.study.layers)?,
         params: ContactProbeParams {
             rank: args.rank,
@@ -409,8 +398,8 @@ fn contacts(args: &ContactsArgs) -> anyhow::Result<()> {
         },
         residue_cap: args.study.residue_cap,
         compare_untrained: args.study.compare_untrained,
-        contact_head: true,
         store: args.study.store.options(),
+        ..ContactStudyRequest::from_structures(&args.train, &args.structures)?
     };
     if !request.train.is_empty() {
         let estimate = estimate_contact_study(&loaded, &request)?;
@@ -462,7 +451,7 @@ fn announce_split(split: &crate::analysis::study_split::StudySplit) {
 
 /// Training pairs, then mean precision per predictor and range, on stdout.
 fn print_contact_study(study: &ContactStudy) {
-    if !study.runs.is_empty() {
+    if !study.sweep.runs.is_empty() {
         announce_split(&study.split);
         let p = &study.pairs;
         eprintln!(
@@ -472,16 +461,16 @@ fn print_contact_study(study: &ContactStudy) {
             p.contacts,
             p.sampled_non_contacts,
             p.non_contacts,
-            study.residues_embedded,
-            study.embed_seconds,
-            study.fit_seconds
+            study.sweep.cost.residues_embedded,
+            study.sweep.cost.embed_seconds,
+            study.sweep.cost.analysis_seconds
         );
     }
     let mut rows: Vec<(String, &ContactPrecision)> = Vec::new();
     if let Some(head) = &study.head {
         rows.push(("contact head".into(), &head.mean));
     }
-    for (model, runs) in [("probe", &study.runs), ("untrained", &study.untrained)] {
+    for (model, runs) in [("probe", &study.sweep.runs), ("untrained", &study.sweep.untrained)] {
         for run in runs.iter() {
             rows.push((format!("{model}, layer {}", run.layer), &run.mean));
         }
@@ -514,14 +503,10 @@ fn print_contact_study(study: &ContactStudy) {
 fn homology(args: &HomologyArgs) -> anyhow::Result<()> {
     let loaded = args.model.load()?;
     let request = HomologyStudyRequest {
-        domains: crate::data::spread_evenly(
-            crate::data::read_astral(&args.astral)?,
-            args.max_domains.unwrap_or(0),
-        ),
-        dataset_name: crate::store::dataset_label(&args.astral),
         layers: parse_layers(&args.layers)?,
         compare_untrained: args.compare_untrained,
         store: args.store.options(),
+        ..HomologyStudyRequest::from_astral(&args.astral, args.max_domains)?
     };
     let estimate = estimate_homology_study(&loaded, &request)?;
     super::progress::announce_estimate(&estimate)?;
@@ -531,19 +516,14 @@ fn homology(args: &HomologyArgs) -> anyhow::Result<()> {
     })??;
     eprintln!(
         "embedded {} residues in {:.1} s, scored in {:.1} s; stores: {}",
-        study.residues_embedded,
-        study.embed_seconds,
-        study.score_seconds,
-        study
-            .stores
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
+        study.sweep.cost.residues_embedded,
+        study.sweep.cost.embed_seconds,
+        study.sweep.cost.analysis_seconds,
+        store_list(&study.sweep.cost.stores)
     );
     println!("{} domains", study.domains.len());
     println!("model      layer  fold Hit-10  fold AUC  superfamily Hit-10  superfamily AUC");
-    for (model, runs) in [("trained", &study.runs), ("untrained", &study.untrained)] {
+    for (model, runs) in [("trained", &study.sweep.runs), ("untrained", &study.sweep.untrained)] {
         for r in runs.iter() {
             let cell = |value: Option<f64>| metric_text_with_decimals(value.unwrap_or(f64::NAN), 4);
             println!(
@@ -558,7 +538,7 @@ fn homology(args: &HomologyArgs) -> anyhow::Result<()> {
     }
     println!(
         "best layer {} ({BEST_HOMOLOGY_LAYER})",
-        study.runs[study.best].layer
+        study.best_run().layer
     );
     if let Some(out) = &args.out {
         let mut frame = homology_study_table(&study)?;
@@ -602,18 +582,13 @@ fn aa_groups(args: &AaGroupsArgs) -> anyhow::Result<()> {
     let study = with_progress_bar_and_log("amino-acid groups study", ctx, move |ctx, _| {
         run_aa_groups_study(&loaded, &request, &ctx)
     })??;
-    if !study.stores.is_empty() {
+    if !study.sweep.cost.stores.is_empty() {
         eprintln!(
             "embedded {} residues in {:.1} s; {} standard residues averaged per layer; stores: {}",
-            study.residues_embedded,
-            study.embed_seconds,
+            study.sweep.cost.residues_embedded,
+            study.sweep.cost.embed_seconds,
             study.residues,
-            study
-                .stores
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
+            store_list(&study.sweep.cost.stores)
         );
     }
     println!(
@@ -629,15 +604,15 @@ fn aa_groups(args: &AaGroupsArgs) -> anyhow::Result<()> {
     if let Some(table) = &study.untrained_table {
         line("untrained", "embedding table", "-".into(), table);
     }
-    for (model, runs) in [("trained", &study.runs), ("untrained", &study.untrained)] {
+    for (model, runs) in [("trained", &study.sweep.runs), ("untrained", &study.sweep.untrained)] {
         for r in runs {
             line(model, "layer mean", r.layer.to_string(), &r.score);
         }
     }
-    if let Some(best) = study.best {
+    if let Some(best) = study.sweep.best {
         println!(
             "best layer {} ({BEST_GROUPS_LAYER})",
-            study.runs[best].layer
+            study.sweep.runs[best].layer
         );
     }
     if let Some(out) = &args.out {
@@ -666,15 +641,7 @@ fn ss8(args: &Ss8Args) -> anyhow::Result<()> {
     let loaded = args.model.load()?;
     let train_path = given_or_bundled(args.train.as_deref(), crate::bundled::kit::SS8_TRAIN)?;
     let test_path = given_or_bundled(args.test.as_deref(), crate::bundled::kit::TS50)?;
-    let mut train = read_ss8_labels(&train_path)?;
-    if let Some(n) = args.max_train {
-        train.truncate(n);
-    }
     let request = Ss8StudyRequest {
-        train,
-        test: read_ss8_labels(&test_path)?,
-        train_name: crate::store::dataset_label(&train_path),
-        test_name: crate::store::dataset_label(&test_path),
         layers: parse_layers(&args.study.layers)?,
         params: Ss8ProbeParams {
             l2: args.l2,
@@ -684,7 +651,7 @@ fn ss8(args: &Ss8Args) -> anyhow::Result<()> {
         seed: args.study.sample_seed,
         compare_untrained: args.study.compare_untrained,
         store: args.study.store.options(),
-        tracked_proteins: 0,
+        ..Ss8StudyRequest::from_files(&train_path, &test_path, args.max_train)?
     };
     let estimate = estimate_ss8_study(&loaded, &request)?;
     super::progress::announce_estimate(&estimate)?;
@@ -698,17 +665,12 @@ fn ss8(args: &Ss8Args) -> anyhow::Result<()> {
     eprintln!(
         "finished in {:.1} s (embedding {:.1} s, fitting and scoring {:.1} s); embedded {} residues; stores: {}",
         started.elapsed().as_secs_f64(),
-        study.embed_seconds,
-        study.fit_seconds,
-        study.residues_embedded,
-        study
-            .stores
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
+        study.sweep.cost.embed_seconds,
+        study.sweep.cost.analysis_seconds,
+        study.sweep.cost.residues_embedded,
+        store_list(&study.sweep.cost.stores)
     );
-    let best = &study.runs[study.best];
+    let best = study.best_run();
     if let Some(path) = &args.save {
         if path.exists() {
             anyhow::bail!("{} exists; not overwriting", path.display());
@@ -736,8 +698,8 @@ fn ss8(args: &Ss8Args) -> anyhow::Result<()> {
                     .collect()
             };
             let json = [
-                runs("trained", &study.runs),
-                runs("untrained", &study.untrained),
+                runs("trained", &study.sweep.runs),
+                runs("untrained", &study.sweep.untrained),
             ]
             .concat();
             std::fs::write(out, serde_json::to_string_pretty(&json)?)
@@ -753,7 +715,7 @@ fn ss8(args: &Ss8Args) -> anyhow::Result<()> {
 
 /// The study's scores per layer and the best layer's per-class detail, on stdout.
 fn print_ss8_study(study: &Ss8Study) {
-    let best = &study.runs[study.best];
+    let best = study.best_run();
     println!(
         "{} training residues, {} test residues (majority class {:.4})",
         best.train_residues,
@@ -761,12 +723,13 @@ fn print_ss8_study(study: &Ss8Study) {
         best.test.ss8.majority_baseline()
     );
     let untrained: std::collections::BTreeMap<usize, f64> = study
+        .sweep
         .untrained
         .iter()
         .map(|r| (r.layer, r.test.q8))
         .collect();
     println!("layer  train Q8  test Q8  test Q3  untrained test Q8");
-    for run in &study.runs {
+    for run in &study.sweep.runs {
         let baseline = untrained
             .get(&run.layer)
             .map_or_else(|| "-".to_owned(), |q| format!("{q:.4}"));
@@ -788,4 +751,13 @@ fn print_ss8_study(study: &Ss8Study) {
     println!(
         "(–: undefined; a class never predicted has no precision, one absent from the labels no recall)"
     );
+}
+
+/// The store folders, comma-separated.
+fn store_list(stores: &[std::path::PathBuf]) -> String {
+    stores
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -27,7 +27,7 @@ impl StoreArgs {
         StoreOptions {
             root: self.store.clone().unwrap_or_else(default_store_root),
             dtype: self.dtype,
-            toks_per_batch: self.toks_per_batch.max(1),
+            toks_per_batch: self.toks_per_batch,
         }
     }
 }

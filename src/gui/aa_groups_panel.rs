@@ -117,26 +117,26 @@ pub fn aa_groups_sweep_series(study: &AaGroupsStudy) -> Vec<LineSeries> {
     let agreement = |s: &GroupingScore| s.nearest_neighbour_agreement;
     let contrast = |s: &GroupingScore| s.within_minus_between_cosine;
     let mut series = vec![
-        line("NN group agreement", &study.runs, agreement, false),
-        line("within - between cosine", &study.runs, contrast, false),
+        line("NN group agreement", &study.sweep.runs, agreement, false),
+        line("within - between cosine", &study.sweep.runs, contrast, false),
     ];
-    if !study.untrained.is_empty() {
+    if !study.sweep.untrained.is_empty() {
         series.push(line(
             "untrained NN group agreement",
-            &study.untrained,
+            &study.sweep.untrained,
             agreement,
             true,
         ));
         series.push(line(
             "untrained within - between cosine",
-            &study.untrained,
+            &study.sweep.untrained,
             contrast,
             true,
         ));
     }
     series.push(line(
         "chance agreement",
-        &study.runs,
+        &study.sweep.runs,
         |s| s.chance_agreement,
         true,
     ));
@@ -222,8 +222,8 @@ fn result_ui(ui: &mut egui::Ui, panel: &mut AaGroupsPanel, study: &AaGroupsStudy
     if let Some(untrained) = &study.untrained_table {
         ui.label(score_text("Untrained embedding table", untrained));
     }
-    if let Some(best) = study.best {
-        let run = &study.runs[best];
+    if let Some(best) = study.sweep.best {
+        let run = &study.sweep.runs[best];
         ui.label(score_text(
             &format!(
                 "Best layer {} (mean of {} residues per amino acid set)",
@@ -232,13 +232,13 @@ fn result_ui(ui: &mut egui::Ui, panel: &mut AaGroupsPanel, study: &AaGroupsStudy
             &run.score,
         ))
         .on_hover_text(format!("Best layer: {BEST_LAYER}"));
-        stores_line_ui(ui, &study.stores, study.residues_embedded);
+        stores_line_ui(ui, &study.sweep.cost.stores, study.sweep.cost.residues_embedded);
     }
-    if study.runs.len() > 1 || !study.untrained.is_empty() {
+    if study.sweep.runs.len() > 1 || !study.sweep.untrained.is_empty() {
         layer_sweep_ui(
             ui,
             "aa_groups_sweep",
-            &format!("Amino-acid groups by layer, {}", study.model_name),
+            &format!("Amino-acid groups by layer, {}", study.sweep.model_name),
             "score",
             aa_groups_sweep_series(study),
             &mut panel.sweep_export,

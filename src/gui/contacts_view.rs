@@ -26,7 +26,7 @@ use crate::analysis::contact_study::{
 };
 use crate::analysis::contact_study_table::contact_study_table;
 use crate::bundled::{bundled_path_text, kit};
-use crate::data::{ContactMap, read_structures};
+use crate::data::ContactMap;
 use crate::export::{HeatmapFigure, HeatmapMarker, LineSeries};
 use crate::model::{Layers, LoadedModel};
 use crate::probes::{
@@ -93,41 +93,22 @@ pub type ContactsResult = ContactStudy;
 /// The study `settings` describe (reads the structures).
 pub fn contact_request(settings: &ContactSettings) -> anyhow::Result<ContactStudyRequest> {
     let train_paths = split_paths(&settings.train);
-    let test_paths = split_paths(&settings.test);
     anyhow::ensure!(
         !train_paths.is_empty(),
         "give training structures (PDB/mmCIF files, folders or TS50 JSON)"
     );
-    anyhow::ensure!(!test_paths.is_empty(), "give test structures");
-    let train = read_structures(&train_paths)?;
-    let test = read_structures(&test_paths)?;
-    anyhow::ensure!(
-        !train.is_empty(),
-        "no protein chains in the training structures"
-    );
-    anyhow::ensure!(!test.is_empty(), "no protein chains in the test structures");
-    let name = |paths: &[std::path::PathBuf]| {
-        paths
-            .iter()
-            .map(|p| crate::store::dataset_label(p))
-            .collect::<Vec<_>>()
-            .join("+")
-    };
+    let base = ContactStudyRequest::from_structures(&train_paths, &split_paths(&settings.test))?;
     Ok(ContactStudyRequest {
-        train,
-        test,
-        train_name: name(&train_paths),
-        test_name: name(&test_paths),
         layers: settings.layers.clone(),
         params: ContactProbeParams {
-            rank: settings.rank.max(1),
-            epochs: settings.epochs.max(1),
+            rank: settings.rank,
+            epochs: settings.epochs,
             ..ContactProbeParams::default()
         },
         residue_cap: settings.residue_cap,
         compare_untrained: settings.compare_untrained,
-        contact_head: true,
         store: settings.store.clone(),
+        ..base
     })
 }
 
@@ -312,8 +293,8 @@ fn map_figure(
 fn sweep_series(study: &ContactStudy) -> Vec<LineSeries> {
     let mut series = Vec::new();
     for (runs, name, rgb, dashed) in [
-        (&study.runs, "trained", TRAINED, false),
-        (&study.untrained, "untrained", UNTRAINED, true),
+        (&study.sweep.runs, "trained", TRAINED, false),
+        (&study.sweep.untrained, "untrained", UNTRAINED, true),
     ] {
         if runs.is_empty() {
             continue;
@@ -364,19 +345,16 @@ fn inputs_ui(ui: &mut egui::Ui, settings: &mut ContactSettings, num_layers: Opti
     ui.horizontal_wrapped(|ui| {
         ui.add(
             egui::DragValue::new(&mut settings.rank)
-                .range(1..=512)
                 .prefix("rank "),
         )
         .on_hover_text("Rank of the bilinear form: each residue is projected to this many dimensions on each side");
         ui.add(
             egui::DragValue::new(&mut settings.epochs)
-                .range(1..=500)
                 .prefix("epochs "),
         )
         .on_hover_text("Passes over the training pairs per layer");
         ui.add(
             egui::DragValue::new(&mut settings.residue_cap)
-                .range(1_000..=10_000_000)
                 .speed(1000)
                 .prefix("training residues per layer ≤ "),
         )
@@ -422,7 +400,7 @@ pub fn contacts_view_ui(
         return command;
     };
     ui.separator();
-    stores_line_ui(ui, &study.stores, study.residues_embedded);
+    stores_line_ui(ui, &study.sweep.cost.stores, study.sweep.cost.residues_embedded);
     view.probe.ui(
         ui,
         model,
@@ -445,11 +423,11 @@ pub fn contacts_view_ui(
     split_ui(ui, &study.split);
     ui.columns(2, |columns| {
         let ui = &mut columns[0];
-        if study.runs.len() > 1 || !study.untrained.is_empty() {
+        if study.sweep.runs.len() > 1 || !study.sweep.untrained.is_empty() {
             layer_sweep_ui(
                 ui,
                 "contacts_sweep",
-                &format!("Contact precision by layer, {}", study.model_name),
+                &format!("Contact precision by layer, {}", study.sweep.model_name),
                 "precision",
                 sweep_series(study),
                 &mut view.sweep_export,
@@ -541,7 +519,7 @@ fn chain_map_ui(ui: &mut egui::Ui, view: &mut ContactsView, result: &Arc<Contact
             shown.truth.clone(),
             shown.predicted.clone(),
         );
-        let probe = format!("layer {}, {}", best.layer, study.model_name);
+        let probe = format!("layer {}, {}", best.layer, study.sweep.model_name);
         view.map_export.save(ui.ctx(), move |size| {
             crate::export::heatmap_svg(&map_figure(&id, &truth, &predicted, &probe, size))
         });
@@ -554,7 +532,7 @@ fn precision_table_ui(ui: &mut egui::Ui, study: &ContactStudy) {
     };
     let mut rows: Vec<(String, &ContactPrecision)> =
         vec![(format!("probe, layer {}", best.layer), &best.mean)];
-    if let Some(run) = study.untrained.iter().find(|r| r.layer == best.layer) {
+    if let Some(run) = study.sweep.untrained.iter().find(|r| r.layer == best.layer) {
         rows.push((format!("untrained, layer {}", run.layer), &run.mean));
     }
     if let Some(head) = &study.head {

@@ -24,7 +24,6 @@ use crate::analysis::homology_study::{
     run_homology_study,
 };
 use crate::analysis::homology_study_table::homology_study_table;
-use crate::data::{read_astral, spread_evenly};
 use crate::export::LineSeries;
 use crate::model::{Layers, LoadedModel};
 use crate::probes::{HomologyLevel, HomologyMetrics};
@@ -77,20 +76,13 @@ pub const NO_ASTRAL_HINT: &str = "No ASTRAL file is bundled: SCOPe states no lic
 
 /// The study `settings` describe (reads the ASTRAL file).
 pub fn homology_request(settings: &HomologySettings) -> anyhow::Result<HomologyStudyRequest> {
-    let path = PathBuf::from(settings.astral.trim());
     anyhow::ensure!(!settings.astral.trim().is_empty(), "{NO_ASTRAL_HINT}");
-    let domains = spread_evenly(read_astral(&path)?, settings.max_domains);
-    anyhow::ensure!(
-        domains.len() >= 2,
-        "need at least 2 domains: {}",
-        path.display()
-    );
+    let astral = PathBuf::from(settings.astral.trim());
     Ok(HomologyStudyRequest {
-        domains,
-        dataset_name: crate::store::dataset_label(&path),
         layers: settings.layers.clone(),
         compare_untrained: settings.compare_untrained,
         store: settings.store.clone(),
+        ..HomologyStudyRequest::from_astral(&astral, Some(settings.max_domains))?
     })
 }
 
@@ -230,8 +222,8 @@ impl StudyView for HomologyView {
 fn sweep_series(result: &HomologyResult) -> Vec<LineSeries> {
     let mut series = Vec::new();
     for (runs, name, dashed) in [
-        (&result.runs, "trained", false),
-        (&result.untrained, "untrained", true),
+        (&result.sweep.runs, "trained", false),
+        (&result.sweep.untrained, "untrained", true),
     ] {
         if runs.is_empty() {
             continue;
@@ -302,7 +294,6 @@ pub fn homology_view_ui(
     ui.horizontal_wrapped(|ui| {
         ui.add(
             egui::DragValue::new(&mut settings.max_domains)
-                .range(10..=100_000)
                 .prefix("domains ≤ "),
         )
         .on_hover_text("At most this many domains, a seeded sample spread over the folds");
@@ -326,9 +317,9 @@ pub fn homology_view_ui(
         ui.label("Score a SCOPe set to see whether nearest neighbours in embedding space are remote homologs.");
         return command;
     };
-    let best = &result.runs[result.best];
+    let best = result.best_run();
     ui.separator();
-    stores_line_ui(ui, &result.stores, result.residues_embedded);
+    stores_line_ui(ui, &result.sweep.cost.stores, result.sweep.cost.residues_embedded);
     ui.label(format!(
         "{} domains. Best layer {} ({BEST_HOMOLOGY_LAYER}): superfamily {}, fold {}",
         result.domains.len(),
@@ -358,7 +349,7 @@ fn scores_column_ui(ui: &mut egui::Ui, view: &mut HomologyView, result: &Homolog
             "homology_sweep",
             &format!(
                 "Remote homology by layer, {} ({} SCOPe domains)",
-                result.model_name,
+                result.sweep.model_name,
                 result.domains.len()
             ),
             "Hit-10",
@@ -389,7 +380,7 @@ fn scores_column_ui(ui: &mut egui::Ui, view: &mut HomologyView, result: &Homolog
                     }
                     ui.end_row();
                     for (runs, name) in
-                        [(&result.runs, "trained"), (&result.untrained, "untrained")]
+                        [(&result.sweep.runs, "trained"), (&result.sweep.untrained, "untrained")]
                     {
                         for r in runs.iter() {
                             ui.label(r.layer.to_string());

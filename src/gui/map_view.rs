@@ -558,14 +558,12 @@ fn settings_row(
         }
         ui.add(
             egui::DragValue::new(&mut settings.max_points)
-                .range(10..=200_000)
                 .prefix("max points "),
         )
         .on_hover_text("At most this many points; more are sampled (seeded), and the map says how");
         if settings.method == MapMethod::Tsne {
             ui.add(
                 egui::DragValue::new(&mut settings.perplexity)
-                    .range(2.0..=100.0)
                     .prefix("perplexity "),
             )
             .on_hover_text("t-SNE's effective number of neighbours per point (5-50 is usual)");

@@ -21,10 +21,10 @@ use crate::analysis::ss8_study::{
 };
 use crate::analysis::ss8_study_table::ss8_study_table;
 use crate::bundled::{bundled_path_text, kit};
-use crate::data::{SS8_CLASSES, Ss8Record, read_ss8_labels};
+use crate::data::{SS8_CLASSES, Ss8Record};
 use crate::export::{HeatmapFigure, LineSeries};
 use crate::model::{Layers, LoadedModel};
-use crate::probes::{ProbeMetadata, Ss8ProbeParams};
+use crate::probes::ProbeMetadata;
 use crate::store::StoreOptions;
 
 /// Test proteins whose per-residue tracks are kept.
@@ -79,22 +79,14 @@ pub type Ss8Result = Ss8Study;
 
 /// The study `settings` describe (reads both tables).
 pub fn ss8_request(settings: &Ss8Settings) -> anyhow::Result<Ss8StudyRequest> {
-    let train_path = std::path::Path::new(settings.train.trim());
-    let test_path = std::path::Path::new(settings.test.trim());
-    let mut train = read_ss8_labels(train_path)?;
-    train.truncate(settings.max_train.max(1));
+    let (train, test) = (settings.train.trim(), settings.test.trim());
     Ok(Ss8StudyRequest {
-        train,
-        test: read_ss8_labels(test_path)?,
-        train_name: crate::store::dataset_label(train_path),
-        test_name: crate::store::dataset_label(test_path),
         layers: settings.layers.clone(),
-        params: Ss8ProbeParams::default(),
         residue_cap: settings.residue_cap,
-        seed: 0,
         compare_untrained: settings.compare_untrained,
         store: settings.store.clone(),
         tracked_proteins: TRACKED_PROTEINS,
+        ..Ss8StudyRequest::from_files(train.as_ref(), test.as_ref(), Some(settings.max_train))?
     })
 }
 
@@ -205,31 +197,31 @@ pub fn ss8_sweep_series(result: &Ss8Result) -> Vec<LineSeries> {
         line(
             "test Q8",
             [31, 119, 180],
-            &result.runs,
+            &result.sweep.runs,
             |r| r.test.q8,
             false,
         ),
-        line("test Q3", [44, 160, 44], &result.runs, |r| r.test.q3, false),
+        line("test Q3", [44, 160, 44], &result.sweep.runs, |r| r.test.q3, false),
         line(
             "train Q8",
             [148, 103, 189],
-            &result.runs,
+            &result.sweep.runs,
             |r| r.train.q8,
             false,
         ),
     ];
-    if !result.untrained.is_empty() {
+    if !result.sweep.untrained.is_empty() {
         series.push(line(
             "untrained test Q8",
             [255, 127, 14],
-            &result.untrained,
+            &result.sweep.untrained,
             |r| r.test.q8,
             true,
         ));
         series.push(line(
             "untrained test Q3",
             [214, 39, 40],
-            &result.untrained,
+            &result.sweep.untrained,
             |r| r.test.q3,
             true,
         ));
@@ -240,7 +232,7 @@ pub fn ss8_sweep_series(result: &Ss8Result) -> Vec<LineSeries> {
 /// The confusion matrix of the best layer as a figure (rows: truth; counts in the cells;
 /// colour: the fraction of the true class).
 pub fn ss8_confusion_figure(result: &Ss8Result, size: FigureSize) -> HeatmapFigure {
-    let best = &result.runs[result.best];
+    let best = result.best_run();
     let confusion = &best.test.ss8.confusion;
     let n = confusion.len();
     let values = confusion
@@ -253,7 +245,7 @@ pub fn ss8_confusion_figure(result: &Ss8Result, size: FigureSize) -> HeatmapFigu
     let mut figure = HeatmapFigure::new(
         format!(
             "SS8 confusion, layer {} (Q8 {:.3}), {}",
-            best.layer, best.test.q8, result.model_name
+            best.layer, best.test.q8, result.sweep.model_name
         ),
         n,
         n,
@@ -300,7 +292,7 @@ pub fn ss8_view_ui(
         ui.label("Train a probe to see how well each layer encodes secondary structure.");
         return command;
     };
-    let best = &result.runs[result.best];
+    let best = result.best_run();
     ui.separator();
     study_files_ui(ui, view, result, model);
     ui.label(format!(
@@ -315,11 +307,11 @@ pub fn ss8_view_ui(
     split_ui(ui, &result.split);
     ui.columns(2, |columns| {
         let ui = &mut columns[0];
-        if result.runs.len() > 1 || !result.untrained.is_empty() {
+        if result.sweep.runs.len() > 1 || !result.sweep.untrained.is_empty() {
             layer_sweep_ui(
                 ui,
                 "ss8_sweep",
-                &format!("SS8 probe accuracy by layer, {}", result.model_name),
+                &format!("SS8 probe accuracy by layer, {}", result.sweep.model_name),
                 "accuracy",
                 ss8_sweep_series(result),
                 &mut view.sweep_export,
@@ -378,7 +370,7 @@ fn track_section_ui(ui: &mut egui::Ui, view: &mut Ss8View, result: &Ss8Result, l
     let (record, prediction) = &result.tracks[view.track];
     track_ui(ui, record, prediction);
     if figure_export_ui(ui, "Track", &mut view.track_export) {
-        let probe = format!("layer {layer}, {}", result.model_name);
+        let probe = format!("layer {layer}, {}", result.sweep.model_name);
         let figure = ss8_track_figure(record, prediction, &probe, view.track_export.size);
         view.track_export
             .save(ui.ctx(), move |_| crate::export::track_svg(&figure));
@@ -406,13 +398,11 @@ fn inputs_ui(ui: &mut egui::Ui, settings: &mut Ss8Settings, num_layers: Option<u
     ui.horizontal_wrapped(|ui| {
         ui.add(
             egui::DragValue::new(&mut settings.max_train)
-                .range(1..=100_000)
                 .prefix("training proteins ≤ "),
         )
         .on_hover_text("At most this many training chains (the first ones of the training set)");
         ui.add(
             egui::DragValue::new(&mut settings.residue_cap)
-                .range(1_000..=10_000_000)
                 .speed(1000)
                 .prefix("training residues per layer ≤ "),
         )
@@ -429,8 +419,8 @@ fn study_files_ui(
     result: &Ss8Result,
     model: Option<&LoadedModel>,
 ) {
-    stores_line_ui(ui, &result.stores, result.residues_embedded);
-    let best = &result.runs[result.best];
+    stores_line_ui(ui, &result.sweep.cost.stores, result.sweep.cost.residues_embedded);
+    let best = result.best_run();
     view.probe.ui(
         ui,
         model,

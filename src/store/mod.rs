@@ -21,10 +21,12 @@ pub use shard::Shard;
 
 /// The default root: `$XDG_CACHE_HOME/esm-workbench/features` or `~/.cache/...`.
 pub fn default_store_root() -> std::path::PathBuf {
-    crate::data::embedding_cache::default_cache_root()
-        .parent()
-        .map(|p| p.join("features"))
-        .unwrap_or_else(|| std::env::temp_dir().join("esm-workbench-features"))
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("esm-workbench")
+        .join("features")
 }
 
 /// A dataset's display name for its stores: the file name, or the whole path when it has none.
@@ -65,6 +67,28 @@ impl Default for StoreOptions {
             dtype: StoreDtype::F32,
             toks_per_batch: DEFAULT_TOKS_PER_BATCH,
         }
+    }
+}
+
+/// The most padded tokens per forward batch a study may ask for.
+pub const MAX_TOKS_PER_BATCH: usize = 1 << 20;
+
+impl StoreOptions {
+    /// Checks the batch size and that the store folder is not a file.
+    pub fn check(&self) -> Result<(), crate::params::InvalidParam> {
+        crate::params::whole_in(
+            "tokens per batch (--toks-per-batch)",
+            self.toks_per_batch,
+            1..=MAX_TOKS_PER_BATCH,
+        )?;
+        if self.root.is_file() {
+            return Err(crate::params::InvalidParam::new(
+                "feature-store folder (--store)",
+                self.root.display(),
+                "a folder (this is a file)",
+            ));
+        }
+        Ok(())
     }
 }
 
