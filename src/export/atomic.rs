@@ -1,14 +1,22 @@
-//! Atomic file writes and the export error type.
+//! The export error type, and export's door to the crate's one atomic write.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// Why a file could not be written or read.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     /// Filesystem failure.
-    #[error("cannot write or read {}: {source}", path.display())]
+    #[error("{}: {}", crate::io_reason::writing(source), path.display())]
     Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file could not be read.
+    #[error("{}: {}", crate::io_reason::reading(source), path.display())]
+    Read {
         /// The file.
         path: PathBuf,
         /// The cause.
@@ -40,27 +48,13 @@ pub(super) fn lowercase_extension(path: &Path) -> Option<String> {
         .map(str::to_ascii_lowercase)
 }
 
-/// Writes `path` through `write` into `path.partial`, then renames it into place, so a reader
-/// never sees half a file and a failed write leaves any previous file untouched.
+/// Writes `path` through `write` atomically (see [`crate::atomic_write`]).
 pub fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
 ) -> Result<(), ExportError> {
-    let io = |source| ExportError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let mut partial = path.as_os_str().to_owned();
-    partial.push(".partial");
-    let partial = PathBuf::from(partial);
-    let file = std::fs::File::create(&partial).map_err(io)?;
-    let mut writer = std::io::BufWriter::new(file);
-    let result = write(&mut writer)
-        .and_then(|()| writer.flush())
-        .and_then(|()| writer.get_ref().sync_all());
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&partial);
-        return Err(io(e));
-    }
-    std::fs::rename(&partial, path).map_err(io)
+    crate::atomic_write::write_atomic(path, write).map_err(|e| ExportError::Io {
+        path: e.path,
+        source: e.source,
+    })
 }

@@ -81,7 +81,7 @@ pub fn read_npy_matrix(path: &Path) -> Result<ndarray::Array2<f32>, ExportError>
 
 /// Reads a C-order array of `<f4`, `<f8`, `|i1`, `|u1`, `<i2`, `<i4`, `<i8`, `<u4` or `<u8`.
 pub fn read_npy(path: &Path) -> Result<NpyArray, ExportError> {
-    let bytes = std::fs::read(path).map_err(|source| ExportError::Io {
+    let bytes = std::fs::read(path).map_err(|source| ExportError::Read {
         path: path.to_owned(),
         source,
     })?;

@@ -69,14 +69,15 @@ fn write_probe_file(
         message,
     };
     let json = serde_json::to_string(metadata).map_err(|e| io(e.to_string()))?;
-    let partial = path.with_extension("partial");
-    safetensors::tensor::serialize_to_file(
-        tensors.iter().map(|(n, t)| (*n, t)),
-        Some(HashMap::from([(METADATA_KEY.to_owned(), json)])),
-        &partial,
-    )
-    .map_err(|e| io(e.to_string()))?;
-    std::fs::rename(&partial, path).map_err(|e| io(e.to_string()))
+    crate::atomic_write::write_atomic_at(path, |partial| {
+        safetensors::tensor::serialize_to_file(
+            tensors.iter().map(|(n, t)| (*n, t)),
+            Some(HashMap::from([(METADATA_KEY.to_owned(), json)])),
+            partial,
+        )
+        .map_err(std::io::Error::other)
+    })
+    .map_err(|e| io(e.to_string()))
 }
 
 /// Reads a probe file of `kind`: its tensors and metadata.
