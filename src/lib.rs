@@ -4,6 +4,7 @@
 //! CLI are thin shells over them.
 
 pub mod analysis;
+pub mod atomic_write;
 pub mod batching;
 pub mod bundled;
 pub mod cli;
@@ -11,8 +12,10 @@ pub mod data;
 pub mod export;
 #[cfg(feature = "gui")]
 pub mod gui;
+pub mod io_reason;
 pub mod jobs;
 pub mod model;
+pub mod params;
 pub mod probes;
 pub mod projection;
 pub mod rng;

@@ -6,7 +6,7 @@ mod common;
 use candle_core::{Device, IndexOp as _};
 use common::{Reference, TestResult, check_model, fixture, max_abs_diff};
 use esm_workbench::model::{
-    Checkpoint, CheckpointFormat, ForwardRequest, LengthPolicy, LoadedModel, embed_sequence,
+    Checkpoint, CheckpointFormat, ForwardRequest, Layers, LengthPolicy, LoadedModel, embed_sequence,
 };
 
 #[test]
@@ -193,11 +193,12 @@ fn windows_cover_long_sequences_and_agree_with_single_windows() -> TestResult {
 #[test]
 fn negative_layers_resolve_like_fair_esm() -> TestResult {
     let model = LoadedModel::load(&fixture("esm2_tiny_t2.pt"), &Device::Cpu)?;
-    assert_eq!(model.model.resolve_layer(-1)?, 2);
-    assert_eq!(model.model.resolve_layer(-3)?, 0);
-    assert_eq!(model.model.resolve_layer(0)?, 0);
-    assert!(model.model.resolve_layer(3).is_err());
-    assert!(model.model.resolve_layer(-4).is_err());
+    let n = model.model.config().num_layers;
+    assert_eq!(Layers::Index(-1).resolve(n)?, vec![2]);
+    assert_eq!(Layers::Index(-3).resolve(n)?, vec![0]);
+    assert_eq!(Layers::Index(0).resolve(n)?, vec![0]);
+    assert!(Layers::Index(3).resolve(n).is_err());
+    assert!(Layers::Index(-4).resolve(n).is_err());
     Ok(())
 }
 

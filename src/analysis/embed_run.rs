@@ -1,13 +1,12 @@
-//! Embedding a dataset with a model: length-sorted batches, the on-disk cache, progress and
-//! cancellation between batches. The GUI and the CLI call this.
+//! Embedding a dataset with a model in memory: length-sorted batches, progress and
+//! cancellation between batches (the studies embed into feature stores instead,
+//! [`crate::store`]).
 
 use std::collections::BTreeMap;
 
 use candle_core::Tensor;
 
 use crate::batching::batches_by_tokens;
-use crate::data::DataError;
-use crate::data::embedding_cache::{CachedEmbedding, EmbeddingCache};
 use crate::jobs::{Cancelled, JobCtx};
 use crate::model::{ForwardRequest, LengthPolicy, LoadedModel, ModelError, embed_sequence};
 
@@ -43,10 +42,7 @@ pub enum EmbedError {
     /// The model failed or refused a sequence.
     #[error(transparent)]
     Model(Box<ModelError>),
-    /// The cache could not be written.
-    #[error(transparent)]
-    Cache(#[from] DataError),
-    /// The user cancelled; finished batches are in the cache.
+    /// The user cancelled.
     #[error(transparent)]
     Cancelled(#[from] Cancelled),
 }
@@ -66,13 +62,20 @@ impl From<candle_core::Error> for EmbedError {
     }
 }
 
-/// Per-protein results in input order, and how many came from the cache.
+/// One protein's representations.
+#[derive(Debug, Clone)]
+pub struct Embedding {
+    /// Mean over residues per layer, `(embed_dim,)`.
+    pub mean: BTreeMap<usize, Tensor>,
+    /// Per-residue representations per layer, `(residues, embed_dim)` (when asked for).
+    pub per_residue: BTreeMap<usize, Tensor>,
+}
+
+/// Per-protein results in input order.
 #[derive(Debug, Clone)]
 pub struct EmbedResult {
     /// One entry per input record.
-    pub embeddings: Vec<CachedEmbedding>,
-    /// Proteins answered from the cache.
-    pub cache_hits: usize,
+    pub embeddings: Vec<Embedding>,
 }
 
 /// Overlapping windows sized for `model`: 64 shared residues, or a quarter of the window for
@@ -83,25 +86,15 @@ pub fn window_policy(model: &LoadedModel) -> LengthPolicy {
     }
 }
 
-/// A name for the cache variant of a policy (it changes the numbers of long sequences).
-pub fn policy_variant(policy: LengthPolicy) -> String {
-    policy.variant_name()
-}
-
-/// Embeds `(id, sequence)` records, reading and filling `cache` when given.
+/// Embeds `(id, sequence)` records.
 pub fn embed_dataset(
     model: &LoadedModel,
     records: &[(String, String)],
     request: &EmbedRequest,
-    cache: Option<&EmbeddingCache>,
     ctx: &JobCtx,
 ) -> Result<EmbedResult, EmbedError> {
-    let mut slots: Vec<Option<CachedEmbedding>> = records
-        .iter()
-        .map(|(_, seq)| cache.and_then(|c| c.get(seq, &request.layers, request.per_residue)))
-        .collect();
-    let cache_hits = slots.iter().filter(|s| s.is_some()).count();
-    let missing: Vec<usize> = (0..records.len()).filter(|&i| slots[i].is_none()).collect();
+    let mut slots: Vec<Option<Embedding>> = vec![None; records.len()];
+    let missing: Vec<usize> = (0..records.len()).collect();
     let limit = model.model.config().max_residues();
     let lengths: Vec<usize> = missing
         .iter()
@@ -124,7 +117,7 @@ pub fn embed_dataset(
             .collect();
         let outputs = embed_sequence(&model.model, &items, request.length_policy, &forward)?;
         for (&k, out) in batch.iter().zip(outputs) {
-            let mut entry = CachedEmbedding {
+            let mut entry = Embedding {
                 mean: BTreeMap::new(),
                 per_residue: BTreeMap::new(),
             };
@@ -133,9 +126,6 @@ pub fn embed_dataset(
                 if request.per_residue {
                     entry.per_residue.insert(layer, reps.clone());
                 }
-            }
-            if let Some(cache) = cache {
-                cache.put(&records[missing[k]].1, &entry)?;
             }
             slots[missing[k]] = Some(entry);
         }
@@ -150,14 +140,11 @@ pub fn embed_dataset(
         })
         .collect::<Result<Vec<_>, _>>()?;
     ctx.checkpoint(1.0)?;
-    Ok(EmbedResult {
-        embeddings,
-        cache_hits,
-    })
+    Ok(EmbedResult { embeddings })
 }
 
 /// Stacks the mean embeddings of `layer` into `(proteins, embed_dim)`.
-pub fn stack_means(embeddings: &[CachedEmbedding], layer: usize) -> Result<Tensor, EmbedError> {
+pub fn stack_means(embeddings: &[Embedding], layer: usize) -> Result<Tensor, EmbedError> {
     let rows = embeddings
         .iter()
         .map(|e| {

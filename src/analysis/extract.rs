@@ -6,7 +6,6 @@
 //! files, residue counts and truncation.
 
 use std::collections::HashSet;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use candle_core::Tensor;
@@ -15,7 +14,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::batching::{batches_by_tokens, pack_by_tokens};
 use crate::data::{DataError, FastaReader, FastaRecord};
 use crate::jobs::{Cancelled, JobCtx};
-use crate::model::{EsmModel, ForwardRequest, LengthPolicy, ModelError, embed_sequence};
+use crate::model::{EsmModel, ForwardRequest, Layers, LengthPolicy, ModelError, embed_sequence};
 
 /// Which outputs to write (fair-esm's `--include`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -44,7 +43,7 @@ pub enum OutputFormat {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExtractParams {
     /// fair-esm style layer indices; negative counts from the end (-1: last layer).
-    pub repr_layers: Vec<i64>,
+    pub repr_layers: Layers,
     /// What to write.
     pub include: Include,
     /// Upper bound on `rows * longest row` tokens per forward pass (fair-esm default 4096).
@@ -58,7 +57,7 @@ pub struct ExtractParams {
 impl Default for ExtractParams {
     fn default() -> Self {
         Self {
-            repr_layers: vec![-1],
+            repr_layers: Layers::Last,
             include: Include {
                 mean: true,
                 ..Include::default()
@@ -80,7 +79,7 @@ pub enum ExtractError {
     #[error(transparent)]
     Model(Box<ModelError>),
     /// Writing an output failed.
-    #[error("cannot write {}", path.display())]
+    #[error("{}: {}", crate::io_reason::writing(source), path.display())]
     Write {
         /// The file.
         path: PathBuf,
@@ -91,6 +90,9 @@ pub enum ExtractError {
     /// Nothing to do.
     #[error("{0}")]
     Invalid(String),
+    /// A layer outside the model.
+    #[error(transparent)]
+    Layers(#[from] crate::model::LayersError),
     /// The user cancelled; files written so far are complete.
     #[error(transparent)]
     Cancelled(#[from] Cancelled),
@@ -163,11 +165,13 @@ pub fn extract_records(
             "nothing to extract: include at least one of mean, per_tok, bos, contacts".into(),
         ));
     }
-    let layers = params
-        .repr_layers
-        .iter()
-        .map(|&l| model.resolve_layer(l))
-        .collect::<Result<Vec<_>, _>>()?;
+    let layers = params.repr_layers.resolve(model.config().num_layers)?;
+    crate::params::whole_in(
+        "tokens per batch (--toks-per-batch)",
+        params.toks_per_batch,
+        1..=crate::store::MAX_TOKS_PER_BATCH,
+    )
+    .map_err(|e| ExtractError::Invalid(e.to_string()))?;
     let request = ForwardRequest {
         repr_layers: if inc.mean || inc.per_tok || inc.bos {
             layers.clone()
@@ -275,32 +279,28 @@ fn write_arrays(
     };
     let name = format!("{stem}.{ext}");
     let path = dir.join(&name);
-    let tmp = dir.join(format!("{name}.partial"));
-    let io = |source| ExtractError::Write {
-        path: path.clone(),
-        source,
-    };
-    let result = match format {
-        OutputFormat::Npz => Tensor::write_npz(arrays, &tmp),
-        OutputFormat::Safetensors => candle_core::safetensors::save(
-            &arrays.iter().map(|(n, t)| (n.clone(), t.clone())).collect(),
-            &tmp,
-        ),
-    };
-    result.map_err(|e| io(std::io::Error::other(e.to_string())))?;
-    std::fs::rename(&tmp, &path).map_err(io)?;
+    crate::atomic_write::write_atomic_at(&path, |partial| {
+        match format {
+            OutputFormat::Npz => Tensor::write_npz(arrays, partial),
+            OutputFormat::Safetensors => candle_core::safetensors::save(
+                &arrays.iter().map(|(n, t)| (n.clone(), t.clone())).collect(),
+                partial,
+            ),
+        }
+        .map_err(|e| std::io::Error::other(e.to_string()))
+    })
+    .map_err(|e| ExtractError::Write {
+        path: e.path,
+        source: e.source,
+    })?;
     Ok(name)
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ExtractError> {
-    let tmp = path.with_extension("partial");
-    let io = |source| ExtractError::Write {
-        path: path.to_owned(),
-        source,
-    };
-    let mut f = std::fs::File::create(&tmp).map_err(io)?;
-    f.write_all(bytes).and_then(|()| f.sync_all()).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)
+    crate::atomic_write::write_bytes_atomic(path, bytes).map_err(|e| ExtractError::Write {
+        path: e.path,
+        source: e.source,
+    })
 }
 
 #[cfg(test)]

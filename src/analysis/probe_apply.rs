@@ -4,7 +4,6 @@
 use ndarray::Array2;
 
 use super::embed_run::{EmbedError, EmbedRequest, embed_dataset};
-use crate::data::embedding_cache::EmbeddingCache;
 use crate::jobs::JobCtx;
 use crate::model::{LoadedModel, ModelError};
 use crate::probes::{ContactProbe, ProbeMetadata, Ss8Probe};
@@ -62,10 +61,9 @@ pub fn predict_ss8(
     probe: &Ss8Probe,
     metadata: &ProbeMetadata,
     records: &[(String, String)],
-    cache: Option<&EmbeddingCache>,
     ctx: &JobCtx,
 ) -> Result<Vec<Ss8Prediction>, ApplyProbeError> {
-    let per_residue = probe_layer_representations(model, metadata, records, cache, ctx)?;
+    let per_residue = probe_layer_representations(model, metadata, records, ctx)?;
     records
         .iter()
         .zip(per_residue)
@@ -102,10 +100,9 @@ pub fn predict_contacts(
     probe: &ContactProbe,
     metadata: &ProbeMetadata,
     records: &[(String, String)],
-    cache: Option<&EmbeddingCache>,
     ctx: &JobCtx,
 ) -> Result<Vec<ContactPrediction>, ApplyProbeError> {
-    let per_residue = probe_layer_representations(model, metadata, records, cache, ctx)?;
+    let per_residue = probe_layer_representations(model, metadata, records, ctx)?;
     records
         .iter()
         .zip(per_residue)
@@ -127,7 +124,6 @@ fn probe_layer_representations(
     model: &LoadedModel,
     metadata: &ProbeMetadata,
     records: &[(String, String)],
-    cache: Option<&EmbeddingCache>,
     ctx: &JobCtx,
 ) -> Result<Vec<candle_core::Tensor>, ApplyProbeError> {
     if metadata.model_fingerprint != model.fingerprint {
@@ -140,7 +136,7 @@ fn probe_layer_representations(
     }
     let layer = metadata.layer;
     let request = EmbedRequest::for_probes(model, &[layer], true);
-    let embedded = embed_dataset(model, records, &request, cache, ctx)?;
+    let embedded = embed_dataset(model, records, &request, ctx)?;
     embedded
         .embeddings
         .into_iter()

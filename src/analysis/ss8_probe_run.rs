@@ -50,7 +50,7 @@ pub fn residue_representations(
         .map(|r| (r.id.clone(), r.sequence.clone()))
         .collect();
     let request = EmbedRequest::for_probes(model, layers, true);
-    let result = embed_dataset(model, &pairs, &request, None, ctx)?;
+    let result = embed_dataset(model, &pairs, &request, ctx)?;
     layers
         .iter()
         .map(|layer| {

@@ -78,7 +78,7 @@ impl ExtractArgs {
     pub fn params(&self) -> ExtractParams {
         let has = |x| self.include.contains(&x);
         ExtractParams {
-            repr_layers: self.repr_layers.clone(),
+            repr_layers: crate::model::Layers::from_indices(&self.repr_layers),
             include: Include {
                 mean: has(IncludeArg::Mean),
                 per_tok: has(IncludeArg::PerTok),

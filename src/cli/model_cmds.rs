@@ -44,7 +44,8 @@ pub fn info(path: &Path) -> anyhow::Result<()> {
 
 /// Converts any supported checkpoint into workbench safetensors.
 pub fn convert(input: &Path, output: &Path) -> anyhow::Result<()> {
-    if output.exists() {
+    // A device (/dev/stdout, /dev/full) is written in place; a file or folder is kept.
+    if output.is_file() || output.is_dir() {
         anyhow::bail!("{} exists; not overwriting", output.display());
     }
     let checkpoint = Checkpoint::read(input).context("reading the checkpoint")?;

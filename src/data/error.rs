@@ -7,7 +7,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
     /// The file could not be opened or read.
-    #[error("cannot read {}", path.display())]
+    #[error("{}: {}", crate::io_reason::reading(source), path.display())]
     Io {
         /// The file.
         path: PathBuf,
@@ -16,7 +16,7 @@ pub enum DataError {
         source: std::io::Error,
     },
     /// A file or folder the data layer writes (the embedding cache) could not be written.
-    #[error("cannot write {}", path.display())]
+    #[error("{}: {}", crate::io_reason::writing(source), path.display())]
     Write {
         /// The file or folder.
         path: PathBuf,
@@ -25,7 +25,7 @@ pub enum DataError {
         source: std::io::Error,
     },
     /// Malformed content.
-    #[error("{message} (record {record}, line {line}): {}", path.display())]
+    #[error("{message}{}: {}", place(record, *line), path.display())]
     Format {
         /// What is wrong, with the numbers.
         message: String,
@@ -36,6 +36,15 @@ pub enum DataError {
         /// The file.
         path: PathBuf,
     },
+}
+
+/// ` (record R, line N)`, ` (line N)` where the record has no id, nothing for the whole file.
+fn place(record: &str, line: usize) -> String {
+    match (record, line) {
+        (_, 0) => String::new(),
+        ("-", line) => format!(" (line {line})"),
+        (record, line) => format!(" (record {record}, line {line})"),
+    }
 }
 
 impl DataError {

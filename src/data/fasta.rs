@@ -54,9 +54,19 @@ impl FastaReader {
         }
     }
 
-    /// Reads all records (convenience for small files).
+    /// Reads all records (convenience for small files); a file without any record is an
+    /// error (there is nothing to do with it).
     pub fn read_all(path: &Path) -> Result<Vec<FastaRecord>, DataError> {
-        Self::open(path)?.collect()
+        let records: Vec<FastaRecord> = Self::open(path)?.collect::<Result<_, _>>()?;
+        if records.is_empty() {
+            return Err(DataError::format(
+                path,
+                "-",
+                0,
+                "no FASTA records (no line starts with '>'): is this the right file?",
+            ));
+        }
+        Ok(records)
     }
 
     fn format_error(&self, message: String, record: &str) -> DataError {
@@ -141,6 +151,14 @@ impl FastaReader {
         }
         if sequence.ends_with('*') {
             sequence.pop();
+        }
+        if sequence.is_empty() {
+            return Err(DataError::format(
+                &self.path,
+                id,
+                header_line,
+                "record has no residues: give its sequence on the lines after the header, or remove the header",
+            ));
         }
         Ok(Some(FastaRecord {
             id,
@@ -227,5 +245,17 @@ mod tests {
         );
         let err = parse("MK\n>a\n").expect_err("data before header");
         assert!(err.to_string().contains("line 1"));
+    }
+
+    #[test]
+    fn a_record_without_residues_is_named_with_its_header_line() {
+        let err = parse(">a\nMK\n>empty\n\n>c\nMK\n").expect_err("no residues");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("record empty") && msg.contains("line 3") && msg.contains("no residues"),
+            "{msg}"
+        );
+        let err = parse(">only_a_stop\n*\n").expect_err("only a terminator");
+        assert!(err.to_string().contains("no residues"), "{err}");
     }
 }

@@ -2,7 +2,6 @@
 //! No GUI imports.
 
 pub mod dssp;
-pub mod embedding_cache;
 pub mod error;
 pub mod fasta;
 pub mod frame;
@@ -13,7 +12,6 @@ pub mod ss8;
 pub mod ss8_labels;
 pub mod structure;
 
-pub use embedding_cache::{CachedEmbedding, EmbeddingCache};
 pub use error::DataError;
 pub use fasta::{FastaReader, FastaRecord, duplicate_ids};
 pub use open_files::{DataFileKind, classify_data_file, open_data_files};

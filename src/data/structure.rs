@@ -180,6 +180,8 @@ pub fn one_letter(name: &str) -> Option<char> {
 /// Reads all protein chains of the first model of a PDB or mmCIF file (format from the
 /// extension: `.pdb`, `.ent`, `.cif`, `.mmcif`, optionally `.gz`).
 pub fn read_structure(path: &Path) -> Result<Vec<ProteinChain>, DataError> {
+    // pdbtbx's own word for an unreadable path is "Could not open file": ours comes first.
+    std::fs::File::open(path).map_err(|source| DataError::io(path, source))?;
     let text_path = path.to_string_lossy();
     let (pdb, _warnings) = pdbtbx::ReadOptions::default()
         .set_level(pdbtbx::StrictnessLevel::Loose)

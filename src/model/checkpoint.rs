@@ -121,7 +121,7 @@ impl Checkpoint {
         if path.is_dir() {
             return read_huggingface_dir(path);
         }
-        let mut magic = [0u8; 8];
+        let mut magic = [0u8; 9];
         let read = File::open(path)
             .and_then(|mut f| f.read(&mut magic))
             .map_err(|source| ModelError::Io {
@@ -139,7 +139,8 @@ impl Checkpoint {
                 "legacy (torch < 1.6) pickle checkpoint: load it in Python and re-save it with torch.save (zip format)",
             ));
         }
-        if read == 8 {
+        // safetensors: an 8-byte little-endian header length, then the JSON header.
+        if read == 9 && magic[8] == b'{' {
             let header = safetensors_file::read_header(path)?;
             if let Some(config) = header.metadata.get(CONFIG_METADATA_KEY) {
                 return read_workbench_safetensors(path, config, &header);
@@ -153,7 +154,10 @@ impl Checkpoint {
                 "safetensors file without an ESM config (no workbench metadata, no config.json beside it)",
             ));
         }
-        Err(not_a_checkpoint(path, "not a checkpoint (too short)"))
+        Err(not_a_checkpoint(
+            path,
+            "not a model checkpoint: neither a PyTorch file written by torch.save (a zip archive) nor a safetensors file",
+        ))
     }
 
     /// Checks every tensor the architecture needs exists with the right shape.
@@ -239,13 +243,13 @@ impl Checkpoint {
             .map_err(|e| ModelError::InvalidRequest(format!("cannot serialise config: {e}")))?;
         let metadata = HashMap::from([(CONFIG_METADATA_KEY.to_owned(), config)]);
         let views: Vec<(&str, &Tensor)> = tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
-        let tmp = path.with_extension("safetensors.partial");
-        safetensors::tensor::serialize_to_file(views, Some(metadata), &tmp).map_err(|e| {
-            ModelError::InvalidRequest(format!("cannot write {}: {e}", tmp.display()))
-        })?;
-        std::fs::rename(&tmp, path).map_err(|source| ModelError::Io {
-            path: path.to_owned(),
-            source,
+        crate::atomic_write::write_atomic_at(path, |partial| {
+            safetensors::tensor::serialize_to_file(views, Some(metadata), partial)
+                .map_err(std::io::Error::other)
+        })
+        .map_err(|e| ModelError::Write {
+            path: e.path,
+            source: e.source,
         })
     }
 }
@@ -581,22 +585,42 @@ fn absolute() -> String {
 
 fn read_huggingface_dir(dir: &Path) -> Result<Checkpoint> {
     let config_json = dir.join("config.json");
-    if !config_json.exists() {
-        return Err(not_a_checkpoint(
-            dir,
-            "folder without config.json, not a Hugging Face model",
-        ));
-    }
-    for weights in ["model.safetensors", "pytorch_model.bin"] {
-        let file = dir.join(weights);
-        if file.exists() {
-            return read_huggingface(&file, &config_json, dir);
+    if config_json.exists() {
+        for weights in ["model.safetensors", "pytorch_model.bin"] {
+            let file = dir.join(weights);
+            if file.exists() {
+                return read_huggingface(&file, &config_json, dir);
+            }
         }
     }
-    Err(not_a_checkpoint(
-        dir,
-        "folder without model.safetensors or pytorch_model.bin",
-    ))
+    // A workbench model folder (the bundled starter's): one .safetensors carrying its config.
+    match safetensors_in(dir).as_slice() {
+        [one] => Checkpoint::read(one),
+        [] => Err(not_a_checkpoint(
+            dir,
+            "folder without a model: no Hugging Face config.json with model.safetensors or pytorch_model.bin, and no workbench .safetensors",
+        )),
+        several => Err(not_a_checkpoint(
+            dir,
+            &format!(
+                "folder with {} .safetensors files and no model.safetensors: name the file to load",
+                several.len()
+            ),
+        )),
+    }
+}
+
+/// The `.safetensors` files directly in `dir`, sorted.
+fn safetensors_in(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "safetensors"))
+        .collect();
+    files.sort();
+    files
 }
 
 /// Maps a Hugging Face ESM tensor name to the canonical one (`None`: not part of the model).

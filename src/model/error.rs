@@ -30,8 +30,17 @@ pub enum ModelError {
         limit: usize,
     },
     /// The file could not be read at all.
-    #[error("cannot read checkpoint: {}", path.display())]
+    #[error("checkpoint {}: {}", crate::io_reason::reading(source), path.display())]
     Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A checkpoint could not be written (the previous file, if any, is untouched).
+    #[error("checkpoint {}: {}", crate::io_reason::writing(source), path.display())]
+    Write {
         /// The file.
         path: PathBuf,
         /// The cause.

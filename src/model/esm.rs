@@ -27,7 +27,7 @@ const MASK_RATIO_TRAIN: f32 = 0.15 * 0.8;
 /// What one forward pass should return. Layers a request does not need are not computed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ForwardRequest {
-    /// Representation layers in `0..=num_layers` (see [`EsmModel::resolve_layer`]).
+    /// Representation layers in `0..=num_layers` (see [`super::Layers::resolve`]).
     pub repr_layers: Vec<usize>,
     /// Return LM logits.
     pub logits: bool,
@@ -184,19 +184,6 @@ impl EsmModel {
     /// The device the weights live on.
     pub fn device(&self) -> &Device {
         &self.device
-    }
-
-    /// Maps a fair-esm style layer index (negative counts from the end: -1 is the last layer) to
-    /// `0..=num_layers`.
-    pub fn resolve_layer(&self, layer: i64) -> Result<usize> {
-        let n = self.config.num_layers as i64;
-        if layer < -(n + 1) || layer > n {
-            return Err(ModelError::InvalidRequest(format!(
-                "representation layer {layer} is out of range for a {n}-layer model (valid: {} to {n})",
-                -(n + 1)
-            )));
-        }
-        Ok(((layer + n + 1) % (n + 1)) as usize)
     }
 
     /// Runs the model on a padded token batch. See [`ForwardRequest`] and [`ForwardOutput`].
