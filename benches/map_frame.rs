@@ -14,7 +14,7 @@ use esm_workbench::gui::map_view::{MapResult, MapSettings, MapView, map_view_ui}
 
 fn bench_map_frame(c: &mut Criterion) {
     let Some((fasta, tsv)) = esm_workbench::data::ProteinSet::demo_paths() else {
-        eprintln!("skipping: the demo set (datasets/demo) is missing");
+        eprintln!("SKIPPED: map_frame bench: the demo set (datasets/demo) is missing");
         return;
     };
     let set = esm_workbench::data::open_data_files(&[fasta, tsv]).expect("demo set");

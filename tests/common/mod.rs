@@ -13,11 +13,16 @@ use esm_workbench::model::{Alphabet, ForwardRequest, LoadedModel, TokenBatch};
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-/// Says on the real stderr that a test skipped (`SKIPPED: <reason>`). libtest shows a passing
-/// test's `eprintln!` output only when it fails, so a skip written that way passed silently.
+/// Says on the real stderr that a test skipped (`SKIPPED: <reason>`; libtest shows a passing
+/// test's `eprintln!` output only when it fails, so a skip written that way passed silently).
+/// `.ci/run` counts these lines. Under `ESM_WORKBENCH_STRICT=1` (set by `.ci/run` where
+/// `../shared/data` and the test packages are present) a skip fails the test instead.
 pub fn say_skipped(reason: impl std::fmt::Display) {
     use std::io::Write as _;
     let _ = writeln!(std::io::stderr(), "SKIPPED: {reason}");
+    if std::env::var("ESM_WORKBENCH_STRICT").is_ok_and(|v| v == "1") {
+        panic!("skipped under ESM_WORKBENCH_STRICT=1, where nothing may skip: {reason}");
+    }
 }
 
 /// Largest allowed |ours - fair-esm| in fp32.
