@@ -11,7 +11,7 @@
 //! The best layer is the trained model's layer with the highest nearest-neighbour agreement
 //! ([`BEST_LAYER`]).
 
-use super::study::{LayerCost, LayerSweep, StoredSet, Study};
+use super::study::{LayerCost, Sweep, LayerSweep, StoredSet, Study};
 use super::study_driver::{estimate_study, run_study};
 use super::study_error::StudyError;
 use super::study_estimate::StudyEstimate;
@@ -79,16 +79,8 @@ impl Study for AaGroupsRequest {
         Ok(())
     }
 
-    fn layers(&self) -> &Layers {
-        &self.layers
-    }
-
-    fn compare_untrained(&self) -> bool {
-        self.compare_untrained
-    }
-
-    fn store_options(&self) -> &StoreOptions {
-        &self.store
+    fn sweep(&self) -> Sweep<'_> {
+        Sweep::new(&self.layers, self.compare_untrained, &self.store)
     }
 
     fn stored_sets(&self) -> Vec<StoredSet> {

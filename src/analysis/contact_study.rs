@@ -17,7 +17,7 @@ use candle_core::{Device, Tensor};
 use super::contact_head_run::{
     CONTACT_THRESHOLD_ANGSTROM, ContactHeadEvaluation, evaluate_contact_head, mean_precision,
 };
-use super::study::{LayerCost, LayerSweep, StoredSet, Study, StudyCost};
+use super::study::{LayerCost, Sweep, check_residue_cap, LayerSweep, StoredSet, Study, StudyCost};
 use super::study_driver::{estimate_study, run_study};
 use super::study_error::StudyError;
 use super::study_estimate::{FIT_FLOPS_PER_CORE, StudyEstimate};
@@ -224,11 +224,7 @@ impl Study for ContactStudyRequest {
 
     fn check(&self) -> Result<(), StudyError> {
         check_contact_params(&self.params)?;
-        whole_in(
-            "training-residue cap (--residue-cap)",
-            self.residue_cap,
-            1..=super::ss8_study::MAX_RESIDUE_CAP,
-        )?;
+        check_residue_cap(self.residue_cap)?;
         if self.test.is_empty() {
             return Err(StudyError::Empty(format!(
                 "{} has no test chains with coordinates",
@@ -238,16 +234,8 @@ impl Study for ContactStudyRequest {
         Ok(())
     }
 
-    fn layers(&self) -> &Layers {
-        &self.layers
-    }
-
-    fn compare_untrained(&self) -> bool {
-        self.compare_untrained
-    }
-
-    fn store_options(&self) -> &StoreOptions {
-        &self.store
+    fn sweep(&self) -> Sweep<'_> {
+        Sweep::new(&self.layers, self.compare_untrained, &self.store)
     }
 
     fn stored_sets(&self) -> Vec<StoredSet> {

@@ -6,7 +6,7 @@
 //! layer's domain vectors. The best layer: [`BEST_HOMOLOGY_LAYER`].
 
 use super::homology_run::{HomologyRun, score_homology};
-use super::study::{LayerCost, LayerSweep, StoredSet, Study};
+use super::study::{LayerCost, Sweep, LayerSweep, StoredSet, Study};
 use super::study_driver::{estimate_study, run_study};
 use super::study_error::StudyError;
 use super::study_estimate::{FIT_FLOPS_PER_CORE, StudyEstimate};
@@ -100,16 +100,8 @@ impl Study for HomologyStudyRequest {
         Ok(())
     }
 
-    fn layers(&self) -> &Layers {
-        &self.layers
-    }
-
-    fn compare_untrained(&self) -> bool {
-        self.compare_untrained
-    }
-
-    fn store_options(&self) -> &StoreOptions {
-        &self.store
+    fn sweep(&self) -> Sweep<'_> {
+        Sweep::new(&self.layers, self.compare_untrained, &self.store)
     }
 
     fn stored_sets(&self) -> Vec<StoredSet> {

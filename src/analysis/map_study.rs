@@ -12,7 +12,7 @@ use ndarray::Array2;
 use super::projection_run::{
     MapPoints, PointLevel, RESIDUE_POOL_FACTOR, choose_records, stratified_residues,
 };
-use super::study::{LayerCost, StoredSet, Study};
+use super::study::{LayerCost, Sweep, StoredSet, Study};
 use super::study_driver::{estimate_study, run_study};
 use super::study_error::StudyError;
 use super::study_estimate::StudyEstimate;
@@ -180,16 +180,8 @@ impl Study for MapStudyRequest {
         Ok(())
     }
 
-    fn layers(&self) -> &Layers {
-        &self.layer
-    }
-
-    fn compare_untrained(&self) -> bool {
-        false
-    }
-
-    fn store_options(&self) -> &StoreOptions {
-        &self.store
+    fn sweep(&self) -> Sweep<'_> {
+        Sweep::new(&self.layer, false, &self.store)
     }
 
     fn stored_sets(&self) -> Vec<StoredSet> {

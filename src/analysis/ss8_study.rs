@@ -13,7 +13,7 @@ use ndarray::{Array2, Axis};
 
 use super::probe_apply::Ss8Prediction;
 use super::ss8_probe_run::Ss8ProbeRun;
-use super::study::{LayerCost, LayerSweep, StoredSet, Study};
+use super::study::{LayerCost, Sweep, check_residue_cap, LayerSweep, StoredSet, Study};
 use super::study_driver::{estimate_study, run_study};
 use super::study_error::StudyError;
 use super::study_estimate::{StudyEstimate, fit_seconds};
@@ -35,10 +35,6 @@ pub const BEST_LAYER: &str = "highest test Q8 of the trained model (ties: the lo
 
 /// Test rows read from a store at once while scoring.
 const SCORE_CHUNK_ROWS: usize = 16_384;
-
-/// The most training residues per layer a study may ask for (20 GB of f32 features at
-/// ESM-1b's width).
-pub const MAX_RESIDUE_CAP: usize = 4_000_000;
 
 /// Everything a study needs.
 #[derive(Debug, Clone)]
@@ -145,11 +141,7 @@ impl Study for Ss8StudyRequest {
 
     fn check(&self) -> Result<(), StudyError> {
         check_ss8_params(&self.params)?;
-        whole_in(
-            "training-residue cap (--residue-cap)",
-            self.residue_cap,
-            1..=MAX_RESIDUE_CAP,
-        )?;
+        check_residue_cap(self.residue_cap)?;
         for (name, set) in [(&self.train_name, &self.train), (&self.test_name, &self.test)] {
             if labelled_count(set) == 0 {
                 return Err(StudyError::Empty(format!(
@@ -161,16 +153,8 @@ impl Study for Ss8StudyRequest {
         Ok(())
     }
 
-    fn layers(&self) -> &Layers {
-        &self.layers
-    }
-
-    fn compare_untrained(&self) -> bool {
-        self.compare_untrained
-    }
-
-    fn store_options(&self) -> &StoreOptions {
-        &self.store
+    fn sweep(&self) -> Sweep<'_> {
+        Sweep::new(&self.layers, self.compare_untrained, &self.store)
     }
 
     fn stored_sets(&self) -> Vec<StoredSet> {

@@ -23,6 +23,28 @@ use crate::jobs::JobCtx;
 use crate::model::{Layers, LoadedModel};
 use crate::store::{FeatureStore, StoreOptions};
 
+/// What every study request says besides its own inputs.
+#[derive(Debug, Clone, Copy)]
+pub struct Sweep<'a> {
+    /// The layers asked for.
+    pub layers: &'a Layers,
+    /// Also run an untrained copy of the model (the paper's baseline).
+    pub compare_untrained: bool,
+    /// Where the feature stores go, their precision and batch size.
+    pub store: &'a StoreOptions,
+}
+
+impl<'a> Sweep<'a> {
+    /// The three settings.
+    pub fn new(layers: &'a Layers, compare_untrained: bool, store: &'a StoreOptions) -> Self {
+        Self {
+            layers,
+            compare_untrained,
+            store,
+        }
+    }
+}
+
 /// A set of proteins a study embeds into one feature store.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredSet {
@@ -58,18 +80,14 @@ pub trait Study: Sync {
 
     /// Checks the request's own inputs (sets, parameters) before anything is planned.
     fn check(&self) -> Result<(), StudyError>;
-    /// The layers asked for.
-    fn layers(&self) -> &Layers;
-    /// Also run an untrained copy of the model (the paper's baseline).
-    fn compare_untrained(&self) -> bool;
-    /// Where the feature stores go, their precision and batch size.
-    fn store_options(&self) -> &StoreOptions;
+    /// The layers, the untrained baseline and the stores asked for.
+    fn sweep(&self) -> Sweep<'_>;
     /// The sets embedded into stores, in the order [`Study::prepare`] and
     /// [`Study::run_layer`] receive their stores; empty when the study embeds nothing.
     fn stored_sets(&self) -> Vec<StoredSet>;
     /// The layers analysed, 0-based (0 = after the embedding), ascending.
     fn analysed_layers(&self, num_layers: usize) -> Result<Vec<usize>, StudyError> {
-        Ok(self.layers().resolve(num_layers)?)
+        Ok(self.sweep().layers.resolve(num_layers)?)
     }
     /// The layers stored: by default the layers analysed (a map stores every layer, so that
     /// a map of another layer does no forward pass).
@@ -98,6 +116,16 @@ pub trait Study: Sync {
     fn tie_break(_run: &Self::Run) -> f64 {
         0.0
     }
+}
+
+/// The most training residues per layer a study may ask for (20 GB of f32 features at
+/// ESM-1b's width).
+pub const MAX_RESIDUE_CAP: usize = 4_000_000;
+
+/// Checks a probe study's training-residue cap (`--residue-cap`).
+pub fn check_residue_cap(cap: usize) -> Result<(), StudyError> {
+    crate::params::whole_in("training-residue cap (--residue-cap)", cap, 1..=MAX_RESIDUE_CAP)?;
+    Ok(())
 }
 
 /// What a study cost.
@@ -187,13 +215,7 @@ mod tests {
         fn check(&self) -> Result<(), StudyError> {
             Ok(())
         }
-        fn layers(&self) -> &Layers {
-            unreachable!("not planned in this test")
-        }
-        fn compare_untrained(&self) -> bool {
-            false
-        }
-        fn store_options(&self) -> &StoreOptions {
+        fn sweep(&self) -> Sweep<'_> {
             unreachable!("not planned in this test")
         }
         fn stored_sets(&self) -> Vec<StoredSet> {

@@ -53,7 +53,7 @@ pub struct StudyOutcome<S: Study> {
 /// Checks `study`, resolves its layers against `model`, plans its stores and estimates it.
 pub fn plan_study<S: Study>(model: &LoadedModel, study: &S) -> Result<StudyPlan, StudyError> {
     study.check()?;
-    study.store_options().check()?;
+    study.sweep().store.check()?;
     let num_layers = model.model.config().num_layers;
     let layers = study.analysed_layers(num_layers)?;
     let stored_layers = study.stored_layers(&layers, num_layers);
@@ -86,14 +86,14 @@ pub fn run_study<S: Study>(
 ) -> Result<StudyOutcome<S>, StudyError> {
     let plan = plan_study(model, study)?;
     plan.estimate.check_resources()?;
-    let split = if study.compare_untrained() {
+    let split = if study.sweep().compare_untrained {
         ctx.phases(&[0.5, 0.5])
     } else {
         vec![ctx.clone()]
     };
     let (trained, runs, mut cost) =
         run_model(model, study, &plan, Some(&plan.store_plans), &split[0])?;
-    let (untrained, untrained_runs) = if study.compare_untrained() {
+    let (untrained, untrained_runs) = if study.sweep().compare_untrained {
         let copy = model.untrained_copy(0)?;
         let (state, runs, copy_cost) = run_model(&copy, study, &plan, None, &split[1])?;
         cost.add(copy_cost);
@@ -125,7 +125,7 @@ fn plan_stores<S: Study>(
 ) -> Result<Vec<StorePlan>, StudyError> {
     sets.iter()
         .map(|set| {
-            let spec = store_spec(model, study.store_options(), set, layers);
+            let spec = store_spec(model, study.sweep().store, set, layers);
             Ok(FeatureStore::plan(model, &spec)?)
         })
         .collect()
@@ -140,8 +140,8 @@ fn estimate<S: Study>(
     plans: &[StorePlan],
 ) -> StudyEstimate {
     let config = model.model.config();
-    let options = study.store_options();
-    let compare = study.compare_untrained();
+    let options = study.sweep().store;
+    let compare = study.sweep().compare_untrained;
     let mut embed: f64 = plans.iter().map(|p| planned_embed_seconds(model, p)).sum();
     let mut disk: u64 = plans.iter().map(|p| p.bytes_to_reserve).sum();
     if compare {
@@ -196,7 +196,7 @@ fn run_model<S: Study>(
     let mut stores = Vec::with_capacity(plan.sets.len());
     let mut cost = StudyCost::default();
     for (set, phase) in plan.sets.iter().zip(&phases) {
-        let spec = store_spec(model, study.store_options(), set, &plan.stored_layers);
+        let spec = store_spec(model, study.sweep().store, set, &plan.stored_layers);
         let (store, fill) = ensure_store(model, &spec, phase)?;
         cost.residues_embedded += fill.residues_embedded;
         cost.stores.push(store.dir().to_owned());
