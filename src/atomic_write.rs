@@ -119,7 +119,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_failed_write_leaves_the_old_file_and_no_partial() -> Result<(), Box<dyn std::error::Error>> {
+    fn a_failed_write_leaves_the_old_file_and_no_partial() -> Result<(), Box<dyn std::error::Error>>
+    {
         let dir = tempfile::tempdir()?;
         let target = dir.path().join("table.csv");
         write_bytes_atomic(&target, b"old")?;
@@ -144,7 +145,11 @@ mod tests {
             return;
         }
         let err = write_bytes_atomic(full, b"x").expect_err("cannot write there");
-        assert!(err.to_string().starts_with("cannot write (the disk is full)"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("cannot write (the disk is full)"),
+            "{err}"
+        );
         assert!(full.metadata().is_ok_and(|m| !m.is_file()));
         assert!(!partial_path(full).exists());
     }

@@ -30,7 +30,11 @@ impl InvalidParam {
 }
 
 /// `value` when it lies in `range`.
-pub fn whole_in<T>(field: &'static str, value: T, range: RangeInclusive<T>) -> Result<T, InvalidParam>
+pub fn whole_in<T>(
+    field: &'static str,
+    value: T,
+    range: RangeInclusive<T>,
+) -> Result<T, InvalidParam>
 where
     T: PartialOrd + Display + Copy,
 {
@@ -52,7 +56,11 @@ pub fn real_in(
     (min, max): (f64, f64),
     min_excluded: bool,
 ) -> Result<f64, InvalidParam> {
-    let above = if min_excluded { value > min } else { value >= min };
+    let above = if min_excluded {
+        value > min
+    } else {
+        value >= min
+    };
     if value.is_finite() && above && value <= max {
         Ok(value)
     } else {
@@ -73,7 +81,10 @@ mod tests {
     fn a_bad_value_names_the_field_the_value_and_the_range() {
         assert_eq!(whole_in("rank (--rank)", 64usize, 1..=4096), Ok(64));
         let err = whole_in("rank (--rank)", 0usize, 1..=4096).expect_err("0 is out");
-        assert_eq!(err.to_string(), "rank (--rank) must be from 1 to 4096, got 0");
+        assert_eq!(
+            err.to_string(),
+            "rank (--rank) must be from 1 to 4096, got 0"
+        );
         assert_eq!(real_in("l2 (--l2)", 0.0, (0.0, 1e6), false), Ok(0.0));
         let err = real_in("learning rate (--lr)", 0.0, (0.0, 10.0), true).expect_err("0 is out");
         assert_eq!(

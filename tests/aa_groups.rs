@@ -121,7 +121,11 @@ fn without_records_only_the_embedding_table_is_scored() -> TestResult {
         store: StoreOptions::default(),
     };
     let study = run_aa_groups_study(&model, &request, &JobCtx::default())?;
-    assert!(study.sweep.runs.is_empty() && study.sweep.best.is_none() && study.sweep.cost.stores.is_empty());
+    assert!(
+        study.sweep.runs.is_empty()
+            && study.sweep.best.is_none()
+            && study.sweep.cost.stores.is_empty()
+    );
     assert!(study.table.chance_agreement > 0.0 && study.table.chance_agreement < 0.5);
     Ok(())
 }

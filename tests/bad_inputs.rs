@@ -27,15 +27,26 @@ impl Files {
     fn new() -> Result<Self, Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let write = |name: &str, bytes: &[u8]| std::fs::write(dir.path().join(name), bytes);
-        write("random.pt", &(0..1024u32).map(|i| (i * 7919 % 251) as u8).collect::<Vec<_>>())?;
+        write(
+            "random.pt",
+            &(0..1024u32)
+                .map(|i| (i * 7919 % 251) as u8)
+                .collect::<Vec<_>>(),
+        )?;
         write("empty.pt", b"")?;
         write("text.safetensors", b"hello, this is not a model\n")?;
-        write("bad_header.safetensors", b"\x10\x00\x00\x00\x00\x00\x00\x00{not json!!!!!!}")?;
+        write(
+            "bad_header.safetensors",
+            b"\x10\x00\x00\x00\x00\x00\x00\x00{not json!!!!!!}",
+        )?;
         write("empty.fasta", b"")?;
         write("no_records.fasta", b"; only a comment\n\n")?;
         write("empty_record.fasta", b">a\nMKTAYIAK\n>b\n\n>c\nMKV\n")?;
         write("bad_char.fasta", b">a\nMK1TAY\n")?;
-        write("ok.fasta", b">a some protein\nMKTAYIAKQRQISFVKSHFSRQ\n>b\nMSDNKLVEAAIRKAGSTLNV\n")?;
+        write(
+            "ok.fasta",
+            b">a some protein\nMKTAYIAKQRQISFVKSHFSRQ\n>b\nMSDNKLVEAAIRKAGSTLNV\n",
+        )?;
         write("empty.tsv", b"")?;
         write("empty.pdb", b"")?;
         write("not_npy.npy", b"this is text, not an array\n")?;
@@ -72,40 +83,105 @@ fn file_cases(f: &Files, out: &str) -> Vec<Case> {
     let p = |name| f.path(name);
     vec![
         case(&["info", &p("missing.pt")], &["not found", "missing.pt"]),
-        case(&["info", &p("random.pt")], &["not a model checkpoint", "random.pt"]),
-        case(&["info", &p("empty.pt")], &["not a model checkpoint", "empty.pt"]),
+        case(
+            &["info", &p("random.pt")],
+            &["not a model checkpoint", "random.pt"],
+        ),
+        case(
+            &["info", &p("empty.pt")],
+            &["not a model checkpoint", "empty.pt"],
+        ),
         case(&["info", "tests/fixtures/truncated.pt"], &["truncated.pt"]),
-        case(&["info", &p("empty_dir")], &["folder without a model", "empty_dir"]),
-        case(&["info", &p("two_models")], &["2 .safetensors files", "two_models"]),
-        case(&["info", &p("text.safetensors")], &["not a model checkpoint", "text.safetensors"]),
-        case(&["info", &p("bad_header.safetensors")], &["bad_header.safetensors"]),
-        case(&["extract", STARTER, &p("empty.fasta"), out], &["no FASTA records", "empty.fasta"]),
-        case(&["extract", STARTER, &p("no_records.fasta"), out], &["no FASTA records"]),
+        case(
+            &["info", &p("empty_dir")],
+            &["folder without a model", "empty_dir"],
+        ),
+        case(
+            &["info", &p("two_models")],
+            &["2 .safetensors files", "two_models"],
+        ),
+        case(
+            &["info", &p("text.safetensors")],
+            &["not a model checkpoint", "text.safetensors"],
+        ),
+        case(
+            &["info", &p("bad_header.safetensors")],
+            &["bad_header.safetensors"],
+        ),
+        case(
+            &["extract", STARTER, &p("empty.fasta"), out],
+            &["no FASTA records", "empty.fasta"],
+        ),
+        case(
+            &["extract", STARTER, &p("no_records.fasta"), out],
+            &["no FASTA records"],
+        ),
         case(
             &["extract", STARTER, &p("empty_record.fasta"), out],
-            &["record has no residues", "record b", "line 3", "empty_record.fasta"],
+            &[
+                "record has no residues",
+                "record b",
+                "line 3",
+                "empty_record.fasta",
+            ],
         ),
         case(
             &["extract", STARTER, &p("bad_char.fasta"), out],
             &["invalid character", "line 2", "bad_char.fasta"],
         ),
-        case(&["extract", STARTER, &p("missing.fasta"), out], &["not found", "missing.fasta"]),
         case(
-            &["extract", STARTER, &p("ok.fasta"), out, "--repr-layers", "99"],
+            &["extract", STARTER, &p("missing.fasta"), out],
+            &["not found", "missing.fasta"],
+        ),
+        case(
+            &[
+                "extract",
+                STARTER,
+                &p("ok.fasta"),
+                out,
+                "--repr-layers",
+                "99",
+            ],
             &["representation layer 99", "out of range"],
         ),
         case(
-            &["extract", STARTER, &p("ok.fasta"), out, "--repr-layers", "-99"],
+            &[
+                "extract",
+                STARTER,
+                &p("ok.fasta"),
+                out,
+                "--repr-layers",
+                "-99",
+            ],
             &["representation layer -99"],
         ),
         case(
-            &["extract", STARTER, &p("ok.fasta"), out, "--toks-per-batch", "0"],
+            &[
+                "extract",
+                STARTER,
+                &p("ok.fasta"),
+                out,
+                "--toks-per-batch",
+                "0",
+            ],
             &["tokens per batch (--toks-per-batch)", "got 0"],
         ),
-        case(&["extract", STARTER, &p("ok.fasta"), "/dev/full/out"], &["/dev/full"]),
-        case(&["convert", STARTER, "/dev/full"], &["disk is full", "/dev/full"]),
-        case(&["convert", &p("missing.pt"), &p("x.safetensors")], &["not found", "missing.pt"]),
-        case(&["convert", STARTER, &p("empty_dir")], &["exists; not overwriting", "empty_dir"]),
+        case(
+            &["extract", STARTER, &p("ok.fasta"), "/dev/full/out"],
+            &["/dev/full"],
+        ),
+        case(
+            &["convert", STARTER, "/dev/full"],
+            &["disk is full", "/dev/full"],
+        ),
+        case(
+            &["convert", &p("missing.pt"), &p("x.safetensors")],
+            &["not found", "missing.pt"],
+        ),
+        case(
+            &["convert", STARTER, &p("empty_dir")],
+            &["exists; not overwriting", "empty_dir"],
+        ),
     ]
 }
 
@@ -133,61 +209,172 @@ fn study_cases(f: &Files, store: &str) -> Vec<Case> {
         expect: expect.to_vec(),
     };
     vec![
-        with(contacts(&["--rank", "0"]), &["probe rank (--rank)", "from 1 to 4096", "got 0"]),
-        with(contacts(&["--rank", "100000"]), &["probe rank (--rank)", "got 100000"]),
-        with(contacts(&["--epochs", "0"]), &["epochs (--epochs)", "got 0"]),
-        with(contacts(&["--lr", "0"]), &["learning rate (--lr)", "above 0"]),
-        with(contacts(&["--lr", "NaN"]), &["learning rate (--lr)", "got NaN"]),
+        with(
+            contacts(&["--rank", "0"]),
+            &["probe rank (--rank)", "from 1 to 4096", "got 0"],
+        ),
+        with(
+            contacts(&["--rank", "100000"]),
+            &["probe rank (--rank)", "got 100000"],
+        ),
+        with(
+            contacts(&["--epochs", "0"]),
+            &["epochs (--epochs)", "got 0"],
+        ),
+        with(
+            contacts(&["--lr", "0"]),
+            &["learning rate (--lr)", "above 0"],
+        ),
+        with(
+            contacts(&["--lr", "NaN"]),
+            &["learning rate (--lr)", "got NaN"],
+        ),
         with(contacts(&["--lr=-1"]), &["learning rate (--lr)", "got -1"]),
-        with(contacts(&["--residue-cap", "0"]), &["training-residue cap (--residue-cap)"]),
+        with(
+            contacts(&["--residue-cap", "0"]),
+            &["training-residue cap (--residue-cap)"],
+        ),
         with(contacts(&["--layers", "99"]), &["representation layer 99"]),
-        with(contacts(&["--layers", "banana"]), &["'banana' is not a layer choice"]),
-        with(contacts(&["--toks-per-batch", "0"]), &["tokens per batch (--toks-per-batch)"]),
+        with(
+            contacts(&["--layers", "banana"]),
+            &["'banana' is not a layer choice"],
+        ),
+        with(
+            contacts(&["--toks-per-batch", "0"]),
+            &["tokens per batch (--toks-per-batch)"],
+        ),
         case(
-            &["probe", "contacts", "--model", STARTER, "--structures", &p("missing.pdb")],
+            &[
+                "probe",
+                "contacts",
+                "--model",
+                STARTER,
+                "--structures",
+                &p("missing.pdb"),
+            ],
             &["not found", "missing.pdb"],
         ),
         case(
-            &["probe", "contacts", "--model", STARTER, "--structures", &p("empty.pdb")],
+            &[
+                "probe",
+                "contacts",
+                "--model",
+                STARTER,
+                "--structures",
+                &p("empty.pdb"),
+            ],
             &["empty.pdb"],
         ),
         case(
-            &["probe", "contacts", "--model", STARTER, "--structures", "datasets/kit/ts50.json",
-              "--train", "datasets/kit/pdb_domains.json", "--store", &p("a_file")],
+            &[
+                "probe",
+                "contacts",
+                "--model",
+                STARTER,
+                "--structures",
+                "datasets/kit/ts50.json",
+                "--train",
+                "datasets/kit/pdb_domains.json",
+                "--store",
+                &p("a_file"),
+            ],
             &["feature-store folder (--store)", "a_file"],
         ),
         case(
-            &["probe", "ss8", "--model", STARTER, "--store", store, "--l2=-1"],
+            &[
+                "probe", "ss8", "--model", STARTER, "--store", store, "--l2=-1",
+            ],
             &["L2 penalty (--l2)", "got -1"],
         ),
         case(
-            &["probe", "ss8", "--model", STARTER, "--store", store, "--max-iterations", "0"],
+            &[
+                "probe",
+                "ss8",
+                "--model",
+                STARTER,
+                "--store",
+                store,
+                "--max-iterations",
+                "0",
+            ],
             &["iterations (--max-iterations)", "got 0"],
         ),
         case(
-            &["probe", "ss8", "--model", STARTER, "--store", store, "--residue-cap", "0"],
+            &[
+                "probe",
+                "ss8",
+                "--model",
+                STARTER,
+                "--store",
+                store,
+                "--residue-cap",
+                "0",
+            ],
             &["training-residue cap (--residue-cap)"],
         ),
         case(
-            &["probe", "ss8", "--model", STARTER, "--store", store, "--layers", "7"],
+            &[
+                "probe", "ss8", "--model", STARTER, "--store", store, "--layers", "7",
+            ],
             &["representation layer 7", "4-layer model"],
         ),
         case(
-            &["probe", "ss8", "--model", STARTER, "--train", &p("missing.tsv")],
+            &[
+                "probe",
+                "ss8",
+                "--model",
+                STARTER,
+                "--train",
+                &p("missing.tsv"),
+            ],
             &["not found", "missing.tsv"],
         ),
-        case(&["probe", "ss8", "--model", STARTER, "--train", &p("empty.tsv")], &["empty.tsv"]),
-        case(&["probe", "ss8", "--model", &p("random.pt")], &["not a model checkpoint"]),
         case(
-            &["probe", "homology", "--model", STARTER, "--astral", &p("empty.fasta")],
+            &[
+                "probe",
+                "ss8",
+                "--model",
+                STARTER,
+                "--train",
+                &p("empty.tsv"),
+            ],
+            &["empty.tsv"],
+        ),
+        case(
+            &["probe", "ss8", "--model", &p("random.pt")],
+            &["not a model checkpoint"],
+        ),
+        case(
+            &[
+                "probe",
+                "homology",
+                "--model",
+                STARTER,
+                "--astral",
+                &p("empty.fasta"),
+            ],
             &["empty.fasta"],
         ),
         case(
-            &["probe", "homology", "--model", STARTER, "--astral", &p("missing.fa")],
+            &[
+                "probe",
+                "homology",
+                "--model",
+                STARTER,
+                "--astral",
+                &p("missing.fa"),
+            ],
             &["not found", "missing.fa"],
         ),
         case(
-            &["probe", "aa-groups", "--model", STARTER, "--fasta", &p("empty.fasta")],
+            &[
+                "probe",
+                "aa-groups",
+                "--model",
+                STARTER,
+                "--fasta",
+                &p("empty.fasta"),
+            ],
             &["no FASTA records", "empty.fasta"],
         ),
     ]
@@ -213,35 +400,119 @@ fn map_cases(f: &Files, store: &str) -> Vec<Case> {
         c
     };
     vec![
-        expect(tsne(&["--perplexity", "0"]), &["perplexity (--perplexity)", "got 0"]),
-        expect(tsne(&["--iterations", "0"]), &["iterations (--iterations)", "got 0"]),
+        expect(
+            tsne(&["--perplexity", "0"]),
+            &["perplexity (--perplexity)", "got 0"],
+        ),
+        expect(
+            tsne(&["--iterations", "0"]),
+            &["iterations (--iterations)", "got 0"],
+        ),
         expect(tsne(&["--theta", "2"]), &["theta (--theta)", "got 2"]),
-        expect(tsne(&["--exaggeration", "0"]), &["early exaggeration (--exaggeration)"]),
-        expect(tsne(&["--max-points", "1"]), &["points (--max-points)", "got 1"]),
+        expect(
+            tsne(&["--exaggeration", "0"]),
+            &["early exaggeration (--exaggeration)"],
+        ),
+        expect(
+            tsne(&["--max-points", "1"]),
+            &["points (--max-points)", "got 1"],
+        ),
         expect(tsne(&["--layer", "12"]), &["representation layer 12"]),
         case(
-            &["project", "pca", "--model", STARTER, "--fasta", &ok, "--store", store, "--out", &out,
-              "--components", "1"],
+            &[
+                "project",
+                "pca",
+                "--model",
+                STARTER,
+                "--fasta",
+                &ok,
+                "--store",
+                store,
+                "--out",
+                &out,
+                "--components",
+                "1",
+            ],
             &["components (--components)", "got 1"],
         ),
-        case(&["project", "tsne", "--points", &p("missing.npy"), "--out", &out], &["not found", "missing.npy"]),
-        case(&["project", "tsne", "--points", &p("not_npy.npy"), "--out", &out], &["not_npy.npy"]),
         case(
-            &["project", "pca", "--model", STARTER, "--fasta", &p("empty.fasta"), "--out", &out],
+            &[
+                "project",
+                "tsne",
+                "--points",
+                &p("missing.npy"),
+                "--out",
+                &out,
+            ],
+            &["not found", "missing.npy"],
+        ),
+        case(
+            &[
+                "project",
+                "tsne",
+                "--points",
+                &p("not_npy.npy"),
+                "--out",
+                &out,
+            ],
+            &["not_npy.npy"],
+        ),
+        case(
+            &[
+                "project",
+                "pca",
+                "--model",
+                STARTER,
+                "--fasta",
+                &p("empty.fasta"),
+                "--out",
+                &out,
+            ],
             &["no FASTA records", "empty.fasta"],
         ),
         case(
-            &["project", "pca", "--model", STARTER, "--fasta", &ok, "--store", store, "--out",
-              &p("map.txt")],
+            &[
+                "project",
+                "pca",
+                "--model",
+                STARTER,
+                "--fasta",
+                &ok,
+                "--store",
+                store,
+                "--out",
+                &p("map.txt"),
+            ],
             &["map.txt", ".csv or .parquet"],
         ),
-        case(&["perplexity", "--model", STARTER, "--fasta", &p("empty.fasta")], &["no FASTA records"]),
         case(
-            &["store", "fill", "--model", STARTER, "--fasta", &p("empty.fasta"), "--store", store],
+            &[
+                "perplexity",
+                "--model",
+                STARTER,
+                "--fasta",
+                &p("empty.fasta"),
+            ],
+            &["no FASTA records"],
+        ),
+        case(
+            &[
+                "store",
+                "fill",
+                "--model",
+                STARTER,
+                "--fasta",
+                &p("empty.fasta"),
+                "--store",
+                store,
+            ],
             &["no FASTA records", "empty.fasta"],
         ),
         case(
-            &["store", "fill", "--model", STARTER, "--fasta", &ok, "--store", store, "--shard", "3/2"],
+            &[
+                "store", "fill", "--model", STARTER, "--fasta", &ok, "--store", store, "--shard",
+                "3/2",
+            ],
             &["--shard", "3/2"],
         ),
     ]
@@ -277,7 +548,14 @@ fn check(case: &Case) -> Option<String> {
             wrong.push(format!("internal text {internal:?}"));
         }
     }
-    (!wrong.is_empty()).then(|| format!("{}\n  {}\n  said: {}", case.args.join(" "), wrong.join("; "), text.trim()))
+    (!wrong.is_empty()).then(|| {
+        format!(
+            "{}\n  {}\n  said: {}",
+            case.args.join(" "),
+            wrong.join("; "),
+            text.trim()
+        )
+    })
 }
 
 #[test]
@@ -298,9 +576,15 @@ fn every_bad_input_gets_a_message_of_ours_naming_it() -> Result<(), Box<dyn std:
         use std::os::unix::fs::FileTypeExt as _;
         std::fs::metadata("/dev/full").is_ok_and(|m| m.file_type().is_char_device())
     };
-    assert!(is_device(), "/dev/full is not the full device on this machine");
+    assert!(
+        is_device(),
+        "/dev/full is not the full device on this machine"
+    );
     let failures: Vec<String> = cases.iter().filter_map(check).collect();
-    assert!(is_device(), "a writer replaced /dev/full instead of writing into it");
+    assert!(
+        is_device(),
+        "a writer replaced /dev/full instead of writing into it"
+    );
     assert!(
         failures.is_empty(),
         "{} of {} bad inputs were answered badly:\n{}",
@@ -319,6 +603,13 @@ fn the_bundled_model_folder_opens_as_a_model() {
         .output()
         .expect("runs");
     let text = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    assert!(text.contains("starter_esm1b_t4_128") && text.contains("layers:          4"), "{text}");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        text.contains("starter_esm1b_t4_128") && text.contains("layers:          4"),
+        "{text}"
+    );
 }

@@ -169,7 +169,9 @@ fn the_bilinear_contact_probe_beats_the_contact_base_rate_on_ts50() -> TestResul
             ..Default::default()
         },
     };
-    let runs = run_contact_study(&model, &request, &JobCtx::default())?.sweep.runs;
+    let runs = run_contact_study(&model, &request, &JobCtx::default())?
+        .sweep
+        .runs;
     // Fraction of long-range (|i - j| >= 24) pairs in contact: what random scores would reach.
     let (mut contacts, mut pairs) = (0usize, 0usize);
     for chain in &test {
@@ -228,13 +230,7 @@ fn a_saved_ss8_probe_applies_to_new_sequences_of_its_model_only() -> TestResult 
     save_ss8_probe(&runs[0].probe, &metadata, &path)?;
     let (probe, metadata) = load_ss8_probe(&path)?;
     let records = vec![("new".to_string(), "MKTAYIAKQRQISFVKSHFSRQ".to_string())];
-    let predictions = predict_ss8(
-        &model,
-        &probe,
-        &metadata,
-        &records,
-        &JobCtx::default(),
-    )?;
+    let predictions = predict_ss8(&model, &probe, &metadata, &records, &JobCtx::default())?;
     assert_eq!(predictions[0].probabilities.dim(), (22, 8));
     for row in predictions[0].probabilities.rows() {
         assert!((row.sum() - 1.0).abs() < 1e-4);
@@ -246,14 +242,8 @@ fn a_saved_ss8_probe_applies_to_new_sequences_of_its_model_only() -> TestResult 
         esm_workbench::model::Checkpoint::random(model.model.config().clone(), 9)?,
         &candle_core::Device::Cpu,
     )?;
-    let err = predict_ss8(
-        &other,
-        &probe,
-        &metadata,
-        &records,
-        &JobCtx::default(),
-    )
-    .expect_err("another model");
+    let err = predict_ss8(&other, &probe, &metadata, &records, &JobCtx::default())
+        .expect_err("another model");
     assert!(matches!(err, ApplyProbeError::WrongModel { .. }), "{err}");
     assert!(err.to_string().contains("retrain the probe"));
     Ok(())

@@ -11,7 +11,7 @@
 //! The best layer is the trained model's layer with the highest nearest-neighbour agreement
 //! ([`BEST_LAYER`]).
 
-use super::study::{LayerCost, Sweep, LayerSweep, StoredSet, Study};
+use super::study::{LayerCost, LayerSweep, StoredSet, Study, Sweep};
 use super::study_driver::{estimate_study, run_study};
 use super::study_error::StudyError;
 use super::study_estimate::StudyEstimate;
@@ -108,7 +108,11 @@ impl Study for AaGroupsRequest {
         }
     }
 
-    fn prepare(&self, model: &LoadedModel, _: &[FeatureStore]) -> Result<GroupingScore, StudyError> {
+    fn prepare(
+        &self,
+        model: &LoadedModel,
+        _: &[FeatureStore],
+    ) -> Result<GroupingScore, StudyError> {
         embedding_table_grouping(model.model.token_embeddings())?.ok_or_else(|| {
             StudyError::Empty(format!(
                 "the embedding table of {} lacks a standard amino acid",

@@ -36,7 +36,10 @@ pub fn aa_groups_study_table(study: &AaGroupsStudy) -> PolarsResult<DataFrame> {
             residues: 0,
         });
     }
-    for (model, runs) in [("trained", &study.sweep.runs), ("untrained", &study.sweep.untrained)] {
+    for (model, runs) in [
+        ("trained", &study.sweep.runs),
+        ("untrained", &study.sweep.untrained),
+    ] {
         rows.extend(runs.iter().map(|r| Row {
             model,
             layer: Some(r.layer as u32),

@@ -17,7 +17,7 @@ use candle_core::{Device, Tensor};
 use super::contact_head_run::{
     CONTACT_THRESHOLD_ANGSTROM, ContactHeadEvaluation, evaluate_contact_head, mean_precision,
 };
-use super::study::{LayerCost, Sweep, check_residue_cap, LayerSweep, StoredSet, Study, StudyCost};
+use super::study::{LayerCost, LayerSweep, StoredSet, Study, StudyCost, Sweep, check_residue_cap};
 use super::study_driver::{estimate_study, run_study};
 use super::study_error::StudyError;
 use super::study_estimate::{FIT_FLOPS_PER_CORE, StudyEstimate};
@@ -190,7 +190,12 @@ fn non_empty(
 pub fn check_contact_params(params: &ContactProbeParams) -> Result<(), StudyError> {
     whole_in("probe rank (--rank)", params.rank, 1..=4096)?;
     whole_in("epochs (--epochs)", params.epochs, 1..=10_000)?;
-    real_in("learning rate (--lr)", params.learning_rate, (0.0, 10.0), true)?;
+    real_in(
+        "learning rate (--lr)",
+        params.learning_rate,
+        (0.0, 10.0),
+        true,
+    )?;
     real_in("weight decay", params.weight_decay, (0.0, 10.0), false)?;
     whole_in(
         "non-contacts per contact (--negatives-per-positive)",
@@ -242,25 +247,37 @@ impl Study for ContactStudyRequest {
         if self.train.is_empty() {
             return Vec::new();
         }
-        [(&self.train_name, &self.train), (&self.test_name, &self.test)]
-            .into_iter()
-            .map(|(name, chains)| StoredSet {
-                name: name.clone(),
-                records: records(chains),
-                per_residue: true,
-            })
-            .collect()
+        [
+            (&self.train_name, &self.train),
+            (&self.test_name, &self.test),
+        ]
+        .into_iter()
+        .map(|(name, chains)| StoredSet {
+            name: name.clone(),
+            records: records(chains),
+            per_residue: true,
+        })
+        .collect()
     }
 
     fn analysed_layers(&self, num_layers: usize) -> Result<Vec<usize>, StudyError> {
         let layers = self.layers.resolve(num_layers)?;
-        Ok(if self.train.is_empty() { Vec::new() } else { layers })
+        Ok(if self.train.is_empty() {
+            Vec::new()
+        } else {
+            layers
+        })
     }
 
     fn layer_cost(&self, model: &LoadedModel) -> LayerCost {
         let dim = model.model.config().embed_dim;
         let train_rows = residues(&self.train).min(self.residue_cap);
-        let longest_test = self.test.iter().map(|c| c.sequence.len()).max().unwrap_or(0);
+        let longest_test = self
+            .test
+            .iter()
+            .map(|c| c.sequence.len())
+            .max()
+            .unwrap_or(0);
         LayerCost {
             seconds: layer_seconds(dim, self, train_rows),
             ram: (train_rows * dim * 4 + longest_test.pow(2) * 16) as u64,
@@ -290,8 +307,13 @@ impl Study for ContactStudyRequest {
     ) -> Result<ContactProbeRun, StudyError> {
         let chosen = (training.chosen.as_slice(), training.samples.as_slice());
         let probe = train_layer(&stores[0], layer, chosen, self, ctx)?;
-        let (chains, mean) =
-            score_layer(&probe, &stores[1], layer, (&self.test, &training.truth), ctx)?;
+        let (chains, mean) = score_layer(
+            &probe,
+            &stores[1],
+            layer,
+            (&self.test, &training.truth),
+            ctx,
+        )?;
         Ok(ContactProbeRun {
             layer,
             probe,
@@ -363,7 +385,11 @@ pub fn run_contact_study(
     } else {
         let outcome = run_study(model, request, &ctx.scoped(0.0, 1.0 - head_share))?;
         let test_store = outcome.trained.stores[1].dir().to_owned();
-        (outcome.sweep, Some(test_store), outcome.trained.prepared.pairs)
+        (
+            outcome.sweep,
+            Some(test_store),
+            outcome.trained.prepared.pairs,
+        )
     };
     let head = if head_wanted {
         let scoped = ctx.scoped(1.0 - head_share, 1.0);

@@ -15,7 +15,10 @@ use crate::probes::{ContactPrecision, RangePrecision};
 pub fn contact_study_table(study: &ContactStudy) -> PolarsResult<DataFrame> {
     let best_layer = study.best_run().map(|r| r.layer);
     let mut rows: Vec<(&str, Option<u32>, usize, bool, &ContactPrecision)> = Vec::new();
-    for (model, runs) in [("trained", &study.sweep.runs), ("untrained", &study.sweep.untrained)] {
+    for (model, runs) in [
+        ("trained", &study.sweep.runs),
+        ("untrained", &study.sweep.untrained),
+    ] {
         for run in runs.iter() {
             let best = model == "trained" && Some(run.layer) == best_layer;
             rows.push((

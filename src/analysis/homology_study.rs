@@ -6,7 +6,7 @@
 //! layer's domain vectors. The best layer: [`BEST_HOMOLOGY_LAYER`].
 
 use super::homology_run::{HomologyRun, score_homology};
-use super::study::{LayerCost, Sweep, LayerSweep, StoredSet, Study};
+use super::study::{LayerCost, LayerSweep, StoredSet, Study, Sweep};
 use super::study_driver::{estimate_study, run_study};
 use super::study_error::StudyError;
 use super::study_estimate::{FIT_FLOPS_PER_CORE, StudyEstimate};
@@ -162,7 +162,8 @@ pub fn run_homology_study(
     let Some(best) = outcome.sweep.best_run() else {
         return Err(StudyError::Empty("no layer was scored".into()));
     };
-    let unit_vectors = crate::probes::unit_vectors(&means_rows(&outcome.trained.stores[0], best.layer)?);
+    let unit_vectors =
+        crate::probes::unit_vectors(&means_rows(&outcome.trained.stores[0], best.layer)?);
     Ok(HomologyStudy {
         sweep: outcome.sweep,
         domains: request.domains.clone(),

@@ -108,6 +108,9 @@ mod tests {
         assert_eq!(superfamily.f64().expect("f64").get(0), Some(0.75));
         let shown = |value: Option<f64>| metric_text(value.unwrap_or(f64::NAN));
         assert_eq!(shown(study.sweep.runs[0].fold.scored_hit10()), "–");
-        assert_eq!(shown(study.sweep.runs[0].superfamily.scored_hit10()), "0.750");
+        assert_eq!(
+            shown(study.sweep.runs[0].superfamily.scored_hit10()),
+            "0.750"
+        );
     }
 }

@@ -12,7 +12,7 @@ use ndarray::Array2;
 use super::projection_run::{
     MapPoints, PointLevel, RESIDUE_POOL_FACTOR, choose_records, stratified_residues,
 };
-use super::study::{LayerCost, Sweep, StoredSet, Study};
+use super::study::{LayerCost, StoredSet, Study, Sweep};
 use super::study_driver::{estimate_study, run_study};
 use super::study_error::StudyError;
 use super::study_estimate::StudyEstimate;
@@ -45,7 +45,12 @@ impl Projection {
     pub fn check(&self) -> Result<(), StudyError> {
         match self {
             Self::Tsne(p) => {
-                real_in("perplexity (--perplexity)", p.perplexity, (0.0, 10_000.0), true)?;
+                real_in(
+                    "perplexity (--perplexity)",
+                    p.perplexity,
+                    (0.0, 10_000.0),
+                    true,
+                )?;
                 whole_in("iterations (--iterations)", p.iterations, 1..=100_000)?;
                 real_in("theta (--theta)", p.theta, (0.0, 1.0), false)?;
                 real_in(

@@ -13,7 +13,7 @@ use ndarray::{Array2, Axis};
 
 use super::probe_apply::Ss8Prediction;
 use super::ss8_probe_run::Ss8ProbeRun;
-use super::study::{LayerCost, Sweep, check_residue_cap, LayerSweep, StoredSet, Study};
+use super::study::{LayerCost, LayerSweep, StoredSet, Study, Sweep, check_residue_cap};
 use super::study_driver::{estimate_study, run_study};
 use super::study_error::StudyError;
 use super::study_estimate::{StudyEstimate, fit_seconds};
@@ -115,7 +115,11 @@ impl Ss8Study {
 /// The SS8 probe's checks of its settings (shared with saved-probe fits).
 pub fn check_ss8_params(params: &Ss8ProbeParams) -> Result<(), StudyError> {
     real_in("L2 penalty (--l2)", params.l2, (0.0, 1e6), false)?;
-    whole_in("iterations (--max-iterations)", params.max_iterations, 1..=100_000)?;
+    whole_in(
+        "iterations (--max-iterations)",
+        params.max_iterations,
+        1..=100_000,
+    )?;
     Ok(())
 }
 
@@ -142,7 +146,10 @@ impl Study for Ss8StudyRequest {
     fn check(&self) -> Result<(), StudyError> {
         check_ss8_params(&self.params)?;
         check_residue_cap(self.residue_cap)?;
-        for (name, set) in [(&self.train_name, &self.train), (&self.test_name, &self.test)] {
+        for (name, set) in [
+            (&self.train_name, &self.train),
+            (&self.test_name, &self.test),
+        ] {
             if labelled_count(set) == 0 {
                 return Err(StudyError::Empty(format!(
                     "{name} has no labelled residues ({} proteins): give an SS8 table or structures with secondary structure",
@@ -158,14 +165,17 @@ impl Study for Ss8StudyRequest {
     }
 
     fn stored_sets(&self) -> Vec<StoredSet> {
-        [(&self.train_name, &self.train), (&self.test_name, &self.test)]
-            .into_iter()
-            .map(|(name, records)| StoredSet {
-                name: name.clone(),
-                records: pairs(records),
-                per_residue: true,
-            })
-            .collect()
+        [
+            (&self.train_name, &self.train),
+            (&self.test_name, &self.test),
+        ]
+        .into_iter()
+        .map(|(name, records)| StoredSet {
+            name: name.clone(),
+            records: pairs(records),
+            per_residue: true,
+        })
+        .collect()
     }
 
     fn layer_cost(&self, model: &LoadedModel) -> LayerCost {

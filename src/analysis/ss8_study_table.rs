@@ -15,7 +15,10 @@ use crate::data::SS8_CLASSES;
 pub fn ss8_study_table(study: &Ss8Study) -> PolarsResult<DataFrame> {
     let best_layer = study.sweep.best_run().map(|r| r.layer);
     let mut rows = Rows::default();
-    for (model, runs) in [("trained", &study.sweep.runs), ("untrained", &study.sweep.untrained)] {
+    for (model, runs) in [
+        ("trained", &study.sweep.runs),
+        ("untrained", &study.sweep.untrained),
+    ] {
         for run in runs.iter() {
             rows.push(
                 model,

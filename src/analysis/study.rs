@@ -124,7 +124,11 @@ pub const MAX_RESIDUE_CAP: usize = 4_000_000;
 
 /// Checks a probe study's training-residue cap (`--residue-cap`).
 pub fn check_residue_cap(cap: usize) -> Result<(), StudyError> {
-    crate::params::whole_in("training-residue cap (--residue-cap)", cap, 1..=MAX_RESIDUE_CAP)?;
+    crate::params::whole_in(
+        "training-residue cap (--residue-cap)",
+        cap,
+        1..=MAX_RESIDUE_CAP,
+    )?;
     Ok(())
 }
 
@@ -183,16 +187,19 @@ pub fn best_layer<S: Study>(runs: &[S::Run]) -> Option<usize> {
     let key = |run: &S::Run| {
         let score = S::layer_score(run);
         (
-            if score.is_nan() { f64::NEG_INFINITY } else { score },
+            if score.is_nan() {
+                f64::NEG_INFINITY
+            } else {
+                score
+            },
             S::tie_break(run),
         )
     };
     let mut best: Option<(usize, (f64, f64))> = None;
     for (index, run) in runs.iter().enumerate() {
         let this = key(run);
-        let better = best.is_none_or(|(_, (score, tie))| {
-            this.0 > score || (this.0 == score && this.1 > tie)
-        });
+        let better = best
+            .is_none_or(|(_, (score, tie))| this.0 > score || (this.0 == score && this.1 > tie));
         if better {
             best = Some((index, this));
         }
@@ -247,9 +254,18 @@ mod tests {
     #[test]
     fn the_best_layer_is_the_highest_score_then_the_tie_break_then_the_lower_layer() {
         assert_eq!(best_layer::<Scores>(&[]), None);
-        assert_eq!(best_layer::<Scores>(&[(0.1, 0.0), (0.3, 0.0), (0.2, 0.0)]), Some(1));
-        assert_eq!(best_layer::<Scores>(&[(0.3, 0.0), (0.3, 0.5), (0.3, 0.5)]), Some(1));
-        assert_eq!(best_layer::<Scores>(&[(f64::NAN, 0.0), (0.0, 0.0)]), Some(1));
+        assert_eq!(
+            best_layer::<Scores>(&[(0.1, 0.0), (0.3, 0.0), (0.2, 0.0)]),
+            Some(1)
+        );
+        assert_eq!(
+            best_layer::<Scores>(&[(0.3, 0.0), (0.3, 0.5), (0.3, 0.5)]),
+            Some(1)
+        );
+        assert_eq!(
+            best_layer::<Scores>(&[(f64::NAN, 0.0), (0.0, 0.0)]),
+            Some(1)
+        );
         assert_eq!(best_layer::<Scores>(&[(f64::NAN, 0.0)]), Some(0));
     }
 
@@ -268,7 +284,10 @@ mod tests {
             analysis_seconds: 0.25,
         });
         assert_eq!(cost.residues_embedded, 15);
-        assert_eq!(cost.stores, vec![PathBuf::from("a"), "b".into(), "c".into()]);
+        assert_eq!(
+            cost.stores,
+            vec![PathBuf::from("a"), "b".into(), "c".into()]
+        );
         assert_eq!((cost.embed_seconds, cost.analysis_seconds), (1.5, 2.25));
     }
 }

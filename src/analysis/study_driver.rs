@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use super::study::{LayerSweep, Study, StudyCost, StoredSet, best_layer};
+use super::study::{LayerSweep, StoredSet, Study, StudyCost, best_layer};
 use super::study_error::StudyError;
 use super::study_estimate::{StudyEstimate, fill_batch_bytes};
 use super::study_stores::{embed_seconds_of, full_store_bytes, planned_embed_seconds, store_spec};

@@ -470,7 +470,10 @@ fn print_contact_study(study: &ContactStudy) {
     if let Some(head) = &study.head {
         rows.push(("contact head".into(), &head.mean));
     }
-    for (model, runs) in [("probe", &study.sweep.runs), ("untrained", &study.sweep.untrained)] {
+    for (model, runs) in [
+        ("probe", &study.sweep.runs),
+        ("untrained", &study.sweep.untrained),
+    ] {
         for run in runs.iter() {
             rows.push((format!("{model}, layer {}", run.layer), &run.mean));
         }
@@ -523,7 +526,10 @@ fn homology(args: &HomologyArgs) -> anyhow::Result<()> {
     );
     println!("{} domains", study.domains.len());
     println!("model      layer  fold Hit-10  fold AUC  superfamily Hit-10  superfamily AUC");
-    for (model, runs) in [("trained", &study.sweep.runs), ("untrained", &study.sweep.untrained)] {
+    for (model, runs) in [
+        ("trained", &study.sweep.runs),
+        ("untrained", &study.sweep.untrained),
+    ] {
         for r in runs.iter() {
             let cell = |value: Option<f64>| metric_text_with_decimals(value.unwrap_or(f64::NAN), 4);
             println!(
@@ -604,7 +610,10 @@ fn aa_groups(args: &AaGroupsArgs) -> anyhow::Result<()> {
     if let Some(table) = &study.untrained_table {
         line("untrained", "embedding table", "-".into(), table);
     }
-    for (model, runs) in [("trained", &study.sweep.runs), ("untrained", &study.sweep.untrained)] {
+    for (model, runs) in [
+        ("trained", &study.sweep.runs),
+        ("untrained", &study.sweep.untrained),
+    ] {
         for r in runs {
             line(model, "layer mean", r.layer.to_string(), &r.score);
         }

@@ -118,7 +118,12 @@ pub fn aa_groups_sweep_series(study: &AaGroupsStudy) -> Vec<LineSeries> {
     let contrast = |s: &GroupingScore| s.within_minus_between_cosine;
     let mut series = vec![
         line("NN group agreement", &study.sweep.runs, agreement, false),
-        line("within - between cosine", &study.sweep.runs, contrast, false),
+        line(
+            "within - between cosine",
+            &study.sweep.runs,
+            contrast,
+            false,
+        ),
     ];
     if !study.sweep.untrained.is_empty() {
         series.push(line(
@@ -232,7 +237,11 @@ fn result_ui(ui: &mut egui::Ui, panel: &mut AaGroupsPanel, study: &AaGroupsStudy
             &run.score,
         ))
         .on_hover_text(format!("Best layer: {BEST_LAYER}"));
-        stores_line_ui(ui, &study.sweep.cost.stores, study.sweep.cost.residues_embedded);
+        stores_line_ui(
+            ui,
+            &study.sweep.cost.stores,
+            study.sweep.cost.residues_embedded,
+        );
     }
     if study.sweep.runs.len() > 1 || !study.sweep.untrained.is_empty() {
         layer_sweep_ui(

@@ -400,7 +400,11 @@ pub fn contacts_view_ui(
         return command;
     };
     ui.separator();
-    stores_line_ui(ui, &study.sweep.cost.stores, study.sweep.cost.residues_embedded);
+    stores_line_ui(
+        ui,
+        &study.sweep.cost.stores,
+        study.sweep.cost.residues_embedded,
+    );
     view.probe.ui(
         ui,
         model,

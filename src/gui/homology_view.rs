@@ -292,11 +292,8 @@ pub fn homology_view_ui(
             store_folder_row(ui, &mut settings.store, field_width);
         });
     ui.horizontal_wrapped(|ui| {
-        ui.add(
-            egui::DragValue::new(&mut settings.max_domains)
-                .prefix("domains ≤ "),
-        )
-        .on_hover_text("At most this many domains, a seeded sample spread over the folds");
+        ui.add(egui::DragValue::new(&mut settings.max_domains).prefix("domains ≤ "))
+            .on_hover_text("At most this many domains, a seeded sample spread over the folds");
         layers_ui(ui, &mut settings.layers, num_layers);
         super::study_panel::untrained_checkbox(ui, &mut settings.compare_untrained);
     });
@@ -319,7 +316,11 @@ pub fn homology_view_ui(
     };
     let best = result.best_run();
     ui.separator();
-    stores_line_ui(ui, &result.sweep.cost.stores, result.sweep.cost.residues_embedded);
+    stores_line_ui(
+        ui,
+        &result.sweep.cost.stores,
+        result.sweep.cost.residues_embedded,
+    );
     ui.label(format!(
         "{} domains. Best layer {} ({BEST_HOMOLOGY_LAYER}): superfamily {}, fold {}",
         result.domains.len(),
@@ -379,9 +380,10 @@ fn scores_column_ui(ui: &mut egui::Ui, view: &mut HomologyView, result: &Homolog
                         ui.strong(h);
                     }
                     ui.end_row();
-                    for (runs, name) in
-                        [(&result.sweep.runs, "trained"), (&result.sweep.untrained, "untrained")]
-                    {
+                    for (runs, name) in [
+                        (&result.sweep.runs, "trained"),
+                        (&result.sweep.untrained, "untrained"),
+                    ] {
                         for r in runs.iter() {
                             ui.label(r.layer.to_string());
                             ui.label(name);

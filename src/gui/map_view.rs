@@ -556,17 +556,13 @@ fn settings_row(
                 settings.layer = Layers::Index(layer as i64);
             }
         }
-        ui.add(
-            egui::DragValue::new(&mut settings.max_points)
-                .prefix("max points "),
-        )
-        .on_hover_text("At most this many points; more are sampled (seeded), and the map says how");
+        ui.add(egui::DragValue::new(&mut settings.max_points).prefix("max points "))
+            .on_hover_text(
+                "At most this many points; more are sampled (seeded), and the map says how",
+            );
         if settings.method == MapMethod::Tsne {
-            ui.add(
-                egui::DragValue::new(&mut settings.perplexity)
-                    .prefix("perplexity "),
-            )
-            .on_hover_text("t-SNE's effective number of neighbours per point (5-50 is usual)");
+            ui.add(egui::DragValue::new(&mut settings.perplexity).prefix("perplexity "))
+                .on_hover_text("t-SNE's effective number of neighbours per point (5-50 is usual)");
         }
         let why_disabled = (!ready).then_some("load a model and a dataset first");
         match job_controls(ui, progress, 160.0, "Compute map", why_disabled) {

@@ -201,7 +201,13 @@ pub fn ss8_sweep_series(result: &Ss8Result) -> Vec<LineSeries> {
             |r| r.test.q8,
             false,
         ),
-        line("test Q3", [44, 160, 44], &result.sweep.runs, |r| r.test.q3, false),
+        line(
+            "test Q3",
+            [44, 160, 44],
+            &result.sweep.runs,
+            |r| r.test.q3,
+            false,
+        ),
         line(
             "train Q8",
             [148, 103, 189],
@@ -396,11 +402,10 @@ fn inputs_ui(ui: &mut egui::Ui, settings: &mut Ss8Settings, num_layers: Option<u
         store_folder_row(ui, &mut settings.store, field_width);
     });
     ui.horizontal_wrapped(|ui| {
-        ui.add(
-            egui::DragValue::new(&mut settings.max_train)
-                .prefix("training proteins ≤ "),
-        )
-        .on_hover_text("At most this many training chains (the first ones of the training set)");
+        ui.add(egui::DragValue::new(&mut settings.max_train).prefix("training proteins ≤ "))
+            .on_hover_text(
+                "At most this many training chains (the first ones of the training set)",
+            );
         ui.add(
             egui::DragValue::new(&mut settings.residue_cap)
                 .speed(1000)
@@ -419,7 +424,11 @@ fn study_files_ui(
     result: &Ss8Result,
     model: Option<&LoadedModel>,
 ) {
-    stores_line_ui(ui, &result.sweep.cost.stores, result.sweep.cost.residues_embedded);
+    stores_line_ui(
+        ui,
+        &result.sweep.cost.stores,
+        result.sweep.cost.residues_embedded,
+    );
     let best = result.best_run();
     view.probe.ui(
         ui,
