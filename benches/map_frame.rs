@@ -1,5 +1,5 @@
 //! Frame time of the embedding map with 100,000 points: one egui frame of the real map view
-//! (layout, 12 coloured series borrowed from the view's cache, hover search over every point,
+//! (layout, the coloured series borrowed from the view's cache, hover search over every point,
 //! legend) plus tessellation into triangles, headless (no GPU upload). The points are spread
 //! over the demo set's proteins, coloured by biochemical group.
 //!
@@ -39,8 +39,16 @@ fn bench_map_frame(c: &mut Criterion) {
         let (cx, cy) = ((cluster * 0.52).cos() * 40.0, (cluster * 0.52).sin() * 40.0);
         coordinates.push([cx + (next() - 0.5) * 18.0, cy + (next() - 0.5) * 18.0]);
     }
+    let projected = esm_workbench::analysis::map_study::Projected {
+        coordinates: ndarray::Array2::from_shape_fn((n, 2), |(k, c)| coordinates[k][c] as f32),
+        columns: vec!["x".into(), "y".into()],
+        axes: None,
+        method: "t-SNE",
+        summary: String::new(),
+    };
     let result = std::sync::Arc::new(MapResult {
         coordinates,
+        projected,
         points: MapPoints {
             features: ndarray::Array2::zeros((n, 1)),
             protein,
@@ -53,6 +61,7 @@ fn bench_map_frame(c: &mut Criterion) {
     });
     let ctx = egui::Context::default();
     let mut view = MapView::new();
+    let mut commands = esm_workbench::gui::AppCommands::default();
     let mut frame = |hover: egui::Pos2| {
         let input = egui::RawInput {
             screen_rect: Some(egui::Rect::from_min_size(
@@ -73,6 +82,7 @@ fn bench_map_frame(c: &mut Criterion) {
                 Some((&set, &table)),
                 None,
                 Default::default(),
+                &mut commands,
             );
         });
         // No renderer here: font atlas updates are dropped after tessellation.

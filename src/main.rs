@@ -45,9 +45,25 @@ fn fix_thread_count(cli: &mut Cli) {
     }
 }
 
+/// The `gui` flags become the GUI's own launch options (the GUI does not depend on the CLI).
 #[cfg(feature = "gui")]
 fn run_gui(args: GuiArgs) -> anyhow::Result<()> {
-    esm_workbench::gui::run(args)
+    let GuiArgs {
+        model,
+        fasta,
+        metadata,
+        tour,
+        store,
+        outputs,
+    } = args;
+    esm_workbench::gui::run(esm_workbench::gui::LaunchOptions {
+        model,
+        fasta,
+        metadata,
+        tour,
+        store,
+        outputs,
+    })
 }
 
 #[cfg(not(feature = "gui"))]

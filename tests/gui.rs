@@ -11,11 +11,11 @@ use common::gui_harness::{
 };
 use eframe::egui::accesskit::Toggled;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
-use esm_workbench::cli::GuiArgs;
+use esm_workbench::gui::LaunchOptions;
 
 #[test]
 fn opens_on_the_demo_set_and_filters_it() {
-    let mut harness = app(GuiArgs::default());
+    let mut harness = app(LaunchOptions::default());
     wait_until(&mut harness, "the demo set", |h| {
         h.query_by_label_contains("288 proteins").is_some()
     });
@@ -50,7 +50,7 @@ fn opens_on_the_demo_set_and_filters_it() {
 
 #[test]
 fn loads_a_checkpoint_typed_into_the_model_panel() {
-    let mut harness = app(GuiArgs::default());
+    let mut harness = app(LaunchOptions::default());
     wait_until(&mut harness, "the demo set", |h| {
         h.query_by_label_contains("288 proteins").is_some()
     });
@@ -75,9 +75,9 @@ fn a_bad_checkpoint_shows_a_readable_error_and_keeps_the_ui_alive() {
     let dir = tempfile::tempdir().expect("tempdir");
     let junk = dir.path().join("junk.pt");
     std::fs::write(&junk, b"not a model").expect("write");
-    let mut harness = app(GuiArgs {
+    let mut harness = app(LaunchOptions {
         model: Some(junk.clone()),
-        ..GuiArgs::default()
+        ..LaunchOptions::default()
     });
     // The error names the file, and the bundled starter model loads instead of leaving the app
     // without a model.
@@ -94,7 +94,7 @@ fn a_bad_checkpoint_shows_a_readable_error_and_keeps_the_ui_alive() {
 #[test]
 fn only_what_loaded_is_saved_and_a_session_that_fails_to_restore_falls_back() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut harness = app(GuiArgs::default());
+    let mut harness = app(LaunchOptions::default());
     wait_for_demo(&mut harness);
     // A failed model load and a failed data open: errors shown, the demo set stays in use.
     let field = harness
@@ -133,7 +133,7 @@ fn only_what_loaded_is_saved_and_a_session_that_fails_to_restore_falls_back() {
     edited["ss8"] = serde_json::json!("not SS8 settings");
     let broken_session = dir.path().join("broken_session.json");
     std::fs::write(&broken_session, edited.to_string()).expect("write");
-    let mut restored = app(GuiArgs::default());
+    let mut restored = app(LaunchOptions::default());
     wait_for_demo(&mut restored);
     set_text(
         &mut restored,
@@ -172,7 +172,7 @@ fn only_what_loaded_is_saved_and_a_session_that_fails_to_restore_falls_back() {
 
 #[test]
 fn opens_with_the_bundled_starter_model() {
-    let mut harness = app(GuiArgs::default());
+    let mut harness = app(LaunchOptions::default());
     wait_until(&mut harness, "the starter model", |h| {
         h.query_by_label("starter_esm1b_t4_128").is_some()
     });
@@ -242,7 +242,7 @@ fn assert_png(path: &std::path::Path) {
 
 #[test]
 fn computes_a_residue_map_and_colours_it_by_any_column() {
-    let mut harness = app(GuiArgs::default());
+    let mut harness = app(LaunchOptions::default());
     wait_for_demo(&mut harness);
     harness.get_by_label("Embedding map").click();
     harness.run();
@@ -365,10 +365,11 @@ fn computes_a_residue_map_and_colours_it_by_any_column() {
         &csv,
     );
     let table = std::fs::read_to_string(&csv).expect("the table was written");
+    let header = table.lines().next().unwrap_or_default();
     assert!(
-        table.starts_with("id,position,gene,x,y"),
-        "{}",
-        &table[..60]
+        header.starts_with("id,position,amino_acid,group,gene,species,")
+            && header.ends_with(",pc1,pc2"),
+        "every column of the point's protein, then the coordinates: {header}"
     );
     assert_eq!(table.lines().count(), 5001);
     // The points' embeddings as NPY: 5000 residues x 128 dimensions of the starter model.
@@ -400,14 +401,50 @@ fn computes_a_residue_map_and_colours_it_by_any_column() {
         harness.query_all_by_label_contains("–").count() >= 5,
         "length ranges in the legend"
     );
+
+    // One workflow: `project` with the same settings writes the very same table.
+    let gui_csv = dir.path().join("protein_map.csv");
+    save_as(
+        &mut harness,
+        "Data file",
+        "Save data (CSV/Parquet/NPY)",
+        &gui_csv,
+    );
+    let cli_csv = dir.path().join("protein_map_cli.csv");
+    let starter = esm_workbench::model::starter::starter_model_path().expect("the starter model");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_esm-workbench"))
+        .arg("project")
+        .arg("pca")
+        .arg("--model")
+        .arg(&starter)
+        .args(["--fasta", &demo_file("uniprot_orthologs.fasta")])
+        .args(["--metadata", &demo_file("uniprot_orthologs.tsv")])
+        .args(["--level", "protein", "--max-points", "80", "--store"])
+        .arg(common::gui_harness::test_store_folder())
+        .arg("--out")
+        .arg(&cli_csv)
+        .output()
+        .expect("runs esm-workbench project");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let gui_table = std::fs::read_to_string(&gui_csv).expect("the GUI's table");
+    let cli_table = std::fs::read_to_string(&cli_csv).expect("the CLI's table");
+    assert_eq!(gui_table.lines().count(), 81);
+    assert_eq!(
+        gui_table, cli_table,
+        "the GUI's map export and `project` differ"
+    );
 }
 
 #[test]
 fn trains_the_ss8_probe_by_click_over_all_layers() {
     let stores = tempfile::tempdir().expect("tempdir");
-    let mut harness = app(GuiArgs {
+    let mut harness = app(LaunchOptions {
         store: Some(stores.path().to_owned()),
-        ..GuiArgs::default()
+        ..LaunchOptions::default()
     });
     wait_for_demo(&mut harness);
     train_probe(
@@ -516,7 +553,7 @@ fn trains_the_ss8_probe_by_click_over_all_layers() {
 
 #[test]
 fn trains_the_contact_probe_and_shows_a_protein_map() {
-    let mut harness = app(GuiArgs::default());
+    let mut harness = app(LaunchOptions::default());
     wait_for_demo(&mut harness);
     train_probe(
         &mut harness,
@@ -586,7 +623,7 @@ fn scores_homology_and_lists_nearest_neighbours() {
     let dir = tempfile::tempdir().expect("tempdir");
     let astral = dir.path().join("astral.fa");
     write_synthetic_astral(&astral);
-    let mut harness = app(GuiArgs::default());
+    let mut harness = app(LaunchOptions::default());
     wait_until(&mut harness, "the starter model", |h| {
         h.query_by_label_contains("starter_esm1b_t4_128").is_some()
     });
@@ -643,7 +680,7 @@ fn homology_on_a_set_without_remote_homologs_says_so_instead_of_scoring_zeros() 
         })
         .collect();
     std::fs::write(&astral, text).expect("write");
-    let mut harness = app(GuiArgs::default());
+    let mut harness = app(LaunchOptions::default());
     wait_until(&mut harness, "the starter model", |h| {
         h.query_by_label_contains("starter_esm1b_t4_128").is_some()
     });
@@ -677,7 +714,7 @@ fn opens_several_data_files_sorts_and_searches_sequences() {
     std::fs::write(&meta, "id\tgene\np1\tzeta\np2\talpha\n").expect("write");
     let structures =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/demo/structures.json");
-    let mut harness = app(GuiArgs::default());
+    let mut harness = app(LaunchOptions::default());
     wait_until(&mut harness, "the demo set", |h| {
         h.query_by_label_contains("288 proteins").is_some()
     });
@@ -725,7 +762,7 @@ fn opens_several_data_files_sorts_and_searches_sequences() {
 fn saves_and_restores_a_session() {
     let dir = tempfile::tempdir().expect("tempdir");
     let session = dir.path().join("session.json");
-    let mut harness = app(GuiArgs::default());
+    let mut harness = app(LaunchOptions::default());
     wait_until(&mut harness, "the starter model", |h| {
         h.query_by_label_contains("starter_esm1b_t4_128").is_some()
     });
@@ -748,7 +785,7 @@ fn saves_and_restores_a_session() {
     );
 
     // A new window opens the session: same tab and settings, and offers to recompute the map.
-    let mut restored = app(GuiArgs::default());
+    let mut restored = app(LaunchOptions::default());
     wait_until(&mut restored, "the starter model", |h| {
         h.query_by_label_contains("starter_esm1b_t4_128").is_some()
     });
@@ -769,9 +806,9 @@ fn saves_and_restores_a_session() {
 fn bare_output_names_are_written_into_the_output_folder() {
     let dir = tempfile::tempdir().expect("tempdir");
     let outputs = dir.path().join("not yet created/ESM Workbench");
-    let mut harness = app(GuiArgs {
+    let mut harness = app(LaunchOptions {
         outputs: Some(outputs.clone()),
-        ..GuiArgs::default()
+        ..LaunchOptions::default()
     });
     wait_for_demo(&mut harness);
     let value = harness
@@ -816,7 +853,7 @@ fn at_800_by_600_no_control_is_cut_off_on_the_right() {
         "length",
         "description",
     ];
-    let mut harness = app_sized(GuiArgs::default(), [800.0, 600.0]);
+    let mut harness = app_sized(LaunchOptions::default(), [800.0, 600.0]);
     wait_for_demo(&mut harness);
     let mut clipped = Vec::new();
     for tab in [
@@ -887,9 +924,9 @@ fn ten_protein_app(
     fasta: std::path::PathBuf,
 ) -> egui_kittest::Harness<'static, esm_workbench::gui::WorkbenchApp> {
     let mut harness = app_sized(
-        GuiArgs {
+        LaunchOptions {
             fasta: Some(fasta),
-            ..GuiArgs::default()
+            ..LaunchOptions::default()
         },
         size,
     );

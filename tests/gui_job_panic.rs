@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use common::gui_harness::{app_with_extra_views, click, wait_for_demo, wait_until};
 use eframe::egui;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
-use esm_workbench::cli::GuiArgs;
+use esm_workbench::gui::LaunchOptions;
 use esm_workbench::gui::view_slot::{StudySlot, StudyView};
 use esm_workbench::gui::{JobClick, Progress};
 use esm_workbench::jobs::JobCtx;
@@ -82,7 +82,7 @@ impl StudyView for FragileStudy {
 fn a_job_that_panics_ends_with_an_error_naming_it_and_the_app_goes_on() {
     let extra: Vec<Box<dyn esm_workbench::gui::view_slot::ViewSlot>> =
         vec![Box::new(StudySlot::<FragileStudy>::default())];
-    let mut harness = app_with_extra_views(GuiArgs::default(), extra);
+    let mut harness = app_with_extra_views(LaunchOptions::default(), extra);
     wait_for_demo(&mut harness);
     click(&mut harness, "Fragile");
     click(&mut harness, "Run fragile study");

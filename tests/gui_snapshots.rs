@@ -16,8 +16,8 @@ use common::gui_harness::{
 };
 use egui_kittest::kittest::Queryable as _;
 use egui_kittest::{Harness, SnapshotOptions};
-use esm_workbench::cli::GuiArgs;
-use esm_workbench::gui::WorkbenchApp;
+use esm_workbench::gui::LaunchOptions;
+use esm_workbench::gui::{ESTIMATING, WorkbenchApp};
 
 /// The wgpu test renderer, or `None` (with the reason printed) on a machine without any wgpu
 /// adapter: kittest panics when it finds none, and that is the machine, not a failed view.
@@ -48,6 +48,11 @@ fn rendering_app(
 /// tolerance (0.6, meant to absorb backend differences) and no failing pixels, since on the
 /// same Mesa the images are identical. Failures are reported when the harness is dropped.
 fn check_snapshot(harness: &mut Harness<'_, WorkbenchApp>, name: &str) {
+    // The estimate line is computed off the UI thread; the image shows its result.
+    wait_until(harness, "the estimate line", |h| {
+        h.query_by_label_contains(ESTIMATING).is_none()
+    });
+    harness.run();
     harness.snapshot_options(name, &SnapshotOptions::new());
 }
 
@@ -62,11 +67,11 @@ fn snapshots_of_the_data_map_and_probe_views() {
     let mut harness = rendering_app(renderer, move |cc| {
         WorkbenchApp::new(
             cc,
-            GuiArgs {
+            LaunchOptions {
                 store: Some(stores),
                 // A fixed output folder: it is shown in the top bar.
                 outputs: Some("/tmp/esm-workbench-snapshot-outputs".into()),
-                ..GuiArgs::default()
+                ..LaunchOptions::default()
             },
         )
     });
@@ -151,7 +156,7 @@ fn the_demo_tour_saves_a_screenshot_of_every_view_and_closes() {
     let mut harness = rendering_app(renderer, move |cc| {
         WorkbenchApp::with_tour(
             cc,
-            GuiArgs::default(),
+            LaunchOptions::default(),
             out_dir,
             app_outcome,
             std::time::Instant::now(),

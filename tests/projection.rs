@@ -110,7 +110,7 @@ fn project_pca_writes_residue_points_and_reuses_the_store() -> TestResult {
     );
     let table = std::fs::read_to_string(dir.path().join("a.csv"))?;
     assert!(
-        table.starts_with("id,position,amino_acid,group,pc1,pc2\n"),
+        table.starts_with("id,position,amino_acid,group,length,description,source,pc1,pc2\n"),
         "{table:.80}"
     );
     assert_eq!(table.lines().count(), 1 + 300);
@@ -141,7 +141,12 @@ fn project_figure_has_a_legend_title_and_the_chosen_palette() -> TestResult {
     let entries = |svg: &str| svg.matches(r#"<circle cx"#).count() - 400;
     let tableau = figure("tableau20")?;
     assert!(tableau.contains(r#"font-weight="bold">amino_acid</text>"#));
-    assert_eq!(entries(&tableau), 12, "11 amino acids and 'other'");
+    assert_eq!(
+        entries(&tableau),
+        20,
+        "the 20 amino acids in their own colours, as in the GUI"
+    );
+    assert!(!tableau.contains("other ("));
     assert!(
         tableau.contains("rgb(31,119,180)"),
         "Tableau's first colour"

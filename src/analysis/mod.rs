@@ -12,6 +12,7 @@ pub mod homology_run;
 pub mod homology_study;
 pub mod homology_study_table;
 pub mod map_study;
+pub mod map_table;
 pub mod probe_apply;
 pub mod projection_run;
 pub mod resources;

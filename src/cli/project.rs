@@ -12,14 +12,12 @@ use super::progress::with_progress_bar;
 use super::study_args::StoreArgs;
 use crate::analysis::JobCtx;
 use crate::analysis::map_study::{
-    MapStudyRequest, Projected, Projection, estimate_map_study, project, run_map_study,
+    MapStudy, MapStudyRequest, Projected, Projection, estimate_map_study, project, run_map_study,
 };
-use crate::analysis::projection_run::{MapPoints, PointLevel, residue_at};
-use crate::data::frame::{astral_frame, fasta_frame, join_metadata, read_table};
-use crate::data::{FastaReader, read_astral};
-use crate::export::{read_npy_matrix, write_npy_f32, write_table};
+use crate::analysis::map_table::{AMINO_ACID, GROUP, MapData, ProteinColumns};
+use crate::analysis::projection_run::PointLevel;
+use crate::export::{Palette, PointCategory, read_npy_matrix, write_npy_f32, write_table};
 use crate::model::Layers;
-use crate::probes::amino_acid_group;
 use crate::projection::{TsneParams, fit_pca, kl_divergence, perplexity_affinities};
 
 /// Which map.
@@ -81,8 +79,9 @@ pub struct PointsArgs {
     /// Resolution of a .png figure, dots per inch (the figure is 800 x 640 px at 96 DPI).
     #[arg(long, default_value_t = 300.0)]
     pub dpi: f64,
-    /// Column that colours the figure (default: group for residues, else the first of
-    /// species, class, gene, id).
+    /// Column that colours the figure (`group` or `amino_acid` for residues, or a column of
+    /// the data); default as in the GUI: `group` for residues, else the first column with 2
+    /// to 20 values among the points (gene, species, fold).
     #[arg(long)]
     pub colour_by: Option<String>,
     /// Category colours of the figure: `tableau20` (20 colours) or `okabe-ito` (7 colours that
@@ -200,10 +199,45 @@ pub fn run(command: &ProjectCommand) -> anyhow::Result<()> {
     }
 }
 
-/// Draws the first two columns of `coordinates` coloured by `--colour-by` when `--figure` is set.
+/// How a map's points are coloured: the column and its categories `(label, colour, points)`.
+type Colouring = (String, Vec<PointCategory>);
+
+/// The colouring of the figure: `--colour-by` (or the map's default, as in the GUI) over the
+/// points' data; points from an `.npy` file are one grey-free series.
+fn colouring(
+    args: &PointsArgs,
+    data: Option<MapData<'_>>,
+    count: usize,
+) -> anyhow::Result<Colouring> {
+    let Some(data) = data else {
+        if args.colour_by.is_some() {
+            bail!(
+                "--colour-by needs points with data (--model with --fasta or --astral); an .npy file has no columns"
+            );
+        }
+        let palette: Palette = args.palette.into();
+        return Ok((
+            "points".into(),
+            vec![("points".into(), palette.colours()[0], (0..count).collect())],
+        ));
+    };
+    let options = data.colour_options();
+    let column = match &args.colour_by {
+        Some(c) if options.contains(c) => c.clone(),
+        Some(c) => bail!(
+            "--colour-by {c:?}: no such column; the points can be coloured by {}",
+            options.join(", ")
+        ),
+        None => data.default_colour_by(),
+    };
+    let categories = data.categories(&column, args.palette.into());
+    Ok((column, categories))
+}
+
+/// Draws the first two columns of `coordinates` with `colouring` when `--figure` is set.
 fn draw(
     args: &PointsArgs,
-    table: &DataFrame,
+    colouring: Colouring,
     coordinates: &Array2<f32>,
     title: &str,
     axes: Option<(String, String)>,
@@ -211,35 +245,15 @@ fn draw(
     let Some(path) = &args.figure else {
         return Ok(());
     };
-    let names: Vec<String> = table
-        .get_column_names()
-        .iter()
-        .map(|n| n.to_string())
-        .collect();
-    let column = match &args.colour_by {
-        Some(c) if names.contains(c) => c.clone(),
-        Some(c) => bail!(
-            "no column {c:?} to colour by; the table has {}",
-            names.join(", ")
-        ),
-        None => ["group", "species", "class", "gene", "id", "point"]
-            .into_iter()
-            .find(|c| names.iter().any(|n| n == c))
-            .unwrap_or("point")
-            .to_owned(),
-    };
-    let labels: Vec<String> = crate::data::frame::string_rows(table, &[column.as_str()])?
-        .into_iter()
-        .map(|mut row| row.pop().unwrap_or_default())
-        .collect();
-    let order = crate::export::frequency_order(labels.iter().map(String::as_str));
-    let series = crate::export::categorise_in_order(&labels, &order, 12, args.palette.into())
+    let (column, categories) = colouring;
+    let series = categories
         .into_iter()
         .map(|(name, rgb, members)| crate::export::ScatterSeries {
             name,
             rgb,
             points: members
                 .iter()
+                .filter(|&&k| k < coordinates.nrows())
                 .map(|&k| {
                     [
                         f64::from(coordinates[(k, 0)]),
@@ -251,7 +265,7 @@ fn draw(
         .collect();
     let mut figure =
         crate::export::ScatterFigure::new(format!("{title}, coloured by {column}"), series);
-    figure.legend_title = column.to_string();
+    figure.legend_title = column;
     if let Some((x, y)) = axes {
         figure.x_label = x;
         figure.y_label = y;
@@ -271,15 +285,67 @@ fn write(out: &Path, table: &mut DataFrame) -> anyhow::Result<()> {
 /// the figure.
 fn map(args: &PointsArgs, projection: Projection, title: &str) -> anyhow::Result<()> {
     let start = Instant::now();
-    let (projected, mut table) = match &args.points {
-        Some(path) => {
-            let (points, table) = read_points_file(path, args.max_points)?;
-            let projected =
-                with_progress_bar("map", move |ctx| project(&points, &projection, &ctx))??;
-            (projected, table)
-        }
-        None => study_points(args, projection)?,
+    let Some(path) = &args.points else {
+        return map_sequences(args, projection, title, start);
     };
+    let (points, mut table) = read_points_file(path, args.max_points)?;
+    let projected = with_progress_bar("map", move |ctx| project(&points, &projection, &ctx))??;
+    report(&projected, start);
+    add_coordinates(&mut table, &projected)?;
+    let colouring = colouring(args, None, table.height())?;
+    let axes = projected.axes.clone();
+    draw(args, colouring, &projected.coordinates, title, axes)?;
+    write(&args.out, &mut table)
+}
+
+/// The map study on `--fasta` / `--astral`: the point table (the same as the GUI's map export)
+/// and the figure.
+fn map_sequences(
+    args: &PointsArgs,
+    projection: Projection,
+    title: &str,
+    start: Instant,
+) -> anyhow::Result<()> {
+    let (records, frame, name) = read_records(args)?;
+    let columns = ProteinColumns::from_frame(&frame)?;
+    check_colour_by(args, &columns)?;
+    let study = study_points(args, projection, &records, name)?;
+    report(&study.projected, start);
+    let sequences: Vec<&str> = records.iter().map(|(_, s)| s.as_str()).collect();
+    let data = MapData {
+        points: &study.points,
+        sequences: &sequences,
+        columns: &columns,
+    };
+    let mut table = data.point_table(&study.projected)?;
+    let colouring = colouring(args, Some(data), table.height())?;
+    let axes = study.projected.axes.clone();
+    draw(args, colouring, &study.projected.coordinates, title, axes)?;
+    write(&args.out, &mut table)
+}
+
+/// `--colour-by` names a column of the data (or, for residues, `group` / `amino_acid`):
+/// checked before any embedding.
+fn check_colour_by(args: &PointsArgs, columns: &ProteinColumns) -> anyhow::Result<()> {
+    let Some(column) = &args.colour_by else {
+        return Ok(());
+    };
+    let mut options: Vec<&str> = Vec::new();
+    if args.level == Level::Residue {
+        options.extend([GROUP, AMINO_ACID]);
+    }
+    options.extend(columns.names.iter().map(String::as_str));
+    if !options.contains(&column.as_str()) {
+        bail!(
+            "--colour-by {column:?}: no such column; the points can be coloured by {}",
+            options.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// One line about the fit and the time it took.
+fn report(projected: &Projected, start: Instant) {
     eprintln!(
         "{} of {} points: {}, {:.2} s",
         projected.method,
@@ -287,16 +353,6 @@ fn map(args: &PointsArgs, projection: Projection, title: &str) -> anyhow::Result
         projected.summary,
         start.elapsed().as_secs_f64()
     );
-    let names: Vec<&str> = projected.columns.iter().map(String::as_str).collect();
-    add_coordinates(&mut table, &projected.coordinates, &names)?;
-    draw(
-        args,
-        &table,
-        &projected.coordinates,
-        title,
-        projected.axes.clone(),
-    )?;
-    write(&args.out, &mut table)
 }
 
 /// Points from an `.npy` file (the first `max_points` rows), with a `point` index table.
@@ -313,39 +369,39 @@ fn read_points_file(path: &Path, max_points: usize) -> anyhow::Result<(Array2<f3
 /// `(id, sequence)` records, their table, and the dataset's name.
 type Records = (Vec<(String, String)>, DataFrame, String);
 
-/// The sequences of `--fasta` (with `--metadata`) or `--astral`, and their table.
+/// The sequences of `--fasta` (with `--metadata`) or `--astral` and their table, read as the
+/// GUI opens data files (so both write the same point table).
 fn read_records(args: &PointsArgs) -> anyhow::Result<Records> {
-    match (&args.fasta, &args.astral) {
-        (Some(fasta), _) => {
-            let records = FastaReader::read_all(fasta)?;
-            let frame = fasta_frame(&records)?;
-            let frame = match &args.metadata {
-                Some(table) => join_metadata(&frame, &read_table(table)?, "id", table)?.0,
-                None => frame,
-            };
-            let pairs = records.into_iter().map(|r| (r.id, r.sequence)).collect();
-            Ok((pairs, frame, crate::store::dataset_label(fasta)))
-        }
-        (None, Some(astral)) => {
-            let domains = read_astral(astral)?;
-            let frame = astral_frame(&domains)?;
-            let pairs = domains.into_iter().map(|d| (d.id, d.sequence)).collect();
-            Ok((pairs, frame, crate::store::dataset_label(astral)))
-        }
+    let (first, files): (&PathBuf, Vec<PathBuf>) = match (&args.fasta, &args.astral) {
+        (Some(fasta), _) => (
+            fasta,
+            std::iter::once(fasta.clone())
+                .chain(args.metadata.clone())
+                .collect(),
+        ),
+        (None, Some(astral)) => (astral, vec![astral.clone()]),
         (None, None) => bail!("give the sequences with --fasta or --astral"),
-    }
+    };
+    let set = crate::data::open_data_files(&files)?;
+    let pairs = set
+        .records
+        .into_iter()
+        .map(|r| (r.id, r.sequence))
+        .collect();
+    Ok((pairs, set.frame, crate::store::dataset_label(first)))
 }
 
-/// The map study on the model's points: the projection and the table describing each point.
+/// The map study on `records` (the data set `name`) with the model of `--model`.
 fn study_points(
     args: &PointsArgs,
     projection: Projection,
-) -> anyhow::Result<(Projected, DataFrame)> {
+    records: &[(String, String)],
+    name: String,
+) -> anyhow::Result<MapStudy> {
     let model_path = args
         .model
         .clone()
         .context("--model or --points is required")?;
-    let (records, frame, name) = read_records(args)?;
     let model = ModelArg {
         model: model_path,
         untrained: args.untrained,
@@ -353,7 +409,7 @@ fn study_points(
     }
     .load()?;
     let request = MapStudyRequest {
-        records: records.clone(),
+        records: records.to_vec(),
         dataset_name: name,
         layer: Layers::Index(args.layer),
         level: match args.level {
@@ -380,58 +436,14 @@ fn study_points(
         let flat = study.points.features.as_standard_layout();
         write_npy_f32(path, &[rows, cols], flat.as_slice().unwrap_or(&[]))?;
     }
-    let table = point_table(&study.points, &records, &frame)?;
-    let projected = study.projected;
-    Ok((projected, table))
+    Ok(study)
 }
 
-/// Protein level: the dataset's rows (without sequences). Residue level: id, 1-based
-/// position, amino acid and its biochemical group.
-fn point_table(
-    points: &MapPoints,
-    records: &[(String, String)],
-    frame: &DataFrame,
-) -> anyhow::Result<DataFrame> {
-    match &points.position {
-        None => {
-            let rows: Vec<u32> = points.protein.iter().map(|&p| p as u32).collect();
-            let picked = frame.take(&polars::prelude::IdxCa::from_vec("rows".into(), rows))?;
-            Ok(picked.drop("sequence").unwrap_or(picked))
-        }
-        Some(positions) => {
-            let residue = |k: usize| residue_at(&records[points.protein[k]].1, positions[k]);
-            let n = positions.len();
-            let ids: Vec<&str> = points
-                .protein
-                .iter()
-                .map(|&p| records[p].0.as_str())
-                .collect();
-            let amino: Vec<String> = (0..n).map(|k| residue(k).to_string()).collect();
-            let group: Vec<&str> = (0..n)
-                .map(|k| amino_acid_group(residue(k)).unwrap_or("other"))
-                .collect();
-            let position: Vec<u32> = positions.iter().map(|&p| p as u32 + 1).collect();
-            Ok(DataFrame::new(
-                n,
-                vec![
-                    Column::new("id".into(), ids),
-                    Column::new("position".into(), position),
-                    Column::new("amino_acid".into(), amino),
-                    Column::new("group".into(), group),
-                ],
-            )?)
-        }
-    }
-}
-
-fn add_coordinates(
-    table: &mut DataFrame,
-    coordinates: &Array2<f32>,
-    names: &[&str],
-) -> anyhow::Result<()> {
-    for (c, name) in names.iter().enumerate() {
-        let values: Vec<f32> = coordinates.column(c).to_vec();
-        table.with_column(Column::new((*name).into(), values))?;
+/// Appends the projection's coordinate columns to the `.npy` points' index table.
+fn add_coordinates(table: &mut DataFrame, projected: &Projected) -> anyhow::Result<()> {
+    for (c, name) in projected.columns.iter().enumerate() {
+        let values: Vec<f32> = projected.coordinates.column(c).to_vec();
+        table.with_column(Column::new(name.as_str().into(), values))?;
     }
     Ok(())
 }

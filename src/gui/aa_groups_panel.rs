@@ -43,15 +43,6 @@ impl Default for AaGroupsSettings {
     }
 }
 
-/// What the panel asks the app to do.
-#[derive(Debug, Clone)]
-pub enum AaGroupsCommand {
-    /// Start the study on the open data set, stores under this folder.
-    Score(AaGroupsSettings, StoreOptions),
-    /// Stop the running one.
-    Cancel,
-}
-
 /// Panel state kept between frames.
 #[derive(Debug)]
 pub struct AaGroupsPanel {
@@ -166,7 +157,7 @@ pub fn aa_groups_panel_ui(
     model: Option<&LoadedModel>,
     data: Option<&ProteinSet>,
     store: &StoreOptions,
-) -> Option<AaGroupsCommand> {
+) -> Option<JobClick> {
     ui.label(
         "Do the amino acids' vectors group by biochemistry (hydrophobic, aromatic, polar, \
          charged, special)? Scored on the embedding table and, per layer, on each amino acid's \
@@ -190,9 +181,11 @@ pub fn aa_groups_panel_ui(
             let settings = &panel.settings;
             panel
                 .estimate
-                .ui(ui, model, job.progress.is_some(), key, |model| {
+                .ui(ui, model, job.progress.is_some(), key, || {
                     let request = aa_groups_request(set, settings, store);
-                    estimate_text(Ok(estimate_aa_groups_study(model, &request)))
+                    move |model: &LoadedModel| {
+                        estimate_text(Ok(estimate_aa_groups_study(model, &request)))
+                    }
                 })
         }
         None => false,
@@ -204,21 +197,13 @@ pub fn aa_groups_panel_ui(
         model.is_some() && data.is_some(),
         refused,
     );
-    let command = match click {
-        Some(JobClick::Start) => Some(AaGroupsCommand::Score(
-            panel.settings.clone(),
-            store.clone(),
-        )),
-        Some(JobClick::Cancel) => Some(AaGroupsCommand::Cancel),
-        None => None,
-    };
     if let Some(err) = job.error {
         ui.colored_label(ui.visuals().error_fg_color, err);
     }
     if let Some(study) = job.result {
         result_ui(ui, panel, study);
     }
-    command
+    click
 }
 
 /// Embedding-table lines, the best layer, the sweep and the table export.

@@ -1,64 +1,27 @@
 //! The workbench application shell: the model panel, the data table and the tabs of the
-//! registered views ([`super::view_slot::registered_views`]). It owns the workspace (model and
-//! data set), the session and the jobs that load them; each view owns its settings, job and
-//! result. Views' requests arrive as [`Command`]s, applied once at the end of each frame.
+//! registered views ([`super::view_registry::registered_views`]). It owns the workspace (model
+//! and data set), the session and the jobs that load them; each view owns its settings, job and
+//! result. Every request of a panel or view (and of the top bar) arrives as an [`AppCommand`],
+//! applied in order at the end of the frame.
 
 use eframe::egui;
 
+use super::app_command::{AppCommand, AppCommands};
 use super::data_panel::{DatasetTable, data_panel_ui};
 use super::demo_tour::{DemoTour, StopPhase, TourOutcome};
 use super::job::{Job, JobState, Progress};
-use super::legacy_settings::{LEGACY_SETTINGS_KEY, legacy_session};
-use super::model_panel::{DownloadView, ModelCommand, model_panel_ui};
-use super::view_slot::{
-    Command, Commands, ViewSettings, ViewSlot, Workspace, WorkspaceEvent, registered_views,
-};
-use crate::cli::GuiArgs;
+use super::launch_options::LaunchOptions;
+use super::model_panel::{DownloadView, model_panel_ui};
+use super::session::{DATA_TAB, Session, ShellSettings};
+use super::session_storage::{store_session, stored_session};
+use super::view_registry::registered_views;
+use super::view_slot::{ViewSettings, ViewSlot, Workspace, WorkspaceEvent};
 use crate::data::ProteinSet;
 use crate::model::LoadedModel;
 use crate::model::hub::{
     OFFICIAL_MODELS, download_official, torch_hub_checkpoints_dir, weights_base_url,
 };
 use crate::model::starter::starter_model_path;
-
-/// The shell's own settings, kept in place (each view keeps its own).
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
-pub struct ShellSettings {
-    /// Last checkpoint path typed or opened.
-    pub model_path: String,
-    /// The model in use (`None`: the bundled starter model).
-    pub loaded_model: Option<std::path::PathBuf>,
-    /// The data-files field.
-    pub data_paths: String,
-    /// The data files open (empty: the demo set).
-    pub opened_data: Vec<std::path::PathBuf>,
-    /// Where bare output names are written (and sessions read from).
-    pub output_folder: super::output_folder::OutputFolder,
-    /// The first-run welcome was dismissed.
-    pub welcome_dismissed: bool,
-}
-
-/// A session as saved (a JSON file, and the app's own storage): what was open, the open tab,
-/// which results existed (recomputed on request, embeddings coming from the stores), and every
-/// view's settings under the view's own keys. Small; never the workspace itself.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
-pub struct Session {
-    /// The shell's settings.
-    #[serde(flatten)]
-    pub shell: ShellSettings,
-    /// The open tab: [`DATA_TAB`] or a view's id.
-    pub tab: String,
-    /// Ids of the views that held a result.
-    pub results: Vec<String>,
-    /// The views' settings (every other key of the session).
-    #[serde(flatten)]
-    pub views: ViewSettings,
-}
-
-/// The data table's tab id (the views' ids are their own).
-pub const DATA_TAB: &str = "Data";
 
 /// A restored session's model and data: while they load, a failure falls back to the bundled
 /// starter model or demo set and is reported, instead of leaving the app empty.
@@ -85,7 +48,7 @@ pub struct WorkbenchApp {
     /// The views after the data table, in tab order.
     views: Vec<Box<dyn ViewSlot>>,
     /// What the views asked for this frame.
-    commands: Commands,
+    commands: AppCommands,
     /// Parts of a restored session still loading, and what failed to restore.
     restoring: Restoring,
     /// The model being loaded (`Some(None)`: the starter), remembered once it loads.
@@ -104,37 +67,9 @@ pub struct WorkbenchApp {
     tour: Option<DemoTour>,
 }
 
-/// The app's storage key: the session as JSON text (the same as a session file).
-const SESSION_KEY: &str = "esm_workbench_session";
-
-/// The session in the app's storage: this build's JSON, else the RON settings of a build before
-/// the app shell, else none (a first run). Unreadable settings start afresh, with a notice
-/// saying so (the second value).
-fn stored_session(storage: Option<&dyn eframe::Storage>) -> (Session, Option<String>) {
-    let stored = |key: &str| storage.and_then(|s| s.get_string(key));
-    let parsed = if let Some(json) = stored(SESSION_KEY) {
-        serde_json::from_str(&json).map_err(|e| e.to_string())
-    } else if let Some(ron_text) = stored(LEGACY_SETTINGS_KEY) {
-        legacy_session(&ron_text).map_err(|e| e.to_string())
-    } else {
-        Ok(Session::default())
-    };
-    match parsed {
-        Ok(session) => (session, None),
-        Err(error) => {
-            let notice = format!(
-                "The settings saved by the last run could not be read ({error}); \
-                 the app starts with its defaults."
-            );
-            tracing::warn!("{notice}");
-            (Session::default(), Some(notice))
-        }
-    }
-}
-
 impl WorkbenchApp {
     /// Restores the last session and starts loading `args.model` if given.
-    pub fn new(cc: &eframe::CreationContext<'_>, args: GuiArgs) -> Self {
+    pub fn new(cc: &eframe::CreationContext<'_>, args: LaunchOptions) -> Self {
         Self::with_extra_views(cc, args, Vec::new())
     }
 
@@ -142,7 +77,7 @@ impl WorkbenchApp {
     /// crate (the GUI tests add one whose job panics, to see the shell survive it).
     pub fn with_extra_views(
         cc: &eframe::CreationContext<'_>,
-        args: GuiArgs,
+        args: LaunchOptions,
         extra: Vec<Box<dyn ViewSlot>>,
     ) -> Self {
         let (session, notice) = stored_session(cc.storage);
@@ -158,7 +93,7 @@ impl WorkbenchApp {
     /// so a tour leaves the user's session alone. How it ended goes into `outcome`.
     pub fn with_tour(
         cc: &eframe::CreationContext<'_>,
-        args: GuiArgs,
+        args: LaunchOptions,
         out_dir: std::path::PathBuf,
         outcome: TourOutcome,
         launched: std::time::Instant,
@@ -176,7 +111,7 @@ impl WorkbenchApp {
 
     fn with_session(
         cc: &eframe::CreationContext<'_>,
-        args: GuiArgs,
+        args: LaunchOptions,
         session: Session,
         views: Vec<Box<dyn ViewSlot>>,
     ) -> Self {
@@ -189,7 +124,7 @@ impl WorkbenchApp {
             table: None,
             tab: DATA_TAB.into(),
             views,
-            commands: Commands::default(),
+            commands: AppCommands::default(),
             session_path: "session.json".into(),
             loading_model: None,
             opening_data: None,
@@ -200,7 +135,7 @@ impl WorkbenchApp {
             tour: None,
         };
         let mut session = session;
-        apply_args(&mut session, &args);
+        session.apply_launch_options(&args);
         app.restore(&cc.egui_ctx, session);
         if let Some(store) = &args.store {
             for view in &mut app.views {
@@ -246,10 +181,10 @@ impl WorkbenchApp {
         // A model that cannot be read is reported and the starter model loads instead.
         match model {
             Some(path) => {
-                self.apply(ctx, ModelCommand::Load(path));
+                self.apply(ctx, AppCommand::LoadModel(path));
                 self.restoring.model = true;
             }
-            None => self.apply(ctx, ModelCommand::LoadStarter),
+            None => self.apply(ctx, AppCommand::LoadStarter),
         }
     }
 
@@ -295,7 +230,7 @@ impl WorkbenchApp {
     fn save_session_file(&mut self, ctx: &egui::Context) {
         let path = self.session_file();
         self.session_message = None;
-        match serde_json::to_string_pretty(&self.session()) {
+        match self.session().to_json() {
             Ok(json) => {
                 self.session_write
                     .start_replacing(ctx, path, "session-save", move |path| {
@@ -306,24 +241,14 @@ impl WorkbenchApp {
                         .map_err(|e| e.to_string())
                     })
             }
-            Err(e) => self.session_message = Some(e.to_string()),
+            Err(e) => self.session_message = Some(e),
         }
     }
 
     /// Reads a session file and restores it.
     fn open_session_file(&mut self, ctx: &egui::Context) {
         let path = self.session_file();
-        let read = std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))
-            .and_then(|text| {
-                serde_json::from_str::<Session>(&text).map_err(|e| {
-                    format!(
-                        "not a workbench session (line {}): {e}: {}",
-                        e.line(),
-                        path.display()
-                    )
-                })
-            });
+        let read = Session::read_file(&path);
         match read {
             Ok(mut session) => {
                 // The output folder is the user's, not the session file's.
@@ -370,7 +295,7 @@ impl WorkbenchApp {
                 self.restoring.notices.push(format!(
                     "The model could not be loaded ({err}); the bundled starter model is loaded instead."
                 ));
-                self.apply(ctx, ModelCommand::LoadStarter);
+                self.apply(ctx, AppCommand::LoadStarter);
             }
         }
         if self.restoring.data && self.dataset.progress().is_none() {
@@ -392,64 +317,76 @@ impl WorkbenchApp {
         });
     }
 
-    fn apply(&mut self, ctx: &egui::Context, command: ModelCommand) {
+    /// Carries out one command of a panel or view (or of the shell itself).
+    fn apply(&mut self, ctx: &egui::Context, command: AppCommand) {
         match command {
-            ModelCommand::Load(path) => {
+            AppCommand::LoadModel(path) => {
                 self.settings.model_path = path.display().to_string();
                 self.loading_model = Some(Some(path.clone()));
                 self.spawn_load(ctx, path);
             }
-            ModelCommand::LoadStarter => match starter_model_path() {
-                // The path field stays for the user's own checkpoints.
-                Some(path) => {
-                    self.loading_model = Some(None);
-                    self.spawn_load(ctx, path);
-                }
-                None => self.download_view.error = Some(
-                    "the bundled starter model (assets/starter) is missing from this installation"
-                        .into(),
-                ),
-            },
+            AppCommand::LoadStarter => self.load_starter(ctx),
             // Reading a checkpoint is one call that cannot stop midway: detach and keep the previous model.
-            ModelCommand::Cancel => self.model.detach(),
-            ModelCommand::Download(index) => {
-                let Some(model) = OFFICIAL_MODELS.get(index) else {
-                    return;
-                };
-                self.download_view.error = None;
-                self.download.spawn_repainting(ctx, "download", move |job| {
-                    download_official(
-                        model,
-                        &weights_base_url(),
-                        &torch_hub_checkpoints_dir(),
-                        job,
-                        &mut |_, _, _| {},
-                    )
-                    .map_err(anyhow::Error::from)
-                });
+            AppCommand::CancelModelLoad => self.model.detach(),
+            AppCommand::Download(index) => self.start_download(ctx, index),
+            AppCommand::CancelDownload => self.download.cancel(),
+            AppCommand::OpenData(paths) => self.open_data(ctx, paths),
+            AppCommand::SelectProtein {
+                protein,
+                show_table,
+            } => {
+                if let Some(table) = &mut self.table {
+                    table.select(protein);
+                }
+                if show_table {
+                    self.tab = DATA_TAB.into();
+                }
             }
-            ModelCommand::CancelDownload => self.download.cancel(),
+            AppCommand::ProteinPicked(row) => self.tell_views(WorkspaceEvent::ProteinPicked(row)),
+            AppCommand::SaveSession => self.save_session_file(ctx),
+            AppCommand::OpenSession => self.open_session_file(ctx),
+            AppCommand::RecomputeResults => self.recompute_results(ctx),
         }
     }
 
-    /// Applies the frame's commands, in the order the views sent them.
+    /// Loads the bundled starter model (the path field stays for the user's own checkpoints).
+    fn load_starter(&mut self, ctx: &egui::Context) {
+        match starter_model_path() {
+            Some(path) => {
+                self.loading_model = Some(None);
+                self.spawn_load(ctx, path);
+            }
+            None => {
+                self.download_view.error = Some(
+                    "the bundled starter model (assets/starter) is missing from this installation"
+                        .into(),
+                )
+            }
+        }
+    }
+
+    /// Downloads official model `OFFICIAL_MODELS[index]` (loaded when it arrives).
+    fn start_download(&mut self, ctx: &egui::Context, index: usize) {
+        let Some(model) = OFFICIAL_MODELS.get(index) else {
+            return;
+        };
+        self.download_view.error = None;
+        self.download.spawn_repainting(ctx, "download", move |job| {
+            download_official(
+                model,
+                &weights_base_url(),
+                &torch_hub_checkpoints_dir(),
+                job,
+                &mut |_, _, _| {},
+            )
+            .map_err(anyhow::Error::from)
+        });
+    }
+
+    /// Applies the frame's commands, in the order they were sent.
     fn apply_commands(&mut self, ctx: &egui::Context) {
         for command in self.commands.drain() {
-            match command {
-                Command::SelectProtein {
-                    protein,
-                    show_table,
-                } => {
-                    if let Some(table) = &mut self.table {
-                        table.select(protein);
-                    }
-                    if show_table {
-                        self.tab = DATA_TAB.into();
-                    }
-                }
-                Command::ProteinPicked(row) => self.tell_views(WorkspaceEvent::ProteinPicked(row)),
-                Command::OpenData(paths) => self.open_data(ctx, paths),
-            }
+            self.apply(ctx, command);
         }
     }
 
@@ -479,7 +416,7 @@ impl WorkbenchApp {
             match &self.download.state {
                 JobState::Done(path) => {
                     let path = path.clone();
-                    self.apply(ctx, ModelCommand::Load(path));
+                    self.apply(ctx, AppCommand::LoadModel(path));
                 }
                 JobState::Failed { .. } => self.download_view.error = self.download.error(),
                 _ => {}
@@ -500,24 +437,6 @@ impl WorkbenchApp {
     }
 }
 
-/// Files named on the command line win over the saved session (and drop its results).
-fn apply_args(session: &mut Session, args: &GuiArgs) {
-    if let Some(fasta) = &args.fasta {
-        session.shell.opened_data = std::iter::once(fasta.clone())
-            .chain(args.metadata.clone())
-            .collect();
-        session.results.clear();
-    }
-    if let Some(model) = &args.model {
-        session.shell.loaded_model = Some(model.clone());
-        session.results.clear();
-    }
-    if let Some(outputs) = &args.outputs {
-        session.shell.output_folder =
-            super::output_folder::OutputFolder(outputs.display().to_string());
-    }
-}
-
 impl eframe::App for WorkbenchApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         super::output_folder::publish(ctx, &self.settings.output_folder);
@@ -529,11 +448,7 @@ impl eframe::App for WorkbenchApp {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
-        match self.top_bar_ui(ui) {
-            Some(false) => self.save_session_file(&ctx),
-            Some(true) => self.open_session_file(&ctx),
-            None => {}
-        }
+        self.top_bar_ui(ui);
         let error = self.model.error();
         let loading = self.model.progress();
         // A third of a small window, at most 360 points: the views keep room at 800 x 600.
@@ -557,19 +472,15 @@ impl eframe::App for WorkbenchApp {
             self.open_tab_ui(ui);
         });
         if let Some(command) = model_command {
-            self.apply(&ctx, command);
+            self.commands.send(command);
         }
         self.apply_commands(&ctx);
         self.advance_tour(&ctx);
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        if self.tour.is_none()
-            && let Ok(json) = serde_json::to_string(&self.session())
-        {
-            storage.set_string(SESSION_KEY, json);
-            // Carried into this session (see `stored_session`); no longer read.
-            storage.remove_string(LEGACY_SETTINGS_KEY);
+        if self.tour.is_none() {
+            store_session(storage, &self.session());
         }
     }
 }
@@ -609,10 +520,8 @@ impl WorkbenchApp {
     }
 
     /// The top bar: session file and buttons, output folder, saved results to recompute,
-    /// running jobs and restore notices. Returns `Some(true)` to open the session file,
-    /// `Some(false)` to save it.
-    fn top_bar_ui(&mut self, ui: &mut egui::Ui) -> Option<bool> {
-        let mut session_action = None;
+    /// running jobs and restore notices.
+    fn top_bar_ui(&mut self, ui: &mut egui::Ui) {
         egui::Panel::top("top_bar").show(ui, |ui| {
             ui.horizontal_wrapped(|ui| {
                 ui.heading("ESM Workbench");
@@ -634,14 +543,14 @@ impl WorkbenchApp {
                     )
                     .clicked()
                 {
-                    session_action = Some(false);
+                    self.commands.send(AppCommand::SaveSession);
                 }
                 if ui
                     .button("Open session")
                     .on_hover_text("Load the model and data of this session file and its settings")
                     .clicked()
                 {
-                    session_action = Some(true);
+                    self.commands.send(AppCommand::OpenSession);
                 }
                 ui.separator();
                 super::output_folder::output_folder_ui(ui, &mut self.settings.output_folder);
@@ -662,8 +571,7 @@ impl WorkbenchApp {
                         .on_hover_text("Embeddings come from the on-disk cache")
                         .clicked()
                     {
-                        session_action = None;
-                        self.recompute_results(ui.ctx());
+                        self.commands.send(AppCommand::RecomputeResults);
                     }
                 }
                 self.session_write.poll();
@@ -676,17 +584,14 @@ impl WorkbenchApp {
             running_jobs_ui(ui, &self.running_jobs());
             notices_ui(ui, &mut self.restoring.notices);
         });
-        session_action
     }
 
     /// The Data tab: the welcome, the open-files row, the reading state or error, the table.
     fn data_tab_ui(&mut self, ui: &mut egui::Ui) {
         let model_name = self.model.result().map(|m| m.name.as_str());
         super::welcome::welcome_ui(ui, &mut self.settings.welcome_dismissed, model_name);
-        if let Some(super::data_panel::DataCommand::Open(paths)) =
-            super::data_panel::open_files_ui(ui, &mut self.settings.data_paths)
-        {
-            self.commands.send(Command::OpenData(paths));
+        if let Some(command) = super::data_panel::open_files_ui(ui, &mut self.settings.data_paths) {
+            self.commands.send(command);
         }
         // A failed open shows its error above the previous set, which stays in use.
         match &self.dataset.state {
@@ -712,7 +617,8 @@ impl WorkbenchApp {
                 data_panel_ui(ui, set, table);
                 // A row picked in the table outlines its protein's point in the map.
                 if table.selected != before {
-                    self.commands.send(Command::ProteinPicked(table.selected));
+                    self.commands
+                        .send(AppCommand::ProteinPicked(table.selected));
                 }
             }
             _ if self.dataset.progress().is_none() => {
@@ -832,125 +738,5 @@ fn notices_ui(ui: &mut egui::Ui, notices: &mut Vec<String>) {
     }
     if let Some(i) = dismissed {
         notices.remove(i);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use eframe::Storage as _;
-
-    /// A session file as the workbench wrote it before views kept their own settings: every
-    /// part still lands where it belongs, and writing it again keeps the same top-level keys.
-    #[test]
-    fn a_session_file_of_the_earlier_layout_opens_and_keeps_its_keys() {
-        let old = r#"{
-            "model_path": "/models/esm1b.pt",
-            "loaded_model": "/models/esm1b.pt",
-            "data_paths": "",
-            "opened_data": [],
-            "tab": "SecondaryStructure",
-            "map": {"method": "Pca"},
-            "colour_by": "gene",
-            "aa_groups": {},
-            "ss8": {"max_train": 20},
-            "contacts": {},
-            "homology": {"max_domains": 300},
-            "results": ["Map", "Homology"],
-            "output_folder": "",
-            "welcome_dismissed": true
-        }"#;
-        let session: Session = serde_json::from_str(old).expect("the earlier layout parses");
-        assert_eq!(
-            session.shell.loaded_model.as_deref(),
-            Some(std::path::Path::new("/models/esm1b.pt"))
-        );
-        assert!(session.shell.welcome_dismissed);
-        assert_eq!(session.tab, "SecondaryStructure");
-        assert_eq!(session.results, ["Map", "Homology"]);
-        let keys: Vec<&str> = session.views.keys().map(String::as_str).collect();
-        assert_eq!(
-            keys,
-            [
-                "aa_groups",
-                "colour_by",
-                "contacts",
-                "homology",
-                "map",
-                "ss8"
-            ],
-            "the views' keys, and nothing of the shell's"
-        );
-        let written = serde_json::to_value(&session).expect("serialises");
-        assert_eq!(written["ss8"]["max_train"], 20);
-        assert_eq!(written["model_path"], "/models/esm1b.pt");
-        assert_eq!(written["tab"], "SecondaryStructure");
-    }
-
-    /// eframe's storage as a map of strings (what its file storage keeps).
-    #[derive(Default)]
-    struct MemoryStorage(std::collections::HashMap<String, String>);
-
-    impl eframe::Storage for MemoryStorage {
-        fn get_string(&self, key: &str) -> Option<String> {
-            self.0.get(key).cloned()
-        }
-        fn set_string(&mut self, key: &str, value: String) {
-            self.0.insert(key.to_owned(), value);
-        }
-        fn remove_string(&mut self, key: &str) {
-            self.0.remove(key);
-        }
-        fn flush(&mut self) {}
-    }
-
-    #[test]
-    fn the_stored_session_is_this_builds_else_the_earlier_builds_else_a_first_run() {
-        let loaded = |storage: &MemoryStorage| {
-            let (session, notice) = stored_session(Some(storage));
-            (session.shell.loaded_model, session.tab, notice)
-        };
-        let mut storage = MemoryStorage::default();
-        assert_eq!(loaded(&storage), (None, String::new(), None), "first run");
-        storage.set_string(
-            LEGACY_SETTINGS_KEY,
-            "(loaded_model: Some(\"/old.pt\"), tab: Map)".into(),
-        );
-        assert_eq!(
-            loaded(&storage),
-            (Some("/old.pt".into()), "Map".into(), None)
-        );
-        storage.set_string(SESSION_KEY, r#"{"loaded_model": "/new.pt"}"#.into());
-        assert_eq!(loaded(&storage).0, Some("/new.pt".into()));
-
-        storage.set_string(SESSION_KEY, "not json".into());
-        let (model, _, notice) = loaded(&storage);
-        assert_eq!(model, None, "unreadable: the defaults");
-        let notice = notice.expect("an unreadable session is reported");
-        assert!(notice.contains("could not be read (expected"), "{notice}");
-        storage.remove_string(SESSION_KEY);
-        storage.set_string(LEGACY_SETTINGS_KEY, "(tab: NoSuchTab)".into());
-        assert!(
-            loaded(&storage).2.is_some(),
-            "unreadable earlier settings are reported"
-        );
-    }
-
-    #[test]
-    fn every_view_restores_what_it_saved() {
-        let mut views = registered_views();
-        let mut session = ViewSettings::new();
-        for view in &views {
-            view.save_settings(&mut session);
-        }
-        for view in &mut views {
-            assert_eq!(view.restore_settings(&session), Ok(()), "{}", view.id());
-        }
-        let ids: Vec<&str> = views.iter().map(|v| v.id()).collect();
-        let mut unique = ids.clone();
-        unique.sort_unstable();
-        unique.dedup();
-        assert_eq!(unique.len(), ids.len(), "view ids are unique: {ids:?}");
-        assert!(!ids.contains(&DATA_TAB));
     }
 }

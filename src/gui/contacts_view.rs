@@ -389,7 +389,7 @@ pub fn contacts_view_ui(
         },
         &settings,
         &settings.store.root,
-        |model| contacts_estimate_text(model, &settings),
+        contacts_estimate_text,
     );
     let Some(result) = result else {
         ui.label("Train a probe to see which layers encode tertiary contacts.");

@@ -5,16 +5,15 @@ use eframe::egui;
 
 use super::text_order::{contains_motif, natural_cmp};
 
+use super::app_command::AppCommand;
 use super::table_export::{TableExport, table_export_ui};
+use crate::analysis::map_table::ProteinColumns;
 use crate::data::ProteinSet;
-use crate::data::frame::string_rows;
 
 /// A dataset prepared for display.
 pub struct DatasetTable {
-    /// Column headers shown.
-    pub columns: Vec<String>,
-    /// Display strings, one row per protein.
-    pub rows: Vec<Vec<String>>,
+    /// The columns shown and their text, one row per protein (the map colours by the same).
+    pub columns: ProteinColumns,
     /// Text typed in the filter box (matched against every shown column).
     pub filter: String,
     /// Residues the sequence must contain (case-insensitive).
@@ -34,34 +33,13 @@ pub struct DatasetTable {
     scroll_to_selected: bool,
 }
 
-/// Columns shown when present (the sequence column is summarised as a length).
-const PREFERRED: [&str; 6] = ["id", "gene", "species", "length", "reviewed", "description"];
-
 impl DatasetTable {
     /// Prepares the table of `set`.
     pub fn new(set: &ProteinSet) -> Self {
-        let names: Vec<String> = set
-            .frame
-            .get_column_names()
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let mut columns: Vec<&str> = PREFERRED
-            .iter()
-            .copied()
-            .filter(|c| names.iter().any(|n| n == c))
-            .collect();
-        columns.extend(
-            names
-                .iter()
-                .map(String::as_str)
-                .filter(|n| !PREFERRED.contains(n) && *n != "sequence" && !n.ends_with("_meta")),
-        );
-        let rows = string_rows(&set.frame, &columns).unwrap_or_default();
-        let visible = (0..rows.len()).collect();
+        let columns = ProteinColumns::from_frame(&set.frame).unwrap_or_default();
+        let visible = (0..columns.rows.len()).collect();
         Self {
-            columns: columns.iter().map(|s| (*s).to_owned()).collect(),
-            rows,
+            columns,
             filter: String::new(),
             sequence_filter: String::new(),
             sort: None,
@@ -76,7 +54,7 @@ impl DatasetTable {
 
     /// Selects protein `row` (ignored when out of range) and scrolls to it when next shown.
     pub fn select(&mut self, row: usize) {
-        if row < self.rows.len() {
+        if row < self.columns.rows.len() {
             self.selected = Some(row);
             self.scroll_to_selected = true;
         }
@@ -117,10 +95,10 @@ impl DatasetTable {
         }
         let needle = self.filter.to_lowercase();
         let motif = self.sequence_filter.trim().to_uppercase();
-        self.visible = (0..self.rows.len())
+        self.visible = (0..self.columns.rows.len())
             .filter(|&r| {
                 (needle.is_empty()
-                    || self.rows[r]
+                    || self.columns.rows[r]
                         .iter()
                         .any(|cell| cell.to_lowercase().contains(&needle)))
                     && (motif.is_empty()
@@ -131,7 +109,7 @@ impl DatasetTable {
             })
             .collect();
         if let Some((column, ascending)) = self.sort {
-            let key = |r: usize| self.rows[r].get(column).map_or("", String::as_str);
+            let key = |r: usize| self.columns.rows[r].get(column).map_or("", String::as_str);
             // Numbers sort as numbers, text in natural order (a.2 before a.11); ties keep
             // file order.
             self.visible.sort_by(|&a, &b| {
@@ -147,14 +125,8 @@ impl DatasetTable {
     }
 }
 
-/// What the data panel asks the app to do.
-pub enum DataCommand {
-    /// Open these files as the dataset (FASTA, ASTRAL, SS8 tables, structures, metadata).
-    Open(Vec<std::path::PathBuf>),
-}
-
 /// The "open data files" row: `paths` is the `;`-separated field.
-pub fn open_files_ui(ui: &mut egui::Ui, paths: &mut String) -> Option<DataCommand> {
+pub fn open_files_ui(ui: &mut egui::Ui, paths: &mut String) -> Option<AppCommand> {
     let mut command = None;
     ui.horizontal(|ui| {
         let label = ui.label("Data files");
@@ -173,7 +145,7 @@ pub fn open_files_ui(ui: &mut egui::Ui, paths: &mut String) -> Option<DataComman
             .on_disabled_hover_text("Type or browse to one or more data files first")
             .clicked()
         {
-            command = Some(DataCommand::Open(files));
+            command = Some(AppCommand::OpenData(files));
         }
     });
     command
@@ -246,7 +218,7 @@ fn table_rows_ui(ui: &mut egui::Ui, table: &mut DatasetTable) {
             .min_col_width(60.0)
             .show(ui, |ui| {
                 let mut clicked = None;
-                for (c, name) in table.columns.iter().enumerate() {
+                for (c, name) in table.columns.names.iter().enumerate() {
                     let arrow = match table.sort {
                         Some((s, true)) if s == c => " ^",
                         Some((s, false)) if s == c => " v",
@@ -274,7 +246,7 @@ fn table_rows_ui(ui: &mut egui::Ui, table: &mut DatasetTable) {
                 }
                 let mut picked = None;
                 for &row in &table.visible[range] {
-                    for (c, cell) in table.rows[row].iter().enumerate() {
+                    for (c, cell) in table.columns.rows[row].iter().enumerate() {
                         let shown: String = cell.chars().take(60).collect();
                         if c > 0 {
                             ui.label(shown);
@@ -300,7 +272,7 @@ fn selected_row_note(ui: &mut egui::Ui, table: &mut DatasetTable) {
     let Some(row) = table.selected else {
         return;
     };
-    let id = table.rows[row].first().cloned().unwrap_or_default();
+    let id = table.columns.rows[row].first().cloned().unwrap_or_default();
     ui.horizontal_wrapped(|ui| {
         ui.label(format!("Selected: {id}"));
         if table.selected_position().is_none() {
@@ -329,6 +301,7 @@ mod tests {
         let mut table = DatasetTable::new(&set);
         let length = table
             .columns
+            .names
             .iter()
             .position(|c| c == "length")
             .expect("length column");

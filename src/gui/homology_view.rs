@@ -308,7 +308,7 @@ pub fn homology_view_ui(
         },
         &settings,
         &settings.store.root,
-        |model| homology_estimate_text(model, &settings),
+        homology_estimate_text,
     );
     let Some(result) = result else {
         ui.label("Score a SCOPe set to see whether nearest neighbours in embedding space are remote homologs.");

@@ -4,11 +4,11 @@
 //! data, output folder, open tab and every view's settings.
 
 use super::aa_groups_panel::AaGroupsSettings;
-use super::app::{DATA_TAB, Session, ShellSettings};
 use super::contacts_view::ContactSettings;
 use super::homology_view::HomologySettings;
 use super::map_view::MapSettings;
 use super::output_folder::OutputFolder;
+use super::session::{DATA_TAB, Session, ShellSettings};
 use super::ss8_view::Ss8Settings;
 use super::view_slot::{ViewSettings, put_setting};
 
@@ -120,7 +120,7 @@ mod tests {
     fn every_view_takes_its_part_of_the_earlier_settings() {
         let session = legacy_session(&stored_by_the_earlier_build()).expect("it converts");
         let mut saved_again = ViewSettings::new();
-        for mut view in crate::gui::view_slot::registered_views() {
+        for mut view in crate::gui::view_registry::registered_views() {
             assert_eq!(
                 view.restore_settings(&session.views),
                 Ok(()),

@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use eframe::egui;
 
-use super::aa_groups_panel::{AaGroupsCommand, aa_groups_request, compute_aa_groups};
-use super::job::{Job, JobView, Progress};
-use super::map_view::{MapCommand, MapResult, MapView, compute_map, first_point_of, map_view_ui};
+use super::aa_groups_panel::{aa_groups_request, compute_aa_groups};
+use super::app_command::AppCommands;
+use super::job::{Job, JobClick, JobView, Progress};
+use super::map_view::{MapClicks, MapResult, MapView, compute_map, first_point_of, map_view_ui};
 use super::view_slot::{
-    Command, Commands, ViewSettings, ViewSlot, Workspace, WorkspaceEvent, put_setting,
-    spawn_on_model, take_setting,
+    ViewSettings, ViewSlot, Workspace, WorkspaceEvent, put_setting, spawn_on_model, take_setting,
 };
 use crate::analysis::aa_groups_study::AaGroupsStudy;
 
@@ -55,27 +55,33 @@ impl MapSlot {
         );
     }
 
-    fn apply(&mut self, ctx: &egui::Context, workspace: &Workspace<'_>, command: MapCommand) {
-        match command {
-            MapCommand::Compute => self.compute(ctx, workspace),
-            MapCommand::Cancel => self.map.cancel(),
-            MapCommand::Groups(AaGroupsCommand::Cancel) => self.groups.cancel(),
-            MapCommand::Groups(AaGroupsCommand::Score(settings, store)) => {
-                let Some((set, _)) = workspace.data else {
-                    return;
-                };
-                let request = aa_groups_request(set, &settings, &store);
-                spawn_on_model(
-                    &mut self.groups,
-                    workspace.model,
-                    ctx,
-                    "amino-acid groups",
-                    move |model, job| compute_aa_groups(model, &request, job),
-                );
-            }
-            // Handled by the app (the data table is not the map's).
-            MapCommand::SelectProtein { .. } => {}
+    /// Starts or stops the map and the amino-acid groups study, as clicked.
+    fn apply(&mut self, ctx: &egui::Context, workspace: &Workspace<'_>, clicks: MapClicks) {
+        match clicks.map {
+            Some(JobClick::Start) => self.compute(ctx, workspace),
+            Some(JobClick::Cancel) => self.map.cancel(),
+            None => {}
         }
+        match clicks.groups {
+            Some(JobClick::Start) => self.score_groups(ctx, workspace),
+            Some(JobClick::Cancel) => self.groups.cancel(),
+            None => {}
+        }
+    }
+
+    /// Starts the amino-acid groups study on the open data set, stores in the map's folder.
+    fn score_groups(&mut self, ctx: &egui::Context, workspace: &Workspace<'_>) {
+        let Some((set, _)) = workspace.data else {
+            return;
+        };
+        let request = aa_groups_request(set, &self.view.groups.settings, &self.view.settings.store);
+        spawn_on_model(
+            &mut self.groups,
+            workspace.model,
+            ctx,
+            "amino-acid groups",
+            move |model, job| compute_aa_groups(model, &request, job),
+        );
     }
 }
 
@@ -174,10 +180,10 @@ impl ViewSlot for MapSlot {
         }
     }
 
-    fn ui(&mut self, ui: &mut egui::Ui, workspace: &Workspace<'_>, commands: &mut Commands) {
+    fn ui(&mut self, ui: &mut egui::Ui, workspace: &Workspace<'_>, commands: &mut AppCommands) {
         let error = self.map.error();
         let groups_error = self.groups.error();
-        let command = map_view_ui(
+        let clicks = map_view_ui(
             ui,
             &mut self.view,
             JobView {
@@ -192,17 +198,8 @@ impl ViewSlot for MapSlot {
                 progress: self.groups.progress(),
                 error: groups_error.as_deref(),
             },
+            commands,
         );
-        match command {
-            Some(MapCommand::SelectProtein {
-                protein,
-                show_table,
-            }) => commands.send(Command::SelectProtein {
-                protein,
-                show_table,
-            }),
-            Some(command) => self.apply(ui.ctx(), workspace, command),
-            None => {}
-        }
+        self.apply(ui.ctx(), workspace, clicks);
     }
 }

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use eframe::egui;
 use egui_plot::{Legend, Plot, PlotPoints, Points};
 
-use super::aa_groups_panel::{AaGroupsCommand, AaGroupsPanel, aa_groups_panel_ui};
+use super::aa_groups_panel::{AaGroupsPanel, aa_groups_panel_ui};
+use super::app_command::{AppCommand, AppCommands};
 use super::background_write::BackgroundWrite;
 use super::data_panel::DatasetTable;
 use super::figure_export::{FigureExport, figure_export_ui};
@@ -15,12 +16,12 @@ use super::file_dialog::{DialogKind, browse_button};
 use super::job::{JobClick, JobView, Progress, job_controls};
 use crate::analysis::JobCtx;
 use crate::analysis::aa_groups_study::AaGroupsStudy;
-use crate::analysis::map_study::{MapStudyRequest, Projection, run_map_study};
+use crate::analysis::map_study::{MapStudyRequest, Projected, Projection, run_map_study};
+use crate::analysis::map_table::MapData;
 use crate::analysis::projection_run::{MapPoints, PointLevel, residue_at};
 use crate::data::ProteinSet;
 use crate::export::Palette;
 use crate::model::{Layers, LoadedModel};
-use crate::probes::{AMINO_ACID_GROUPS, amino_acid_group, grouped_amino_acids};
 use crate::projection::TsneParams;
 use crate::store::StoreOptions;
 
@@ -88,8 +89,10 @@ impl Default for MapSettings {
 /// A computed map.
 #[derive(Debug, Clone)]
 pub struct MapResult {
-    /// Point coordinates.
+    /// Point coordinates (the first two columns of `projected`, for the plot).
     pub coordinates: Vec<[f64; 2]>,
+    /// The projection as computed (every component, as written to the point table).
+    pub projected: Projected,
     /// What each point is.
     pub points: MapPoints,
     /// Settings it was computed with.
@@ -170,6 +173,7 @@ pub fn compute_map(
     );
     Ok(MapResult {
         coordinates,
+        projected: study.projected,
         points: study.points,
         settings,
         summary: study.summary,
@@ -178,15 +182,8 @@ pub fn compute_map(
     })
 }
 
-/// Colour-by choices beyond the dataset's columns.
-const AMINO_ACID: &str = "amino acid";
-const GROUP: &str = "biochemical group";
-
 /// Height of the list of boxed points under the map (points).
 const BOX_LIST_HEIGHT: f32 = 160.0;
-
-/// Categories coloured individually; the rest are "other".
-const MAX_CATEGORIES: usize = 20;
 
 /// Points grouped by label for one (colour-by choice and palette, result id):
 /// `((colour_by, palette), id, groups)`,
@@ -291,7 +288,9 @@ impl MapView {
                         .map_err(|e| e.to_string())
                 });
         } else {
-            match map_table(result, set, table, &self.colour_by) {
+            match with_map_data(result, set, table, |data| {
+                data.point_table(&result.projected)
+            }) {
                 Ok(mut frame) => {
                     self.data_write
                         .start(ctx, &self.data_path, "save-map-table", move |path| {
@@ -304,153 +303,13 @@ impl MapView {
     }
 }
 
-/// `id, [position, residue,] <colour-by column>, x, y`, one row per point.
-fn map_table(
-    result: &MapResult,
-    set: &ProteinSet,
-    table: &DatasetTable,
-    colour_by: &str,
-) -> polars::prelude::PolarsResult<polars::prelude::DataFrame> {
-    use polars::prelude::{Column, DataFrame};
-    let n = result.coordinates.len();
-    let ids: Vec<&str> = result
-        .points
-        .protein
-        .iter()
-        .map(|&p| set.records[p].id.as_str())
-        .collect();
-    let mut columns = vec![Column::new("id".into(), ids)];
-    if let Some(positions) = &result.points.position {
-        columns.push(Column::new(
-            "position".into(),
-            positions.iter().map(|&p| p as u32 + 1).collect::<Vec<_>>(),
-        ));
-    }
-    let labels: Vec<String> = (0..n)
-        .map(|k| label(result, set, table, colour_by, k))
-        .collect();
-    columns.push(Column::new(colour_by.into(), labels));
-    columns.push(Column::new(
-        "x".into(),
-        result.coordinates.iter().map(|c| c[0]).collect::<Vec<_>>(),
-    ));
-    columns.push(Column::new(
-        "y".into(),
-        result.coordinates.iter().map(|c| c[1]).collect::<Vec<_>>(),
-    ));
-    DataFrame::new(n, columns)
-}
-
-/// What the view asks the app to do.
-pub enum MapCommand {
-    /// Start a computation with the view's settings.
-    Compute,
-    /// Stop the running one.
-    Cancel,
-    /// Start or stop the amino-acid groups study.
-    Groups(AaGroupsCommand),
-    /// A point was selected: select its protein's row in the data table (and show the table
-    /// when `show_table`).
-    SelectProtein {
-        /// Index of the protein in the data set.
-        protein: usize,
-        /// Switch to the data table.
-        show_table: bool,
-    },
-}
-
-/// The colouring a new map starts with: the biochemical group for residues; for proteins the
-/// first metadata column with 2 to 20 distinct values (one colour each) among the points (gene, species, fold),
-/// not the id (one colour per protein); the first option otherwise.
-fn default_colour_by(
-    result: &MapResult,
-    set: &ProteinSet,
-    table: &DatasetTable,
-    options: &[String],
-) -> String {
-    if result.points.position.is_some() {
-        return GROUP.to_owned();
-    }
-    let skip = ["id", "description", "sequence", "source"];
-    options
-        .iter()
-        .filter(|column| !skip.contains(&column.as_str()))
-        .find(|column| {
-            let distinct: std::collections::HashSet<String> = (0..result.coordinates.len())
-                .map(|k| label(result, set, table, column, k))
-                .collect();
-            (2..=MAX_CATEGORIES).contains(&distinct.len())
-        })
-        .or(options.first())
-        .cloned()
-        .unwrap_or_default()
-}
-
-/// Label of point `k` under `colour_by`.
-fn label(
-    result: &MapResult,
-    set: &ProteinSet,
-    table: &DatasetTable,
-    colour_by: &str,
-    k: usize,
-) -> String {
-    let protein = result.points.protein[k];
-    let residue = || {
-        let position = result.points.position.as_ref().map_or(0, |p| p[k]);
-        residue_at(&set.records[protein].sequence, position)
-    };
-    match colour_by {
-        AMINO_ACID => residue().to_string(),
-        GROUP => amino_acid_group(residue()).unwrap_or("other").to_owned(),
-        column => table
-            .columns
-            .iter()
-            .position(|c| c == column)
-            .and_then(|c| table.rows.get(protein).and_then(|r| r.get(c)))
-            .cloned()
-            .unwrap_or_default(),
-    }
-}
-
-/// Groups the points by their label under `colour_by`.
-fn categories(
-    result: &MapResult,
-    set: &ProteinSet,
-    table: &DatasetTable,
-    colour_by: &str,
-    palette: Palette,
-) -> Vec<(String, [u8; 3], Vec<usize>)> {
-    let labels: Vec<String> = (0..result.coordinates.len())
-        .map(|k| label(result, set, table, colour_by, k))
-        .collect();
-    crate::export::numeric_bins(&labels, MAX_CATEGORIES, 10).unwrap_or_else(|| {
-        let order = category_order(table, colour_by);
-        crate::export::categorise_in_order(&labels, &order, MAX_CATEGORIES, palette)
-    })
-}
-
-/// The fixed order (and so the colours) of `colour_by`'s categories: the 20 amino acids and the
-/// biochemical groups in the order of `AMINO_ACID_GROUPS`; a data column's values over the whole
-/// data set, the most frequent first. Every map of the same data colours a category alike.
-fn category_order(table: &DatasetTable, colour_by: &str) -> Vec<String> {
-    match colour_by {
-        AMINO_ACID => grouped_amino_acids().map(String::from).collect(),
-        GROUP => AMINO_ACID_GROUPS
-            .iter()
-            .map(|(name, _)| (*name).to_owned())
-            .collect(),
-        column => {
-            let Some(c) = table.columns.iter().position(|name| name == column) else {
-                return Vec::new();
-            };
-            crate::export::frequency_order(
-                table
-                    .rows
-                    .iter()
-                    .map(|row| row.get(c).map_or("", String::as_str)),
-            )
-        }
-    }
+/// The buttons of the view clicked this frame: the map's and the amino-acid groups study's.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct MapClicks {
+    /// Compute / Cancel of the map.
+    pub map: Option<JobClick>,
+    /// Score / Cancel of the amino-acid groups study.
+    pub groups: Option<JobClick>,
 }
 
 /// The map view. `num_layers` is the loaded model's depth (None without a model).
@@ -461,15 +320,19 @@ pub fn map_view_ui(
     data: Option<(&ProteinSet, &DatasetTable)>,
     model: Option<&LoadedModel>,
     groups: JobView<'_, AaGroupsStudy>,
-) -> Option<MapCommand> {
+    commands: &mut AppCommands,
+) -> MapClicks {
     let (result, progress, error) = (map.result, map.progress, map.error);
     let num_layers = model.map(|m| m.model.config().num_layers);
     let ready = num_layers.is_some() && data.is_some();
-    let mut command = settings_row(ui, &mut view.settings, num_layers, ready, progress);
+    let mut clicks = MapClicks {
+        map: settings_row(ui, &mut view.settings, num_layers, ready, progress),
+        groups: None,
+    };
     if let Some(err) = error {
         ui.colored_label(ui.visuals().error_fg_color, err);
     }
-    let groups_command = egui::CollapsingHeader::new("Amino-acid groups by layer")
+    clicks.groups = egui::CollapsingHeader::new("Amino-acid groups by layer")
         .id_salt("aa_groups")
         .default_open(groups.result.is_some() || groups.progress.is_some())
         .show(ui, |ui| {
@@ -485,15 +348,12 @@ pub fn map_view_ui(
         })
         .body_returned
         .flatten();
-    if let Some(groups_command) = groups_command {
-        command = Some(MapCommand::Groups(groups_command));
-    }
     let (Some(result), Some((set, table))) = (result, data) else {
         match &view.stale_note {
             Some(note) => ui.label(note),
             None => ui.label("Compute a map to see the representation space."),
         };
-        return command;
+        return clicks;
     };
 
     colour_row(ui, view, result, set, table);
@@ -502,15 +362,15 @@ pub fn map_view_ui(
     let show_table = selection_row(ui, view, result, set, table);
     plot_ui(ui, view, result, set, table);
     let protein = view.selected.map(|k| result.points.protein[k]);
-    match protein {
-        Some(protein) if show_table || view.selected != before => {
-            command.or(Some(MapCommand::SelectProtein {
-                protein,
-                show_table,
-            }))
-        }
-        _ => command,
+    if let Some(protein) = protein
+        && (show_table || view.selected != before)
+    {
+        commands.send(AppCommand::SelectProtein {
+            protein,
+            show_table,
+        });
     }
+    clicks
 }
 
 /// The first point of protein `protein` in `result`, if it has one.
@@ -525,7 +385,7 @@ fn settings_row(
     num_layers: Option<usize>,
     ready: bool,
     progress: Option<Progress>,
-) -> Option<MapCommand> {
+) -> Option<JobClick> {
     ui.horizontal_wrapped(|ui| {
         ui.label("Method");
         ui.selectable_value(&mut settings.method, MapMethod::Tsne, "t-SNE")
@@ -565,11 +425,7 @@ fn settings_row(
                 .on_hover_text("t-SNE's effective number of neighbours per point (5-50 is usual)");
         }
         let why_disabled = (!ready).then_some("load a model and a dataset first");
-        match job_controls(ui, progress, 160.0, "Compute map", why_disabled) {
-            Some(JobClick::Start) => Some(MapCommand::Compute),
-            Some(JobClick::Cancel) => Some(MapCommand::Cancel),
-            None => None,
-        }
+        job_controls(ui, progress, 160.0, "Compute map", why_disabled)
     })
     .inner
 }
@@ -583,13 +439,9 @@ fn colour_row(
     set: &ProteinSet,
     table: &DatasetTable,
 ) {
-    let mut options: Vec<String> = Vec::new();
-    if result.points.position.is_some() {
-        options.extend([GROUP.to_owned(), AMINO_ACID.to_owned()]);
-    }
-    options.extend(table.columns.iter().cloned());
+    let options = with_map_data(result, set, table, |data| data.colour_options());
     if !options.contains(&view.colour_by) {
-        view.colour_by = default_colour_by(result, set, table, &options);
+        view.colour_by = with_map_data(result, set, table, |data| data.default_colour_by());
     }
     // The summary (fit and sample) on its own wrapped line, the colouring below it.
     ui.label(&result.summary);
@@ -621,7 +473,9 @@ fn colour_row(
     });
     let key = (view.colour_by.clone(), view.palette);
     if view.series.as_ref().map(|s| (&s.0, s.1)) != Some((&key, result.id)) {
-        let groups = categories(result, set, table, &view.colour_by, view.palette);
+        let groups = with_map_data(result, set, table, |data| {
+            data.categories(&view.colour_by, view.palette)
+        });
         view.series_points = groups
             .iter()
             .map(|(_, _, members)| {
@@ -960,8 +814,24 @@ fn describe(
     format!(
         "{} · {colour_by}: {} · {snippet}",
         record.id,
-        label(result, set, table, colour_by, k)
+        with_map_data(result, set, table, |data| data.label(colour_by, k))
     )
+}
+
+/// Calls `f` with the result's points and the data set they index (the same labels,
+/// categories and point table as `esm-workbench project`).
+fn with_map_data<T>(
+    result: &MapResult,
+    set: &ProteinSet,
+    table: &DatasetTable,
+    f: impl FnOnce(MapData<'_>) -> T,
+) -> T {
+    let sequences: Vec<&str> = set.records.iter().map(|r| r.sequence.as_str()).collect();
+    f(MapData {
+        points: &result.points,
+        sequences: &sequences,
+        columns: &table.columns,
+    })
 }
 
 /// The mouse wheel zooms around the pointer (egui_plot pans on it by default, which users of

@@ -2,6 +2,7 @@
 
 pub mod aa_groups_panel;
 mod app;
+mod app_command;
 mod background_write;
 pub mod contacts_view;
 pub mod data_panel;
@@ -11,30 +12,35 @@ mod figure_export;
 mod file_dialog;
 pub mod homology_view;
 mod job;
+pub mod launch_options;
 mod layer_sweep;
 mod legacy_settings;
 pub mod map_slot;
 pub mod map_view;
 mod model_panel;
 pub mod output_folder;
+mod session;
+mod session_storage;
 pub mod ss8_view;
 mod store_browser;
 mod study_panel;
 mod table_export;
 mod text_order;
+pub mod view_registry;
 pub mod view_slot;
 mod welcome;
 
 pub use app::WorkbenchApp;
+pub use app_command::{AppCommand, AppCommands};
 pub use demo_tour::TourOutcome;
 pub use job::{Job, JobClick, JobState, JobView, Progress};
-
-use crate::cli::GuiArgs;
+pub use launch_options::LaunchOptions;
+pub use study_panel::ESTIMATING;
 
 /// Opens the workbench window and blocks until it closes. With `args.tour`, the app runs the
 /// demo tour and this returns its screenshots' fate: an error when a stop failed or the window
 /// closed early.
-pub fn run(args: GuiArgs) -> anyhow::Result<()> {
+pub fn run(args: LaunchOptions) -> anyhow::Result<()> {
     let launched = std::time::Instant::now();
     let options = eframe::NativeOptions {
         viewport: eframe::egui::ViewportBuilder::default()

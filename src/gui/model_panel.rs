@@ -3,24 +3,11 @@
 
 use eframe::egui;
 
+use super::app_command::AppCommand;
 use super::job::{JobClick, Progress, job_controls};
 
 use crate::model::LoadedModel;
 use crate::model::hub::{OFFICIAL_MODELS, is_cached, torch_hub_checkpoints_dir};
-
-/// What the model panel asks the app to do.
-pub enum ModelCommand {
-    /// Load the checkpoint at this path in the background.
-    Load(std::path::PathBuf),
-    /// Load the bundled starter model.
-    LoadStarter,
-    /// Stop the running load.
-    Cancel,
-    /// Download (or reuse) official model `OFFICIAL_MODELS[i]`, then load it.
-    Download(usize),
-    /// Stop the running download (the partial file is kept for resuming).
-    CancelDownload,
-}
 
 /// State of the official-weights section.
 #[derive(Debug, Clone)]
@@ -68,7 +55,7 @@ pub fn model_panel_ui(
     loading: Option<Progress>,
     error: Option<&str>,
     downloads: &mut DownloadView,
-) -> Option<ModelCommand> {
+) -> Option<AppCommand> {
     let mut command = None;
     ui.heading("Model");
     if ui
@@ -76,7 +63,7 @@ pub fn model_panel_ui(
         .on_hover_text("4-layer ESM-1b-architecture model trained here on 20,000 UniProt sequences (assets/starter/MODEL_CARD.md)")
         .clicked()
     {
-        command = Some(ModelCommand::LoadStarter);
+        command = Some(AppCommand::LoadStarter);
     }
     download_ui(ui, downloads, &mut command);
     ui.separator();
@@ -102,7 +89,7 @@ pub fn model_panel_ui(
             .on_hover_text("Load this checkpoint (off the UI thread; the current model stays until it has loaded)")
             .clicked();
         if (load || enter || picked) && !path_text.trim().is_empty() {
-            command = Some(ModelCommand::Load(path_text.trim().into()));
+            command = Some(AppCommand::LoadModel(path_text.trim().into()));
         }
         if loading.is_some() {
             ui.spinner();
@@ -111,7 +98,7 @@ pub fn model_panel_ui(
                 .on_hover_text("Stop loading; the current model stays")
                 .clicked()
             {
-                command = Some(ModelCommand::Cancel);
+                command = Some(AppCommand::CancelModelLoad);
             }
         }
     });
@@ -161,7 +148,7 @@ fn model_info_ui(ui: &mut egui::Ui, m: &LoadedModel) {
         });
 }
 
-fn download_ui(ui: &mut egui::Ui, view: &mut DownloadView, command: &mut Option<ModelCommand>) {
+fn download_ui(ui: &mut egui::Ui, view: &mut DownloadView, command: &mut Option<AppCommand>) {
     let label = ui.label("Official weights (fair-esm), cached in the torch hub folder:");
     let cached = view.cached.clone();
     let name = |i: usize| {
@@ -185,8 +172,8 @@ fn download_ui(ui: &mut egui::Ui, view: &mut DownloadView, command: &mut Option<
             .labelled_by(label.id)
             .on_hover_text("An official fair-esm checkpoint: downloaded once into the torch hub folder (resumable, checksummed), then loaded");
         match job_controls(ui, view.progress.clone(), 90.0, "Download and load", None) {
-            Some(JobClick::Start) => *command = Some(ModelCommand::Download(view.selected)),
-            Some(JobClick::Cancel) => *command = Some(ModelCommand::CancelDownload),
+            Some(JobClick::Start) => *command = Some(AppCommand::Download(view.selected)),
+            Some(JobClick::Cancel) => *command = Some(AppCommand::CancelDownload),
             None => {}
         }
     });

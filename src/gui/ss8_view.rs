@@ -292,7 +292,7 @@ pub fn ss8_view_ui(
         },
         &settings,
         &settings.store.root,
-        |model| ss8_estimate_text(model, &settings),
+        ss8_estimate_text,
     );
     let Some(result) = result else {
         ui.label("Train a probe to see how well each layer encodes secondary structure.");

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use eframe::egui;
 
-use super::job::{JobClick, Progress, job_controls};
+use super::job::{Job, JobClick, JobState, Progress, job_controls};
 use super::store_browser::StoreBrowser;
 use crate::analysis::study_estimate::StudyEstimate;
 use crate::analysis::study_split::StudySplit;
@@ -39,41 +39,66 @@ pub fn store_folder_row(ui: &mut egui::Ui, store: &mut StoreOptions, width: f32)
 }
 
 /// The estimate of the current settings, recomputed when they, the model, or the stores on
-/// disk (a study just ended) change.
-#[derive(Debug, Default)]
+/// disk (a study just ended) change. It runs as a job: building a request reads the study's
+/// files (structures, label tables, ASTRAL), which never happens on the UI thread.
+#[derive(Default)]
 pub struct EstimateLine {
     /// The settings (as JSON) and model fingerprint it was computed for, and its text.
     shown: Option<(String, String, Result<String, String>)>,
+    /// The estimate being computed, and the settings and fingerprint it is for.
+    pending: Option<(String, String, Job<Result<String, String>>)>,
     /// Whether a study was running last frame.
     was_running: bool,
 }
 
+impl std::fmt::Debug for EstimateLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EstimateLine")
+            .field("shown", &self.shown)
+            .field("pending", &self.pending.is_some())
+            .finish()
+    }
+}
+
+/// What the line says while its job runs (tests wait for it to go).
+pub const ESTIMATING: &str = "estimating time, RAM and disk…";
+
 impl EstimateLine {
-    /// Shows the estimate; `key` identifies the settings, `estimate` computes the line or the
-    /// refusal. Returns whether the study would be refused.
-    pub fn ui(
+    /// Shows the estimate; `key` identifies the settings, `prepare` (called on the UI thread
+    /// only when the estimate is redone) returns the work that computes the line or the
+    /// refusal on a worker thread. Returns whether the study would be refused.
+    pub fn ui<W>(
         &mut self,
         ui: &mut egui::Ui,
         model: Option<&LoadedModel>,
         running: bool,
         key: String,
-        estimate: impl FnOnce(&LoadedModel) -> Result<String, String>,
-    ) -> bool {
+        prepare: impl FnOnce() -> W,
+    ) -> bool
+    where
+        W: FnOnce(&LoadedModel) -> Result<String, String> + Send + 'static,
+    {
         let Some(model) = model else {
             return false;
         };
+        self.poll();
         let finished = self.was_running && !running;
         self.was_running = running;
-        let stale = finished
-            || self
-                .shown
-                .as_ref()
-                .is_none_or(|(settings, fingerprint, _)| {
-                    *settings != key || *fingerprint != model.fingerprint
-                });
-        if stale && !running {
-            let text = estimate(model);
-            self.shown = Some((key, model.fingerprint.clone(), text));
+        let is_for = |entry: Option<(&String, &String)>| {
+            entry.is_some_and(|(k, f)| *k == key && *f == model.fingerprint)
+        };
+        let shown_is_current = !finished && is_for(self.shown.as_ref().map(|(k, f, _)| (k, f)));
+        let pending_is_current = is_for(self.pending.as_ref().map(|(k, f, _)| (k, f)));
+        if !running && !shown_is_current && !pending_is_current {
+            let work = prepare();
+            let mut job = Job::default();
+            let owned = model.clone();
+            job.spawn_repainting(ui.ctx(), "estimate", move |_| Ok(work(&owned)));
+            self.pending = Some((key, model.fingerprint.clone(), job));
+        }
+        if self.pending.is_some() {
+            ui.weak(ESTIMATING);
+            return false;
         }
         match self.shown.as_ref().map(|(_, _, text)| text) {
             Some(Ok(text)) => {
@@ -85,6 +110,22 @@ impl EstimateLine {
                 true
             }
             None => false,
+        }
+    }
+
+    /// Takes the finished estimate, if any.
+    fn poll(&mut self) {
+        let Some((_, _, job)) = self.pending.as_mut() else {
+            return;
+        };
+        job.poll();
+        let text = match &job.state {
+            JobState::Done(text) => text.clone(),
+            JobState::Failed { err, .. } => Err(format!("{err:#}")),
+            JobState::Idle | JobState::Running { .. } => return,
+        };
+        if let Some((key, fingerprint, _)) = self.pending.take() {
+            self.shown = Some((key, fingerprint, text));
         }
     }
 }
@@ -126,18 +167,25 @@ impl StudyControls {
     /// start button is disabled when the estimate refuses them), the stores under
     /// `store_root`, the start / cancel button named `button`, and the last error. Returns the
     /// button clicked.
-    pub fn ui<S: serde::Serialize>(
+    pub fn ui<S, W>(
         &mut self,
         ui: &mut egui::Ui,
         button: &str,
         job: StudyJob<'_>,
         settings: &S,
         store_root: &Path,
-        estimate: impl FnOnce(&LoadedModel) -> Result<String, String>,
-    ) -> Option<JobClick> {
+        estimate: W,
+    ) -> Option<JobClick>
+    where
+        S: serde::Serialize + Clone + Send + 'static,
+        W: Fn(&LoadedModel, &S) -> Result<String, String> + Send + 'static,
+    {
         let running = job.progress.is_some();
         let key = serde_json::to_string(settings).unwrap_or_default();
-        let refused = self.estimate.ui(ui, job.model, running, key, estimate);
+        let refused = self.estimate.ui(ui, job.model, running, key, || {
+            let settings = settings.clone();
+            move |model: &LoadedModel| estimate(model, &settings)
+        });
         self.stores.ui(ui, button, store_root, running);
         let click = study_job_controls(ui, job.progress, button, job.model.is_some(), refused);
         if let Some(err) = job.error {

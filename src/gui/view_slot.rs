@@ -1,31 +1,21 @@
 //! The app shell's contract with its views. A view slot owns its settings, its job and its
 //! result, draws itself, starts and cancels its own job, and saves its settings into the
 //! session under its own keys. What reaches beyond the view (select a row in the data table,
-//! open another tab, open data) goes through [`Commands`], which the app drains once per frame.
+//! open another tab, open data) goes through [`AppCommands`], which the app drains once per frame.
 //!
 //! Adding a view is one file implementing [`ViewSlot`] (or [`StudyView`], for a study that runs
-//! on the loaded model with its own inputs) plus one line in [`registered_views`].
+//! on the loaded model with its own inputs) plus one line in [`super::view_registry::registered_views`].
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use eframe::egui;
 
+use super::app_command::AppCommands;
 use super::data_panel::DatasetTable;
 use super::job::{Job, JobClick, Progress};
 use crate::data::ProteinSet;
 use crate::jobs::JobCtx;
 use crate::model::LoadedModel;
-
-/// Every view of the central area after the data table, in tab order.
-pub fn registered_views() -> Vec<Box<dyn ViewSlot>> {
-    vec![
-        Box::new(super::map_slot::MapSlot::default()),
-        Box::new(StudySlot::<super::ss8_view::Ss8View>::default()),
-        Box::new(StudySlot::<super::contacts_view::ContactsView>::default()),
-        Box::new(StudySlot::<super::homology_view::HomologyView>::default()),
-    ]
-}
 
 /// What the views read of the app: the loaded model and the open data set with its table.
 #[derive(Clone, Copy)]
@@ -34,39 +24,6 @@ pub struct Workspace<'a> {
     pub model: Option<&'a LoadedModel>,
     /// The open data set and its table (`None` while none is).
     pub data: Option<(&'a ProteinSet, &'a DatasetTable)>,
-}
-
-/// What a view asks of the app; collected during the frame and applied once at its end.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Command {
-    /// Select the data set's protein `protein` in the data table; open the table when
-    /// `show_table`.
-    SelectProtein {
-        /// Index of the protein in the data set.
-        protein: usize,
-        /// Switch to the data table.
-        show_table: bool,
-    },
-    /// A row was picked in the data table (`None`: the selection was cleared).
-    ProteinPicked(Option<usize>),
-    /// Open these data files as the data set.
-    OpenData(Vec<PathBuf>),
-}
-
-/// The frame's commands, in the order they were sent.
-#[derive(Debug, Default)]
-pub struct Commands(Vec<Command>);
-
-impl Commands {
-    /// Queues `command` for the end of the frame.
-    pub fn send(&mut self, command: Command) {
-        self.0.push(command);
-    }
-
-    /// Takes every queued command.
-    pub fn drain(&mut self) -> Vec<Command> {
-        std::mem::take(&mut self.0)
-    }
 }
 
 /// Something that happened in the workspace, told to every view.
@@ -142,7 +99,7 @@ pub trait ViewSlot {
     /// Reacts to a change in the workspace (default: nothing to do).
     fn on_event(&mut self, _event: WorkspaceEvent) {}
     /// Draws the view, starting or cancelling its job when asked.
-    fn ui(&mut self, ui: &mut egui::Ui, workspace: &Workspace<'_>, commands: &mut Commands);
+    fn ui(&mut self, ui: &mut egui::Ui, workspace: &Workspace<'_>, commands: &mut AppCommands);
 }
 
 /// A study view that runs on the loaded model from inputs of its own (files named in its
@@ -272,7 +229,7 @@ impl<V: StudyView> ViewSlot for StudySlot<V> {
         self.job.outcome()
     }
 
-    fn ui(&mut self, ui: &mut egui::Ui, workspace: &Workspace<'_>, _commands: &mut Commands) {
+    fn ui(&mut self, ui: &mut egui::Ui, workspace: &Workspace<'_>, _commands: &mut AppCommands) {
         let error = self.job.error();
         let click = egui::ScrollArea::vertical()
             .id_salt(V::ID)
@@ -330,20 +287,5 @@ mod tests {
             take_setting(&session, "count", &mut untouched).expect_err("a string is no count");
         assert!(err.contains("\"count\""), "{err}");
         assert_eq!(untouched, 7, "a value that does not parse changes nothing");
-    }
-
-    #[test]
-    fn commands_come_out_once_in_the_order_sent() {
-        let mut commands = Commands::default();
-        commands.send(Command::ProteinPicked(Some(3)));
-        commands.send(Command::OpenData(vec!["a.fasta".into()]));
-        assert_eq!(
-            commands.drain(),
-            [
-                Command::ProteinPicked(Some(3)),
-                Command::OpenData(vec!["a.fasta".into()])
-            ]
-        );
-        assert!(commands.drain().is_empty());
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-use esm_workbench::cli::GuiArgs;
+use esm_workbench::gui::LaunchOptions;
 use esm_workbench::gui::WorkbenchApp;
 use esm_workbench::gui::view_slot::ViewSlot;
 
@@ -49,18 +49,18 @@ pub const SETTLE_STEPS: u64 = 32;
 
 /// The workbench in a headless harness (no renderer: state and accesskit only). Feature stores
 /// go to a folder of this test process unless `args.store` names one, never the user's cache.
-pub fn app(args: GuiArgs) -> Harness<'static, WorkbenchApp> {
+pub fn app(args: LaunchOptions) -> Harness<'static, WorkbenchApp> {
     app_sized(args, WINDOW)
 }
 
 /// [`app`] in a window of `size` points.
-pub fn app_sized(args: GuiArgs, size: [f32; 2]) -> Harness<'static, WorkbenchApp> {
+pub fn app_sized(args: LaunchOptions, size: [f32; 2]) -> Harness<'static, WorkbenchApp> {
     build(args, size, WorkbenchApp::new)
 }
 
 /// [`app`] with `extra` views after the registered ones.
 pub fn app_with_extra_views(
-    args: GuiArgs,
+    args: LaunchOptions,
     extra: Vec<Box<dyn ViewSlot>>,
 ) -> Harness<'static, WorkbenchApp> {
     build(args, WINDOW, move |cc, args| {
@@ -70,14 +70,13 @@ pub fn app_with_extra_views(
 
 /// The harness around the app that `make` builds, stores and outputs kept in test folders.
 fn build(
-    mut args: GuiArgs,
+    mut args: LaunchOptions,
     size: [f32; 2],
-    make: impl FnOnce(&eframe::CreationContext<'_>, GuiArgs) -> WorkbenchApp + 'static,
+    make: impl FnOnce(&eframe::CreationContext<'_>, LaunchOptions) -> WorkbenchApp + 'static,
 ) -> Harness<'static, WorkbenchApp> {
-    static STORES: OnceLock<PathBuf> = OnceLock::new();
     static OUTPUTS: OnceLock<PathBuf> = OnceLock::new();
     if args.store.is_none() {
-        args.store = Some(emptied_once(&STORES, "stores"));
+        args.store = Some(test_store_folder());
     }
     if args.outputs.is_none() {
         args.outputs = Some(emptied_once(&OUTPUTS, "outputs"));
@@ -86,6 +85,13 @@ fn build(
         .with_size(size)
         .with_max_steps(SETTLE_STEPS)
         .build_eframe(move |cc| make(cc, args))
+}
+
+/// The feature-store folder of this test process's apps (a CLI run given it reuses their
+/// stores).
+pub fn test_store_folder() -> PathBuf {
+    static STORES: OnceLock<PathBuf> = OnceLock::new();
+    emptied_once(&STORES, "stores")
 }
 
 /// `target/tmp/<test binary>-<kind>`, emptied by the first test of this process that asks for
