@@ -105,15 +105,6 @@ impl EsmConfig {
             .map(|p| p + super::Alphabet::PAD as usize + 1)
     }
 
-    /// Parameter count implied by the configuration, both heads included (tied embeddings
-    /// counted once): the sum over [`super::expected_shapes`].
-    pub fn parameter_count(&self) -> usize {
-        super::expected_shapes(self, super::Heads::ALL)
-            .iter()
-            .map(|(_, shape)| shape.iter().product::<usize>())
-            .sum()
-    }
-
     /// Checks internal consistency (e.g. heads divide the width).
     pub fn validate(&self) -> Result<(), String> {
         if self.num_layers == 0 || self.embed_dim == 0 || self.attention_heads == 0 {

@@ -12,13 +12,13 @@ use candle_nn::{Embedding, Module as _, VarBuilder};
 
 use super::alphabet::{Alphabet, TokenBatch};
 use super::attention::{RotaryTables, key_padding_bias};
-use super::checkpoint::Heads;
 use super::config::{Architecture, EsmConfig};
 use super::contact_head::ContactHead;
 use super::error::{ModelError, Result};
 use super::linear::{LayerNorm, layer_norm};
 use super::lm_head::LmHead;
 use super::rotary::RotaryEmbedding;
+use super::tensor_shapes::Heads;
 use super::transformer_layer::TransformerLayer;
 
 /// fair-esm's training mask ratio used to rescale embeddings (`0.15 * 0.8`).

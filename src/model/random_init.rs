@@ -5,9 +5,10 @@ use std::path::PathBuf;
 
 use candle_core::{DType, Device, Tensor};
 
-use super::checkpoint::{Checkpoint, CheckpointFormat, CheckpointSource, Heads, expected_shapes};
+use super::checkpoint::{Checkpoint, CheckpointFormat, CheckpointSource};
 use super::config::EsmConfig;
 use super::error::Result;
+use super::tensor_shapes::{Heads, expected_shapes};
 use crate::rng::SplitMix64;
 
 impl Checkpoint {

@@ -9,7 +9,8 @@
 use crate::data::ContactMap;
 use crate::rng::SplitMix64;
 
-use super::contact_probe::MIN_SEPARATION;
+/// Pairs closer in sequence than this are not trained on (nor scored).
+pub const MIN_SEPARATION: usize = 6;
 
 /// Non-contacts sampled per contact, by default.
 pub const DEFAULT_NEGATIVES_PER_POSITIVE: usize = 10;

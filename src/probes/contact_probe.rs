@@ -10,13 +10,12 @@
 use candle_core::{D, DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer as _, ParamsAdamW};
 
-use super::contact_pairs::{DEFAULT_NEGATIVES_PER_POSITIVE, SampledPairs, sample_pairs};
+use super::contact_pairs::{
+    DEFAULT_NEGATIVES_PER_POSITIVE, MIN_SEPARATION, SampledPairs, sample_pairs,
+};
 use crate::data::ContactMap;
 use crate::jobs::{Cancelled, JobCtx};
 use crate::rng::SplitMix64;
-
-/// Pairs closer in sequence than this are not trained on (nor scored).
-pub const MIN_SEPARATION: usize = 6;
 
 /// Training options.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]

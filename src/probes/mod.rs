@@ -21,13 +21,16 @@ pub use amino_acid_groups::{
 pub use classification_metrics::{
     ClassMetrics, ClassificationMetrics, metric_text, metric_text_with_decimals,
 };
-pub use contact_pairs::{DEFAULT_NEGATIVES_PER_POSITIVE, SampledPairs, sample_pairs};
+pub use contact_pairs::{
+    DEFAULT_NEGATIVES_PER_POSITIVE, MIN_SEPARATION as CONTACT_MIN_SEPARATION, SampledPairs,
+    sample_pairs,
+};
 pub use contact_precision::{
     ContactPrecision, RangePrecision, contact_precision, top_contact_pairs,
 };
 pub use contact_probe::{
-    ContactProbe, ContactProbeError, ContactProbeParams, MIN_SEPARATION as CONTACT_MIN_SEPARATION,
-    TrainingChain, pair_sample, standardise_in_place,
+    ContactProbe, ContactProbeError, ContactProbeParams, TrainingChain, pair_sample,
+    standardise_in_place,
 };
 pub use homology::{
     HomologyLevel, HomologyMetrics, LabelIds, QueryOutcome, ScopLabels, cosine_similarities,
