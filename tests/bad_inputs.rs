@@ -613,3 +613,150 @@ fn the_bundled_model_folder_opens_as_a_model() {
         "{text}"
     );
 }
+
+/// The GUI's study requests refuse the same bad inputs with the same words: the estimate line
+/// shows the very message the CLI prints (both build their requests with the same functions).
+#[cfg(feature = "gui")]
+#[test]
+fn the_gui_refuses_the_same_inputs_with_the_cli_s_words() -> Result<(), Box<dyn std::error::Error>>
+{
+    use esm_workbench::gui::contacts_view::{ContactSettings, contacts_estimate_text};
+    use esm_workbench::gui::homology_view::{HomologySettings, homology_estimate_text};
+    use esm_workbench::gui::ss8_view::{Ss8Settings, ss8_estimate_text};
+    use esm_workbench::model::LoadedModel;
+
+    let files = Files::new()?;
+    let store = files.path("stores");
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR"))?;
+    let model = LoadedModel::load(STARTER.as_ref(), &candle_core::Device::Cpu)?;
+    let (train, test) = ("datasets/kit/ss8_train.tsv", "datasets/kit/ts50.json");
+    let ss8 = |train: &str| Ss8Settings {
+        train: train.into(),
+        test: test.into(),
+        ..Ss8Settings::default()
+    };
+    let contacts = ContactSettings {
+        train: "datasets/kit/pdb_domains.json".into(),
+        test: test.into(),
+        ..ContactSettings::default()
+    };
+    let cli = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["probe", args[0], "--model", STARTER, "--store", &store];
+        all.extend_from_slice(&args[1..]);
+        all.iter().map(|a| (*a).to_owned()).collect()
+    };
+    let ss8_cli = |extra: &[&str]| {
+        let mut args = vec!["ss8", "--train", train, "--test", test];
+        args.extend_from_slice(extra);
+        cli(&args)
+    };
+    let contacts_cli = |extra: &[&str]| {
+        let mut args = vec![
+            "contacts",
+            "--train",
+            "datasets/kit/pdb_domains.json",
+            "--structures",
+            test,
+        ];
+        args.extend_from_slice(extra);
+        cli(&args)
+    };
+    let (missing, empty) = (files.path("missing.tsv"), files.path("empty.tsv"));
+    let (missing_fa, empty_fa) = (files.path("missing.fa"), files.path("empty.fasta"));
+    let cases: Vec<(Result<String, String>, Vec<String>)> = vec![
+        (
+            ss8_estimate_text(&model, &ss8(&missing)),
+            cli(&["ss8", "--train", &missing, "--test", test]),
+        ),
+        (
+            ss8_estimate_text(&model, &ss8(&empty)),
+            cli(&["ss8", "--train", &empty, "--test", test]),
+        ),
+        (
+            ss8_estimate_text(
+                &model,
+                &Ss8Settings {
+                    residue_cap: 0,
+                    ..ss8(train)
+                },
+            ),
+            ss8_cli(&["--residue-cap", "0"]),
+        ),
+        (
+            contacts_estimate_text(
+                &model,
+                &ContactSettings {
+                    rank: 0,
+                    ..contacts.clone()
+                },
+            ),
+            contacts_cli(&["--rank", "0"]),
+        ),
+        (
+            contacts_estimate_text(
+                &model,
+                &ContactSettings {
+                    epochs: 0,
+                    ..contacts.clone()
+                },
+            ),
+            contacts_cli(&["--epochs", "0"]),
+        ),
+        (
+            contacts_estimate_text(
+                &model,
+                &ContactSettings {
+                    residue_cap: 0,
+                    ..contacts.clone()
+                },
+            ),
+            contacts_cli(&["--residue-cap", "0"]),
+        ),
+        (
+            homology_estimate_text(
+                &model,
+                &HomologySettings {
+                    astral: missing_fa.clone(),
+                    ..HomologySettings::default()
+                },
+            ),
+            cli(&["homology", "--astral", &missing_fa]),
+        ),
+        (
+            homology_estimate_text(
+                &model,
+                &HomologySettings {
+                    astral: empty_fa.clone(),
+                    ..HomologySettings::default()
+                },
+            ),
+            cli(&["homology", "--astral", &empty_fa]),
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (gui, args) in &cases {
+        let output = Command::new(env!("CARGO_BIN_EXE_esm-workbench"))
+            .args(args)
+            .env("NO_COLOR", "1")
+            .output()?;
+        let said = String::from_utf8_lossy(&output.stderr);
+        match gui {
+            Ok(text) => failures.push(format!("the GUI accepted {args:?}: {text}")),
+            Err(message) if output.status.success() || !said.contains(message.as_str()) => failures
+                .push(format!(
+                    "{}\n  GUI: {message}\n  CLI: {}",
+                    args.join(" "),
+                    said.trim()
+                )),
+            Err(_) => {}
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+    Ok(())
+}
