@@ -233,6 +233,14 @@ mod tests {
         ProteinColumns::from_frame(&frame).unwrap()
     }
 
+    fn column_names(table: &DataFrame) -> Vec<String> {
+        table
+            .get_column_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    }
+
     fn projected(n: usize) -> Projected {
         Projected {
             coordinates: Array2::from_shape_fn((n, 2), |(i, j)| (i * 10 + j) as f32),
@@ -269,11 +277,7 @@ mod tests {
         assert_eq!(categories[0].0, "human");
         assert_eq!(categories[0].2, [0, 2]);
         let table = data.point_table(&projected(3)).unwrap();
-        let names: Vec<String> = table
-            .get_column_names()
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let names = column_names(&table);
         assert_eq!(names, ["id", "species", "description", "PC1", "PC2"]);
     }
 
@@ -295,11 +299,7 @@ mod tests {
         assert_eq!(data.default_colour_by(), GROUP);
         assert_eq!(data.labels(AMINO_ACID), ["M", "V", "W"]);
         let table = data.point_table(&projected(3)).unwrap();
-        let names: Vec<String> = table
-            .get_column_names()
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let names = column_names(&table);
         assert_eq!(
             names,
             [

@@ -38,11 +38,13 @@ pub enum DataError {
     },
 }
 
-/// ` (record R, line N)`, ` (line N)` where the record has no id, nothing for the whole file.
+/// ` (record R, line N)`; ` (line N)` where the record has no id, ` (record R)` where the
+/// format has no lines (JSON); nothing for the whole file.
 fn place(record: &str, line: usize) -> String {
     match (record, line) {
-        (_, 0) => String::new(),
-        ("-", line) => format!(" (line {line})"),
+        ("-" | "", 0) => String::new(),
+        (record, 0) => format!(" (record {record})"),
+        ("-" | "", line) => format!(" (line {line})"),
         (record, line) => format!(" (record {record}, line {line})"),
     }
 }
