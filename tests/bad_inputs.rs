@@ -418,6 +418,10 @@ fn map_cases(f: &Files, store: &str) -> Vec<Case> {
             &["points (--max-points)", "got 1"],
         ),
         expect(tsne(&["--layer", "12"]), &["representation layer 12"]),
+        expect(
+            tsne(&["--figure", &p("map.png"), "--dpi", "0"]),
+            &["figure resolution (--dpi)", "at least 48", "got 0"],
+        ),
         case(
             &[
                 "project",
@@ -581,6 +585,7 @@ fn every_bad_input_gets_a_message_of_ours_naming_it() -> Result<(), Box<dyn std:
         "/dev/full is not the full device on this machine"
     );
     let failures: Vec<String> = cases.iter().filter_map(check).collect();
+    println!("{} bad inputs checked", cases.len());
     assert!(
         is_device(),
         "a writer replaced /dev/full instead of writing into it"

@@ -285,6 +285,7 @@ fn write(out: &Path, table: &mut DataFrame) -> anyhow::Result<()> {
 /// the figure.
 fn map(args: &PointsArgs, projection: Projection, title: &str) -> anyhow::Result<()> {
     let start = Instant::now();
+    crate::export::checked_dpi("figure resolution (--dpi)", args.dpi)?;
     let Some(path) = &args.points else {
         return map_sequences(args, projection, title, start);
     };

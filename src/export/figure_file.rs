@@ -65,7 +65,8 @@ pub fn svg_to_png(svg: &str, dpi: f64) -> Result<Vec<u8>, String> {
         ..usvg::Options::default()
     };
     let tree = usvg::Tree::from_str(svg, &options).map_err(|e| format!("invalid SVG: {e}"))?;
-    let scale = (dpi / 96.0).clamp(0.1, 20.0) as f32;
+    let dpi = super::checked_dpi("PNG resolution (DPI)", dpi).map_err(|e| e.to_string())?;
+    let scale = (dpi / 96.0) as f32;
     let size = tree.size();
     let (w, h) = (
         (size.width() * scale).ceil() as u32,

@@ -3,6 +3,7 @@
 
 mod atomic;
 mod figure_file;
+mod figure_size;
 mod heatmap_svg;
 mod line_svg;
 mod npy;
@@ -14,6 +15,7 @@ mod track_svg;
 
 pub use atomic::{ExportError, write_atomic};
 pub use figure_file::{FigureFormat, rgb_to_png, svg_to_png, write_figure};
+pub use figure_size::{FIGURE_DPIS, FIGURE_HEIGHTS, FIGURE_WIDTHS, FigureSize, checked_dpi};
 pub use heatmap_svg::{HeatmapFigure, HeatmapMarker, heatmap_svg};
 pub use line_svg::{
     LineFigure, LineSeries, SERIES_COLOURS, distinct_series_colours, line_svg, series_key,

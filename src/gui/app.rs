@@ -8,11 +8,12 @@ use eframe::egui;
 
 use super::app_command::{AppCommand, AppCommands};
 use super::data_panel::{DatasetTable, data_panel_ui};
-use super::demo_tour::{DemoTour, StopPhase, TourOutcome};
+use super::demo_tour::{DemoTour, TourHost, TourOutcome};
 use super::job::{Job, JobState, Progress};
 use super::launch_options::LaunchOptions;
 use super::model_panel::{DownloadView, model_panel_ui};
 use super::session::{DATA_TAB, Session, ShellSettings};
+use super::session_restore::{LoadState, Restoring};
 use super::session_storage::{store_session, stored_session};
 use super::view_registry::registered_views;
 use super::view_slot::{ViewSettings, ViewSlot, Workspace, WorkspaceEvent};
@@ -22,18 +23,6 @@ use crate::model::hub::{
     OFFICIAL_MODELS, download_official, torch_hub_checkpoints_dir, weights_base_url,
 };
 use crate::model::starter::starter_model_path;
-
-/// A restored session's model and data: while they load, a failure falls back to the bundled
-/// starter model or demo set and is reported, instead of leaving the app empty.
-#[derive(Debug, Default)]
-struct Restoring {
-    /// The restored model is loading.
-    model: bool,
-    /// The restored data files are being read.
-    data: bool,
-    /// What could not be restored (shown under the top bar until dismissed).
-    notices: Vec<String>,
-}
 
 /// The eframe app.
 pub struct WorkbenchApp {
@@ -160,31 +149,11 @@ impl WorkbenchApp {
         }
         self.pending_results = session.results;
         self.settings = session.shell;
-        let data = self.settings.opened_data.clone();
-        let model = self.settings.loaded_model.clone();
-        let missing = data.iter().find(|p| !p.exists());
-        if let Some(missing) = missing {
-            self.restoring.notices.push(format!(
-                "The session's data file {} no longer exists; the demo set is open instead.",
-                missing.display()
-            ));
-        }
-        if data.is_empty() || missing.is_some() {
-            if let Some((fasta, tsv)) = ProteinSet::demo_paths() {
-                self.open_data(ctx, vec![fasta, tsv]);
-            }
-            self.settings.opened_data.clear();
-        } else {
-            self.open_data(ctx, data);
-            self.restoring.data = true;
-        }
-        // A model that cannot be read is reported and the starter model loads instead.
-        match model {
-            Some(path) => {
-                self.apply(ctx, AppCommand::LoadModel(path));
-                self.restoring.model = true;
-            }
-            None => self.apply(ctx, AppCommand::LoadStarter),
+        for command in self
+            .restoring
+            .begin(&mut self.settings, ProteinSet::demo_paths())
+        {
+            self.apply(ctx, command);
         }
     }
 
@@ -289,25 +258,11 @@ impl WorkbenchApp {
 
     /// A restored model or data set that failed to load: say so, and load the bundled one.
     fn fall_back_after_failed_restore(&mut self, ctx: &egui::Context) {
-        if self.restoring.model && self.model.progress().is_none() {
-            self.restoring.model = false;
-            if let Some(err) = self.model.error() {
-                self.restoring.notices.push(format!(
-                    "The model could not be loaded ({err}); the bundled starter model is loaded instead."
-                ));
-                self.apply(ctx, AppCommand::LoadStarter);
-            }
-        }
-        if self.restoring.data && self.dataset.progress().is_none() {
-            self.restoring.data = false;
-            if let Some(err) = self.dataset.error()
-                && let Some((fasta, tsv)) = ProteinSet::demo_paths()
-            {
-                self.restoring.notices.push(format!(
-                    "The data files could not be read ({err}); the demo set is open instead."
-                ));
-                self.open_data(ctx, vec![fasta, tsv]);
-            }
+        let model = load_state(self.model.progress(), self.model.error());
+        let data = load_state(self.dataset.progress(), self.dataset.error());
+        let demo = ProteinSet::demo_paths();
+        for command in self.restoring.fall_back(&model, &data, demo) {
+            self.apply(ctx, command);
         }
     }
 
@@ -475,7 +430,10 @@ impl eframe::App for WorkbenchApp {
             self.commands.send(command);
         }
         self.apply_commands(&ctx);
-        self.advance_tour(&ctx);
+        if let Some(mut tour) = self.tour.take() {
+            tour.drive(&ctx, self);
+            self.tour = Some(tour);
+        }
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
@@ -627,65 +585,52 @@ impl WorkbenchApp {
             _ => {}
         }
     }
+}
 
-    /// One frame of the demo tour: open the stop's view, start its job with the view's own
-    /// settings (as its button would), wait for the result, then let the tour take the
-    /// screenshot.
-    fn advance_tour(&mut self, ctx: &egui::Context) {
-        let Some(mut tour) = self.tour.take() else {
-            return;
-        };
-        if let Some(stop) = tour.current() {
-            match tour.phase() {
-                StopPhase::Start => self.start_tour_stop(ctx, &mut tour, stop),
-                StopPhase::Running => match self.stop_outcome(stop) {
-                    None => ctx.request_repaint_after(std::time::Duration::from_millis(200)),
-                    Some(Ok(())) => tour.result_shown(),
-                    Some(Err(e)) => tour.fail_after_screenshot(format!("{stop}: {e}")),
-                },
-                StopPhase::Settling(_) | StopPhase::Shooting => {}
-            }
-        }
-        tour.frame(ctx);
-        self.tour = Some(tour);
+/// The app as the demo tour drives it.
+impl TourHost for WorkbenchApp {
+    fn load_failure(&self) -> Option<String> {
+        let model = self
+            .model
+            .error()
+            .map(|e| format!("the model did not load: {e}"));
+        model.or_else(|| {
+            self.dataset
+                .error()
+                .map(|e| format!("the data did not load: {e}"))
+        })
     }
 
-    fn start_tour_stop(&mut self, ctx: &egui::Context, tour: &mut DemoTour, stop: &str) {
-        for (what, state_error) in [
-            ("model", self.model.error()),
-            ("data", self.dataset.error()),
-        ] {
-            if let Some(e) = state_error {
-                return tour.fail_after_screenshot(format!("the {what} did not load: {e}"));
-            }
-        }
-        if self.model.result().is_none() || self.dataset.result().is_none() {
-            ctx.request_repaint_after(std::time::Duration::from_millis(200));
-            return;
-        }
+    fn workspace_ready(&self) -> bool {
+        self.model.result().is_some() && self.dataset.result().is_some()
+    }
+
+    fn show_tab(&mut self, stop: &str) {
         self.tab = stop.to_owned();
-        if stop == DATA_TAB {
-            tour.report_ready("model and data loaded");
-            return tour.result_shown();
-        }
-        let view = self.views.iter().find(|v| v.id() == stop);
-        if let Some(reason) = view.and_then(|v| v.tour_skip()) {
-            println!("tour: {stop} not run: {reason}");
-            return tour.result_shown();
-        }
-        self.start_view(ctx, stop);
-        tour.started();
     }
 
-    /// How the job of a tour stop ended (`None` while it runs).
-    fn stop_outcome(&self, stop: &str) -> Option<Result<(), String>> {
-        if stop == DATA_TAB {
-            return Some(Ok(()));
-        }
+    fn skip_reason(&self, stop: &str) -> Option<String> {
+        self.views.iter().find(|v| v.id() == stop)?.tour_skip()
+    }
+
+    fn start_view(&mut self, ctx: &egui::Context, stop: &str) {
+        WorkbenchApp::start_view(self, ctx, stop);
+    }
+
+    fn view_outcome(&self, stop: &str) -> Option<Result<(), String>> {
         self.views
             .iter()
             .find(|v| v.id() == stop)
             .map_or(Some(Ok(())), |v| v.outcome())
+    }
+}
+
+/// How a shell job stands, for the restore's fallback.
+fn load_state(progress: Option<Progress>, error: Option<String>) -> LoadState {
+    match (progress, error) {
+        (Some(_), _) => LoadState::Running,
+        (None, Some(err)) => LoadState::Failed(err),
+        (None, None) => LoadState::Done,
     }
 }
 

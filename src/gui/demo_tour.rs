@@ -8,12 +8,17 @@ use std::sync::{Arc, Mutex, mpsc};
 
 use eframe::egui;
 
+use super::session::DATA_TAB;
+
 /// How the tour ended, read by [`super::run`] after the window closes.
 pub type TourOutcome = Arc<Mutex<Option<Result<Vec<PathBuf>, String>>>>;
 
 /// Frames drawn after a view's result arrives and before its screenshot (textures and plot
 /// bounds settle in the first frames).
 const SETTLE_FRAMES: u32 = 3;
+
+/// How often a waiting tour looks again.
+const WAIT: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Where the tour is within one stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +31,22 @@ pub enum StopPhase {
     Settling(u32),
     /// A screenshot was requested; waiting for the pixels.
     Shooting,
+}
+
+/// What the tour needs of the app it drives: the tabs, the views' jobs and the workspace.
+pub trait TourHost {
+    /// Why the model or the data did not load, when one failed.
+    fn load_failure(&self) -> Option<String>;
+    /// Whether the model and the data are both loaded.
+    fn workspace_ready(&self) -> bool;
+    /// Opens the tab `stop` (a view's id or the data table).
+    fn show_tab(&mut self, stop: &str);
+    /// Why the view `stop` cannot run in the tour (an input it needs is missing), if so.
+    fn skip_reason(&self, stop: &str) -> Option<String>;
+    /// Starts the job of the view `stop` with its own settings, as its button would.
+    fn start_view(&mut self, ctx: &egui::Context, stop: &str);
+    /// How the job of the view `stop` ended (`None` while it runs).
+    fn view_outcome(&self, stop: &str) -> Option<Result<(), String>>;
 }
 
 /// The tour's state: which stop, what phase, and the screenshots saved so far.
@@ -69,14 +90,55 @@ impl DemoTour {
         }
     }
 
+    /// One frame of the tour over `host`: open the stop's tab, start its job, wait for the
+    /// result, then settle and take the screenshot (the data table needs no job).
+    pub fn drive(&mut self, ctx: &egui::Context, host: &mut impl TourHost) {
+        if let Some(stop) = self.current() {
+            match self.phase {
+                StopPhase::Start => self.start_stop(ctx, host, stop),
+                StopPhase::Running => {
+                    let outcome = if stop == DATA_TAB {
+                        Some(Ok(()))
+                    } else {
+                        host.view_outcome(stop)
+                    };
+                    match outcome {
+                        None => ctx.request_repaint_after(WAIT),
+                        Some(Ok(())) => self.result_shown(),
+                        Some(Err(e)) => self.fail_after_screenshot(format!("{stop}: {e}")),
+                    }
+                }
+                StopPhase::Settling(_) | StopPhase::Shooting => {}
+            }
+        }
+        self.frame(ctx);
+    }
+
+    /// Starts `stop` once the model and data are loaded (or ends the tour if one failed).
+    fn start_stop(&mut self, ctx: &egui::Context, host: &mut impl TourHost, stop: &str) {
+        if let Some(e) = host.load_failure() {
+            return self.fail_after_screenshot(e);
+        }
+        if !host.workspace_ready() {
+            ctx.request_repaint_after(WAIT);
+            return;
+        }
+        host.show_tab(stop);
+        if stop == DATA_TAB {
+            self.report_ready("model and data loaded");
+            return self.result_shown();
+        }
+        if let Some(reason) = host.skip_reason(stop) {
+            println!("tour: {stop} not run: {reason}");
+            return self.result_shown();
+        }
+        host.start_view(ctx, stop);
+        self.started();
+    }
+
     /// The view of the current stop (`None` once the tour is over).
     pub fn current(&self) -> Option<&'static str> {
         self.stops.get(self.stop).map(|(id, _)| *id)
-    }
-
-    /// The current phase.
-    pub fn phase(&self) -> StopPhase {
-        self.phase
     }
 
     /// Prints how long after launch something became ready (start-up time, measured in the
@@ -89,24 +151,24 @@ impl DemoTour {
     }
 
     /// The app started the stop's job.
-    pub fn started(&mut self) {
+    fn started(&mut self) {
         self.phase = StopPhase::Running;
     }
 
     /// The stop's job ended (or the stop needs none): settle, then take the screenshot.
-    pub fn result_shown(&mut self) {
+    fn result_shown(&mut self) {
         self.phase = StopPhase::Settling(0);
     }
 
     /// The stop cannot run (its job failed, or an input is missing): the tour ends with `reason`
     /// after a screenshot of the view as it is, error message included.
-    pub fn fail_after_screenshot(&mut self, reason: String) {
+    fn fail_after_screenshot(&mut self, reason: String) {
         self.failure = Some(reason);
         self.phase = StopPhase::Settling(0);
     }
 
     /// Advances settling and screenshots by one frame; closes the window when the tour is over.
-    pub fn frame(&mut self, ctx: &egui::Context) {
+    fn frame(&mut self, ctx: &egui::Context) {
         if !self.first_frame_seen {
             self.first_frame_seen = true;
             self.report_ready("first frame drawn");

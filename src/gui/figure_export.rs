@@ -5,27 +5,8 @@
 use eframe::egui;
 
 use super::background_write::BackgroundWrite;
-
-/// Figure size and resolution chosen by the user.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct FigureSize {
-    /// Width in CSS pixels (1/96 inch).
-    pub width: f64,
-    /// Height in CSS pixels.
-    pub height: f64,
-    /// PNG resolution, dots per inch.
-    pub dpi: f64,
-}
-
-impl Default for FigureSize {
-    fn default() -> Self {
-        Self {
-            width: 720.0,
-            height: 540.0,
-            dpi: 300.0,
-        }
-    }
-}
+pub use crate::export::FigureSize;
+use crate::export::{FIGURE_DPIS, FIGURE_HEIGHTS, FIGURE_WIDTHS};
 
 /// State of one plot's export controls.
 #[derive(Debug, Default)]
@@ -64,7 +45,13 @@ impl FigureExport {
         ctx: &egui::Context,
         svg_of: impl FnOnce(FigureSize) -> String + Send + 'static,
     ) {
-        let size = self.size;
+        let size = match self.size.checked(self.height_from_content) {
+            Ok(size) => size,
+            Err(invalid) => {
+                self.write.message = Some(format!("Not saved: {invalid}"));
+                return;
+            }
+        };
         self.write
             .start(ctx, &self.path, "save-figure", move |path| {
                 crate::export::write_figure(path, &svg_of(size), size.dpi, true)
@@ -99,28 +86,25 @@ pub fn figure_export_ui(ui: &mut egui::Ui, label: &str, export: &mut FigureExpor
         );
         ui.add(
             egui::DragValue::new(&mut export.size.width)
-                .range(200.0..=4000.0)
                 .prefix("w ")
                 .suffix(" px"),
         )
-        .on_hover_text("Figure width in pixels (SVG user units)");
+        .on_hover_text(format!("Figure width in pixels (SVG user units), {} to {}", FIGURE_WIDTHS.0, FIGURE_WIDTHS.1));
         if export.height_from_content {
             ui.weak("height follows the length");
         } else {
             ui.add(
                 egui::DragValue::new(&mut export.size.height)
-                    .range(150.0..=4000.0)
                     .prefix("h ")
                     .suffix(" px"),
             )
-            .on_hover_text("Figure height in pixels (SVG user units)");
+            .on_hover_text(format!("Figure height in pixels (SVG user units), {} to {}", FIGURE_HEIGHTS.0, FIGURE_HEIGHTS.1));
         }
         ui.add(
             egui::DragValue::new(&mut export.size.dpi)
-                .range(48.0..=1200.0)
                 .suffix(" DPI (PNG)"),
         )
-        .on_hover_text("Resolution of a PNG (the SVG is resolution-free)");
+        .on_hover_text(format!("Resolution of a PNG, {} to {} DPI (the SVG is resolution-free)", FIGURE_DPIS.0, FIGURE_DPIS.1));
         let button = ui.add_enabled(
             !export.is_saving(),
             egui::Button::new(format!("Save {} figure", label.to_lowercase())),
@@ -133,4 +117,25 @@ pub fn figure_export_ui(ui: &mut egui::Ui, label: &str, export: &mut FigureExpor
         }
     });
     clicked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_size_out_of_range_is_refused_not_clamped() {
+        let ctx = egui::Context::default();
+        let mut export = FigureExport::new("never_written.svg");
+        export.size.dpi = 5.0;
+        export.save(&ctx, |_| unreachable!("an out-of-range size draws nothing"));
+        assert_eq!(
+            export.write.message.as_deref(),
+            Some(
+                "Not saved: figure resolution (DPI) must be a number at least 48 and at most 1200, got 5"
+            )
+        );
+        assert_eq!(export.size.dpi, 5.0, "the value the user typed stays");
+        assert!(!export.is_saving());
+    }
 }

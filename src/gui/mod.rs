@@ -20,6 +20,7 @@ pub mod map_view;
 mod model_panel;
 pub mod output_folder;
 mod session;
+mod session_restore;
 mod session_storage;
 pub mod ss8_view;
 mod store_browser;
