@@ -58,6 +58,7 @@ fn bench_map_frame(c: &mut Criterion) {
         summary: format!("benchmark map of {n} points"),
         title: format!("benchmark map of {n} points"),
         id: MapResult::next_id(),
+        provenance: Default::default(),
     });
     let ctx = egui::Context::default();
     let mut view = MapView::new();

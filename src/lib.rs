@@ -18,6 +18,7 @@ pub mod model;
 pub mod params;
 pub mod probes;
 pub mod projection;
+pub mod provenance;
 pub mod rng;
 pub mod stop_flag;
 pub mod store;

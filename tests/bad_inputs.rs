@@ -210,6 +210,10 @@ fn study_cases(f: &Files, store: &str) -> Vec<Case> {
     };
     vec![
         with(
+            contacts(&["--save", &p("a_file")]),
+            &["a_file", "exists; not overwriting"],
+        ),
+        with(
             contacts(&["--rank", "0"]),
             &["probe rank (--rank)", "from 1 to 4096", "got 0"],
         ),

@@ -529,6 +529,34 @@ fn trains_the_ss8_probe_by_click_over_all_layers() {
     assert_png(&dir.path().join("ss8_sweep.png"));
     save_figure(&mut harness, "Confusion", &dir.path().join("confusion.png"));
     assert_png(&dir.path().join("confusion.png"));
+    // The wheel over the sweep plot scrolls the page (it does not pan the plot away); the plot
+    // says how it zooms.
+    assert!(
+        harness
+            .query_by_label_contains("Ctrl + wheel zooms, drag pans, double-click resets")
+            .is_some()
+    );
+    let table_button = || "Save accuracy table";
+    harness
+        .get_by_label_contains("(layer sweep plot)")
+        .scroll_to_me();
+    harness.run();
+    let before = harness.get_by_label(table_button()).rect();
+    harness.get_by_label_contains("(layer sweep plot)").hover();
+    harness.run();
+    harness.event(eframe::egui::Event::MouseWheel {
+        unit: eframe::egui::MouseWheelUnit::Point,
+        delta: eframe::egui::vec2(0.0, -120.0),
+        phase: eframe::egui::TouchPhase::Move,
+        source: eframe::egui::MouseWheelSource::Wheel,
+        modifiers: eframe::egui::Modifiers::default(),
+    });
+    harness.run();
+    let after = harness.get_by_label(table_button()).rect();
+    assert!(
+        after.top() < before.top() - 30.0,
+        "the page scrolled under the wheel: {before:?} -> {after:?}"
+    );
     // The store list of the folder, and deleting every store from it (asked twice).
     click(&mut harness, "Stores in this folder");
     assert!(
@@ -549,6 +577,82 @@ fn trains_the_ss8_probe_by_click_over_all_layers() {
             .query_by_label_contains("deleted 2 stores")
             .is_some()
     );
+}
+
+/// A result belongs to the model that made it: loading another model sets the SS8 result
+/// aside (it is never shown under the new model's name, and its probe cannot be saved for
+/// it), and loading its own model again brings it back, probe saving included.
+#[test]
+fn a_result_is_set_aside_under_another_model_and_comes_back_with_its_own() {
+    let stores = tempfile::tempdir().expect("tempdir");
+    let mut harness = app(LaunchOptions {
+        store: Some(stores.path().to_owned()),
+        ..LaunchOptions::default()
+    });
+    wait_for_demo(&mut harness);
+    let labels = demo_file("structures_ss8.txt");
+    train_probe(
+        &mut harness,
+        "Secondary structure",
+        ["Training labels", "Test labels"],
+        [&labels, &labels],
+        &[],
+        "Train SS8 probe",
+    );
+    let made_with_starter = "Made with starter_esm1b_t4_128 (";
+    assert!(harness.query_by_label_contains(made_with_starter).is_some());
+    assert!(harness.query_by_label("Save best probe").is_some());
+
+    let tiny = common::fixture("esm1b_tiny_t2.pt").display().to_string();
+    let field = harness
+        .get_by_label("Checkpoint (fair-esm .pt, Hugging Face folder, or workbench .safetensors):");
+    field.focus();
+    field.type_text(&tiny);
+    harness.get_by_label("Load").click();
+    wait_until(&mut harness, "the starter's result set aside", |h| {
+        h.query_by_label_contains(
+            "Set aside until its model is loaded again: the result made with starter_esm1b_t4_128",
+        )
+        .is_some()
+    });
+    assert!(
+        harness.query_by_label_contains(made_with_starter).is_none(),
+        "the starter's result is not shown under the tiny model"
+    );
+    assert!(
+        harness.query_by_label("Save best probe").is_none(),
+        "no probe of another model can be saved"
+    );
+
+    click(&mut harness, "Bundled starter model");
+    wait_until(&mut harness, "the starter's result back", |h| {
+        h.query_by_label_contains(made_with_starter).is_some()
+    });
+    assert!(
+        harness
+            .query_by_label_contains("Set aside until its model is loaded again")
+            .is_none()
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let probe = dir.path().join("probe.safetensors");
+    set_text(&mut harness, "Probe file", &probe.display().to_string());
+    click(&mut harness, "Save best probe");
+    wait_until(&mut harness, "the probe written", |_| probe.exists());
+    click(&mut harness, "Save best probe");
+    wait_until(&mut harness, "the second save refused", |h| {
+        h.query_by_label_contains("exists; not overwriting")
+            .is_some()
+    });
+    let (_, metadata) = esm_workbench::probes::load_ss8_probe(&probe).expect("a probe file");
+    assert_eq!(metadata.model_name, "starter_esm1b_t4_128");
+    // A result table carries the same provenance beside it.
+    save_table(&mut harness, "Accuracy", &dir.path().join("ss8.csv"));
+    wait_until(&mut harness, "the table's provenance", |_| {
+        dir.path().join("ss8.csv.provenance.json").exists()
+    });
+    let sidecar =
+        std::fs::read_to_string(dir.path().join("ss8.csv.provenance.json")).expect("the sidecar");
+    assert!(sidecar.contains(&metadata.model_fingerprint), "{sidecar}");
 }
 
 #[test]
@@ -756,6 +860,45 @@ fn opens_several_data_files_sorts_and_searches_sequences() {
     assert!(harness.query_by_label_contains("1 shown").is_some());
     set_text(&mut harness, "Sequence contains:", "");
     assert!(harness.query_by_label_contains("7 shown").is_some());
+}
+
+/// Job lines and messages live in the status bar at the bottom, one line high: starting a job
+/// and saving the session move neither the tabs nor the controls under the pointer.
+#[test]
+fn the_status_bar_never_moves_the_tabs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let session = dir.path().join("session.json");
+    let mut harness = app(LaunchOptions::default());
+    wait_for_demo(&mut harness);
+    harness.get_by_label("Embedding map").click();
+    harness.run();
+    let places = |h: &egui_kittest::Harness<'_, esm_workbench::gui::WorkbenchApp>| {
+        ["Data", "Embedding map", "Compute map", "Save session"]
+            .map(|label| h.get_by_label(label).rect())
+    };
+    let before = places(&harness);
+    assert!(harness.query_by_label("No job running").is_some());
+    harness.get_by_label("Compute map").click();
+    harness.step();
+    let running = harness
+        .query_by_label_contains("Running: embedding map")
+        .is_some();
+    assert_eq!(places(&harness), before, "a running job moves nothing");
+    wait_until(&mut harness, "the map", |h| {
+        h.query_by_label_contains("of 5000 points").is_some()
+    });
+    set_text(&mut harness, "Session", &session.display().to_string());
+    harness.get_by_label("Save session").click();
+    wait_for_session_write(&mut harness, &session);
+    assert!(
+        harness
+            .query_by_label_contains(&format!("wrote {}", session.display()))
+            .is_some()
+    );
+    assert_eq!(places(&harness), before, "a message moves nothing");
+    if !running {
+        println!("note: the map finished within one frame; only the message was checked");
+    }
 }
 
 #[test]

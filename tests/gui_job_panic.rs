@@ -14,6 +14,7 @@ use esm_workbench::gui::view_slot::{StudySlot, StudyView};
 use esm_workbench::gui::{JobClick, Progress};
 use esm_workbench::jobs::JobCtx;
 use esm_workbench::model::LoadedModel;
+use esm_workbench::provenance::Provenance;
 use esm_workbench::store::StoreOptions;
 
 /// Lets the fragile job go on to its panic (the test first sees it running).
@@ -29,7 +30,7 @@ struct FragileStudy {
 
 impl StudyView for FragileStudy {
     type Settings = ();
-    type Output = ();
+    type Output = Provenance;
     const ID: &'static str = "Fragile";
     const TITLE: &'static str = "Fragile";
     const ABOUT: &'static str = "A study whose job panics";
@@ -52,7 +53,7 @@ impl StudyView for FragileStudy {
         &mut self.store
     }
 
-    fn compute(_model: &LoadedModel, _settings: &(), ctx: &JobCtx) -> anyhow::Result<()> {
+    fn compute(_model: &LoadedModel, _settings: &(), ctx: &JobCtx) -> anyhow::Result<Provenance> {
         ctx.set_stage("waiting to fail");
         let _ = ctx.checkpoint(0.5);
         while !RELEASE.load(Ordering::SeqCst) {
@@ -65,7 +66,7 @@ impl StudyView for FragileStudy {
     fn ui(
         &mut self,
         ui: &mut egui::Ui,
-        _result: Option<&()>,
+        _result: Option<&Provenance>,
         progress: Option<Progress>,
         error: Option<&str>,
         _model: Option<&LoadedModel>,

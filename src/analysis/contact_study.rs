@@ -374,7 +374,7 @@ pub fn run_contact_study(
     let head_share = if head_wanted { 0.1 } else { 0.0 };
     let (sweep, test_store, pairs) = if request.train.is_empty() {
         let sweep = LayerSweep {
-            model_name: model.name.clone(),
+            provenance: super::study_driver::provenance(model, &request.stored_sets()),
             runs: Vec::new(),
             untrained: Vec::new(),
             best: None,

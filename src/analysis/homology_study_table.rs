@@ -81,7 +81,7 @@ mod tests {
     fn a_level_without_queries_has_empty_cells_not_zeros() {
         let study = HomologyStudy {
             sweep: crate::analysis::study::LayerSweep {
-                model_name: "m".into(),
+                provenance: Default::default(),
                 runs: vec![HomologyRun {
                     layer: 4,
                     fold: metrics(HomologyLevel::Fold, 0.0, 0),

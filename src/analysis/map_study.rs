@@ -107,6 +107,8 @@ pub struct MapStudy {
     pub residues_embedded: usize,
     /// The store read.
     pub store: PathBuf,
+    /// The model and the sampled set it mapped.
+    pub provenance: crate::provenance::Provenance,
 }
 
 /// The records a map's points come from.
@@ -287,6 +289,7 @@ pub fn run_map_study(
         projected,
         residues_embedded: outcome.sweep.cost.residues_embedded,
         store: outcome.trained.stores[0].dir().to_owned(),
+        provenance: outcome.sweep.provenance,
     })
 }
 

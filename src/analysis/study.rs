@@ -161,8 +161,8 @@ impl StudyCost {
 /// untrained copy, the best layer and the cost.
 #[derive(Debug, Clone)]
 pub struct LayerSweep<R> {
-    /// The model's name.
-    pub model_name: String,
+    /// The model and the data sets it ran on.
+    pub provenance: crate::provenance::Provenance,
     /// One run per layer of the trained model, ascending.
     pub runs: Vec<R>,
     /// The same layers on the untrained copy (empty when not compared).

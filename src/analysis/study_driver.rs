@@ -12,6 +12,7 @@ use super::study_estimate::{StudyEstimate, fill_batch_bytes};
 use super::study_stores::{embed_seconds_of, full_store_bytes, planned_embed_seconds, store_spec};
 use crate::jobs::JobCtx;
 use crate::model::LoadedModel;
+use crate::provenance::{DataInput, Provenance};
 use crate::store::{FeatureStore, StorePlan, ensure_store};
 
 /// A checked study on one model, before anything runs.
@@ -104,7 +105,7 @@ pub fn run_study<S: Study>(
     ctx.checkpoint(1.0)?;
     Ok(StudyOutcome {
         sweep: LayerSweep {
-            model_name: model.name.clone(),
+            provenance: provenance(model, &plan.sets),
             best: best_layer::<S>(&runs),
             runs,
             untrained: untrained_runs,
@@ -114,6 +115,17 @@ pub fn run_study<S: Study>(
         trained,
         untrained,
     })
+}
+
+/// The model and the stored sets a study ran on.
+pub fn provenance(model: &LoadedModel, sets: &[StoredSet]) -> Provenance {
+    Provenance {
+        model: model.model_ref(),
+        data: sets
+            .iter()
+            .map(|set| DataInput::of(&set.name, &set.records))
+            .collect(),
+    }
 }
 
 /// The store plans of `sets` on `model`.

@@ -70,6 +70,22 @@ impl SavedProbeArgs {
             .collect();
         Ok((loaded, records))
     }
+
+    /// The predictions' provenance: the model and the FASTA file.
+    fn provenance(
+        &self,
+        loaded: &LoadedModel,
+        records: &[(String, String)],
+    ) -> crate::provenance::Provenance {
+        let name = self.fasta.file_name().map_or_else(
+            || self.fasta.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        crate::provenance::Provenance {
+            model: loaded.model_ref(),
+            data: vec![crate::provenance::DataInput::of(&name, records)],
+        }
+    }
 }
 
 /// Options of `probe ss8-predict`.
@@ -267,6 +283,7 @@ fn ss8_predict(args: &Ss8PredictArgs) -> anyhow::Result<()> {
     use polars::prelude::{Column, DataFrame};
     let (probe, metadata) = crate::probes::load_ss8_probe(&args.input.probe)?;
     let (loaded, records) = args.input.model_and_records()?;
+    let provenance = args.input.provenance(&loaded, &records);
     let shared = std::sync::Arc::new(records);
     let job_records = shared.clone();
     let predictions = with_progress_bar("ss8 predict", move |ctx| {
@@ -307,8 +324,7 @@ fn ss8_predict(args: &Ss8PredictArgs) -> anyhow::Result<()> {
             frame_columns.push(Column::new(format!("p_{class}").into(), column));
         }
         let mut frame = DataFrame::new(height, frame_columns)?;
-        crate::export::write_table(out, &mut frame)?;
-        eprintln!("wrote {}", out.display());
+        write_result_table(out, &mut frame, &provenance)?;
     }
     Ok(())
 }
@@ -319,6 +335,7 @@ fn contacts_predict(args: &ContactsPredictArgs) -> anyhow::Result<()> {
     use polars::prelude::{Column, DataFrame};
     let (probe, metadata) = crate::probes::load_contact_probe(&args.input.probe)?;
     let (loaded, records) = args.input.model_and_records()?;
+    let provenance = args.input.provenance(&loaded, &records);
     let predictions = with_progress_bar("contacts predict", move |ctx| {
         predict_contacts(&loaded, &probe, &metadata, &records, &ctx)
     })??;
@@ -378,13 +395,15 @@ fn contacts_predict(args: &ContactsPredictArgs) -> anyhow::Result<()> {
                 Column::new("probability".into(), probability),
             ],
         )?;
-        crate::export::write_table(out, &mut frame)?;
-        eprintln!("wrote {}", out.display());
+        write_result_table(out, &mut frame, &provenance)?;
     }
     Ok(())
 }
 
 fn contacts(args: &ContactsArgs) -> anyhow::Result<()> {
+    if let Some(path) = &args.save {
+        crate::analysis::best_probe::check_free(path)?;
+    }
     let loaded = args.model.load()?;
     let request = ContactStudyRequest {
         layers: parse_layers(&args.study.layers)?,
@@ -406,37 +425,19 @@ fn contacts(args: &ContactsArgs) -> anyhow::Result<()> {
         super::progress::announce_estimate(&estimate)?;
     }
     let ctx = super::progress::cancellable_on_ctrl_c()?;
-    let (fingerprint, name) = (loaded.fingerprint.clone(), loaded.name.clone());
+    let loaded_for_save = loaded.clone();
     let study = with_progress_bar_and_log("contact study", ctx, move |ctx, _| {
         run_contact_study(&loaded, &request, &ctx)
     })??;
-    if let Some(path) = &args.save
-        && let Some(best) = study.best_run()
-    {
-        if path.exists() {
-            anyhow::bail!("{} exists; not overwriting", path.display());
-        }
-        let metadata = crate::probes::ProbeMetadata {
-            kind: "contacts".into(),
-            model_fingerprint: fingerprint,
-            model_name: name,
-            layer: best.layer,
-            classes: "contact".into(),
-            test_metrics: None,
-            contact_precision: Some(best.mean),
-        };
-        crate::probes::save_contact_probe(&best.probe, &metadata, path)?;
-        eprintln!(
-            "saved the layer-{} contact probe to {}",
-            best.layer,
-            path.display()
-        );
+    if let Some(path) = &args.save {
+        let saved =
+            crate::analysis::best_probe::save_best_contact_probe(&study, &loaded_for_save, path)?;
+        eprintln!("{saved}");
     }
     print_contact_study(&study);
     if let Some(out) = &args.out {
         let mut frame = contact_study_table(&study)?;
-        crate::export::write_table(out, &mut frame)?;
-        eprintln!("wrote {}", out.display());
+        write_result_table(out, &mut frame, &study.sweep.provenance)?;
     }
     Ok(())
 }
@@ -548,8 +549,7 @@ fn homology(args: &HomologyArgs) -> anyhow::Result<()> {
     );
     if let Some(out) = &args.out {
         let mut frame = homology_study_table(&study)?;
-        crate::export::write_table(out, &mut frame)?;
-        eprintln!("wrote {}", out.display());
+        write_result_table(out, &mut frame, &study.sweep.provenance)?;
     }
     Ok(())
 }
@@ -626,8 +626,7 @@ fn aa_groups(args: &AaGroupsArgs) -> anyhow::Result<()> {
     }
     if let Some(out) = &args.out {
         let mut frame = crate::analysis::aa_groups_study_table::aa_groups_study_table(&study)?;
-        crate::export::write_table(out, &mut frame)?;
-        eprintln!("wrote {}", out.display());
+        write_result_table(out, &mut frame, &study.sweep.provenance)?;
     }
     Ok(())
 }
@@ -647,6 +646,9 @@ fn given_or_bundled(given: Option<&Path>, relative: &str) -> anyhow::Result<Path
 }
 
 fn ss8(args: &Ss8Args) -> anyhow::Result<()> {
+    if let Some(path) = &args.save {
+        crate::analysis::best_probe::check_free(path)?;
+    }
     let loaded = args.model.load()?;
     let train_path = given_or_bundled(args.train.as_deref(), crate::bundled::kit::SS8_TRAIN)?;
     let test_path = given_or_bundled(args.test.as_deref(), crate::bundled::kit::TS50)?;
@@ -665,7 +667,7 @@ fn ss8(args: &Ss8Args) -> anyhow::Result<()> {
     let estimate = estimate_ss8_study(&loaded, &request)?;
     super::progress::announce_estimate(&estimate)?;
     let ctx = super::progress::cancellable_on_ctrl_c()?;
-    let (fingerprint, name) = (loaded.fingerprint.clone(), loaded.name.clone());
+    let loaded_for_save = loaded.clone();
     let started = std::time::Instant::now();
     let study = with_progress_bar_and_log("ss8 study", ctx, move |ctx, _| {
         run_ss8_study(&loaded, &request, &ctx)
@@ -679,22 +681,10 @@ fn ss8(args: &Ss8Args) -> anyhow::Result<()> {
         study.sweep.cost.residues_embedded,
         store_list(&study.sweep.cost.stores)
     );
-    let best = study.best_run();
     if let Some(path) = &args.save {
-        if path.exists() {
-            anyhow::bail!("{} exists; not overwriting", path.display());
-        }
-        let metadata = crate::probes::ProbeMetadata {
-            kind: "ss8".into(),
-            model_fingerprint: fingerprint,
-            model_name: name,
-            layer: best.layer,
-            classes: SS8_CLASSES.iter().collect(),
-            test_metrics: Some(best.test.clone()),
-            contact_precision: None,
-        };
-        crate::probes::save_ss8_probe(&best.probe, &metadata, path)?;
-        eprintln!("saved the layer-{} probe to {}", best.layer, path.display());
+        let saved =
+            crate::analysis::best_probe::save_best_ss8_probe(&study, &loaded_for_save, path)?;
+        eprintln!("{saved}");
     }
     print_ss8_study(&study);
     if let Some(out) = &args.out {
@@ -711,13 +701,17 @@ fn ss8(args: &Ss8Args) -> anyhow::Result<()> {
                 runs("untrained", &study.sweep.untrained),
             ]
             .concat();
-            std::fs::write(out, serde_json::to_string_pretty(&json)?)
-                .with_context(|| format!("writing {}", out.display()))?;
+            let text = serde_json::to_string_pretty(&json)?;
+            crate::atomic_write::write_atomic(out, |w| {
+                use std::io::Write as _;
+                w.write_all(text.as_bytes())
+            })?;
+            let sidecar = study.sweep.provenance.write_sidecar(out)?;
+            eprintln!("wrote {} and {}", out.display(), sidecar.display());
         } else {
             let mut frame = ss8_study_table(&study)?;
-            crate::export::write_table(out, &mut frame)?;
+            write_result_table(out, &mut frame, &study.sweep.provenance)?;
         }
-        eprintln!("wrote {}", out.display());
     }
     Ok(())
 }
@@ -769,4 +763,15 @@ fn store_list(stores: &[std::path::PathBuf]) -> String {
         .map(|p| p.display().to_string())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Writes a study's table with its provenance beside it (`NAME.provenance.json`).
+fn write_result_table(
+    out: &std::path::Path,
+    frame: &mut polars::prelude::DataFrame,
+    provenance: &crate::provenance::Provenance,
+) -> anyhow::Result<()> {
+    let sidecar = crate::export::write_table_with_provenance(out, frame, provenance)?;
+    eprintln!("wrote {} and {}", out.display(), sidecar.display());
+    Ok(())
 }

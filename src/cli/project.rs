@@ -19,6 +19,7 @@ use crate::analysis::projection_run::PointLevel;
 use crate::export::{Palette, PointCategory, read_npy_matrix, write_npy_f32, write_table};
 use crate::model::Layers;
 use crate::projection::{TsneParams, fit_pca, kl_divergence, perplexity_affinities};
+use crate::provenance::Provenance;
 
 /// Which map.
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -241,6 +242,7 @@ fn draw(
     coordinates: &Array2<f32>,
     title: &str,
     axes: Option<(String, String)>,
+    provenance: Option<&Provenance>,
 ) -> anyhow::Result<()> {
     let Some(path) = &args.figure else {
         return Ok(());
@@ -272,12 +274,23 @@ fn draw(
     }
     crate::export::write_scatter_figure(path, &figure, args.dpi, false)?;
     eprintln!("wrote {}", path.display());
-    Ok(())
+    sidecar(path, provenance)
 }
 
-fn write(out: &Path, table: &mut DataFrame) -> anyhow::Result<()> {
+/// Writes the point table (with the map's provenance beside it when the points came from a
+/// model).
+fn write(out: &Path, table: &mut DataFrame, provenance: Option<&Provenance>) -> anyhow::Result<()> {
     write_table(out, table)?;
     eprintln!("wrote {} ({} rows)", out.display(), table.height());
+    sidecar(out, provenance)
+}
+
+/// `PATH.provenance.json` beside a written file of a model's map.
+fn sidecar(path: &Path, provenance: Option<&Provenance>) -> anyhow::Result<()> {
+    if let Some(provenance) = provenance {
+        let sidecar = provenance.write_sidecar(path)?;
+        eprintln!("wrote {}", sidecar.display());
+    }
     Ok(())
 }
 
@@ -295,8 +308,8 @@ fn map(args: &PointsArgs, projection: Projection, title: &str) -> anyhow::Result
     add_coordinates(&mut table, &projected)?;
     let colouring = colouring(args, None, table.height())?;
     let axes = projected.axes.clone();
-    draw(args, colouring, &projected.coordinates, title, axes)?;
-    write(&args.out, &mut table)
+    draw(args, colouring, &projected.coordinates, title, axes, None)?;
+    write(&args.out, &mut table, None)
 }
 
 /// The map study on `--fasta` / `--astral`: the point table (the same as the GUI's map export)
@@ -321,8 +334,16 @@ fn map_sequences(
     let mut table = data.point_table(&study.projected)?;
     let colouring = colouring(args, Some(data), table.height())?;
     let axes = study.projected.axes.clone();
-    draw(args, colouring, &study.projected.coordinates, title, axes)?;
-    write(&args.out, &mut table)
+    let provenance = Some(&study.provenance);
+    draw(
+        args,
+        colouring,
+        &study.projected.coordinates,
+        title,
+        axes,
+        provenance,
+    )?;
+    write(&args.out, &mut table, provenance)
 }
 
 /// `--colour-by` names a column of the data (or, for residues, `group` / `amino_acid`):
@@ -436,6 +457,7 @@ fn study_points(
         let (rows, cols) = study.points.features.dim();
         let flat = study.points.features.as_standard_layout();
         write_npy_f32(path, &[rows, cols], flat.as_slice().unwrap_or(&[]))?;
+        sidecar(path, Some(&study.provenance))?;
     }
     Ok(study)
 }

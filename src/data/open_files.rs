@@ -41,6 +41,10 @@ fn lower_name(path: &Path) -> String {
 pub fn classify_data_file(path: &Path) -> Result<DataFileKind, DataError> {
     let name = lower_name(path);
     let has = |exts: &[&str]| exts.iter().any(|e| name.ends_with(e));
+    // A path that is not there is "not found", whatever its name says it would be.
+    if let Err(e) = std::fs::metadata(path) {
+        return Err(DataError::io(path, e));
+    }
     if is_structure_file(path) || path.is_dir() {
         return Ok(DataFileKind::Structure);
     }
@@ -279,7 +283,10 @@ mod tests {
         assert_eq!(rows[0], vec!["p1", "a.fasta", "", "", "dnaK"]);
         assert_eq!(rows[2], vec!["d1abca_", "scope.fa", "a.1.1", "", ""]);
         assert_eq!(rows[3], vec!["s1", "labels.tsv", "", "HHEC", ""]);
+        std::fs::write(dir.path().join("x.xyz"), "?").expect("write");
         let err = open_data_files(&[dir.path().join("x.xyz")]).expect_err("unknown kind");
         assert!(err.to_string().contains("unknown data file") && err.to_string().contains("x.xyz"));
+        let missing = classify_data_file(Path::new("/nonexistent/y.xyz")).unwrap_err();
+        assert_eq!(missing.to_string(), "not found: /nonexistent/y.xyz");
     }
 }

@@ -12,6 +12,7 @@ mod scatter_svg;
 mod svg;
 mod table;
 mod track_svg;
+mod with_provenance;
 
 pub use atomic::{ExportError, write_atomic};
 pub use figure_file::{FigureFormat, rgb_to_png, svg_to_png, write_figure};
@@ -29,3 +30,4 @@ pub use scatter_svg::{
 pub use svg::nice_ticks_at_least;
 pub use table::{TableFormat, write_table};
 pub use track_svg::{TrackFigure, ss8_colour, track_svg};
+pub use with_provenance::{write_figure_with_provenance, write_table_with_provenance};

@@ -222,6 +222,7 @@ fn result_ui(ui: &mut egui::Ui, panel: &mut AaGroupsPanel, study: &AaGroupsStudy
             &run.score,
         ))
         .on_hover_text(format!("Best layer: {BEST_LAYER}"));
+        super::study_panel::provenance_line_ui(ui, &study.sweep.provenance);
         stores_line_ui(
             ui,
             &study.sweep.cost.stores,
@@ -232,15 +233,21 @@ fn result_ui(ui: &mut egui::Ui, panel: &mut AaGroupsPanel, study: &AaGroupsStudy
         layer_sweep_ui(
             ui,
             "aa_groups_sweep",
-            &format!("Amino-acid groups by layer, {}", study.sweep.model_name),
+            &format!(
+                "Amino-acid groups by layer, {}",
+                study.sweep.provenance.model.name
+            ),
             "score",
             aa_groups_sweep_series(study),
             &mut panel.sweep_export,
+            &study.sweep.provenance,
         );
     }
     if table_export_ui(ui, "Scores", &mut panel.table_export) {
-        panel
-            .table_export
-            .save(ui.ctx(), aa_groups_study_table(study));
+        panel.table_export.save(
+            ui.ctx(),
+            aa_groups_study_table(study),
+            Some(&study.sweep.provenance),
+        );
     }
 }

@@ -404,6 +404,7 @@ impl eframe::App for WorkbenchApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
         self.top_bar_ui(ui);
+        self.status_bar_ui(ui);
         let error = self.model.error();
         let loading = self.model.progress();
         // A third of a small window, at most 360 points: the views keep room at 800 x 600.
@@ -477,8 +478,8 @@ impl WorkbenchApp {
         }
     }
 
-    /// The top bar: session file and buttons, output folder, saved results to recompute,
-    /// running jobs and restore notices.
+    /// The top bar: session file and buttons, output folder, saved results to recompute and
+    /// restore notices.
     fn top_bar_ui(&mut self, ui: &mut egui::Ui) {
         egui::Panel::top("top_bar").show(ui, |ui| {
             ui.horizontal_wrapped(|ui| {
@@ -532,16 +533,33 @@ impl WorkbenchApp {
                         self.commands.send(AppCommand::RecomputeResults);
                     }
                 }
-                self.session_write.poll();
-                if let Some(message) = &self.session_message {
-                    ui.label(message);
-                } else if let Some(message) = &self.session_write.message {
-                    ui.label(message);
-                }
             });
-            running_jobs_ui(ui, &self.running_jobs());
             notices_ui(ui, &mut self.restoring.notices);
         });
+    }
+
+    /// The status bar at the bottom, one line high whatever it says: the running jobs and the
+    /// session's last message (so no message moves the content above it).
+    fn status_bar_ui(&mut self, ui: &mut egui::Ui) {
+        self.session_write.poll();
+        let jobs = self.running_jobs();
+        let message = self
+            .session_message
+            .as_ref()
+            .or(self.session_write.message.as_ref())
+            .cloned();
+        egui::Panel::bottom("status_bar")
+            .exact_size(STATUS_BAR_HEIGHT)
+            .resizable(false)
+            .show(ui, |ui| {
+                ui.horizontal_centered(|ui| {
+                    running_jobs_ui(ui, &jobs);
+                    if let Some(message) = message {
+                        ui.separator();
+                        ui.add(egui::Label::new(message).truncate());
+                    }
+                });
+            });
     }
 
     /// The Data tab: the welcome, the open-files row, the reading state or error, the table.
@@ -625,6 +643,9 @@ impl TourHost for WorkbenchApp {
     }
 }
 
+/// Height of the status bar, points: one line of text.
+const STATUS_BAR_HEIGHT: f32 = 24.0;
+
 /// How a shell job stands, for the restore's fallback.
 fn load_state(progress: Option<Progress>, error: Option<String>) -> LoadState {
     match (progress, error) {
@@ -649,6 +670,7 @@ fn workspace<'a>(
 /// One line naming the running jobs and their progress (the stage of each on hover).
 fn running_jobs_ui(ui: &mut egui::Ui, jobs: &[(&str, Progress)]) {
     if jobs.is_empty() {
+        ui.weak("No job running");
         return;
     }
     let summary = jobs
@@ -662,7 +684,7 @@ fn running_jobs_ui(ui: &mut egui::Ui, jobs: &[(&str, Progress)]) {
         .collect::<Vec<_>>()
         .join("\n");
     // No spinner: it would repaint every frame; each job's progress wakes the UI already.
-    ui.label(format!("Running: {summary}"))
+    ui.add(egui::Label::new(format!("Running: {summary}")).truncate())
         .on_hover_text(details);
 }
 

@@ -21,8 +21,8 @@ use super::view_slot::StudyView;
 use crate::analysis::JobCtx;
 use crate::analysis::contact_head_run::CONTACT_THRESHOLD_ANGSTROM;
 use crate::analysis::contact_study::{
-    BEST_CONTACT_LAYER, ContactProbeRun, ContactStudy, ContactStudyRequest,
-    DEFAULT_CONTACT_RESIDUE_CAP, estimate_contact_study, run_contact_study,
+    BEST_CONTACT_LAYER, ContactStudy, ContactStudyRequest, DEFAULT_CONTACT_RESIDUE_CAP,
+    estimate_contact_study, run_contact_study,
 };
 use crate::analysis::contact_study_table::contact_study_table;
 use crate::bundled::{bundled_path_text, kit};
@@ -400,6 +400,7 @@ pub fn contacts_view_ui(
         return command;
     };
     ui.separator();
+    super::study_panel::provenance_line_ui(ui, &study.sweep.provenance);
     stores_line_ui(
         ui,
         &study.sweep.cost.stores,
@@ -409,7 +410,10 @@ pub fn contacts_view_ui(
         ui,
         model,
         "safetensors + metadata, as `probe contacts --save`; `probe contacts-predict` applies it",
-        |model, path| save_probe(model, best, path),
+        |model, path| {
+            crate::analysis::best_probe::save_best_contact_probe(study, model, path)
+                .map_err(|e| e.to_string())
+        },
     );
     let p = &study.pairs;
     ui.label(format!(
@@ -431,40 +435,27 @@ pub fn contacts_view_ui(
             layer_sweep_ui(
                 ui,
                 "contacts_sweep",
-                &format!("Contact precision by layer, {}", study.sweep.model_name),
+                &format!(
+                    "Contact precision by layer, {}",
+                    study.sweep.provenance.model.name
+                ),
                 "precision",
                 sweep_series(study),
                 &mut view.sweep_export,
+                &study.sweep.provenance,
             );
         }
         precision_table_ui(ui, study);
         if table_export_ui(ui, "Precision", &mut view.precision_export) {
-            view.precision_export
-                .save(ui.ctx(), contact_study_table(study));
+            view.precision_export.save(
+                ui.ctx(),
+                contact_study_table(study),
+                Some(&study.sweep.provenance),
+            );
         }
         chain_map_ui(&mut columns[1], view, result);
     });
     command
-}
-
-/// Writes `run`'s probe to `path`.
-fn save_probe(
-    model: &LoadedModel,
-    run: &ContactProbeRun,
-    path: &std::path::Path,
-) -> Result<String, String> {
-    let metadata = crate::probes::ProbeMetadata {
-        kind: "contacts".into(),
-        model_fingerprint: model.fingerprint.clone(),
-        model_name: model.name.clone(),
-        layer: run.layer,
-        classes: "contact".into(),
-        test_metrics: None,
-        contact_precision: Some(run.mean),
-    };
-    crate::probes::save_contact_probe(&run.probe, &metadata, path)
-        .map(|()| format!("saved the layer-{} probe to {}", run.layer, path.display()))
-        .map_err(|e| e.to_string())
 }
 
 /// The test-chain picker, the chosen chain's map and its export.
@@ -523,10 +514,14 @@ fn chain_map_ui(ui: &mut egui::Ui, view: &mut ContactsView, result: &Arc<Contact
             shown.truth.clone(),
             shown.predicted.clone(),
         );
-        let probe = format!("layer {}, {}", best.layer, study.sweep.model_name);
-        view.map_export.save(ui.ctx(), move |size| {
-            crate::export::heatmap_svg(&map_figure(&id, &truth, &predicted, &probe, size))
-        });
+        let probe = format!(
+            "layer {}, {}",
+            best.layer, study.sweep.provenance.model.name
+        );
+        view.map_export
+            .save(ui.ctx(), Some(&study.sweep.provenance), move |size| {
+                crate::export::heatmap_svg(&map_figure(&id, &truth, &predicted, &probe, size))
+            });
     }
 }
 
@@ -616,6 +611,8 @@ fn contact_map_ui(ui: &mut egui::Ui, shown: &ShownMap, id: &str, sequence: &str)
     let (predicted, truth) = (&shown.predicted, &shown.truth);
     Plot::new("contact_map")
         .data_aspect(1.0)
+        // The wheel scrolls the page; Ctrl + wheel zooms.
+        .allow_scroll(false)
         .height(ui.available_height().clamp(240.0, 520.0) - 40.0)
         .x_axis_label("residue j")
         .y_axis_label("residue i")
@@ -657,6 +654,7 @@ fn contact_map_ui(ui: &mut egui::Ui, shown: &ShownMap, id: &str, sequence: &str)
                 );
             }
         });
+    ui.weak(super::layer_sweep::PLOT_NAVIGATION);
 }
 
 /// Grid marks at round residue numbers over the plot range `bounds`: `to_plot` maps a residue

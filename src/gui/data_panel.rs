@@ -193,7 +193,7 @@ pub fn data_panel_ui(ui: &mut egui::Ui, set: &ProteinSet, table: &mut DatasetTab
     });
     if table_export_ui(ui, "Shown rows", &mut table.export) {
         let frame = table.shown_frame(set);
-        table.export.save(ui.ctx(), frame);
+        table.export.save(ui.ctx(), frame, None);
     }
     selected_row_note(ui, table);
     ui.separator();

@@ -39,12 +39,15 @@ impl FigureExport {
     }
 
     /// Starts writing the figure (`svg_of(size)` builds the document, on the worker thread) unless
-    /// the file exists and the user has not confirmed.
+    /// the file exists and the user has not confirmed; a result's figure gets its `provenance`
+    /// beside it.
     pub fn save(
         &mut self,
         ctx: &egui::Context,
+        provenance: Option<&crate::provenance::Provenance>,
         svg_of: impl FnOnce(FigureSize) -> String + Send + 'static,
     ) {
+        let provenance = provenance.cloned();
         let size = match self.size.checked(self.height_from_content) {
             Ok(size) => size,
             Err(invalid) => {
@@ -54,8 +57,15 @@ impl FigureExport {
         };
         self.write
             .start(ctx, &self.path, "save-figure", move |path| {
-                crate::export::write_figure(path, &svg_of(size), size.dpi, true)
-                    .map_err(|e| e.to_string())
+                let svg = svg_of(size);
+                match &provenance {
+                    Some(p) => {
+                        crate::export::write_figure_with_provenance(path, &svg, size.dpi, true, p)
+                            .map(|_| ())
+                    }
+                    None => crate::export::write_figure(path, &svg, size.dpi, true),
+                }
+                .map_err(|e| e.to_string())
             });
     }
 
@@ -128,7 +138,9 @@ mod tests {
         let ctx = egui::Context::default();
         let mut export = FigureExport::new("never_written.svg");
         export.size.dpi = 5.0;
-        export.save(&ctx, |_| unreachable!("an out-of-range size draws nothing"));
+        export.save(&ctx, None, |_| {
+            unreachable!("an out-of-range size draws nothing")
+        });
         assert_eq!(
             export.write.message.as_deref(),
             Some(

@@ -17,6 +17,10 @@ pub enum DialogKind {
     OpenData,
     /// One or more structures (PDB, mmCIF, TS50 JSON).
     OpenStructures,
+    /// One SS8 label table (or a structure labelled by DSSP).
+    OpenLabels,
+    /// One SCOPe/ASTRAL FASTA file.
+    OpenAstral,
     /// A figure to write (`.svg` / `.png`).
     SaveFigure,
     /// A table or array to write (`.csv`, `.parquet`, `.npy`).
@@ -42,6 +46,15 @@ impl DialogKind {
             Self::OpenStructures => dialog
                 .set_title("Open structures")
                 .add_filter("structures", &["pdb", "ent", "cif", "mmcif", "json", "gz"]),
+            Self::OpenLabels => dialog.set_title("Open SS8 labels").add_filter(
+                "SS8 tables and structures",
+                &[
+                    "csv", "tsv", "txt", "json", "pdb", "ent", "cif", "mmcif", "gz",
+                ],
+            ),
+            Self::OpenAstral => dialog
+                .set_title("Open a SCOPe/ASTRAL FASTA file")
+                .add_filter("FASTA", &["fa", "fasta", "faa", "txt", "gz"]),
             Self::SaveFigure => dialog
                 .set_title("Save figure")
                 .add_filter("figures", &["svg", "png"]),

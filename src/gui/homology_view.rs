@@ -286,7 +286,7 @@ pub fn homology_view_ui(
                 )
                 .labelled_by(label.id)
                 .on_hover_text("SCOPe ASTRAL domain sequences (FASTA with sccs in each header)");
-                browse_button(ui, &mut settings.astral, DialogKind::OpenData);
+                browse_button(ui, &mut settings.astral, DialogKind::OpenAstral);
             });
             ui.end_row();
             store_folder_row(ui, &mut settings.store, field_width);
@@ -316,6 +316,7 @@ pub fn homology_view_ui(
     };
     let best = result.best_run();
     ui.separator();
+    super::study_panel::provenance_line_ui(ui, &result.sweep.provenance);
     stores_line_ui(
         ui,
         &result.sweep.cost.stores,
@@ -350,17 +351,21 @@ fn scores_column_ui(ui: &mut egui::Ui, view: &mut HomologyView, result: &Homolog
             "homology_sweep",
             &format!(
                 "Remote homology by layer, {} ({} SCOPe domains)",
-                result.sweep.model_name,
+                result.sweep.provenance.model.name,
                 result.domains.len()
             ),
             "Hit-10",
             series,
             &mut view.sweep_export,
+            &result.sweep.provenance,
         );
     }
     if table_export_ui(ui, "Scores", &mut view.scores_export) {
-        view.scores_export
-            .save(ui.ctx(), homology_study_table(result));
+        view.scores_export.save(
+            ui.ctx(),
+            homology_study_table(result),
+            Some(&result.sweep.provenance),
+        );
     }
     egui::ScrollArea::vertical()
         .id_salt("homology_table")
@@ -477,8 +482,11 @@ fn neighbours_column_ui(
         "Nearest neighbours at layer {layer} (cosine of mean embeddings)"
     ));
     if table_export_ui(ui, "Neighbours", &mut view.neighbours_export) {
-        view.neighbours_export
-            .save(ui.ctx(), neighbours_table(result, view.query));
+        view.neighbours_export.save(
+            ui.ctx(),
+            neighbours_table(result, view.query),
+            Some(&result.sweep.provenance),
+        );
     }
     egui::ScrollArea::vertical()
         .id_salt("neighbours")

@@ -85,8 +85,12 @@ fn legend_row_ui(ui: &mut egui::Ui, series: &[LineSeries], measures: &[usize]) {
             ui.label(&s.name);
             ui.add_space(8.0);
         }
+        ui.weak(PLOT_NAVIGATION);
     });
 }
+
+/// How every plot but the embedding map is navigated, said under each.
+pub const PLOT_NAVIGATION: &str = "Ctrl + wheel zooms, drag pans, double-click resets";
 
 /// Paints `shape` (as the plot draws its points) at `centre`, filled or as an outline.
 fn marker_shape(
@@ -133,7 +137,7 @@ fn marker_shape(
 }
 
 /// Draws `series` against the layer (plot `id`, vertical axis `y_label`) and the export row
-/// for a figure titled `title`.
+/// for a figure titled `title` (written with the result's `provenance` beside it).
 pub fn layer_sweep_ui(
     ui: &mut egui::Ui,
     id: &str,
@@ -141,10 +145,13 @@ pub fn layer_sweep_ui(
     y_label: &str,
     mut series: Vec<LineSeries>,
     export: &mut FigureExport,
+    provenance: &crate::provenance::Provenance,
 ) {
     let measures = distinct_series_colours(&mut series);
-    Plot::new(id)
+    let plot = Plot::new(id)
         .height(plot_height(ui))
+        // The wheel scrolls the page; Ctrl + wheel zooms (see [`PLOT_NAVIGATION`]).
+        .allow_scroll(false)
         // Layer numbers are narrow: labels 24 points apart still read (egui_plot's default
         // needs 60, which hides every label of a 34-layer sweep in a half-width plot).
         .custom_x_axes(vec![
@@ -173,10 +180,13 @@ pub fn layer_sweep_ui(
                 );
             }
         });
+    let label = format!("{title} (layer sweep plot)");
+    plot.response
+        .widget_info(|| egui::WidgetInfo::labeled(egui::accesskit::Role::Canvas, true, &label));
     legend_row_ui(ui, &series, &measures);
     if figure_export_ui(ui, "Layer sweep", export) {
         let (title, y_label) = (title.to_owned(), y_label.to_owned());
-        export.save(ui.ctx(), move |size| {
+        export.save(ui.ctx(), Some(provenance), move |size| {
             let mut figure = LineFigure::new(title, "layer", &y_label, series);
             figure.width = size.width;
             figure.height = size.height;

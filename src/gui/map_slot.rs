@@ -9,6 +9,7 @@ use super::aa_groups_panel::{aa_groups_request, compute_aa_groups};
 use super::app_command::AppCommands;
 use super::job::{Job, JobClick, JobView, Progress};
 use super::map_view::{MapClicks, MapResult, MapView, compute_map, first_point_of, map_view_ui};
+use super::model_shelf::{ModelShelf, shelf_line};
 use super::view_slot::{
     ViewSettings, ViewSlot, Workspace, WorkspaceEvent, put_setting, spawn_on_model, take_setting,
 };
@@ -19,6 +20,9 @@ pub struct MapSlot {
     view: MapView,
     map: Job<Arc<MapResult>>,
     groups: Job<AaGroupsStudy>,
+    /// Maps and groups scores of other models than the loaded one (of the open data set).
+    map_shelf: ModelShelf<Arc<MapResult>>,
+    groups_shelf: ModelShelf<AaGroupsStudy>,
 }
 
 impl Default for MapSlot {
@@ -27,6 +31,8 @@ impl Default for MapSlot {
             view: MapView::new(),
             map: Job::default(),
             groups: Job::default(),
+            map_shelf: ModelShelf::default(),
+            groups_shelf: ModelShelf::default(),
         }
     }
 }
@@ -163,6 +169,8 @@ impl ViewSlot for MapSlot {
                 let had_map = self.map.result().is_some() || self.map.progress().is_some();
                 self.map.clear();
                 self.groups.clear();
+                self.map_shelf.clear();
+                self.groups_shelf.clear();
                 self.view.forget_points();
                 if had_map {
                     self.view.stale_note = Some(
@@ -181,6 +189,15 @@ impl ViewSlot for MapSlot {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, workspace: &Workspace<'_>, commands: &mut AppCommands) {
+        let loaded = workspace.model.map(crate::model::LoadedModel::model_ref);
+        if self.map_shelf.sync(&mut self.map, loaded.as_ref()) {
+            self.view.forget_points();
+        }
+        self.groups_shelf.sync(&mut self.groups, loaded.as_ref());
+        let shelved = self.map_shelf.models().chain(self.groups_shelf.models());
+        if let Some(line) = shelf_line(shelved) {
+            ui.weak(line);
+        }
         let error = self.map.error();
         let groups_error = self.groups.error();
         let clicks = map_view_ui(

@@ -104,6 +104,8 @@ pub struct MapResult {
     pub title: String,
     /// Distinguishes this result from every other map of the session (see [`MapResult::next_id`]).
     pub id: u64,
+    /// The model and the sampled set it maps.
+    pub provenance: crate::provenance::Provenance,
 }
 
 impl MapResult {
@@ -179,6 +181,7 @@ pub fn compute_map(
         summary: study.summary,
         title,
         id: MapResult::next_id(),
+        provenance: study.provenance,
     })
 }
 
@@ -284,7 +287,16 @@ impl MapView {
                 .start(ctx, &self.data_path, "save-npy", move |path| {
                     let features = &result.points.features;
                     let data: Vec<f32> = features.iter().copied().collect();
-                    crate::export::write_npy_f32(path, &[features.nrows(), features.ncols()], &data)
+                    crate::export::write_npy_f32(
+                        path,
+                        &[features.nrows(), features.ncols()],
+                        &data,
+                    )
+                    .map_err(|e| e.to_string())?;
+                    result
+                        .provenance
+                        .write_sidecar(path)
+                        .map(|_| ())
                         .map_err(|e| e.to_string())
                 });
         } else {
@@ -292,9 +304,16 @@ impl MapView {
                 data.point_table(&result.projected)
             }) {
                 Ok(mut frame) => {
+                    let provenance = result.provenance.clone();
                     self.data_write
                         .start(ctx, &self.data_path, "save-map-table", move |path| {
-                            crate::export::write_table(path, &mut frame).map_err(|e| e.to_string())
+                            crate::export::write_table_with_provenance(
+                                path,
+                                &mut frame,
+                                &provenance,
+                            )
+                            .map(|_| ())
+                            .map_err(|e| e.to_string())
                         });
                 }
                 Err(e) => self.data_write.message = Some(e.to_string()),
@@ -444,6 +463,7 @@ fn colour_row(
         view.colour_by = with_map_data(result, set, table, |data| data.default_colour_by());
     }
     // The summary (fit and sample) on its own wrapped line, the colouring below it.
+    super::study_panel::provenance_line_ui(ui, &result.provenance);
     ui.label(&result.summary);
     ui.horizontal(|ui| {
         if result.settings != view.settings {
@@ -511,17 +531,18 @@ fn exports_ui(
             result.settings.method == MapMethod::Pca,
         );
         let legend_title = view.colour_by.clone();
-        view.figure_export.save(ui.ctx(), move |size| {
-            let mut fig = crate::export::ScatterFigure::new(title, series);
-            fig.legend_title = legend_title;
-            if pca {
-                fig.x_label = "PC1".into();
-                fig.y_label = "PC2".into();
-            }
-            fig.width = size.width;
-            fig.height = size.height;
-            crate::export::scatter_svg(&fig)
-        });
+        view.figure_export
+            .save(ui.ctx(), Some(&result.provenance), move |size| {
+                let mut fig = crate::export::ScatterFigure::new(title, series);
+                fig.legend_title = legend_title;
+                if pca {
+                    fig.x_label = "PC1".into();
+                    fig.y_label = "PC2".into();
+                }
+                fig.width = size.width;
+                fig.height = size.height;
+                crate::export::scatter_svg(&fig)
+            });
     }
     ui.horizontal(|ui| {
         let label = ui.label("Data file");

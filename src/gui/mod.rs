@@ -18,6 +18,7 @@ mod legacy_settings;
 pub mod map_slot;
 pub mod map_view;
 mod model_panel;
+pub mod model_shelf;
 pub mod output_folder;
 mod session;
 mod session_restore;

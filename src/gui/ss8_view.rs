@@ -24,7 +24,6 @@ use crate::bundled::{bundled_path_text, kit};
 use crate::data::{SS8_CLASSES, Ss8Record};
 use crate::export::{HeatmapFigure, LineSeries};
 use crate::model::{Layers, LoadedModel};
-use crate::probes::ProbeMetadata;
 use crate::store::StoreOptions;
 
 /// Test proteins whose per-residue tracks are kept.
@@ -251,7 +250,7 @@ pub fn ss8_confusion_figure(result: &Ss8Result, size: FigureSize) -> HeatmapFigu
     let mut figure = HeatmapFigure::new(
         format!(
             "SS8 confusion, layer {} (Q8 {:.3}), {}",
-            best.layer, best.test.q8, result.sweep.model_name
+            best.layer, best.test.q8, result.sweep.provenance.model.name
         ),
         n,
         n,
@@ -317,14 +316,22 @@ pub fn ss8_view_ui(
             layer_sweep_ui(
                 ui,
                 "ss8_sweep",
-                &format!("SS8 probe accuracy by layer, {}", result.sweep.model_name),
+                &format!(
+                    "SS8 probe accuracy by layer, {}",
+                    result.sweep.provenance.model.name
+                ),
                 "accuracy",
                 ss8_sweep_series(result),
                 &mut view.sweep_export,
+                &result.sweep.provenance,
             );
         }
         if table_export_ui(ui, "Accuracy", &mut view.layers_export) {
-            view.layers_export.save(ui.ctx(), ss8_study_table(result));
+            view.layers_export.save(
+                ui.ctx(),
+                ss8_study_table(result),
+                Some(&result.sweep.provenance),
+            );
         }
         egui::Grid::new("ss8_per_class")
             .striped(true)
@@ -350,7 +357,9 @@ pub fn ss8_view_ui(
         if figure_export_ui(ui, "Confusion", &mut view.confusion_export) {
             let figure = ss8_confusion_figure(result, view.confusion_export.size);
             view.confusion_export
-                .save(ui.ctx(), move |_| crate::export::heatmap_svg(&figure));
+                .save(ui.ctx(), Some(&result.sweep.provenance), move |_| {
+                    crate::export::heatmap_svg(&figure)
+                });
         }
     });
     ui.separator();
@@ -376,10 +385,12 @@ fn track_section_ui(ui: &mut egui::Ui, view: &mut Ss8View, result: &Ss8Result, l
     let (record, prediction) = &result.tracks[view.track];
     track_ui(ui, record, prediction);
     if figure_export_ui(ui, "Track", &mut view.track_export) {
-        let probe = format!("layer {layer}, {}", result.sweep.model_name);
+        let probe = format!("layer {layer}, {}", result.sweep.provenance.model.name);
         let figure = ss8_track_figure(record, prediction, &probe, view.track_export.size);
         view.track_export
-            .save(ui.ctx(), move |_| crate::export::track_svg(&figure));
+            .save(ui.ctx(), Some(&result.sweep.provenance), move |_| {
+                crate::export::track_svg(&figure)
+            });
     }
 }
 
@@ -392,11 +403,18 @@ fn inputs_ui(ui: &mut egui::Ui, settings: &mut Ss8Settings, num_layers: Option<u
             ("Test labels", &mut settings.test),
         ] {
             let label = ui.label(name);
-            ui.add(egui::TextEdit::singleline(value).desired_width(field_width))
-                .labelled_by(label.id)
-                .on_hover_text(
-                    "SS8 table: NetSurfP CSV, id/sequence/dssp8 TSV, or 3-line FASTA-like",
+            ui.horizontal(|ui| {
+                ui.add(egui::TextEdit::singleline(value).desired_width(field_width))
+                    .labelled_by(label.id)
+                    .on_hover_text(
+                        "SS8 table: NetSurfP CSV, id/sequence/dssp8 TSV, or 3-line FASTA-like",
+                    );
+                super::file_dialog::browse_button(
+                    ui,
+                    value,
+                    super::file_dialog::DialogKind::OpenLabels,
                 );
+            });
             ui.end_row();
         }
         store_folder_row(ui, &mut settings.store, field_width);
@@ -424,38 +442,21 @@ fn study_files_ui(
     result: &Ss8Result,
     model: Option<&LoadedModel>,
 ) {
+    super::study_panel::provenance_line_ui(ui, &result.sweep.provenance);
     stores_line_ui(
         ui,
         &result.sweep.cost.stores,
         result.sweep.cost.residues_embedded,
     );
-    let best = result.best_run();
     view.probe.ui(
         ui,
         model,
         "safetensors + metadata, as `probe ss8 --save`; `probe ss8-predict` applies it",
-        |model, path| save_probe(model, best, path),
+        |model, path| {
+            crate::analysis::best_probe::save_best_ss8_probe(result, model, path)
+                .map_err(|e| e.to_string())
+        },
     );
-}
-
-/// Writes `run`'s probe to `path` (refusing to replace a file).
-fn save_probe(
-    model: &LoadedModel,
-    run: &Ss8ProbeRun,
-    path: &std::path::Path,
-) -> Result<String, String> {
-    let metadata = ProbeMetadata {
-        kind: "ss8".into(),
-        model_fingerprint: model.fingerprint.clone(),
-        model_name: model.name.clone(),
-        layer: run.layer,
-        classes: SS8_CLASSES.iter().collect(),
-        test_metrics: Some(run.test.clone()),
-        contact_precision: None,
-    };
-    crate::probes::save_ss8_probe(&run.probe, &metadata, path)
-        .map(|()| format!("saved the layer-{} probe to {}", run.layer, path.display()))
-        .map_err(|e| e.to_string())
 }
 
 /// The track figure of one test protein: true classes where scored, the probe's predictions with

@@ -216,6 +216,16 @@ pub fn study_job_controls(
         .inner
 }
 
+/// "Made with MODEL (fingerprint) on DATA (n proteins, r residues)": the first line of every
+/// result, so no result reads as another model's.
+pub fn provenance_line_ui(ui: &mut egui::Ui, provenance: &crate::provenance::Provenance) {
+    ui.label(egui::RichText::new(format!("Made with {}", provenance.header())).strong())
+        .on_hover_text(format!(
+            "Model fingerprint {} (SHA-256 of the weights). A result made with another model is set aside when that model is unloaded and comes back when it is loaded again.",
+            provenance.model.fingerprint
+        ));
+}
+
 /// `Features: 2 stores, 1.2 GB (...)` with the folders on hover.
 pub fn stores_line_ui(ui: &mut egui::Ui, stores: &[std::path::PathBuf], residues_embedded: usize) {
     let bytes: u64 = stores.iter().map(|d| folder_bytes(d)).sum();
@@ -274,12 +284,9 @@ impl ProbeSaver {
                 .clicked()
                 && let Some(model) = model
             {
-                let path = Path::new(self.path.trim());
-                self.status = Some(if path.exists() {
-                    Err(format!("{} exists; choose another name", path.display()))
-                } else {
-                    save(model, path)
-                });
+                // The save refuses an existing file and another model's result, in the
+                // CLI's words.
+                self.status = Some(save(model, Path::new(self.path.trim())));
             }
             match &self.status {
                 Some(Ok(text)) => {

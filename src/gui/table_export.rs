@@ -6,6 +6,7 @@ use eframe::egui;
 use polars::prelude::DataFrame;
 
 use super::background_write::BackgroundWrite;
+use crate::provenance::Provenance;
 
 /// State of one table's export controls.
 #[derive(Debug, Default)]
@@ -25,8 +26,15 @@ impl TableExport {
         }
     }
 
-    /// Starts writing `frame` unless the file exists and the user has not confirmed.
-    pub fn save(&mut self, ctx: &egui::Context, frame: polars::prelude::PolarsResult<DataFrame>) {
+    /// Starts writing `frame` unless the file exists and the user has not confirmed; a result
+    /// table gets its `provenance` beside it (`NAME.provenance.json`).
+    pub fn save(
+        &mut self,
+        ctx: &egui::Context,
+        frame: polars::prelude::PolarsResult<DataFrame>,
+        provenance: Option<&Provenance>,
+    ) {
+        let provenance = provenance.cloned();
         let mut frame = match frame {
             Ok(frame) => frame,
             Err(e) => {
@@ -36,7 +44,13 @@ impl TableExport {
         };
         self.write
             .start(ctx, &self.path, "save-table", move |path| {
-                crate::export::write_table(path, &mut frame).map_err(|e| e.to_string())
+                match &provenance {
+                    Some(p) => {
+                        crate::export::write_table_with_provenance(path, &mut frame, p).map(|_| ())
+                    }
+                    None => crate::export::write_table(path, &mut frame),
+                }
+                .map_err(|e| e.to_string())
             });
     }
 }

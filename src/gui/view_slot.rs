@@ -13,6 +13,7 @@ use eframe::egui;
 use super::app_command::AppCommands;
 use super::data_panel::DatasetTable;
 use super::job::{Job, JobClick, Progress};
+use super::model_shelf::{ModelShelf, shelf_line};
 use crate::data::ProteinSet;
 use crate::jobs::JobCtx;
 use crate::model::LoadedModel;
@@ -107,8 +108,8 @@ pub trait ViewSlot {
 pub trait StudyView: 'static {
     /// Settings of the next run (saved in sessions).
     type Settings: Clone + Send + serde::Serialize + serde::de::DeserializeOwned + 'static;
-    /// The finished result.
-    type Output: Send + 'static;
+    /// The finished result (it names the model that made it).
+    type Output: Send + super::model_shelf::MadeBy + 'static;
     /// See [`ViewSlot::id`].
     const ID: &'static str;
     /// See [`ViewSlot::title`].
@@ -154,6 +155,8 @@ pub trait StudyView: 'static {
 pub struct StudySlot<V: StudyView> {
     view: V,
     job: Job<V::Output>,
+    /// Results of other models than the loaded one.
+    shelf: ModelShelf<V::Output>,
 }
 
 impl<V: StudyView> Default for StudySlot<V> {
@@ -161,6 +164,7 @@ impl<V: StudyView> Default for StudySlot<V> {
         Self {
             view: V::new(),
             job: Job::default(),
+            shelf: ModelShelf::default(),
         }
     }
 }
@@ -230,6 +234,11 @@ impl<V: StudyView> ViewSlot for StudySlot<V> {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, workspace: &Workspace<'_>, _commands: &mut AppCommands) {
+        let loaded = workspace.model.map(LoadedModel::model_ref);
+        let _moved = self.shelf.sync(&mut self.job, loaded.as_ref());
+        if let Some(line) = shelf_line(self.shelf.models()) {
+            ui.weak(line);
+        }
         let error = self.job.error();
         let click = egui::ScrollArea::vertical()
             .id_salt(V::ID)

@@ -54,6 +54,14 @@ impl LoadedModel {
         })
     }
 
+    /// The model as results name it (name and fingerprint).
+    pub fn model_ref(&self) -> crate::provenance::ModelRef {
+        crate::provenance::ModelRef {
+            name: self.name.clone(),
+            fingerprint: self.fingerprint.clone(),
+        }
+    }
+
     /// The paper's untrained baseline: random weights (seeded) with this model's architecture,
     /// named `<name> (untrained)`.
     pub fn untrained_copy(&self, seed: u64) -> Result<Self> {
