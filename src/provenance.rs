@@ -116,7 +116,7 @@ pub fn sidecar_path(path: &Path) -> PathBuf {
 }
 
 /// `12345` → `12,345`.
-fn thousands(n: usize) -> String {
+pub fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {

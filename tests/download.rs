@@ -217,6 +217,10 @@ fn an_interrupted_transfer_resumes_with_a_range_request() -> TestResult {
         "{message}"
     );
     assert!(
+        message.starts_with("could not download") && message.contains("no connection"),
+        "our sentence first, the transport's text only as detail: {message}"
+    );
+    assert!(
         message.contains("rerun to resume")
             && message.contains("weights.pt.partial")
             && message.contains("ESM_WORKBENCH_WEIGHTS_URL"),

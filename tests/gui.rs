@@ -653,6 +653,20 @@ fn a_result_is_set_aside_under_another_model_and_comes_back_with_its_own() {
     let sidecar =
         std::fs::read_to_string(dir.path().join("ss8.csv.provenance.json")).expect("the sidecar");
     assert!(sidecar.contains(&metadata.model_fingerprint), "{sidecar}");
+    // A new run replaces the result: the messages about the old one's files go.
+    let wrote = format!("wrote {}", dir.path().join("ss8.csv").display());
+    assert!(harness.query_by_label(&wrote).is_some());
+    click(&mut harness, "Train SS8 probe");
+    wait_until(
+        &mut harness,
+        "the new result, without the old messages",
+        |h| {
+            h.query_by_label(&wrote).is_none()
+                && h.query_by_label_contains("saved the layer-").is_none()
+                && h.query_by_label_contains(made_with_starter).is_some()
+                && h.query_by_label_contains("Running:").is_none()
+        },
+    );
 }
 
 #[test]

@@ -9,9 +9,7 @@ use std::path::PathBuf;
 
 use ndarray::Array2;
 
-use super::projection_run::{
-    MapPoints, PointLevel, RESIDUE_POOL_FACTOR, choose_records, stratified_residues,
-};
+use super::projection_run::{MapPoints, PointLevel, choose_records, stratified_residues};
 use super::study::{LayerCost, StoredSet, Study, Sweep};
 use super::study_driver::{estimate_study, run_study};
 use super::study_error::StudyError;
@@ -20,6 +18,7 @@ use crate::jobs::JobCtx;
 use crate::model::{Layers, LoadedModel};
 use crate::params::{real_in, whole_in};
 use crate::projection::{TsneParams, fit_pca, tsne};
+use crate::provenance::thousands;
 use crate::store::{FeatureStore, LayerReader, StoreOptions, read_means};
 
 /// How the points are projected.
@@ -293,7 +292,8 @@ pub fn run_map_study(
     })
 }
 
-/// What the map shows of the data set: "5000 residues from 10 of 288 proteins (…)".
+/// What the map shows of the data set, in plain words: "5,000 of the set's 158,536 residues, sampled from 183 of 288
+/// proteins, evenly by protein length (seed 42)."
 fn sampling_statement(request: &MapStudyRequest, chosen: &[usize], points: &MapPoints) -> String {
     let total_proteins = request.records.len();
     match request.level {
@@ -309,19 +309,13 @@ fn sampling_statement(request: &MapStudyRequest, chosen: &[usize], points: &MapP
             let all: usize = request.records.iter().map(|(_, s)| s.len()).sum();
             let proteins: std::collections::BTreeSet<usize> =
                 points.protein.iter().copied().collect();
-            let pool = if chosen.len() == total_proteins {
-                "all proteins".to_owned()
-            } else {
-                format!(
-                    "a seeded sample of {} proteins, {RESIDUE_POOL_FACTOR}x the points",
-                    chosen.len()
-                )
-            };
             format!(
-                "{} of the set's {all} residues, from {} of {total_proteins} proteins (stratified \
-                 by protein length over {pool}, seed {}).",
-                points.features.nrows(),
-                proteins.len(),
+                "{} of the set's {} residues, sampled from {} of {} proteins, evenly by protein \
+                 length (seed {}).",
+                thousands(points.features.nrows()),
+                thousands(all),
+                thousands(proteins.len()),
+                thousands(total_proteins),
                 request.seed
             )
         }
@@ -364,7 +358,7 @@ pub struct Projected {
     pub coordinates: Array2<f32>,
     /// Column names.
     pub columns: Vec<String>,
-    /// Axis titles (PCA).
+    /// Axis titles: `PC1 (46.3%)` with the share of variance, or `t-SNE 1`.
     pub axes: Option<(String, String)>,
     /// `t-SNE` or `PCA`.
     pub method: &'static str,
@@ -384,7 +378,7 @@ pub fn project(
             Ok(Projected {
                 coordinates: map.embedding,
                 columns: vec!["x".into(), "y".into()],
-                axes: None,
+                axes: Some(("t-SNE 1".into(), "t-SNE 2".into())),
                 method: "t-SNE",
                 summary: format!(
                     "KL {:.3} (perplexity {:.0})",

@@ -362,6 +362,8 @@ impl WorkbenchApp {
             && matches!(self.model.state, JobState::Done(_))
         {
             self.settings.loaded_model = loaded;
+            // A model is in use now: an earlier download's error is no longer true.
+            self.download_view.error = None;
         }
         let downloading = self.download.progress().is_some();
         self.download.poll();

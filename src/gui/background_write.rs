@@ -42,6 +42,11 @@ pub struct BackgroundWrite {
 }
 
 impl BackgroundWrite {
+    /// Forgets the last outcome ("wrote …" no longer describes what is shown).
+    pub fn forget_message(&mut self) {
+        self.message = None;
+    }
+
     /// Starts `write(path)` on a thread called `thread_name`, unless the file exists and the
     /// user has not confirmed by clicking again. `name` resolves against the output folder
     /// (see [`super::output_folder`]); missing folders above it are created.

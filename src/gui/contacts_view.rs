@@ -172,6 +172,13 @@ impl StudyView for ContactsView {
     const SETTINGS_KEY: &'static str = "contacts";
     const JOB_NAME: &'static str = "contact probe";
 
+    fn result_replaced(&mut self) {
+        self.probe.result_replaced();
+        self.sweep_export.result_replaced();
+        self.map_export.result_replaced();
+        self.precision_export.result_replaced();
+    }
+
     fn new() -> Self {
         Self {
             sweep_export: FigureExport::new("contacts_by_layer.svg"),

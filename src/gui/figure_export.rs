@@ -69,6 +69,11 @@ impl FigureExport {
             });
     }
 
+    /// A new result is shown: the last "wrote …" message is about the previous one.
+    pub fn result_replaced(&mut self) {
+        self.write.forget_message();
+    }
+
     /// Whether a write is in progress.
     pub fn is_saving(&self) -> bool {
         self.write.is_running()

@@ -167,6 +167,12 @@ impl StudyView for HomologyView {
     const SETTINGS_KEY: &'static str = "homology";
     const JOB_NAME: &'static str = "homology";
 
+    fn result_replaced(&mut self) {
+        self.sweep_export.result_replaced();
+        self.scores_export.result_replaced();
+        self.neighbours_export.result_replaced();
+    }
+
     fn new() -> Self {
         Self {
             sweep_export: FigureExport::new("homology_by_layer.svg"),

@@ -134,7 +134,11 @@ impl ViewSlot for MapSlot {
     }
 
     fn poll(&mut self) {
+        let was_running = self.map.progress().is_some();
         self.map.poll();
+        if was_running && self.map.progress().is_none() {
+            self.view.result_replaced();
+        }
         self.groups.poll();
     }
 
@@ -192,6 +196,7 @@ impl ViewSlot for MapSlot {
         let loaded = workspace.model.map(crate::model::LoadedModel::model_ref);
         if self.map_shelf.sync(&mut self.map, loaded.as_ref()) {
             self.view.forget_points();
+            self.view.result_replaced();
         }
         self.groups_shelf.sync(&mut self.groups, loaded.as_ref());
         let shelved = self.map_shelf.models().chain(self.groups_shelf.models());

@@ -245,6 +245,12 @@ impl MapView {
 
     /// Forgets everything that refers to the points of the map shown (selection, box,
     /// colouring, zoom): the map is gone.
+    /// Another map is shown: messages about the previous one's files go.
+    pub(super) fn result_replaced(&mut self) {
+        self.figure_export.result_replaced();
+        self.data_write.forget_message();
+    }
+
     pub(super) fn forget_points(&mut self) {
         self.selected = None;
         self.box_selection.clear();
@@ -526,18 +532,18 @@ fn exports_ui(
 ) {
     if figure_export_ui(ui, "Map", &mut view.figure_export) {
         let series = view.scatter_series(result);
-        let (title, pca) = (
+        let (title, axes) = (
             format!("{}, coloured by {}", result.title, view.colour_by),
-            result.settings.method == MapMethod::Pca,
+            result.projected.axes.clone(),
         );
         let legend_title = view.colour_by.clone();
         view.figure_export
             .save(ui.ctx(), Some(&result.provenance), move |size| {
                 let mut fig = crate::export::ScatterFigure::new(title, series);
                 fig.legend_title = legend_title;
-                if pca {
-                    fig.x_label = "PC1".into();
-                    fig.y_label = "PC2".into();
+                if let Some((x, y)) = axes {
+                    fig.x_label = x;
+                    fig.y_label = y;
                 }
                 fig.width = size.width;
                 fig.height = size.height;

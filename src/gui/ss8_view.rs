@@ -134,6 +134,14 @@ impl StudyView for Ss8View {
     const SETTINGS_KEY: &'static str = "ss8";
     const JOB_NAME: &'static str = "SS8 probe";
 
+    fn result_replaced(&mut self) {
+        self.sweep_export.result_replaced();
+        self.confusion_export.result_replaced();
+        self.track_export.result_replaced();
+        self.layers_export.result_replaced();
+        self.probe.result_replaced();
+    }
+
     fn new() -> Self {
         Self {
             sweep_export: FigureExport::new("ss8_by_layer.svg"),

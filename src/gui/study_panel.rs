@@ -254,6 +254,11 @@ pub struct ProbeSaver {
 }
 
 impl ProbeSaver {
+    /// A new result is shown: the last save's message is about the previous one.
+    pub fn result_replaced(&mut self) {
+        self.status = None;
+    }
+
     /// A saver proposing `path`.
     pub fn new(path: &str) -> Self {
         Self {

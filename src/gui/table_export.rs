@@ -26,6 +26,11 @@ impl TableExport {
         }
     }
 
+    /// A new result is shown: the last "wrote …" message is about the previous one.
+    pub fn result_replaced(&mut self) {
+        self.write.forget_message();
+    }
+
     /// Starts writing `frame` unless the file exists and the user has not confirmed; a result
     /// table gets its `provenance` beside it (`NAME.provenance.json`).
     pub fn save(

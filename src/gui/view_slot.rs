@@ -12,7 +12,7 @@ use eframe::egui;
 
 use super::app_command::AppCommands;
 use super::data_panel::DatasetTable;
-use super::job::{Job, JobClick, Progress};
+use super::job::{Job, JobClick, JobState, Progress};
 use super::model_shelf::{ModelShelf, shelf_line};
 use crate::data::ProteinSet;
 use crate::jobs::JobCtx;
@@ -143,6 +143,9 @@ pub trait StudyView: 'static {
         error: Option<&str>,
         model: Option<&LoadedModel>,
     ) -> Option<JobClick>;
+    /// Another result is now shown (a run finished, or a result was set aside or came back):
+    /// messages about the previous one ("wrote …", "saved …") go.
+    fn result_replaced(&mut self) {}
     /// See [`ViewSlot::size_for_tour`].
     fn size_for_tour(&mut self) {}
     /// See [`ViewSlot::tour_skip`].
@@ -203,7 +206,11 @@ impl<V: StudyView> ViewSlot for StudySlot<V> {
     }
 
     fn poll(&mut self) {
+        let was_running = self.job.progress().is_some();
         self.job.poll();
+        if was_running && matches!(self.job.state, JobState::Done(_)) {
+            self.view.result_replaced();
+        }
     }
 
     fn running(&self) -> Vec<(&'static str, Progress)> {
@@ -235,7 +242,9 @@ impl<V: StudyView> ViewSlot for StudySlot<V> {
 
     fn ui(&mut self, ui: &mut egui::Ui, workspace: &Workspace<'_>, _commands: &mut AppCommands) {
         let loaded = workspace.model.map(LoadedModel::model_ref);
-        let _moved = self.shelf.sync(&mut self.job, loaded.as_ref());
+        if self.shelf.sync(&mut self.job, loaded.as_ref()) {
+            self.view.result_replaced();
+        }
         if let Some(line) = shelf_line(self.shelf.models()) {
             ui.weak(line);
         }

@@ -40,8 +40,8 @@ pub fn welcome_ui(ui: &mut egui::Ui, dismissed: &mut bool, model: Option<&str>) 
         ui.label(model_line(model));
         ui.label("Three things to try first:");
         ui.label(
-            "1. Embedding map tab, Compute map: the demo proteins (12 genes in 24 species), coloured \
-             by gene.",
+            "1. Embedding map tab, Compute map: 5,000 residues of the demo proteins, coloured by \
+             amino-acid group; choose \"proteins\" to see the 12 genes (24 species) group by gene.",
         );
         ui.label(
             "2. Secondary structure tab, Train SS8 probe: a linear probe per layer, trained on PISCES \

@@ -146,7 +146,9 @@ pub fn torch_hub_checkpoints_dir() -> PathBuf {
 #[derive(Debug, thiserror::Error)]
 pub enum DownloadError {
     /// The server answered with an error status.
-    #[error("HTTP {status} from {url}")]
+    #[error(
+        "the server refused the download (HTTP {status}): {url} is not there or not allowed; check the model name, or ESM_WORKBENCH_WEIGHTS_URL if a mirror is set"
+    )]
     Status {
         /// The status code.
         status: u16,
@@ -155,9 +157,9 @@ pub enum DownloadError {
     },
     /// The connection failed or broke off; the partial file is kept for resuming.
     #[error(
-        "network error while fetching {url} ({bytes} bytes kept in {}, rerun to resume): {message}. \
-         Without network: copy the checkpoint into {} (it is found there), or set \
-         ESM_WORKBENCH_WEIGHTS_URL to a mirror",
+        "could not download {url}: no connection to the server (offline, or the server is down); \
+         {bytes} bytes are kept in {}, rerun to resume. Without network: copy the checkpoint into \
+         {} (it is found there), or set ESM_WORKBENCH_WEIGHTS_URL to a mirror. Detail: {message}",
         partial.display(),
         partial.parent().unwrap_or(partial).display()
     )]
