@@ -335,11 +335,16 @@ fn map_sequences(
     let colouring = colouring(args, Some(data), table.height())?;
     let axes = study.projected.axes.clone();
     let provenance = Some(&study.provenance);
+    // Titled like the GUI's figure: what, which layer, which model.
+    let title = format!(
+        "{title}, layer {}, {}",
+        study.layer, study.provenance.model.name
+    );
     draw(
         args,
         colouring,
         &study.projected.coordinates,
-        title,
+        &title,
         axes,
         provenance,
     )?;
