@@ -22,6 +22,7 @@ use super::study_driver::{estimate_study, run_study};
 use super::study_error::StudyError;
 use super::study_estimate::{FIT_FLOPS_PER_CORE, StudyEstimate};
 use super::study_split::StudySplit;
+use super::study_stores::embed_seconds_of;
 use crate::data::{ContactMap, ProteinChain, read_structures};
 use crate::jobs::JobCtx;
 use crate::model::{Layers, LoadedModel};
@@ -353,8 +354,19 @@ pub fn estimate_contact_study(
     model: &LoadedModel,
     request: &ContactStudyRequest,
 ) -> Result<StudyEstimate, StudyError> {
-    estimate_study(model, request)
+    let mut estimate = estimate_study(model, request)?;
+    if request.contact_head && model.model.has_contact_head() {
+        // The head's forward keeps every layer's attention maps and regresses them: about
+        // 1.8x a plain forward of the test chains (652M ESM-1b, 50 TS50 chains: 75 s against
+        // 41 s; Intel Xeon, 2 cores).
+        estimate.embed_seconds +=
+            HEAD_FORWARD_FACTOR * embed_seconds_of(model, &records(&request.test));
+    }
+    Ok(estimate)
 }
+
+/// The contact head's forward pass against a plain one (see [`estimate_contact_study`]).
+const HEAD_FORWARD_FACTOR: f64 = 1.8;
 
 /// Runs the study; refuses first if it cannot fit (see [`estimate_contact_study`]). With no
 /// training chains only the contact head is scored.

@@ -14,6 +14,7 @@ pub mod homology_study;
 pub mod homology_study_table;
 pub mod map_study;
 pub mod map_table;
+pub mod measured_rates;
 pub mod probe_apply;
 pub mod projection_run;
 pub mod resources;

@@ -6,10 +6,14 @@
 
 use std::time::Instant;
 
+use super::measured_rates::remember_rate;
 use super::study::{LayerSweep, StoredSet, Study, StudyCost, best_layer};
 use super::study_error::StudyError;
+use super::study_estimate::forward_flops_per_residue;
 use super::study_estimate::{StudyEstimate, fill_batch_bytes};
-use super::study_stores::{embed_seconds_of, full_store_bytes, planned_embed_seconds, store_spec};
+use super::study_stores::{
+    embed_seconds_of, full_store_bytes, plan_row_tokens, planned_embed_seconds, store_spec,
+};
 use crate::jobs::JobCtx;
 use crate::model::LoadedModel;
 use crate::provenance::{DataInput, Provenance};
@@ -190,6 +194,7 @@ fn run_model<S: Study>(
     ctx: &JobCtx,
 ) -> Result<(ModelState<S::Prepared>, Vec<S::Run>, StudyCost), StudyError> {
     let replanned;
+    let store_plans_given = store_plans.is_some();
     let store_plans = match store_plans {
         Some(plans) => plans,
         None => {
@@ -207,14 +212,28 @@ fn run_model<S: Study>(
     let started = Instant::now();
     let mut stores = Vec::with_capacity(plan.sets.len());
     let mut cost = StudyCost::default();
-    for (set, phase) in plan.sets.iter().zip(&phases) {
+    let mut flops = 0.0;
+    for ((set, phase), store_plan) in plan.sets.iter().zip(&phases).zip(store_plans) {
         let spec = store_spec(model, study.sweep().store, set, &plan.stored_layers);
         let (store, fill) = ensure_store(model, &spec, phase)?;
+        let row = plan_row_tokens(model, store_plan);
+        flops +=
+            fill.residues_embedded as f64 * forward_flops_per_residue(model.model.config(), row);
         cost.residues_embedded += fill.residues_embedded;
         cost.stores.push(store.dir().to_owned());
         stores.push(store);
     }
     cost.embed_seconds = started.elapsed().as_secs_f64();
+    // The trained model's fills calibrate later estimates (the untrained copy is replanned
+    // here and has a fingerprint of its own).
+    if store_plans_given {
+        remember_rate(
+            &model.fingerprint,
+            flops,
+            cost.embed_seconds,
+            cost.residues_embedded,
+        );
+    }
     let started = Instant::now();
     let prepared = study.prepare(model, &stores)?;
     let layer_phases = &phases[plan.sets.len()..];

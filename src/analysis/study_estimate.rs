@@ -1,10 +1,10 @@
 //! Before a study starts: how long it will take, how much RAM it will add to the loaded model,
 //! and how much disk its feature stores need; a study that cannot fit is refused with advice.
 //!
-//! The rates are measured on the development machines (2 cores; see README, Benchmarks) and
-//! scale with the cores rayon uses: the forward pass ran at about 60 GFLOP/s per core on an
-//! AVX-512 Xeon and about 25 on an AVX2 Zen 3 (652M ESM-1b: ~1.3 GFLOP per residue), so 40 is
-//! used; the probe's fit at about 20 GFLOP/s per core.
+//! The forward pass runs at the rate measured for the model on this machine by its earlier
+//! fills ([`super::measured_rates`]); before any, at a rate per core chosen by the CPU's
+//! instruction set (see `forward_flops_per_core`), scaled by the cores rayon uses. The probe's
+//! fit is taken at about 20 GFLOP/s per core.
 
 use std::path::PathBuf;
 
@@ -13,8 +13,17 @@ use crate::store::human_bytes;
 
 use super::resources::Resources;
 
-/// Forward-pass rate per core, FLOP/s.
-const FORWARD_FLOPS_PER_CORE: f64 = 40e9;
+/// Forward-pass rate per core before any rate was measured for the model here, FLOP/s: 80
+/// GFLOP/s where the CPU has AVX-512 (652M ESM-1b on a 2-core Intel Xeon, 2026-12-07: 80-97
+/// GFLOP/s per core with the fused attention kernel), else 40 (AVX2; 25 was measured on a Zen
+/// 3 before that kernel). A study's own fills then calibrate it ([`super::measured_rates`]).
+fn forward_flops_per_core() -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        return 80e9;
+    }
+    40e9
+}
 /// Logistic-regression rate per core, FLOP/s.
 pub(crate) const FIT_FLOPS_PER_CORE: f64 = 20e9;
 /// Store read rate, bytes/s.
@@ -112,10 +121,15 @@ impl StudyEstimate {
     }
 }
 
-/// `42 s`, `12 min`, `2.5 h`.
+/// `0.7 s`, `42 s`, `1 min 37 s`, `12 min`, `2.5 h`.
 pub fn human_seconds(seconds: f64) -> String {
-    if seconds < 90.0 {
+    if seconds < 9.95 {
+        format!("{seconds:.1} s")
+    } else if seconds < 90.0 {
         format!("{seconds:.0} s")
+    } else if seconds < 600.0 {
+        let whole = seconds.round() as u64;
+        format!("{} min {} s", whole / 60, whole % 60)
     } else if seconds < 5400.0 {
         format!("{:.0} min", seconds / 60.0)
     } else {
@@ -131,18 +145,19 @@ pub fn forward_flops_per_residue(config: &EsmConfig, row_tokens: usize) -> f64 {
 }
 
 /// Seconds to embed `residues` with `config` (rows averaging `row_tokens` tokens): FLOPs at
-/// [`FORWARD_FLOPS_PER_CORE`], but at least [`OVERHEAD_SECONDS_PER_RESIDUE`] (small models are
-/// bound by per-operation overhead: the 0.9M-parameter starter embeds ~4,300 residues/s on 2
-/// cores, 30x below its FLOP rate).
+/// [`forward_flops_per_core`], but at least [`OVERHEAD_SECONDS_PER_RESIDUE`] (small models are
+/// bound by per-operation overhead: the 0.9M-parameter starter embeds ~24,000 residues/s on 2
+/// cores, far below its FLOP rate).
 pub fn embed_seconds(config: &EsmConfig, residues: usize, row_tokens: usize) -> f64 {
     let compute =
-        forward_flops_per_residue(config, row_tokens) / per_second(FORWARD_FLOPS_PER_CORE);
+        forward_flops_per_residue(config, row_tokens) / per_second(forward_flops_per_core());
     let overhead = OVERHEAD_SECONDS_PER_RESIDUE / rayon::current_num_threads().max(1) as f64;
     residues as f64 * compute.max(overhead)
 }
 
-/// Per-residue floor of the forward pass on one core, seconds.
-const OVERHEAD_SECONDS_PER_RESIDUE: f64 = 4.6e-4;
+/// Per-residue floor of the forward pass on one core, seconds (the starter model on a 2-core
+/// Intel Xeon, 2026-12-07: 24,000 residues/s, stores written).
+const OVERHEAD_SECONDS_PER_RESIDUE: f64 = 8.2e-5;
 
 /// Seconds to fit one layer's probe on `rows x dim` with `classes` over `iterations` and read
 /// `read_bytes` from the store.
@@ -197,6 +212,15 @@ fn per_second(per_core: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_to_the_second_under_ten_minutes() {
+        assert_eq!(human_seconds(0.72), "0.7 s");
+        assert_eq!(human_seconds(42.4), "42 s");
+        assert_eq!(human_seconds(97.0), "1 min 37 s");
+        assert_eq!(human_seconds(720.0), "12 min");
+        assert_eq!(human_seconds(9000.0), "2.5 h");
+    }
 
     fn estimate(extra_ram: u64, disk: u64) -> StudyEstimate {
         StudyEstimate {

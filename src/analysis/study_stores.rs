@@ -3,7 +3,7 @@
 //! untrained model's).
 
 use super::study::StoredSet;
-use super::study_estimate::embed_seconds;
+use super::study_estimate::{embed_seconds, forward_flops_per_residue};
 use crate::model::LoadedModel;
 use crate::store::{StoreOptions, StorePlan, StoreSpec};
 
@@ -28,9 +28,25 @@ pub fn store_spec<'a>(
 
 /// Estimated seconds to fill what `plan` says is not stored yet.
 pub fn planned_embed_seconds(model: &LoadedModel, plan: &StorePlan) -> f64 {
+    model_embed_seconds(model, plan.residues_to_embed, plan_row_tokens(model, plan))
+}
+
+/// Rows of `plan`'s records, tokens (mean residues plus BOS and EOS, at most a window).
+pub fn plan_row_tokens(model: &LoadedModel, plan: &StorePlan) -> usize {
     let config = model.model.config();
-    let row = (plan.mean_residues + 2.0).min(config.max_residues() as f64 + 2.0) as usize;
-    embed_seconds(config, plan.residues_to_embed, row)
+    (plan.mean_residues + 2.0).min(config.max_residues() as f64 + 2.0) as usize
+}
+
+/// Seconds to embed `residues` in rows of `row_tokens` with `model`: at the rate measured for
+/// it on this machine ([`super::measured_rates`]), else at the fixed rate.
+fn model_embed_seconds(model: &LoadedModel, residues: usize, row_tokens: usize) -> f64 {
+    let config = model.model.config();
+    match super::measured_rates::measured_rate(&model.fingerprint) {
+        Some(rate) => {
+            residues as f64 * forward_flops_per_residue(config, row_tokens) / rate.max(1.0)
+        }
+        None => embed_seconds(config, residues, row_tokens),
+    }
 }
 
 /// Estimated seconds to embed all of `records` (for copies not planned yet).
@@ -38,8 +54,8 @@ pub fn embed_seconds_of(model: &LoadedModel, records: &[(String, String)]) -> f6
     let config = model.model.config();
     let residues: usize = records.iter().map(|(_, s)| s.len()).sum();
     let mean = residues as f64 / records.len().max(1) as f64;
-    embed_seconds(
-        config,
+    model_embed_seconds(
+        model,
         residues,
         (mean + 2.0).min(config.max_residues() as f64 + 2.0) as usize,
     )
