@@ -356,12 +356,7 @@ fn reuse_verified(spec: &DownloadSpec) -> Result<Fetched, DownloadError> {
             });
         }
         Some(_) => {}
-        None => std::fs::write(sidecar(&spec.path), format!("{actual}\n")).map_err(|source| {
-            DownloadError::Io {
-                path: sidecar(&spec.path),
-                source,
-            }
-        })?,
+        None => write_checksum(&spec.path, &actual)?,
     }
     Ok(Fetched::Reused(spec.path.clone()))
 }
@@ -386,8 +381,20 @@ fn install_verified(spec: &DownloadSpec, partial: &Path) -> Result<(), DownloadE
             path: spec.path.clone(),
         });
     }
-    std::fs::write(sidecar(&spec.path), format!("{actual}\n")).map_err(io(&sidecar(&spec.path)))?;
+    write_checksum(&spec.path, &actual)?;
     std::fs::rename(partial, &spec.path).map_err(io(&spec.path))
+}
+
+/// Records `checksum` beside the checkpoint `path` (atomically, like every file we write).
+fn write_checksum(path: &Path, checksum: &str) -> Result<(), DownloadError> {
+    crate::atomic_write::write_atomic(&sidecar(path), |w| {
+        use std::io::Write as _;
+        writeln!(w, "{checksum}")
+    })
+    .map_err(|e| DownloadError::Io {
+        path: e.path,
+        source: e.source,
+    })
 }
 
 /// The HTTP client: statuses come back as responses (206 and 416 matter), 30 s to connect and
