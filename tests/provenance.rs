@@ -50,15 +50,23 @@ fn a_study_names_its_model_and_data_and_saves_its_probe_only_for_that_model()
         &common::fixture("esm1b_tiny_t2.pt"),
         &candle_core::Device::Cpu,
     )?;
-    let refused = save_best_ss8_probe(&study, &other, &dir.path().join("p.safetensors"))
-        .expect_err("another model's probe is not saved");
+    let refused = save_best_ss8_probe(
+        &study,
+        &other.model_ref(),
+        &dir.path().join("p.safetensors"),
+    )
+    .expect_err("another model's probe is not saved");
     let text = refused.to_string();
     assert!(
         text.contains("made with starter_esm1b_t4_128") && text.contains("esm1b_tiny_t2"),
         "{text}"
     );
     assert!(!dir.path().join("p.safetensors").exists());
-    let saved = save_best_ss8_probe(&study, &starter, &dir.path().join("p.safetensors"))?;
+    let saved = save_best_ss8_probe(
+        &study,
+        &starter.model_ref(),
+        &dir.path().join("p.safetensors"),
+    )?;
     assert!(saved.starts_with("saved the layer-4 probe"), "{saved}");
     let (_, metadata) = esm_workbench::probes::load_ss8_probe(&dir.path().join("p.safetensors"))?;
     assert_eq!(metadata.model_fingerprint, starter.fingerprint);

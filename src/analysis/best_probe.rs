@@ -8,9 +8,8 @@ use std::path::Path;
 use super::contact_study::ContactStudy;
 use super::ss8_study::Ss8Study;
 use crate::data::SS8_CLASSES;
-use crate::model::LoadedModel;
 use crate::probes::{ProbeFileError, ProbeMetadata, save_contact_probe, save_ss8_probe};
-use crate::provenance::Provenance;
+use crate::provenance::{ModelRef, Provenance};
 
 /// Why a best probe was not saved.
 #[derive(Debug, thiserror::Error)]
@@ -36,14 +35,14 @@ pub enum SaveProbeError {
     File(#[from] ProbeFileError),
 }
 
-/// Saves the best layer's SS8 probe of `study` to `path`; returns "saved the layer-L probe to
-/// PATH".
+/// Saves the best layer's SS8 probe of `study` to `path` when the study was made with the
+/// `loaded` model; returns "saved the layer-L probe to PATH".
 pub fn save_best_ss8_probe(
     study: &Ss8Study,
-    model: &LoadedModel,
+    loaded: &ModelRef,
     path: &Path,
 ) -> Result<String, SaveProbeError> {
-    check_target(&study.sweep.provenance, model, path)?;
+    check_target(&study.sweep.provenance, loaded, path)?;
     let best = study.best_run();
     let metadata = ProbeMetadata {
         kind: "ss8".into(),
@@ -61,10 +60,10 @@ pub fn save_best_ss8_probe(
 /// Saves the best layer's contact probe of `study` to `path`.
 pub fn save_best_contact_probe(
     study: &ContactStudy,
-    model: &LoadedModel,
+    loaded: &ModelRef,
     path: &Path,
 ) -> Result<String, SaveProbeError> {
-    check_target(&study.sweep.provenance, model, path)?;
+    check_target(&study.sweep.provenance, loaded, path)?;
     let best = study.best_run().ok_or(SaveProbeError::NoProbe)?;
     let metadata = ProbeMetadata {
         kind: "contacts".into(),
@@ -82,13 +81,13 @@ pub fn save_best_contact_probe(
 /// The result's model is the loaded one, and `path` is free.
 fn check_target(
     provenance: &Provenance,
-    model: &LoadedModel,
+    loaded: &ModelRef,
     path: &Path,
 ) -> Result<(), SaveProbeError> {
-    if !provenance.model.is(&model.fingerprint) {
+    if !provenance.model.is(&loaded.fingerprint) {
         return Err(SaveProbeError::OtherModel {
             made_with: provenance.model.label(),
-            loaded: model.model_ref().label(),
+            loaded: loaded.label(),
         });
     }
     check_free(path)

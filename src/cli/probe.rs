@@ -425,13 +425,12 @@ fn contacts(args: &ContactsArgs) -> anyhow::Result<()> {
         super::progress::announce_estimate(&estimate)?;
     }
     let ctx = super::progress::cancellable_on_ctrl_c()?;
-    let loaded_for_save = loaded.clone();
+    let model_ref = loaded.model_ref();
     let study = with_progress_bar_and_log("contact study", ctx, move |ctx, _| {
         run_contact_study(&loaded, &request, &ctx)
     })??;
     if let Some(path) = &args.save {
-        let saved =
-            crate::analysis::best_probe::save_best_contact_probe(&study, &loaded_for_save, path)?;
+        let saved = crate::analysis::best_probe::save_best_contact_probe(&study, &model_ref, path)?;
         eprintln!("{saved}");
     }
     print_contact_study(&study);
@@ -667,7 +666,7 @@ fn ss8(args: &Ss8Args) -> anyhow::Result<()> {
     let estimate = estimate_ss8_study(&loaded, &request)?;
     super::progress::announce_estimate(&estimate)?;
     let ctx = super::progress::cancellable_on_ctrl_c()?;
-    let loaded_for_save = loaded.clone();
+    let model_ref = loaded.model_ref();
     let started = std::time::Instant::now();
     let study = with_progress_bar_and_log("ss8 study", ctx, move |ctx, _| {
         run_ss8_study(&loaded, &request, &ctx)
@@ -682,8 +681,7 @@ fn ss8(args: &Ss8Args) -> anyhow::Result<()> {
         store_list(&study.sweep.cost.stores)
     );
     if let Some(path) = &args.save {
-        let saved =
-            crate::analysis::best_probe::save_best_ss8_probe(&study, &loaded_for_save, path)?;
+        let saved = crate::analysis::best_probe::save_best_ss8_probe(&study, &model_ref, path)?;
         eprintln!("{saved}");
     }
     print_ss8_study(&study);

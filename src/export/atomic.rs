@@ -48,13 +48,20 @@ pub(super) fn lowercase_extension(path: &Path) -> Option<String> {
         .map(str::to_ascii_lowercase)
 }
 
+/// A failed atomic write is a failed write of its file.
+impl From<crate::atomic_write::AtomicWriteError> for ExportError {
+    fn from(e: crate::atomic_write::AtomicWriteError) -> Self {
+        Self::Io {
+            path: e.path,
+            source: e.source,
+        }
+    }
+}
+
 /// Writes `path` through `write` atomically (see [`crate::atomic_write`]).
 pub fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
 ) -> Result<(), ExportError> {
-    crate::atomic_write::write_atomic(path, write).map_err(|e| ExportError::Io {
-        path: e.path,
-        source: e.source,
-    })
+    Ok(crate::atomic_write::write_atomic(path, write)?)
 }

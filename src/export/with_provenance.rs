@@ -17,7 +17,7 @@ pub fn write_table_with_provenance(
     provenance: &Provenance,
 ) -> Result<PathBuf, ExportError> {
     super::write_table(path, frame)?;
-    sidecar(path, provenance)
+    Ok(provenance.write_sidecar(path)?)
 }
 
 /// Writes the figure `svg` to `path` (see [`super::write_figure`]) and its provenance beside it.
@@ -29,14 +29,7 @@ pub fn write_figure_with_provenance(
     provenance: &Provenance,
 ) -> Result<PathBuf, ExportError> {
     super::write_figure(path, svg, dpi, overwrite)?;
-    sidecar(path, provenance)
-}
-
-fn sidecar(path: &Path, provenance: &Provenance) -> Result<PathBuf, ExportError> {
-    provenance.write_sidecar(path).map_err(|e| ExportError::Io {
-        path: e.path,
-        source: e.source,
-    })
+    Ok(provenance.write_sidecar(path)?)
 }
 
 #[cfg(test)]

@@ -418,7 +418,7 @@ pub fn contacts_view_ui(
         model,
         "safetensors + metadata, as `probe contacts --save`; `probe contacts-predict` applies it",
         |model, path| {
-            crate::analysis::best_probe::save_best_contact_probe(study, model, path)
+            crate::analysis::best_probe::save_best_contact_probe(study, &model.model_ref(), path)
                 .map_err(|e| e.to_string())
         },
     );

@@ -7,7 +7,7 @@ use eframe::egui;
 
 use super::aa_groups_panel::{aa_groups_request, compute_aa_groups};
 use super::app_command::AppCommands;
-use super::job::{Job, JobClick, JobView, Progress};
+use super::job::{Job, JobClick, JobState, JobView, Progress};
 use super::map_view::{MapClicks, MapResult, MapView, compute_map, first_point_of, map_view_ui};
 use super::model_shelf::{ModelShelf, shelf_line};
 use super::view_slot::{
@@ -136,7 +136,7 @@ impl ViewSlot for MapSlot {
     fn poll(&mut self) {
         let was_running = self.map.progress().is_some();
         self.map.poll();
-        if was_running && self.map.progress().is_none() {
+        if was_running && matches!(self.map.state, JobState::Done(_)) {
             self.view.result_replaced();
         }
         self.groups.poll();
@@ -193,12 +193,12 @@ impl ViewSlot for MapSlot {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, workspace: &Workspace<'_>, commands: &mut AppCommands) {
-        let loaded = workspace.model.map(crate::model::LoadedModel::model_ref);
-        if self.map_shelf.sync(&mut self.map, loaded.as_ref()) {
+        let loaded = workspace.model.map(|m| m.fingerprint.as_str());
+        if self.map_shelf.sync(&mut self.map, loaded) {
             self.view.forget_points();
             self.view.result_replaced();
         }
-        self.groups_shelf.sync(&mut self.groups, loaded.as_ref());
+        self.groups_shelf.sync(&mut self.groups, loaded);
         let shelved = self.map_shelf.models().chain(self.groups_shelf.models());
         if let Some(line) = shelf_line(shelved) {
             ui.weak(line);

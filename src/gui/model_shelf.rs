@@ -76,14 +76,15 @@ impl<T: MadeBy> ModelShelf<T> {
     /// Makes `job` hold only `loaded`'s result: a finished result (or the previous result kept
     /// by a running or failed job) made with another model goes on the shelf, and a result
     /// shelved for `loaded` comes back where the job holds none. Call once a frame, before the
-    /// result is drawn or used. With no model loaded nothing moves. Returns whether the
+    /// result is drawn or used; `loaded` is the loaded model's fingerprint (the fingerprint
+    /// decides, not the file's name). With no model loaded nothing moves. Returns whether the
     /// result held by `job` changed.
-    pub fn sync(&mut self, job: &mut Job<T>, loaded: Option<&ModelRef>) -> bool {
+    pub fn sync(&mut self, job: &mut Job<T>, loaded: Option<&str>) -> bool {
         let Some(loaded) = loaded else {
             return false;
         };
         let before = self.kept.len();
-        let foreign = |t: &T| !t.provenance().model.is(&loaded.fingerprint);
+        let foreign = |t: &T| !t.provenance().model.is(loaded);
         match &mut job.state {
             JobState::Done(t) if foreign(t) => {
                 if let JobState::Done(t) = std::mem::replace(&mut job.state, JobState::Idle) {
@@ -100,7 +101,7 @@ impl<T: MadeBy> ModelShelf<T> {
             _ => {}
         }
         let set_aside = self.kept.len() != before;
-        let Some(index) = self.kept.iter().position(|(m, _)| m == loaded) else {
+        let Some(index) = self.kept.iter().position(|(m, _)| m.is(loaded)) else {
             return set_aside;
         };
         match &mut job.state {
@@ -127,7 +128,7 @@ impl<T: MadeBy> ModelShelf<T> {
 
     fn put(&mut self, t: T) {
         let model = t.provenance().model.clone();
-        self.kept.retain(|(m, _)| *m != model);
+        self.kept.retain(|(m, _)| !m.is(&model.fingerprint));
         self.kept.insert(0, (model, t));
         self.kept.truncate(MODELS_KEPT);
     }
@@ -182,14 +183,14 @@ mod tests {
         let mut shelf = ModelShelf::default();
         let mut job: Job<Made> = Job::default();
         job.state = JobState::Done(made_by("starter"));
-        shelf.sync(&mut job, Some(&model("starter")));
+        shelf.sync(&mut job, Some("starter-fingerprint"));
         assert!(job.result().is_some(), "the loaded model's result stays");
-        shelf.sync(&mut job, Some(&model("big")));
+        shelf.sync(&mut job, Some("big-fingerprint"));
         assert!(job.result().is_none(), "never shown under another model");
         assert_eq!(shelf.models().count(), 1);
         let line = shelf_line(shelf.models()).expect("a line");
         assert!(line.contains("made with starter (starter-fing)"), "{line}");
-        shelf.sync(&mut job, Some(&model("starter")));
+        shelf.sync(&mut job, Some("starter-fingerprint"));
         assert_eq!(job.result(), Some(&made_by("starter")));
         assert_eq!(shelf.models().count(), 0);
     }
@@ -202,10 +203,10 @@ mod tests {
             err: anyhow::anyhow!("out of memory"),
             previous: Some(made_by("starter")),
         };
-        shelf.sync(&mut job, Some(&model("big")));
+        shelf.sync(&mut job, Some("big-fingerprint"));
         assert!(job.result().is_none());
         assert!(job.error().is_some(), "the error stays on screen");
-        shelf.sync(&mut job, Some(&model("starter")));
+        shelf.sync(&mut job, Some("starter-fingerprint"));
         assert_eq!(job.result(), Some(&made_by("starter")));
     }
 

@@ -461,7 +461,7 @@ fn study_files_ui(
         model,
         "safetensors + metadata, as `probe ss8 --save`; `probe ss8-predict` applies it",
         |model, path| {
-            crate::analysis::best_probe::save_best_ss8_probe(result, model, path)
+            crate::analysis::best_probe::save_best_ss8_probe(result, &model.model_ref(), path)
                 .map_err(|e| e.to_string())
         },
     );

@@ -241,8 +241,8 @@ impl<V: StudyView> ViewSlot for StudySlot<V> {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, workspace: &Workspace<'_>, _commands: &mut AppCommands) {
-        let loaded = workspace.model.map(LoadedModel::model_ref);
-        if self.shelf.sync(&mut self.job, loaded.as_ref()) {
+        let loaded = workspace.model.map(|m| m.fingerprint.as_str());
+        if self.shelf.sync(&mut self.job, loaded) {
             self.view.result_replaced();
         }
         if let Some(line) = shelf_line(self.shelf.models()) {
