@@ -145,19 +145,31 @@ pub fn forward_flops_per_residue(config: &EsmConfig, row_tokens: usize) -> f64 {
 }
 
 /// Seconds to embed `residues` with `config` (rows averaging `row_tokens` tokens): FLOPs at
-/// [`forward_flops_per_core`], but at least [`OVERHEAD_SECONDS_PER_RESIDUE`] (small models are
-/// bound by per-operation overhead: the 0.9M-parameter starter embeds ~24,000 residues/s on 2
-/// cores, far below its FLOP rate).
+/// [`forward_flops_per_core`], but at least [`overhead_seconds_per_residue`] (small models are
+/// bound by per-operation and per-attention-weight overhead, far below their FLOP rate).
 pub fn embed_seconds(config: &EsmConfig, residues: usize, row_tokens: usize) -> f64 {
     let compute =
         forward_flops_per_residue(config, row_tokens) / per_second(forward_flops_per_core());
-    let overhead = OVERHEAD_SECONDS_PER_RESIDUE / rayon::current_num_threads().max(1) as f64;
+    let overhead = overhead_seconds_per_residue(config, row_tokens)
+        / rayon::current_num_threads().max(1) as f64;
     residues as f64 * compute.max(overhead)
 }
 
-/// Per-residue floor of the forward pass on one core, seconds (the starter model on a 2-core
-/// Intel Xeon, 2026-12-07: 24,000 residues/s, stores written).
-const OVERHEAD_SECONDS_PER_RESIDUE: f64 = 8.2e-5;
+/// The forward pass's per-residue floor on one core, seconds: per layer a fixed
+/// [`LAYER_SECONDS_PER_RESIDUE`] plus [`ATTENTION_WEIGHT_SECONDS`] per attention weight (heads
+/// x row tokens: the softmax and masking work that FLOP counts leave out, which is what grows
+/// with the length of the rows).
+pub fn overhead_seconds_per_residue(config: &EsmConfig, row_tokens: usize) -> f64 {
+    let weights_per_residue = (config.attention_heads * row_tokens.max(1)) as f64;
+    config.num_layers as f64
+        * (LAYER_SECONDS_PER_RESIDUE + ATTENTION_WEIGHT_SECONDS * weights_per_residue)
+}
+
+/// Per layer and residue, one core (the starter on a 2-core Intel Xeon, 2026-12-07: 24,000
+/// residues/s in rows of ~200 tokens, 12,800 in rows of 512; stores written).
+const LAYER_SECONDS_PER_RESIDUE: f64 = 8.9e-6;
+/// Per attention weight, one core (from the same two measurements).
+const ATTENTION_WEIGHT_SECONDS: f64 = 7.3e-9;
 
 /// Seconds to fit one layer's probe on `rows x dim` with `classes` over `iterations` and read
 /// `read_bytes` from the store.
@@ -257,5 +269,28 @@ mod tests {
         // One 1,024-token batch of full-length rows keeping 34 layers stays under 1 GB.
         let bytes = batch_bytes(&config, 1024, 1024, 34);
         assert!(bytes < 1_000_000_000, "{bytes}");
+    }
+
+    #[test]
+    fn the_overhead_floor_grows_with_row_length_and_binds_only_small_models() {
+        let starter = EsmConfig {
+            num_layers: 4,
+            embed_dim: 128,
+            ffn_embed_dim: 512,
+            attention_heads: 8,
+            ..EsmConfig::esm1b_650m()
+        };
+        // The two measured points: ~24,000 and ~12,800 residues/s on 2 cores.
+        let short = overhead_seconds_per_residue(&starter, 197);
+        let long = overhead_seconds_per_residue(&starter, 512);
+        assert!((short / 2.0 * 24_000.0 - 1.0).abs() < 0.05, "{short}");
+        assert!((long / 2.0 * 12_800.0 - 1.0).abs() < 0.05, "{long}");
+        // ESM-1b's FLOPs at 80 GFLOP/s/core stay above its floor.
+        let config = EsmConfig::esm1b_650m();
+        let compute = forward_flops_per_residue(&config, 512) / 80e9;
+        assert!(
+            compute > overhead_seconds_per_residue(&config, 512),
+            "{compute}"
+        );
     }
 }
