@@ -23,7 +23,7 @@ use super::study_error::StudyError;
 use super::study_estimate::{FIT_FLOPS_PER_CORE, StudyEstimate};
 use super::study_split::StudySplit;
 use super::study_stores::embed_seconds_of;
-use crate::data::{ContactMap, ProteinChain, read_structures};
+use crate::data::{ContactMap, ProteinChain, SeparationRange, read_structures};
 use crate::jobs::JobCtx;
 use crate::model::{Layers, LoadedModel};
 use crate::params::{real_in, whole_in};
@@ -113,6 +113,9 @@ pub struct ContactStudy {
     pub test_store: Option<PathBuf>,
     /// What the probes were trained on.
     pub pairs: PairCounts,
+    /// Long-range precision a random ranking expects on the test chains: the mean over chains
+    /// of their share of long-range pairs in contact (the sweep's baseline; `NaN` without any).
+    pub random_long_precision: f64,
 }
 
 impl ContactStudy {
@@ -422,7 +425,22 @@ pub fn run_contact_study(
         test: request.test.clone(),
         test_store,
         pairs,
+        random_long_precision: random_long_precision(&request.test),
     })
+}
+
+/// The mean over `test` chains (those with long-range pairs) of their long-range contact share.
+fn random_long_precision(test: &[ProteinChain]) -> f64 {
+    let shares: Vec<f64> = test_contact_maps(test)
+        .iter()
+        .map(|map| crate::probes::random_precision(map, SeparationRange::Long))
+        .filter(|p| p.is_finite())
+        .collect();
+    if shares.is_empty() {
+        f64::NAN
+    } else {
+        shares.iter().sum::<f64>() / shares.len() as f64
+    }
 }
 
 /// The test chains' true contacts, computed once per model for every layer (the distances

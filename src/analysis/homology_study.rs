@@ -46,6 +46,8 @@ pub struct HomologyStudy {
     pub domains: Vec<ScopDomain>,
     /// Unit-normalised mean embeddings at the best layer, `[domains][embed_dim]`.
     pub unit_vectors: Vec<Vec<f32>>,
+    /// Hit-10 of a random ranking, `[fold, superfamily]` ([`crate::probes::chance_hit10`]).
+    pub chance_hit10: [Option<f64>; 2],
 }
 
 impl HomologyStudyRequest {
@@ -168,6 +170,13 @@ pub fn run_homology_study(
         sweep: outcome.sweep,
         domains: request.domains.clone(),
         unit_vectors,
+        chance_hit10: crate::probes::chance_hit10(
+            &request
+                .domains
+                .iter()
+                .map(|d| crate::probes::scop_labels(&d.sccs))
+                .collect::<Vec<_>>(),
+        ),
     })
 }
 

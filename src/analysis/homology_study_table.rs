@@ -94,6 +94,7 @@ mod tests {
             },
             domains: Vec::new(),
             unit_vectors: Vec::new(),
+            chance_hit10: [None, None],
         };
         let table = homology_study_table(&study).expect("a table");
         for column in ["fold_hit10", "fold_auc"] {

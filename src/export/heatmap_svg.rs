@@ -41,7 +41,8 @@ pub struct HeatmapFigure {
     pub value_range: [f32; 2],
     /// Colour of the top of the ramp (the bottom is white).
     pub ramp_rgb: [u8; 3],
-    /// Text in each cell (`rows * cols`), e.g. confusion counts; empty: none.
+    /// Text in each cell (`rows * cols`), e.g. confusion counts; lines split at `\n`; empty:
+    /// none.
     pub cell_text: Vec<String>,
     /// Names of the rows (empty: 1-based numeric ticks).
     pub row_labels: Vec<String>,
@@ -235,12 +236,18 @@ fn cell_text_svg(svg: &mut String, figure: &HeatmapFigure, grid: &HeatmapGrid) {
         let value = figure.values.get(k).copied().unwrap_or(f32::NAN);
         let fill = if value > mid { "white" } else { "black" };
         let (x, y) = grid.centre(k / figure.cols, k % figure.cols);
-        let _ = writeln!(
-            svg,
-            r#"<text x="{x:.1}" y="{:.1}" font-size="{size:.1}" text-anchor="middle" fill="{fill}">{}</text>"#,
-            y + 0.35 * size,
-            escape(text)
-        );
+        // Lines (a count over its percentage) stacked about the cell's centre.
+        let lines: Vec<&str> = text.split('\n').collect();
+        let line_height = 1.15 * size;
+        let first = y - 0.5 * (lines.len() - 1) as f64 * line_height + 0.35 * size;
+        for (n, line) in lines.iter().enumerate() {
+            let _ = writeln!(
+                svg,
+                r#"<text x="{x:.1}" y="{:.1}" font-size="{size:.1}" text-anchor="middle" fill="{fill}">{}</text>"#,
+                first + n as f64 * line_height,
+                escape(line)
+            );
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 mod atomic;
 mod figure_file;
 mod figure_size;
+mod file_name;
 mod heatmap_svg;
 mod line_svg;
 mod npy;
@@ -17,9 +18,11 @@ mod with_provenance;
 pub use atomic::{ExportError, write_atomic};
 pub use figure_file::{FigureFormat, rgb_to_png, svg_to_png, write_figure};
 pub use figure_size::{FIGURE_DPIS, FIGURE_HEIGHTS, FIGURE_WIDTHS, FigureSize, checked_dpi};
+pub use file_name::{file_stem_part, follow_name, renamed, result_stem};
 pub use heatmap_svg::{HeatmapFigure, HeatmapMarker, heatmap_svg};
 pub use line_svg::{
-    LineFigure, LineSeries, SERIES_COLOURS, distinct_series_colours, line_svg, series_key,
+    BASELINE_COLOUR, Baseline, LineFigure, LineSeries, SERIES_COLOURS, distinct_series_colours,
+    line_svg, series_key, single_layer,
 };
 pub use npy::{NpyArray, npy_header, read_npy, read_npy_matrix, write_npy_f32};
 pub use palette::{OTHER_COLOUR, Palette};
@@ -29,5 +32,5 @@ pub use scatter_svg::{
 };
 pub use svg::nice_ticks_at_least;
 pub use table::{TableFormat, write_table};
-pub use track_svg::{TrackFigure, ss8_colour, track_svg};
+pub use track_svg::{SS8_LEGEND, TrackFigure, ss8_colour, track_svg};
 pub use with_provenance::{write_figure_with_provenance, write_table_with_provenance};

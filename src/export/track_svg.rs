@@ -54,7 +54,7 @@ impl TrackFigure {
         let cell = cell_width(self.font_size);
         let width = (NAME_CELLS + self.per_line as f64 + 2.0) * cell;
         let lines = self.sequence.len().div_ceil(self.per_line.max(1)).max(1);
-        let height = self.font_size * (3.5 + lines as f64 * BLOCK_ROWS + 2.5);
+        let height = self.font_size * (3.5 + lines as f64 * BLOCK_ROWS + 3.8);
         (width, height)
     }
 }
@@ -65,6 +65,19 @@ const BLOCK_ROWS: f64 = 6.2;
 fn cell_width(font_size: f64) -> f64 {
     0.75 * font_size
 }
+
+/// The eight DSSP classes in the legend's order (helices, strands, turn and bend, coil) with
+/// their names.
+pub const SS8_LEGEND: [(char, &str); 8] = [
+    ('H', "alpha helix"),
+    ('G', "3-10 helix"),
+    ('I', "pi helix"),
+    ('E', "strand"),
+    ('B', "bridge"),
+    ('T', "turn"),
+    ('S', "bend"),
+    ('C', "coil"),
+];
 
 /// The colour of an SS8 class: helices red/orange, strands blue, turns and bends green, coil grey.
 pub fn ss8_colour(class: char) -> &'static str {
@@ -157,14 +170,34 @@ pub fn track_svg(figure: &TrackFigure) -> String {
             );
         }
     }
-    let _ = writeln!(
-        svg,
-        r##"<text x="{cell:.1}" y="{:.1}" font-size="{:.1}" fill="#444">Helix H G I (red), strand E B (blue), turn T / bend S (green), coil C (grey). Bars: probe confidence; green correct, red wrong, grey not scored.</text>"##,
-        height - 0.9 * f,
-        0.8 * f
-    );
+    legend_svg(&mut svg, f, height);
     svg.push_str("</svg>\n");
     svg
+}
+
+/// Two legend lines at the bottom: each class letter in its own colour (the colour it is drawn
+/// in above) with its name, then what the bars mean.
+fn legend_svg(svg: &mut String, f: f64, height: f64) {
+    let small = 0.8 * f;
+    let mut x = cell_width(f);
+    let y = height - 2.1 * f;
+    let _ = writeln!(svg, r#"<g class="legend">"#);
+    for (class, name) in SS8_LEGEND {
+        let _ = writeln!(
+            svg,
+            r##"<text x="{x:.1}" y="{y:.1}" font-size="{small:.1}" font-weight="bold" fill="{}">{class}</text><text x="{:.1}" y="{y:.1}" font-size="{small:.1}" fill="#444">{name}</text>"##,
+            ss8_colour(class),
+            x + 1.0 * small,
+        );
+        x += (2.2 + 0.55 * name.len() as f64) * small;
+    }
+    let _ = writeln!(svg, "</g>");
+    let _ = writeln!(
+        svg,
+        r##"<text x="{:.1}" y="{:.1}" font-size="{small:.1}" fill="#444">Letters: true and predicted class (predictions fainter where the probe is less sure). Bars: probe confidence; green correct, red wrong, grey not scored.</text>"##,
+        cell_width(f),
+        height - 0.8 * f,
+    );
 }
 
 #[cfg(test)]
@@ -212,5 +245,39 @@ mod tests {
     fn the_track_rasterises_to_png() {
         let png = super::super::svg_to_png(&track_svg(&figure()), 96.0).expect("PNG");
         assert_eq!(&png[1..4], b"PNG");
+    }
+
+    #[test]
+    fn each_legend_letter_has_the_colour_its_class_is_drawn_in() {
+        let sequence: Vec<char> = "MKVLAAGIVESTAC".chars().collect();
+        let classes: Vec<char> = "HGIEBTSCHGIEBT".chars().collect();
+        let truth = classes.iter().map(|&c| Some(c)).collect();
+        let predicted = classes.iter().map(|&c| (c, 1.0)).collect();
+        let svg = track_svg(&TrackFigure::fitting(
+            "x", sequence, truth, predicted, 720.0,
+        ));
+        let legend = &svg[svg.find(r#"<g class="legend">"#).expect("legend")..];
+        let fill_before = |text: &str, end: usize| {
+            let tag = &text[text[..end].rfind("<text").expect("tag")..end];
+            let at = tag.find("fill=\"").expect("fill") + 6;
+            tag[at..at + tag[at..].find('"').expect("quote")].to_owned()
+        };
+        for (class, _) in SS8_LEGEND {
+            let letter = format!(">{class}</text>");
+            let in_legend = fill_before(legend, legend.find(&letter).expect("in the legend"));
+            // Every drawn letter of the class (truth and prediction rows) has that fill.
+            let body = &svg[..svg.find(r#"<g class="legend">"#).expect("legend")];
+            let drawn: Vec<String> = body
+                .match_indices(&letter)
+                .map(|(at, _)| fill_before(body, at))
+                .filter(|fill| fill != "#222")
+                .collect();
+            assert!(!drawn.is_empty(), "{class} drawn");
+            assert!(
+                drawn.iter().all(|fill| *fill == in_legend),
+                "{class}: {drawn:?} vs {in_legend}"
+            );
+            assert_eq!(in_legend, ss8_colour(class));
+        }
     }
 }

@@ -7,7 +7,7 @@ use eframe::egui;
 
 use super::figure_export::FigureExport;
 use super::job::{JobClick, JobView};
-use super::layer_sweep::layer_sweep_ui;
+use super::layer_sweep::{SweepPlot, layer_sweep_ui};
 use super::study_panel::{
     EstimateLine, estimate_text, layers_ui, stores_line_ui, study_job_controls,
 };
@@ -19,6 +19,7 @@ use crate::analysis::aa_groups_study::{
 };
 use crate::analysis::aa_groups_study_table::aa_groups_study_table;
 use crate::data::ProteinSet;
+use crate::export::Baseline;
 use crate::export::LineSeries;
 use crate::model::{Layers, LoadedModel};
 use crate::probes::GroupingScore;
@@ -50,8 +51,10 @@ pub struct AaGroupsPanel {
     pub settings: AaGroupsSettings,
     /// The estimate beside the start button.
     estimate: EstimateLine,
-    /// Export of the layer sweep.
+    /// Export of the agreement sweep.
     pub sweep_export: FigureExport,
+    /// Export of the cosine-contrast sweep.
+    pub contrast_export: FigureExport,
     /// Export of the scores.
     pub table_export: TableExport,
 }
@@ -61,7 +64,8 @@ impl Default for AaGroupsPanel {
         Self {
             settings: AaGroupsSettings::default(),
             estimate: EstimateLine::default(),
-            sweep_export: FigureExport::new("aa_groups_by_layer.svg"),
+            sweep_export: FigureExport::new("aa_groups_agreement_by_layer.svg"),
+            contrast_export: FigureExport::new("aa_groups_cosine_by_layer.svg"),
             table_export: TableExport::new("aa_groups_by_layer.csv"),
         }
     }
@@ -95,48 +99,67 @@ pub fn compute_aa_groups(
     Ok(run_aa_groups_study(model, request, ctx)?)
 }
 
-/// Nearest-neighbour agreement and the cosine contrast per layer; the untrained copy dashed;
-/// chance as a dashed line.
-pub fn aa_groups_sweep_series(study: &AaGroupsStudy) -> Vec<LineSeries> {
-    let line =
-        |name: &str, runs: &[AaGroupsRun], f: fn(&GroupingScore) -> f64, dashed| LineSeries {
-            name: name.to_owned(),
-            rgb: [0, 0, 0],
-            points: runs.iter().map(|r| [r.layer as f64, f(&r.score)]).collect(),
-            dashed,
-        };
-    let agreement = |s: &GroupingScore| s.nearest_neighbour_agreement;
-    let contrast = |s: &GroupingScore| s.within_minus_between_cosine;
-    let mut series = vec![
-        line("NN group agreement", &study.sweep.runs, agreement, false),
-        line(
-            "within - between cosine",
-            &study.sweep.runs,
-            contrast,
-            false,
-        ),
-    ];
+/// One score per layer, the model's solid and the untrained copy's dashed.
+fn score_series(
+    study: &AaGroupsStudy,
+    name: &str,
+    f: fn(&GroupingScore) -> f64,
+) -> Vec<LineSeries> {
+    let line = |name: String, runs: &[AaGroupsRun], dashed| LineSeries {
+        name,
+        rgb: [0, 0, 0],
+        points: runs.iter().map(|r| [r.layer as f64, f(&r.score)]).collect(),
+        dashed,
+    };
+    let mut series = vec![line(name.to_owned(), &study.sweep.runs, false)];
     if !study.sweep.untrained.is_empty() {
         series.push(line(
-            "untrained NN group agreement",
+            format!("untrained {name}"),
             &study.sweep.untrained,
-            agreement,
-            true,
-        ));
-        series.push(line(
-            "untrained within - between cosine",
-            &study.sweep.untrained,
-            contrast,
             true,
         ));
     }
-    series.push(line(
-        "chance agreement",
-        &study.sweep.runs,
-        |s| s.chance_agreement,
-        true,
-    ));
     series
+}
+
+/// The two plots of the study, one metric each: nearest-neighbour agreement against chance,
+/// and the within-minus-between cosine against 0 (no grouping).
+pub fn aa_groups_plots(study: &AaGroupsStudy) -> [SweepPlot<'static>; 2] {
+    let model = &study.sweep.provenance.model.name;
+    let chance = study.sweep.runs.first().map(|r| r.score.chance_agreement);
+    [
+        SweepPlot {
+            id: "aa_groups_agreement",
+            figure_name: "Agreement by layer",
+            file_stem: "aa_groups_agreement_by_layer",
+            title: format!("Amino-acid groups by layer: nearest-neighbour agreement, {model}"),
+            y_label: "NN group agreement",
+            series: score_series(study, "NN group agreement", |s| {
+                s.nearest_neighbour_agreement
+            }),
+            baselines: chance
+                .map(|value| Baseline {
+                    label: "chance agreement".into(),
+                    value,
+                })
+                .into_iter()
+                .collect(),
+        },
+        SweepPlot {
+            id: "aa_groups_cosine",
+            figure_name: "Cosine contrast by layer",
+            file_stem: "aa_groups_cosine_by_layer",
+            title: format!("Amino-acid groups by layer: within - between cosine, {model}"),
+            y_label: "within - between cosine",
+            series: score_series(study, "within - between cosine", |s| {
+                s.within_minus_between_cosine
+            }),
+            baselines: vec![Baseline {
+                label: "no grouping".into(),
+                value: 0.0,
+            }],
+        },
+    ]
 }
 
 /// One line about a score: agreement against chance, and the cosine contrast.
@@ -229,20 +252,23 @@ fn result_ui(ui: &mut egui::Ui, panel: &mut AaGroupsPanel, study: &AaGroupsStudy
             study.sweep.cost.residues_embedded,
         );
     }
-    if study.sweep.runs.len() > 1 || !study.sweep.untrained.is_empty() {
-        layer_sweep_ui(
-            ui,
-            "aa_groups_sweep",
-            &format!(
-                "Amino-acid groups by layer, {}",
-                study.sweep.provenance.model.name
-            ),
-            "score",
-            aa_groups_sweep_series(study),
-            &mut panel.sweep_export,
-            &study.sweep.provenance,
-        );
-    }
+    let [agreement, contrast] = aa_groups_plots(study);
+    layer_sweep_ui(
+        ui,
+        agreement,
+        &mut panel.sweep_export,
+        &study.sweep.provenance,
+    );
+    layer_sweep_ui(
+        ui,
+        contrast,
+        &mut panel.contrast_export,
+        &study.sweep.provenance,
+    );
+    panel.table_export.follow(&crate::export::result_stem(&[
+        "aa_groups_by_layer",
+        &study.sweep.provenance.model.name,
+    ]));
     if table_export_ui(ui, "Scores", &mut panel.table_export) {
         panel.table_export.save(
             ui.ctx(),

@@ -361,6 +361,9 @@ impl WorkbenchApp {
             && let Some(loaded) = self.loading_model.take()
             && matches!(self.model.state, JobState::Done(_))
         {
+            if let Some(path) = &loaded {
+                super::recent::remember(&mut self.settings.recent_models, path.clone());
+            }
             self.settings.loaded_model = loaded;
             // A model is in use now: an earlier download's error is no longer true.
             self.download_view.error = None;
@@ -389,6 +392,9 @@ impl WorkbenchApp {
             && let Some(paths) = self.opening_data.take()
             && matches!(self.dataset.state, JobState::Done(_))
         {
+            if !paths.is_empty() {
+                super::recent::remember(&mut self.settings.recent_data, paths.clone());
+            }
             self.settings.opened_data = paths;
         }
     }
@@ -417,6 +423,7 @@ impl eframe::App for WorkbenchApp {
                 model_panel_ui(
                     ui,
                     &mut self.settings.model_path,
+                    &self.settings.recent_models,
                     self.model.result(),
                     loading,
                     error.as_deref(),
@@ -568,7 +575,11 @@ impl WorkbenchApp {
     fn data_tab_ui(&mut self, ui: &mut egui::Ui) {
         let model_name = self.model.result().map(|m| m.name.as_str());
         super::welcome::welcome_ui(ui, &mut self.settings.welcome_dismissed, model_name);
-        if let Some(command) = super::data_panel::open_files_ui(ui, &mut self.settings.data_paths) {
+        if let Some(command) = super::data_panel::open_files_ui(
+            ui,
+            &mut self.settings.data_paths,
+            &self.settings.recent_data,
+        ) {
             self.commands.send(command);
         }
         // A failed open shows its error above the previous set, which stays in use.

@@ -11,7 +11,7 @@ use egui_plot::{Plot, PlotImage, PlotPoint, PlotPoints, Points};
 use super::figure_export::{FigureExport, FigureSize, figure_export_ui};
 use super::file_dialog::{DialogKind, browse_button, split_paths};
 use super::job::{JobClick, Progress};
-use super::layer_sweep::layer_sweep_ui;
+use super::layer_sweep::{SweepPlot, layer_sweep_ui};
 use super::study_panel::{
     ProbeSaver, StudyControls, StudyJob, estimate_text, input_field_width, layers_ui, split_ui,
     store_folder_row, stores_line_ui,
@@ -27,6 +27,7 @@ use crate::analysis::contact_study::{
 use crate::analysis::contact_study_table::contact_study_table;
 use crate::bundled::{bundled_path_text, kit};
 use crate::data::ContactMap;
+use crate::export::Baseline;
 use crate::export::{HeatmapFigure, HeatmapMarker, LineSeries};
 use crate::model::{Layers, LoadedModel};
 use crate::probes::{
@@ -438,21 +439,34 @@ pub fn contacts_view_ui(
     split_ui(ui, &study.split);
     ui.columns(2, |columns| {
         let ui = &mut columns[0];
-        if study.sweep.runs.len() > 1 || !study.sweep.untrained.is_empty() {
-            layer_sweep_ui(
-                ui,
-                "contacts_sweep",
-                &format!(
+        layer_sweep_ui(
+            ui,
+            SweepPlot {
+                id: "contacts_sweep",
+                figure_name: "Layer sweep",
+                file_stem: "contacts_by_layer",
+                title: format!(
                     "Contact precision by layer, {}",
                     study.sweep.provenance.model.name
                 ),
-                "precision",
-                sweep_series(study),
-                &mut view.sweep_export,
-                &study.sweep.provenance,
-            );
-        }
+                y_label: "long-range precision",
+                series: sweep_series(study),
+                baselines: vec![Baseline {
+                    label: "random predictor (long range)".into(),
+                    value: study.random_long_precision,
+                }]
+                .into_iter()
+                .filter(|b| b.value.is_finite())
+                .collect(),
+            },
+            &mut view.sweep_export,
+            &study.sweep.provenance,
+        );
         precision_table_ui(ui, study);
+        view.precision_export.follow(&crate::export::result_stem(&[
+            "contacts_by_layer",
+            &study.sweep.provenance.model.name,
+        ]));
         if table_export_ui(ui, "Precision", &mut view.precision_export) {
             view.precision_export.save(
                 ui.ctx(),
@@ -515,6 +529,12 @@ fn chain_map_ui(ui: &mut egui::Ui, view: &mut ContactsView, result: &Arc<Contact
     };
     let chain = &study.test[shown.index];
     contact_map_ui(ui, shown, &chain.id, &chain.sequence);
+    view.map_export.follow(&crate::export::result_stem(&[
+        "contact_map",
+        &chain.id,
+        &format!("layer{}", best.layer),
+        &study.sweep.provenance.model.name,
+    ]));
     if figure_export_ui(ui, "Contact map", &mut view.map_export) {
         let (id, truth, predicted) = (
             chain.id.clone(),

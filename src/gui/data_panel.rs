@@ -31,6 +31,13 @@ pub struct DatasetTable {
     pub selected: Option<usize>,
     /// Scroll the table to the selected row on the next frame.
     scroll_to_selected: bool,
+    /// The columns shown, in order: every column but `source` when all rows share one
+    /// file (named above the table instead), else `source` last.
+    shown_columns: Vec<usize>,
+    /// The one source file of every row, when there is one.
+    single_source: Option<String>,
+    /// Each column's width in points, measured once ([`column_widths`]).
+    widths: Vec<f32>,
 }
 
 impl DatasetTable {
@@ -38,7 +45,11 @@ impl DatasetTable {
     pub fn new(set: &ProteinSet) -> Self {
         let columns = ProteinColumns::from_frame(&set.frame).unwrap_or_default();
         let visible = (0..columns.rows.len()).collect();
+        let (shown_columns, single_source) = column_order(&columns);
         Self {
+            shown_columns,
+            single_source,
+            widths: Vec::new(),
             columns,
             filter: String::new(),
             sequence_filter: String::new(),
@@ -126,14 +137,18 @@ impl DatasetTable {
 }
 
 /// The "open data files" row: `paths` is the `;`-separated field.
-pub fn open_files_ui(ui: &mut egui::Ui, paths: &mut String) -> Option<AppCommand> {
+pub fn open_files_ui(
+    ui: &mut egui::Ui,
+    paths: &mut String,
+    recent: &[Vec<std::path::PathBuf>],
+) -> Option<AppCommand> {
     let mut command = None;
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         let label = ui.label("Data files");
         ui.add(
             egui::TextEdit::singleline(paths)
                 .hint_text("proteins.fasta; labels.tsv; astral.fa; ss8.csv; 1abc.pdb")
-                .desired_width((ui.available_width() - 180.0).clamp(120.0, 460.0)),
+                .desired_width((ui.available_width() - 330.0).clamp(120.0, 460.0)),
         )
         .labelled_by(label.id)
         .on_hover_text("Several files separated by ;  FASTA / ASTRAL / SS8 tables / structures become rows; metadata tables (id column) are joined");
@@ -146,6 +161,20 @@ pub fn open_files_ui(ui: &mut egui::Ui, paths: &mut String) -> Option<AppCommand
             .clicked()
         {
             command = Some(AppCommand::OpenData(files));
+        }
+        let entries = recent.iter().map(Vec::as_slice);
+        if let Some(files) = super::recent::recent_menu_ui(ui, "data sets", entries) {
+            *paths = super::file_dialog::join_paths(&files);
+            command = Some(AppCommand::OpenData(files));
+        }
+        if let Some((fasta, table)) = ProteinSet::demo_paths()
+            && ui
+                .button("Demo set")
+                .on_hover_text("The bundled demo set: 288 UniProt proteins in 12 ortholog groups, with gene and species")
+                .clicked()
+        {
+            paths.clear();
+            command = Some(AppCommand::OpenData(vec![fasta, table]));
         }
     });
     command
@@ -200,71 +229,161 @@ pub fn data_panel_ui(ui: &mut egui::Ui, set: &ProteinSet, table: &mut DatasetTab
     table_rows_ui(ui, table);
 }
 
-/// The table itself: sortable headers, then the shown rows (only those in view are laid out),
-/// scrolled to the selected row when it was just selected elsewhere.
-fn table_rows_ui(ui: &mut egui::Ui, table: &mut DatasetTable) {
-    let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
-    let mut scroll = egui::ScrollArea::both().auto_shrink([false, false]);
-    if std::mem::take(&mut table.scroll_to_selected)
-        && let Some(position) = table.selected_position()
-    {
-        // A row of `show_rows` is its height plus the item spacing; keep two rows above it.
-        let step = row_height + ui.spacing().item_spacing.y;
-        scroll = scroll.vertical_scroll_offset(position.saturating_sub(2) as f32 * step);
+/// `(shown columns, the single source)`: `source` is left out when every row comes from one
+/// file, and moved last when they come from several (it repeats a long file name).
+fn column_order(columns: &ProteinColumns) -> (Vec<usize>, Option<String>) {
+    let all: Vec<usize> = (0..columns.names.len()).collect();
+    let Some(source) = columns.names.iter().position(|n| n == "source") else {
+        return (all, None);
+    };
+    let first = columns.rows.first().and_then(|r| r.get(source)).cloned();
+    let single = first.filter(|f| columns.rows.iter().all(|r| r.get(source) == Some(f)));
+    let mut order: Vec<usize> = all.into_iter().filter(|&c| c != source).collect();
+    if single.is_none() {
+        order.push(source);
     }
-    scroll.show_rows(ui, row_height, table.visible.len(), |ui, range| {
-        egui::Grid::new("dataset_table")
-            .striped(true)
-            .min_col_width(60.0)
-            .show(ui, |ui| {
-                let mut clicked = None;
-                for (c, name) in table.columns.names.iter().enumerate() {
-                    let arrow = match table.sort {
-                        Some((s, true)) if s == c => " ^",
-                        Some((s, false)) if s == c => " v",
-                        _ => "",
-                    };
-                    if ui
-                        .add(
-                            egui::Button::new(
-                                egui::RichText::new(format!("{name}{arrow}")).strong(),
-                            )
-                            .frame(false),
-                        )
-                        .on_hover_text("Sort by this column (click again to reverse)")
-                        .clicked()
-                    {
-                        clicked = Some(c);
-                    }
-                }
-                ui.end_row();
-                if let Some(c) = clicked {
-                    table.sort = match table.sort {
-                        Some((s, ascending)) if s == c => Some((c, !ascending)),
-                        _ => Some((c, true)),
-                    };
-                }
+    (order, single)
+}
+
+/// Cells show at most this many characters (the rest on hover).
+const CELL_CHARS: usize = 60;
+
+/// Each column's width: its header or its widest cell among the first rows, 48 to 360 points.
+fn column_widths(ui: &egui::Ui, columns: &ProteinColumns) -> Vec<f32> {
+    let font = egui::TextStyle::Body.resolve(ui.style());
+    let width = |text: &str| {
+        ui.fonts_mut(|f| f.layout_no_wrap(text.to_owned(), font.clone(), egui::Color32::WHITE))
+            .size()
+            .x
+    };
+    (0..columns.names.len())
+        .map(|c| {
+            let cells = columns.rows.iter().take(200).filter_map(|r| r.get(c));
+            let widest = cells
+                .map(|cell| width(&cell.chars().take(CELL_CHARS).collect::<String>()))
+                .fold(width(&format!("{} ^", columns.names[c])), f32::max);
+            (widest + 12.0).clamp(48.0, 360.0)
+        })
+        .collect()
+}
+
+/// The table itself: the sortable header stays in place while the rows scroll under it (only
+/// those in view are laid out); both scroll sideways together. Scrolled to the selected row
+/// when it was just selected elsewhere.
+fn table_rows_ui(ui: &mut egui::Ui, table: &mut DatasetTable) {
+    if table.widths.len() != table.columns.names.len() {
+        table.widths = column_widths(ui, &table.columns);
+    }
+    if let Some(source) = &table.single_source {
+        ui.weak(format!("Every row from {source}"));
+    }
+    let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
+    egui::ScrollArea::horizontal()
+        .id_salt("dataset_table_sideways")
+        .auto_shrink([false, true])
+        .show(ui, |ui| {
+            header_row_ui(ui, table);
+            let mut scroll = egui::ScrollArea::vertical()
+                .id_salt("dataset_table_rows")
+                .auto_shrink([false, false]);
+            if std::mem::take(&mut table.scroll_to_selected)
+                && let Some(position) = table.selected_position()
+            {
+                // A row of `show_rows` is its height plus the item spacing; keep two rows above.
+                let step = row_height + ui.spacing().item_spacing.y;
+                scroll = scroll.vertical_scroll_offset(position.saturating_sub(2) as f32 * step);
+            }
+            scroll.show_rows(ui, row_height, table.visible.len(), |ui, range| {
                 let mut picked = None;
-                for &row in &table.visible[range] {
-                    for (c, cell) in table.columns.rows[row].iter().enumerate() {
-                        let shown: String = cell.chars().take(60).collect();
-                        if c > 0 {
-                            ui.label(shown);
-                        } else if ui
-                            .selectable_label(table.selected == Some(row), shown)
-                            .on_hover_text("Select this protein (its point is outlined in the map)")
-                            .clicked()
-                        {
-                            picked = Some(row);
-                        }
+                for (k, &row) in table.visible[range.clone()].iter().enumerate() {
+                    if row_ui(ui, table, row, (range.start + k) % 2 == 1, row_height) {
+                        picked = Some(row);
                     }
-                    ui.end_row();
                 }
                 if let Some(row) = picked {
                     table.selected = Some(row);
                 }
             });
+        });
+}
+
+/// The header: one sort button per shown column, each as wide as its column.
+fn header_row_ui(ui: &mut egui::Ui, table: &mut DatasetTable) {
+    let mut clicked = None;
+    ui.horizontal(|ui| {
+        for &c in &table.shown_columns {
+            let arrow = match table.sort {
+                Some((s, true)) if s == c => " ^",
+                Some((s, false)) if s == c => " v",
+                _ => "",
+            };
+            let name = format!("{}{arrow}", table.columns.names[c]);
+            let button = egui::Button::new(egui::RichText::new(name).strong()).frame(false);
+            cell_ui(ui, [table.widths[c], ui.spacing().interact_size.y], |ui| {
+                if ui
+                    .add(button)
+                    .on_hover_text("Sort by this column (click again to reverse)")
+                    .clicked()
+                {
+                    clicked = Some(c);
+                }
+            });
+        }
     });
+    if let Some(c) = clicked {
+        table.sort = match table.sort {
+            Some((s, ascending)) if s == c => Some((c, !ascending)),
+            _ => Some((c, true)),
+        };
+    }
+}
+
+/// One protein's row (`striped` shades it); returns whether its id was clicked.
+fn row_ui(ui: &mut egui::Ui, table: &DatasetTable, row: usize, striped: bool, height: f32) -> bool {
+    let background = ui.painter().add(egui::Shape::Noop);
+    let mut picked = false;
+    let response = ui.horizontal(|ui| {
+        for &c in &table.shown_columns {
+            let cell = table.columns.rows[row].get(c).map_or("", String::as_str);
+            let shown: String = cell.chars().take(CELL_CHARS).collect();
+            cell_ui(ui, [table.widths[c], height], |ui| {
+                if c == 0 {
+                    let label = egui::Button::selectable(table.selected == Some(row), shown);
+                    picked |= ui
+                        .add(label)
+                        .on_hover_text("Select this protein (its point is outlined in the map)")
+                        .clicked();
+                } else {
+                    let label = ui.add(egui::Label::new(shown).truncate());
+                    if cell.chars().count() > CELL_CHARS {
+                        label.on_hover_text(cell);
+                    }
+                }
+            });
+        }
+    });
+    if striped {
+        let fill = ui.visuals().faint_bg_color;
+        ui.painter().set(
+            background,
+            egui::Shape::rect_filled(response.response.rect, 0.0, fill),
+        );
+    }
+    picked
+}
+
+/// A table cell of exactly `size`, its content left-aligned and centred vertically.
+fn cell_ui(ui: &mut egui::Ui, size: [f32; 2], content: impl FnOnce(&mut egui::Ui)) {
+    let size = egui::vec2(size[0], size[1]);
+    ui.allocate_ui_with_layout(
+        size,
+        egui::Layout::left_to_right(egui::Align::Center),
+        |ui| {
+            ui.set_min_size(size);
+            ui.set_max_width(size.x);
+            content(ui);
+        },
+    );
 }
 
 /// What is selected, and whether the filters hide it.

@@ -17,6 +17,8 @@ pub struct FigureExport {
     pub size: FigureSize,
     /// The write and its outcome.
     write: BackgroundWrite,
+    /// The stem last proposed for the result shown ([`Self::follow`]).
+    suggested: Option<String>,
     /// The figure's height follows its content (a wrapped track): no height field.
     pub height_from_content: bool,
 }
@@ -67,6 +69,13 @@ impl FigureExport {
                 }
                 .map_err(|e| e.to_string())
             });
+    }
+
+    /// Names the file after the result shown: when `stem` differs from the last one proposed
+    /// (another result, layer, chain or map), the path's stem becomes `stem`, keeping its
+    /// folder and extension; while the result stays, what the user typed stays.
+    pub fn follow(&mut self, stem: &str) {
+        crate::export::follow_name(&mut self.path, &mut self.suggested, stem, "svg");
     }
 
     /// A new result is shown: the last "wrote …" message is about the previous one.

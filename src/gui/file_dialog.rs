@@ -97,6 +97,15 @@ pub fn split_paths(text: &str) -> Vec<PathBuf> {
         .collect()
 }
 
+/// `paths` as a field that holds several ([`split_paths`] reads it back).
+pub fn join_paths(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// The answer slot of one button's dialog: `None` while open, then the chosen paths.
 type Answer = Arc<Mutex<Option<Option<Vec<PathBuf>>>>>;
 
@@ -111,11 +120,7 @@ pub fn browse_button(ui: &mut egui::Ui, text: &mut String, kind: DialogKind) -> 
         if let Some(answer) = answer {
             ui.data_mut(|d| d.remove::<Answer>(id));
             if let Some(paths) = answer.filter(|p| !p.is_empty()) {
-                *text = paths
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join("; ");
+                *text = join_paths(&paths);
                 filled = true;
             }
         }

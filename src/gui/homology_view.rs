@@ -10,7 +10,7 @@ use eframe::egui;
 use super::figure_export::FigureExport;
 use super::file_dialog::{DialogKind, browse_button};
 use super::job::{JobClick, Progress};
-use super::layer_sweep::layer_sweep_ui;
+use super::layer_sweep::{SweepPlot, layer_sweep_ui};
 use super::study_panel::{
     StudyControls, StudyJob, estimate_text, input_field_width, layers_ui, metric_cell,
     store_folder_row, stores_line_ui,
@@ -24,6 +24,7 @@ use crate::analysis::homology_study::{
     run_homology_study,
 };
 use crate::analysis::homology_study_table::homology_study_table;
+use crate::export::Baseline;
 use crate::export::LineSeries;
 use crate::model::{Layers, LoadedModel};
 use crate::probes::{HomologyLevel, HomologyMetrics};
@@ -352,20 +353,39 @@ fn scores_column_ui(ui: &mut egui::Ui, view: &mut HomologyView, result: &Homolog
              superfamily). Use a set with several families per superfamily, such as ASTRAL 40%.",
         );
     } else {
+        let [fold, superfamily] = result.chance_hit10;
+        let baselines = [("chance: superfamily", superfamily), ("chance: fold", fold)]
+            .into_iter()
+            .filter_map(|(label, value)| {
+                Some(Baseline {
+                    label: label.into(),
+                    value: value?,
+                })
+            })
+            .collect();
         layer_sweep_ui(
             ui,
-            "homology_sweep",
-            &format!(
-                "Remote homology by layer, {} ({} SCOPe domains)",
-                result.sweep.provenance.model.name,
-                result.domains.len()
-            ),
-            "Hit-10",
-            series,
+            SweepPlot {
+                id: "homology_sweep",
+                figure_name: "Layer sweep",
+                file_stem: "homology_by_layer",
+                title: format!(
+                    "Remote homology by layer, {} ({} SCOPe domains)",
+                    result.sweep.provenance.model.name,
+                    result.domains.len()
+                ),
+                y_label: "Hit-10",
+                series,
+                baselines,
+            },
             &mut view.sweep_export,
             &result.sweep.provenance,
         );
     }
+    view.scores_export.follow(&crate::export::result_stem(&[
+        "homology_by_layer",
+        &result.sweep.provenance.model.name,
+    ]));
     if table_export_ui(ui, "Scores", &mut view.scores_export) {
         view.scores_export.save(
             ui.ctx(),
@@ -487,6 +507,12 @@ fn neighbours_column_ui(
     ui.strong(format!(
         "Nearest neighbours at layer {layer} (cosine of mean embeddings)"
     ));
+    view.neighbours_export.follow(&crate::export::result_stem(&[
+        "neighbours",
+        &query.id,
+        &format!("layer{layer}"),
+        &result.sweep.provenance.model.name,
+    ]));
     if table_export_ui(ui, "Neighbours", &mut view.neighbours_export) {
         view.neighbours_export.save(
             ui.ctx(),

@@ -4,11 +4,39 @@
 //! the legend under the plot (never over a line), and its "Save figure" row, which draws the same series as a publication figure.
 
 use eframe::egui;
-use egui_plot::{AxisHints, GridInput, GridMark, Line, MarkerShape, Plot, PlotPoints, Points};
+use egui_plot::{
+    AxisHints, Bar, BarChart, GridInput, GridMark, HLine, Line, LineStyle, MarkerShape, Plot,
+    PlotPoints, PlotUi, Points,
+};
 
 use super::figure_export::{FigureExport, figure_export_ui};
 use crate::export::nice_ticks_at_least;
-use crate::export::{LineFigure, LineSeries, distinct_series_colours, line_svg};
+use crate::export::{
+    BASELINE_COLOUR, Baseline, LineFigure, LineSeries, distinct_series_colours, line_svg,
+    single_layer,
+};
+
+/// One layer-sweep plot of a result: its series against the layer and its reference levels.
+pub struct SweepPlot<'a> {
+    /// The plot's egui id (one per view).
+    pub id: &'a str,
+    /// The name of its "Save figure" row ("Layer sweep" where a view has one plot).
+    pub figure_name: &'a str,
+    /// What its file is named after, before the model's name (`ss8_by_layer`).
+    pub file_stem: &'a str,
+    /// The figure's title (naming the model).
+    pub title: String,
+    /// The vertical axis: one metric.
+    pub y_label: &'a str,
+    /// The measured lines (trained solid, untrained dashed).
+    pub series: Vec<LineSeries>,
+    /// Majority class, random predictor or chance: dashed grey levels, in the legend.
+    pub baselines: Vec<Baseline>,
+}
+
+fn rgb(colour: [u8; 3]) -> egui::Color32 {
+    egui::Color32::from_rgb(colour[0], colour[1], colour[2])
+}
 
 /// One marker shape per measure, in the order the measures first appear.
 const MARKERS: [MarkerShape; 6] = [
@@ -60,33 +88,76 @@ fn plot_height(ui: &egui::Ui) -> f32 {
 }
 
 /// The legend under the plot, outside the data (a legend inside would cover lines in some
-/// corner): per series a line sample (dashed for an untrained baseline), its marker and name.
-fn legend_row_ui(ui: &mut egui::Ui, series: &[LineSeries], measures: &[usize]) {
+/// corner): per series a line sample (dashed for an untrained baseline) with its marker, or a
+/// bar swatch for a single-layer result, and its name; then each baseline with its value.
+fn legend_row_ui(ui: &mut egui::Ui, plot: &SweepPlot, measures: &[usize], bars: bool) {
     ui.horizontal_wrapped(|ui| {
-        for (s, &measure) in series.iter().zip(measures) {
-            let [r, g, b] = s.rgb;
-            let colour = egui::Color32::from_rgb(r, g, b);
+        for (s, &measure) in plot.series.iter().zip(measures) {
+            let colour = rgb(s.rgb);
             let (rect, _) = ui.allocate_exact_size(egui::vec2(30.0, 14.0), egui::Sense::hover());
             let painter = ui.painter();
-            let (left, right) = (rect.left_center(), rect.right_center());
-            let stroke = egui::Stroke::new(2.0, colour);
-            if s.dashed {
-                painter.extend(egui::Shape::dashed_line(&[left, right], stroke, 5.0, 3.0));
+            if bars {
+                let swatch = egui::Rect::from_center_size(rect.center(), egui::vec2(24.0, 10.0));
+                let fill = if s.dashed {
+                    colour.gamma_multiply(0.35)
+                } else {
+                    colour
+                };
+                painter.rect_filled(swatch, 1.0, fill);
+                painter.rect_stroke(
+                    swatch,
+                    1.0,
+                    egui::Stroke::new(1.0, colour),
+                    egui::StrokeKind::Inside,
+                );
             } else {
-                painter.line_segment([left, right], stroke);
+                sample_line(painter, rect, colour, s.dashed, 5.0);
+                marker_shape(
+                    painter,
+                    rect.center(),
+                    MARKERS[measure % MARKERS.len()],
+                    colour,
+                    !s.dashed,
+                );
             }
-            marker_shape(
-                painter,
-                rect.center(),
-                MARKERS[measure % MARKERS.len()],
-                colour,
-                !s.dashed,
-            );
             ui.label(&s.name);
+            ui.add_space(8.0);
+        }
+        for baseline in &plot.baselines {
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(30.0, 14.0), egui::Sense::hover());
+            sample_line(ui.painter(), rect, rgb(BASELINE_COLOUR), true, 2.0);
+            ui.label(baseline_text(baseline));
             ui.add_space(8.0);
         }
         ui.weak(PLOT_NAVIGATION);
     });
+}
+
+/// A baseline's legend text: its name and level.
+fn baseline_text(baseline: &Baseline) -> String {
+    format!("{} ({:.3})", baseline.label, baseline.value)
+}
+
+/// A horizontal line sample across `rect`, dashed in `dash` point steps when asked.
+fn sample_line(
+    painter: &egui::Painter,
+    rect: egui::Rect,
+    colour: egui::Color32,
+    dashed: bool,
+    dash: f32,
+) {
+    let (left, right) = (rect.left_center(), rect.right_center());
+    let stroke = egui::Stroke::new(2.0, colour);
+    if dashed {
+        painter.extend(egui::Shape::dashed_line(
+            &[left, right],
+            stroke,
+            dash,
+            dash * 0.6,
+        ));
+    } else {
+        painter.line_segment([left, right], stroke);
+    }
 }
 
 /// How every plot but the embedding map is navigated, said under each.
@@ -136,62 +207,125 @@ fn marker_shape(
     }
 }
 
-/// Draws `series` against the layer (plot `id`, vertical axis `y_label`) and the export row
-/// for a figure titled `title` (written with the result's `provenance` beside it).
+/// Draws `plot` (a sweep against the layer, or bars for a single layer) with its legend and
+/// the export row of the same figure (written with the result's `provenance` beside it).
 pub fn layer_sweep_ui(
     ui: &mut egui::Ui,
-    id: &str,
-    title: &str,
-    y_label: &str,
-    mut series: Vec<LineSeries>,
+    mut plot: SweepPlot,
     export: &mut FigureExport,
     provenance: &crate::provenance::Provenance,
 ) {
-    let measures = distinct_series_colours(&mut series);
-    let plot = Plot::new(id)
+    let measures = distinct_series_colours(&mut plot.series);
+    let layer = single_layer(&plot.series);
+    let x_label = match layer {
+        Some(x) => format!("layer {x:.0}"),
+        None => "layer".to_owned(),
+    };
+    let mut chart = Plot::new(plot.id)
         .height(plot_height(ui))
         // The wheel scrolls the page; Ctrl + wheel zooms (see [`PLOT_NAVIGATION`]).
         .allow_scroll(false)
         // Layer numbers are narrow: labels 24 points apart still read (egui_plot's default
         // needs 60, which hides every label of a 34-layer sweep in a half-width plot).
         .custom_x_axes(vec![
-            AxisHints::new_x().label("layer").label_spacing(24.0..=36.0),
+            AxisHints::new_x().label(x_label).label_spacing(24.0..=36.0),
         ])
-        .y_axis_label(y_label)
-        .x_grid_spacer(|input| round_marks(&input, 8, 1.0))
+        .y_axis_label(plot.y_label)
         .y_grid_spacer(|input| round_marks(&input, 5, 0.0))
-        .y_axis_formatter(|mark, _| tick_text(mark.value, mark.step_size))
-        .show(ui, |plot| {
-            for (s, &measure) in series.iter().zip(&measures) {
-                let [r, g, b] = s.rgb;
-                let colour = egui::Color32::from_rgb(r, g, b);
-                let mut line =
-                    Line::new(s.name.clone(), PlotPoints::new(s.points.clone())).color(colour);
-                if s.dashed {
-                    line = line.style(egui_plot::LineStyle::dashed_loose());
-                }
-                plot.line(line);
-                plot.points(
-                    Points::new(s.name.clone(), PlotPoints::new(s.points.clone()))
-                        .shape(MARKERS[measure % MARKERS.len()])
-                        .filled(!s.dashed)
-                        .radius(3.5)
-                        .color(colour),
-                );
-            }
-        });
-    let label = format!("{title} (layer sweep plot)");
-    plot.response
+        .y_axis_formatter(|mark, _| tick_text(mark.value, mark.step_size));
+    chart = match layer {
+        // Bars stand at 0, 1, ...: their positions are no layers, so no x ticks.
+        Some(_) => chart.x_grid_spacer(|_| Vec::new()).include_y(0.0),
+        None => chart
+            .x_grid_spacer(|input| round_marks(&input, 8, 1.0))
+            .x_axis_formatter(|mark, _| tick_text(mark.value, mark.step_size.max(1.0))),
+    };
+    let response = chart.show(ui, |chart| {
+        match layer {
+            Some(_) => bars_ui(chart, &plot.series),
+            None => lines_ui(chart, &plot.series, &measures),
+        }
+        for baseline in &plot.baselines {
+            chart.hline(
+                HLine::new(baseline_text(baseline), baseline.value)
+                    .color(rgb(BASELINE_COLOUR))
+                    .width(1.5)
+                    .style(LineStyle::dashed_dense()),
+            );
+        }
+    });
+    let label = format!("{} (layer sweep plot)", plot.title);
+    response
+        .response
         .widget_info(|| egui::WidgetInfo::labeled(egui::accesskit::Role::Canvas, true, &label));
-    legend_row_ui(ui, &series, &measures);
-    if figure_export_ui(ui, "Layer sweep", export) {
-        let (title, y_label) = (title.to_owned(), y_label.to_owned());
+    legend_row_ui(ui, &plot, &measures, layer.is_some());
+    export.follow(&crate::export::result_stem(&[
+        plot.file_stem,
+        &provenance.model.name,
+    ]));
+    if figure_export_ui(ui, plot.figure_name, export) {
+        let SweepPlot {
+            title,
+            y_label,
+            series,
+            baselines,
+            ..
+        } = plot;
+        let y_label = y_label.to_owned();
         export.save(ui.ctx(), Some(provenance), move |size| {
             let mut figure = LineFigure::new(title, "layer", &y_label, series);
+            figure.baselines = baselines;
             figure.width = size.width;
             figure.height = size.height;
             line_svg(&figure)
         });
+    }
+}
+
+/// Each series as a line with its measure's marker (filled for the trained model).
+fn lines_ui(chart: &mut PlotUi, series: &[LineSeries], measures: &[usize]) {
+    for (s, &measure) in series.iter().zip(measures) {
+        let colour = rgb(s.rgb);
+        let mut line = Line::new(s.name.clone(), PlotPoints::new(s.points.clone())).color(colour);
+        if s.dashed {
+            line = line.style(LineStyle::dashed_loose());
+        }
+        chart.line(line);
+        chart.points(
+            Points::new(s.name.clone(), PlotPoints::new(s.points.clone()))
+                .shape(MARKERS[measure % MARKERS.len()])
+                .filled(!s.dashed)
+                .radius(3.5)
+                .color(colour),
+        );
+    }
+}
+
+/// One bar per series of a single-layer result, untrained bars pale.
+fn bars_ui(chart: &mut PlotUi, series: &[LineSeries]) {
+    for (k, s) in series.iter().enumerate() {
+        let Some(value) = s.points.iter().find(|p| p[1].is_finite()).map(|p| p[1]) else {
+            continue;
+        };
+        let colour = rgb(s.rgb);
+        let fill = if s.dashed {
+            colour.gamma_multiply(0.35)
+        } else {
+            colour
+        };
+        chart.bar_chart(
+            BarChart::new(
+                s.name.clone(),
+                vec![
+                    Bar::new(k as f64, value)
+                        .width(0.6)
+                        .fill(fill)
+                        .stroke(egui::Stroke::new(1.5, colour))
+                        .name(format!("{} {value:.3}", s.name)),
+                ],
+            )
+            .color(colour),
+        );
     }
 }
 

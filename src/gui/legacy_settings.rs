@@ -76,6 +76,7 @@ pub fn legacy_session(ron_text: &str) -> Result<Session, ron::error::SpannedErro
             opened_data: old.opened_data,
             output_folder: old.output_folder,
             welcome_dismissed: old.welcome_dismissed,
+            ..ShellSettings::default()
         },
         tab: old.tab.id(),
         results: old.results.into_iter().map(LegacyTab::id).collect(),

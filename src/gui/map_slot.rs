@@ -205,23 +205,33 @@ impl ViewSlot for MapSlot {
         }
         let error = self.map.error();
         let groups_error = self.groups.error();
-        let clicks = map_view_ui(
-            ui,
-            &mut self.view,
-            JobView {
-                result: self.map.result(),
-                progress: self.map.progress(),
-                error: error.as_deref(),
-            },
-            workspace.data,
-            workspace.model,
-            JobView {
-                result: self.groups.result(),
-                progress: self.groups.progress(),
-                error: groups_error.as_deref(),
-            },
-            commands,
-        );
+        // The page scrolls (the groups panel opened above the map pushes it down); the map
+        // keeps the height of the page's view.
+        self.view.page_height = ui.available_height();
+        let page = egui::ScrollArea::vertical()
+            .id_salt("map_page")
+            .auto_shrink([false, false]);
+        let clicks = page
+            .show(ui, |ui| {
+                map_view_ui(
+                    ui,
+                    &mut self.view,
+                    JobView {
+                        result: self.map.result(),
+                        progress: self.map.progress(),
+                        error: error.as_deref(),
+                    },
+                    workspace.data,
+                    workspace.model,
+                    JobView {
+                        result: self.groups.result(),
+                        progress: self.groups.progress(),
+                        error: groups_error.as_deref(),
+                    },
+                    commands,
+                )
+            })
+            .inner;
         self.apply(ui.ctx(), workspace, clicks);
     }
 }

@@ -102,6 +102,8 @@ pub struct MapResult {
     /// What the map shows, for figure titles: "t-SNE of 5000 residue embeddings, layer 4,
     /// starter_esm1b_t4_128".
     pub title: String,
+    /// What its files are named after: method, level, layer and model.
+    pub file_stem: String,
     /// Distinguishes this result from every other map of the session (see [`MapResult::next_id`]).
     pub id: u64,
     /// The model and the sampled set it maps.
@@ -173,7 +175,21 @@ pub fn compute_map(
         study.layer,
         model.name
     );
+    let file_stem = crate::export::result_stem(&[
+        match settings.method {
+            MapMethod::Tsne => "tsne",
+            MapMethod::Pca => "pca",
+        },
+        if study.points.position.is_some() {
+            "residues"
+        } else {
+            "proteins"
+        },
+        &format!("layer{}", study.layer),
+        &model.name,
+    ]);
     Ok(MapResult {
+        file_stem,
         coordinates,
         projected: study.projected,
         points: study.points,
@@ -196,6 +212,8 @@ type ColourSeries = ((String, Palette), u64, Vec<(String, [u8; 3], Vec<usize>)>)
 /// View state kept between frames.
 #[derive(Debug, Default)]
 pub struct MapView {
+    /// Height of the page's view (the map tab scrolls), points: the map's height follows it.
+    pub page_height: f32,
     /// Settings of the next computation.
     pub settings: MapSettings,
     /// Colour-by choice (a dataset column name, [`AMINO_ACID`] or [`GROUP`]).
@@ -227,6 +245,8 @@ pub struct MapView {
     pub find: String,
     /// The plot is zoomed or panned away from the whole map (its bounds are not automatic).
     zoomed: bool,
+    /// The stem last proposed for the data file ([`crate::export::follow_name`]).
+    data_suggested: Option<String>,
     /// "Reset view" was clicked: the next frame returns to the whole map.
     reset_view: bool,
     /// Why there is no map although one was shown (its data set was replaced).
@@ -336,6 +356,9 @@ pub struct MapClicks {
     /// Score / Cancel of the amino-acid groups study.
     pub groups: Option<JobClick>,
 }
+
+/// Points of the page's view taken by the rows around the map plot.
+const MAP_FURNITURE_HEIGHT: f32 = 190.0;
 
 /// The map view. `num_layers` is the loaded model's depth (None without a model).
 pub fn map_view_ui(
@@ -530,6 +553,13 @@ fn exports_ui(
     set: &ProteinSet,
     table: &DatasetTable,
 ) {
+    view.figure_export.follow(&result.file_stem);
+    crate::export::follow_name(
+        &mut view.data_path,
+        &mut view.data_suggested,
+        &result.file_stem,
+        "csv",
+    );
     if figure_export_ui(ui, "Map", &mut view.figure_export) {
         let series = view.scatter_series(result);
         let (title, axes) = (
@@ -550,7 +580,7 @@ fn exports_ui(
                 crate::export::scatter_svg(&fig)
             });
     }
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         let label = ui.label("Data file");
         ui.add(
             egui::TextEdit::singleline(&mut view.data_path)
@@ -681,7 +711,9 @@ fn plot_ui(
         .show_grid(false)
         .allow_drag(!view.box_select)
         .allow_scroll(false)
-        .height((ui.available_height() - list_height).max(200.0))
+        // The page's view less the rows above and below the plot (settings, summary, toolbar,
+        // export rows).
+        .height((view.page_height - MAP_FURNITURE_HEIGHT - list_height).max(240.0))
         .show(ui, |plot| {
             if reset {
                 plot.set_auto_bounds(true);

@@ -20,6 +20,7 @@ pub mod map_view;
 mod model_panel;
 pub mod model_shelf;
 pub mod output_folder;
+mod recent;
 mod session;
 mod session_restore;
 mod session_storage;

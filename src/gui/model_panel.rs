@@ -51,6 +51,7 @@ impl DownloadView {
 pub fn model_panel_ui(
     ui: &mut egui::Ui,
     path_text: &mut String,
+    recent: &[std::path::PathBuf],
     loaded: Option<&LoadedModel>,
     loading: Option<Progress>,
     error: Option<&str>,
@@ -90,6 +91,13 @@ pub fn model_panel_ui(
             .clicked();
         if (load || enter || picked) && !path_text.trim().is_empty() {
             command = Some(AppCommand::LoadModel(path_text.trim().into()));
+        }
+        let entries = recent.iter().map(std::slice::from_ref);
+        if let Some(paths) = super::recent::recent_menu_ui(ui, "models", entries)
+            && let Some(path) = paths.into_iter().next()
+        {
+            *path_text = path.display().to_string();
+            command = Some(AppCommand::LoadModel(path));
         }
         if loading.is_some() {
             ui.spinner();

@@ -27,6 +27,10 @@ pub struct ShellSettings {
     pub output_folder: OutputFolder,
     /// The first-run welcome was dismissed.
     pub welcome_dismissed: bool,
+    /// Data sets opened before, newest first (each its files).
+    pub recent_data: Vec<Vec<PathBuf>>,
+    /// Checkpoints loaded before, newest first.
+    pub recent_models: Vec<PathBuf>,
 }
 
 /// A session as saved: the shell's settings, the open tab, the views that held a result and

@@ -6,7 +6,7 @@ use eframe::egui;
 
 use super::figure_export::{FigureExport, FigureSize, figure_export_ui};
 use super::job::{JobClick, Progress};
-use super::layer_sweep::layer_sweep_ui;
+use super::layer_sweep::{SweepPlot, layer_sweep_ui};
 use super::study_panel::{
     ProbeSaver, StudyControls, StudyJob, estimate_text, input_field_width, layers_ui, metric_cell,
     split_ui, store_folder_row, stores_line_ui,
@@ -22,6 +22,7 @@ use crate::analysis::ss8_study::{
 use crate::analysis::ss8_study_table::ss8_study_table;
 use crate::bundled::{bundled_path_text, kit};
 use crate::data::{SS8_CLASSES, Ss8Record};
+use crate::export::{Baseline, SS8_LEGEND, ss8_colour};
 use crate::export::{HeatmapFigure, LineSeries};
 use crate::model::{Layers, LoadedModel};
 use crate::store::StoreOptions;
@@ -242,8 +243,8 @@ pub fn ss8_sweep_series(result: &Ss8Result) -> Vec<LineSeries> {
     series
 }
 
-/// The confusion matrix of the best layer as a figure (rows: truth; counts in the cells;
-/// colour: the fraction of the true class).
+/// The confusion matrix of the best layer as a figure (rows: truth; in each cell the count
+/// over its share of the true class, which the colour shows too, with a colour bar).
 pub fn ss8_confusion_figure(result: &Ss8Result, size: FigureSize) -> HeatmapFigure {
     let best = result.best_run();
     let confusion = &best.test.ss8.confusion;
@@ -265,7 +266,13 @@ pub fn ss8_confusion_figure(result: &Ss8Result, size: FigureSize) -> HeatmapFigu
         values,
         [0.0, 1.0],
     );
-    figure.cell_text = confusion.iter().flatten().map(|c| c.to_string()).collect();
+    figure.cell_text = confusion
+        .iter()
+        .flat_map(|row| {
+            let total = row.iter().sum::<usize>();
+            row.iter().map(move |&c| count_and_share(c, total))
+        })
+        .collect();
     let classes: Vec<String> = SS8_CLASSES.iter().map(|c| c.to_string()).collect();
     figure.row_labels = classes.clone();
     figure.col_labels = classes;
@@ -320,20 +327,30 @@ pub fn ss8_view_ui(
     split_ui(ui, &result.split);
     ui.columns(2, |columns| {
         let ui = &mut columns[0];
-        if result.sweep.runs.len() > 1 || !result.sweep.untrained.is_empty() {
-            layer_sweep_ui(
-                ui,
-                "ss8_sweep",
-                &format!(
+        layer_sweep_ui(
+            ui,
+            SweepPlot {
+                id: "ss8_sweep",
+                figure_name: "Layer sweep",
+                file_stem: "ss8_by_layer",
+                title: format!(
                     "SS8 probe accuracy by layer, {}",
                     result.sweep.provenance.model.name
                 ),
-                "accuracy",
-                ss8_sweep_series(result),
-                &mut view.sweep_export,
-                &result.sweep.provenance,
-            );
-        }
+                y_label: "accuracy",
+                series: ss8_sweep_series(result),
+                baselines: vec![Baseline {
+                    label: "majority class (test Q8)".into(),
+                    value: best.test.ss8.majority_baseline(),
+                }],
+            },
+            &mut view.sweep_export,
+            &result.sweep.provenance,
+        );
+        view.layers_export.follow(&crate::export::result_stem(&[
+            "ss8_by_layer",
+            &result.sweep.provenance.model.name,
+        ]));
         if table_export_ui(ui, "Accuracy", &mut view.layers_export) {
             view.layers_export.save(
                 ui.ctx(),
@@ -362,6 +379,11 @@ pub fn ss8_view_ui(
             best.layer
         ));
         confusion_grid(ui, &best.test.ss8.confusion);
+        view.confusion_export.follow(&crate::export::result_stem(&[
+            "ss8_confusion",
+            &format!("layer{}", best.layer),
+            &result.sweep.provenance.model.name,
+        ]));
         if figure_export_ui(ui, "Confusion", &mut view.confusion_export) {
             let figure = ss8_confusion_figure(result, view.confusion_export.size);
             view.confusion_export
@@ -392,6 +414,12 @@ fn track_section_ui(ui: &mut egui::Ui, view: &mut Ss8View, result: &Ss8Result, l
         .on_hover_text("The test protein whose predicted and true SS8 tracks are shown");
     let (record, prediction) = &result.tracks[view.track];
     track_ui(ui, record, prediction);
+    view.track_export.follow(&crate::export::result_stem(&[
+        "ss8_track",
+        &record.id,
+        &format!("layer{layer}"),
+        &result.sweep.provenance.model.name,
+    ]));
     if figure_export_ui(ui, "Track", &mut view.track_export) {
         let probe = format!("layer {layer}, {}", result.sweep.provenance.model.name);
         let figure = ss8_track_figure(record, prediction, &probe, view.track_export.size);
@@ -490,14 +518,29 @@ pub fn ss8_track_figure(
     )
 }
 
+/// A confusion cell's text: the count over its share of the row's `total` ("-" without any).
+fn count_and_share(count: usize, total: usize) -> String {
+    if total == 0 {
+        format!("{count}\n-")
+    } else {
+        format!("{count}\n{:.0}%", 100.0 * count as f64 / total as f64)
+    }
+}
+
+/// The cell colour of a row share in 0..=1 (dark to blue, as the figure's ramp).
+fn share_colour(share: f32) -> egui::Color32 {
+    let t = share.clamp(0.0, 1.0).sqrt();
+    egui::Color32::from_rgb(
+        (40.0 + 38.0 * t) as u8,
+        (40.0 + 81.0 * t) as u8,
+        (40.0 + 127.0 * t) as u8,
+    )
+}
+
+/// The confusion matrix: rows true classes, columns predicted; each cell its count over its
+/// share of the true class, shaded by that share; a colour bar under it.
 fn confusion_grid(ui: &mut egui::Ui, confusion: &[Vec<usize>]) {
-    let max = confusion
-        .iter()
-        .flatten()
-        .copied()
-        .max()
-        .unwrap_or(1)
-        .max(1) as f32;
+    ui.weak("Rows: true class; columns: predicted. Each cell: count, and share of the true class.");
     egui::Grid::new("ss8_confusion")
         .spacing([2.0, 2.0])
         .show(ui, |ui| {
@@ -508,27 +551,41 @@ fn confusion_grid(ui: &mut egui::Ui, confusion: &[Vec<usize>]) {
             ui.end_row();
             for (t, row) in confusion.iter().enumerate() {
                 ui.strong(SS8_CLASSES[t].to_string());
+                let total = row.iter().sum::<usize>();
                 for &count in row {
-                    let strength = (count as f32 / max).sqrt();
-                    let fill = egui::Color32::from_rgb(
-                        (40.0 + 38.0 * strength) as u8,
-                        (40.0 + 81.0 * strength) as u8,
-                        (40.0 + 127.0 * strength) as u8,
-                    );
+                    let share = count as f32 / total.max(1) as f32;
                     let (rect, _) =
-                        ui.allocate_exact_size(egui::vec2(46.0, 20.0), egui::Sense::hover());
-                    ui.painter().rect_filled(rect, 2.0, fill);
+                        ui.allocate_exact_size(egui::vec2(40.0, 30.0), egui::Sense::hover());
+                    ui.painter().rect_filled(rect, 2.0, share_colour(share));
                     ui.painter().text(
                         rect.center(),
                         egui::Align2::CENTER_CENTER,
-                        count.to_string(),
-                        egui::FontId::monospace(11.0),
+                        count_and_share(count, total),
+                        egui::FontId::monospace(10.0),
                         egui::Color32::WHITE,
                     );
                 }
                 ui.end_row();
             }
         });
+    colour_bar_ui(ui);
+}
+
+/// The confusion colours from 0% to 100% of the true class.
+fn colour_bar_ui(ui: &mut egui::Ui) {
+    ui.horizontal(|ui| {
+        ui.weak("0%");
+        let (rect, _) = ui.allocate_exact_size(egui::vec2(160.0, 12.0), egui::Sense::hover());
+        let steps = 32;
+        for k in 0..steps {
+            let x0 = rect.left() + rect.width() * k as f32 / steps as f32;
+            let x1 = rect.left() + rect.width() * (k + 1) as f32 / steps as f32;
+            let cell = egui::Rect::from_x_y_ranges(x0..=x1, rect.y_range());
+            ui.painter()
+                .rect_filled(cell, 0.0, share_colour((k as f32 + 0.5) / steps as f32));
+        }
+        ui.weak("100% of the true class");
+    });
 }
 
 /// The true SS8 class of each residue of `record`; `None` where it is not scored.
@@ -544,10 +601,6 @@ fn truth_classes(record: &Ss8Record) -> Vec<Option<char>> {
 /// Sequence, true and predicted classes, with predictions shaded by confidence.
 fn track_ui(ui: &mut egui::Ui, record: &Ss8Record, prediction: &Ss8Prediction) {
     let best = prediction.best();
-    let truth: String = truth_classes(record)
-        .into_iter()
-        .map(|c| c.unwrap_or('-'))
-        .collect();
     let correct = best
         .iter()
         .zip(record.labels.iter().zip(&record.mask))
@@ -559,26 +612,62 @@ fn track_ui(ui: &mut egui::Ui, record: &Ss8Record, prediction: &Ss8Prediction) {
         record.id,
         record.sequence.len()
     ));
+    let truth = truth_classes(record);
     egui::ScrollArea::horizontal().show(ui, |ui| {
         let font = egui::FontId::monospace(13.0);
         ui.label(egui::RichText::new(format!("seq   {}", record.sequence)).font(font.clone()));
-        ui.label(egui::RichText::new(format!("true  {truth}")).font(font.clone()));
-        let mut job = egui::text::LayoutJob::default();
-        job.append(
-            "pred  ",
-            0.0,
-            egui::TextFormat::simple(font.clone(), ui.visuals().text_color()),
-        );
-        for &(class, p) in &best {
-            let alpha = (60.0 + 195.0 * p.clamp(0.0, 1.0)) as u8;
-            let colour = egui::Color32::from_rgba_unmultiplied(255, 255, 255, alpha);
+        let text_colour = ui.visuals().text_color();
+        let row = |name: &str, letters: &mut dyn Iterator<Item = (char, f32)>| {
+            let mut job = egui::text::LayoutJob::default();
             job.append(
-                &SS8_CLASSES[class].to_string(),
+                name,
                 0.0,
-                egui::TextFormat::simple(font.clone(), colour),
+                egui::TextFormat::simple(font.clone(), text_colour),
             );
-        }
-        ui.label(job);
+            for (class, opacity) in letters {
+                job.append(
+                    &class.to_string(),
+                    0.0,
+                    egui::TextFormat::simple(
+                        font.clone(),
+                        class_colour(class).gamma_multiply(opacity),
+                    ),
+                );
+            }
+            job
+        };
+        ui.label(row(
+            "true  ",
+            &mut truth.iter().map(|c| c.map_or(('-', 0.5), |c| (c, 1.0))),
+        ));
+        ui.label(row(
+            "pred  ",
+            &mut best
+                .iter()
+                .map(|&(class, p)| (SS8_CLASSES[class], 0.25 + 0.75 * p.clamp(0.0, 1.0))),
+        ));
     });
-    ui.weak("Predicted letters are brighter where the probe is more confident.");
+    class_legend_ui(ui);
+    ui.weak("Predicted letters are fainter where the probe is less confident.");
+}
+
+/// The colour a class letter is drawn in: the figure's ([`ss8_colour`]).
+fn class_colour(class: char) -> egui::Color32 {
+    egui::Color32::from_hex(ss8_colour(class)).unwrap_or(egui::Color32::GRAY)
+}
+
+/// Each class letter in the colour the track draws it, with its name.
+fn class_legend_ui(ui: &mut egui::Ui) {
+    ui.horizontal_wrapped(|ui| {
+        for (class, name) in SS8_LEGEND {
+            ui.label(
+                egui::RichText::new(class.to_string())
+                    .monospace()
+                    .strong()
+                    .color(class_colour(class)),
+            );
+            ui.label(name);
+            ui.add_space(6.0);
+        }
+    });
 }

@@ -15,6 +15,8 @@ pub struct TableExport {
     pub path: String,
     /// The write and its outcome.
     write: BackgroundWrite,
+    /// The stem last proposed for the result shown ([`Self::follow`]).
+    suggested: Option<String>,
 }
 
 impl TableExport {
@@ -24,6 +26,13 @@ impl TableExport {
             path: default_path.to_owned(),
             ..Self::default()
         }
+    }
+
+    /// Names the file after the result shown: when `stem` differs from the last one proposed
+    /// (another result, layer, chain or map), the path's stem becomes `stem`, keeping its
+    /// folder and extension; while the result stays, what the user typed stays.
+    pub fn follow(&mut self, stem: &str) {
+        crate::export::follow_name(&mut self.path, &mut self.suggested, stem, "csv");
     }
 
     /// A new result is shown: the last "wrote …" message is about the previous one.

@@ -78,6 +78,25 @@ pub fn contact_precision(predicted: &[f32], truth: &ContactMap) -> ContactPrecis
     }
 }
 
+/// The precision a random ranking expects in `range`: the share of `truth`'s evaluable pairs
+/// in that range that are contacts (`NaN` without such pairs).
+pub fn random_precision(truth: &ContactMap, range: SeparationRange) -> f64 {
+    let (mut pairs, mut contacts) = (0usize, 0usize);
+    for i in (0..truth.len).filter(|&i| truth.valid[i]) {
+        for j in (i + 1..truth.len).filter(|&j| truth.valid[j]) {
+            if SeparationRange::of(i, j) == Some(range) {
+                pairs += 1;
+                contacts += usize::from(truth.contact(i, j));
+            }
+        }
+    }
+    if pairs == 0 {
+        f64::NAN
+    } else {
+        contacts as f64 / pairs as f64
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,5 +135,8 @@ mod tests {
         let mut partial = truth.clone();
         partial.valid[0] = false;
         assert!((contact_precision(&predicted, &partial).long.at_l5 - 2.0 / 8.0).abs() < 1e-12);
+        // Long range: pairs (i, j) with j - i >= 24 among 40 residues: 16 * 17 / 2 = 136.
+        assert!((random_precision(&truth, SeparationRange::Long) - 3.0 / 136.0).abs() < 1e-12);
+        assert!(random_precision(&truth, SeparationRange::Short) == 0.0);
     }
 }

@@ -226,6 +226,46 @@ pub fn homology_metrics(
     )
 }
 
+/// Hit-10 of a random ranking, `[fold, superfamily]`, over the same queries, positives and
+/// negatives as [`score_query`]: a query with `p` positives and `n` negatives finds no
+/// positive in a random top 10 with probability `prod_{i<10} (n - i) / (n + p - i)`; the mean of
+/// one minus that over the queries having both (`None` at a level without such queries).
+/// Counts per label make it `O(domains)`.
+pub fn chance_hit10(labels: &[ScopLabels]) -> [Option<f64>; 2] {
+    let count_at = |depth: usize| {
+        let mut counts = std::collections::HashMap::<&str, usize>::new();
+        for l in labels {
+            *counts.entry(l[depth].as_str()).or_default() += 1;
+        }
+        counts
+    };
+    let [fold, superfamily, family] = [1, 2, 3].map(count_at);
+    let total = labels.len();
+    let miss = |positives: usize, negatives: usize| {
+        (0..10.min(negatives + 1))
+            .map(|i| negatives.saturating_sub(i) as f64 / (negatives + positives - i) as f64)
+            .product::<f64>()
+    };
+    let mut sums = [(0.0, 0usize); 2];
+    for l in labels {
+        let same = |counts: &std::collections::HashMap<&str, usize>, depth: usize| {
+            counts[l[depth].as_str()]
+        };
+        let negatives = total - same(&fold, 1);
+        let positives = [
+            same(&fold, 1) - same(&superfamily, 2),
+            same(&superfamily, 2) - same(&family, 3),
+        ];
+        for (sum, p) in sums.iter_mut().zip(positives) {
+            if p > 0 && negatives > 0 {
+                sum.0 += 1.0 - miss(p, negatives);
+                sum.1 += 1;
+            }
+        }
+    }
+    sums.map(|(sum, queries)| (queries > 0).then(|| sum / queries as f64))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,5 +328,22 @@ mod tests {
         assert!((fold.auc - 0.75).abs() < 1e-12, "{fold:?}");
         let sim = cosine_similarities(&[vec![1.0, 0.0], vec![2.0, 0.0], vec![0.0, 3.0]]);
         assert!((sim[1] - 1.0).abs() < 1e-6 && sim[2].abs() < 1e-6 && (sim[8] - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn chance_hit10_is_one_minus_the_chance_of_ten_negatives_first() {
+        // Fold a.1: 2 superfamilies; 20 domains of other folds as negatives.
+        let mut sccs = vec!["a.1.1.1", "a.1.1.2", "a.1.2.1"];
+        let others: Vec<String> = (0..20).map(|k| format!("b.{k}.1.1")).collect();
+        sccs.extend(others.iter().map(String::as_str));
+        let [fold, superfamily] = chance_hit10(&labels(&sccs));
+        // Superfamily: queries 0 and 1, one positive each, 20 negatives (2 is ignored):
+        // 1 - C(20,10)/C(21,10) = 1 - 11/21.
+        assert!((superfamily.expect("queries") - 10.0 / 21.0).abs() < 1e-12);
+        // Fold: 0 and 1 have one positive (2), 2 has two (0, 1); the b domains have none.
+        let one = 10.0 / 21.0;
+        let two = 1.0 - (11.0 * 12.0) / (21.0 * 22.0);
+        assert!((fold.expect("queries") - (2.0 * one + two) / 3.0).abs() < 1e-12);
+        assert_eq!(chance_hit10(&labels(&["a.1.1.1", "b.1.1.1"])), [None, None]);
     }
 }

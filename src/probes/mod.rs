@@ -26,15 +26,15 @@ pub use contact_pairs::{
     sample_pairs,
 };
 pub use contact_precision::{
-    ContactPrecision, RangePrecision, contact_precision, top_contact_pairs,
+    ContactPrecision, RangePrecision, contact_precision, random_precision, top_contact_pairs,
 };
 pub use contact_probe::{
     ContactProbe, ContactProbeError, ContactProbeParams, TrainingChain, pair_sample,
     standardise_in_place,
 };
 pub use homology::{
-    HomologyLevel, HomologyMetrics, LabelIds, QueryOutcome, ScopLabels, cosine_similarities,
-    homology_metrics, scop_labels, score_query, summarise, unit_vectors,
+    HomologyLevel, HomologyMetrics, LabelIds, QueryOutcome, ScopLabels, chance_hit10,
+    cosine_similarities, homology_metrics, scop_labels, score_query, summarise, unit_vectors,
 };
 pub use homology_search::{HomologySearchError, QUERY_BLOCK, homology_scores};
 pub use lbfgs::{LbfgsResult, LbfgsSettings, StopReason};

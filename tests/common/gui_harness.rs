@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use esm_workbench::gui::LaunchOptions;
 use esm_workbench::gui::WorkbenchApp;
 use esm_workbench::gui::view_slot::ViewSlot;
@@ -22,7 +22,11 @@ pub fn wait_until(
     what: &str,
     done: impl Fn(&Harness<'_, WorkbenchApp>) -> bool,
 ) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(900);
+    let seconds = std::env::var("WB_WAIT_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(900);
+    let deadline = std::time::Instant::now() + Duration::from_secs(seconds);
     while std::time::Instant::now() < deadline {
         harness.step();
         if done(harness) {
@@ -30,7 +34,13 @@ pub fn wait_until(
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    panic!("timed out waiting for {what}");
+    // What the app says about files and jobs, to tell a failed write from a slow one.
+    let said: Vec<String> = ["wrote", "Not saved", "exists", "failed", "error", "cannot"]
+        .iter()
+        .flat_map(|word| harness.query_all_by_label_contains(word))
+        .filter_map(|node| node.accesskit_node().label())
+        .collect();
+    panic!("timed out waiting for {what}; the app says: {said:?}");
 }
 
 /// Replaces the text of the field labelled `label`.
