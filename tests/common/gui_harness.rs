@@ -171,6 +171,10 @@ pub fn train_probe(
     for option in options {
         click(harness, option);
     }
+    // The button waits for the inputs' estimate (off the UI thread): a click before is lost.
+    wait_until(harness, &format!("{train} enabled"), |h| {
+        !h.get_by_label(train).accesskit_node().is_disabled()
+    });
     click(harness, train);
     wait_until(harness, train, |h| {
         h.query_by_label_contains("Best layer").is_some()
