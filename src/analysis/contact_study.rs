@@ -387,7 +387,7 @@ pub fn run_contact_study(
         )));
     }
     let head_share = if head_wanted { 0.1 } else { 0.0 };
-    let (sweep, test_store, pairs) = if request.train.is_empty() {
+    let (sweep, test_store, pairs, random) = if request.train.is_empty() {
         let sweep = LayerSweep {
             provenance: super::study_driver::provenance(model, &request.stored_sets()),
             runs: Vec::new(),
@@ -396,14 +396,18 @@ pub fn run_contact_study(
             best_rule: BEST_CONTACT_LAYER,
             cost: StudyCost::default(),
         };
-        (sweep, None, PairCounts::default())
+        let random = random_long_precision(&test_contact_maps(&request.test));
+        (sweep, None, PairCounts::default(), random)
     } else {
         let outcome = run_study(model, request, &ctx.scoped(0.0, 1.0 - head_share))?;
         let test_store = outcome.trained.stores[1].dir().to_owned();
+        // The test chains' true maps, computed once when the probe was prepared.
+        let random = random_long_precision(&outcome.trained.prepared.truth);
         (
             outcome.sweep,
             Some(test_store),
             outcome.trained.prepared.pairs,
+            random,
         )
     };
     let head = if head_wanted {
@@ -425,13 +429,14 @@ pub fn run_contact_study(
         test: request.test.clone(),
         test_store,
         pairs,
-        random_long_precision: random_long_precision(&request.test),
+        random_long_precision: random,
     })
 }
 
-/// The mean over `test` chains (those with long-range pairs) of their long-range contact share.
-fn random_long_precision(test: &[ProteinChain]) -> f64 {
-    let shares: Vec<f64> = test_contact_maps(test)
+/// The mean over the test chains' true `maps` (those with long-range pairs) of their
+/// long-range contact share.
+fn random_long_precision(maps: &[ContactMap]) -> f64 {
+    let shares: Vec<f64> = maps
         .iter()
         .map(|map| crate::probes::random_precision(map, SeparationRange::Long))
         .filter(|p| p.is_finite())

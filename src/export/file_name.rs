@@ -39,10 +39,15 @@ pub fn renamed(path: &str, stem: &str, default_extension: &str) -> String {
         .filter(|e| !e.is_empty())
         .unwrap_or(default_extension);
     let name = format!("{stem}.{extension}");
-    match old.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-        Some(dir) if !trimmed.ends_with('/') => dir.join(name).display().to_string(),
-        _ if trimmed.ends_with('/') => Path::new(trimmed).join(name).display().to_string(),
-        _ => name,
+    // A path ending in `/` is a folder; otherwise the folder is the path's parent, if any.
+    let folder = if trimmed.ends_with('/') {
+        Some(old)
+    } else {
+        old.parent().filter(|dir| !dir.as_os_str().is_empty())
+    };
+    match folder {
+        Some(dir) => dir.join(name).display().to_string(),
+        None => name,
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use super::svg::{escape, open_document};
+use super::svg::{escape, open_document, text_width};
 
 /// One protein's track.
 #[derive(Debug, Clone, PartialEq)]
@@ -189,7 +189,7 @@ fn legend_svg(svg: &mut String, f: f64, height: f64) {
             ss8_colour(class),
             x + 1.0 * small,
         );
-        x += (2.2 + 0.55 * name.len() as f64) * small;
+        x += 2.2 * small + text_width(name, small);
     }
     let _ = writeln!(svg, "</g>");
     let _ = writeln!(
