@@ -59,6 +59,7 @@ fn bench_map_frame(c: &mut Criterion) {
         title: format!("benchmark map of {n} points"),
         id: MapResult::next_id(),
         provenance: Default::default(),
+        file_stem: "benchmark_map".into(),
     });
     let ctx = egui::Context::default();
     let mut view = MapView::new();
