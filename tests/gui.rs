@@ -925,7 +925,7 @@ fn opens_several_data_files_sorts_and_searches_sequences() {
             .is_some(),
         "one source file: named once above the table, not on every row"
     );
-    click(&mut harness, "Recent…");
+    click(&mut harness, "Recent data sets…");
     click(&mut harness, "mine.fasta + meta.tsv + structures.json");
     wait_until(&mut harness, "the recent files", |h| {
         h.query_by_label_contains("7 proteins").is_some()
@@ -1072,8 +1072,10 @@ fn at_800_by_600_no_control_is_cut_off_on_the_right() {
     );
 }
 
+/// With a map, SS8, contact and homology result, no control or text ends past the right edge
+/// of an 800 x 600 window: the study views stack their two columns, rows wrap whole entries,
+/// the map's legend goes under its title.
 #[test]
-#[ignore = "issue 29, open: with an SS8 result at 800 x 600 the confusion figure row and Save best probe end past the edge"]
 fn at_800_by_600_no_result_is_cut_off_on_the_right() {
     let stores = tempfile::tempdir().expect("tempdir");
     let mut harness = app_sized(
@@ -1107,9 +1109,17 @@ fn at_800_by_600_no_result_is_cut_off_on_the_right() {
         &[],
         "Train SS8 probe",
     );
-    // Not yet with a contact or homology result here: after the SS8 run the contact probe's
-    // "Best layer" line did not come within 300 s in this 800 x 600 harness (it comes in the
-    // 1280 x 800 tests); left open in issue 29.
+    train_probe(
+        &mut harness,
+        "Contacts",
+        ["Training structures", "Test structures"],
+        [&demo_file("structures.json"), &demo_file("structures.json")],
+        &[],
+        "Train contact probe",
+    );
+    let astral = stores.path().join("astral.fa");
+    write_synthetic_astral(&astral);
+    score_homology(&mut harness, &astral, 24);
     clipped.extend(cut_off_on_the_right(&mut harness, "with results"));
     assert!(
         clipped.is_empty(),
@@ -1129,10 +1139,13 @@ fn cut_off_on_the_right(harness: &mut Harness<'_, WorkbenchApp>, when: &str) -> 
             .any(|p| name.starts_with(p))
     };
     let mut clipped = Vec::new();
-    // Not yet the embedding map: since its page scrolls (so that the amino-acid groups panel
-    // above the map can be reached), one row there ends about 100 points past the edge at
-    // 800 x 600 (issue 29, left open).
-    for tab in ["Data", "Secondary structure", "Contacts", "Homology"] {
+    for tab in [
+        "Data",
+        "Embedding map",
+        "Secondary structure",
+        "Contacts",
+        "Homology",
+    ] {
         click(harness, tab);
         // The data table scrolls sideways: its columns may lie beyond the edge.
         let table: Vec<String> = harness
@@ -1154,8 +1167,8 @@ fn cut_off_on_the_right(harness: &mut Harness<'_, WorkbenchApp>, when: &str) -> 
                     tab == "Data" && (rect.min.y > table_top(harness) || table.contains(&name));
                 if rect.max.x > 800.5 && !in_table && !sideways(&name) {
                     clipped.push(format!(
-                        "{when}, {tab}: {role:?} {name:?} ends at x = {}",
-                        rect.max.x
+                        "{when}, {tab}: {role:?} {name:?} at {:?} ends at x = {}",
+                        rect.min, rect.max.x
                     ));
                 }
             }

@@ -437,8 +437,11 @@ pub fn contacts_view_ui(
         p.non_contacts,
     ));
     split_ui(ui, &study.split);
-    ui.columns(2, |columns| {
-        let ui = &mut columns[0];
+    super::two_columns::two_columns_ui(ui, |ui, column| {
+        if column == 1 {
+            chain_map_ui(ui, view, result);
+            return;
+        }
         layer_sweep_ui(
             ui,
             SweepPlot {
@@ -474,7 +477,6 @@ pub fn contacts_view_ui(
                 Some(&study.sweep.provenance),
             );
         }
-        chain_map_ui(&mut columns[1], view, result);
     });
     command
 }
@@ -556,38 +558,36 @@ fn precision_table_ui(ui: &mut egui::Ui, study: &ContactStudy) {
     let Some(best) = study.best_run() else {
         return;
     };
-    let mut rows: Vec<(String, &ContactPrecision)> =
+    let mut columns: Vec<(String, &ContactPrecision)> =
         vec![(format!("probe, layer {}", best.layer), &best.mean)];
     if let Some(run) = study.sweep.untrained.iter().find(|r| r.layer == best.layer) {
-        rows.push((format!("untrained, layer {}", run.layer), &run.mean));
+        columns.push((format!("untrained, layer {}", run.layer), &run.mean));
     }
     if let Some(head) = &study.head {
-        rows.push(("contact head".into(), &head.mean));
+        columns.push(("contact head".into(), &head.mean));
     }
+    type Metric = fn(&ContactPrecision) -> f64;
+    let metrics: [(&str, Metric); 5] = [
+        ("short P@L/5", |p| p.short.at_l5),
+        ("medium P@L/5", |p| p.medium.at_l5),
+        ("long P@L/5", |p| p.long.at_l5),
+        ("long P@L/2", |p| p.long.at_l2),
+        ("long P@L", |p| p.long.at_l),
+    ];
+    // One column per predictor (at most three), one row per metric: narrow enough for an
+    // 800-point window.
     egui::Grid::new("contact_precision")
         .striped(true)
         .show(ui, |ui| {
-            for h in [
-                "",
-                "short P@L/5",
-                "medium P@L/5",
-                "long P@L/5",
-                "long P@L/2",
-                "long P@L",
-            ] {
-                ui.strong(h);
+            ui.label("");
+            for (name, _) in &columns {
+                ui.strong(name);
             }
             ui.end_row();
-            for (name, p) in rows {
-                ui.label(name);
-                for v in [
-                    p.short.at_l5,
-                    p.medium.at_l5,
-                    p.long.at_l5,
-                    p.long.at_l2,
-                    p.long.at_l,
-                ] {
-                    ui.label(format!("{v:.3}"));
+            for (metric, value) in metrics {
+                ui.label(metric);
+                for (_, precision) in &columns {
+                    ui.label(format!("{:.3}", value(precision)));
                 }
                 ui.end_row();
             }

@@ -182,7 +182,7 @@ pub fn open_files_ui(
 
 /// Draws the dataset summary, the filter box and the table.
 pub fn data_panel_ui(ui: &mut egui::Ui, set: &ProteinSet, table: &mut DatasetTable) {
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.heading(&set.name);
         ui.label(format!("{} proteins", set.records.len()));
         if let Some(join) = &set.join {

@@ -336,9 +336,9 @@ pub fn homology_view_ui(
         level_summary(&best.superfamily),
         level_summary(&best.fold),
     ));
-    ui.columns(2, |columns| {
-        scores_column_ui(&mut columns[0], view, result);
-        neighbours_column_ui(&mut columns[1], view, result, best.layer);
+    super::two_columns::two_columns_ui(ui, |ui, column| match column {
+        0 => scores_column_ui(ui, view, result),
+        _ => neighbours_column_ui(ui, view, result, best.layer),
     });
     command
 }
@@ -393,7 +393,7 @@ fn scores_column_ui(ui: &mut egui::Ui, view: &mut HomologyView, result: &Homolog
             Some(&result.sweep.provenance),
         );
     }
-    egui::ScrollArea::vertical()
+    egui::ScrollArea::both()
         .id_salt("homology_table")
         .max_height(260.0)
         .show(ui, |ui| {

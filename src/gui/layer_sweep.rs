@@ -93,6 +93,7 @@ fn plot_height(ui: &egui::Ui) -> f32 {
 fn legend_row_ui(ui: &mut egui::Ui, plot: &SweepPlot, measures: &[usize], bars: bool) {
     ui.horizontal_wrapped(|ui| {
         for (s, &measure) in plot.series.iter().zip(measures) {
+            keep_entry_together(ui, &s.name);
             let colour = rgb(s.rgb);
             let (rect, _) = ui.allocate_exact_size(egui::vec2(30.0, 14.0), egui::Sense::hover());
             let painter = ui.painter();
@@ -120,17 +121,34 @@ fn legend_row_ui(ui: &mut egui::Ui, plot: &SweepPlot, measures: &[usize], bars: 
                     !s.dashed,
                 );
             }
-            ui.label(&s.name);
+            ui.add(egui::Label::new(&s.name).wrap_mode(egui::TextWrapMode::Extend));
             ui.add_space(8.0);
         }
         for baseline in &plot.baselines {
+            let text = baseline_text(baseline);
+            keep_entry_together(ui, &text);
             let (rect, _) = ui.allocate_exact_size(egui::vec2(30.0, 14.0), egui::Sense::hover());
             sample_line(ui.painter(), rect, rgb(BASELINE_COLOUR), true, 2.0);
-            ui.label(baseline_text(baseline));
+            ui.add(egui::Label::new(text).wrap_mode(egui::TextWrapMode::Extend));
             ui.add_space(8.0);
         }
         ui.weak(PLOT_NAVIGATION);
     });
+}
+
+/// Starts a new legend row unless an entry (its 30-point sample and `text`) fits whole on
+/// this one: a name is never broken across lines.
+fn keep_entry_together(ui: &mut egui::Ui, text: &str) {
+    let galley = egui::WidgetText::from(text).into_galley(
+        ui,
+        Some(egui::TextWrapMode::Extend),
+        f32::INFINITY,
+        egui::TextStyle::Body,
+    );
+    let needed = 30.0 + ui.spacing().item_spacing.x + galley.size().x;
+    if ui.available_size_before_wrap().x < needed {
+        ui.end_row();
+    }
 }
 
 /// A baseline's legend text: its name and level.

@@ -208,11 +208,15 @@ impl ViewSlot for MapSlot {
         // The page scrolls (the groups panel opened above the map pushes it down); the map
         // keeps the height of the page's view.
         self.view.page_height = ui.available_height();
+        // The page never grows wider than the window: a row too wide for it wraps instead of
+        // widening the page beyond the edge.
+        let page_width = ui.available_width();
         let page = egui::ScrollArea::vertical()
             .id_salt("map_page")
             .auto_shrink([false, false]);
         let clicks = page
             .show(ui, |ui| {
+                ui.set_max_width(page_width);
                 map_view_ui(
                     ui,
                     &mut self.view,

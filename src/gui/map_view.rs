@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use eframe::egui;
-use egui_plot::{Legend, Plot, PlotPoints, Points};
+use egui_plot::{Plot, PlotPoints, Points};
 
 use super::aa_groups_panel::{AaGroupsPanel, aa_groups_panel_ui};
 use super::app_command::{AppCommand, AppCommands};
@@ -14,6 +14,7 @@ use super::data_panel::DatasetTable;
 use super::figure_export::{FigureExport, figure_export_ui};
 use super::file_dialog::{DialogKind, browse_button};
 use super::job::{JobClick, JobView, Progress, job_controls};
+use super::map_legend::{BESIDE_MIN_WIDTH, MapLegend, map_legend_ui};
 use crate::analysis::JobCtx;
 use crate::analysis::aa_groups_study::AaGroupsStudy;
 use crate::analysis::map_study::{MapStudyRequest, Projected, Projection, run_map_study};
@@ -232,6 +233,8 @@ pub struct MapView {
     series: Option<ColourSeries>,
     /// The same as plot points, borrowed by the plot every frame.
     series_points: Vec<Vec<egui_plot::PlotPoint>>,
+    /// The legend: open or collapsed, and the categories hidden.
+    pub legend: MapLegend,
     /// "Save figure" controls (SVG / PNG).
     pub figure_export: FigureExport,
     /// Where "Save data" writes: `.csv` / `.parquet` (the map table) or `.npy` (the points'
@@ -281,11 +284,13 @@ impl MapView {
         self.reset_view = false;
     }
 
-    /// The current colouring as figure series (data coordinates).
+    /// The current colouring as figure series (data coordinates), less the categories hidden
+    /// in the legend: the figure shows what the plot shows.
     fn scatter_series(&self, result: &MapResult) -> Vec<crate::export::ScatterSeries> {
         let groups = self.series.as_ref().map(|s| &s.2[..]).unwrap_or(&[]);
         groups
             .iter()
+            .filter(|(name, _, _)| !self.legend.is_hidden(name))
             .map(|(name, rgb, members)| crate::export::ScatterSeries {
                 name: name.clone(),
                 rgb: *rgb,
@@ -408,7 +413,7 @@ pub fn map_view_ui(
     exports_ui(ui, view, result, set, table);
     let before = view.selected;
     let show_table = selection_row(ui, view, result, set, table);
-    plot_ui(ui, view, result, set, table);
+    plot_and_legend_ui(ui, view, result, set, table);
     let protein = view.selected.map(|k| result.points.protein[k]);
     if let Some(protein) = protein
         && (show_table || view.selected != before)
@@ -448,6 +453,10 @@ fn settings_row(
             .on_hover_text("One point per protein: the mean of its residue embeddings");
         ui.separator();
         if let Some(layers) = num_layers {
+            // The slider, its value and label lay out as one block that cannot wrap.
+            if ui.available_size_before_wrap().x < super::study_panel::LAYER_SLIDER_WIDTH {
+                ui.end_row();
+            }
             let mut layer = settings
                 .layer
                 .resolve(layers)
@@ -540,6 +549,7 @@ fn colour_row(
             })
             .collect();
         view.series = Some((key, result.id, groups));
+        view.legend.show_all();
         view.selected = None;
         view.box_selection.clear();
     }
@@ -675,25 +685,75 @@ fn selection_row(
     show_table
 }
 
-/// The scatter: one series per category, the box and the selection outlined; then its input.
-fn plot_ui(
+/// The scatter with its legend beside it (under it on a narrow page).
+fn plot_and_legend_ui(
     ui: &mut egui::Ui,
     view: &mut MapView,
     result: &MapResult,
     set: &ProteinSet,
     table: &DatasetTable,
 ) {
-    let groups = view.series.as_ref().map(|s| &s.2[..]).unwrap_or(&[]);
+    let height = plot_height(view);
+    let categories = view.series.take();
+    let groups = categories.as_ref().map(|s| &s.2[..]).unwrap_or(&[]);
+    let points = result.coordinates.len();
+    let title = view.colour_by.clone();
+    if ui.available_width() >= BESIDE_MIN_WIDTH {
+        ui.horizontal_top(|ui| {
+            let width =
+                ui.available_width() - view.legend.beside_width() - ui.spacing().item_spacing.x;
+            plot_ui(ui, view, groups, (result, set, table), [width, height]);
+            ui.vertical(|ui| {
+                map_legend_ui(
+                    ui,
+                    &mut view.legend,
+                    &title,
+                    groups,
+                    points,
+                    (true, height - 30.0),
+                );
+            });
+        });
+    } else {
+        map_legend_ui(
+            ui,
+            &mut view.legend,
+            &title,
+            groups,
+            points,
+            (false, height),
+        );
+        let width = ui.available_width();
+        plot_ui(ui, view, groups, (result, set, table), [width, height]);
+    }
+    view.series = categories;
+}
+
+/// The plot's height: the page's view less the rows above and below the plot (settings,
+/// summary, toolbar, export rows, the box list).
+fn plot_height(view: &MapView) -> f32 {
+    let list_height = if view.box_selection.is_empty() {
+        0.0
+    } else {
+        BOX_LIST_HEIGHT
+    };
+    (view.page_height - MAP_FURNITURE_HEIGHT - list_height).max(240.0)
+}
+
+/// The scatter, `[width, height]` points: one series per shown category, the box and the
+/// selection outlined; then its input.
+fn plot_ui(
+    ui: &mut egui::Ui,
+    view: &mut MapView,
+    groups: &[super::map_legend::Category],
+    (result, set, table): (&MapResult, &ProteinSet, &DatasetTable),
+    [width, height]: [f32; 2],
+) {
     let highlight = ui.visuals().strong_text_color();
     let radius = if result.coordinates.len() > 20_000 {
         1.2
     } else {
         2.0
-    };
-    let list_height = if view.box_selection.is_empty() {
-        0.0
-    } else {
-        BOX_LIST_HEIGHT
     };
     let selected_point = view.selected.map(|k| result.coordinates[k]);
     let boxed: Vec<[f64; 2]> = view
@@ -703,23 +763,25 @@ fn plot_ui(
         .collect();
     let drag_box = view.drag_start;
     let series_points = &view.series_points;
+    let legend = &view.legend;
     let reset = std::mem::take(&mut view.reset_view);
     let response = Plot::new("embedding_map")
-        .legend(Legend::default().title(&view.colour_by))
         .data_aspect(1.0)
         .show_axes(false)
         .show_grid(false)
         .allow_drag(!view.box_select)
         .allow_scroll(false)
-        // The page's view less the rows above and below the plot (settings, summary, toolbar,
-        // export rows).
-        .height((view.page_height - MAP_FURNITURE_HEIGHT - list_height).max(240.0))
+        .width(width.max(120.0))
+        .height(height)
         .show(ui, |plot| {
             if reset {
                 plot.set_auto_bounds(true);
             }
             zoom_on_wheel(plot);
             for ((name, [r, g, b], members), points) in groups.iter().zip(series_points) {
+                if legend.is_hidden(name) {
+                    continue;
+                }
                 let colour = egui::Color32::from_rgb(*r, *g, *b);
                 plot.points(
                     Points::new(
@@ -790,6 +852,8 @@ fn plot_input(
             let end = to_plot(pos);
             view.box_selection =
                 points_in_box(&result.coordinates, [start.x, start.y], [end.x, end.y]);
+            view.box_selection
+                .retain(|&k| !view.legend.is_point_hidden(k));
         }
     }
     let nearest = response.response.hover_pos().and_then(|pointer| {
@@ -797,6 +861,7 @@ fn plot_input(
             .coordinates
             .iter()
             .enumerate()
+            .filter(|&(k, _)| !view.legend.is_point_hidden(k))
             .map(|(k, c)| {
                 let screen = response
                     .transform

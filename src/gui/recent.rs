@@ -33,7 +33,7 @@ fn file_name(path: &Path) -> String {
     )
 }
 
-/// A "Recent" menu of `entries` (each a list of paths, shown by [`entry_text`], their full
+/// A "Recent `id`…" menu of `entries` (each a list of paths, shown by [`entry_text`], their full
 /// paths on hover); returns the entry picked. Disabled while the list is empty.
 pub fn recent_menu_ui<'a>(
     ui: &mut egui::Ui,
@@ -41,25 +41,29 @@ pub fn recent_menu_ui<'a>(
     entries: impl ExactSizeIterator<Item = &'a [PathBuf]>,
 ) -> Option<Vec<PathBuf>> {
     let mut picked = None;
-    let empty = entries.len() == 0;
-    ui.add_enabled_ui(!empty, |ui| {
-        let menu = ui.menu_button("Recent…", |ui| {
-            for paths in entries {
-                let full: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-                if ui
-                    .button(entry_text(paths))
-                    .on_hover_text(full.join("\n"))
-                    .clicked()
-                {
-                    picked = Some(paths.to_vec());
-                    ui.close();
-                }
-            }
-        });
-        menu.response
-            .on_hover_text(format!("Open one of the last {RECENT_MAX} {id} again"))
+    let title = format!("Recent {id}…");
+    // A plain disabled button while empty: a disabled scope around the menu would not wrap
+    // with the row it sits in.
+    if entries.len() == 0 {
+        ui.add_enabled(false, egui::Button::new(title))
             .on_disabled_hover_text(format!("No {id} used yet"));
+        return None;
+    }
+    let menu = ui.menu_button(title, |ui| {
+        for paths in entries {
+            let full: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            if ui
+                .button(entry_text(paths))
+                .on_hover_text(full.join("\n"))
+                .clicked()
+            {
+                picked = Some(paths.to_vec());
+                ui.close();
+            }
+        }
     });
+    menu.response
+        .on_hover_text(format!("Open one of the last {RECENT_MAX} {id} again"));
     picked
 }
 

@@ -325,76 +325,86 @@ pub fn ss8_view_ui(
         best.train_residues
     ));
     split_ui(ui, &result.split);
-    ui.columns(2, |columns| {
-        let ui = &mut columns[0];
-        layer_sweep_ui(
-            ui,
-            SweepPlot {
-                id: "ss8_sweep",
-                figure_name: "Layer sweep",
-                file_stem: "ss8_by_layer",
-                title: format!(
-                    "SS8 probe accuracy by layer, {}",
-                    result.sweep.provenance.model.name
-                ),
-                y_label: "accuracy",
-                series: ss8_sweep_series(result),
-                baselines: vec![Baseline {
-                    label: "majority class (test Q8)".into(),
-                    value: best.test.ss8.majority_baseline(),
-                }],
-            },
-            &mut view.sweep_export,
-            &result.sweep.provenance,
-        );
-        view.layers_export.follow(&crate::export::result_stem(&[
-            "ss8_by_layer",
-            &result.sweep.provenance.model.name,
-        ]));
-        if table_export_ui(ui, "Accuracy", &mut view.layers_export) {
-            view.layers_export.save(
-                ui.ctx(),
-                ss8_study_table(result),
-                Some(&result.sweep.provenance),
-            );
-        }
-        egui::Grid::new("ss8_per_class")
-            .striped(true)
-            .show(ui, |ui| {
-                for h in ["class", "precision", "recall", "support"] {
-                    ui.strong(h);
-                }
-                ui.end_row();
-                for (class, m) in SS8_CLASSES.iter().zip(&best.test.ss8.per_class) {
-                    ui.label(class.to_string());
-                    metric_cell(ui, m.precision, "never predicted: precision is undefined");
-                    metric_cell(ui, m.recall, "not in the test labels: recall is undefined");
-                    ui.label(m.support.to_string());
-                    ui.end_row();
-                }
-            });
-        let ui = &mut columns[1];
-        ui.strong(format!(
-            "Confusion matrix, layer {} (rows: truth)",
-            best.layer
-        ));
-        confusion_grid(ui, &best.test.ss8.confusion);
-        view.confusion_export.follow(&crate::export::result_stem(&[
-            "ss8_confusion",
-            &format!("layer{}", best.layer),
-            &result.sweep.provenance.model.name,
-        ]));
-        if figure_export_ui(ui, "Confusion", &mut view.confusion_export) {
-            let figure = ss8_confusion_figure(result, view.confusion_export.size);
-            view.confusion_export
-                .save(ui.ctx(), Some(&result.sweep.provenance), move |_| {
-                    crate::export::heatmap_svg(&figure)
-                });
-        }
+    super::two_columns::two_columns_ui(ui, |ui, column| match column {
+        0 => sweep_column_ui(ui, view, result),
+        _ => confusion_column_ui(ui, view, result),
     });
     ui.separator();
     track_section_ui(ui, view, result, best.layer);
     command
+}
+
+/// The layer sweep with its baseline, its table export and the best layer's per-class scores.
+fn sweep_column_ui(ui: &mut egui::Ui, view: &mut Ss8View, result: &Ss8Result) {
+    let best = result.best_run();
+    layer_sweep_ui(
+        ui,
+        SweepPlot {
+            id: "ss8_sweep",
+            figure_name: "Layer sweep",
+            file_stem: "ss8_by_layer",
+            title: format!(
+                "SS8 probe accuracy by layer, {}",
+                result.sweep.provenance.model.name
+            ),
+            y_label: "accuracy",
+            series: ss8_sweep_series(result),
+            baselines: vec![Baseline {
+                label: "majority class (test Q8)".into(),
+                value: best.test.ss8.majority_baseline(),
+            }],
+        },
+        &mut view.sweep_export,
+        &result.sweep.provenance,
+    );
+    view.layers_export.follow(&crate::export::result_stem(&[
+        "ss8_by_layer",
+        &result.sweep.provenance.model.name,
+    ]));
+    if table_export_ui(ui, "Accuracy", &mut view.layers_export) {
+        view.layers_export.save(
+            ui.ctx(),
+            ss8_study_table(result),
+            Some(&result.sweep.provenance),
+        );
+    }
+    egui::Grid::new("ss8_per_class")
+        .striped(true)
+        .show(ui, |ui| {
+            for h in ["class", "precision", "recall", "support"] {
+                ui.strong(h);
+            }
+            ui.end_row();
+            for (class, m) in SS8_CLASSES.iter().zip(&best.test.ss8.per_class) {
+                ui.label(class.to_string());
+                metric_cell(ui, m.precision, "never predicted: precision is undefined");
+                metric_cell(ui, m.recall, "not in the test labels: recall is undefined");
+                ui.label(m.support.to_string());
+                ui.end_row();
+            }
+        });
+}
+
+/// The best layer's confusion matrix and its figure export.
+fn confusion_column_ui(ui: &mut egui::Ui, view: &mut Ss8View, result: &Ss8Result) {
+    let best = result.best_run();
+    ui.strong(format!(
+        "Confusion matrix, layer {} (rows: truth)",
+        best.layer
+    ));
+    confusion_grid(ui, &best.test.ss8.confusion);
+    view.confusion_export.follow(&crate::export::result_stem(&[
+        "ss8_confusion",
+        &format!("layer{}", best.layer),
+        &result.sweep.provenance.model.name,
+    ]));
+    if figure_export_ui(ui, "Confusion", &mut view.confusion_export) {
+        let figure = ss8_confusion_figure(result, view.confusion_export.size);
+        view.confusion_export
+            .save(ui.ctx(), Some(&result.sweep.provenance), move |_| {
+                crate::export::heatmap_svg(&figure)
+            });
+    }
 }
 
 /// The picked test protein's true and predicted SS8 tracks (probe of `layer`) and their export.

@@ -276,7 +276,7 @@ impl ProbeSaver {
         hover: &str,
         save: impl FnOnce(&LoadedModel, &Path) -> Result<String, String>,
     ) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let label = ui.label("Probe file");
             ui.add(egui::TextEdit::singleline(&mut self.path).desired_width(300.0))
                 .labelled_by(label.id)
@@ -306,6 +306,10 @@ impl ProbeSaver {
     }
 }
 
+/// Width of a layer slider with its value and label, points: the three lay out as one block
+/// that a wrapping row cannot break, so the row ends before it when less is left.
+pub const LAYER_SLIDER_WIDTH: f32 = 210.0;
+
 /// The layer choice of a study: an "all layers" box, else a slider over the model's layers.
 pub fn layers_ui(ui: &mut egui::Ui, layers: &mut crate::model::Layers, num_layers: Option<usize>) {
     use crate::model::Layers;
@@ -325,6 +329,9 @@ pub fn layers_ui(ui: &mut egui::Ui, layers: &mut crate::model::Layers, num_layer
             .ok()
             .and_then(|l| l.last().copied())
             .unwrap_or(n);
+        if ui.available_size_before_wrap().x < LAYER_SLIDER_WIDTH {
+            ui.end_row();
+        }
         if ui
             .add(egui::Slider::new(&mut layer, 0..=n).text("layer"))
             .on_hover_text("The layer whose representations are probed (0: the token embeddings)")
