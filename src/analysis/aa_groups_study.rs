@@ -112,6 +112,7 @@ impl Study for AaGroupsRequest {
         &self,
         model: &LoadedModel,
         _: &[FeatureStore],
+        _: &JobCtx,
     ) -> Result<GroupingScore, StudyError> {
         embedding_table_grouping(model.model.token_embeddings())?.ok_or_else(|| {
             StudyError::Empty(format!(

@@ -292,6 +292,7 @@ impl Study for ContactStudyRequest {
         &self,
         _: &LoadedModel,
         stores: &[FeatureStore],
+        _: &JobCtx,
     ) -> Result<ContactTraining, StudyError> {
         let (chosen, samples, pairs) = training_pairs(self, &stores[0])?;
         Ok(ContactTraining {

@@ -126,7 +126,7 @@ impl Study for HomologyStudyRequest {
         }
     }
 
-    fn prepare(&self, _: &LoadedModel, _: &[FeatureStore]) -> Result<(), StudyError> {
+    fn prepare(&self, _: &LoadedModel, _: &[FeatureStore], _: &JobCtx) -> Result<(), StudyError> {
         Ok(())
     }
 

@@ -218,7 +218,12 @@ impl Study for MapStudyRequest {
         }
     }
 
-    fn prepare(&self, _: &LoadedModel, _: &[FeatureStore]) -> Result<Vec<usize>, StudyError> {
+    fn prepare(
+        &self,
+        _: &LoadedModel,
+        _: &[FeatureStore],
+        _: &JobCtx,
+    ) -> Result<Vec<usize>, StudyError> {
         Ok(self.chosen().indices)
     }
 

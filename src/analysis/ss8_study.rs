@@ -195,7 +195,12 @@ impl Study for Ss8StudyRequest {
         }
     }
 
-    fn prepare(&self, _: &LoadedModel, stores: &[FeatureStore]) -> Result<Ss8Sample, StudyError> {
+    fn prepare(
+        &self,
+        _: &LoadedModel,
+        stores: &[FeatureStore],
+        _: &JobCtx,
+    ) -> Result<Ss8Sample, StudyError> {
         let (rows, labels) = training_sample(&stores[0], &self.train, self.residue_cap, self.seed);
         if rows.is_empty() {
             return Err(StudyError::Empty(format!(

@@ -96,11 +96,18 @@ pub trait Study: Sync {
     }
     /// The cost of one layer's analysis on `model`.
     fn layer_cost(&self, model: &LoadedModel) -> LayerCost;
-    /// Once per model (trained, then the untrained copy) after its stores are filled.
+    /// The cost of [`Study::prepare`] on `model` when it does work of its own (an attention
+    /// study's forward passes); none by default.
+    fn prepare_cost(&self, _model: &LoadedModel) -> LayerCost {
+        LayerCost::default()
+    }
+    /// Once per model (trained, then the untrained copy) after its stores are filled; `ctx`
+    /// takes its progress and cancellation.
     fn prepare(
         &self,
         model: &LoadedModel,
         stores: &[FeatureStore],
+        ctx: &JobCtx,
     ) -> Result<Self::Prepared, StudyError>;
     /// Analyses `layer` from the stores.
     fn run_layer(
@@ -231,7 +238,12 @@ mod tests {
         fn layer_cost(&self, _: &LoadedModel) -> LayerCost {
             LayerCost::default()
         }
-        fn prepare(&self, _: &LoadedModel, _: &[FeatureStore]) -> Result<(), StudyError> {
+        fn prepare(
+            &self,
+            _: &LoadedModel,
+            _: &[FeatureStore],
+            _: &JobCtx,
+        ) -> Result<(), StudyError> {
             Ok(())
         }
         fn run_layer(

@@ -166,8 +166,10 @@ fn estimate<S: Study>(
             disk += full_store_bytes(model, options, set, stored_layers.len());
         }
     }
-    let copies = if compare { 2.0 } else { 1.0 };
+    let copies = copies_of(compare);
     let layer = study.layer_cost(model);
+    let prepare = study.prepare_cost(model);
+    embed += copies_of(compare) * prepare.seconds;
     let weights = (config.parameter_count() * 4) as u64;
     let forward = if sets.is_empty() {
         0
@@ -177,11 +179,16 @@ fn estimate<S: Study>(
     StudyEstimate {
         embed_seconds: embed,
         fit_seconds: copies * layers.len() as f64 * layer.seconds,
-        extra_ram: forward.max(layer.ram) + if compare { weights } else { 0 },
+        extra_ram: forward.max(layer.ram).max(prepare.ram) + if compare { weights } else { 0 },
         weights,
         disk,
         store_root: options.root.clone(),
     }
+}
+
+/// Models a study runs on: the trained one, and its untrained copy when compared.
+fn copies_of(compare: bool) -> f64 {
+    if compare { 2.0 } else { 1.0 }
 }
 
 /// Fills `model`'s stores, prepares and runs every layer: one phase per store and per layer,
@@ -207,6 +214,7 @@ fn run_model<S: Study>(
         .iter()
         .map(|p| planned_embed_seconds(model, p).max(1e-3))
         .collect();
+    weights.push(study.prepare_cost(model).seconds.max(1e-3));
     weights.extend(std::iter::repeat_n(per_layer, plan.layers.len()));
     let phases = ctx.phases(&weights);
     let started = Instant::now();
@@ -235,8 +243,8 @@ fn run_model<S: Study>(
         );
     }
     let started = Instant::now();
-    let prepared = study.prepare(model, &stores)?;
-    let layer_phases = &phases[plan.sets.len()..];
+    let prepared = study.prepare(model, &stores, &phases[plan.sets.len()])?;
+    let layer_phases = &phases[plan.sets.len() + 1..];
     let mut runs = Vec::with_capacity(plan.layers.len());
     for (k, (&layer, phase)) in plan.layers.iter().zip(layer_phases).enumerate() {
         phase.set_stage(format!(

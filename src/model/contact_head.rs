@@ -59,11 +59,8 @@ impl ContactHead {
         eos_pairs: &Tensor,
     ) -> candle_core::Result<Tensor> {
         let (batch, heads, seq_len, _) = attentions.dims4()?;
-        let masked = attentions.broadcast_mul(eos_pairs)?;
-        // Drop the last position (EOS or padding) and BOS.
         let residues = seq_len - 2;
-        let maps = masked.narrow(2, 1, residues)?.narrow(3, 1, residues)?;
-        let normalized = apc(&(&maps + maps.t()?)?)?;
+        let normalized = apc_maps(attentions, eos_pairs)?;
         // Weighted sum over this layer's channels: (batch, 1, H) x (batch, H, S*S).
         let flat = normalized.reshape((batch, heads, residues * residues))?;
         let weight = self
@@ -79,6 +76,21 @@ impl ContactHead {
     pub fn finish(&self, logits: &Tensor) -> candle_core::Result<Tensor> {
         candle_nn::ops::sigmoid(&logits.broadcast_add(&self.bias)?)
     }
+}
+
+/// Each head's map as the contact regression sees it: pairs with an EOS zeroed, BOS and the
+/// last position dropped, symmetrised (`x + xᵀ`) and APC-corrected.
+///
+/// `attentions`: `(batch, heads, seq_len, seq_len)`, padding rows/columns zeroed; `eos_pairs`:
+/// [`ContactHead::eos_pair_mask`]. Returns `(batch, heads, seq_len - 2, seq_len - 2)`; for a row
+/// of `L` residues only the top-left `L x L` block is that sequence's map.
+pub fn apc_maps(attentions: &Tensor, eos_pairs: &Tensor) -> candle_core::Result<Tensor> {
+    let seq_len = attentions.dim(3)?;
+    let masked = attentions.broadcast_mul(eos_pairs)?;
+    // Drop the last position (EOS or padding) and BOS.
+    let residues = seq_len - 2;
+    let maps = masked.narrow(2, 1, residues)?.narrow(3, 1, residues)?;
+    apc(&(&maps + maps.t()?)?)
 }
 
 /// Average product correction over the last two dimensions:

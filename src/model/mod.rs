@@ -31,7 +31,7 @@ pub use crate::stop_flag::StopFlag;
 pub use alphabet::{Alphabet, TokenBatch};
 pub use checkpoint::{Checkpoint, CheckpointFormat, CheckpointSource};
 pub use config::{Architecture, DEFAULT_MAX_RESIDUES, EsmConfig};
-pub use contact_head::apc;
+pub use contact_head::{ContactHead, apc, apc_maps};
 pub use error::{ModelError, Result};
 pub use esm::{EsmModel, ForwardOutput, ForwardRequest};
 pub use layers::{Layers, LayersError};

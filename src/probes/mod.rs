@@ -6,6 +6,7 @@ mod classification_metrics;
 mod contact_pairs;
 mod contact_precision;
 mod contact_probe;
+mod head_scores;
 mod homology;
 mod homology_search;
 mod lbfgs;
@@ -32,6 +33,7 @@ pub use contact_probe::{
     ContactProbe, ContactProbeError, ContactProbeParams, TrainingChain, pair_sample,
     standardise_in_place,
 };
+pub use head_scores::{ChainPairs, ConfidentAttention, DEFAULT_ATTENTION_THRESHOLD};
 pub use homology::{
     HomologyLevel, HomologyMetrics, LabelIds, QueryOutcome, ScopLabels, chance_hit10,
     cosine_similarities, homology_metrics, scop_labels, score_query, summarise, unit_vectors,

@@ -12,6 +12,7 @@ fair-esm's own loader (`esm.pretrained.load_model_and_alphabet_local`) and recor
     .venv/bin/python tests/reference/make_fixtures.py --full-esm1b DIR  # 652M random ESM-1b (2.4 GiB), outside the repo
     .venv/bin/python tests/reference/make_fixtures.py --full-esm1b DIR --training-state  # + fairseq's Adam state (7.3 GiB)
     .venv/bin/python tests/reference/make_fixtures.py --only-fairseq   # just tests/fixtures/esm1b_tiny_t2_fairseq.pt
+    .venv/bin/python tests/reference/make_fixtures.py --only-heads     # just tests/fixtures/*.heads.safetensors
 
 LayerNorm weights and biases are perturbed away from (1, 0) so that a wrong LayerNorm is caught.
 """
@@ -150,6 +151,33 @@ def reference_outputs(pt_path, out_file):
     return model, alphabet, tensors
 
 
+def head_reference(pt_path, out_file):
+    """Every head's symmetrised, APC-corrected attention map, exactly as fair-esm's
+    ContactPredictionHead computes its regression's input (esm/modules.py @ 2.0.0), and its
+    contact probabilities: `{case}.apc` (batch, layers * heads, L, L), `{case}.contacts`."""
+    from esm.modules import apc, symmetrize
+    model, alphabet = esm.pretrained.load_model_and_alphabet_local(str(pt_path))
+    model.eval()
+    convert = alphabet.get_batch_converter()
+    tensors = {}
+    with torch.no_grad():
+        for case in ("basic", "batch"):
+            seqs = SEQUENCES[case]
+            _, _, tokens = convert([(f"{case}{i}", s) for i, s in enumerate(seqs)])
+            r = model(tokens, need_head_weights=True, return_contacts=True)
+            attentions = r["attentions"]
+            eos_mask = tokens.ne(alphabet.eos_idx).to(attentions)
+            eos_mask = eos_mask.unsqueeze(1) * eos_mask.unsqueeze(2)
+            attentions = (attentions * eos_mask[:, None, None, :, :])[..., :-1, :-1][..., 1:, 1:]
+            b, layers, heads, length, _ = attentions.size()
+            tensors[f"{case}.apc"] = apc(symmetrize(attentions.reshape(b, layers * heads, length, length)))
+            tensors[f"{case}.contacts"] = r["contacts"]
+            tensors[f"{case}.tokens"] = tokens.to(torch.int64)
+    save_file({k: v.contiguous() for k, v in tensors.items()}, str(out_file),
+              metadata={"sequences": json.dumps({c: SEQUENCES[c] for c in ("basic", "batch")}),
+                        "fair_esm": "2.0.0", "torch": torch.__version__})
+
+
 def save_huggingface(model, fair_path, out_dir, arch):
     """Converts the fair-esm model to transformers' EsmForMaskedLM (as convert_esm.py does)."""
     from transformers import EsmConfig, EsmForMaskedLM
@@ -225,8 +253,14 @@ def main():
                         help="with --full-esm1b: also write a copy carrying fairseq's optimizer state")
     parser.add_argument("--only-fairseq", action="store_true",
                         help="only (re)write esm1b_tiny_t2_fairseq.pt from esm1b_tiny_t2.pt")
+    parser.add_argument("--only-heads", action="store_true",
+                        help="only (re)write the per-head APC maps of the tiny fixtures (*.heads.safetensors)")
     args = parser.parse_args()
     torch.manual_seed(0)
+    if args.only_heads:
+        for name in ("esm1b_tiny_t2", "esm2_tiny_t2"):
+            head_reference(args.out / f"{name}.pt", args.out / f"{name}.heads.safetensors")
+        return
     if args.full_esm1b:
         full_esm1b(args.full_esm1b, args.training_state)
         return
@@ -242,6 +276,7 @@ def main():
         shutil.rmtree(hf_dir, ignore_errors=True)
         hf = save_huggingface(model, path, hf_dir, arch)
         print(f"{path.name}: HF max |logit diff| {check_hf_matches(hf, tensors):.2e}")
+        head_reference(path, out / f"{path.stem}.heads.safetensors")
     add_fairseq_training_state(out / "esm1b_tiny_t2.pt", out / "esm1b_tiny_t2_fairseq.pt")
     # A broken checkpoint: the ESM-1b file cut in half.
     data = (out / "esm1b_tiny_t2.pt").read_bytes()
