@@ -1053,17 +1053,23 @@ fn bare_output_names_are_written_into_the_output_folder() {
     assert!(outputs.join("my_session.json").is_file());
 }
 
-#[test]
-fn at_800_by_600_no_control_is_cut_off_on_the_right() {
-    let stores = tempfile::tempdir().expect("tempdir");
+/// The app in an 800 x 600 window on the demo set, its stores in `stores`.
+fn app_800_by_600(stores: &std::path::Path) -> Harness<'static, WorkbenchApp> {
     let mut harness = app_sized(
         LaunchOptions {
-            store: Some(stores.path().to_owned()),
+            store: Some(stores.to_owned()),
             ..LaunchOptions::default()
         },
         [800.0, 600.0],
     );
     wait_for_demo(&mut harness);
+    harness
+}
+
+#[test]
+fn at_800_by_600_no_control_is_cut_off_on_the_right() {
+    let stores = tempfile::tempdir().expect("tempdir");
+    let mut harness = app_800_by_600(stores.path());
     let clipped = cut_off_on_the_right(&mut harness, "before any result");
     assert!(
         clipped.is_empty(),
@@ -1078,14 +1084,7 @@ fn at_800_by_600_no_control_is_cut_off_on_the_right() {
 #[test]
 fn at_800_by_600_no_result_is_cut_off_on_the_right() {
     let stores = tempfile::tempdir().expect("tempdir");
-    let mut harness = app_sized(
-        LaunchOptions {
-            store: Some(stores.path().to_owned()),
-            ..LaunchOptions::default()
-        },
-        [800.0, 600.0],
-    );
-    wait_for_demo(&mut harness);
+    let mut harness = app_800_by_600(stores.path());
     let mut clipped = Vec::new();
     // With results: the confusion matrix, the stores and their Delete buttons.
     click(&mut harness, "Embedding map");

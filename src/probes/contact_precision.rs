@@ -46,36 +46,9 @@ pub fn top_contact_pairs(
 
 /// Scores `predicted` (row-major `len x len` probabilities) against `truth`.
 pub fn contact_precision(predicted: &[f32], truth: &ContactMap) -> ContactPrecision {
-    let len = truth.len;
-    let range = |which: SeparationRange| {
-        let mut pairs: Vec<(f32, bool)> = Vec::new();
-        for i in 0..len {
-            for j in (i + 1)..len {
-                if SeparationRange::of(i, j) == Some(which) && truth.valid[i] && truth.valid[j] {
-                    pairs.push((predicted[i * len + j], truth.contact(i, j)));
-                }
-            }
-        }
-        pairs.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let top = |k: usize| {
-            let k = k.max(1).min(pairs.len());
-            if k == 0 {
-                f64::NAN
-            } else {
-                pairs[..k].iter().filter(|p| p.1).count() as f64 / k as f64
-            }
-        };
-        RangePrecision {
-            at_l: top(len),
-            at_l2: top(len / 2),
-            at_l5: top(len / 5),
-        }
-    };
-    ContactPrecision {
-        short: range(SeparationRange::Short),
-        medium: range(SeparationRange::Medium),
-        long: range(SeparationRange::Long),
-    }
+    // The ranking a per-head screen uses too: listed pairs, top L by selection, ties in
+    // pair order.
+    super::head_scores::ChainPairs::new(truth).precision(predicted)
 }
 
 /// The precision a random ranking expects in `range`: the share of `truth`'s evaluable pairs

@@ -91,8 +91,8 @@ impl ChainPairs {
         (pairs, contacts)
     }
 
-    /// Precision of the row-major `len x len` map `scores`, as
-    /// [`super::contact_precision`] computes it (ties keep the pairs' order).
+    /// Precision of the row-major `len x len` map `scores` (ties keep the pairs' order):
+    /// what [`super::contact_precision`] reports.
     pub fn precision(&self, scores: &[f32]) -> ContactPrecision {
         let [short, medium, long] = std::array::from_fn(|k| self.range_precision(scores, k));
         ContactPrecision {
@@ -154,7 +154,42 @@ impl ChainPairs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probes::contact_precision;
+
+    /// The definition itself: every pair of a range sorted (stably) by score, then the
+    /// contacts among the top `L`, `L/2`, `L/5`.
+    fn full_sort_precision(predicted: &[f32], truth: &ContactMap) -> ContactPrecision {
+        let len = truth.len;
+        let range = |which: SeparationRange| {
+            let mut pairs: Vec<(f32, bool)> = Vec::new();
+            for i in 0..len {
+                for j in (i + 1)..len {
+                    if SeparationRange::of(i, j) == Some(which) && truth.valid[i] && truth.valid[j]
+                    {
+                        pairs.push((predicted[i * len + j], truth.contact(i, j)));
+                    }
+                }
+            }
+            pairs.sort_by(|a, b| b.0.total_cmp(&a.0));
+            let top = |k: usize| {
+                let k = k.max(1).min(pairs.len());
+                if k == 0 {
+                    f64::NAN
+                } else {
+                    pairs[..k].iter().filter(|p| p.1).count() as f64 / k as f64
+                }
+            };
+            RangePrecision {
+                at_l: top(len),
+                at_l2: top(len / 2),
+                at_l5: top(len / 5),
+            }
+        };
+        ContactPrecision {
+            short: range(SeparationRange::Short),
+            medium: range(SeparationRange::Medium),
+            long: range(SeparationRange::Long),
+        }
+    }
 
     fn chain(len: usize, seed: u64) -> (ContactMap, Vec<f32>) {
         let mut rng = crate::rng::SplitMix64::new(seed);
@@ -186,7 +221,7 @@ mod tests {
             let (truth, scores) = chain(len, seed);
             let pairs = ChainPairs::new(&truth);
             let fast = pairs.precision(&scores);
-            let full = contact_precision(&scores, &truth);
+            let full = full_sort_precision(&scores, &truth);
             let same = |a: f64, b: f64| (a.is_nan() && b.is_nan()) || a == b;
             for (f, g) in [
                 (fast.short, full.short),
