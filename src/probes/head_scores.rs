@@ -9,7 +9,7 @@
 
 use crate::data::{ContactMap, SeparationRange};
 
-use super::contact_precision::{ContactPrecision, RangePrecision};
+use super::precision_at_l::{ContactPrecision, RangePrecision};
 
 /// Vig et al.'s confidence threshold on an attention weight.
 pub const DEFAULT_ATTENTION_THRESHOLD: f32 = 0.3;

@@ -12,6 +12,7 @@ mod homology_search;
 mod lbfgs;
 pub mod logistic;
 mod logistic_kernels;
+mod precision_at_l;
 mod probe_file;
 mod ss8_probe;
 
@@ -26,9 +27,7 @@ pub use contact_pairs::{
     DEFAULT_NEGATIVES_PER_POSITIVE, MIN_SEPARATION as CONTACT_MIN_SEPARATION, SampledPairs,
     sample_pairs,
 };
-pub use contact_precision::{
-    ContactPrecision, RangePrecision, contact_precision, random_precision, top_contact_pairs,
-};
+pub use contact_precision::{contact_precision, random_precision, top_contact_pairs};
 pub use contact_probe::{
     ContactProbe, ContactProbeError, ContactProbeParams, TrainingChain, pair_sample,
     standardise_in_place,
@@ -40,6 +39,7 @@ pub use homology::{
 };
 pub use homology_search::{HomologySearchError, QUERY_BLOCK, homology_scores};
 pub use lbfgs::{LbfgsResult, LbfgsSettings, StopReason};
+pub use precision_at_l::{ContactPrecision, RangePrecision};
 pub use probe_file::{
     ProbeFileError, ProbeMetadata, load_contact_probe, load_ss8_probe, save_contact_probe,
     save_ss8_probe,

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use candle_core::{Device, Tensor};
 use ndarray::{Array1, Array2};
 
-use super::contact_precision::ContactPrecision;
 use super::contact_probe::ContactProbe;
+use super::precision_at_l::ContactPrecision;
 use super::ss8_probe::{Ss8Metrics, Ss8Probe};
 use crate::data::SS8_CLASSES;
 
