@@ -241,3 +241,39 @@ fn huggingface_esm_model_without_lm_head_gives_representations() -> TestResult {
     assert!(err.to_string().contains("no LM head"), "{err}");
     Ok(())
 }
+
+/// The heads study's input: every head's symmetrised, APC-corrected map, as fair-esm's
+/// ContactPredictionHead builds its regression's features (`tests/reference/make_fixtures.py
+/// --only-heads`), on one sequence and on a padded batch, through the one-layer-at-a-time
+/// attention visitor.
+#[test]
+fn per_head_apc_maps_match_fair_esm() -> TestResult {
+    use esm_workbench::model::{ContactHead, apc_maps};
+    for stem in ["esm1b_tiny_t2", "esm2_tiny_t2"] {
+        let model = LoadedModel::load(&fixture(&format!("{stem}.pt")), &Device::Cpu)?;
+        let reference = Reference::load(&fixture(&format!("{stem}.heads.safetensors")))?;
+        for case in ["basic", "batch"] {
+            let batch = reference.tokens(case)?;
+            let eos_pairs = ContactHead::eos_pair_mask(
+                &batch.tokens,
+                batch.batch_size,
+                batch.max_len,
+                &Device::Cpu,
+            )?;
+            let mut layers = Vec::new();
+            let mut visit = |_: usize, probs: &candle_core::Tensor| {
+                layers.push(apc_maps(probs, &eos_pairs)?);
+                Ok(())
+            };
+            model
+                .model
+                .forward_with_attention(&batch, &ForwardRequest::default(), &mut visit)?;
+            assert_eq!(layers.len(), model.model.config().num_layers);
+            let ours = candle_core::Tensor::cat(&layers, 1)?;
+            let theirs = &reference.tensors[&format!("{case}.apc")];
+            let d = max_abs_diff(&ours, theirs)?;
+            assert!(d < 1e-4, "{stem} {case}: per-head APC maps differ by {d:e}");
+        }
+    }
+    Ok(())
+}

@@ -248,3 +248,128 @@ fn a_saved_ss8_probe_applies_to_new_sequences_of_its_model_only() -> TestResult 
     assert!(err.to_string().contains("retrain the probe"));
     Ok(())
 }
+
+/// One head's APC map of a `(t, t)` attention map (rows attend to columns), computed by hand:
+/// BOS and EOS dropped, `x + xᵀ`, minus `rowsum ⊗ colsum / total`.
+fn apc_by_hand(attention: &[f32], t: usize) -> Vec<f32> {
+    let n = t - 2;
+    let x = |i: usize, j: usize| attention[(i + 1) * t + j + 1] + attention[(j + 1) * t + i + 1];
+    let rows: Vec<f32> = (0..n).map(|i| (0..n).map(|j| x(i, j)).sum()).collect();
+    let total: f32 = rows.iter().sum();
+    (0..n * n)
+        .map(|k| {
+            let (i, j) = (k / n, k % n);
+            x(i, j) - rows[i] * rows[j] / total
+        })
+        .collect()
+}
+
+/// The heads screen against a brute force on the demo structures: every head's long-range
+/// precision at L (a full sort of its hand-made APC map), its confident-attention counts and
+/// the background, with all layers' attention taken at once.
+#[test]
+fn the_heads_screen_equals_a_brute_force_over_all_layers_at_once() -> TestResult {
+    use esm_workbench::analysis::heads_study::{HeadsStudyRequest, run_heads_study};
+    use esm_workbench::data::SeparationRange;
+    use esm_workbench::model::{ForwardRequest, TokenBatch};
+    let demo =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("datasets/demo/structures.json");
+    let model = LoadedModel::load(&fixture("esm1b_tiny_t2.pt"), &candle_core::Device::Cpu)?;
+    let config = model.model.config().clone();
+    let request = HeadsStudyRequest {
+        compare_untrained: true,
+        ..HeadsStudyRequest::from_structures(&[demo])?
+    };
+    let study = run_heads_study(&model, &request, &JobCtx::default())?;
+    assert_eq!(study.sweep.runs.len(), config.num_layers);
+    assert_eq!(study.sweep.untrained.len(), config.num_layers);
+    assert_eq!(study.sweep.provenance.data[0].name, "structures.json");
+    assert_ne!(study.sweep.runs, study.sweep.untrained);
+
+    let (heads, layers) = (config.attention_heads, config.num_layers);
+    let mut long_sum = vec![(0.0f64, 0usize); layers * heads];
+    let mut confident = vec![(0usize, 0usize); layers * heads];
+    let mut background = (0usize, 0usize);
+    for chain in &request.chains {
+        // Chains over the model's limit are scored on their first `limit` residues.
+        let n = chain.sequence.len().min(config.max_residues());
+        let batch = TokenBatch::encode([(chain.id.as_str(), &chain.sequence[..n])])?;
+        let request = ForwardRequest {
+            attentions: true,
+            ..ForwardRequest::default()
+        };
+        let all = model
+            .model
+            .forward(&batch, &request)?
+            .attentions
+            .ok_or("no attentions")?;
+        let all = all.flatten_all()?.to_vec1::<f32>()?;
+        let t = batch.max_len;
+        let truth = chain.contact_map(8.0);
+        let pairs: Vec<(usize, usize)> = (0..n)
+            .flat_map(|i| (i + 6..n).map(move |j| (i, j)))
+            .filter(|&(i, j)| truth.valid[i] && truth.valid[j])
+            .collect();
+        background.0 += pairs.len();
+        background.1 += pairs.iter().filter(|&&(i, j)| truth.contact(i, j)).count();
+        for k in 0..layers * heads {
+            let map = &all[k * t * t..(k + 1) * t * t];
+            let apc = apc_by_hand(map, t);
+            let mut long: Vec<(f32, bool)> = pairs
+                .iter()
+                .filter(|&&(i, j)| SeparationRange::of(i, j) == Some(SeparationRange::Long))
+                .map(|&(i, j)| (apc[i * n + j], truth.contact(i, j)))
+                .collect();
+            long.sort_by(|a, b| b.0.total_cmp(&a.0));
+            if !long.is_empty() {
+                let top = n.min(long.len());
+                let hits = long[..top].iter().filter(|p| p.1).count();
+                long_sum[k].0 += hits as f64 / top as f64;
+                long_sum[k].1 += 1;
+            }
+            for &(i, j) in &pairs {
+                for w in [map[(i + 1) * t + j + 1], map[(j + 1) * t + i + 1]] {
+                    if w > 0.3 {
+                        confident[k].0 += 1;
+                        confident[k].1 += usize::from(truth.contact(i, j));
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(study.background, background);
+    assert!(
+        study.truncated_chains() > 0,
+        "the demo set has chains over 62 residues"
+    );
+    for run in &study.sweep.runs {
+        for score in &run.heads {
+            let k = (run.layer - 1) * heads + score.head;
+            let want = long_sum[k].0 / long_sum[k].1 as f64;
+            let got = score.precision.long.at_l;
+            assert!(
+                (got - want).abs() < 1e-9,
+                "layer {} head {}: long P@L {got} against {want}",
+                run.layer,
+                score.head
+            );
+            assert_eq!(
+                (score.attention.confident, score.attention.on_contacts),
+                confident[k],
+                "layer {} head {}",
+                run.layer,
+                score.head
+            );
+        }
+    }
+    let (layer, best) = study.best_head().ok_or("no best head")?;
+    let top = long_sum
+        .iter()
+        .map(|(s, n)| s / *n as f64)
+        .fold(f64::NEG_INFINITY, f64::max);
+    assert!(
+        (best.precision.long.at_l - top).abs() < 1e-9,
+        "best head at layer {layer}"
+    );
+    Ok(())
+}

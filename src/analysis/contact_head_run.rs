@@ -66,8 +66,9 @@ pub fn evaluate_contact_head(
     })
 }
 
-/// The top-left `len x len` block of a contact map.
-fn truncate(map: &ContactMap, len: usize) -> ContactMap {
+/// The top-left `len x len` block of a contact map (a chain scored on its first `len`
+/// residues).
+pub(crate) fn truncate(map: &ContactMap, len: usize) -> ContactMap {
     if len == map.len {
         return map.clone();
     }

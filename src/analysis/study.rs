@@ -85,6 +85,12 @@ pub trait Study: Sync {
     /// The sets embedded into stores, in the order [`Study::prepare`] and
     /// [`Study::run_layer`] receive their stores; empty when the study embeds nothing.
     fn stored_sets(&self) -> Vec<StoredSet>;
+    /// The sets the result is said to come from (its provenance): by default the stored sets;
+    /// a study that reads its proteins without storing them (an attention screen) names them
+    /// here.
+    fn data_sets(&self) -> Vec<StoredSet> {
+        self.stored_sets()
+    }
     /// The layers analysed, 0-based (0 = after the embedding), ascending.
     fn analysed_layers(&self, num_layers: usize) -> Result<Vec<usize>, StudyError> {
         Ok(self.sweep().layers.resolve(num_layers)?)

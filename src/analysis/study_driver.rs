@@ -109,7 +109,7 @@ pub fn run_study<S: Study>(
     ctx.checkpoint(1.0)?;
     Ok(StudyOutcome {
         sweep: LayerSweep {
-            provenance: provenance(model, &plan.sets),
+            provenance: provenance(model, &study.data_sets()),
             best: best_layer::<S>(&runs),
             runs,
             untrained: untrained_runs,

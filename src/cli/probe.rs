@@ -13,6 +13,11 @@ use crate::analysis::contact_study::{
     run_contact_study,
 };
 use crate::analysis::contact_study_table::contact_study_table;
+use crate::analysis::heads_study::{
+    BEST_HEADS_LAYER, HeadScore, HeadsStudy, HeadsStudyRequest, estimate_heads_study,
+    run_heads_study,
+};
+use crate::analysis::heads_study_table::heads_study_table;
 use crate::analysis::homology_study::{
     BEST_HOMOLOGY_LAYER, HomologyStudyRequest, estimate_homology_study, run_homology_study,
 };
@@ -43,6 +48,38 @@ pub enum ProbeCommand {
     /// Contacts: the model's own contact head and/or the bilinear probe trained on --train
     /// structures, scored on --structures (precision at L, L/2, L/5 by range).
     Contacts(ContactsArgs),
+    /// Attention heads as contact predictors: every layer's and head's APC-corrected map
+    /// scored on --structures (precision at L, L/2, L/5 by range) and its confident attention
+    /// (weight above --threshold) on contacts, beside the background rate.
+    Heads(HeadsArgs),
+}
+
+/// Options of `probe heads`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct HeadsArgs {
+    /// The model.
+    #[command(flatten)]
+    pub model: ModelArg,
+    /// Structures: PDB / mmCIF files or folders, or TS50-style backbone JSON sets.
+    #[arg(long, num_args = 1.., required = true)]
+    pub structures: Vec<PathBuf>,
+    /// Layers screened (1-based blocks): all (default), an index (negative from the end) or a
+    /// list; layer 0 (the embedding) has no heads.
+    #[arg(long, num_args = 1.., allow_negative_numbers = true, value_name = "LAYERS")]
+    pub layers: Vec<String>,
+    /// Attention weight above which a head counts as confident (Vig et al. 2021: 0.3).
+    #[arg(long, default_value_t = crate::probes::DEFAULT_ATTENTION_THRESHOLD)]
+    pub threshold: f64,
+    /// Also screen an untrained copy of the model beside it (the paper's baseline).
+    #[arg(long)]
+    pub compare_untrained: bool,
+    /// Heads printed, best first.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+    /// Write the table of every head here (.csv or .parquet; see
+    /// `analysis::heads_study_table`).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// A saved probe, its model and the sequences to apply it to.
@@ -275,6 +312,7 @@ pub fn run(command: &ProbeCommand) -> anyhow::Result<()> {
         ProbeCommand::Ss8Predict(args) => ss8_predict(args),
         ProbeCommand::ContactsPredict(args) => contacts_predict(args),
         ProbeCommand::AaGroups(args) => aa_groups(args),
+        ProbeCommand::Heads(args) => heads(args),
     }
 }
 
@@ -500,6 +538,105 @@ fn print_contact_study(study: &ContactStudy) {
     }
     if let Some(best) = study.best_run() {
         println!("best layer {} ({BEST_CONTACT_LAYER})", best.layer);
+    }
+}
+
+fn heads(args: &HeadsArgs) -> anyhow::Result<()> {
+    let loaded = args.model.load()?;
+    let request = HeadsStudyRequest {
+        layers: if args.layers.is_empty() {
+            crate::model::Layers::All
+        } else {
+            parse_layers(&args.layers)?
+        },
+        threshold: args.threshold,
+        compare_untrained: args.compare_untrained,
+        ..HeadsStudyRequest::from_structures(&args.structures)?
+    };
+    let estimate = estimate_heads_study(&loaded, &request)?;
+    super::progress::announce_estimate(&estimate)?;
+    let ctx = super::progress::cancellable_on_ctrl_c()?;
+    let study = with_progress_bar_and_log("heads study", ctx, move |ctx, _| {
+        run_heads_study(&loaded, &request, &ctx)
+    })??;
+    print_heads_study(&study, args.top);
+    if let Some(out) = &args.out {
+        let mut frame = heads_study_table(&study)?;
+        write_result_table(out, &mut frame, &study.sweep.provenance)?;
+    }
+    Ok(())
+}
+
+/// The chains, the background, the best `top` heads of each model, on stdout.
+fn print_heads_study(study: &HeadsStudy, top: usize) {
+    let truncated = study.truncated_chains();
+    eprintln!(
+        "{} chains{}; attention {:.1} s",
+        study.chains.len(),
+        if truncated > 0 {
+            format!(" ({truncated} scored on their first residues, the model's limit)")
+        } else {
+            String::new()
+        },
+        study.sweep.cost.embed_seconds + study.sweep.cost.analysis_seconds
+    );
+    println!(
+        "background: {:.1} % of residue pairs >= 6 apart are contacts (Cβ < 8 Å); confident attention: weight > {}",
+        100.0 * study.background_share(),
+        study.threshold
+    );
+    for (model, runs) in [
+        ("trained", &study.sweep.runs),
+        ("untrained", &study.sweep.untrained),
+    ] {
+        if runs.is_empty() {
+            continue;
+        }
+        let mut heads: Vec<(usize, &HeadScore)> = runs
+            .iter()
+            .flat_map(|r| r.heads.iter().map(move |h| (r.layer, h)))
+            .collect();
+        heads.sort_by(|a, b| {
+            let key = |h: &HeadScore| h.precision.long.at_l;
+            key(b.1).total_cmp(&key(a.1))
+        });
+        heads.retain(|h| !h.1.precision.long.at_l.is_nan());
+        println!(
+            "{model} model, best {} of {} heads by long-range P@L:",
+            top.min(heads.len()),
+            runs.len() * study.heads
+        );
+        println!(
+            "{:>5} {:>4}  {:>7} {:>7} {:>9} {:>9}  {:>10}",
+            "layer", "head", "long P@L", "P@L/5", "medium P@L", "short P@L", "on contacts"
+        );
+        for (layer, h) in heads.iter().take(top) {
+            let p = &h.precision;
+            println!(
+                "{layer:>5} {:>4}  {:>8.3} {:>7.3} {:>10.3} {:>9.3}  {:>10}",
+                h.head,
+                p.long.at_l,
+                p.long.at_l5,
+                p.medium.at_l,
+                p.short.at_l,
+                percent_or_none(h.attention.share(), h.attention.confident)
+            );
+        }
+    }
+    if let Some((layer, head)) = study.best_head() {
+        println!(
+            "best head: layer {layer}, head {} ({BEST_HEADS_LAYER})",
+            head.head
+        );
+    }
+}
+
+/// `share` as a percentage of `count` weights, or "none" when no weight passed.
+fn percent_or_none(share: f64, count: usize) -> String {
+    if count == 0 {
+        "none".into()
+    } else {
+        format!("{:.1} % of {count}", 100.0 * share)
     }
 }
 

@@ -12,7 +12,7 @@ use crate::data::{ContactMap, SeparationRange};
 use super::precision_at_l::{ContactPrecision, RangePrecision};
 
 /// Vig et al.'s confidence threshold on an attention weight.
-pub const DEFAULT_ATTENTION_THRESHOLD: f32 = 0.3;
+pub const DEFAULT_ATTENTION_THRESHOLD: f64 = 0.3;
 
 /// One chain's evaluable pairs, listed once for all heads.
 #[derive(Debug, Clone)]
@@ -136,12 +136,12 @@ impl ChainPairs {
 
     /// Confident weights of the row-major `len x len` attention map `weights` (rows attend to
     /// columns) on the evaluable pairs at least 6 apart, and those on contacts.
-    pub fn confident_attention(&self, weights: &[f32], threshold: f32) -> ConfidentAttention {
+    pub fn confident_attention(&self, weights: &[f32], threshold: f64) -> ConfidentAttention {
         let mut counts = ConfidentAttention::default();
         for &(index, contact) in self.ranges.iter().flatten() {
             let (i, j) = (index / self.len, index % self.len);
             for w in [weights[index], weights[j * self.len + i]] {
-                if w > threshold {
+                if f64::from(w) > threshold {
                     counts.confident += 1;
                     counts.on_contacts += usize::from(contact);
                 }

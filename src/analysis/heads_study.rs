@@ -1,0 +1,501 @@
+//! Which attention heads know the structure (Rao et al. 2020; Vig et al. 2021): the heads
+//! study, the one workflow behind the GUI's Heads view and `probe heads`, a [`Study`] on the
+//! study engine. For every layer and head, over a set of structures:
+//!
+//! - the head's symmetrised, APC-corrected attention map ranked as a contact predictor
+//!   (precision at L, L/2, L/5 per separation range, Cβ < 8 Å, mean over chains), the map
+//!   fair-esm's contact head regresses on;
+//! - the share of its confident attention (weight above [`HeadsStudyRequest::threshold`],
+//!   Vig et al. use 0.3; BOS and EOS dropped; residue pairs at least 6 apart, both directions)
+//!   that falls on contacts, pooled over chains, beside the background rate (the share of
+//!   those pairs in contact).
+//!
+//! Nothing is stored: [`Study::prepare`] runs one forward pass per chain and scores each
+//! layer's heads as the pass hands them over ([`crate::model::EsmModel::forward_with_attention`]),
+//! so one layer's `(heads, L, L)` maps are alive at a time (84 MB at 1,022 residues for
+//! ESM-1b, against 2.8 GB for all 33). Attention needs the whole chain in one pass: a chain
+//! longer than the model's limit (1,022 residues for ESM-1b) is scored on its first
+//! `limit` residues, as the model's own contact head is ([`super::contact_head_run`]).
+//!
+//! Layer numbers are 1-based: layer `ℓ` is the `ℓ`-th Transformer block, whose output is
+//! representation layer `ℓ` (layer 0, the embedding, has no attention).
+
+use candle_core::Tensor;
+
+use super::contact_head_run::{CONTACT_THRESHOLD_ANGSTROM, truncate};
+use super::study::{LayerCost, LayerSweep, StoredSet, Study, Sweep};
+use super::study_driver::{estimate_study, run_study};
+use super::study_error::StudyError;
+use super::study_estimate::StudyEstimate;
+use super::study_stores::embed_seconds_of;
+use crate::data::{ProteinChain, read_structures};
+use crate::jobs::JobCtx;
+use crate::model::{ContactHead, ForwardRequest, Layers, LoadedModel, TokenBatch, apc_maps};
+use crate::params::real_in;
+use crate::probes::{
+    ChainPairs, ConfidentAttention, ContactPrecision, DEFAULT_ATTENTION_THRESHOLD, RangePrecision,
+};
+use crate::store::{FeatureStore, StoreOptions};
+
+/// How the best layer is chosen.
+pub const BEST_HEADS_LAYER: &str = "the layer of the head with the highest mean long-range (|i - j| >= 24) precision at L over the chains, trained model (ties: the lower layer)";
+
+/// A forward pass that hands over every layer's attention against a plain one (measured on
+/// the contact head's pass, which does the same: 652M ESM-1b, 50 TS50 chains, 75 s against
+/// 41 s; Intel Xeon, 2 cores).
+const ATTENTION_FORWARD_FACTOR: f64 = 1.8;
+
+/// Everything a heads study needs.
+#[derive(Debug, Clone)]
+pub struct HeadsStudyRequest {
+    /// The chains scored (with coordinates).
+    pub chains: Vec<ProteinChain>,
+    /// Their set's name (the result's provenance).
+    pub set_name: String,
+    /// Layers screened (layer 0 has no heads and is left out); default all.
+    pub layers: Layers,
+    /// Attention weight above which a head is confident (Vig et al.: 0.3), in `(0, 1)`.
+    pub threshold: f64,
+    /// Also screen an untrained copy of the model.
+    pub compare_untrained: bool,
+    /// Store options (the study stores nothing; the engine checks them).
+    pub store: StoreOptions,
+}
+
+/// One head's scores over the chains.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HeadScore {
+    /// Head, 0-based.
+    pub head: usize,
+    /// Mean precision of its APC map over the chains.
+    pub precision: ContactPrecision,
+    /// Confident weights and those on contacts, pooled over the chains.
+    pub attention: ConfidentAttention,
+}
+
+/// One layer's heads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeadLayerRun {
+    /// Layer, 1-based (the block's number).
+    pub layer: usize,
+    /// One score per head, in head order.
+    pub heads: Vec<HeadScore>,
+}
+
+impl HeadLayerRun {
+    /// The head with the highest long-range precision at L (the lower head on ties).
+    pub fn best_head(&self) -> Option<&HeadScore> {
+        let key = |h: &HeadScore| finite_or_min(h.precision.long.at_l);
+        self.heads
+            .iter()
+            .fold(None, |best: Option<&HeadScore>, h| match best {
+                Some(b) if key(b) >= key(h) => Some(b),
+                _ => Some(h),
+            })
+    }
+}
+
+fn finite_or_min(value: f64) -> f64 {
+    if value.is_nan() {
+        f64::NEG_INFINITY
+    } else {
+        value
+    }
+}
+
+/// What one model's screen saw.
+#[derive(Debug, Clone)]
+pub struct HeadScreen {
+    /// One run per layer screened, ascending.
+    layers: Vec<HeadLayerRun>,
+    /// Evaluable pairs at least 6 apart, and the contacts among them, over all chains.
+    pub background: (usize, usize),
+}
+
+/// A finished heads study.
+#[derive(Debug, Clone)]
+pub struct HeadsStudy {
+    /// One run per layer, trained and untrained ([`BEST_HEADS_LAYER`]).
+    pub sweep: LayerSweep<HeadLayerRun>,
+    /// The chains, in the order they were scored.
+    pub chains: Vec<ProteinChain>,
+    /// Residues scored per chain (the first `limit` of a longer chain).
+    pub scored_residues: Vec<usize>,
+    /// Heads per layer.
+    pub heads: usize,
+    /// The confidence threshold used.
+    pub threshold: f64,
+    /// Trained model: evaluable pairs at least 6 apart and the contacts among them.
+    pub background: (usize, usize),
+}
+
+impl HeadsStudy {
+    /// The share of evaluable pairs at least 6 apart that are contacts: what confident
+    /// attention falling at random would score.
+    pub fn background_share(&self) -> f64 {
+        let (pairs, contacts) = self.background;
+        if pairs == 0 {
+            f64::NAN
+        } else {
+            contacts as f64 / pairs as f64
+        }
+    }
+
+    /// The best head of the trained model: `(layer, head score)`.
+    pub fn best_head(&self) -> Option<(usize, &HeadScore)> {
+        let run = self.sweep.best_run()?;
+        Some((run.layer, run.best_head()?))
+    }
+
+    /// The trained (or untrained) model's score of `head` in `layer`.
+    pub fn score(&self, untrained: bool, layer: usize, head: usize) -> Option<&HeadScore> {
+        let runs = if untrained {
+            &self.sweep.untrained
+        } else {
+            &self.sweep.runs
+        };
+        runs.iter()
+            .find(|r| r.layer == layer)
+            .and_then(|r| r.heads.get(head))
+    }
+
+    /// Chains scored on fewer residues than they have.
+    pub fn truncated_chains(&self) -> usize {
+        self.chains
+            .iter()
+            .zip(&self.scored_residues)
+            .filter(|(c, n)| c.sequence.len() > **n)
+            .count()
+    }
+}
+
+impl HeadsStudyRequest {
+    /// A request over the chains of the structure files `paths` (PDB/mmCIF files, folders,
+    /// TS50-style JSON), named after their files, every other field at its default: the one
+    /// builder both shells start from.
+    pub fn from_structures(paths: &[std::path::PathBuf]) -> Result<Self, StudyError> {
+        if paths.is_empty() {
+            return Err(StudyError::Empty(
+                "give structures (PDB/mmCIF files, folders or TS50 JSON)".into(),
+            ));
+        }
+        let set_name = paths
+            .iter()
+            .map(|p| crate::store::dataset_label(p))
+            .collect::<Vec<_>>()
+            .join("+");
+        Ok(Self {
+            chains: read_structures(paths)?,
+            set_name,
+            layers: Layers::All,
+            threshold: DEFAULT_ATTENTION_THRESHOLD,
+            compare_untrained: false,
+            store: StoreOptions::default(),
+        })
+    }
+
+    /// `(id, sequence)` of the chains, each cut to the residues scored on `model`.
+    fn scored_records(&self, model: &LoadedModel) -> Vec<(String, String)> {
+        let limit = model.model.config().max_residues();
+        self.chains
+            .iter()
+            .map(|c| {
+                let len = c.sequence.len().min(limit);
+                (c.id.clone(), c.sequence[..len].to_owned())
+            })
+            .collect()
+    }
+}
+
+impl Study for HeadsStudyRequest {
+    type Prepared = HeadScreen;
+    type Run = HeadLayerRun;
+    const BEST_RULE: &'static str = BEST_HEADS_LAYER;
+    const LAYER_STAGE: &'static str = "collecting the heads of";
+
+    fn check(&self) -> Result<(), StudyError> {
+        real_in(
+            "confident-attention threshold (--threshold)",
+            self.threshold,
+            (0.0, 1.0),
+            true,
+        )?;
+        if self.chains.is_empty() {
+            return Err(StudyError::Empty(format!(
+                "{} has no protein chains with coordinates",
+                self.set_name
+            )));
+        }
+        Ok(())
+    }
+
+    fn sweep(&self) -> Sweep<'_> {
+        Sweep::new(&self.layers, self.compare_untrained, &self.store)
+    }
+
+    fn stored_sets(&self) -> Vec<StoredSet> {
+        Vec::new()
+    }
+
+    fn data_sets(&self) -> Vec<StoredSet> {
+        vec![StoredSet {
+            name: self.set_name.clone(),
+            records: self
+                .chains
+                .iter()
+                .map(|c| (c.id.clone(), c.sequence.clone()))
+                .collect(),
+            per_residue: false,
+        }]
+    }
+
+    fn analysed_layers(&self, num_layers: usize) -> Result<Vec<usize>, StudyError> {
+        let layers: Vec<usize> = self
+            .layers
+            .resolve(num_layers)?
+            .into_iter()
+            .filter(|&l| l > 0)
+            .collect();
+        if layers.is_empty() {
+            return Err(StudyError::Empty(
+                "layer 0 is the embedding and has no attention heads: choose layers 1 and up (--layers)"
+                    .into(),
+            ));
+        }
+        Ok(layers)
+    }
+
+    fn layer_cost(&self, _: &LoadedModel) -> LayerCost {
+        LayerCost {
+            seconds: 1e-3,
+            ram: 0,
+        }
+    }
+
+    fn prepare_cost(&self, model: &LoadedModel) -> LayerCost {
+        let config = model.model.config();
+        let records = self.scored_records(model);
+        let longest = records.iter().map(|(_, s)| s.len()).max().unwrap_or(0) + 2;
+        // One layer's maps as probabilities, masked, APC-corrected and read out, plus one
+        // chain's activations.
+        let maps = config.attention_heads * longest * longest * 4 * 5;
+        let activations = longest * (config.ffn_embed_dim + 4 * config.embed_dim) * 4 * 2;
+        LayerCost {
+            seconds: ATTENTION_FORWARD_FACTOR * embed_seconds_of(model, &records),
+            ram: (maps + activations) as u64,
+        }
+    }
+
+    fn prepare(
+        &self,
+        model: &LoadedModel,
+        _: &[FeatureStore],
+        ctx: &JobCtx,
+    ) -> Result<HeadScreen, StudyError> {
+        let num_layers = model.model.config().num_layers;
+        let layers = self.analysed_layers(num_layers)?;
+        let heads = model.model.config().attention_heads;
+        let mut sums = vec![vec![HeadSums::default(); heads]; layers.len()];
+        let mut background = (0, 0);
+        let records = self.scored_records(model);
+        for (done, (chain, (id, sequence))) in self.chains.iter().zip(&records).enumerate() {
+            ctx.set_stage(format!(
+                "attention of chain {} ({}/{})",
+                id,
+                done + 1,
+                records.len()
+            ));
+            let truth = truncate(
+                &chain.contact_map(CONTACT_THRESHOLD_ANGSTROM),
+                sequence.len(),
+            );
+            let pairs = ChainPairs::new(&truth);
+            let (p, c) = pairs.background();
+            background = (background.0 + p, background.1 + c);
+            let batch = TokenBatch::encode([(id.as_str(), sequence.as_str())])?;
+            screen_chain(
+                model,
+                &batch,
+                &pairs,
+                (&layers, &mut sums),
+                self.threshold,
+                ctx,
+            )?;
+            ctx.checkpoint((done + 1) as f32 / records.len() as f32)?;
+        }
+        let layers = layers
+            .iter()
+            .zip(sums)
+            .map(|(&layer, sums)| HeadLayerRun {
+                layer,
+                heads: sums
+                    .iter()
+                    .enumerate()
+                    .map(|(head, s)| s.score(head))
+                    .collect(),
+            })
+            .collect();
+        Ok(HeadScreen { layers, background })
+    }
+
+    fn run_layer(
+        &self,
+        screen: &HeadScreen,
+        _: &[FeatureStore],
+        layer: usize,
+        _: &JobCtx,
+    ) -> Result<HeadLayerRun, StudyError> {
+        screen
+            .layers
+            .iter()
+            .find(|r| r.layer == layer)
+            .cloned()
+            .ok_or_else(|| StudyError::Empty(format!("layer {layer} was not screened")))
+    }
+
+    fn layer_score(run: &HeadLayerRun) -> f64 {
+        run.best_head().map_or(f64::NAN, |h| h.precision.long.at_l)
+    }
+}
+
+/// One forward pass of one chain (`batch` of one row): every screened layer's heads scored
+/// as the pass hands them over, added to `sums` (one per screened layer and head).
+fn screen_chain(
+    model: &LoadedModel,
+    batch: &TokenBatch,
+    pairs: &ChainPairs,
+    (layers, sums): (&[usize], &mut [Vec<HeadSums>]),
+    threshold: f64,
+    ctx: &JobCtx,
+) -> Result<(), StudyError> {
+    let t = batch.max_len;
+    let device = model.model.device().clone();
+    let eos_pairs = ContactHead::eos_pair_mask(&batch.tokens, 1, t, &device)?;
+    let request = ForwardRequest {
+        stop: Some(ctx.stop_flag()),
+        ..ForwardRequest::default()
+    };
+    let mut visit = |block: usize, probs: &Tensor| -> crate::model::Result<()> {
+        let Some(slot) = layers.iter().position(|&l| l == block + 1) else {
+            return Ok(());
+        };
+        let (apc, raw) = head_maps(probs, &eos_pairs)?;
+        let len = pairs.len();
+        let scored: Vec<(ContactPrecision, ConfidentAttention)> = {
+            use rayon::prelude::*;
+            (0..sums[slot].len())
+                .into_par_iter()
+                .map(|h| {
+                    let span = h * len * len..(h + 1) * len * len;
+                    (
+                        pairs.precision(&apc[span.clone()]),
+                        pairs.confident_attention(&raw[span], threshold),
+                    )
+                })
+                .collect()
+        };
+        for (sum, (precision, attention)) in sums[slot].iter_mut().zip(scored) {
+            sum.add(&precision, attention);
+        }
+        Ok(())
+    };
+    model
+        .model
+        .forward_with_attention(batch, &request, &mut visit)
+        .map_err(|e| match e {
+            crate::model::ModelError::Stopped => StudyError::Cancelled(crate::jobs::Cancelled),
+            other => other.into(),
+        })?;
+    Ok(())
+}
+
+/// One layer's maps of a one-row batch, as flat `(heads, L, L)` vectors: the APC-corrected
+/// symmetrised maps and the raw attention (rows attend to columns), BOS and EOS dropped.
+/// `probs`: `(1, heads, L + 2, L + 2)`.
+pub fn head_maps(probs: &Tensor, eos_pairs: &Tensor) -> candle_core::Result<(Vec<f32>, Vec<f32>)> {
+    let residues = probs.dim(3)? - 2;
+    let apc = apc_maps(probs, eos_pairs)?
+        .flatten_all()?
+        .to_vec1::<f32>()?;
+    let raw = probs
+        .narrow(2, 1, residues)?
+        .narrow(3, 1, residues)?
+        .flatten_all()?
+        .to_vec1::<f32>()?;
+    Ok((apc, raw))
+}
+
+/// Running sums of one head's precisions (finite values only, as
+/// [`super::contact_head_run::mean_precision`] averages) and its confident counts.
+#[derive(Debug, Clone, Copy, Default)]
+struct HeadSums {
+    /// Per range (short, medium, long) and cut (L, L/2, L/5): sum and count.
+    precision: [[(f64, u32); 3]; 3],
+    attention: ConfidentAttention,
+}
+
+impl HeadSums {
+    fn add(&mut self, precision: &ContactPrecision, attention: ConfidentAttention) {
+        for (slot, range) in
+            self.precision
+                .iter_mut()
+                .zip([precision.short, precision.medium, precision.long])
+        {
+            for (cell, value) in slot.iter_mut().zip([range.at_l, range.at_l2, range.at_l5]) {
+                if value.is_finite() {
+                    cell.0 += value;
+                    cell.1 += 1;
+                }
+            }
+        }
+        self.attention.add(attention);
+    }
+
+    fn score(&self, head: usize) -> HeadScore {
+        let mean = |(sum, n): (f64, u32)| if n == 0 { f64::NAN } else { sum / f64::from(n) };
+        let range = |k: usize| RangePrecision {
+            at_l: mean(self.precision[k][0]),
+            at_l2: mean(self.precision[k][1]),
+            at_l5: mean(self.precision[k][2]),
+        };
+        HeadScore {
+            head,
+            precision: ContactPrecision {
+                short: range(0),
+                medium: range(1),
+                long: range(2),
+            },
+            attention: self.attention,
+        }
+    }
+}
+
+/// Time and RAM of `request` on `model`.
+pub fn estimate_heads_study(
+    model: &LoadedModel,
+    request: &HeadsStudyRequest,
+) -> Result<StudyEstimate, StudyError> {
+    estimate_study(model, request)
+}
+
+/// Runs the screen (and the untrained copy's when asked); refuses first if it cannot fit.
+pub fn run_heads_study(
+    model: &LoadedModel,
+    request: &HeadsStudyRequest,
+    ctx: &JobCtx,
+) -> Result<HeadsStudy, StudyError> {
+    let outcome = run_study(model, request, ctx)?;
+    let limit = model.model.config().max_residues();
+    Ok(HeadsStudy {
+        sweep: outcome.sweep,
+        scored_residues: request
+            .chains
+            .iter()
+            .map(|c| c.sequence.len().min(limit))
+            .collect(),
+        chains: request.chains.clone(),
+        heads: model.model.config().attention_heads,
+        threshold: request.threshold,
+        background: outcome.trained.prepared.background,
+    })
+}
