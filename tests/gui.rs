@@ -1078,7 +1078,7 @@ fn at_800_by_600_no_control_is_cut_off_on_the_right() {
     );
 }
 
-/// With a map, SS8, contact and homology result, no control or text ends past the right edge
+/// With a map, SS8, contact, heads and homology result, no control or text ends past the right edge
 /// of an 800 x 600 window: the study views stack their two columns, rows wrap whole entries,
 /// the map's legend goes under its title.
 #[test]
@@ -1116,6 +1116,16 @@ fn at_800_by_600_no_result_is_cut_off_on_the_right() {
         &[],
         "Train contact probe",
     );
+    click(&mut harness, "Heads");
+    set_text(&mut harness, "Structures", &demo_file("structures.json"));
+    wait_until(&mut harness, "Screen heads enabled", |h| {
+        !h.get_by_label("Screen heads").accesskit_node().is_disabled()
+    });
+    click(&mut harness, "Screen heads");
+    wait_until(&mut harness, "the heads screen and its map", |h| {
+        h.query_by_label_contains("Markers: the top-L predicted pairs")
+            .is_some()
+    });
     let astral = stores.path().join("astral.fa");
     write_synthetic_astral(&astral);
     score_homology(&mut harness, &astral, 24);
@@ -1143,6 +1153,7 @@ fn cut_off_on_the_right(harness: &mut Harness<'_, WorkbenchApp>, when: &str) -> 
         "Embedding map",
         "Secondary structure",
         "Contacts",
+        "Heads",
         "Homology",
     ] {
         click(harness, tab);
@@ -1395,4 +1406,69 @@ fn every_control_says_what_it_does_on_hover() {
         "controls without a tooltip:\n{}",
         silent.join("\n")
     );
+}
+
+#[test]
+fn screens_the_heads_and_draws_a_clicked_head_over_the_true_contacts() {
+    let mut harness = app(LaunchOptions::default());
+    wait_until(&mut harness, "the starter model", |h| {
+        h.query_by_label_contains("starter_esm1b_t4_128").is_some()
+    });
+    click(&mut harness, "Heads");
+    set_text(&mut harness, "Structures", &demo_file("structures.json"));
+    click(&mut harness, "compare with untrained");
+    wait_until(&mut harness, "Screen heads enabled", |h| {
+        !h.get_by_label("Screen heads")
+            .accesskit_node()
+            .is_disabled()
+    });
+    click(&mut harness, "Screen heads");
+    wait_until(&mut harness, "the heads screen", |h| {
+        h.query_by_label_contains("Best head: layer").is_some()
+    });
+    assert!(
+        harness
+            .query_by_label_contains("Made with starter_esm1b_t4_128")
+            .is_some()
+    );
+    assert!(
+        harness
+            .query_by_label_contains("Untrained copy's best: layer")
+            .is_some()
+    );
+    // The best head is drawn first; a click on another cell draws that one.
+    wait_until(&mut harness, "the best head's map", |h| {
+        h.query_by_label_contains("Markers: the top-L predicted pairs")
+            .is_some()
+    });
+    // The grid cell (the map's radio button bears the same name once it shows that head).
+    harness
+        .get_all_by_label("layer 2, head 3")
+        .find(|n| n.accesskit_node().role() == eframe::egui::accesskit::Role::Button)
+        .expect("the grid cell")
+        .click();
+    harness.run();
+    wait_until(&mut harness, "the clicked head's map", |h| {
+        h.query_by_label_contains("On this protein: head long P@L")
+            .is_some()
+            && h.query_all_by_label("layer 2, head 3")
+                .any(|n| n.accesskit_node().role() == eframe::egui::accesskit::Role::RadioButton)
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    save_figure(&mut harness, "Heads grid", &dir.path().join("grid.svg"));
+    let grid = std::fs::read_to_string(dir.path().join("grid.svg")).expect("written");
+    assert!(
+        grid.contains("picked: layer 2, head 3"),
+        "the picked head is marked"
+    );
+    save_figure(&mut harness, "Head map", &dir.path().join("map.png"));
+    assert_png(&dir.path().join("map.png"));
+    let table = save_table(&mut harness, "Heads table", &dir.path().join("heads.csv"));
+    let header = table.lines().next().expect("a header");
+    assert!(
+        header.starts_with("model,layer,head,rank,best,chains,"),
+        "{header}"
+    );
+    // 4 layers x 8 heads of the starter, trained and untrained.
+    assert_eq!(table.lines().count(), 1 + 2 * 32, "{table}");
 }

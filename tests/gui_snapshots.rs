@@ -14,7 +14,7 @@ use common::gui_harness::{
     SETTLE_STEPS, WINDOW, click, score_homology, train_probe, wait_for_demo, wait_until,
     write_synthetic_astral,
 };
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use egui_kittest::{Harness, SnapshotOptions};
 use esm_workbench::gui::LaunchOptions;
 use esm_workbench::gui::{ESTIMATING, WorkbenchApp};
@@ -136,6 +136,20 @@ fn snapshots_of_the_data_map_and_probe_views() {
     );
     check_snapshot(&mut harness, "contacts_tab_kit_probe");
 
+    // Heads: the starter's 4 x 8 heads screened on TS50, the best head drawn over 1eteA.
+    click(&mut harness, "Heads");
+    common::gui_harness::set_text(&mut harness, "Structures", "datasets/kit/ts50.json");
+    wait_until(&mut harness, "Screen heads enabled", |h| {
+        h.query_by_label("Screen heads")
+            .is_some_and(|n| !n.accesskit_node().is_disabled())
+    });
+    click(&mut harness, "Screen heads");
+    wait_until(&mut harness, "the heads screen and its map", |h| {
+        h.query_by_label_contains("Markers: the top-L predicted pairs")
+            .is_some()
+    });
+    check_snapshot(&mut harness, "heads_tab_ts50");
+
     // Homology on a synthetic ASTRAL-format set (SCOPe's files are not redistributable), at a
     // fixed path since it is shown: the layer sweep, the score table and the neighbours.
     let astral = std::path::Path::new("/tmp/esm-workbench-snapshot-astral.fa");
@@ -186,7 +200,8 @@ fn the_demo_tour_saves_a_screenshot_of_every_view_and_closes() {
             "02_embedding_map.png",
             "03_secondary_structure.png",
             "04_contacts.png",
-            "05_homology.png"
+            "05_heads.png",
+            "06_homology.png"
         ]
     );
     for shot in &shots {

@@ -1,7 +1,8 @@
 //! The one table of a heads study, written by `probe heads --out` and the GUI's Heads table
 //! export: one row per model, layer and head.
 //!
-//! Columns: `model` (`trained` or `untrained`), `layer` (1-based block), `head` (0-based),
+//! Columns: `model` (`trained` or `untrained`), `layer` and `head`, both 1-based (fair-esm's
+//! `attentions[:, layer - 1, head - 1]`),
 //! `rank` (1 = the model's best head by long-range precision at L), `best` (the trained
 //! model's best head), `chains`, then `{short,medium,long}_p_at_{l,l2,l5}`: mean precision
 //! over the chains of the head's top L, L/2, L/5 APC-map pairs per separation range (6-11,
@@ -61,7 +62,7 @@ pub fn heads_study_table(study: &HeadsStudy) -> PolarsResult<DataFrame> {
         ),
         Column::new(
             "head".into(),
-            rows.iter().map(|r| r.2.head as u32).collect::<Vec<_>>(),
+            rows.iter().map(|r| r.2.head as u32 + 1).collect::<Vec<_>>(),
         ),
         Column::new("rank".into(), rank),
         Column::new(

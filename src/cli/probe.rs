@@ -607,14 +607,14 @@ fn print_heads_study(study: &HeadsStudy, top: usize) {
             runs.len() * study.heads
         );
         println!(
-            "{:>5} {:>4}  {:>7} {:>7} {:>9} {:>9}  {:>10}",
+            "{:>5} {:>4}  {:>8} {:>7} {:>10} {:>9}  {:>10}",
             "layer", "head", "long P@L", "P@L/5", "medium P@L", "short P@L", "on contacts"
         );
         for (layer, h) in heads.iter().take(top) {
             let p = &h.precision;
             println!(
                 "{layer:>5} {:>4}  {:>8.3} {:>7.3} {:>10.3} {:>9.3}  {:>10}",
-                h.head,
+                h.head + 1,
                 p.long.at_l,
                 p.long.at_l5,
                 p.medium.at_l,

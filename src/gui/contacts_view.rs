@@ -6,9 +6,9 @@
 use std::sync::Arc;
 
 use eframe::egui;
-use egui_plot::{Plot, PlotImage, PlotPoint, PlotPoints, Points};
 
-use super::figure_export::{FigureExport, FigureSize, figure_export_ui};
+use super::contact_map_plot::{ContactMapImage, contact_map_plot_ui, map_figure};
+use super::figure_export::{FigureExport, figure_export_ui};
 use super::file_dialog::{DialogKind, browse_button, split_paths};
 use super::job::{JobClick, Progress};
 use super::layer_sweep::{SweepPlot, layer_sweep_ui};
@@ -26,18 +26,13 @@ use crate::analysis::contact_study::{
 };
 use crate::analysis::contact_study_table::contact_study_table;
 use crate::bundled::{bundled_path_text, kit};
-use crate::data::ContactMap;
 use crate::export::Baseline;
-use crate::export::{HeatmapFigure, HeatmapMarker, LineSeries};
+use crate::export::LineSeries;
 use crate::model::{Layers, LoadedModel};
-use crate::probes::{
-    CONTACT_MIN_SEPARATION, ContactPrecision, ContactProbeParams, top_contact_pairs,
-};
+use crate::probes::{ContactPrecision, ContactProbeParams};
 use crate::store::StoreOptions;
 
-/// Colours of correct and wrong top-L contacts, and of the two model lines.
-const CORRECT: [u8; 3] = [44, 160, 44];
-const WRONG: [u8; 3] = [214, 39, 40];
+/// Colours of the two model lines.
 const TRAINED: [u8; 3] = [31, 119, 180];
 const UNTRAINED: [u8; 3] = [255, 127, 14];
 
@@ -136,9 +131,7 @@ pub fn contacts_estimate_text(
 struct ShownMap {
     result: std::sync::Weak<ContactsResult>,
     index: usize,
-    truth: ContactMap,
-    predicted: Vec<f32>,
-    texture: egui::TextureHandle,
+    image: ContactMapImage,
 }
 
 /// View state kept between frames.
@@ -225,76 +218,6 @@ impl StudyView for ContactsView {
     fn size_for_tour(&mut self) {
         self.settings.residue_cap = 2_000;
     }
-}
-
-/// Cell values of a contact map figure: predicted probability above the diagonal, the true
-/// contacts (1 or 0) below it, NaN where a residue has no Cβ.
-pub fn contact_map_cells(predicted: &[f32], truth: &ContactMap) -> Vec<f32> {
-    let n = truth.len;
-    (0..n * n)
-        .map(|k| {
-            let (i, j) = (k / n, k % n);
-            if !(truth.valid[i] && truth.valid[j]) {
-                f32::NAN
-            } else if j > i {
-                predicted[k]
-            } else if i > j {
-                f32::from(u8::from(truth.contact(i, j)))
-            } else {
-                1.0
-            }
-        })
-        .collect()
-}
-
-/// Top-L predicted pairs (|i-j| >= 6) and whether each is a true contact.
-pub fn top_l_marks(predicted: &[f32], truth: &ContactMap) -> Vec<(usize, usize, bool)> {
-    top_contact_pairs(predicted, truth.len, truth.len, CONTACT_MIN_SEPARATION)
-        .into_iter()
-        .map(|(i, j, _)| (i, j, truth.contact(i, j)))
-        .collect()
-}
-
-/// The contact map figure of one chain.
-fn map_figure(
-    id: &str,
-    truth: &ContactMap,
-    predicted: &[f32],
-    probe: &str,
-    size: FigureSize,
-) -> HeatmapFigure {
-    let n = truth.len;
-    let marks = top_l_marks(predicted, truth);
-    let correct = marks.iter().filter(|m| m.2).count();
-    let mut figure = HeatmapFigure::new(
-        format!(
-            "{}: top-L precision {:.2} ({probe})",
-            id,
-            correct as f64 / marks.len().max(1) as f64
-        ),
-        n,
-        n,
-        contact_map_cells(predicted, truth),
-        [0.0, 1.0],
-    );
-    figure.x_label = "residue j (upper: predicted probability)".into();
-    figure.y_label = "residue i (lower: Cβ < 8 Å)".into();
-    figure.colour_bar_label = "probability".into();
-    figure.markers = marks
-        .iter()
-        .map(|&(i, j, ok)| HeatmapMarker {
-            row: i,
-            col: j,
-            rgb: if ok { CORRECT } else { WRONG },
-        })
-        .collect();
-    figure.marker_legend = vec![
-        (format!("top-L correct ({correct})"), CORRECT),
-        (format!("top-L wrong ({})", marks.len() - correct), WRONG),
-    ];
-    figure.width = size.width;
-    figure.height = size.height;
-    figure
 }
 
 /// `(name, colour, dashed, runs)` of the sweep lines.
@@ -511,9 +434,13 @@ fn chain_map_ui(ui: &mut egui::Ui, view: &mut ContactsView, result: &Arc<Contact
                 view.shown = Some(ShownMap {
                     result: Arc::downgrade(result),
                     index: view.chain,
-                    texture: map_texture(ui, &truth, &predicted, view.chain),
-                    truth,
-                    predicted,
+                    image: ContactMapImage::new(
+                        ui,
+                        truth,
+                        predicted,
+                        "predicted p",
+                        &format!("contact_map_{}", view.chain),
+                    ),
                 });
                 view.shown_error = None;
             }
@@ -530,7 +457,12 @@ fn chain_map_ui(ui: &mut egui::Ui, view: &mut ContactsView, result: &Arc<Contact
         return;
     };
     let chain = &study.test[shown.index];
-    contact_map_ui(ui, shown, &chain.id, &chain.sequence);
+    contact_map_plot_ui(
+        ui,
+        "contact_map",
+        &shown.image,
+        (&chain.id, &chain.sequence),
+    );
     view.map_export.follow(&crate::export::result_stem(&[
         "contact_map",
         &chain.id,
@@ -540,8 +472,8 @@ fn chain_map_ui(ui: &mut egui::Ui, view: &mut ContactsView, result: &Arc<Contact
     if figure_export_ui(ui, "Contact map", &mut view.map_export) {
         let (id, truth, predicted) = (
             chain.id.clone(),
-            shown.truth.clone(),
-            shown.predicted.clone(),
+            shown.image.truth.clone(),
+            shown.image.predicted.clone(),
         );
         let probe = format!(
             "layer {}, {}",
@@ -549,7 +481,13 @@ fn chain_map_ui(ui: &mut egui::Ui, view: &mut ContactsView, result: &Arc<Contact
         );
         view.map_export
             .save(ui.ctx(), Some(&study.sweep.provenance), move |size| {
-                crate::export::heatmap_svg(&map_figure(&id, &truth, &predicted, &probe, size))
+                crate::export::heatmap_svg(&map_figure(
+                    &id,
+                    &truth,
+                    &predicted,
+                    (&probe, "predicted probability"),
+                    size,
+                ))
             });
     }
 }
@@ -592,149 +530,4 @@ fn precision_table_ui(ui: &mut egui::Ui, study: &ContactStudy) {
                 ui.end_row();
             }
         });
-}
-
-/// The map's texture: predicted probability above the diagonal, true contacts below.
-fn map_texture(
-    ui: &egui::Ui,
-    truth: &ContactMap,
-    predicted: &[f32],
-    index: usize,
-) -> egui::TextureHandle {
-    let n = truth.len;
-    let figure = HeatmapFigure::new("", n, n, contact_map_cells(predicted, truth), [0.0, 1.0]);
-    let pixels: Vec<egui::Color32> = figure
-        .values
-        .iter()
-        .map(|&v| {
-            let [r, g, b] = figure.colour(v);
-            egui::Color32::from_rgb(r, g, b)
-        })
-        .collect();
-    ui.ctx().load_texture(
-        format!("contact_map_{index}"),
-        egui::ColorImage::new([n, n], pixels),
-        egui::TextureOptions::NEAREST,
-    )
-}
-
-/// The map as a zoomable plot: predicted (upper) over true (lower) with top-L markers, ticks at
-/// round residue numbers, and the pair under the pointer with its probability and truth.
-fn contact_map_ui(ui: &mut egui::Ui, shown: &ShownMap, id: &str, sequence: &str) {
-    let n = shown.truth.len;
-    let marks = top_l_marks(&shown.predicted, &shown.truth);
-    let correct = marks.iter().filter(|m| m.2).count();
-    ui.label(format!(
-        "{id}: {n} residues. Upper triangle: predicted probability; lower: true contacts (C-beta < 8 A). \
-         Markers: the top-L predicted pairs (|i-j| >= 6), {correct} of {} true contacts (green) and {} not (red).",
-        marks.len(),
-        marks.len() - correct
-    ));
-    let size = n as f64;
-    // Residue i (1-based) is row y in [n - i, n - i + 1] (residue 1 at the top, as in a matrix)
-    // and column x in [i - 1, i].
-    let at = |i: usize, j: usize| [j as f64 + 0.5, size - i as f64 - 0.5];
-    let (good, bad): (Vec<&(usize, usize, bool)>, Vec<_>) = marks.iter().partition(|m| m.2);
-    let (predicted, truth) = (&shown.predicted, &shown.truth);
-    Plot::new("contact_map")
-        .data_aspect(1.0)
-        // The wheel scrolls the page; Ctrl + wheel zooms.
-        .allow_scroll(false)
-        .height(ui.available_height().clamp(240.0, 520.0) - 40.0)
-        .x_axis_label("residue j")
-        .y_axis_label("residue i")
-        .x_grid_spacer(move |input| residue_marks(input.bounds, |r| r - 0.5, |x| x + 0.5))
-        .y_grid_spacer(move |input| {
-            residue_marks(input.bounds, |r| size - r + 0.5, |y| size - y + 0.5)
-        })
-        .x_axis_formatter(move |mark, _| residue_label(mark.value + 0.5, size))
-        .y_axis_formatter(move |mark, _| residue_label(size - mark.value + 0.5, size))
-        .label_formatter(move |hover| {
-            let p = match hover {
-                egui_plot::HoverPosition::NearDataPoint { position, .. }
-                | egui_plot::HoverPosition::Elsewhere { position } => *position,
-            };
-            let (j, i) = (p.x.floor(), (size - p.y).floor());
-            ((0.0..size).contains(&i) && (0.0..size).contains(&j))
-                .then(|| pair_text(sequence, predicted, truth, i as usize, j as usize))
-        })
-        .show(ui, |plot| {
-            plot.image(PlotImage::new(
-                "map",
-                shown.texture.id(),
-                PlotPoint::new(size / 2.0, size / 2.0),
-                egui::vec2(size as f32, size as f32),
-            ));
-            let radius = (300.0 / size as f32).clamp(1.0, 4.0);
-            for (name, list, rgb) in [
-                ("top-L correct", &good, CORRECT),
-                ("top-L wrong", &bad, WRONG),
-            ] {
-                let points: Vec<[f64; 2]> = list.iter().map(|m| at(m.0, m.1)).collect();
-                plot.points(
-                    Points::new(
-                        format!("{name} ({})", points.len()),
-                        PlotPoints::new(points),
-                    )
-                    .color(egui::Color32::from_rgb(rgb[0], rgb[1], rgb[2]))
-                    .radius(radius),
-                );
-            }
-        });
-    ui.weak(super::layer_sweep::PLOT_NAVIGATION);
-}
-
-/// Grid marks at round residue numbers over the plot range `bounds`: `to_plot` maps a residue
-/// number to the axis, `to_residue` back.
-fn residue_marks(
-    bounds: (f64, f64),
-    to_plot: impl Fn(f64) -> f64,
-    to_residue: impl Fn(f64) -> f64,
-) -> Vec<egui_plot::GridMark> {
-    let (a, b) = (to_residue(bounds.0), to_residue(bounds.1));
-    let ticks = crate::export::nice_ticks_at_least(a.min(b), a.max(b), 6, 1.0);
-    let step = match ticks.as_slice() {
-        [x, y, ..] => (y - x).abs(),
-        _ => 1.0,
-    };
-    ticks
-        .into_iter()
-        .map(|r| egui_plot::GridMark {
-            value: to_plot(r),
-            step_size: step,
-        })
-        .collect()
-}
-
-/// A residue number on an axis (nothing outside `1..=size`).
-fn residue_label(residue: f64, size: f64) -> String {
-    if (1.0..=size).contains(&residue.round()) {
-        format!("{:.0}", residue.round())
-    } else {
-        String::new()
-    }
-}
-
-/// What the pointer is on: both residues, the predicted probability and the truth.
-fn pair_text(sequence: &str, predicted: &[f32], truth: &ContactMap, i: usize, j: usize) -> String {
-    let residue = |k: usize| sequence.chars().nth(k).unwrap_or('?');
-    let n = truth.len;
-    let probability = predicted
-        .get(i * n + j)
-        .map_or("-".to_owned(), |p| format!("{p:.3}"));
-    let actual = if !(truth.valid[i] && truth.valid[j]) {
-        "no coordinates"
-    } else if truth.contact(i, j) {
-        "contact"
-    } else {
-        "no contact"
-    };
-    format!(
-        "i {} {}, j {} {} (|i-j| = {})\npredicted p = {probability}; true: {actual}",
-        i + 1,
-        residue(i),
-        j + 1,
-        residue(j),
-        i.abs_diff(j)
-    )
 }

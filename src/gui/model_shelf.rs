@@ -42,6 +42,12 @@ impl MadeBy for crate::analysis::contact_study::ContactStudy {
     }
 }
 
+impl MadeBy for crate::analysis::heads_study::HeadsStudy {
+    fn provenance(&self) -> &Provenance {
+        &self.sweep.provenance
+    }
+}
+
 impl MadeBy for crate::analysis::homology_study::HomologyStudy {
     fn provenance(&self) -> &Provenance {
         &self.sweep.provenance

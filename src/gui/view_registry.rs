@@ -9,6 +9,7 @@ pub fn registered_views() -> Vec<Box<dyn ViewSlot>> {
         Box::new(super::map_slot::MapSlot::default()),
         Box::new(StudySlot::<super::ss8_view::Ss8View>::default()),
         Box::new(StudySlot::<super::contacts_view::ContactsView>::default()),
+        Box::new(StudySlot::<super::heads_view::HeadsView>::default()),
         Box::new(StudySlot::<super::homology_view::HomologyView>::default()),
     ]
 }
