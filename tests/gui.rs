@@ -1119,7 +1119,9 @@ fn at_800_by_600_no_result_is_cut_off_on_the_right() {
     click(&mut harness, "Heads");
     set_text(&mut harness, "Structures", &demo_file("structures.json"));
     wait_until(&mut harness, "Screen heads enabled", |h| {
-        !h.get_by_label("Screen heads").accesskit_node().is_disabled()
+        !h.get_by_label("Screen heads")
+            .accesskit_node()
+            .is_disabled()
     });
     click(&mut harness, "Screen heads");
     wait_until(&mut harness, "the heads screen and its map", |h| {

@@ -40,10 +40,10 @@ use crate::store::{FeatureStore, StoreOptions};
 /// How the best layer is chosen.
 pub const BEST_HEADS_LAYER: &str = "the layer of the head with the highest mean long-range (|i - j| >= 24) precision at L over the chains, trained model (ties: the lower layer)";
 
-/// A forward pass that hands over every layer's attention against a plain one (measured on
-/// the contact head's pass, which does the same: 652M ESM-1b, 50 TS50 chains, 75 s against
-/// 41 s; Intel Xeon, 2 cores).
-const ATTENTION_FORWARD_FACTOR: f64 = 1.8;
+/// The screen's batched forward passes, handing over every layer's attention, against a
+/// plain batched forward (652M ESM-1b, the 50 TS50 chains: 45 s against 32 s for `store fill
+/// --layers -1`; Intel Xeon, 2 cores, AVX-512).
+const ATTENTION_FORWARD_FACTOR: f64 = 1.4;
 
 /// Everything a heads study needs.
 #[derive(Debug, Clone)]
@@ -296,32 +296,48 @@ impl Study for HeadsStudyRequest {
         let layers = self.analysed_layers(num_layers)?;
         let heads = model.model.config().attention_heads;
         let mut sums = vec![vec![HeadSums::default(); heads]; layers.len()];
-        let mut background = (0, 0);
         let records = self.scored_records(model);
-        for (done, (chain, (id, sequence))) in self.chains.iter().zip(&records).enumerate() {
+        let pairs: Vec<ChainPairs> = self
+            .chains
+            .iter()
+            .zip(&records)
+            .map(|(chain, (_, sequence))| {
+                let map = chain.contact_map(CONTACT_THRESHOLD_ANGSTROM);
+                ChainPairs::new(&truncate(&map, sequence.len()))
+            })
+            .collect();
+        let background = pairs
+            .iter()
+            .map(ChainPairs::background)
+            .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+        // Length-sorted batches of padded tokens, as the stores embed: one layer's attention
+        // of a batch is at most `toks_per_batch * longest` pairs per head.
+        let lengths: Vec<usize> = records.iter().map(|(_, s)| s.len()).collect();
+        let batches = crate::batching::batches_by_tokens(&lengths, self.store.toks_per_batch, 2);
+        let mut done = 0;
+        for (k, batch_rows) in batches.iter().enumerate() {
             ctx.set_stage(format!(
-                "attention of chain {} ({}/{})",
-                id,
-                done + 1,
-                records.len()
+                "attention of batch {}/{} ({} chains)",
+                k + 1,
+                batches.len(),
+                batch_rows.len()
             ));
-            let truth = truncate(
-                &chain.contact_map(CONTACT_THRESHOLD_ANGSTROM),
-                sequence.len(),
-            );
-            let pairs = ChainPairs::new(&truth);
-            let (p, c) = pairs.background();
-            background = (background.0 + p, background.1 + c);
-            let batch = TokenBatch::encode([(id.as_str(), sequence.as_str())])?;
-            screen_chain(
+            let rows: Vec<&ChainPairs> = batch_rows.iter().map(|&i| &pairs[i]).collect();
+            let batch = TokenBatch::encode(
+                batch_rows
+                    .iter()
+                    .map(|&i| (records[i].0.as_str(), records[i].1.as_str())),
+            )?;
+            screen_batch(
                 model,
                 &batch,
-                &pairs,
+                &rows,
                 (&layers, &mut sums),
                 self.threshold,
                 ctx,
             )?;
-            ctx.checkpoint((done + 1) as f32 / records.len() as f32)?;
+            done += batch_rows.len();
+            ctx.checkpoint(done as f32 / records.len() as f32)?;
         }
         let layers = layers
             .iter()
@@ -358,44 +374,46 @@ impl Study for HeadsStudyRequest {
     }
 }
 
-/// One forward pass of one chain (`batch` of one row): every screened layer's heads scored
-/// as the pass hands them over, added to `sums` (one per screened layer and head).
-fn screen_chain(
+/// One forward pass of a batch of chains (`rows[b]`: row `b`'s pairs): every screened
+/// layer's heads scored as the pass hands them over, added to `sums` (one per screened layer
+/// and head).
+fn screen_batch(
     model: &LoadedModel,
     batch: &TokenBatch,
-    pairs: &ChainPairs,
+    rows: &[&ChainPairs],
     (layers, sums): (&[usize], &mut [Vec<HeadSums>]),
     threshold: f64,
     ctx: &JobCtx,
 ) -> Result<(), StudyError> {
-    let t = batch.max_len;
-    let device = model.model.device().clone();
-    let eos_pairs = ContactHead::eos_pair_mask(&batch.tokens, 1, t, &device)?;
+    let (b, t) = (batch.batch_size, batch.max_len);
+    let eos_pairs = ContactHead::eos_pair_mask(&batch.tokens, b, t, model.model.device())?;
     let request = ForwardRequest {
         stop: Some(ctx.stop_flag()),
         ..ForwardRequest::default()
     };
+    let heads = model.model.config().attention_heads;
     let mut visit = |block: usize, probs: &Tensor| -> crate::model::Result<()> {
         let Some(slot) = layers.iter().position(|&l| l == block + 1) else {
             return Ok(());
         };
-        let (apc, raw) = head_maps(probs, &eos_pairs)?;
-        let len = pairs.len();
+        let maps = BatchMaps::of(probs, &eos_pairs)?;
         let scored: Vec<(ContactPrecision, ConfidentAttention)> = {
             use rayon::prelude::*;
-            (0..sums[slot].len())
+            (0..b * heads)
                 .into_par_iter()
-                .map(|h| {
-                    let span = h * len * len..(h + 1) * len * len;
+                .map(|task| {
+                    let (row, head) = (task / heads, task % heads);
+                    let pairs = rows[row];
+                    let (apc, raw) = maps.block(row, head, pairs.len());
                     (
-                        pairs.precision(&apc[span.clone()]),
-                        pairs.confident_attention(&raw[span], threshold),
+                        pairs.precision(&apc),
+                        pairs.confident_attention(&raw, threshold),
                     )
                 })
                 .collect()
         };
-        for (sum, (precision, attention)) in sums[slot].iter_mut().zip(scored) {
-            sum.add(&precision, attention);
+        for (task, (precision, attention)) in scored.into_iter().enumerate() {
+            sums[slot][task % heads].add(&precision, attention);
         }
         Ok(())
     };
@@ -409,9 +427,47 @@ fn screen_chain(
     Ok(())
 }
 
-/// One layer's maps of a one-row batch, as flat `(heads, L, L)` vectors: the APC-corrected
-/// symmetrised maps and the raw attention (rows attend to columns), BOS and EOS dropped.
-/// `probs`: `(1, heads, L + 2, L + 2)`.
+/// One layer's maps of a padded batch, flat `(batch, heads, S, S)` with `S` = padded tokens
+/// minus BOS and the last position: APC-corrected symmetrised maps and raw attention.
+struct BatchMaps {
+    apc: Vec<f32>,
+    raw: Vec<f32>,
+    heads: usize,
+    side: usize,
+}
+
+impl BatchMaps {
+    /// `probs`: `(batch, heads, T, T)`, padding zeroed; `eos_pairs`: its EOS mask.
+    fn of(probs: &Tensor, eos_pairs: &Tensor) -> candle_core::Result<Self> {
+        let (_, heads, t, _) = probs.dims4()?;
+        let (apc, raw) = head_maps(probs, eos_pairs)?;
+        Ok(Self {
+            apc,
+            raw,
+            heads,
+            side: t - 2,
+        })
+    }
+
+    /// Row `row`'s `len x len` maps of `head`, copied out of the padded block: (APC, raw).
+    fn block(&self, row: usize, head: usize, len: usize) -> (Vec<f32>, Vec<f32>) {
+        let base = (row * self.heads + head) * self.side * self.side;
+        let copy = |all: &[f32]| -> Vec<f32> {
+            (0..len)
+                .flat_map(|i| {
+                    let start = base + i * self.side;
+                    all[start..start + len].iter().copied()
+                })
+                .collect()
+        };
+        (copy(&self.apc), copy(&self.raw))
+    }
+}
+
+/// One layer's maps as flat `(batch, heads, T - 2, T - 2)` vectors: the APC-corrected
+/// symmetrised maps and the raw attention (rows attend to columns), BOS and the last position
+/// dropped; a row of `L` residues is the top-left `L x L` block. `probs`: `(batch, heads, T,
+/// T)`, padding zeroed.
 pub fn head_maps(probs: &Tensor, eos_pairs: &Tensor) -> candle_core::Result<(Vec<f32>, Vec<f32>)> {
     let residues = probs.dim(3)? - 2;
     let apc = apc_maps(probs, eos_pairs)?

@@ -4,7 +4,7 @@
 use candle_core::{IndexOp as _, Tensor};
 use candle_nn::VarBuilder;
 
-use super::fused_attention::attention_context;
+use super::fused_attention::{attention_context, attention_context_and_probabilities};
 use super::kernels::softmax_last_dim;
 
 use super::linear::Linear;
@@ -54,7 +54,7 @@ impl SelfAttention {
         let (batch, seq_len, embed_dim) = xs.dims3()?;
         let head_dim = embed_dim / self.heads;
         let qkv = self.qkv_proj.forward(xs)?;
-        if !need_weights && qkv.device().is_cpu() {
+        if qkv.device().is_cpu() {
             // Views of the projection, no copies: (B, L, 3, H, D) → three (B, H, L, D).
             let heads = qkv.reshape((batch, seq_len, 3, self.heads, head_dim))?;
             let view = |i: usize| heads.i((.., .., i))?.transpose(1, 2);
@@ -63,9 +63,18 @@ impl SelfAttention {
                 q = RotaryEmbedding::apply(&q, rot.cos, rot.sin)?;
                 k = RotaryEmbedding::apply(&k, rot.cos, rot.sin)?;
             }
-            let context = attention_context(&q, &k, &view(2)?, key_padding_bias)?
-                .reshape((batch, seq_len, embed_dim))?;
-            return Ok((self.out_proj.forward(&context)?, None));
+            let (context, probs) = if need_weights {
+                let (context, probs) =
+                    attention_context_and_probabilities(&q, &k, &view(2)?, key_padding_bias)?;
+                (context, Some(probs))
+            } else {
+                (
+                    attention_context(&q, &k, &view(2)?, key_padding_bias)?,
+                    None,
+                )
+            };
+            let context = context.reshape((batch, seq_len, embed_dim))?;
+            return Ok((self.out_proj.forward(&context)?, probs));
         }
         let split_heads = |t: Tensor| -> candle_core::Result<Tensor> {
             t.contiguous()?

@@ -45,6 +45,85 @@ pub fn attention_context(
     }
 }
 
+/// [`attention_context`] and the probabilities `softmax(q kᵀ + bias)` `(B, H, L, L)` it
+/// used, for inference that reads the attention maps (contact heads, head screens): the same
+/// fused kernel, each task's `L × L` block kept instead of dropped. No backward pass.
+pub fn attention_context_and_probabilities(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    bias: Option<&Tensor>,
+) -> candle_core::Result<(Tensor, Tensor)> {
+    if !(q.device().is_cpu() && q.dtype() == candle_core::DType::F32) {
+        let probs = composed_probabilities(q, k, bias)?;
+        let context = probs
+            .matmul(&v.contiguous()?)?
+            .transpose(1, 2)?
+            .contiguous()?;
+        return Ok((context, probs));
+    }
+    let op = FusedAttention {
+        bias: None,
+        bias_rows: match bias {
+            Some(b) => Some(b.flatten_all()?.to_vec1::<f32>()?),
+            None => None,
+        },
+    };
+    let (qs, ql) = q.storage_and_layout();
+    let (ks, kl) = k.storage_and_layout();
+    let (vs, vl) = v.storage_and_layout();
+    let (
+        candle_core::Storage::Cpu(qc),
+        candle_core::Storage::Cpu(kc),
+        candle_core::Storage::Cpu(vc),
+    ) = (&*qs, &*ks, &*vs)
+    else {
+        candle_core::bail!("fused attention: CPU tensors expected")
+    };
+    let inputs = [
+        Input4::new(qc, ql)?,
+        Input4::new(kc, kl)?,
+        Input4::new(vc, vl)?,
+    ];
+    op.check(&inputs)?;
+    let [b, h, l, d] = inputs[0].dims;
+    let results: Vec<(Vec<f32>, Vec<f32>)> = (0..b * h)
+        .into_par_iter()
+        .map_init(Vec::new, |scores, task| {
+            let context = op.head_context(
+                [&inputs[0], &inputs[1], &inputs[2]],
+                (task / h, task % h),
+                scores,
+            );
+            (context, scores.clone())
+        })
+        .collect();
+    let mut probs = Vec::with_capacity(b * h * l * l);
+    for (_, p) in &results {
+        probs.extend_from_slice(p);
+    }
+    let contexts: Vec<&[f32]> = results.iter().map(|(c, _)| c.as_slice()).collect();
+    let out = scatter_contexts(&contexts, [b, h, l, d]);
+    let device = q.device();
+    Ok((
+        Tensor::from_vec(out, (b, l, h, d), device)?,
+        Tensor::from_vec(probs, (b, h, l, l), device)?,
+    ))
+}
+
+/// Each `(b, h)` task's `(L, D)` context into its head's columns of a `(B, L, H, D)` buffer.
+fn scatter_contexts(contexts: &[&[f32]], [b, h, l, d]: [usize; 4]) -> Vec<f32> {
+    let mut out = vec![0.0f32; b * l * h * d];
+    for (task, context) in contexts.iter().enumerate() {
+        let (bi, hi) = (task / h, task % h);
+        for (i, row) in context.chunks(d.max(1)).enumerate() {
+            let at = ((bi * l + i) * h + hi) * d;
+            out[at..at + d].copy_from_slice(row);
+        }
+    }
+    out
+}
+
 /// `softmax(q kᵀ + bias)`: `(B, H, L, L)`, with candle ops (reference and backward pass).
 fn composed_probabilities(
     q: &Tensor,
@@ -174,6 +253,18 @@ impl<'a> Input4<'a> {
 }
 
 impl FusedAttention {
+    /// Refuses inputs the kernel cannot read: shapes that differ, or a bias of another size.
+    fn check(&self, [q, k, v]: &[Input4; 3]) -> candle_core::Result<()> {
+        let [b, _, l, _] = q.dims;
+        if k.dims != q.dims || v.dims != q.dims {
+            candle_core::bail!("fused attention: q, k, v shapes differ")
+        }
+        if self.bias_rows.as_ref().is_some_and(|r| r.len() != b * l) {
+            candle_core::bail!("fused attention: the bias must be (batch, 1, 1, seq_len)")
+        }
+        Ok(())
+    }
+
     /// The `(L, D)` context of one `(b, h)`; `scores` is `L × L` scratch.
     fn head_context(
         &self,
@@ -222,32 +313,22 @@ impl CustomOp3 for FusedAttention {
         v: &CpuStorage,
         v_layout: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let (q, k, v) = (
+        let inputs = [
             Input4::new(q, q_layout)?,
             Input4::new(k, k_layout)?,
             Input4::new(v, v_layout)?,
-        );
+        ];
+        self.check(&inputs)?;
+        let [q, k, v] = &inputs;
         let [b, h, l, d] = q.dims;
-        if k.dims != q.dims || v.dims != q.dims {
-            candle_core::bail!("fused attention: q, k, v shapes differ")
-        }
-        if self.bias_rows.as_ref().is_some_and(|r| r.len() != b * l) {
-            candle_core::bail!("fused attention: the bias must be (batch, 1, 1, seq_len)")
-        }
         let contexts: Vec<Vec<f32>> = (0..b * h)
             .into_par_iter()
             .map_init(Vec::new, |scores, task| {
-                self.head_context([&q, &k, &v], (task / h, task % h), scores)
+                self.head_context([q, k, v], (task / h, task % h), scores)
             })
             .collect();
-        let mut out = vec![0.0f32; b * l * h * d];
-        for (task, context) in contexts.iter().enumerate() {
-            let (bi, hi) = (task / h, task % h);
-            for (i, row) in context.chunks(d.max(1)).enumerate() {
-                let at = ((bi * l + i) * h + hi) * d;
-                out[at..at + d].copy_from_slice(row);
-            }
-        }
+        let views: Vec<&[f32]> = contexts.iter().map(Vec::as_slice).collect();
+        let out = scatter_contexts(&views, [b, h, l, d]);
         Ok((CpuStorage::F32(out), Shape::from((b, l, h, d))))
     }
 
@@ -305,6 +386,19 @@ mod tests {
 
     fn max_diff(a: &Tensor, b: &Tensor) -> candle_core::Result<f32> {
         (a - b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()
+    }
+
+    #[test]
+    fn the_probabilities_are_the_composed_ones_and_the_context_unchanged() -> candle_core::Result<()>
+    {
+        let (b, l, h, d) = (2, 29, 3, 8);
+        let [q, k, v] = projections(b, l, h, d)?;
+        let bias = padding(b, l)?;
+        let (context, probs) = attention_context_and_probabilities(&q, &k, &v, Some(&bias))?;
+        assert_eq!(probs.dims(), &[b, h, l, l]);
+        assert!(max_diff(&probs, &composed_probabilities(&q, &k, Some(&bias))?)? < 1e-6);
+        assert!(max_diff(&context, &attention_context(&q, &k, &v, Some(&bias))?)? == 0.0);
+        Ok(())
     }
 
     #[test]

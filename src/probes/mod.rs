@@ -14,6 +14,7 @@ pub mod logistic;
 mod logistic_kernels;
 mod precision_at_l;
 mod probe_file;
+mod sparse_logistic;
 mod ss8_probe;
 
 pub use amino_acid_groups::{
@@ -43,5 +44,8 @@ pub use precision_at_l::{ContactPrecision, RangePrecision};
 pub use probe_file::{
     ProbeFileError, ProbeMetadata, load_contact_probe, load_ss8_probe, save_contact_probe,
     save_ss8_probe,
+};
+pub use sparse_logistic::{
+    SparseLogistic, SparseLogisticError, SparseLogisticParams, WeightedRows, fit_sparse_logistic,
 };
 pub use ss8_probe::{Ss8Metrics, Ss8Probe, Ss8ProbeParams, residue_dataset, ss8_metrics};
