@@ -277,3 +277,67 @@ fn per_head_apc_maps_match_fair_esm() -> TestResult {
     }
     Ok(())
 }
+
+/// The all-heads regression computes fair-esm's contact probabilities from the same weights:
+/// the fixtures' own contact-regression weights, applied layer by layer to our APC maps,
+/// against fair-esm's `contacts` (one sequence and a padded batch).
+#[test]
+fn the_all_heads_regression_equals_fair_esms_contact_head_with_its_weights() -> TestResult {
+    use esm_workbench::model::{Alphabet, ContactHead, apc_maps};
+    use esm_workbench::probes::AttentionRegression;
+    for stem in ["esm1b_tiny_t2", "esm2_tiny_t2"] {
+        let model = LoadedModel::load(&fixture(&format!("{stem}.pt")), &Device::Cpu)?;
+        let config = model.model.config().clone();
+        let (weights, bias) = model
+            .model
+            .contact_head()
+            .ok_or("no contact head")?
+            .weights()?;
+        let regression =
+            AttentionRegression::new(config.num_layers, config.attention_heads, weights, bias)
+                .ok_or("weights of the wrong size")?;
+        let reference = Reference::load(&fixture(&format!("{stem}.heads.safetensors")))?;
+        for case in ["basic", "batch"] {
+            let batch = reference.tokens(case)?;
+            let (b, t) = (batch.batch_size, batch.max_len);
+            let side = t - 2;
+            let eos_pairs = ContactHead::eos_pair_mask(&batch.tokens, b, t, &Device::Cpu)?;
+            let mut logits = vec![vec![0f32; side * side]; b];
+            let mut visit = |block: usize, probs: &candle_core::Tensor| {
+                let apc = apc_maps(probs, &eos_pairs)?
+                    .flatten_all()?
+                    .to_vec1::<f32>()?;
+                let heads = config.attention_heads;
+                for (row, logits) in logits.iter_mut().enumerate() {
+                    let at = |h: usize, i: usize, j: usize| {
+                        apc[(row * heads + h) * side * side + i * side + j]
+                    };
+                    regression.add_layer(block, at, logits, side);
+                }
+                Ok(())
+            };
+            model
+                .model
+                .forward_with_attention(&batch, &ForwardRequest::default(), &mut visit)?;
+            let theirs = reference.tensors[&format!("{case}.contacts")].to_vec3::<f32>()?;
+            for (row, logits) in logits.iter().enumerate() {
+                let len = batch.tokens[row * t..(row + 1) * t]
+                    .iter()
+                    .filter(|&&tok| tok != Alphabet::PAD)
+                    .count()
+                    - 2;
+                let ours = regression.probabilities(logits);
+                for i in 0..len {
+                    for j in 0..len {
+                        let d = (ours[i * side + j] - theirs[row][i][j]).abs();
+                        assert!(
+                            d < 1e-4,
+                            "{stem} {case} row {row} ({i}, {j}): differs by {d:e}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -373,3 +373,61 @@ fn the_heads_screen_equals_a_brute_force_over_all_layers_at_once() -> TestResult
     );
     Ok(())
 }
+
+/// The all-heads regression trained by click: fitted on the kit's PDB domains, scored on the
+/// demo structures beside the checkpoint's own contact head, sparse, for the trained model and
+/// the untrained copy; saved as a contact head and read back.
+#[test]
+fn the_all_heads_regression_is_fitted_scored_and_saved() -> TestResult {
+    use esm_workbench::analysis::heads_study::{HeadsStudyRequest, run_heads_study};
+    use esm_workbench::data::read_backbone_json;
+    use esm_workbench::probes::AttentionRegression;
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let model = LoadedModel::load(&fixture("esm1b_tiny_t2.pt"), &candle_core::Device::Cpu)?;
+    let request = HeadsStudyRequest {
+        train: read_backbone_json(&root.join("datasets/kit/pdb_domains.json"))?,
+        train_name: "pdb_domains.json".into(),
+        compare_untrained: true,
+        ..HeadsStudyRequest::from_structures(&[root.join("datasets/demo/structures.json")])?
+    };
+    let study = run_heads_study(&model, &request, &JobCtx::default())?;
+    let (fitted, precision) = study.regression.clone().ok_or("no regression")?;
+    let config = model.model.config();
+    assert_eq!(
+        fitted.regression.weights.len(),
+        config.num_layers * config.attention_heads
+    );
+    assert_eq!(fitted.chains, request.train.len());
+    assert!(
+        fitted.pairs.1 > 0 && fitted.pairs.0 > fitted.pairs.1,
+        "{:?}",
+        fitted.pairs
+    );
+    assert!(fitted.regression.heads_used() <= fitted.regression.weights.len());
+    assert!((0.0..=1.0).contains(&precision.long.at_l), "{precision:?}");
+    assert!(study.untrained_regression.is_some());
+    let head = study.contact_head.ok_or("the fixture has a contact head")?;
+    assert!((0.0..=1.0).contains(&head.long.at_l));
+
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("regression.safetensors");
+    let metadata = esm_workbench::probes::ProbeMetadata {
+        kind: String::new(),
+        model_fingerprint: model.fingerprint.clone(),
+        model_name: model.name.clone(),
+        layer: 0,
+        classes: String::new(),
+        test_metrics: None,
+        contact_precision: Some(precision),
+    };
+    fitted.regression.save(&metadata, &path)?;
+    let (back, meta) =
+        AttentionRegression::load(&path, (config.num_layers, config.attention_heads))?;
+    assert_eq!(back, fitted.regression);
+    assert_eq!(meta.model_fingerprint, model.fingerprint);
+    let wrong = AttentionRegression::load(&path, (3, 7))
+        .err()
+        .ok_or("must refuse")?;
+    assert!(wrong.to_string().contains("3 layers x 7 heads"), "{wrong}");
+    Ok(())
+}

@@ -23,6 +23,7 @@
 use candle_core::Tensor;
 
 use super::contact_head_run::{CONTACT_THRESHOLD_ANGSTROM, truncate};
+use super::heads_regression::{FittedRegression, fit_head_regression};
 use super::study::{LayerCost, LayerSweep, StoredSet, Study, Sweep};
 use super::study_driver::{estimate_study, run_study};
 use super::study_error::StudyError;
@@ -33,7 +34,8 @@ use crate::jobs::JobCtx;
 use crate::model::{ContactHead, ForwardRequest, Layers, LoadedModel, TokenBatch, apc_maps};
 use crate::params::real_in;
 use crate::probes::{
-    ChainPairs, ConfidentAttention, ContactPrecision, DEFAULT_ATTENTION_THRESHOLD, RangePrecision,
+    AttentionRegression, ChainPairs, ConfidentAttention, ContactPrecision,
+    DEFAULT_ATTENTION_THRESHOLD, RangePrecision, SparseLogisticParams,
 };
 use crate::store::{FeatureStore, StoreOptions};
 
@@ -60,6 +62,12 @@ pub struct HeadsStudyRequest {
     pub compare_untrained: bool,
     /// Store options (the study stores nothing; the engine checks them).
     pub store: StoreOptions,
+    /// Training structures for the all-heads regression (none: no regression is fitted).
+    pub train: Vec<ProteinChain>,
+    /// Their set's name.
+    pub train_name: String,
+    /// The regression's L1 fit.
+    pub regression: SparseLogisticParams,
 }
 
 /// One head's scores over the chains.
@@ -110,6 +118,11 @@ pub struct HeadScreen {
     layers: Vec<HeadLayerRun>,
     /// Evaluable pairs at least 6 apart, and the contacts among them, over all chains.
     pub background: (usize, usize),
+    /// The all-heads regression fitted on the training structures and its mean precision
+    /// on the screened chains.
+    pub regression: Option<(FittedRegression, ContactPrecision)>,
+    /// The checkpoint's own contact head on the screened chains.
+    pub contact_head: Option<ContactPrecision>,
 }
 
 /// A finished heads study.
@@ -127,6 +140,12 @@ pub struct HeadsStudy {
     pub threshold: f64,
     /// Trained model: evaluable pairs at least 6 apart and the contacts among them.
     pub background: (usize, usize),
+    /// The trained model's all-heads regression and its mean precision on the chains.
+    pub regression: Option<(FittedRegression, ContactPrecision)>,
+    /// The untrained copy's regression, fitted the same way.
+    pub untrained_regression: Option<(FittedRegression, ContactPrecision)>,
+    /// The checkpoint's own contact head on the chains.
+    pub contact_head: Option<ContactPrecision>,
 }
 
 impl HeadsStudy {
@@ -191,6 +210,9 @@ impl HeadsStudyRequest {
             threshold: DEFAULT_ATTENTION_THRESHOLD,
             compare_untrained: false,
             store: StoreOptions::default(),
+            train: Vec::new(),
+            train_name: String::new(),
+            regression: SparseLogisticParams::default(),
         })
     }
 
@@ -275,14 +297,41 @@ impl Study for HeadsStudyRequest {
     fn prepare_cost(&self, model: &LoadedModel) -> LayerCost {
         let config = model.model.config();
         let records = self.scored_records(model);
+        let limit = config.max_residues();
         let longest = records.iter().map(|(_, s)| s.len()).max().unwrap_or(0) + 2;
-        // One layer's maps as probabilities, masked, APC-corrected and read out, plus one
-        // chain's activations.
-        let maps = config.attention_heads * longest * longest * 4 * 5;
-        let activations = longest * (config.ffn_embed_dim + 4 * config.embed_dim) * 4 * 2;
+        let batch_tokens = self.store.toks_per_batch.max(longest);
+        // One batch's layer of maps as probabilities, masked, APC-corrected and read out, plus
+        // its activations.
+        let maps = config.attention_heads * batch_tokens * longest * 4 * 5;
+        let activations = batch_tokens * (config.ffn_embed_dim + 4 * config.embed_dim) * 4 * 2;
+        let train: Vec<(String, String)> = self
+            .train
+            .iter()
+            .map(|c| {
+                (
+                    c.id.clone(),
+                    c.sequence[..c.sequence.len().min(limit)].to_owned(),
+                )
+            })
+            .collect();
+        // About 1.5 contacts per residue, and 10 non-contacts sampled per contact.
+        let rows = (train.iter().map(|(_, s)| s.len()).sum::<usize>() * 16)
+            .min(super::heads_regression::MAX_REGRESSION_PAIRS);
+        let features = config.num_layers * config.attention_heads;
+        // FISTA: about 300 steps of three passes (2 flops per feature and row each).
+        let fit_flops = 300.0 * 3.0 * 2.0 * (rows * features) as f64;
+        let fit_seconds = fit_flops
+            / (super::study_estimate::FIT_FLOPS_PER_CORE * rayon::current_num_threads() as f64);
         LayerCost {
-            seconds: ATTENTION_FORWARD_FACTOR * embed_seconds_of(model, &records),
-            ram: (maps + activations) as u64,
+            seconds: ATTENTION_FORWARD_FACTOR
+                * (embed_seconds_of(model, &records)
+                    + if train.is_empty() {
+                        0.0
+                    } else {
+                        embed_seconds_of(model, &train)
+                    })
+                + fit_seconds,
+            ram: (maps + activations + rows * features * 4) as u64,
         }
     }
 
@@ -314,6 +363,23 @@ impl Study for HeadsStudyRequest {
         // of a batch is at most `toks_per_batch * longest` pairs per head.
         let lengths: Vec<usize> = records.iter().map(|(_, s)| s.len()).collect();
         let batches = crate::batching::batches_by_tokens(&lengths, self.store.toks_per_batch, 2);
+        let (fitted, ctx) = match self.train.is_empty() {
+            true => (None, ctx.clone()),
+            false => {
+                let phases = ctx.phases(&[self.train.len() as f64, self.chains.len() as f64]);
+                let tokens = self.store.toks_per_batch;
+                let fit = fit_head_regression(
+                    model,
+                    &self.train,
+                    (&self.regression, tokens),
+                    &phases[0],
+                )?;
+                (Some(fit), phases[1].clone())
+            }
+        };
+        let ctx = &ctx;
+        let regression = fitted.as_ref().map(|f| &f.regression);
+        let (mut by_regression, mut by_head) = (Vec::new(), Vec::new());
         let mut done = 0;
         for (k, batch_rows) in batches.iter().enumerate() {
             ctx.set_stage(format!(
@@ -328,14 +394,17 @@ impl Study for HeadsStudyRequest {
                     .iter()
                     .map(|&i| (records[i].0.as_str(), records[i].1.as_str())),
             )?;
-            screen_batch(
+            let predicted = screen_batch(
                 model,
-                &batch,
-                &rows,
+                (&batch, &rows),
                 (&layers, &mut sums),
-                self.threshold,
+                (self.threshold, regression),
                 ctx,
             )?;
+            for (r, h) in predicted {
+                by_regression.extend(r);
+                by_head.extend(h);
+            }
             done += batch_rows.len();
             ctx.checkpoint(done as f32 / records.len() as f32)?;
         }
@@ -351,7 +420,15 @@ impl Study for HeadsStudyRequest {
                     .collect(),
             })
             .collect();
-        Ok(HeadScreen { layers, background })
+        let mean = |all: &[ContactPrecision]| {
+            (!all.is_empty()).then(|| super::contact_head_run::mean_precision(all.iter()))
+        };
+        Ok(HeadScreen {
+            layers,
+            background,
+            contact_head: mean(&by_head),
+            regression: fitted.zip(mean(&by_regression)),
+        })
     }
 
     fn run_layer(
@@ -379,24 +456,35 @@ impl Study for HeadsStudyRequest {
 /// and head).
 fn screen_batch(
     model: &LoadedModel,
-    batch: &TokenBatch,
-    rows: &[&ChainPairs],
+    (batch, rows): (&TokenBatch, &[&ChainPairs]),
     (layers, sums): (&[usize], &mut [Vec<HeadSums>]),
-    threshold: f64,
+    (threshold, regression): (f64, Option<&AttentionRegression>),
     ctx: &JobCtx,
-) -> Result<(), StudyError> {
+) -> Result<Vec<RowPredictions>, StudyError> {
     let (b, t) = (batch.batch_size, batch.max_len);
     let eos_pairs = ContactHead::eos_pair_mask(&batch.tokens, b, t, model.model.device())?;
     let request = ForwardRequest {
         stop: Some(ctx.stop_flag()),
+        contacts: model.model.has_contact_head(),
         ..ForwardRequest::default()
     };
     let heads = model.model.config().attention_heads;
+    let mut logits: Vec<Vec<f32>> = rows.iter().map(|p| vec![0.0; p.len() * p.len()]).collect();
     let mut visit = |block: usize, probs: &Tensor| -> crate::model::Result<()> {
-        let Some(slot) = layers.iter().position(|&l| l == block + 1) else {
+        let slot = layers.iter().position(|&l| l == block + 1);
+        if slot.is_none() && regression.is_none() {
+            return Ok(());
+        }
+        let maps = BatchMaps::of(probs, &eos_pairs)?;
+        if let Some(regression) = regression {
+            for (row, logits) in logits.iter_mut().enumerate() {
+                let apc = |h: usize, i: usize, j: usize| maps.apc_at(row, h, (i, j));
+                regression.add_layer(block, apc, logits, rows[row].len());
+            }
+        }
+        let Some(slot) = slot else {
             return Ok(());
         };
-        let maps = BatchMaps::of(probs, &eos_pairs)?;
         let scored: Vec<(ContactPrecision, ConfidentAttention)> = {
             use rayon::prelude::*;
             (0..b * heads)
@@ -417,19 +505,41 @@ fn screen_batch(
         }
         Ok(())
     };
-    model
+    let output = model
         .model
         .forward_with_attention(batch, &request, &mut visit)
         .map_err(|e| match e {
             crate::model::ModelError::Stopped => StudyError::Cancelled(crate::jobs::Cancelled),
             other => other.into(),
         })?;
-    Ok(())
+    let contacts = match output.contacts {
+        Some(c) => Some((c.dim(1)?, c.flatten_all()?.to_vec1::<f32>()?)),
+        None => None,
+    };
+    Ok(rows
+        .iter()
+        .enumerate()
+        .map(|(row, pairs)| {
+            let by_regression = regression.map(|r| pairs.precision(&r.probabilities(&logits[row])));
+            let by_head = contacts.as_ref().map(|(side, all)| {
+                let len = pairs.len();
+                let base = row * side * side;
+                let block: Vec<f32> = (0..len * len)
+                    .map(|k| all[base + (k / len) * side + k % len])
+                    .collect();
+                pairs.precision(&block)
+            });
+            (by_regression, by_head)
+        })
+        .collect())
 }
+
+/// One row's precision by the all-heads regression and by the checkpoint's contact head.
+type RowPredictions = (Option<ContactPrecision>, Option<ContactPrecision>);
 
 /// One layer's maps of a padded batch, flat `(batch, heads, S, S)` with `S` = padded tokens
 /// minus BOS and the last position: APC-corrected symmetrised maps and raw attention.
-struct BatchMaps {
+pub(crate) struct BatchMaps {
     apc: Vec<f32>,
     raw: Vec<f32>,
     heads: usize,
@@ -438,7 +548,7 @@ struct BatchMaps {
 
 impl BatchMaps {
     /// `probs`: `(batch, heads, T, T)`, padding zeroed; `eos_pairs`: its EOS mask.
-    fn of(probs: &Tensor, eos_pairs: &Tensor) -> candle_core::Result<Self> {
+    pub(crate) fn of(probs: &Tensor, eos_pairs: &Tensor) -> candle_core::Result<Self> {
         let (_, heads, t, _) = probs.dims4()?;
         let (apc, raw) = head_maps(probs, eos_pairs)?;
         Ok(Self {
@@ -447,6 +557,11 @@ impl BatchMaps {
             heads,
             side: t - 2,
         })
+    }
+
+    /// Row `row`'s APC value of `head` at residues `(i, j)`.
+    pub(crate) fn apc_at(&self, row: usize, head: usize, (i, j): (usize, usize)) -> f32 {
+        self.apc[(row * self.heads + head) * self.side * self.side + i * self.side + j]
     }
 
     /// Row `row`'s `len x len` maps of `head`, copied out of the padded block: (APC, raw).
@@ -553,5 +668,11 @@ pub fn run_heads_study(
         heads: model.model.config().attention_heads,
         threshold: request.threshold,
         background: outcome.trained.prepared.background,
+        regression: outcome.trained.prepared.regression.clone(),
+        untrained_regression: outcome
+            .untrained
+            .as_ref()
+            .and_then(|u| u.prepared.regression.clone()),
+        contact_head: outcome.trained.prepared.contact_head,
     })
 }

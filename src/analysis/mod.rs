@@ -10,6 +10,7 @@ pub mod contact_study_table;
 pub mod embed_run;
 pub mod extract;
 pub mod heads_overlay;
+pub mod heads_regression;
 pub mod heads_study;
 pub mod heads_study_table;
 pub mod homology_run;

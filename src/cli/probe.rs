@@ -76,6 +76,17 @@ pub struct HeadsArgs {
     /// Heads printed, best first.
     #[arg(long, default_value_t = 10)]
     pub top: usize,
+    /// Training structures for the all-heads regression (fair-esm's contact head refitted:
+    /// L1 logistic regression on every head's APC map), scored on --structures.
+    #[arg(long, num_args = 1..)]
+    pub train: Vec<PathBuf>,
+    /// Inverse L1 strength of the regression (scikit-learn's C; Rao et al. 0.15).
+    #[arg(long, default_value_t = 0.15)]
+    pub l1_c: f64,
+    /// Save the trained model's regression here as a contact head (safetensors:
+    /// regression.weight, regression.bias, metadata).
+    #[arg(long)]
+    pub save_regression: Option<PathBuf>,
     /// Write the table of every head here (.csv or .parquet; see
     /// `analysis::heads_study_table`).
     #[arg(long)]
@@ -551,8 +562,29 @@ fn heads(args: &HeadsArgs) -> anyhow::Result<()> {
         },
         threshold: args.threshold,
         compare_untrained: args.compare_untrained,
+        train: if args.train.is_empty() {
+            Vec::new()
+        } else {
+            crate::data::read_structures(&args.train)?
+        },
+        train_name: args
+            .train
+            .iter()
+            .map(|p| crate::store::dataset_label(p))
+            .collect::<Vec<_>>()
+            .join("+"),
+        regression: crate::probes::SparseLogisticParams {
+            c: args.l1_c,
+            ..crate::probes::SparseLogisticParams::default()
+        },
         ..HeadsStudyRequest::from_structures(&args.structures)?
     };
+    if args.save_regression.is_some() && request.train.is_empty() {
+        anyhow::bail!("--save-regression needs --train structures to fit the regression on");
+    }
+    if let Some(path) = &args.save_regression {
+        crate::analysis::best_probe::check_free(path)?;
+    }
     let estimate = estimate_heads_study(&loaded, &request)?;
     super::progress::announce_estimate(&estimate)?;
     let ctx = super::progress::cancellable_on_ctrl_c()?;
@@ -560,6 +592,24 @@ fn heads(args: &HeadsArgs) -> anyhow::Result<()> {
         run_heads_study(&loaded, &request, &ctx)
     })??;
     print_heads_study(&study, args.top);
+    if let (Some(path), Some((fitted, precision))) = (&args.save_regression, &study.regression) {
+        let metadata = crate::probes::ProbeMetadata {
+            kind: String::new(),
+            model_fingerprint: study.sweep.provenance.model.fingerprint.clone(),
+            model_name: study.sweep.provenance.model.name.clone(),
+            layer: 0,
+            classes: String::new(),
+            test_metrics: None,
+            contact_precision: Some(*precision),
+        };
+        fitted.regression.save(&metadata, path)?;
+        eprintln!(
+            "saved the all-heads regression ({} of {} heads used) to {}",
+            fitted.regression.heads_used(),
+            fitted.regression.weights.len(),
+            path.display()
+        );
+    }
     if let Some(out) = &args.out {
         let mut frame = heads_study_table(&study)?;
         write_result_table(out, &mut frame, &study.sweep.provenance)?;
@@ -623,10 +673,40 @@ fn print_heads_study(study: &HeadsStudy, top: usize) {
             );
         }
     }
+    for (name, predictor) in [
+        ("all-heads regression", &study.regression),
+        ("untrained copy's regression", &study.untrained_regression),
+    ] {
+        if let Some((fitted, p)) = predictor {
+            println!(
+                "{name}: long P@L {:.3}, P@L/5 {:.3}, medium P@L {:.3} ({} of {} heads; {} training chains, {} pairs, {} contacts; {} L1 steps{})",
+                p.long.at_l,
+                p.long.at_l5,
+                p.medium.at_l,
+                fitted.regression.heads_used(),
+                fitted.regression.weights.len(),
+                fitted.chains,
+                fitted.pairs.0,
+                fitted.pairs.1,
+                fitted.steps.0,
+                if fitted.steps.1 {
+                    ""
+                } else {
+                    ", not converged"
+                }
+            );
+        }
+    }
+    if let Some(p) = &study.contact_head {
+        println!(
+            "checkpoint's contact head: long P@L {:.3}, P@L/5 {:.3}, medium P@L {:.3}",
+            p.long.at_l, p.long.at_l5, p.medium.at_l
+        );
+    }
     if let Some((layer, head)) = study.best_head() {
         println!(
-            "best head: layer {layer}, head {} ({BEST_HEADS_LAYER})",
-            head.head
+            "best head: layer {layer}, head {} (both 1-based; {BEST_HEADS_LAYER})",
+            head.head + 1
         );
     }
 }

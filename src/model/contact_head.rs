@@ -26,6 +26,13 @@ impl ContactHead {
         })
     }
 
+    /// The regression's weights `(layers * heads)`, layer-major, and its bias.
+    pub fn weights(&self) -> candle_core::Result<(Vec<f32>, f32)> {
+        let weights = self.weight.flatten_all()?.to_vec1::<f32>()?;
+        let bias = self.bias.flatten_all()?.to_vec1::<f32>()?;
+        Ok((weights, bias.first().copied().unwrap_or(0.0)))
+    }
+
     /// `(batch, 1, seq_len, seq_len)`: 0 for pairs involving an EOS token (it may sit mid-row
     /// in a padded batch), else 1. Built once per forward pass for [`Self::partial_logits`].
     pub fn eos_pair_mask(

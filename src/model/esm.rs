@@ -176,6 +176,11 @@ impl EsmModel {
         self.lm_head.is_some()
     }
 
+    /// The checkpoint's contact regression, when it has one.
+    pub fn contact_head(&self) -> Option<&ContactHead> {
+        self.contact_head.as_ref()
+    }
+
     /// Whether contacts can be predicted.
     pub fn has_contact_head(&self) -> bool {
         self.contact_head.is_some()

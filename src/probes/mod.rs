@@ -2,6 +2,7 @@
 //! homology by nearest neighbours, amino-acid groups, and their metrics. Pure compute: no GUI imports.
 
 mod amino_acid_groups;
+mod attention_regression;
 mod classification_metrics;
 mod contact_pairs;
 mod contact_precision;
@@ -21,6 +22,7 @@ pub use amino_acid_groups::{
     AMINO_ACID_GROUPS, GroupingScore, amino_acid_group, embedding_table_grouping,
     grouped_amino_acids, grouping_score,
 };
+pub use attention_regression::{ATTENTION_REGRESSION_KIND, AttentionRegression};
 pub use classification_metrics::{
     ClassMetrics, ClassificationMetrics, metric_text, metric_text_with_decimals,
 };

@@ -59,7 +59,7 @@ pub enum ProbeFileError {
 }
 
 /// Writes named tensors and `metadata` to `path` (atomically, through `<path>.partial`).
-fn write_probe_file(
+pub(super) fn write_probe_file(
     tensors: &[(&str, Tensor)],
     metadata: &ProbeMetadata,
     path: &Path,
@@ -81,7 +81,7 @@ fn write_probe_file(
 }
 
 /// Reads a probe file of `kind`: its tensors and metadata.
-fn read_probe_file(
+pub(super) fn read_probe_file(
     path: &Path,
     kind: &str,
 ) -> Result<(HashMap<String, Tensor>, ProbeMetadata), ProbeFileError> {
