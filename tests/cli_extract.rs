@@ -118,3 +118,74 @@ fn info_describes_the_checkpoint() -> TestResult {
     );
     Ok(())
 }
+
+/// A regression fitted by `probe heads --train` becomes the contact head of a checkpoint
+/// that has none (the bundled starter): `extract --include contacts` and `probe contacts` use
+/// it, under a name that says so; a head of another shape is refused, naming both shapes.
+#[test]
+fn a_saved_all_heads_regression_is_the_contact_head_of_a_checkpoint_without_one() -> TestResult {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let starter = root.join("assets/starter/starter_esm1b_t4_128.safetensors");
+    let demo = root.join("datasets/demo/structures.json");
+    let dir = tempfile::tempdir()?;
+    let head = dir.path().join("starter_heads.safetensors");
+    let fitted = workbench()
+        .args(["probe", "heads", "--model"])
+        .arg(&starter)
+        .arg("--structures")
+        .arg(&demo)
+        .arg("--train")
+        .arg(root.join("datasets/kit/pdb_domains.json"))
+        .arg("--save-regression")
+        .arg(&head)
+        .output()?;
+    let said = String::from_utf8_lossy(&fitted.stdout).into_owned()
+        + &String::from_utf8_lossy(&fitted.stderr);
+    assert!(fitted.status.success(), "{said}");
+    assert!(said.contains("all-heads regression: long P@L"), "{said}");
+    assert!(head.is_file());
+
+    let fasta = dir.path().join("one.fasta");
+    std::fs::write(&fasta, ">one\nMKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQ\n")?;
+    let out = dir.path().join("out");
+    let extracted = workbench()
+        .arg("extract")
+        .arg(&starter)
+        .arg(&fasta)
+        .arg(&out)
+        .args(["--include", "contacts", "--contact-head"])
+        .arg(&head)
+        .output()?;
+    assert!(
+        extracted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&extracted.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&extracted.stderr).contains("starter_esm1b_t4_128 + starter_heads")
+    );
+    let written: Vec<_> = std::fs::read_dir(&out)?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "npz"))
+        .collect();
+    assert_eq!(written.len(), 1);
+    let contacts = npz(&written[0].path(), "contacts")?;
+    assert_eq!(contacts.dims(), &[33, 33]);
+
+    let wrong = workbench()
+        .arg("extract")
+        .arg(&starter)
+        .arg(&fasta)
+        .arg(dir.path().join("out2"))
+        .args(["--include", "contacts", "--contact-head"])
+        .arg(fixture("esm1b_tiny_t2-contact-regression.pt"))
+        .output()?;
+    let message = String::from_utf8_lossy(&wrong.stderr);
+    assert!(!wrong.status.success());
+    assert!(message.contains("4 layers x 8 heads = 32"), "{message}");
+    assert!(
+        message.contains("esm1b_tiny_t2-contact-regression.pt"),
+        "{message}"
+    );
+    Ok(())
+}

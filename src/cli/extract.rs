@@ -53,6 +53,11 @@ pub struct ExtractArgs {
     pub fasta: PathBuf,
     /// Output folder: one file per sequence plus manifest.tsv.
     pub output_dir: PathBuf,
+    /// A contact head for `--include contacts` in place of the checkpoint's own (or where it
+    /// has none): an all-heads regression saved by `probe heads --save-regression`, or a
+    /// fair-esm `*-contact-regression.pt`.
+    #[arg(long, value_name = "FILE")]
+    pub contact_head: Option<PathBuf>,
     /// Layers to return; negative counts from the end (-1 is the last layer, 0 the embeddings).
     #[arg(long, num_args = 1.., default_values_t = [-1], allow_negative_numbers = true)]
     pub repr_layers: Vec<i64>,
@@ -103,7 +108,12 @@ impl ExtractArgs {
 
 /// Loads the model, extracts with a progress bar and prints a summary.
 pub fn run(args: &ExtractArgs) -> anyhow::Result<()> {
-    let loaded = LoadedModel::load(&args.model, &Device::Cpu).context("loading the model")?;
+    let loaded = LoadedModel::load_with_contact_head(
+        &args.model,
+        args.contact_head.as_deref(),
+        &Device::Cpu,
+    )
+    .context("loading the model")?;
     eprintln!("{}: {}", loaded.name, loaded.summary());
     let params = args.params();
     let (fasta, out) = (args.fasta.clone(), args.output_dir.clone());

@@ -265,6 +265,11 @@ pub struct ModelArg {
     /// Seed of the untrained weights.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// A contact head to use instead of the checkpoint's own (or where it has none): an
+    /// all-heads regression saved by `probe heads --save-regression`, or a fair-esm
+    /// `*-contact-regression.pt`.
+    #[arg(long, value_name = "FILE")]
+    pub contact_head: Option<PathBuf>,
 }
 
 impl ModelArg {
@@ -276,7 +281,16 @@ impl ModelArg {
         } else {
             checkpoint
         };
-        Ok(LoadedModel::from_checkpoint(checkpoint, &Device::Cpu)?)
+        let Some(head) = &self.contact_head else {
+            return Ok(LoadedModel::from_checkpoint(checkpoint, &Device::Cpu)?);
+        };
+        let checkpoint = checkpoint
+            .with_contact_head_file(head)
+            .with_context(|| format!("attaching the contact head {}", head.display()))?;
+        let mut loaded = LoadedModel::from_checkpoint(checkpoint, &Device::Cpu)?;
+        let stem = head.file_stem().map(|s| s.to_string_lossy().into_owned());
+        loaded.name = format!("{} + {}", loaded.name, stem.unwrap_or_default());
+        Ok(loaded)
     }
 }
 

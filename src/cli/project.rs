@@ -433,6 +433,7 @@ fn study_points(
         model: model_path,
         untrained: args.untrained,
         seed: args.seed,
+        contact_head: None,
     }
     .load()?;
     let request = MapStudyRequest {

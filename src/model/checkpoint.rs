@@ -440,7 +440,7 @@ fn read_fair_esm_pt(path: &Path) -> Result<Checkpoint> {
 /// Reads the tensors of the state dict stored under `key` (or at the top level) of a torch
 /// file, renaming each with `upgrade`; only those tensors are read from disk. Returns them and
 /// the entries that could not be read (`name (reason)`). Fails when the dict holds no tensors.
-fn read_state_dict(
+pub(super) fn read_state_dict(
     pth: &PthFile,
     key: Option<&str>,
     upgrade: fn(&str) -> String,

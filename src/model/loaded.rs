@@ -29,6 +29,27 @@ impl LoadedModel {
         Self::from_checkpoint(Checkpoint::read(path)?, device)
     }
 
+    /// [`Self::load`] with the contact head of `head` (a saved all-heads regression or a
+    /// fair-esm `*-contact-regression.pt`) in place of the checkpoint's own; named
+    /// `<model> + <head file stem>`.
+    pub fn load_with_contact_head(
+        path: &Path,
+        head: Option<&Path>,
+        device: &Device,
+    ) -> Result<Self> {
+        let Some(head) = head else {
+            return Self::load(path, device);
+        };
+        let checkpoint = Checkpoint::read(path)?.with_contact_head_file(head)?;
+        let mut loaded = Self::from_checkpoint(checkpoint, device)?;
+        let stem = head.file_stem().map_or_else(
+            || "contact head".into(),
+            |s| s.to_string_lossy().into_owned(),
+        );
+        loaded.name = format!("{} + {stem}", loaded.name);
+        Ok(loaded)
+    }
+
     /// Builds the model from an already validated checkpoint (f32 weights on `device`).
     pub fn from_checkpoint(checkpoint: Checkpoint, device: &Device) -> Result<Self> {
         checkpoint.validate()?;

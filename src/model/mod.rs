@@ -6,6 +6,7 @@ mod attention;
 mod checkpoint;
 mod config;
 mod contact_head;
+mod contact_head_file;
 mod error;
 mod esm;
 mod fused_attention;
