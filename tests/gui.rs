@@ -1418,6 +1418,7 @@ fn screens_the_heads_and_draws_a_clicked_head_over_the_true_contacts() {
     });
     click(&mut harness, "Heads");
     set_text(&mut harness, "Structures", &demo_file("structures.json"));
+    set_text(&mut harness, "Regression training", &demo_file("structures.json"));
     click(&mut harness, "compare with untrained");
     wait_until(&mut harness, "Screen heads enabled", |h| {
         !h.get_by_label("Screen heads")
@@ -1473,4 +1474,23 @@ fn screens_the_heads_and_draws_a_clicked_head_over_the_true_contacts() {
     );
     // 4 layers x 8 heads of the starter, trained and untrained.
     assert_eq!(table.lines().count(), 1 + 2 * 32, "{table}");
+    // The all-heads regression, fitted by click, saved as a contact head.
+    assert!(
+        harness
+            .query_by_label_contains("All-heads regression: long P@L")
+            .is_some()
+    );
+    let regression = dir.path().join("regression.safetensors");
+    set_text(&mut harness, "Regression file", &regression.display().to_string());
+    click(&mut harness, "Save regression");
+    assert!(regression.is_file(), "the regression was written");
+    let starter = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("assets/starter/starter_esm1b_t4_128.safetensors");
+    let with_head = esm_workbench::model::LoadedModel::load_with_contact_head(
+        &starter,
+        Some(&regression),
+        &candle_core::Device::Cpu,
+    )
+    .expect("the saved regression is a contact head of the starter");
+    assert!(with_head.model.has_contact_head());
 }

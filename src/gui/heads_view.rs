@@ -34,6 +34,9 @@ use crate::store::StoreOptions;
 pub struct HeadsSettings {
     /// Structures (`;`-separated files or folders).
     pub structures: String,
+    /// Training structures of the all-heads regression (empty: none is fitted).
+    #[serde(default)]
+    pub train: String,
     /// Layers screened.
     pub layers: Layers,
     /// Confident-attention threshold.
@@ -49,6 +52,7 @@ impl Default for HeadsSettings {
     fn default() -> Self {
         Self {
             structures: bundled_path_text(kit::TS50),
+            train: String::new(),
             layers: Layers::All,
             threshold: DEFAULT_ATTENTION_THRESHOLD,
             compare_untrained: false,
@@ -60,7 +64,19 @@ impl Default for HeadsSettings {
 /// The study `settings` describe (reads the structures).
 pub fn heads_request(settings: &HeadsSettings) -> anyhow::Result<HeadsStudyRequest> {
     let base = HeadsStudyRequest::from_structures(&split_paths(&settings.structures))?;
+    let train_paths = split_paths(&settings.train);
+    let train = if train_paths.is_empty() {
+        Vec::new()
+    } else {
+        crate::data::read_structures(&train_paths)?
+    };
     Ok(HeadsStudyRequest {
+        train,
+        train_name: train_paths
+            .iter()
+            .map(|p| crate::store::dataset_label(p))
+            .collect::<Vec<_>>()
+            .join("+"),
         layers: settings.layers.clone(),
         threshold: settings.threshold,
         compare_untrained: settings.compare_untrained,
@@ -133,6 +149,8 @@ pub struct HeadsView {
     pub map_export: FigureExport,
     /// Export of the table of every head.
     pub table_export: TableExport,
+    /// "Save regression" (as a contact head).
+    pub regression: super::study_panel::ProbeSaver,
 }
 
 impl StudyView for HeadsView {
@@ -149,6 +167,11 @@ impl StudyView for HeadsView {
             grid_export: FigureExport::new("heads_grid.svg"),
             map_export: FigureExport::new("head_map.svg"),
             table_export: TableExport::new("heads.csv"),
+            regression: super::study_panel::ProbeSaver::named(
+                "heads_regression.safetensors",
+                "Regression file",
+                "Save regression",
+            ),
             ..Self::default()
         }
     }
@@ -175,6 +198,7 @@ impl StudyView for HeadsView {
 
     fn result_replaced(&mut self) {
         self.picked = None;
+        self.regression.result_replaced();
         self.grid_export.result_replaced();
         self.map_export.result_replaced();
         self.table_export.result_replaced();
@@ -204,6 +228,16 @@ fn inputs_ui(ui: &mut egui::Ui, settings: &mut HeadsSettings, num_layers: Option
                     "PDB / mmCIF files, folders of them, or TS50-style JSON; separate several with ;",
                 );
             browse_button(ui, &mut settings.structures, DialogKind::OpenStructures);
+        });
+        ui.end_row();
+        let label = ui.label("Regression training");
+        ui.horizontal(|ui| {
+            ui.add(egui::TextEdit::singleline(&mut settings.train).desired_width(field_width))
+                .labelled_by(label.id)
+                .on_hover_text(
+                    "Structures to fit the all-heads regression on (fair-esm's contact head refitted: L1 logistic regression on every head's APC map); empty: none is fitted",
+                );
+            browse_button(ui, &mut settings.train, DialogKind::OpenStructures);
         });
         ui.end_row();
         store_folder_row(ui, &mut settings.store, field_width);
@@ -257,6 +291,7 @@ fn heads_view_ui(
     ui.separator();
     super::study_panel::provenance_line_ui(ui, &study.sweep.provenance);
     summary_ui(ui, study, (best_layer, best.head));
+    regression_ui(ui, view, study, model);
     if view.picked.is_none() {
         view.picked = Some((best_layer, best.head));
     }
@@ -299,6 +334,71 @@ fn summary_ui(ui: &mut egui::Ui, study: &HeadsStudy, (layer, head): (usize, usiz
         },
     ))
     .on_hover_text(format!("The best head: {BEST_HEADS_LAYER}"));
+}
+
+/// The all-heads regression and the checkpoint's contact head on the chains, and the button
+/// that saves the regression as a contact head.
+fn regression_ui(
+    ui: &mut egui::Ui,
+    view: &mut HeadsView,
+    study: &HeadsStudy,
+    model: Option<&LoadedModel>,
+) {
+    let line = |p: &ContactPrecision| {
+        format!(
+            "long P@L {:.3}, P@L/5 {:.3}, medium P@L {:.3}",
+            p.long.at_l, p.long.at_l5, p.medium.at_l
+        )
+    };
+    let mut parts = Vec::new();
+    for (name, fitted) in [
+        ("All-heads regression", &study.regression),
+        ("untrained copy's", &study.untrained_regression),
+    ] {
+        if let Some((fit, p)) = fitted {
+            parts.push(format!(
+                "{name}: {} ({} of {} heads, fitted on {} chains, {} pairs)",
+                line(p),
+                fit.regression.heads_used(),
+                fit.regression.weights.len(),
+                fit.chains,
+                fit.pairs.0
+            ));
+        }
+    }
+    if let Some(p) = &study.contact_head {
+        parts.push(format!("checkpoint's contact head: {}", line(p)));
+    }
+    if parts.is_empty() {
+        return;
+    }
+    ui.label(format!("{}.", parts.join("; ")));
+    let Some((fitted, precision)) = study.regression.clone() else {
+        return;
+    };
+    let provenance = study.sweep.provenance.clone();
+    view.regression.ui(
+        ui,
+        model,
+        "safetensors (regression.weight, regression.bias): use it with --contact-head on probe and extract, with any checkpoint of this shape",
+        move |_, path| {
+            crate::analysis::best_probe::check_free(path).map_err(|e| e.to_string())?;
+            let metadata = crate::probes::ProbeMetadata {
+                kind: String::new(),
+                model_fingerprint: provenance.model.fingerprint.clone(),
+                model_name: provenance.model.name.clone(),
+                layer: 0,
+                classes: String::new(),
+                test_metrics: None,
+                contact_precision: Some(precision),
+            };
+            fitted
+                .regression
+                .save(&metadata, path)
+                .map(|()| format!("saved the all-heads regression to {}", path.display()))
+                .map_err(|e| e.to_string())
+        },
+    );
 }
 
 fn share_text(share: f64) -> String {

@@ -251,6 +251,8 @@ pub struct ProbeSaver {
     /// The file to write.
     pub path: String,
     status: Option<Result<String, String>>,
+    /// The field's and the button's names (default "Probe file", "Save best probe").
+    names: Option<(&'static str, &'static str)>,
 }
 
 impl ProbeSaver {
@@ -264,6 +266,15 @@ impl ProbeSaver {
         Self {
             path: path.to_owned(),
             status: None,
+            names: None,
+        }
+    }
+
+    /// A saver proposing `path` whose field and button are named `field` and `button`.
+    pub fn named(path: &str, field: &'static str, button: &'static str) -> Self {
+        Self {
+            names: Some((field, button)),
+            ..Self::new(path)
         }
     }
 
@@ -276,15 +287,16 @@ impl ProbeSaver {
         hover: &str,
         save: impl FnOnce(&LoadedModel, &Path) -> Result<String, String>,
     ) {
+        let (field, button) = self.names.unwrap_or(("Probe file", "Save best probe"));
         ui.horizontal_wrapped(|ui| {
-            let label = ui.label("Probe file");
+            let label = ui.label(field);
             ui.add(egui::TextEdit::singleline(&mut self.path).desired_width(300.0))
                 .labelled_by(label.id)
-                .on_hover_text(
-                    "Where \"Save best probe\" writes (an existing file is not replaced)",
-                );
+                .on_hover_text(format!(
+                    "Where \"{button}\" writes (an existing file is not replaced)"
+                ));
             if ui
-                .add_enabled(model.is_some(), egui::Button::new("Save best probe"))
+                .add_enabled(model.is_some(), egui::Button::new(button))
                 .on_hover_text(hover)
                 .clicked()
                 && let Some(model) = model
