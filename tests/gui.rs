@@ -1418,7 +1418,11 @@ fn screens_the_heads_and_draws_a_clicked_head_over_the_true_contacts() {
     });
     click(&mut harness, "Heads");
     set_text(&mut harness, "Structures", &demo_file("structures.json"));
-    set_text(&mut harness, "Regression training", &demo_file("structures.json"));
+    set_text(
+        &mut harness,
+        "Regression training",
+        &demo_file("structures.json"),
+    );
     click(&mut harness, "compare with untrained");
     wait_until(&mut harness, "Screen heads enabled", |h| {
         !h.get_by_label("Screen heads")
@@ -1481,7 +1485,11 @@ fn screens_the_heads_and_draws_a_clicked_head_over_the_true_contacts() {
             .is_some()
     );
     let regression = dir.path().join("regression.safetensors");
-    set_text(&mut harness, "Regression file", &regression.display().to_string());
+    set_text(
+        &mut harness,
+        "Regression file",
+        &regression.display().to_string(),
+    );
     click(&mut harness, "Save regression");
     assert!(regression.is_file(), "the regression was written");
     let starter = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

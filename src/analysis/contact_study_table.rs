@@ -42,23 +42,33 @@ pub fn contact_study_table(study: &ContactStudy) -> PolarsResult<DataFrame> {
         ),
         Column::new("best".into(), rows.iter().map(|r| r.3).collect::<Vec<_>>()),
     ];
+    columns.extend(precision_columns(rows.iter().map(|r| r.4)));
+    DataFrame::new(rows.len(), columns)
+}
+
+/// `{short,medium,long}_p_at_{l,l2,l5}` of `precisions`, one value per row (the contact and
+/// heads tables share them).
+pub(crate) fn precision_columns<'a>(
+    precisions: impl Iterator<Item = &'a ContactPrecision> + Clone,
+) -> Vec<Column> {
     type Pick = fn(&ContactPrecision) -> &RangePrecision;
     let ranges: [(&str, Pick); 3] = [
         ("short", |p| &p.short),
         ("medium", |p| &p.medium),
         ("long", |p| &p.long),
     ];
+    let mut columns = Vec::with_capacity(9);
     for (range, pick) in ranges {
         for (k, name) in ["l", "l2", "l5"].iter().enumerate() {
-            let values: Vec<f64> = rows
-                .iter()
-                .map(|r| {
-                    let p = pick(r.4);
+            let values: Vec<f64> = precisions
+                .clone()
+                .map(|p| {
+                    let p = pick(p);
                     [p.at_l, p.at_l2, p.at_l5][k]
                 })
                 .collect();
             columns.push(Column::new(format!("{range}_p_at_{name}").into(), values));
         }
     }
-    DataFrame::new(rows.len(), columns)
+    columns
 }

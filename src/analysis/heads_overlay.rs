@@ -9,8 +9,8 @@ use super::contact_head_run::{CONTACT_THRESHOLD_ANGSTROM, truncate};
 use super::heads_study::head_maps;
 use super::study_error::StudyError;
 use crate::data::{ContactMap, ProteinChain};
-use crate::jobs::{Cancelled, JobCtx};
-use crate::model::{ContactHead, ForwardRequest, LoadedModel, ModelError, TokenBatch};
+use crate::jobs::JobCtx;
+use crate::model::{ContactHead, ForwardRequest, LoadedModel, TokenBatch};
 
 /// One head's map of one chain and the model's own contact map.
 #[derive(Debug, Clone)]
@@ -69,10 +69,7 @@ pub fn head_overlay(
     let output = model
         .model
         .forward_with_attention(&batch, &request, &mut visit)
-        .map_err(|e| match e {
-            ModelError::Stopped => StudyError::Cancelled(Cancelled),
-            other => other.into(),
-        })?;
+        .map_err(StudyError::from_forward)?;
     let contact_head = match output.contacts {
         Some(contacts) => Some(contacts.flatten_all()?.to_vec1::<f32>()?),
         None => None,

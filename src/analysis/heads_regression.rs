@@ -12,8 +12,8 @@ use super::contact_head_run::{CONTACT_THRESHOLD_ANGSTROM, truncate};
 use super::heads_study::BatchMaps;
 use super::study_error::StudyError;
 use crate::data::ProteinChain;
-use crate::jobs::{Cancelled, JobCtx};
-use crate::model::{ContactHead, ForwardRequest, LoadedModel, ModelError, TokenBatch};
+use crate::jobs::JobCtx;
+use crate::model::{ContactHead, ForwardRequest, LoadedModel, TokenBatch};
 use crate::probes::{
     AttentionRegression, DEFAULT_NEGATIVES_PER_POSITIVE, SampledPairs, SparseLogisticParams,
     WeightedRows, fit_sparse_logistic, sample_pairs,
@@ -94,7 +94,9 @@ pub fn fit_head_regression(
         },
     )
     .map_err(|e| match e {
-        crate::probes::SparseLogisticError::Stopped(_) => StudyError::Cancelled(Cancelled),
+        crate::probes::SparseLogisticError::Stopped(_) => {
+            StudyError::Cancelled(crate::jobs::Cancelled)
+        }
         other => StudyError::Empty(other.to_string()),
     })?;
     let contacts = labels.iter().filter(|l| **l).count();
@@ -167,10 +169,7 @@ fn gather_rows(
         model
             .model
             .forward_with_attention(&batch, &request, &mut visit)
-            .map_err(|e| match e {
-                ModelError::Stopped => StudyError::Cancelled(Cancelled),
-                other => other.into(),
-            })?;
+            .map_err(StudyError::from_forward)?;
         ctx.checkpoint((k + 1) as f32 / batches.len() as f32)?;
     }
     Ok(features)

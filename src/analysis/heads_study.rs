@@ -508,10 +508,7 @@ fn screen_batch(
     let output = model
         .model
         .forward_with_attention(batch, &request, &mut visit)
-        .map_err(|e| match e {
-            crate::model::ModelError::Stopped => StudyError::Cancelled(crate::jobs::Cancelled),
-            other => other.into(),
-        })?;
+        .map_err(StudyError::from_forward)?;
     let contacts = match output.contacts {
         Some(c) => Some((c.dim(1)?, c.flatten_all()?.to_vec1::<f32>()?)),
         None => None,

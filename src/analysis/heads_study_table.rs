@@ -14,7 +14,6 @@
 use polars::prelude::{Column, DataFrame, PolarsResult};
 
 use super::heads_study::{HeadLayerRun, HeadScore, HeadsStudy};
-use crate::probes::{ContactPrecision, RangePrecision};
 
 /// One row: model, layer and the head's score.
 type Row<'a> = (&'static str, usize, &'a HeadScore);
@@ -73,24 +72,9 @@ pub fn heads_study_table(study: &HeadsStudy) -> PolarsResult<DataFrame> {
         ),
         Column::new("chains".into(), vec![study.chains.len() as u32; n]),
     ];
-    type Pick = fn(&ContactPrecision) -> &RangePrecision;
-    let ranges: [(&str, Pick); 3] = [
-        ("short", |p| &p.short),
-        ("medium", |p| &p.medium),
-        ("long", |p| &p.long),
-    ];
-    for (range, pick) in ranges {
-        for (k, name) in ["l", "l2", "l5"].iter().enumerate() {
-            let values: Vec<f64> = rows
-                .iter()
-                .map(|r| {
-                    let p = pick(&r.2.precision);
-                    [p.at_l, p.at_l2, p.at_l5][k]
-                })
-                .collect();
-            columns.push(Column::new(format!("{range}_p_at_{name}").into(), values));
-        }
-    }
+    columns.extend(super::contact_study_table::precision_columns(
+        rows.iter().map(|r| &r.2.precision),
+    ));
     let attention = rows.iter().map(|r| r.2.attention);
     columns.extend([
         Column::new(

@@ -55,6 +55,15 @@ pub enum StudyError {
 }
 
 impl StudyError {
+    /// A study's own forward pass failed: a stop the user asked for is a cancel, anything
+    /// else a model error.
+    pub fn from_forward(err: ModelError) -> Self {
+        match err {
+            ModelError::Stopped => Self::Cancelled(Cancelled),
+            other => other.into(),
+        }
+    }
+
     /// Whether the user stopped the study (not a failure to report in red).
     pub fn is_cancelled(&self) -> bool {
         matches!(self, Self::Cancelled(_))
