@@ -32,6 +32,26 @@ fn wgpu_renderer() -> Option<egui_kittest::wgpu::WgpuTestRenderer> {
     renderer.ok()
 }
 
+/// The forward-pass rates file of this process is a folder: nothing measured is kept or read
+/// (never the user's cache either), so every estimate in an image uses the fixed rates and
+/// does not depend on what ran before or beside. Called first by every test here: the
+/// variable is set once, before any of them reads it.
+fn isolate_measured_rates() -> std::path::PathBuf {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("gui_snapshots-rates.json");
+    ONCE.call_once(|| {
+        let _ = std::fs::remove_file(&path);
+        let _ = std::fs::create_dir_all(&path);
+        // SAFETY: set once, by the first test to start, before any test of this process
+        // builds an app or reads the environment (the others wait on the `Once`).
+        #[allow(unsafe_code)]
+        unsafe {
+            std::env::set_var("ESM_WORKBENCH_RATES", &path);
+        }
+    });
+    path
+}
+
 /// The workbench rendering its frames to images with `renderer`.
 fn rendering_app(
     renderer: egui_kittest::wgpu::WgpuTestRenderer,
@@ -58,6 +78,7 @@ fn check_snapshot(harness: &mut Harness<'_, WorkbenchApp>, name: &str) {
 
 #[test]
 fn snapshots_of_the_data_map_and_probe_views() {
+    isolate_measured_rates();
     let Some(renderer) = wgpu_renderer() else {
         return;
     };
@@ -160,6 +181,7 @@ fn snapshots_of_the_data_map_and_probe_views() {
 
 #[test]
 fn the_demo_tour_saves_a_screenshot_of_every_view_and_closes() {
+    isolate_measured_rates();
     let dir = tempfile::tempdir().expect("tempdir");
     let outcome = esm_workbench::gui::TourOutcome::default();
     let app_outcome = outcome.clone();
