@@ -5,8 +5,8 @@
 
 use candle_core::Tensor;
 
+use super::batch_maps::head_maps;
 use super::contact_head_run::{CONTACT_THRESHOLD_ANGSTROM, truncate};
-use super::heads_study::head_maps;
 use super::study_error::StudyError;
 use crate::data::{ContactMap, ProteinChain};
 use crate::jobs::JobCtx;

@@ -8,8 +8,8 @@
 
 use candle_core::Tensor;
 
+use super::batch_maps::BatchMaps;
 use super::contact_head_run::{CONTACT_THRESHOLD_ANGSTROM, truncate};
-use super::heads_study::BatchMaps;
 use super::study_error::StudyError;
 use crate::data::ProteinChain;
 use crate::jobs::JobCtx;

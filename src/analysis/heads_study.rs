@@ -22,6 +22,7 @@
 
 use candle_core::Tensor;
 
+use super::batch_maps::BatchMaps;
 use super::contact_head_run::{CONTACT_THRESHOLD_ANGSTROM, truncate};
 use super::heads_regression::{FittedRegression, fit_head_regression};
 use super::study::{LayerCost, LayerSweep, StoredSet, Study, Sweep};
@@ -31,7 +32,7 @@ use super::study_estimate::StudyEstimate;
 use super::study_stores::embed_seconds_of;
 use crate::data::{ProteinChain, read_structures};
 use crate::jobs::JobCtx;
-use crate::model::{ContactHead, ForwardRequest, Layers, LoadedModel, TokenBatch, apc_maps};
+use crate::model::{ContactHead, ForwardRequest, Layers, LoadedModel, TokenBatch};
 use crate::params::real_in;
 use crate::probes::{
     AttentionRegression, ChainPairs, ConfidentAttention, ContactPrecision,
@@ -533,65 +534,6 @@ fn screen_batch(
 
 /// One row's precision by the all-heads regression and by the checkpoint's contact head.
 type RowPredictions = (Option<ContactPrecision>, Option<ContactPrecision>);
-
-/// One layer's maps of a padded batch, flat `(batch, heads, S, S)` with `S` = padded tokens
-/// minus BOS and the last position: APC-corrected symmetrised maps and raw attention.
-pub(crate) struct BatchMaps {
-    apc: Vec<f32>,
-    raw: Vec<f32>,
-    heads: usize,
-    side: usize,
-}
-
-impl BatchMaps {
-    /// `probs`: `(batch, heads, T, T)`, padding zeroed; `eos_pairs`: its EOS mask.
-    pub(crate) fn of(probs: &Tensor, eos_pairs: &Tensor) -> candle_core::Result<Self> {
-        let (_, heads, t, _) = probs.dims4()?;
-        let (apc, raw) = head_maps(probs, eos_pairs)?;
-        Ok(Self {
-            apc,
-            raw,
-            heads,
-            side: t - 2,
-        })
-    }
-
-    /// Row `row`'s APC value of `head` at residues `(i, j)`.
-    pub(crate) fn apc_at(&self, row: usize, head: usize, (i, j): (usize, usize)) -> f32 {
-        self.apc[(row * self.heads + head) * self.side * self.side + i * self.side + j]
-    }
-
-    /// Row `row`'s `len x len` maps of `head`, copied out of the padded block: (APC, raw).
-    fn block(&self, row: usize, head: usize, len: usize) -> (Vec<f32>, Vec<f32>) {
-        let base = (row * self.heads + head) * self.side * self.side;
-        let copy = |all: &[f32]| -> Vec<f32> {
-            (0..len)
-                .flat_map(|i| {
-                    let start = base + i * self.side;
-                    all[start..start + len].iter().copied()
-                })
-                .collect()
-        };
-        (copy(&self.apc), copy(&self.raw))
-    }
-}
-
-/// One layer's maps as flat `(batch, heads, T - 2, T - 2)` vectors: the APC-corrected
-/// symmetrised maps and the raw attention (rows attend to columns), BOS and the last position
-/// dropped; a row of `L` residues is the top-left `L x L` block. `probs`: `(batch, heads, T,
-/// T)`, padding zeroed.
-pub fn head_maps(probs: &Tensor, eos_pairs: &Tensor) -> candle_core::Result<(Vec<f32>, Vec<f32>)> {
-    let residues = probs.dim(3)? - 2;
-    let apc = apc_maps(probs, eos_pairs)?
-        .flatten_all()?
-        .to_vec1::<f32>()?;
-    let raw = probs
-        .narrow(2, 1, residues)?
-        .narrow(3, 1, residues)?
-        .flatten_all()?
-        .to_vec1::<f32>()?;
-    Ok((apc, raw))
-}
 
 /// Running sums of one head's precisions (finite values only, as
 /// [`super::contact_head_run::mean_precision`] averages) and its confident counts.

@@ -3,6 +3,7 @@
 
 pub mod aa_groups_study;
 pub mod aa_groups_study_table;
+pub mod batch_maps;
 pub mod best_probe;
 pub mod contact_head_run;
 pub mod contact_study;
