@@ -364,19 +364,14 @@ impl Study for HeadsStudyRequest {
         // of a batch is at most `toks_per_batch * longest` pairs per head.
         let lengths: Vec<usize> = records.iter().map(|(_, s)| s.len()).collect();
         let batches = crate::batching::batches_by_tokens(&lengths, self.store.toks_per_batch, 2);
-        let (fitted, ctx) = match self.train.is_empty() {
-            true => (None, ctx.clone()),
-            false => {
-                let phases = ctx.phases(&[self.train.len() as f64, self.chains.len() as f64]);
-                let tokens = self.store.toks_per_batch;
-                let fit = fit_head_regression(
-                    model,
-                    &self.train,
-                    (&self.regression, tokens),
-                    &phases[0],
-                )?;
-                (Some(fit), phases[1].clone())
-            }
+        let (fitted, ctx) = if self.train.is_empty() {
+            (None, ctx.clone())
+        } else {
+            let phases = ctx.phases(&[self.train.len() as f64, self.chains.len() as f64]);
+            let tokens = self.store.toks_per_batch;
+            let fit =
+                fit_head_regression(model, &self.train, (&self.regression, tokens), &phases[0])?;
+            (Some(fit), phases[1].clone())
         };
         let ctx = &ctx;
         let regression = fitted.as_ref().map(|f| &f.regression);

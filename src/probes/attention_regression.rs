@@ -9,7 +9,9 @@ use std::path::Path;
 
 use candle_core::{Device, Tensor};
 
-use super::probe_file::{ProbeFileError, ProbeMetadata, read_probe_file, write_probe_file};
+use super::probe_file::{
+    ProbeFileError, ProbeMetadata, read_probe_file, tensor_values, write_probe_file,
+};
 
 /// The probe-file kind of a saved regression.
 pub const ATTENTION_REGRESSION_KIND: &str = "attention-regression";
@@ -106,14 +108,7 @@ impl AttentionRegression {
             path: path.to_owned(),
         };
         let (tensors, metadata) = read_probe_file(path, ATTENTION_REGRESSION_KIND)?;
-        let read = |name: &str| -> Result<Vec<f32>, ProbeFileError> {
-            tensors
-                .get(name)
-                .ok_or_else(|| invalid(format!("tensor {name} is missing")))?
-                .flatten_all()
-                .and_then(|t| t.to_vec1::<f32>())
-                .map_err(|e| invalid(e.to_string()))
-        };
+        let read = |name: &str| tensor_values(&tensors, name, path);
         let (weights, bias) = (read("regression.weight")?, read("regression.bias")?);
         if bias.len() != 1 {
             return Err(invalid(format!(

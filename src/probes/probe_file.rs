@@ -80,6 +80,24 @@ pub(super) fn write_probe_file(
     .map_err(|e| io(e.to_string()))
 }
 
+/// The values of tensor `name` of a probe file read from `path`, flattened.
+pub(super) fn tensor_values(
+    tensors: &HashMap<String, Tensor>,
+    name: &str,
+    path: &Path,
+) -> Result<Vec<f32>, ProbeFileError> {
+    let invalid = |message: String| ProbeFileError::Invalid {
+        message,
+        path: path.to_owned(),
+    };
+    tensors
+        .get(name)
+        .ok_or_else(|| invalid(format!("tensor {name} is missing")))?
+        .flatten_all()
+        .and_then(|t| t.to_vec1::<f32>())
+        .map_err(|e| invalid(e.to_string()))
+}
+
 /// Reads a probe file of `kind`: its tensors and metadata.
 pub(super) fn read_probe_file(
     path: &Path,
@@ -152,14 +170,7 @@ pub fn load_ss8_probe(path: &Path) -> Result<(Ss8Probe, ProbeMetadata), ProbeFil
         path: path.to_owned(),
     };
     let (tensors, metadata) = read_probe_file(path, "ss8")?;
-    let get = |name: &str| -> Result<Vec<f32>, ProbeFileError> {
-        tensors
-            .get(name)
-            .ok_or_else(|| invalid(format!("tensor {name} is missing")))?
-            .flatten_all()
-            .and_then(|t| t.to_vec1::<f32>())
-            .map_err(|e| invalid(e.to_string()))
-    };
+    let get = |name: &str| tensor_values(&tensors, name, path);
     let (mean, scale, weights, intercept) = (
         get("mean")?,
         get("scale")?,
