@@ -243,6 +243,14 @@ impl Study for HeadsStudyRequest {
             (0.0, 1.0),
             true,
         )?;
+        if !self.train.is_empty() {
+            real_in(
+                "inverse L1 strength of the regression (--l1-c)",
+                self.regression.c,
+                (0.0, 1e6),
+                true,
+            )?;
+        }
         if self.chains.is_empty() {
             return Err(StudyError::Empty(format!(
                 "{} has no protein chains with coordinates",
