@@ -713,6 +713,27 @@ fn a_result_is_set_aside_under_another_model_and_comes_back_with_its_own() {
 fn trains_the_contact_probe_and_shows_a_protein_map() {
     let mut harness = app(LaunchOptions::default());
     wait_for_demo(&mut harness);
+    // A saved all-heads regression for the starter's 4 layers x 8 heads, scored beside the probe.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let regression = dir.path().join("my_regression.safetensors");
+    let weights = (0..32).map(|k| if k % 5 == 0 { 0.5 } else { 0.0 }).collect();
+    esm_workbench::probes::AttentionRegression::new(4, 8, weights, -3.0)
+        .expect("shape")
+        .save(
+            &esm_workbench::probes::ProbeMetadata {
+                kind: String::new(),
+                model_fingerprint: String::new(),
+                model_name: "test".into(),
+                layer: 0,
+                classes: String::new(),
+                test_metrics: None,
+                contact_precision: None,
+            },
+            &regression,
+        )
+        .expect("saved");
+    click(&mut harness, "Contacts");
+    set_text(&mut harness, "Saved regression", &regression.display().to_string());
     train_probe(
         &mut harness,
         "Contacts",
@@ -740,8 +761,11 @@ fn trains_the_contact_probe_and_shows_a_protein_map() {
             .query_by_label_contains("Markers: the top-L predicted pairs (|i-j| >= 6)")
             .is_some()
     );
+    assert!(
+        harness.query_by_label("my_regression").is_some(),
+        "the saved regression has its own precision column"
+    );
     // The contact map figure, drawn from the data.
-    let dir = tempfile::tempdir().expect("tempdir");
     let svg = dir.path().join("map.svg");
     save_figure(&mut harness, "Contact map", &svg);
     let text = std::fs::read_to_string(&svg).expect("written");
@@ -753,7 +777,7 @@ fn trains_the_contact_probe_and_shows_a_protein_map() {
     let table = save_table(&mut harness, "Precision", &dir.path().join("contacts.csv"));
     let header = table.lines().next().expect("a header");
     assert!(
-        header.starts_with("model,layer,test_chains,best,short_p_at_l,")
+        header.starts_with("model,predictor,layer,test_chains,best,short_p_at_l,")
             && header.ends_with("long_p_at_l5"),
         "{header}"
     );
@@ -768,6 +792,10 @@ fn trains_the_contact_probe_and_shows_a_protein_map() {
         table.lines().filter(|l| l.contains(",true,")).count(),
         1,
         "one best layer"
+    );
+    assert!(
+        table.lines().any(|l| l.starts_with("regression,starter_esm1b_t4_128 + my_regression,,5,false,")),
+        "{table}"
     );
     // Saving the best probe from the GUI.
     let probe = dir.path().join("contacts.safetensors");
@@ -1492,13 +1520,32 @@ fn screens_the_heads_and_draws_a_clicked_head_over_the_true_contacts() {
     );
     click(&mut harness, "Save regression");
     assert!(regression.is_file(), "the regression was written");
-    let starter = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("assets/starter/starter_esm1b_t4_128.safetensors");
-    let with_head = esm_workbench::model::LoadedModel::load_with_contact_head(
-        &starter,
-        Some(&regression),
-        &candle_core::Device::Cpu,
-    )
-    .expect("the saved regression is a contact head of the starter");
-    assert!(with_head.model.has_contact_head());
+    // The refitted regression's own map, beside the head's and the checkpoint's.
+    harness
+        .get_all_by_label("the all-heads regression")
+        .find(|n| n.accesskit_node().role() == eframe::egui::accesskit::Role::RadioButton)
+        .expect("the regression's map is offered")
+        .click();
+    harness.run();
+    assert!(
+        harness
+            .query_by_label_contains("; all-heads regression long P@L")
+            .is_some()
+    );
+    // The saved regression becomes the loaded starter's contact head (which it lacks).
+    set_text(
+        &mut harness,
+        "Contact head file (optional):",
+        &regression.display().to_string(),
+    );
+    click(&mut harness, "Use as contact head");
+    wait_until(&mut harness, "the starter with the regression as head", |h| {
+        h.query_by_label("starter_esm1b_t4_128 + regression").is_some()
+    });
+    assert!(
+        harness
+            .query_by_label("yes (regression.safetensors)")
+            .is_some(),
+        "the model panel names the head's file"
+    );
 }

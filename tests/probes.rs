@@ -164,6 +164,7 @@ fn the_bilinear_contact_probe_beats_the_contact_base_rate_on_ts50() -> TestResul
         residue_cap: 200_000,
         compare_untrained: false,
         contact_head: false,
+        regression: None,
         store: esm_workbench::store::StoreOptions {
             root: stores.path().to_owned(),
             ..Default::default()
@@ -429,5 +430,57 @@ fn the_all_heads_regression_is_fitted_scored_and_saved() -> TestResult {
         .err()
         .ok_or("must refuse")?;
     assert!(wrong.to_string().contains("3 layers x 7 heads"), "{wrong}");
+    Ok(())
+}
+
+/// A contact-head file scored in the contact study beside the checkpoint's own head: the
+/// fixture's own head saved as a file scores exactly as the head does, under the model named
+/// with the file; a head of another shape is refused before anything runs, naming the file.
+#[test]
+fn the_contact_study_scores_a_saved_regression_beside_the_models_head() -> TestResult {
+    use esm_workbench::analysis::contact_study::{
+        ContactStudyRequest, estimate_contact_study, run_contact_study,
+    };
+    use esm_workbench::probes::{AttentionRegression, ProbeMetadata};
+    let model = LoadedModel::load(&fixture("esm1b_tiny_t2.pt"), &candle_core::Device::Cpu)?;
+    let structures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/demo/structures.json");
+    let dir = tempfile::tempdir()?;
+    let (weights, bias) = model.model.contact_head().ok_or("fixture head")?.weights()?;
+    let config = model.model.config();
+    let own = AttentionRegression::new(config.num_layers, config.attention_heads, weights, bias)
+        .ok_or("shape")?;
+    let file = dir.path().join("own_head.safetensors");
+    let metadata = ProbeMetadata {
+        kind: String::new(),
+        model_fingerprint: model.fingerprint.clone(),
+        model_name: model.name.clone(),
+        layer: 0,
+        classes: String::new(),
+        test_metrics: None,
+        contact_precision: None,
+    };
+    own.save(&metadata, &file)?;
+    let request = ContactStudyRequest {
+        regression: Some(file.clone()),
+        ..ContactStudyRequest::from_structures(&[], &[structures.clone()])?
+    };
+    let study = run_contact_study(&model, &request, &JobCtx::default())?;
+    let head = study.head.ok_or("the model's own head is scored")?;
+    let scored = study.regression.ok_or("the regression is scored")?;
+    assert_eq!(scored.evaluation, head);
+    assert_eq!(scored.model.name, format!("{} + own_head", model.name));
+    assert_eq!(scored.path, file);
+    let wrong = dir.path().join("wrong.safetensors");
+    AttentionRegression::new(1, 1, vec![0.5], 0.0)
+        .ok_or("shape")?
+        .save(&metadata, &wrong)?;
+    let request = ContactStudyRequest {
+        regression: Some(wrong),
+        ..request
+    };
+    let refused = estimate_contact_study(&model, &request).err().ok_or("refused")?;
+    let text = refused.to_string();
+    assert!(text.contains("--regression") && text.contains("wrong.safetensors") && text.contains("1 weights"), "{text}");
+    assert!(run_contact_study(&model, &request, &JobCtx::default()).is_err());
     Ok(())
 }

@@ -62,6 +62,10 @@ pub struct ContactStudyRequest {
     pub compare_untrained: bool,
     /// Also score the model's own contact head, when it has one.
     pub contact_head: bool,
+    /// A contact-head file (an all-heads regression saved by `probe heads --save-regression`
+    /// or the Heads view, or a fair-esm `*-contact-regression.pt`) scored on the test chains
+    /// beside the probe and the model's own head.
+    pub regression: Option<PathBuf>,
     /// Feature stores.
     pub store: StoreOptions,
 }
@@ -97,6 +101,17 @@ pub struct PairCounts {
     pub non_contacts: usize,
 }
 
+/// A contact-head file scored on the test chains.
+#[derive(Debug, Clone)]
+pub struct ScoredRegression {
+    /// The file.
+    pub path: PathBuf,
+    /// The model with it as contact head, as results name it (`<model> + <file stem>`).
+    pub model: crate::provenance::ModelRef,
+    /// Its precision on the test chains.
+    pub evaluation: ContactHeadEvaluation,
+}
+
 /// A finished study.
 #[derive(Debug, Clone)]
 pub struct ContactStudy {
@@ -107,6 +122,8 @@ pub struct ContactStudy {
     pub split: StudySplit,
     /// The model's own contact head on the test chains.
     pub head: Option<ContactHeadEvaluation>,
+    /// The request's contact-head file on the test chains.
+    pub regression: Option<ScoredRegression>,
     /// The test chains, in the order of each run's scores.
     pub test: Vec<ProteinChain>,
     /// The trained model's test store (predicted maps are read from it).
@@ -171,6 +188,7 @@ impl ContactStudyRequest {
             residue_cap: DEFAULT_CONTACT_RESIDUE_CAP,
             compare_untrained: false,
             contact_head: true,
+            regression: None,
             store: StoreOptions::default(),
         })
     }
@@ -359,14 +377,32 @@ pub fn estimate_contact_study(
     request: &ContactStudyRequest,
 ) -> Result<StudyEstimate, StudyError> {
     let mut estimate = estimate_study(model, request)?;
+    let head_forward = HEAD_FORWARD_FACTOR * embed_seconds_of(model, &records(&request.test));
     if request.contact_head && model.model.has_contact_head() {
         // The head's forward keeps every layer's attention maps and regresses them: about
         // 1.8x a plain forward of the test chains (652M ESM-1b, 50 TS50 chains: 75 s against
         // 41 s; Intel Xeon, 2 cores).
-        estimate.embed_seconds +=
-            HEAD_FORWARD_FACTOR * embed_seconds_of(model, &records(&request.test));
+        estimate.embed_seconds += head_forward;
+    }
+    if request.regression.is_some() {
+        regression_model(model, request)?;
+        estimate.embed_seconds += head_forward;
     }
     Ok(estimate)
+}
+
+/// `model` with the request's contact-head file as its head (read and checked against the
+/// model's layers and heads); `None` without one.
+fn regression_model(
+    model: &LoadedModel,
+    request: &ContactStudyRequest,
+) -> Result<Option<LoadedModel>, StudyError> {
+    let Some(path) = &request.regression else {
+        return Ok(None);
+    };
+    Ok(Some(model.with_contact_head_file(path).map_err(|e| {
+        StudyError::Empty(format!("the regression to score beside the probe (--regression): {e}"))
+    })?))
 }
 
 /// The contact head's forward pass against a plain one (see [`estimate_contact_study`]).
@@ -381,13 +417,14 @@ pub fn run_contact_study(
 ) -> Result<ContactStudy, StudyError> {
     request.check()?;
     let head_wanted = request.contact_head && model.model.has_contact_head();
-    if request.train.is_empty() && !head_wanted {
+    let with_regression = regression_model(model, request)?;
+    if request.train.is_empty() && !head_wanted && with_regression.is_none() {
         return Err(StudyError::Empty(format!(
             "{} has no contact head; give training structures to fit the bilinear probe",
             model.name
         )));
     }
-    let head_share = if head_wanted { 0.1 } else { 0.0 };
+    let head_share = 0.1 * (head_wanted as u8 + with_regression.is_some() as u8) as f32;
     let (sweep, test_store, pairs, random) = if request.train.is_empty() {
         let sweep = LayerSweep {
             provenance: super::study_driver::provenance(model, &request.stored_sets()),
@@ -411,11 +448,20 @@ pub fn run_contact_study(
             random,
         )
     };
+    let heads_from = 1.0 - head_share;
     let head = if head_wanted {
-        let scoped = ctx.scoped(1.0 - head_share, 1.0);
+        let scoped = ctx.scoped(heads_from, heads_from + 0.1);
         Some(evaluate_contact_head(model, &request.test, &scoped)?)
     } else {
         None
+    };
+    let regression = match with_regression {
+        Some(with) => Some(ScoredRegression {
+            path: request.regression.clone().unwrap_or_default(),
+            model: with.model_ref(),
+            evaluation: evaluate_contact_head(&with, &request.test, &ctx.scoped(1.0 - 0.1, 1.0))?,
+        }),
+        None => None,
     };
     ctx.checkpoint(1.0)?;
     Ok(ContactStudy {
@@ -427,6 +473,7 @@ pub fn run_contact_study(
             request.test.iter().map(|c| c.sequence.as_str()),
         ),
         head,
+        regression,
         test: request.test.clone(),
         test_store,
         pairs,

@@ -1,16 +1,17 @@
 //! One head's map of one chain, for drawing over its true contacts: the head's symmetrised,
 //! APC-corrected attention map and, in the same forward pass, the checkpoint's own contact
-//! head's probabilities when it has one. Only the chosen layer's maps are read out; the chain
+//! head's probabilities when it has one and the refitted all-heads regression's when given. Only the chosen layer's maps are read out; the chain
 //! is cut to the model's limit as the heads screen cuts it ([`super::heads_study`]).
 
 use candle_core::Tensor;
 
-use super::batch_maps::head_maps;
+use super::batch_maps::{BatchMaps, head_maps};
 use super::contact_head_run::{CONTACT_THRESHOLD_ANGSTROM, truncate};
 use super::study_error::StudyError;
 use crate::data::{ContactMap, ProteinChain};
 use crate::jobs::JobCtx;
 use crate::model::{ContactHead, ForwardRequest, LoadedModel, TokenBatch};
+use crate::probes::AttentionRegression;
 
 /// One head's map of one chain and the model's own contact map.
 #[derive(Debug, Clone)]
@@ -29,13 +30,18 @@ pub struct HeadOverlay {
     pub head_map: Vec<f32>,
     /// The checkpoint's contact head's probabilities, row-major `L x L` (`None` without one).
     pub contact_head: Option<Vec<f32>>,
+    /// The all-heads regression's probabilities, row-major `L x L` (`None` when none was
+    /// given).
+    pub regression: Option<Vec<f32>>,
 }
 
-/// Computes [`HeadOverlay`] of `chain` for `head` of `layer` (1-based) with one forward pass.
+/// Computes [`HeadOverlay`] of `chain` for `head` of `layer` (1-based) with one forward pass,
+/// with `regression`'s map when given (fitted for this model's layers and heads).
 pub fn head_overlay(
     model: &LoadedModel,
     chain: &ProteinChain,
     (layer, head): (usize, usize),
+    regression: Option<&AttentionRegression>,
     ctx: &JobCtx,
 ) -> Result<HeadOverlay, StudyError> {
     let config = model.model.config();
@@ -58,11 +64,25 @@ pub fn head_overlay(
         stop: Some(ctx.stop_flag()),
         ..ForwardRequest::default()
     };
+    if let Some(r) = regression
+        && (r.layers, r.heads) != (config.num_layers, config.attention_heads)
+    {
+        return Err(StudyError::Empty(format!(
+            "the regression was fitted for {} layers x {} heads, not {}'s {} x {}",
+            r.layers, r.heads, model.name, config.num_layers, config.attention_heads
+        )));
+    }
     let mut head_map = None;
+    let mut logits = vec![0f32; len * len];
     let mut visit = |block: usize, probs: &Tensor| -> crate::model::Result<()> {
         if block + 1 == layer {
             let one = probs.narrow(1, head, 1)?;
             head_map = Some(head_maps(&one, &eos_pairs)?.0);
+        }
+        if let Some(regression) = regression {
+            let maps = BatchMaps::of(probs, &eos_pairs)?;
+            let apc = |h: usize, i: usize, j: usize| maps.apc_at(0, h, (i, j));
+            regression.add_layer(block, apc, &mut logits, len);
         }
         Ok(())
     };
@@ -86,6 +106,7 @@ pub fn head_overlay(
         head_map: head_map
             .ok_or_else(|| StudyError::Empty(format!("layer {layer} gave no attention")))?,
         contact_head,
+        regression: regression.map(|r| r.probabilities(&logits)),
     })
 }
 
@@ -113,7 +134,12 @@ mod tests {
         };
         let study =
             super::super::heads_study::run_heads_study(&model, &request, &JobCtx::default())?;
-        let overlay = head_overlay(&model, chain, (2, 1), &JobCtx::default())?;
+        // The checkpoint's own head as a regression draws the checkpoint head's map.
+        let (weights, bias) = model.model.contact_head().ok_or("fixture head")?.weights()?;
+        let config = model.model.config();
+        let own = AttentionRegression::new(config.num_layers, config.attention_heads, weights, bias)
+            .ok_or("shape")?;
+        let overlay = head_overlay(&model, chain, (2, 1), Some(&own), &JobCtx::default())?;
         assert_eq!(overlay.sequence.len(), study.scored_residues[0]);
         let want = study.score(false, 2, 1).ok_or("no score")?.precision;
         let got = ChainPairs::new(&overlay.truth).precision(&overlay.head_map);
@@ -122,8 +148,18 @@ mod tests {
             .contact_head
             .ok_or("the fixture has a contact head")?;
         assert_eq!(contacts.len(), overlay.sequence.len().pow(2));
-        assert!(head_overlay(&model, chain, (0, 0), &JobCtx::default()).is_err());
-        assert!(head_overlay(&model, chain, (1, 99), &JobCtx::default()).is_err());
+        let by_regression = overlay.regression.ok_or("the regression's map")?;
+        let worst = by_regression
+            .iter()
+            .zip(&contacts)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        assert!(worst < 1e-5, "regression map differs from the contact head by {worst}");
+        let none = head_overlay(&model, chain, (0, 0), None, &JobCtx::default());
+        assert!(none.is_err());
+        assert!(head_overlay(&model, chain, (1, 99), None, &JobCtx::default()).is_err());
+        let wrong = AttentionRegression::new(1, 1, vec![1.0], 0.0).ok_or("shape")?;
+        assert!(head_overlay(&model, chain, (1, 0), Some(&wrong), &JobCtx::default()).is_err());
         Ok(())
     }
 }

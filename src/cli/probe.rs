@@ -182,6 +182,11 @@ pub struct ContactsArgs {
     /// Save the probe of the best layer (long-range P@L) here (safetensors + metadata).
     #[arg(long)]
     pub save: Option<PathBuf>,
+    /// Also score this contact-head file on the test structures, beside the probe and the
+    /// model's own head: an all-heads regression saved by `probe heads --save-regression`, or
+    /// a fair-esm `*-contact-regression.pt`.
+    #[arg(long, value_name = "FILE")]
+    pub regression: Option<PathBuf>,
 }
 
 /// Options of `probe contacts-predict`.
@@ -281,16 +286,13 @@ impl ModelArg {
         } else {
             checkpoint
         };
-        let Some(head) = &self.contact_head else {
-            return Ok(LoadedModel::from_checkpoint(checkpoint, &Device::Cpu)?);
-        };
-        let checkpoint = checkpoint
-            .with_contact_head_file(head)
-            .with_context(|| format!("attaching the contact head {}", head.display()))?;
-        let mut loaded = LoadedModel::from_checkpoint(checkpoint, &Device::Cpu)?;
-        let stem = head.file_stem().map(|s| s.to_string_lossy().into_owned());
-        loaded.name = format!("{} + {}", loaded.name, stem.unwrap_or_default());
-        Ok(loaded)
+        let loaded = LoadedModel::from_checkpoint(checkpoint, &Device::Cpu)?;
+        match &self.contact_head {
+            Some(head) => loaded
+                .with_contact_head_file(head)
+                .with_context(|| format!("attaching the contact head {}", head.display())),
+            None => Ok(loaded),
+        }
     }
 }
 
@@ -480,10 +482,11 @@ fn contacts(args: &ContactsArgs) -> anyhow::Result<()> {
         },
         residue_cap: args.study.residue_cap,
         compare_untrained: args.study.compare_untrained,
+        regression: args.regression.clone(),
         store: args.study.store.options(),
         ..ContactStudyRequest::from_structures(&args.train, &args.structures)?
     };
-    if !request.train.is_empty() {
+    if !request.train.is_empty() || request.regression.is_some() {
         let estimate = estimate_contact_study(&loaded, &request)?;
         super::progress::announce_estimate(&estimate)?;
     }
@@ -532,6 +535,9 @@ fn print_contact_study(study: &ContactStudy) {
     let mut rows: Vec<(String, &ContactPrecision)> = Vec::new();
     if let Some(head) = &study.head {
         rows.push(("contact head".into(), &head.mean));
+    }
+    if let Some(scored) = &study.regression {
+        rows.push((scored.model.name.clone(), &scored.evaluation.mean));
     }
     for (model, runs) in [
         ("probe", &study.sweep.runs),

@@ -42,6 +42,10 @@ pub struct WorkbenchApp {
     restoring: Restoring,
     /// The model being loaded (`Some(None)`: the starter), remembered once it loads.
     loading_model: Option<Option<std::path::PathBuf>>,
+    /// A contact head to attach once the model being loaded is in.
+    pending_head: Option<std::path::PathBuf>,
+    /// The contact head being attached, remembered once it is.
+    attaching_head: Option<std::path::PathBuf>,
     /// The data files being opened (empty: the demo set), remembered once they are read.
     opening_data: Option<Vec<std::path::PathBuf>>,
     /// Session file field.
@@ -116,6 +120,8 @@ impl WorkbenchApp {
             commands: AppCommands::default(),
             session_path: "session.json".into(),
             loading_model: None,
+            pending_head: None,
+            attaching_head: None,
             opening_data: None,
             restoring: Restoring::default(),
             session_message: None,
@@ -281,6 +287,7 @@ impl WorkbenchApp {
                 self.spawn_load(ctx, path);
             }
             AppCommand::LoadStarter => self.load_starter(ctx),
+            AppCommand::AttachContactHead(path) => self.attach_contact_head(ctx, path),
             // Reading a checkpoint is one call that cannot stop midway: detach and keep the previous model.
             AppCommand::CancelModelLoad => self.model.detach(),
             AppCommand::Download(index) => self.start_download(ctx, index),
@@ -302,6 +309,26 @@ impl WorkbenchApp {
             AppCommand::OpenSession => self.open_session_file(ctx),
             AppCommand::RecomputeResults => self.recompute_results(ctx),
         }
+    }
+
+    /// Attaches the contact head `path` to the loaded model (off the UI thread; the model
+    /// stays as it is if the file is refused). While a model loads, waits for it.
+    fn attach_contact_head(&mut self, ctx: &egui::Context, path: std::path::PathBuf) {
+        self.settings.contact_head_path = path.display().to_string();
+        if self.model.progress().is_some() {
+            self.pending_head = Some(path);
+            return;
+        }
+        let Some(current) = self.model.result().cloned() else {
+            self.pending_head = Some(path);
+            return;
+        };
+        self.attaching_head = Some(path.clone());
+        self.model.spawn_repainting(ctx, "attach-contact-head", move |_job| {
+            current
+                .with_contact_head_file(&path)
+                .map_err(anyhow::Error::from)
+        });
     }
 
     /// Loads the bundled starter model (the path field stays for the user's own checkpoints).
@@ -355,6 +382,11 @@ impl WorkbenchApp {
     /// checkpoint is loaded, a new data set gets its table and the views are told.
     fn poll_workspace(&mut self, ctx: &egui::Context) {
         self.model.poll();
+        if matches!(self.model.state, JobState::Failed { .. }) {
+            // A head waiting for a model that failed to load is not attached to another.
+            self.pending_head = None;
+            self.attaching_head = None;
+        }
         self.fall_back_after_failed_restore(ctx);
         // Only what loaded is remembered: a failed load keeps the previous model's entry.
         if self.model.progress().is_none()
@@ -365,8 +397,19 @@ impl WorkbenchApp {
                 super::recent::remember(&mut self.settings.recent_models, path.clone());
             }
             self.settings.loaded_model = loaded;
+            // A freshly loaded model carries its own head, not one attached before.
+            self.settings.contact_head = None;
             // A model is in use now: an earlier download's error is no longer true.
             self.download_view.error = None;
+            if let Some(head) = self.pending_head.take() {
+                self.apply(ctx, AppCommand::AttachContactHead(head));
+            }
+        }
+        if self.model.progress().is_none()
+            && let Some(head) = self.attaching_head.take()
+            && matches!(self.model.state, JobState::Done(_))
+        {
+            self.settings.contact_head = Some(head);
         }
         let downloading = self.download.progress().is_some();
         self.download.poll();
@@ -422,7 +465,10 @@ impl eframe::App for WorkbenchApp {
             .show(ui, |ui| {
                 model_panel_ui(
                     ui,
-                    &mut self.settings.model_path,
+                    (
+                        &mut self.settings.model_path,
+                        &mut self.settings.contact_head_path,
+                    ),
                     &self.settings.recent_models,
                     self.model.result(),
                     loading,

@@ -11,6 +11,10 @@ pub enum AppCommand {
     LoadModel(PathBuf),
     /// Load the bundled starter model.
     LoadStarter,
+    /// Use this contact-head file (a saved all-heads regression, or a fair-esm
+    /// `*-contact-regression.pt`) as the loaded model's contact head; waits for a model
+    /// being loaded.
+    AttachContactHead(PathBuf),
     /// Stop waiting for the model being loaded (the previous model stays).
     CancelModelLoad,
     /// Download (or reuse) official model `OFFICIAL_MODELS[i]`, then load it.

@@ -58,6 +58,9 @@ pub struct ContactSettings {
     /// Feature stores.
     #[serde(default)]
     pub store: StoreOptions,
+    /// A contact-head file scored beside the probe and the model's own head (empty: none).
+    #[serde(default)]
+    pub regression: String,
 }
 
 fn all_layers() -> Layers {
@@ -79,6 +82,7 @@ impl Default for ContactSettings {
             compare_untrained: false,
             residue_cap: DEFAULT_CONTACT_RESIDUE_CAP,
             store: StoreOptions::default(),
+            regression: String::new(),
         }
     }
 }
@@ -103,6 +107,9 @@ pub fn contact_request(settings: &ContactSettings) -> anyhow::Result<ContactStud
         },
         residue_cap: settings.residue_cap,
         compare_untrained: settings.compare_untrained,
+        regression: Some(settings.regression.trim())
+            .filter(|p| !p.is_empty())
+            .map(Into::into),
         store: settings.store.clone(),
         ..base
     })
@@ -271,6 +278,18 @@ fn inputs_ui(ui: &mut egui::Ui, settings: &mut ContactSettings, num_layers: Opti
             });
             ui.end_row();
         }
+        let label = ui.label("Saved regression");
+        ui.horizontal(|ui| {
+            ui.add(
+                egui::TextEdit::singleline(&mut settings.regression)
+                    .hint_text("optional: regression.safetensors")
+                    .desired_width(field_width),
+            )
+            .labelled_by(label.id)
+            .on_hover_text("An all-heads regression saved by the Heads view or `probe heads --save-regression` (or a fair-esm *-contact-regression.pt), scored on the test structures beside the probe and the model's own contact head");
+            browse_button(ui, &mut settings.regression, DialogKind::OpenContactHead);
+        });
+        ui.end_row();
         store_folder_row(ui, &mut settings.store, field_width);
     });
     ui.horizontal_wrapped(|ui| {
@@ -504,6 +523,13 @@ fn precision_table_ui(ui: &mut egui::Ui, study: &ContactStudy) {
     if let Some(head) = &study.head {
         columns.push(("contact head".into(), &head.mean));
     }
+    if let Some(scored) = &study.regression {
+        let file = scored.path.file_stem().map_or_else(
+            || "regression".into(),
+            |s| s.to_string_lossy().into_owned(),
+        );
+        columns.push((file, &scored.evaluation.mean));
+    }
     type Metric = fn(&ContactPrecision) -> f64;
     let metrics: [(&str, Metric); 5] = [
         ("short P@L/5", |p| p.short.at_l5),
@@ -512,7 +538,7 @@ fn precision_table_ui(ui: &mut egui::Ui, study: &ContactStudy) {
         ("long P@L/2", |p| p.long.at_l2),
         ("long P@L", |p| p.long.at_l),
     ];
-    // One column per predictor (at most three), one row per metric: narrow enough for an
+    // One column per predictor (at most four), one row per metric: narrow enough for an
     // 800-point window.
     egui::Grid::new("contact_precision")
         .striped(true)

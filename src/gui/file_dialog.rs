@@ -21,6 +21,8 @@ pub enum DialogKind {
     OpenLabels,
     /// One SCOPe/ASTRAL FASTA file.
     OpenAstral,
+    /// A contact head (a saved all-heads regression, or a fair-esm contact regression).
+    OpenContactHead,
     /// A figure to write (`.svg` / `.png`).
     SaveFigure,
     /// A table or array to write (`.csv`, `.parquet`, `.npy`).
@@ -55,6 +57,9 @@ impl DialogKind {
             Self::OpenAstral => dialog
                 .set_title("Open a SCOPe/ASTRAL FASTA file")
                 .add_filter("FASTA", &["fa", "fasta", "faa", "txt", "gz"]),
+            Self::OpenContactHead => dialog
+                .set_title("Open a contact head")
+                .add_filter("contact heads", &["safetensors", "pt"]),
             Self::SaveFigure => dialog
                 .set_title("Save figure")
                 .add_filter("figures", &["svg", "png"]),

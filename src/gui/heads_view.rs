@@ -110,6 +110,8 @@ pub enum MapOf {
     PickedHead,
     /// The checkpoint's own contact head.
     ContactHead,
+    /// The all-heads regression fitted in this study.
+    Regression,
 }
 
 /// The overlay asked for: which result, chain, layer and head.
@@ -121,6 +123,7 @@ struct ShownOverlay {
     overlay: HeadOverlay,
     head: ContactMapImage,
     contact_head: Option<ContactMapImage>,
+    regression: Option<ContactMapImage>,
 }
 
 /// View state kept between frames.
@@ -499,7 +502,7 @@ fn overlay_column_ui(
         .on_hover_text("The protein whose true contacts the head's top-L pairs are drawn over");
     let key = (Arc::as_ptr(result) as usize, view.chain, layer, head);
     request_overlay(ui, view, key, study, model);
-    let Some(shown) = view.shown.as_ref().filter(|s| s.key == key) else {
+    if view.shown.as_ref().is_none_or(|s| s.key != key) {
         if let Some(progress) = view.overlay_job.progress() {
             ui.horizontal(|ui| {
                 ui.spinner();
@@ -510,12 +513,13 @@ fn overlay_column_ui(
             });
         }
         return;
-    };
-    map_choice_ui(ui, view, shown.contact_head.is_some());
+    }
+    map_choice_ui(ui, view);
     let shown = view.shown.as_ref().filter(|s| s.key == key);
     let Some(shown) = shown else { return };
-    let (image, name) = match (view.map_of, &shown.contact_head) {
-        (MapOf::ContactHead, Some(image)) => (image, "contact head".to_owned()),
+    let (image, name) = match (view.map_of, &shown.contact_head, &shown.regression) {
+        (MapOf::ContactHead, Some(image), _) => (image, "contact head".to_owned()),
+        (MapOf::Regression, _, Some(image)) => (image, "all-heads regression".to_owned()),
         _ => (&shown.head, format!("layer {layer}, head {}", head + 1)),
     };
     let overlay = &shown.overlay;
@@ -553,11 +557,12 @@ fn overlay_column_ui(
     }
 }
 
-/// Picked head or contact head, and both one's precision on this chain.
-fn map_choice_ui(ui: &mut egui::Ui, view: &mut HeadsView, has_contact_head: bool) {
+/// Picked head, contact head or refitted regression, and their precision on this chain.
+fn map_choice_ui(ui: &mut egui::Ui, view: &mut HeadsView) {
     let Some(shown) = view.shown.as_ref() else {
         return;
     };
+    let has_contact_head = shown.contact_head.is_some();
     let overlay = &shown.overlay;
     let pairs = ChainPairs::new(&overlay.truth);
     let line = |p: ContactPrecision| {
@@ -569,6 +574,10 @@ fn map_choice_ui(ui: &mut egui::Ui, view: &mut HeadsView, has_contact_head: bool
     let head_line = line(pairs.precision(&overlay.head_map));
     let contact_line = overlay
         .contact_head
+        .as_ref()
+        .map(|map| line(pairs.precision(map)));
+    let regression_line = overlay
+        .regression
         .as_ref()
         .map(|map| line(pairs.precision(map)));
     ui.horizontal_wrapped(|ui| {
@@ -590,13 +599,27 @@ fn map_choice_ui(ui: &mut egui::Ui, view: &mut HeadsView, has_contact_head: bool
                 contact_line.clone().unwrap_or_default()
             ));
         }
+        if let Some(regression) = &regression_line {
+            ui.radio_value(
+                &mut view.map_of,
+                MapOf::Regression,
+                "the all-heads regression",
+            )
+            .on_hover_text(format!(
+                "The regression fitted in this study over every head, on this protein: {regression}"
+            ));
+        }
     });
-    ui.weak(match contact_line {
-        Some(contact) => format!("On this protein: head {head_line}; contact head {contact}."),
-        None => format!(
-            "On this protein: head {head_line}. This checkpoint has no contact head to compare."
-        ),
-    });
+    let mut summary = format!("On this protein: head {head_line}");
+    match &contact_line {
+        Some(contact) => summary.push_str(&format!("; contact head {contact}")),
+        None => summary.push_str("; this checkpoint has no contact head to compare"),
+    }
+    if let Some(regression) = &regression_line {
+        summary.push_str(&format!("; all-heads regression {regression}"));
+    }
+    summary.push('.');
+    ui.weak(summary);
 }
 
 /// Starts the overlay of `key` when it is not on screen or on its way, with the model that
@@ -631,11 +654,21 @@ fn request_overlay(
                 "head_map_contacts",
             )
         });
+        let regression = overlay.regression.as_ref().map(|map| {
+            ContactMapImage::new(
+                ui,
+                overlay.truth.clone(),
+                map.clone(),
+                "regression p",
+                "head_map_regression",
+            )
+        });
         view.shown = Some(ShownOverlay {
             key,
             overlay,
             head,
             contact_head,
+            regression,
         });
     }
     if let Some(err) = view
@@ -661,10 +694,11 @@ fn request_overlay(
         return;
     };
     let (model, chain) = (model.clone(), study.chains[key.1].clone());
+    let regression = study.regression.as_ref().map(|(fit, _)| fit.regression.clone());
     view.overlay_key = Some(key);
     view.overlay_job.cancel();
     view.overlay_job
         .spawn_repainting(ui.ctx(), "head map", move |ctx| {
-            Ok(head_overlay(&model, &chain, (key.2, key.3), ctx)?)
+            Ok(head_overlay(&model, &chain, (key.2, key.3), regression.as_ref(), ctx)?)
         });
 }

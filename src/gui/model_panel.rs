@@ -47,10 +47,11 @@ impl DownloadView {
     }
 }
 
-/// Draws the model panel. `path_text` is the editable path; `loading` the progress of a load.
+/// Draws the model panel. `path_text` is the editable checkpoint path and `head_text` the
+/// contact-head path; `loading` the progress of a load.
 pub fn model_panel_ui(
     ui: &mut egui::Ui,
-    path_text: &mut String,
+    (path_text, head_text): (&mut String, &mut String),
     recent: &[std::path::PathBuf],
     loaded: Option<&LoadedModel>,
     loading: Option<Progress>,
@@ -115,11 +116,46 @@ pub fn model_panel_ui(
     }
     ui.separator();
     match loaded {
-        Some(m) => model_info_ui(ui, m),
+        Some(m) => {
+            model_info_ui(ui, m);
+            if let Some(attach) = contact_head_ui(ui, head_text, loading.is_some()) {
+                command = Some(attach);
+            }
+        }
         None => {
             ui.label("No model loaded.");
         }
     }
+    command
+}
+
+/// The contact-head field: a saved all-heads regression (or fair-esm contact regression)
+/// becomes the loaded model's contact head, which the Contacts view and `extract` then use.
+fn contact_head_ui(ui: &mut egui::Ui, head_text: &mut String, busy: bool) -> Option<AppCommand> {
+    ui.add_space(4.0);
+    let label = ui.label("Contact head file (optional):");
+    ui.add(
+        egui::TextEdit::singleline(head_text)
+            .hint_text("regression.safetensors")
+            .desired_width(f32::INFINITY),
+    )
+    .labelled_by(label.id)
+    .on_hover_text("An all-heads regression saved by the Heads view (\"Save regression\") or `probe heads --save-regression`, or a fair-esm *-contact-regression.pt: it becomes the model's contact head, also for checkpoints that ship without one");
+    let mut command = None;
+    ui.horizontal(|ui| {
+        super::file_dialog::browse_button(
+            ui,
+            head_text,
+            super::file_dialog::DialogKind::OpenContactHead,
+        );
+        let attach = ui
+            .add_enabled(!busy && !head_text.trim().is_empty(), egui::Button::new("Use as contact head"))
+            .on_hover_text("The model is then named \"<model> + <file>\" and its results are kept apart from the model without it")
+            .clicked();
+        if attach {
+            command = Some(AppCommand::AttachContactHead(head_text.trim().into()));
+        }
+    });
     command
 }
 
@@ -145,12 +181,18 @@ fn model_info_ui(ui: &mut egui::Ui, m: &LoadedModel) {
                 format!("{:.2} M", m.parameter_count as f64 / 1e6),
             );
             row("Max residues", c.max_residues().to_string());
+            let head_file = m
+                .source
+                .contact_regression_path
+                .as_deref()
+                .and_then(|p| p.file_name())
+                .map(|n| n.to_string_lossy().into_owned());
             row(
                 "Contact head",
-                if m.model.has_contact_head() {
-                    "yes".into()
-                } else {
-                    "no".into()
+                match (m.model.has_contact_head(), head_file) {
+                    (true, Some(file)) => format!("yes ({file})"),
+                    (true, None) => "yes".into(),
+                    (false, _) => "no".into(),
                 },
             );
         });

@@ -19,6 +19,10 @@ pub struct ShellSettings {
     pub model_path: String,
     /// The model in use (`None`: the bundled starter model).
     pub loaded_model: Option<PathBuf>,
+    /// The contact-head file attached to the model in use (`None`: its own head, if any).
+    pub contact_head: Option<PathBuf>,
+    /// The contact-head field of the model panel.
+    pub contact_head_path: String,
     /// The data-files field.
     pub data_paths: String,
     /// The data files open (empty: the demo set).

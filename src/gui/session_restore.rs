@@ -62,6 +62,8 @@ impl Restoring {
             }
             None => commands.push(AppCommand::LoadStarter),
         }
+        // Attached once the model has loaded (the app waits for it).
+        commands.extend(shell.contact_head.clone().map(AppCommand::AttachContactHead));
         commands
     }
 
@@ -154,6 +156,23 @@ mod tests {
             demo(),
         );
         assert!(again.is_empty(), "one fallback, not one a frame");
+    }
+
+    #[test]
+    fn a_restored_contact_head_is_attached_after_its_model() {
+        let mut restoring = Restoring::default();
+        let mut shell = ShellSettings {
+            loaded_model: Some("big.pt".into()),
+            contact_head: Some("regression.safetensors".into()),
+            ..ShellSettings::default()
+        };
+        let commands = restoring.begin(&mut shell, demo());
+        let n = commands.len();
+        assert!(
+            matches!(&commands[n - 2..], [AppCommand::LoadModel(m), AppCommand::AttachContactHead(h)]
+                if m == &PathBuf::from("big.pt") && h == &PathBuf::from("regression.safetensors")),
+            "{commands:?}"
+        );
     }
 
     #[test]

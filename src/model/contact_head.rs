@@ -26,6 +26,11 @@ impl ContactHead {
         })
     }
 
+    /// The head of `weight` `(1, layers * heads)` and `bias` `(1,)`.
+    pub fn from_tensors(weight: Tensor, bias: Tensor) -> Self {
+        Self { weight, bias }
+    }
+
     /// The regression's weights `(layers * heads)`, layer-major, and its bias.
     pub fn weights(&self) -> candle_core::Result<(Vec<f32>, f32)> {
         let weights = self.weight.flatten_all()?.to_vec1::<f32>()?;

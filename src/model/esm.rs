@@ -181,6 +181,14 @@ impl EsmModel {
         self.contact_head.as_ref()
     }
 
+    /// This model with `head` as its contact head (the weights are shared, not copied).
+    pub fn with_contact_head(&self, head: ContactHead) -> Self {
+        Self {
+            contact_head: Some(head),
+            ..self.clone()
+        }
+    }
+
     /// Whether contacts can be predicted.
     pub fn has_contact_head(&self) -> bool {
         self.contact_head.is_some()

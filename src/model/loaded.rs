@@ -30,24 +30,18 @@ impl LoadedModel {
     }
 
     /// [`Self::load`] with the contact head of `head` (a saved all-heads regression or a
-    /// fair-esm `*-contact-regression.pt`) in place of the checkpoint's own; named
-    /// `<model> + <head file stem>`.
+    /// fair-esm `*-contact-regression.pt`) in place of the checkpoint's own
+    /// ([`Self::with_contact_head_file`]).
     pub fn load_with_contact_head(
         path: &Path,
         head: Option<&Path>,
         device: &Device,
     ) -> Result<Self> {
-        let Some(head) = head else {
-            return Self::load(path, device);
-        };
-        let checkpoint = Checkpoint::read(path)?.with_contact_head_file(head)?;
-        let mut loaded = Self::from_checkpoint(checkpoint, device)?;
-        let stem = head.file_stem().map_or_else(
-            || "contact head".into(),
-            |s| s.to_string_lossy().into_owned(),
-        );
-        loaded.name = format!("{} + {stem}", loaded.name);
-        Ok(loaded)
+        let loaded = Self::load(path, device)?;
+        match head {
+            Some(head) => loaded.with_contact_head_file(head),
+            None => Ok(loaded),
+        }
     }
 
     /// Builds the model from an already validated checkpoint (f32 weights on `device`).

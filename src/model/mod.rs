@@ -33,6 +33,7 @@ pub use alphabet::{Alphabet, TokenBatch};
 pub use checkpoint::{Checkpoint, CheckpointFormat, CheckpointSource};
 pub use config::{Architecture, DEFAULT_MAX_RESIDUES, EsmConfig};
 pub use contact_head::{ContactHead, apc, apc_maps};
+pub use contact_head_file::read_contact_head;
 pub use error::{ModelError, Result};
 pub use esm::{EsmModel, ForwardOutput, ForwardRequest};
 pub use layers::{Layers, LayersError};
