@@ -138,6 +138,8 @@ fn a_saved_all_heads_regression_is_the_contact_head_of_a_checkpoint_without_one(
         .arg(root.join("datasets/kit/pdb_domains.json"))
         .arg("--save-regression")
         .arg(&head)
+        .arg("--store")
+        .arg(dir.path().join("stores"))
         .output()?;
     let said = String::from_utf8_lossy(&fitted.stdout).into_owned()
         + &String::from_utf8_lossy(&fitted.stderr);

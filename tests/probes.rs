@@ -385,14 +385,44 @@ fn the_all_heads_regression_is_fitted_scored_and_saved() -> TestResult {
     use esm_workbench::probes::AttentionRegression;
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let model = LoadedModel::load(&fixture("esm1b_tiny_t2.pt"), &candle_core::Device::Cpu)?;
+    let stores = tempfile::tempdir()?;
     let request = HeadsStudyRequest {
         train: read_backbone_json(&root.join("datasets/kit/pdb_domains.json"))?,
         train_name: "pdb_domains.json".into(),
         compare_untrained: true,
+        store: esm_workbench::store::StoreOptions {
+            root: stores.path().to_owned(),
+            ..Default::default()
+        },
         ..HeadsStudyRequest::from_structures(&[root.join("datasets/demo/structures.json")])?
     };
     let study = run_heads_study(&model, &request, &JobCtx::default())?;
     let (fitted, precision) = study.regression.clone().ok_or("no regression")?;
+    assert_eq!(fitted.pairs_gathered, fitted.pairs.0, "first fit gathers every row");
+    assert!(fitted.store.join("pairs.npy").is_file());
+    // A refit (another C) reads the rows back from the pair store: no forward pass, and the
+    // same rows give the same fit at the same C.
+    let trained_only = HeadsStudyRequest {
+        compare_untrained: false,
+        ..request.clone()
+    };
+    let again = run_heads_study(&model, &trained_only, &JobCtx::default())?;
+    let (refit, _) = again.regression.clone().ok_or("no regression")?;
+    assert_eq!(refit.pairs_gathered, 0);
+    assert_eq!(refit.regression, fitted.regression);
+    let looser = HeadsStudyRequest {
+        regression: esm_workbench::probes::SparseLogisticParams {
+            c: 0.5,
+            max_iterations: 200,
+            ..request.regression.clone()
+        },
+        ..trained_only
+    };
+    let (loose, _) = run_heads_study(&model, &looser, &JobCtx::default())?
+        .regression
+        .ok_or("no regression")?;
+    assert_eq!(loose.pairs_gathered, 0);
+    assert!(loose.regression.heads_used() >= fitted.regression.heads_used());
     let config = model.model.config();
     assert_eq!(
         fitted.regression.weights.len(),

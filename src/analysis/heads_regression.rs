@@ -2,9 +2,13 @@
 //! refitted on the user's training structures. Per training chain, every contact (Cβ < 8 Å,
 //! `|i - j| >= 6`) and a seeded sample of non-contacts (weighted to stand for all of them,
 //! [`crate::probes::sample_pairs`]) become rows of `layers * heads` APC features, gathered as
-//! each batch's forward pass hands its layers over (one layer's maps alive); then an L1
-//! logistic regression ([`crate::probes::fit_sparse_logistic`]) picks the heads. Rows: at
-//! most [`MAX_REGRESSION_PAIRS`] (whole chains; 528 MB at ESM-1b's 660 heads).
+//! each batch's forward pass hands its layers over (one layer's maps alive) and written to a
+//! pair store ([`crate::store::PairStore`]) batch by batch; then an L1 logistic regression
+//! ([`crate::probes::fit_sparse_logistic`]) picks the heads from the rows read back. A refit of
+//! the same model and chains (another C) does no forward pass, and a stopped gathering resumes.
+//! Rows: at most [`MAX_REGRESSION_PAIRS`] (whole chains; 528 MB at ESM-1b's 660 heads).
+
+use std::path::PathBuf;
 
 use candle_core::Tensor;
 
@@ -18,33 +22,26 @@ use crate::probes::{
     AttentionRegression, DEFAULT_NEGATIVES_PER_POSITIVE, SampledPairs, SparseLogisticParams,
     WeightedRows, fit_sparse_logistic, sample_pairs,
 };
+use crate::store::{PairStore, PairStoreSpec, StoreOptions};
 
 /// Training pairs at most (whole chains in order until the next would pass it).
 pub const MAX_REGRESSION_PAIRS: usize = 200_000;
 
-/// A fitted regression and what it was fitted on.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FittedRegression {
-    /// The regression.
-    pub regression: AttentionRegression,
-    /// Training chains used.
-    pub chains: usize,
-    /// Pairs trained on, and the contacts among them.
-    pub pairs: (usize, usize),
-    /// FISTA steps, and whether it converged.
-    pub steps: (usize, bool),
+/// Where the regression's training rows come from: the training set's name and the stores.
+#[derive(Debug, Clone, Copy)]
+pub struct RegressionData<'a> {
+    /// The training chains.
+    pub chains: &'a [ProteinChain],
+    /// Their set's name (the pair store is labelled with it).
+    pub name: &'a str,
+    /// Store root and forward batch size.
+    pub store: &'a StoreOptions,
 }
 
-/// Gathers the training rows of `chains` on `model` and fits the regression.
-pub fn fit_head_regression(
-    model: &LoadedModel,
-    chains: &[ProteinChain],
-    (params, toks_per_batch): (&SparseLogisticParams, usize),
-    ctx: &JobCtx,
-) -> Result<FittedRegression, StudyError> {
-    let config = model.model.config();
-    let (layers, heads) = (config.num_layers, config.attention_heads);
-    let limit = config.max_residues();
+/// The training chains' sampled pairs, `(chain index, sample)`: whole chains in order while
+/// the pairs stay within [`MAX_REGRESSION_PAIRS`]; chains without pairs are skipped.
+fn training_samples(model: &LoadedModel, chains: &[ProteinChain]) -> Vec<(usize, SampledPairs)> {
+    let limit = model.model.config().max_residues();
     let mut samples: Vec<(usize, SampledPairs)> = Vec::new();
     let mut total = 0;
     for (index, chain) in chains.iter().enumerate() {
@@ -57,18 +54,112 @@ pub fn fit_head_regression(
         total += sample.len();
         samples.push((index, sample));
     }
+    samples
+}
+
+/// The pair store's records `(id, sequence as scored)` and forward batches of `samples`.
+fn store_layout(
+    model: &LoadedModel,
+    data: &RegressionData,
+    samples: &[(usize, SampledPairs)],
+) -> (Vec<(String, String)>, Vec<Vec<usize>>) {
+    let limit = model.model.config().max_residues();
+    let records: Vec<(String, String)> = samples
+        .iter()
+        .map(|(i, _)| {
+            let chain = &data.chains[*i];
+            let len = chain.sequence.len().min(limit);
+            (chain.id.clone(), chain.sequence[..len].to_owned())
+        })
+        .collect();
+    let lengths: Vec<usize> = records.iter().map(|(_, s)| s.len()).collect();
+    let batches = crate::batching::batches_by_tokens(&lengths, data.store.toks_per_batch, 2);
+    (records, batches)
+}
+
+/// What gathering the regression's rows would take: `(pairs, whether they are stored
+/// already, bytes a new pair store reserves)`.
+pub fn regression_plan(model: &LoadedModel, data: &RegressionData) -> (usize, bool, u64) {
+    let samples = training_samples(model, data.chains);
+    let (records, batches) = store_layout(model, data, &samples);
+    let pairs: Vec<&[(u32, u32)]> = samples.iter().map(|(_, s)| s.pairs.as_slice()).collect();
+    let config = model.model.config();
+    let (stored, bytes) = PairStore::plan(
+        model,
+        &PairStoreSpec {
+            root: &data.store.root,
+            dataset: data.name,
+            records: &records,
+            pairs: &pairs,
+            features_per_pair: config.num_layers * config.attention_heads,
+            batches,
+        },
+    );
+    (pairs.iter().map(|p| p.len()).sum(), stored, bytes)
+}
+
+/// A fitted regression and what it was fitted on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FittedRegression {
+    /// The regression.
+    pub regression: AttentionRegression,
+    /// Training chains used.
+    pub chains: usize,
+    /// Pairs trained on, and the contacts among them.
+    pub pairs: (usize, usize),
+    /// FISTA steps, and whether it converged.
+    pub steps: (usize, bool),
+    /// The pair store holding the training rows.
+    pub store: PathBuf,
+    /// Rows gathered by this fit's forward passes (0: all were read from the store).
+    pub pairs_gathered: usize,
+}
+
+/// Where a fit's rows came from, for people: "rows gathered" or "rows read from the pair
+/// store <dir>".
+pub fn rows_source(fitted: &FittedRegression) -> String {
+    match fitted.pairs_gathered {
+        0 => format!("rows read from the pair store {}", fitted.store.display()),
+        n if n == fitted.pairs.0 => format!("rows kept in {}", fitted.store.display()),
+        n => format!(
+            "{n} rows gathered, the rest read from the pair store {}",
+            fitted.store.display()
+        ),
+    }
+}
+
+/// Gathers the training rows of `data` on `model` into their pair store (what it lacks) and
+/// fits the regression on them.
+pub fn fit_head_regression(
+    model: &LoadedModel,
+    data: &RegressionData,
+    params: &SparseLogisticParams,
+    ctx: &JobCtx,
+) -> Result<FittedRegression, StudyError> {
+    let config = model.model.config();
+    let (layers, heads) = (config.num_layers, config.attention_heads);
+    let samples = training_samples(model, data.chains);
     if samples.is_empty() {
         return Err(StudyError::Empty(
             "no training chain has residue pairs at least 6 apart with coordinates".into(),
         ));
     }
-    let features = gather_rows(
+    let total: usize = samples.iter().map(|(_, s)| s.len()).sum();
+    let (records, batches) = store_layout(model, data, &samples);
+    let pairs: Vec<&[(u32, u32)]> = samples.iter().map(|(_, s)| s.pairs.as_slice()).collect();
+    let store = PairStore::open_or_create(
         model,
-        chains,
-        &samples,
-        toks_per_batch,
-        &ctx.scoped(0.0, 0.7),
+        &PairStoreSpec {
+            root: &data.store.root,
+            dataset: data.name,
+            records: &records,
+            pairs: &pairs,
+            features_per_pair: layers * heads,
+            batches,
+        },
     )?;
+    let pairs_gathered = gather_rows(model, (&records, &samples), &store, &ctx.scoped(0.0, 0.7))?;
+    let features = store.read_rows()?;
     let labels: Vec<bool> = samples
         .iter()
         .flat_map(|(_, s)| s.positive.clone())
@@ -106,55 +197,49 @@ pub fn fit_head_regression(
         chains: samples.len(),
         pairs: (total, contacts),
         steps: (fit.iterations, fit.converged),
+        store: store.dir().to_owned(),
+        pairs_gathered,
     })
 }
 
-/// The `pairs x (layers * heads)` features of the sampled pairs, chain by chain in `samples`
-/// order, from batched forward passes.
+/// Writes the store's missing batches: per batch one forward pass, its rows `pairs x (layers *
+/// heads)` per record filled layer by layer. Returns the pairs gathered.
 fn gather_rows(
     model: &LoadedModel,
-    chains: &[ProteinChain],
-    samples: &[(usize, SampledPairs)],
-    toks_per_batch: usize,
+    (records, samples): (&[(String, String)], &[(usize, SampledPairs)]),
+    store: &PairStore,
     ctx: &JobCtx,
-) -> Result<Vec<f32>, StudyError> {
+) -> Result<usize, StudyError> {
     let config = model.model.config();
     let features_per_pair = config.num_layers * config.attention_heads;
     let heads = config.attention_heads;
-    let limit = config.max_residues();
-    let mut offsets = Vec::with_capacity(samples.len());
-    let mut total = 0;
-    for (_, s) in samples {
-        offsets.push(total);
-        total += s.len();
-    }
-    let mut features = vec![0f32; total * features_per_pair];
-    let lengths: Vec<usize> = samples
-        .iter()
-        .map(|(i, _)| chains[*i].sequence.len().min(limit))
-        .collect();
-    let batches = crate::batching::batches_by_tokens(&lengths, toks_per_batch, 2);
-    for (k, rows) in batches.iter().enumerate() {
+    let missing = store.missing_batches();
+    let batches = &store.manifest().batches;
+    let mut gathered = 0;
+    for (done, &k) in missing.iter().enumerate() {
+        let rows = &batches[k];
         ctx.set_stage(format!(
-            "attention of training batch {}/{}",
+            "attention of training batch {}/{} ({} left)",
             k + 1,
-            batches.len()
+            batches.len(),
+            missing.len() - done
         ));
-        let batch = TokenBatch::encode(rows.iter().map(|&r| {
-            let chain = &chains[samples[r].0];
-            (chain.id.as_str(), &chain.sequence[..lengths[r]])
-        }))?;
+        let batch = TokenBatch::encode(rows.iter().map(|&r| (records[r].0.as_str(), records[r].1.as_str())))?;
         let eos_pairs = ContactHead::eos_pair_mask(
             &batch.tokens,
             batch.batch_size,
             batch.max_len,
             model.model.device(),
         )?;
+        let mut blocks: Vec<Vec<f32>> = rows
+            .iter()
+            .map(|&r| vec![0f32; samples[r].1.len() * features_per_pair])
+            .collect();
         let mut visit = |block: usize, probs: &Tensor| -> crate::model::Result<()> {
             let maps = BatchMaps::of(probs, &eos_pairs)?;
-            for (row, &r) in rows.iter().enumerate() {
+            for (row, (&r, features)) in rows.iter().zip(blocks.iter_mut()).enumerate() {
                 for (p, &(i, j)) in samples[r].1.pairs.iter().enumerate() {
-                    let at = (offsets[r] + p) * features_per_pair + block * heads;
+                    let at = p * features_per_pair + block * heads;
                     for h in 0..heads {
                         features[at + h] = maps.apc_at(row, h, (i as usize, j as usize));
                     }
@@ -170,7 +255,9 @@ fn gather_rows(
             .model
             .forward_with_attention(&batch, &request, &mut visit)
             .map_err(StudyError::from_forward)?;
-        ctx.checkpoint((k + 1) as f32 / batches.len() as f32)?;
+        store.write_batch(k, &blocks)?;
+        gathered += rows.iter().map(|&r| samples[r].1.len()).sum::<usize>();
+        ctx.checkpoint((done + 1) as f32 / missing.len() as f32)?;
     }
-    Ok(features)
+    Ok(gathered)
 }

@@ -10,7 +10,8 @@
 //!   that falls on contacts, pooled over chains, beside the background rate (the share of
 //!   those pairs in contact).
 //!
-//! Nothing is stored: [`Study::prepare`] runs one forward pass per chain and scores each
+//! The screen stores nothing (the optional all-heads regression keeps its training rows in a
+//! pair store, [`super::heads_regression`]): [`Study::prepare`] runs one forward pass per batch of chains and scores each
 //! layer's heads as the pass hands them over ([`crate::model::EsmModel::forward_with_attention`]),
 //! so one layer's `(heads, L, L)` maps are alive at a time (84 MB at 1,022 residues for
 //! ESM-1b, against 2.8 GB for all 33). Attention needs the whole chain in one pass: a chain
@@ -24,7 +25,9 @@ use candle_core::Tensor;
 
 use super::batch_maps::BatchMaps;
 use super::contact_head_run::{CONTACT_THRESHOLD_ANGSTROM, truncate};
-use super::heads_regression::{FittedRegression, fit_head_regression};
+use super::heads_regression::{
+    FittedRegression, RegressionData, fit_head_regression, regression_plan,
+};
 use super::study::{LayerCost, LayerSweep, StoredSet, Study, Sweep};
 use super::study_driver::{estimate_study, run_study};
 use super::study_error::StudyError;
@@ -61,7 +64,8 @@ pub struct HeadsStudyRequest {
     pub threshold: f64,
     /// Also screen an untrained copy of the model.
     pub compare_untrained: bool,
-    /// Store options (the study stores nothing; the engine checks them).
+    /// Store options: the regression's training rows go to a pair store under the root
+    /// ([`crate::store::PairStore`]); the screen itself stores nothing.
     pub store: StoreOptions,
     /// Training structures for the all-heads regression (none: no regression is fitted).
     pub train: Vec<ProteinChain>,
@@ -217,6 +221,15 @@ impl HeadsStudyRequest {
         })
     }
 
+    /// The regression's training chains and where their pair rows are stored.
+    fn regression_data(&self) -> RegressionData<'_> {
+        RegressionData {
+            chains: &self.train,
+            name: &self.train_name,
+            store: &self.store,
+        }
+    }
+
     /// `(id, sequence)` of the chains, each cut to the residues scored on `model`.
     fn scored_records(&self, model: &LoadedModel) -> Vec<(String, String)> {
         let limit = model.model.config().max_residues();
@@ -313,19 +326,21 @@ impl Study for HeadsStudyRequest {
         // its activations.
         let maps = config.attention_heads * batch_tokens * longest * 4 * 5;
         let activations = batch_tokens * (config.ffn_embed_dim + 4 * config.embed_dim) * 4 * 2;
-        let train: Vec<(String, String)> = self
-            .train
-            .iter()
-            .map(|c| {
-                (
-                    c.id.clone(),
-                    c.sequence[..c.sequence.len().min(limit)].to_owned(),
-                )
-            })
-            .collect();
-        // About 1.5 contacts per residue, and 10 non-contacts sampled per contact.
-        let rows = (train.iter().map(|(_, s)| s.len()).sum::<usize>() * 16)
-            .min(super::heads_regression::MAX_REGRESSION_PAIRS);
+        // Training pairs as sampled; their forward passes only when the pair store lacks them.
+        let (rows, stored) = if self.train.is_empty() {
+            (0, true)
+        } else {
+            let (rows, stored, _) = regression_plan(model, &self.regression_data());
+            (rows, stored)
+        };
+        let train: Vec<(String, String)> = if stored {
+            Vec::new()
+        } else {
+            self.train
+                .iter()
+                .map(|c| (c.id.clone(), c.sequence[..c.sequence.len().min(limit)].to_owned()))
+                .collect()
+        };
         let features = config.num_layers * config.attention_heads;
         // FISTA: about 300 steps of three passes (2 flops per feature and row each).
         let fit_flops = 300.0 * 3.0 * 2.0 * (rows * features) as f64;
@@ -376,9 +391,7 @@ impl Study for HeadsStudyRequest {
             (None, ctx.clone())
         } else {
             let phases = ctx.phases(&[self.train.len() as f64, self.chains.len() as f64]);
-            let tokens = self.store.toks_per_batch;
-            let fit =
-                fit_head_regression(model, &self.train, (&self.regression, tokens), &phases[0])?;
+            let fit = fit_head_regression(model, &self.regression_data(), &self.regression, &phases[0])?;
             (Some(fit), phases[1].clone())
         };
         let ctx = &ctx;

@@ -91,6 +91,10 @@ pub struct HeadsArgs {
     /// `analysis::heads_study_table`).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Where the regression's training rows are kept (its `pairs` folder; a refit reads them
+    /// back), and the forward batch size.
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 /// A saved probe, its model and the sequences to apply it to.
@@ -597,6 +601,7 @@ fn heads(args: &HeadsArgs) -> anyhow::Result<()> {
             c: args.l1_c,
             ..crate::probes::SparseLogisticParams::default()
         },
+        store: args.store.options(),
         ..HeadsStudyRequest::from_structures(&args.structures)?
     };
     if args.save_regression.is_some() && request.train.is_empty() {
@@ -699,7 +704,7 @@ fn print_heads_study(study: &HeadsStudy, top: usize) {
     ] {
         if let Some((fitted, p)) = predictor {
             println!(
-                "{name}: long P@L {:.3}, P@L/5 {:.3}, medium P@L {:.3} ({} of {} heads; {} training chains, {} pairs, {} contacts; {} L1 steps{})",
+                "{name}: long P@L {:.3}, P@L/5 {:.3}, medium P@L {:.3} ({} of {} heads; {} training chains, {} pairs, {} contacts, {}; {} L1 steps{})",
                 p.long.at_l,
                 p.long.at_l5,
                 p.medium.at_l,
@@ -708,6 +713,7 @@ fn print_heads_study(study: &HeadsStudy, top: usize) {
                 fitted.chains,
                 fitted.pairs.0,
                 fitted.pairs.1,
+                crate::analysis::heads_regression::rows_source(fitted),
                 fitted.steps.0,
                 if fitted.steps.1 {
                     ""

@@ -43,7 +43,8 @@ pub struct HeadsSettings {
     pub threshold: f64,
     /// Also screen the untrained copy.
     pub compare_untrained: bool,
-    /// Store options (the screen stores nothing; kept for the engine's checks).
+    /// Store options: the regression's training rows are kept in the root's `pairs` folder
+    /// (the screen itself stores nothing).
     #[serde(default)]
     pub store: StoreOptions,
 }
@@ -360,12 +361,13 @@ fn regression_ui(
     ] {
         if let Some((fit, p)) = fitted {
             parts.push(format!(
-                "{name}: {} ({} of {} heads, fitted on {} chains, {} pairs)",
+                "{name}: {} ({} of {} heads, fitted on {} chains, {} pairs, {})",
                 line(p),
                 fit.regression.heads_used(),
                 fit.regression.weights.len(),
                 fit.chains,
-                fit.pairs.0
+                fit.pairs.0,
+                crate::analysis::heads_regression::rows_source(fit)
             ));
         }
     }

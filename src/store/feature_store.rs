@@ -346,7 +346,7 @@ fn reserve_files(dir: &Path, manifest: StoreManifest) -> Result<FeatureStore, St
 }
 
 /// An `.npy` file of `shape` whose `data_bytes` are reserved on disk (zeros).
-fn reserve_npy(
+pub(crate) fn reserve_npy(
     path: &Path,
     descr: &str,
     shape: &[usize],
