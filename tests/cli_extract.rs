@@ -191,3 +191,65 @@ fn a_saved_all_heads_regression_is_the_contact_head_of_a_checkpoint_without_one(
     );
     Ok(())
 }
+
+/// `variants` on the bundled deep mutational scan (263 residues) with the tiny ESM-1b fixture,
+/// whose limit is 62 residues: every position is read through a window, the tables carry every
+/// variant and every position x amino acid, and the untrained copy is scored beside it.
+#[test]
+fn variants_scores_the_bundled_scan_through_windows_and_writes_its_tables() -> TestResult {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir()?;
+    let (out, matrix) = (dir.path().join("v.csv"), dir.path().join("m.parquet"));
+    let run = workbench()
+        .args(["variants", "--model"])
+        .arg(fixture("esm1b_tiny_t2.pt"))
+        .arg("--fasta")
+        .arg(root.join("datasets/dms/BLAT_ECOLX.fasta"))
+        .arg("--dms")
+        .arg(root.join("datasets/dms/BLAT_ECOLX_Ranganathan2015.csv"))
+        .args(["--score-col", "2500", "--strategy", "wt-marginals", "masked-marginals"])
+        .args(["--compare-untrained", "--out"])
+        .arg(&out)
+        .arg("--matrix")
+        .arg(&matrix)
+        .output()?;
+    let said = String::from_utf8_lossy(&run.stdout).into_owned() + &String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{said}");
+    assert!(said.contains("263 residues, numbered from 24; 4996 variants"), "{said}");
+    assert!(said.contains("trained masked-marginals: Spearman"), "{said}");
+    assert!(said.contains("untrained wt-marginals: Spearman"), "{said}");
+    let table = std::fs::read_to_string(&out)?;
+    assert_eq!(table.lines().count(), 1 + 4996);
+    assert!(table.starts_with("mutant,substitutions,measured,wt-marginals,masked-marginals,untrained_wt-marginals,"));
+    use polars::prelude::SerReader as _;
+    let frame = polars::prelude::ParquetReader::new(std::fs::File::open(&matrix)?).finish()?;
+    assert_eq!(frame.height(), 263 * 20);
+    assert!(dir.path().join("v.csv.provenance.json").is_file());
+    Ok(())
+}
+
+/// Variants that do not fit the sequence, a missing column and a model without an LM head are
+/// refused in our words, naming the variant, the flag or the model.
+#[test]
+fn variants_refuses_what_does_not_fit_in_our_words() -> TestResult {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let said = |args: &[&str]| -> Result<String, Box<dyn std::error::Error>> {
+        let run = workbench()
+            .args(["variants", "--model"])
+            .arg(fixture("esm1b_tiny_t2.pt"))
+            .args(args)
+            .output()?;
+        assert!(!run.status.success());
+        Ok(String::from_utf8_lossy(&run.stderr).into_owned())
+    };
+    let wrong = said(&["--sequence", "MKTAYIAK", "--mutations", "M1A,W3A"])?;
+    assert!(wrong.contains("W3A") && wrong.contains("--offset"), "{wrong}");
+    let given = said(&["--sequence", "MKTAYIAK", "--mutations", "M1A", "--offset", "0"])?;
+    assert!(given.contains("with offset 0") && given.contains("M1A"), "{given}");
+    let dms = root.join("datasets/dms/BLAT_ECOLX_Ranganathan2015.csv");
+    let column = said(&["--sequence", "MKTAYIAK", "--dms", dms.to_str().ok_or("path")?])?;
+    assert!(column.contains("no column \"DMS_score\" (--score-col); the columns are mutant, 2500"), "{column}");
+    let ppl = said(&["--sequence", "MKTAYIAK", "--strategy", "pseudo-ppl"])?;
+    assert!(ppl.contains("pseudo-ppl scores listed variants"), "{ppl}");
+    Ok(())
+}

@@ -32,5 +32,8 @@ pub mod study_error;
 pub mod study_estimate;
 pub mod study_split;
 pub mod study_stores;
+pub mod variant_scan;
+pub mod variant_study;
+pub mod variant_study_table;
 
 pub use crate::jobs::{Cancelled, JobCtx};

@@ -9,6 +9,7 @@ mod progress;
 mod project;
 mod store;
 mod study_args;
+mod variants;
 
 use std::path::PathBuf;
 
@@ -19,6 +20,7 @@ pub use extract::ExtractArgs;
 pub use pretrain::{PerplexityArgs, PretrainArgs};
 pub use probe::ProbeCommand;
 pub use project::ProjectCommand;
+pub use variants::VariantsArgs;
 
 /// ESM Workbench: explore what protein language models have learned.
 ///
@@ -48,6 +50,9 @@ pub enum Command {
     /// Maps of representations: t-SNE or PCA of per-protein or per-residue points, as tables.
     #[command(subcommand)]
     Project(ProjectCommand),
+    /// Zero-shot variant effects of one protein: a substitution scan, listed mutations or a
+    /// deep mutational scan, scored like fair-esm's variant-prediction example.
+    Variants(VariantsArgs),
     /// Feature stores: list, delete, or fill one (a shard of it) ahead of a study.
     #[command(subcommand)]
     Store(store::StoreCommand),
@@ -110,6 +115,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Probe(command) => probe::run(&command),
         Command::Project(command) => project::run(&command),
         Command::Store(command) => store::run(&command),
+        Command::Variants(args) => variants::run(&args),
         Command::Perplexity(args) => pretrain::perplexity(&args),
         Command::Models { dir } => match download::list(dir) {
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),

@@ -1007,7 +1007,7 @@ fn store_list(stores: &[std::path::PathBuf]) -> String {
 }
 
 /// Writes a study's table with its provenance beside it (`NAME.provenance.json`).
-fn write_result_table(
+pub(super) fn write_result_table(
     out: &std::path::Path,
     frame: &mut polars::prelude::DataFrame,
     provenance: &crate::provenance::Provenance,

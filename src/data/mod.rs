@@ -1,10 +1,12 @@
 //! Input data: sequences (FASTA), SCOPe/ASTRAL domains, SS8 label tables and structures.
 //! No GUI imports.
 
+pub mod dms;
 pub mod dssp;
 pub mod error;
 pub mod fasta;
 pub mod frame;
+pub mod mutations;
 pub mod open_files;
 pub mod protein_set;
 pub mod scope;
@@ -12,7 +14,9 @@ pub mod ss8;
 pub mod ss8_labels;
 pub mod structure;
 
+pub use dms::{DmsTable, read_dms};
 pub use error::DataError;
+pub use mutations::{AMINO_ACIDS, OffsetError, Substitution, Variant, check_offset, find_offset, parse_variant};
 pub use fasta::{FastaReader, FastaRecord, duplicate_ids};
 pub use open_files::{DataFileKind, classify_data_file, open_data_files};
 pub use protein_set::ProteinSet;

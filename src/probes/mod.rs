@@ -16,6 +16,7 @@ mod logistic_kernels;
 mod precision_at_l;
 mod probe_file;
 mod sparse_logistic;
+mod spearman;
 mod ss8_probe;
 
 pub use amino_acid_groups::{
@@ -50,4 +51,5 @@ pub use probe_file::{
 pub use sparse_logistic::{
     SparseLogistic, SparseLogisticError, SparseLogisticParams, WeightedRows, fit_sparse_logistic,
 };
+pub use spearman::{Correlation, spearman};
 pub use ss8_probe::{Ss8Metrics, Ss8Probe, Ss8ProbeParams, residue_dataset, ss8_metrics};

@@ -13,6 +13,7 @@ fair-esm's own loader (`esm.pretrained.load_model_and_alphabet_local`) and recor
     .venv/bin/python tests/reference/make_fixtures.py --full-esm1b DIR --training-state  # + fairseq's Adam state (7.3 GiB)
     .venv/bin/python tests/reference/make_fixtures.py --only-fairseq   # just tests/fixtures/esm1b_tiny_t2_fairseq.pt
     .venv/bin/python tests/reference/make_fixtures.py --only-heads     # just tests/fixtures/*.heads.safetensors
+    .venv/bin/python tests/reference/make_fixtures.py --only-variants  # just tests/fixtures/variants.reference.json (predict.py arithmetic)
 
 LayerNorm weights and biases are perturbed away from (1, 0) so that a wrong LayerNorm is caught.
 """
@@ -245,6 +246,73 @@ def full_esm1b(out_dir, training_state=False):
         print(add_fairseq_training_state(path, out_dir / "esm1b_t33_650M_UR50S_random_fairseq.pt"))
 
 
+VARIANT_CASE = {
+    # A 40-residue wild type numbered from 5 (predict.py's --offset-idx 5), single and multi
+    # mutants; the tiny ESM-1b fixture takes 62 residues, so one window holds it.
+    "sequence": "MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRV",
+    "offset": 5,
+    "variants": ["M5A", "K6R", "T7W", "Y9F:I10L", "Q13E", "S17P:F18Y:V19A", "V44G", "R43K"],
+}
+
+
+def variant_reference(pt_path):
+    """fair-esm's examples/variant-prediction/predict.py arithmetic on a fixture model: the
+    wt-marginals and masked-marginals log-probability tables (every position, the 20 amino
+    acids) and each variant's score by the three strategies (pseudo-ppl summed over every
+    position of the mutated sequence, multi-mutants mutated together)."""
+    model, alphabet = esm.pretrained.load_model_and_alphabet_local(str(pt_path))
+    model.eval()
+    convert = alphabet.get_batch_converter()
+    seq, offset = VARIANT_CASE["sequence"], VARIANT_CASE["offset"]
+    aas = "ACDEFGHIKLMNPQRSTVWY"
+    _, _, tokens = convert([("wt", seq)])
+    with torch.no_grad():
+        wt_probs = torch.log_softmax(model(tokens)["logits"], dim=-1)
+        masked = []
+        for i in range(tokens.size(1)):
+            copy = tokens.clone()
+            copy[0, i] = alphabet.mask_idx
+            masked.append(torch.log_softmax(model(copy)["logits"], dim=-1)[:, i])
+        masked_probs = torch.cat(masked, dim=0).unsqueeze(0)
+
+        def label(probs, variant):
+            score = 0.0
+            for m in variant.split(":"):
+                wt, idx, mt = m[0], int(m[1:-1]) - offset, m[-1]
+                assert seq[idx] == wt
+                score += (probs[0, 1 + idx, alphabet.get_idx(mt)] - probs[0, 1 + idx, alphabet.get_idx(wt)]).item()
+            return score
+
+        def pppl(variant):
+            mutated = list(seq)
+            for m in variant.split(":"):
+                mutated[int(m[1:-1]) - offset] = m[-1]
+            _, _, toks = convert([("mt", "".join(mutated))])
+            total = 0.0
+            for i in range(1, toks.size(1) - 1):
+                copy = toks.clone()
+                copy[0, i] = alphabet.mask_idx
+                lp = torch.log_softmax(model(copy)["logits"], dim=-1)
+                total += lp[0, i, toks[0, i]].item()
+            return total
+
+        table = lambda probs: [[probs[0, 1 + i, alphabet.get_idx(a)].item() for a in aas] for i in range(len(seq))]
+        return {
+            "wt-marginals": [label(wt_probs, v) for v in VARIANT_CASE["variants"]],
+            "masked-marginals": [label(masked_probs, v) for v in VARIANT_CASE["variants"]],
+            "pseudo-ppl": [pppl(v) for v in VARIANT_CASE["variants"]],
+            "wt_log_probs": table(wt_probs),
+            "masked_log_probs": table(masked_probs),
+        }
+
+
+def write_variant_reference(out):
+    reference = {"case": VARIANT_CASE, "fair_esm": "2.0.0", "torch": torch.__version__}
+    for name in ("esm1b_tiny_t2", "esm2_tiny_t2"):
+        reference[name] = variant_reference(out / f"{name}.pt")
+    (out / "variants.reference.json").write_text(json.dumps(reference, indent=1) + "\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "fixtures")
@@ -253,10 +321,15 @@ def main():
                         help="with --full-esm1b: also write a copy carrying fairseq's optimizer state")
     parser.add_argument("--only-fairseq", action="store_true",
                         help="only (re)write esm1b_tiny_t2_fairseq.pt from esm1b_tiny_t2.pt")
+    parser.add_argument("--only-variants", action="store_true",
+                        help="only (re)write fair-esm's variant scores on the tiny fixtures (variants.reference.json)")
     parser.add_argument("--only-heads", action="store_true",
                         help="only (re)write the per-head APC maps of the tiny fixtures (*.heads.safetensors)")
     args = parser.parse_args()
     torch.manual_seed(0)
+    if args.only_variants:
+        write_variant_reference(args.out)
+        return
     if args.only_heads:
         for name in ("esm1b_tiny_t2", "esm2_tiny_t2"):
             head_reference(args.out / f"{name}.pt", args.out / f"{name}.heads.safetensors")
@@ -277,6 +350,7 @@ def main():
         hf = save_huggingface(model, path, hf_dir, arch)
         print(f"{path.name}: HF max |logit diff| {check_hf_matches(hf, tensors):.2e}")
         head_reference(path, out / f"{path.stem}.heads.safetensors")
+    write_variant_reference(out)
     add_fairseq_training_state(out / "esm1b_tiny_t2.pt", out / "esm1b_tiny_t2_fairseq.pt")
     # A broken checkpoint: the ESM-1b file cut in half.
     data = (out / "esm1b_tiny_t2.pt").read_bytes()
