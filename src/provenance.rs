@@ -73,13 +73,16 @@ impl Provenance {
         let data: Vec<String> = self
             .data
             .iter()
-            .map(|d| {
-                format!(
+            .map(|d| match d.proteins {
+                // A set of something else (a scan's variants) names its own size.
+                0 => d.name.clone(),
+                1 => format!("{} (1 protein, {} residues)", d.name, thousands(d.residues)),
+                n => format!(
                     "{} ({} proteins, {} residues)",
                     d.name,
-                    thousands(d.proteins),
+                    thousands(n),
                     thousands(d.residues)
-                )
+                ),
             })
             .collect();
         if data.is_empty() {
@@ -162,7 +165,7 @@ mod tests {
     fn the_header_names_the_model_its_fingerprint_and_each_set() {
         assert_eq!(
             provenance().header(),
-            "starter (4914ea1d63cb) on train.tsv (1 proteins, 3 residues) and ts50.json (50 proteins, 6,861 residues)"
+            "starter (4914ea1d63cb) on train.tsv (1 protein, 3 residues) and ts50.json (50 proteins, 6,861 residues)"
         );
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(thousands(999), "999");

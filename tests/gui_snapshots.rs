@@ -177,6 +177,19 @@ fn snapshots_of_the_data_map_and_probe_views() {
     write_synthetic_astral(astral);
     score_homology(&mut harness, astral, 24);
     check_snapshot(&mut harness, "homology_tab_synthetic_astral");
+
+    // Variants: the bundled TEM-1 scan by wt-marginals beside the untrained copy.
+    click(&mut harness, "Variants");
+    click(&mut harness, "masked-marginals");
+    wait_until(&mut harness, "Score variants enabled", |h| {
+        h.query_by_label("Score variants")
+            .is_some_and(|n| !n.accesskit_node().is_disabled())
+    });
+    click(&mut harness, "Score variants");
+    wait_until(&mut harness, "the variant scan", |h| {
+        h.query_by_label("Spearman ρ with the assay").is_some()
+    });
+    check_snapshot(&mut harness, "variants_tab_blat");
 }
 
 #[test]
@@ -223,7 +236,8 @@ fn the_demo_tour_saves_a_screenshot_of_every_view_and_closes() {
             "03_secondary_structure.png",
             "04_contacts.png",
             "05_heads.png",
-            "06_homology.png"
+            "06_homology.png",
+            "07_variants.png"
         ]
     );
     for shot in &shots {

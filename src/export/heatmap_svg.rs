@@ -41,6 +41,9 @@ pub struct HeatmapFigure {
     pub value_range: [f32; 2],
     /// Colour of the top of the ramp (the bottom is white).
     pub ramp_rgb: [u8; 3],
+    /// A diverging ramp: the bottom of the range takes this colour, its middle white (a score
+    /// centred at 0 over a symmetric range); `None`: white to [`Self::ramp_rgb`].
+    pub low_rgb: Option<[u8; 3]>,
     /// Text in each cell (`rows * cols`), e.g. confusion counts; lines split at `\n`; empty:
     /// none.
     pub cell_text: Vec<String>,
@@ -81,6 +84,7 @@ impl HeatmapFigure {
             values,
             value_range,
             ramp_rgb: [8, 48, 107],
+            low_rgb: None,
             cell_text: Vec::new(),
             row_labels: Vec::new(),
             col_labels: Vec::new(),
@@ -104,12 +108,13 @@ impl HeatmapFigure {
         } else {
             1.0
         };
+        let (end, t) = match self.low_rgb {
+            Some(low) if t < 0.5 => (low, 1.0 - 2.0 * t),
+            Some(_) => (self.ramp_rgb, 2.0 * t - 1.0),
+            None => (self.ramp_rgb, t),
+        };
         let mix = |end: u8| (255.0 + (f32::from(end) - 255.0) * t).round() as u8;
-        [
-            mix(self.ramp_rgb[0]),
-            mix(self.ramp_rgb[1]),
-            mix(self.ramp_rgb[2]),
-        ]
+        [mix(end[0]), mix(end[1]), mix(end[2])]
     }
 }
 

@@ -34,6 +34,8 @@ mod study_panel;
 mod table_export;
 mod text_order;
 mod two_columns;
+mod variant_heatmap;
+pub mod variants_view;
 pub mod view_registry;
 pub mod view_slot;
 mod welcome;

@@ -151,6 +151,7 @@ fn contact_head_ui(ui: &mut egui::Ui, head_text: &mut String, busy: bool) -> Opt
         let attach = ui
             .add_enabled(!busy && !head_text.trim().is_empty(), egui::Button::new("Use as contact head"))
             .on_hover_text("The model is then named \"<model> + <file>\" and its results are kept apart from the model without it")
+            .on_disabled_hover_text("Type or browse a contact-head file first (and wait for a model being loaded)")
             .clicked();
         if attach {
             command = Some(AppCommand::AttachContactHead(head_text.trim().into()));

@@ -60,6 +60,12 @@ impl MadeBy for crate::analysis::aa_groups_study::AaGroupsStudy {
     }
 }
 
+impl MadeBy for crate::analysis::variant_study::VariantStudy {
+    fn provenance(&self) -> &Provenance {
+        &self.sweep.provenance
+    }
+}
+
 impl MadeBy for super::map_view::MapResult {
     fn provenance(&self) -> &Provenance {
         &self.provenance

@@ -11,6 +11,7 @@ pub fn registered_views() -> Vec<Box<dyn ViewSlot>> {
         Box::new(StudySlot::<super::contacts_view::ContactsView>::default()),
         Box::new(StudySlot::<super::heads_view::HeadsView>::default()),
         Box::new(StudySlot::<super::homology_view::HomologyView>::default()),
+        Box::new(StudySlot::<super::variants_view::VariantsView>::default()),
     ]
 }
 
