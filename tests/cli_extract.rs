@@ -212,6 +212,8 @@ fn variants_scores_the_bundled_scan_through_windows_and_writes_its_tables() -> T
         .arg(&out)
         .arg("--matrix")
         .arg(&matrix)
+        .arg("--positions")
+        .arg(dir.path().join("p.csv"))
         .output()?;
     let said = String::from_utf8_lossy(&run.stdout).into_owned() + &String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{said}");
@@ -225,6 +227,8 @@ fn variants_scores_the_bundled_scan_through_windows_and_writes_its_tables() -> T
     let frame = polars::prelude::ParquetReader::new(std::fs::File::open(&matrix)?).finish()?;
     assert_eq!(frame.height(), 263 * 20);
     assert!(dir.path().join("v.csv.provenance.json").is_file());
+    let positions = std::fs::read_to_string(dir.path().join("p.csv"))?;
+    assert!(positions.starts_with("position,wild_type,wt-marginals_spearman,masked-marginals_spearman,n\n24,H,"), "{positions:.200}");
     Ok(())
 }
 
@@ -251,5 +255,36 @@ fn variants_refuses_what_does_not_fit_in_our_words() -> TestResult {
     assert!(column.contains("no column \"DMS_score\" (--score-col); the columns are mutant, 2500"), "{column}");
     let ppl = said(&["--sequence", "MKTAYIAK", "--strategy", "pseudo-ppl"])?;
     assert!(ppl.contains("pseudo-ppl scores listed variants"), "{ppl}");
+    Ok(())
+}
+
+/// `--ensemble` averages the members' scores: the fixture with itself scores as the fixture
+/// alone, under a model named for both.
+#[test]
+fn variants_ensemble_averages_its_members() -> TestResult {
+    let run = |extra: &[&str]| -> Result<String, Box<dyn std::error::Error>> {
+        let out = workbench()
+            .args(["variants", "--model"])
+            .arg(fixture("esm1b_tiny_t2.pt"))
+            .args(["--sequence", "MKTAYIAKQRQISFVKSHFSRQ", "--mutations", "M1A,K2R,T3W:A4G"])
+            .args(["--strategy", "wt-marginals"])
+            .args(extra)
+            .output()?;
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let dir = tempfile::tempdir()?;
+    let (one, two) = (dir.path().join("one.csv"), dir.path().join("two.csv"));
+    let alone = run(&["--out", one.to_str().ok_or("path")?])?;
+    let fixture_path = fixture("esm1b_tiny_t2.pt");
+    let both = run(&[
+        "--out",
+        two.to_str().ok_or("path")?,
+        "--ensemble",
+        fixture_path.to_str().ok_or("path")?,
+    ])?;
+    assert!(both.contains("ensemble of 2: esm1b_tiny_t2, esm1b_tiny_t2"), "{both}");
+    assert!(!alone.contains("ensemble"), "{alone}");
+    assert_eq!(std::fs::read_to_string(one)?, std::fs::read_to_string(two)?);
     Ok(())
 }

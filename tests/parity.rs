@@ -348,9 +348,10 @@ fn the_all_heads_regression_equals_fair_esms_contact_head_with_its_weights() -> 
 /// tables too. The masked copies run batched (several per forward pass) and one at a time.
 #[test]
 fn variant_scores_match_fair_esms_predict_py() -> TestResult {
+    use esm_workbench::analysis::variant_inputs::VariantInputs;
     use esm_workbench::analysis::variant_scan::{ScoringStrategy, position_log_probs};
     use esm_workbench::analysis::variant_study::{
-        VariantInputs, VariantStudyRequest, run_variant_study,
+        VariantStudyRequest, run_variant_study,
     };
     use esm_workbench::analysis::JobCtx;
     let text = std::fs::read_to_string(fixture("variants.reference.json"))?;

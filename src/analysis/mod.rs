@@ -32,6 +32,7 @@ pub mod study_error;
 pub mod study_estimate;
 pub mod study_split;
 pub mod study_stores;
+pub mod variant_inputs;
 pub mod variant_scan;
 pub mod variant_study;
 pub mod variant_study_table;

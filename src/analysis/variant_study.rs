@@ -369,97 +369,88 @@ pub fn run_variant_study(
     })
 }
 
-/// What a user gives a variant study (the GUI's fields and the CLI's flags).
-#[derive(Debug, Clone, Default)]
-pub struct VariantInputs {
-    /// A FASTA file holding the protein.
-    pub fasta: Option<std::path::PathBuf>,
-    /// Its record (default: the first).
-    pub id: Option<String>,
-    /// Or the sequence itself.
-    pub sequence: Option<String>,
-    /// Typed variants (`A23K`, `A23K:G40P`).
-    pub mutations: Vec<String>,
-    /// A deep mutational scan: file, mutant column, score column.
-    pub dms: Option<(std::path::PathBuf, Option<String>, Option<String>)>,
-    /// The numbering offset (found from the variants when not given; 1 without variants).
-    pub offset: Option<i64>,
-}
-
-impl VariantStudyRequest {
-    /// The request `inputs` describe, scored by `strategies` (inputs read and checked here:
-    /// the record, the variants, the offset).
-    pub fn from_inputs(
-        inputs: &VariantInputs,
-        strategies: Vec<ScoringStrategy>,
-    ) -> Result<Self, StudyError> {
-        let (protein, source) = protein_of(inputs)?;
-        let mut variants: Vec<(Variant, Option<f64>)> = Vec::new();
-        for text in &inputs.mutations {
-            let variant = crate::data::parse_variant(text)
-                .map_err(|reason| StudyError::Empty(format!("--mutations: {reason}")))?;
-            variants.push((variant, None));
-        }
-        let mut assay = String::new();
-        if let Some((path, mutant, score)) = &inputs.dms {
-            let table = crate::data::read_dms(path, mutant.as_deref(), score.as_deref())?;
-            assay = format!(
-                "{}, column {}",
-                crate::store::dataset_label(path),
-                table.score_column
-            );
-            variants.extend(table.variants.into_iter().map(|(v, m)| (v, Some(m))));
-        }
-        let listed: Vec<Variant> = variants.iter().map(|(v, _)| v.clone()).collect();
-        let offset = match inputs.offset {
-            Some(offset) => offset,
-            None if listed.is_empty() => 1,
-            None => crate::data::find_offset(&protein.1, &listed)
-                .map_err(|e| StudyError::Empty(format!("{}: {e} (--offset)", protein.0)))?,
-        };
-        Ok(Self {
-            protein,
-            source,
-            strategies,
-            variants,
-            offset,
-            assay,
-            compare_untrained: false,
-            store: StoreOptions::default(),
-        })
+/// The ensemble of `studies` (one per checkpoint, the same request): matrices and variant
+/// scores averaged (ESM-1v's five models are scored this way), correlations recomputed, the
+/// untrained copies averaged the same way; the model named `ensemble of N: a, b, …` and
+/// fingerprinted with every member's fingerprint.
+pub fn average_variant_studies(
+    request: &VariantStudyRequest,
+    studies: Vec<VariantStudy>,
+) -> Result<VariantStudy, StudyError> {
+    let Some(first) = studies.first().cloned() else {
+        return Err(StudyError::Empty("an ensemble needs at least one model".into()));
+    };
+    if studies.len() == 1 {
+        return Ok(first);
     }
+    let mean_runs = |pick: &dyn Fn(&VariantStudy) -> Option<&VariantRun>| -> Option<VariantRun> {
+        let runs: Vec<&VariantRun> = studies.iter().filter_map(pick).collect();
+        (runs.len() == studies.len()).then(|| mean_run(request, &runs))
+    };
+    let trained = mean_runs(&|s| s.sweep.runs.first());
+    let untrained = mean_runs(&|s| s.sweep.untrained.first());
+    let models: Vec<&crate::provenance::ModelRef> =
+        studies.iter().map(|s| &s.sweep.provenance.model).collect();
+    let mut sweep = first.sweep.clone();
+    sweep.provenance.model = crate::provenance::ModelRef {
+        name: format!(
+            "ensemble of {}: {}",
+            models.len(),
+            models.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")
+        ),
+        fingerprint: {
+            use sha2::Digest as _;
+            let mut hasher = sha2::Sha256::new();
+            for m in &models {
+                hasher.update(m.fingerprint.as_bytes());
+                hasher.update([0]);
+            }
+            hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        },
+    };
+    sweep.runs = trained.into_iter().collect();
+    sweep.untrained = untrained.into_iter().collect();
+    for study in &studies[1..] {
+        sweep.cost.add(study.sweep.cost.clone());
+    }
+    Ok(VariantStudy { sweep, ..first })
 }
 
-/// `((id, sequence), source)` of the inputs' protein.
-fn protein_of(inputs: &VariantInputs) -> Result<((String, String), String), StudyError> {
-    match (&inputs.sequence, &inputs.fasta) {
-        (Some(sequence), None) => {
-            let sequence: String = sequence.split_whitespace().collect::<String>().to_ascii_uppercase();
-            let id = inputs.id.clone().unwrap_or_else(|| "sequence".into());
-            Ok(((id, sequence), "typed sequence".into()))
-        }
-        (None, Some(path)) => {
-            let records = crate::data::FastaReader::read_all(path)?;
-            let record = match &inputs.id {
-                None => &records[0],
-                Some(id) => records.iter().find(|r| &r.id == id).ok_or_else(|| {
-                    StudyError::Empty(format!(
-                        "no record {id:?} in {} (--id); its first is {:?}",
-                        path.display(),
-                        records[0].id
-                    ))
-                })?,
-            };
-            Ok((
-                (record.id.clone(), record.sequence.clone()),
-                crate::store::dataset_label(path),
-            ))
-        }
-        (Some(_), Some(_)) => Err(StudyError::Empty(
-            "give the protein once: --sequence or --fasta, not both".into(),
-        )),
-        (None, None) => Err(StudyError::Empty(
-            "give the wild-type protein: --sequence or --fasta".into(),
-        )),
+/// The mean of `runs` strategy by strategy, correlations recomputed.
+fn mean_run(request: &VariantStudyRequest, runs: &[&VariantRun]) -> VariantRun {
+    let n = runs.len() as f32;
+    let strategies = (0..runs[0].strategies.len())
+        .map(|k| {
+            let members: Vec<&StrategyScores> = runs.iter().map(|r| &r.strategies[k]).collect();
+            let matrix = members[0].matrix.as_ref().map(|first| {
+                (0..first.len())
+                    .map(|i| {
+                        std::array::from_fn(|a| {
+                            members
+                                .iter()
+                                .filter_map(|m| m.matrix.as_ref())
+                                .map(|m| m[i][a])
+                                .sum::<f32>()
+                                / n
+                        })
+                    })
+                    .collect()
+            });
+            let variant_scores: Vec<f64> = (0..members[0].variant_scores.len())
+                .map(|v| members.iter().map(|m| m.variant_scores[v]).sum::<f64>() / n as f64)
+                .collect();
+            let (spearman, by_position) = request.correlations(&variant_scores);
+            StrategyScores {
+                strategy: members[0].strategy,
+                matrix,
+                variant_scores,
+                spearman,
+                by_position,
+            }
+        })
+        .collect();
+    VariantRun {
+        layer: runs[0].layer,
+        strategies,
     }
 }

@@ -8,7 +8,9 @@
 //!   mutated sequence's pseudo-log-likelihood);
 //! - **matrix**: one row per position and amino acid: `position` (numbered with the offset),
 //!   `wild_type`, `mutant`, then `<strategy>` = `log p(mt) - log p(wt)` (0 on the wild type);
-//! - **correlations**: one row per model and strategy: `model`, `strategy`, `spearman`, `n`.
+//! - **correlations**: one row per model and strategy: `model`, `strategy`, `spearman`, `n`;
+//! - **positions**: one row per position with at least 3 measured single substitutions:
+//!   `position`, `wild_type`, then `<strategy>_spearman` and `n` (the model's).
 
 use polars::prelude::{Column, DataFrame, PolarsResult};
 
@@ -121,4 +123,51 @@ pub fn correlation_table(study: &VariantStudy) -> PolarsResult<DataFrame> {
             Column::new("n".into(), n),
         ],
     )
+}
+
+/// See the module docs.
+pub fn position_table(study: &VariantStudy) -> PolarsResult<DataFrame> {
+    let Some(run) = study.run() else {
+        return DataFrame::new(0, Vec::new());
+    };
+    let mut positions: Vec<i64> = run
+        .strategies
+        .iter()
+        .flat_map(|s| s.by_position.iter().map(|(p, _)| *p))
+        .collect();
+    positions.sort_unstable();
+    positions.dedup();
+    let sequence = study.protein.1.as_bytes();
+    let wild_type: Vec<String> = positions
+        .iter()
+        .map(|p| {
+            usize::try_from(p - study.offset)
+                .ok()
+                .and_then(|i| sequence.get(i))
+                .map_or_else(String::new, |&b| (b as char).to_string())
+        })
+        .collect();
+    let mut columns = vec![
+        Column::new("position".into(), positions.clone()),
+        Column::new("wild_type".into(), wild_type),
+    ];
+    let mut counts: Vec<Option<u32>> = vec![None; positions.len()];
+    for scores in &run.strategies {
+        let by: std::collections::HashMap<i64, _> = scores.by_position.iter().copied().collect();
+        let rho: Vec<Option<f64>> = positions
+            .iter()
+            .map(|p| by.get(p).and_then(|c| c.rho.is_finite().then_some(c.rho)))
+            .collect();
+        for (k, p) in positions.iter().enumerate() {
+            if let Some(c) = by.get(p) {
+                counts[k] = Some(c.n as u32);
+            }
+        }
+        columns.push(Column::new(
+            format!("{}_spearman", scores.strategy.name()).into(),
+            rho,
+        ));
+    }
+    columns.push(Column::new("n".into(), counts));
+    DataFrame::new(positions.len(), columns)
 }

@@ -6,11 +6,16 @@ use std::path::PathBuf;
 
 use super::probe::ModelArg;
 use super::progress::{announce_estimate, cancellable_on_ctrl_c, with_progress_bar_and_log};
+use crate::analysis::variant_inputs::VariantInputs;
 use crate::analysis::variant_scan::ScoringStrategy;
 use crate::analysis::variant_study::{
-    VariantInputs, VariantStudy, VariantStudyRequest, estimate_variant_study, run_variant_study,
+    VariantStudy, VariantStudyRequest, average_variant_studies, estimate_variant_study,
+    run_variant_study,
 };
-use crate::analysis::variant_study_table::{correlation_table, matrix_table, variant_table};
+use anyhow::Context as _;
+use crate::analysis::variant_study_table::{
+    correlation_table, matrix_table, position_table, variant_table,
+};
 use crate::store::DEFAULT_TOKS_PER_BATCH;
 
 /// predict.py's `--scoring-strategy` names.
@@ -69,6 +74,10 @@ pub struct VariantsArgs {
     /// Scoring strategies (default: wt-marginals and masked-marginals).
     #[arg(long, num_args = 1.., value_enum)]
     pub strategy: Vec<StrategyArg>,
+    /// More checkpoints scored the same way and averaged with --model's (an ensemble such as
+    /// ESM-1v's five models); loaded one at a time.
+    #[arg(long, num_args = 1..)]
+    pub ensemble: Vec<PathBuf>,
     /// Also score the untrained copy (the baseline).
     #[arg(long)]
     pub compare_untrained: bool,
@@ -81,6 +90,9 @@ pub struct VariantsArgs {
     /// Write the 20 x L substitution matrix here (.csv or .parquet).
     #[arg(long)]
     pub matrix: Option<PathBuf>,
+    /// Write each position's Spearman over its measured substitutions here (.csv or .parquet).
+    #[arg(long)]
+    pub positions: Option<PathBuf>,
 }
 
 /// Runs `variants`.
@@ -107,12 +119,15 @@ pub fn run(args: &VariantsArgs) -> anyhow::Result<()> {
     let mut request = VariantStudyRequest::from_inputs(&inputs, strategies)?;
     request.compare_untrained = args.compare_untrained;
     request.store.toks_per_batch = args.toks_per_batch;
-    let loaded = args.model.load()?;
-    announce_estimate(&estimate_variant_study(&loaded, &request)?)?;
+    // One Ctrl-C handler for every member's run.
     let ctx = cancellable_on_ctrl_c()?;
-    let study = with_progress_bar_and_log("variants", ctx, move |ctx, _| {
-        run_variant_study(&loaded, &request, &ctx)
-    })??;
+    let mut studies = vec![score_with(args.model.load()?, &request, &ctx)?];
+    for path in &args.ensemble {
+        let member = crate::model::LoadedModel::load(path, &candle_core::Device::Cpu)
+            .with_context(|| format!("loading the ensemble member {}", path.display()))?;
+        studies.push(score_with(member, &request, &ctx)?);
+    }
+    let study = average_variant_studies(&request, studies)?;
     print_summary(&study);
     let provenance = &study.sweep.provenance;
     if let Some(out) = &args.out {
@@ -121,12 +136,30 @@ pub fn run(args: &VariantsArgs) -> anyhow::Result<()> {
     if let Some(out) = &args.matrix {
         super::probe::write_result_table(out, &mut matrix_table(&study)?, provenance)?;
     }
+    if let Some(out) = &args.positions {
+        super::probe::write_result_table(out, &mut position_table(&study)?, provenance)?;
+    }
     Ok(())
+}
+
+/// Runs the study on one model (announcing its estimate first); the model is dropped after.
+fn score_with(
+    model: crate::model::LoadedModel,
+    request: &VariantStudyRequest,
+    ctx: &crate::jobs::JobCtx,
+) -> anyhow::Result<VariantStudy> {
+    announce_estimate(&estimate_variant_study(&model, request)?)?;
+    let (ctx, request) = (ctx.clone(), request.clone());
+    let label = format!("variants, {}", model.name);
+    Ok(with_progress_bar_and_log(&label, ctx, move |ctx, _| {
+        run_variant_study(&model, &request, &ctx)
+    })??)
 }
 
 /// The protein, the offset and each strategy's Spearman, on stdout.
 fn print_summary(study: &VariantStudy) {
     let (id, sequence) = &study.protein;
+    println!("model: {}", study.sweep.provenance.model.label());
     println!(
         "{id}: {} residues, numbered from {}; {} variants{}",
         sequence.len(),

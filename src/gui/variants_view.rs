@@ -19,9 +19,10 @@ use super::table_export::{TableExport, table_export_ui};
 use super::variant_heatmap::{HeatmapImage, heatmap_figure, heatmap_plot_ui};
 use super::view_slot::StudyView;
 use crate::analysis::JobCtx;
+use crate::analysis::variant_inputs::VariantInputs;
 use crate::analysis::variant_scan::ScoringStrategy;
 use crate::analysis::variant_study::{
-    VariantInputs, VariantStudy, VariantStudyRequest, estimate_variant_study, run_variant_study,
+    VariantStudy, VariantStudyRequest, estimate_variant_study, run_variant_study,
 };
 use crate::analysis::variant_study_table::{matrix_table, variant_table};
 use crate::bundled::bundled_path_text;
@@ -441,6 +442,17 @@ fn position_ui(ui: &mut egui::Ui, view: &VariantsView, study: &VariantStudy) {
     let wt = study.protein.1.as_bytes()[i] as char;
     let position = i as i64 + study.offset;
     ui.strong(format!("{wt}{position}: {} scores", shown.image.data.strategy));
+    let at_position = study
+        .run()
+        .and_then(|r| r.strategies.get(view.strategy))
+        .and_then(|s| s.by_position.iter().find(|(p, _)| *p == position))
+        .map(|(_, c)| *c);
+    if let Some(c) = at_position {
+        ui.label(format!(
+            "Spearman ρ at this position: {:.3} over its {} measured substitutions",
+            c.rho, c.n
+        ));
+    }
     let mut order: Vec<usize> = (0..20).collect();
     order.sort_by(|&a, &b| row[b].total_cmp(&row[a]));
     egui::Grid::new("variant_position").striped(true).show(ui, |ui| {
