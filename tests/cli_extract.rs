@@ -207,7 +207,13 @@ fn variants_scores_the_bundled_scan_through_windows_and_writes_its_tables() -> T
         .arg(root.join("datasets/dms/BLAT_ECOLX.fasta"))
         .arg("--dms")
         .arg(root.join("datasets/dms/BLAT_ECOLX_Ranganathan2015.csv"))
-        .args(["--score-col", "2500", "--strategy", "wt-marginals", "masked-marginals"])
+        .args([
+            "--score-col",
+            "2500",
+            "--strategy",
+            "wt-marginals",
+            "masked-marginals",
+        ])
         .args(["--compare-untrained", "--out"])
         .arg(&out)
         .arg("--matrix")
@@ -215,20 +221,34 @@ fn variants_scores_the_bundled_scan_through_windows_and_writes_its_tables() -> T
         .arg("--positions")
         .arg(dir.path().join("p.csv"))
         .output()?;
-    let said = String::from_utf8_lossy(&run.stdout).into_owned() + &String::from_utf8_lossy(&run.stderr);
+    let said =
+        String::from_utf8_lossy(&run.stdout).into_owned() + &String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{said}");
-    assert!(said.contains("263 residues, numbered from 24; 4996 variants"), "{said}");
-    assert!(said.contains("trained masked-marginals: Spearman"), "{said}");
+    assert!(
+        said.contains("263 residues, numbered from 24; 4996 variants"),
+        "{said}"
+    );
+    assert!(
+        said.contains("trained masked-marginals: Spearman"),
+        "{said}"
+    );
     assert!(said.contains("untrained wt-marginals: Spearman"), "{said}");
     let table = std::fs::read_to_string(&out)?;
     assert_eq!(table.lines().count(), 1 + 4996);
-    assert!(table.starts_with("mutant,substitutions,measured,wt-marginals,masked-marginals,untrained_wt-marginals,"));
+    assert!(table.starts_with(
+        "mutant,substitutions,measured,wt-marginals,masked-marginals,untrained_wt-marginals,"
+    ));
     use polars::prelude::SerReader as _;
     let frame = polars::prelude::ParquetReader::new(std::fs::File::open(&matrix)?).finish()?;
     assert_eq!(frame.height(), 263 * 20);
     assert!(dir.path().join("v.csv.provenance.json").is_file());
     let positions = std::fs::read_to_string(dir.path().join("p.csv"))?;
-    assert!(positions.starts_with("position,wild_type,wt-marginals_spearman,masked-marginals_spearman,n\n24,H,"), "{positions:.200}");
+    assert!(
+        positions.starts_with(
+            "position,wild_type,wt-marginals_spearman,masked-marginals_spearman,n\n24,H,"
+        ),
+        "{positions:.200}"
+    );
     Ok(())
 }
 
@@ -247,12 +267,33 @@ fn variants_refuses_what_does_not_fit_in_our_words() -> TestResult {
         Ok(String::from_utf8_lossy(&run.stderr).into_owned())
     };
     let wrong = said(&["--sequence", "MKTAYIAK", "--mutations", "M1A,W3A"])?;
-    assert!(wrong.contains("W3A") && wrong.contains("--offset"), "{wrong}");
-    let given = said(&["--sequence", "MKTAYIAK", "--mutations", "M1A", "--offset", "0"])?;
-    assert!(given.contains("with offset 0") && given.contains("M1A"), "{given}");
+    assert!(
+        wrong.contains("W3A") && wrong.contains("--offset"),
+        "{wrong}"
+    );
+    let given = said(&[
+        "--sequence",
+        "MKTAYIAK",
+        "--mutations",
+        "M1A",
+        "--offset",
+        "0",
+    ])?;
+    assert!(
+        given.contains("with offset 0") && given.contains("M1A"),
+        "{given}"
+    );
     let dms = root.join("datasets/dms/BLAT_ECOLX_Ranganathan2015.csv");
-    let column = said(&["--sequence", "MKTAYIAK", "--dms", dms.to_str().ok_or("path")?])?;
-    assert!(column.contains("no column \"DMS_score\" (--score-col); the columns are mutant, 2500"), "{column}");
+    let column = said(&[
+        "--sequence",
+        "MKTAYIAK",
+        "--dms",
+        dms.to_str().ok_or("path")?,
+    ])?;
+    assert!(
+        column.contains("no column \"DMS_score\" (--score-col); the columns are mutant, 2500"),
+        "{column}"
+    );
     let ppl = said(&["--sequence", "MKTAYIAK", "--strategy", "pseudo-ppl"])?;
     assert!(ppl.contains("pseudo-ppl scores listed variants"), "{ppl}");
     Ok(())
@@ -266,11 +307,20 @@ fn variants_ensemble_averages_its_members() -> TestResult {
         let out = workbench()
             .args(["variants", "--model"])
             .arg(fixture("esm1b_tiny_t2.pt"))
-            .args(["--sequence", "MKTAYIAKQRQISFVKSHFSRQ", "--mutations", "M1A,K2R,T3W:A4G"])
+            .args([
+                "--sequence",
+                "MKTAYIAKQRQISFVKSHFSRQ",
+                "--mutations",
+                "M1A,K2R,T3W:A4G",
+            ])
             .args(["--strategy", "wt-marginals"])
             .args(extra)
             .output()?;
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     };
     let dir = tempfile::tempdir()?;
@@ -283,7 +333,10 @@ fn variants_ensemble_averages_its_members() -> TestResult {
         "--ensemble",
         fixture_path.to_str().ok_or("path")?,
     ])?;
-    assert!(both.contains("ensemble of 2: esm1b_tiny_t2, esm1b_tiny_t2"), "{both}");
+    assert!(
+        both.contains("ensemble of 2: esm1b_tiny_t2, esm1b_tiny_t2"),
+        "{both}"
+    );
     assert!(!alone.contains("ensemble"), "{alone}");
     assert_eq!(std::fs::read_to_string(one)?, std::fs::read_to_string(two)?);
     Ok(())

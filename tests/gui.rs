@@ -716,7 +716,9 @@ fn trains_the_contact_probe_and_shows_a_protein_map() {
     // A saved all-heads regression for the starter's 4 layers x 8 heads, scored beside the probe.
     let dir = tempfile::tempdir().expect("tempdir");
     let regression = dir.path().join("my_regression.safetensors");
-    let weights = (0..32).map(|k| if k % 5 == 0 { 0.5 } else { 0.0 }).collect();
+    let weights = (0..32)
+        .map(|k| if k % 5 == 0 { 0.5 } else { 0.0 })
+        .collect();
     esm_workbench::probes::AttentionRegression::new(4, 8, weights, -3.0)
         .expect("shape")
         .save(
@@ -733,7 +735,11 @@ fn trains_the_contact_probe_and_shows_a_protein_map() {
         )
         .expect("saved");
     click(&mut harness, "Contacts");
-    set_text(&mut harness, "Saved regression", &regression.display().to_string());
+    set_text(
+        &mut harness,
+        "Saved regression",
+        &regression.display().to_string(),
+    );
     train_probe(
         &mut harness,
         "Contacts",
@@ -794,7 +800,9 @@ fn trains_the_contact_probe_and_shows_a_protein_map() {
         "one best layer"
     );
     assert!(
-        table.lines().any(|l| l.starts_with("regression,starter_esm1b_t4_128 + my_regression,,5,false,")),
+        table
+            .lines()
+            .any(|l| l.starts_with("regression,starter_esm1b_t4_128 + my_regression,,5,false,")),
         "{table}"
     );
     // Saving the best probe from the GUI.
@@ -1541,9 +1549,14 @@ fn screens_the_heads_and_draws_a_clicked_head_over_the_true_contacts() {
         &regression.display().to_string(),
     );
     click(&mut harness, "Use as contact head");
-    wait_until(&mut harness, "the starter with the regression as head", |h| {
-        h.query_by_label("starter_esm1b_t4_128 + regression").is_some()
-    });
+    wait_until(
+        &mut harness,
+        "the starter with the regression as head",
+        |h| {
+            h.query_by_label("starter_esm1b_t4_128 + regression")
+                .is_some()
+        },
+    );
     assert!(
         harness
             .query_by_label("yes (regression.safetensors)")
@@ -1563,7 +1576,9 @@ fn scores_the_bundled_scan_clicks_a_position_and_exports_the_heatmap() {
     // test, wt-marginals and the untrained copy run here.
     click(&mut harness, "masked-marginals");
     wait_until(&mut harness, "Score variants enabled", |h| {
-        !h.get_by_label("Score variants").accesskit_node().is_disabled()
+        !h.get_by_label("Score variants")
+            .accesskit_node()
+            .is_disabled()
     });
     click(&mut harness, "Score variants");
     wait_until(&mut harness, "the scan", |h| {
@@ -1591,9 +1606,20 @@ fn scores_the_bundled_scan_clicks_a_position_and_exports_the_heatmap() {
     assert!(svg.contains("wt-marginals: log p(mt) - log p(wt)") && svg.contains("wild type"));
     save_figure(&mut harness, "Heatmap", &dir.path().join("heatmap.png"));
     assert_png(&dir.path().join("heatmap.png"));
-    let table = save_table(&mut harness, "Variant scores", &dir.path().join("variants.csv"));
+    let table = save_table(
+        &mut harness,
+        "Variant scores",
+        &dir.path().join("variants.csv"),
+    );
     assert_eq!(table.lines().count(), 1 + 4996);
-    assert!(table.starts_with("mutant,substitutions,measured,wt-marginals,untrained_wt-marginals"), "{table:.200}");
-    let matrix = save_table(&mut harness, "Substitution matrix", &dir.path().join("m.csv"));
+    assert!(
+        table.starts_with("mutant,substitutions,measured,wt-marginals,untrained_wt-marginals"),
+        "{table:.200}"
+    );
+    let matrix = save_table(
+        &mut harness,
+        "Substitution matrix",
+        &dir.path().join("m.csv"),
+    );
     assert_eq!(matrix.lines().count(), 1 + 263 * 20);
 }

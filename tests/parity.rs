@@ -348,12 +348,10 @@ fn the_all_heads_regression_equals_fair_esms_contact_head_with_its_weights() -> 
 /// tables too. The masked copies run batched (several per forward pass) and one at a time.
 #[test]
 fn variant_scores_match_fair_esms_predict_py() -> TestResult {
+    use esm_workbench::analysis::JobCtx;
     use esm_workbench::analysis::variant_inputs::VariantInputs;
     use esm_workbench::analysis::variant_scan::{ScoringStrategy, position_log_probs};
-    use esm_workbench::analysis::variant_study::{
-        VariantStudyRequest, run_variant_study,
-    };
-    use esm_workbench::analysis::JobCtx;
+    use esm_workbench::analysis::variant_study::{VariantStudyRequest, run_variant_study};
     let text = std::fs::read_to_string(fixture("variants.reference.json"))?;
     let reference: serde_json::Value = serde_json::from_str(&text)?;
     let case = &reference["case"];
@@ -383,7 +381,11 @@ fn variant_scores_match_fair_esms_predict_py() -> TestResult {
             ScoringStrategy::PseudoPpl,
         ];
         let request = VariantStudyRequest::from_inputs(&inputs, strategies)?;
-        assert_eq!(request.offset, case["offset"].as_i64().ok_or("offset")?, "found");
+        assert_eq!(
+            request.offset,
+            case["offset"].as_i64().ok_or("offset")?,
+            "found"
+        );
         let study = run_variant_study(&model, &request, &JobCtx::default())?;
         let run = study.run().ok_or("a run")?;
         for scores in &run.strategies {
@@ -403,7 +405,8 @@ fn variant_scores_match_fair_esms_predict_py() -> TestResult {
             (ScoringStrategy::MaskedMarginals, "masked_log_probs", 1024),
             (ScoringStrategy::MaskedMarginals, "masked_log_probs", 1),
         ] {
-            let got = position_log_probs(&model, ("wt", sequence), strategy, toks, &JobCtx::default())?;
+            let got =
+                position_log_probs(&model, ("wt", sequence), strategy, toks, &JobCtx::default())?;
             let rows = want[key].as_array().ok_or("table")?;
             for (i, row) in rows.iter().enumerate() {
                 for (k, exp) in numbers(row).iter().enumerate() {

@@ -398,7 +398,10 @@ fn the_all_heads_regression_is_fitted_scored_and_saved() -> TestResult {
     };
     let study = run_heads_study(&model, &request, &JobCtx::default())?;
     let (fitted, precision) = study.regression.clone().ok_or("no regression")?;
-    assert_eq!(fitted.pairs_gathered, fitted.pairs.0, "first fit gathers every row");
+    assert_eq!(
+        fitted.pairs_gathered, fitted.pairs.0,
+        "first fit gathers every row"
+    );
     assert!(fitted.store.join("pairs.npy").is_file());
     // A refit (another C) reads the rows back from the pair store: no forward pass, and the
     // same rows give the same fit at the same C.
@@ -473,9 +476,14 @@ fn the_contact_study_scores_a_saved_regression_beside_the_models_head() -> TestR
     };
     use esm_workbench::probes::{AttentionRegression, ProbeMetadata};
     let model = LoadedModel::load(&fixture("esm1b_tiny_t2.pt"), &candle_core::Device::Cpu)?;
-    let structures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/demo/structures.json");
+    let structures =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/demo/structures.json");
     let dir = tempfile::tempdir()?;
-    let (weights, bias) = model.model.contact_head().ok_or("fixture head")?.weights()?;
+    let (weights, bias) = model
+        .model
+        .contact_head()
+        .ok_or("fixture head")?
+        .weights()?;
     let config = model.model.config();
     let own = AttentionRegression::new(config.num_layers, config.attention_heads, weights, bias)
         .ok_or("shape")?;
@@ -508,9 +516,16 @@ fn the_contact_study_scores_a_saved_regression_beside_the_models_head() -> TestR
         regression: Some(wrong),
         ..request
     };
-    let refused = estimate_contact_study(&model, &request).err().ok_or("refused")?;
+    let refused = estimate_contact_study(&model, &request)
+        .err()
+        .ok_or("refused")?;
     let text = refused.to_string();
-    assert!(text.contains("--regression") && text.contains("wrong.safetensors") && text.contains("1 weights"), "{text}");
+    assert!(
+        text.contains("--regression")
+            && text.contains("wrong.safetensors")
+            && text.contains("1 weights"),
+        "{text}"
+    );
     assert!(run_contact_study(&model, &request, &JobCtx::default()).is_err());
     Ok(())
 }

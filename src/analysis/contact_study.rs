@@ -401,7 +401,9 @@ fn regression_model(
         return Ok(None);
     };
     Ok(Some(model.with_contact_head_file(path).map_err(|e| {
-        StudyError::Empty(format!("the regression to score beside the probe (--regression): {e}"))
+        StudyError::Empty(format!(
+            "the regression to score beside the probe (--regression): {e}"
+        ))
     })?))
 }
 

@@ -17,7 +17,14 @@ pub fn contact_study_table(study: &ContactStudy) -> PolarsResult<DataFrame> {
     let best_layer = study.best_run().map(|r| r.layer);
     let model_name = &study.sweep.provenance.model.name;
     let untrained_name = format!("{model_name} (untrained)");
-    type Row<'a> = (&'a str, &'a str, Option<u32>, usize, bool, &'a ContactPrecision);
+    type Row<'a> = (
+        &'a str,
+        &'a str,
+        Option<u32>,
+        usize,
+        bool,
+        &'a ContactPrecision,
+    );
     let mut rows: Vec<Row> = Vec::new();
     for (model, runs, name) in [
         ("trained", &study.sweep.runs, model_name),
@@ -36,7 +43,14 @@ pub fn contact_study_table(study: &ContactStudy) -> PolarsResult<DataFrame> {
         }
     }
     if let Some(head) = &study.head {
-        rows.push(("contact head", model_name, None, head.chains.len(), false, &head.mean));
+        rows.push((
+            "contact head",
+            model_name,
+            None,
+            head.chains.len(),
+            false,
+            &head.mean,
+        ));
     }
     if let Some(scored) = &study.regression {
         let evaluation = &scored.evaluation;

@@ -135,10 +135,15 @@ mod tests {
         let study =
             super::super::heads_study::run_heads_study(&model, &request, &JobCtx::default())?;
         // The checkpoint's own head as a regression draws the checkpoint head's map.
-        let (weights, bias) = model.model.contact_head().ok_or("fixture head")?.weights()?;
+        let (weights, bias) = model
+            .model
+            .contact_head()
+            .ok_or("fixture head")?
+            .weights()?;
         let config = model.model.config();
-        let own = AttentionRegression::new(config.num_layers, config.attention_heads, weights, bias)
-            .ok_or("shape")?;
+        let own =
+            AttentionRegression::new(config.num_layers, config.attention_heads, weights, bias)
+                .ok_or("shape")?;
         let overlay = head_overlay(&model, chain, (2, 1), Some(&own), &JobCtx::default())?;
         assert_eq!(overlay.sequence.len(), study.scored_residues[0]);
         let want = study.score(false, 2, 1).ok_or("no score")?.precision;
@@ -154,7 +159,10 @@ mod tests {
             .zip(&contacts)
             .map(|(a, b)| (a - b).abs())
             .fold(0f32, f32::max);
-        assert!(worst < 1e-5, "regression map differs from the contact head by {worst}");
+        assert!(
+            worst < 1e-5,
+            "regression map differs from the contact head by {worst}"
+        );
         let none = head_overlay(&model, chain, (0, 0), None, &JobCtx::default());
         assert!(none.is_err());
         assert!(head_overlay(&model, chain, (1, 99), None, &JobCtx::default()).is_err());

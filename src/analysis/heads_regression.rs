@@ -24,6 +24,9 @@ use crate::probes::{
 };
 use crate::store::{PairStore, PairStoreSpec, StoreOptions};
 
+/// A training chain's index and its sampled pairs.
+type ChainSample = (usize, SampledPairs);
+
 /// Training pairs at most (whole chains in order until the next would pass it).
 pub const MAX_REGRESSION_PAIRS: usize = 200_000;
 
@@ -206,7 +209,7 @@ pub fn fit_head_regression(
 /// heads)` per record filled layer by layer. Returns the pairs gathered.
 fn gather_rows(
     model: &LoadedModel,
-    (records, samples): (&[(String, String)], &[(usize, SampledPairs)]),
+    (records, samples): (&[(String, String)], &[ChainSample]),
     store: &PairStore,
     ctx: &JobCtx,
 ) -> Result<usize, StudyError> {
@@ -224,7 +227,10 @@ fn gather_rows(
             batches.len(),
             missing.len() - done
         ));
-        let batch = TokenBatch::encode(rows.iter().map(|&r| (records[r].0.as_str(), records[r].1.as_str())))?;
+        let batch = TokenBatch::encode(
+            rows.iter()
+                .map(|&r| (records[r].0.as_str(), records[r].1.as_str())),
+        )?;
         let eos_pairs = ContactHead::eos_pair_mask(
             &batch.tokens,
             batch.batch_size,

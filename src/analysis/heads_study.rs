@@ -338,7 +338,12 @@ impl Study for HeadsStudyRequest {
         } else {
             self.train
                 .iter()
-                .map(|c| (c.id.clone(), c.sequence[..c.sequence.len().min(limit)].to_owned()))
+                .map(|c| {
+                    (
+                        c.id.clone(),
+                        c.sequence[..c.sequence.len().min(limit)].to_owned(),
+                    )
+                })
                 .collect()
         };
         let features = config.num_layers * config.attention_heads;
@@ -391,7 +396,8 @@ impl Study for HeadsStudyRequest {
             (None, ctx.clone())
         } else {
             let phases = ctx.phases(&[self.train.len() as f64, self.chains.len() as f64]);
-            let fit = fit_head_regression(model, &self.regression_data(), &self.regression, &phases[0])?;
+            let fit =
+                fit_head_regression(model, &self.regression_data(), &self.regression, &phases[0])?;
             (Some(fit), phases[1].clone())
         };
         let ctx = &ctx;

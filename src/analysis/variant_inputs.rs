@@ -73,7 +73,10 @@ impl VariantStudyRequest {
 fn protein_of(inputs: &VariantInputs) -> Result<((String, String), String), StudyError> {
     match (&inputs.sequence, &inputs.fasta) {
         (Some(sequence), None) => {
-            let sequence: String = sequence.split_whitespace().collect::<String>().to_ascii_uppercase();
+            let sequence: String = sequence
+                .split_whitespace()
+                .collect::<String>()
+                .to_ascii_uppercase();
             let id = inputs.id.clone().unwrap_or_else(|| "sequence".into());
             Ok(((id, sequence), "typed sequence".into()))
         }

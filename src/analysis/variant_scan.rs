@@ -74,7 +74,10 @@ fn wild_type_tiles(len: usize, limit: usize) -> (Vec<usize>, Vec<usize>) {
         return (vec![0], vec![0; len]);
     }
     let step = (limit / 2).max(1);
-    let mut starts: Vec<usize> = (0..).map(|k| k * step).take_while(|&s| s + limit < len).collect();
+    let mut starts: Vec<usize> = (0..)
+        .map(|k| k * step)
+        .take_while(|&s| s + limit < len)
+        .collect();
     starts.push(len - limit);
     let tile_of = (0..len)
         .map(|i| {
@@ -108,7 +111,10 @@ fn run_rows(
     while rest.peek().is_some() {
         let mut batch_rows: Vec<Row> = Vec::new();
         while let Some(next) = rest.peek() {
-            let width = next.tokens.len().max(batch_rows.first().map_or(0, |r| r.tokens.len()));
+            let width = next
+                .tokens
+                .len()
+                .max(batch_rows.first().map_or(0, |r| r.tokens.len()));
             if !batch_rows.is_empty() && width * (batch_rows.len() + 1) > toks_per_batch {
                 break;
             }
@@ -150,8 +156,15 @@ fn check_lm_head(model: &LoadedModel) -> Result<(), StudyError> {
 }
 
 /// Encodes `sequence[start..start + len]` with BOS and EOS.
-fn window_tokens(id: &str, sequence: &str, (start, len): (usize, usize)) -> Result<Vec<u32>, StudyError> {
-    Ok(Alphabet::encode_with_bos_eos(id, &sequence[start..start + len])?)
+fn window_tokens(
+    id: &str,
+    sequence: &str,
+    (start, len): (usize, usize),
+) -> Result<Vec<u32>, StudyError> {
+    Ok(Alphabet::encode_with_bos_eos(
+        id,
+        &sequence[start..start + len],
+    )?)
 }
 
 /// The 20 amino acids' log-probabilities at each position under `strategy` (wt- or
@@ -211,7 +224,13 @@ pub fn pseudo_log_likelihood(
     toks_per_batch: usize,
     ctx: &JobCtx,
 ) -> Result<f64, StudyError> {
-    let log_probs = position_log_probs(model, (id, sequence), ScoringStrategy::PseudoPpl, toks_per_batch, ctx)?;
+    let log_probs = position_log_probs(
+        model,
+        (id, sequence),
+        ScoringStrategy::PseudoPpl,
+        toks_per_batch,
+        ctx,
+    )?;
     Ok(sequence
         .chars()
         .zip(&log_probs)

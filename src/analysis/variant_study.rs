@@ -113,7 +113,8 @@ impl VariantStudyRequest {
                 v.substitutions
                     .iter()
                     .map(|s| {
-                        let (Some(i), Some(k)) = (s.index(self.offset, len), AMINO_ACIDS.find(s.mutant))
+                        let (Some(i), Some(k)) =
+                            (s.index(self.offset, len), AMINO_ACIDS.find(s.mutant))
                         else {
                             return f64::NAN;
                         };
@@ -229,13 +230,18 @@ impl Study for VariantStudyRequest {
         if sequence.is_empty() {
             return Err(StudyError::Empty(format!("{id} has no residues")));
         }
-        if let Some(bad) = sequence.chars().find(|c| !AMINO_ACIDS.contains(c.to_ascii_uppercase())) {
+        if let Some(bad) = sequence
+            .chars()
+            .find(|c| !AMINO_ACIDS.contains(c.to_ascii_uppercase()))
+        {
             return Err(StudyError::Empty(format!(
                 "{id}: {bad:?} is not one of the 20 amino acids; variant scores need a standard wild type"
             )));
         }
         if self.strategies.is_empty() {
-            return Err(StudyError::Empty("choose at least one scoring strategy".into()));
+            return Err(StudyError::Empty(
+                "choose at least one scoring strategy".into(),
+            ));
         }
         if self.strategies.contains(&ScoringStrategy::PseudoPpl) && self.variants.is_empty() {
             return Err(StudyError::Empty(
@@ -378,7 +384,9 @@ pub fn average_variant_studies(
     studies: Vec<VariantStudy>,
 ) -> Result<VariantStudy, StudyError> {
     let Some(first) = studies.first().cloned() else {
-        return Err(StudyError::Empty("an ensemble needs at least one model".into()));
+        return Err(StudyError::Empty(
+            "an ensemble needs at least one model".into(),
+        ));
     };
     if studies.len() == 1 {
         return Ok(first);
@@ -396,7 +404,11 @@ pub fn average_variant_studies(
         name: format!(
             "ensemble of {}: {}",
             models.len(),
-            models.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")
+            models
+                .iter()
+                .map(|m| m.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         fingerprint: {
             use sha2::Digest as _;
@@ -405,7 +417,11 @@ pub fn average_variant_studies(
                 hasher.update(m.fingerprint.as_bytes());
                 hasher.update([0]);
             }
-            hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+            hasher
+                .finalize()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect()
         },
     };
     sweep.runs = trained.into_iter().collect();

@@ -30,7 +30,11 @@ pub fn variant_table(study: &VariantStudy) -> PolarsResult<DataFrame> {
     let mut columns = vec![
         Column::new(
             "mutant".into(),
-            study.variants.iter().map(|(v, _)| v.text.as_str()).collect::<Vec<_>>(),
+            study
+                .variants
+                .iter()
+                .map(|(v, _)| v.text.as_str())
+                .collect::<Vec<_>>(),
         ),
         Column::new(
             "substitutions".into(),
@@ -107,7 +111,11 @@ pub fn correlation_table(study: &VariantStudy) -> PolarsResult<DataFrame> {
     for (prefix, run) in models(study) {
         for scores in &run.strategies {
             let Some(c) = scores.spearman else { continue };
-            model.push(if prefix.is_empty() { "trained" } else { "untrained" });
+            model.push(if prefix.is_empty() {
+                "trained"
+            } else {
+                "untrained"
+            });
             strategy.push(ScoringStrategy::name(scores.strategy));
             rho.push(c.rho.is_finite().then_some(c.rho));
             n.push(c.n as u32);

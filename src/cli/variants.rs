@@ -12,11 +12,11 @@ use crate::analysis::variant_study::{
     VariantStudy, VariantStudyRequest, average_variant_studies, estimate_variant_study,
     run_variant_study,
 };
-use anyhow::Context as _;
 use crate::analysis::variant_study_table::{
     correlation_table, matrix_table, position_table, variant_table,
 };
 use crate::store::DEFAULT_TOKS_PER_BATCH;
+use anyhow::Context as _;
 
 /// predict.py's `--scoring-strategy` names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -98,7 +98,10 @@ pub struct VariantsArgs {
 /// Runs `variants`.
 pub fn run(args: &VariantsArgs) -> anyhow::Result<()> {
     let strategies: Vec<ScoringStrategy> = if args.strategy.is_empty() {
-        vec![ScoringStrategy::WtMarginals, ScoringStrategy::MaskedMarginals]
+        vec![
+            ScoringStrategy::WtMarginals,
+            ScoringStrategy::MaskedMarginals,
+        ]
     } else {
         args.strategy.iter().map(|&s| s.into()).collect()
     };

@@ -44,7 +44,10 @@ pub fn read_dms(
         line,
         path: path.to_owned(),
     };
-    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
     let (_, header) = lines
         .next()
         .ok_or_else(|| format("an empty file: expected a header row".into(), "", 0))?;
@@ -125,36 +128,53 @@ pub fn read_dms(
 mod tests {
     use super::*;
 
-    fn write(text: &str) -> tempfile::NamedTempFile {
-        let file = tempfile::NamedTempFile::new().unwrap();
-        std::fs::write(file.path(), text).unwrap();
-        file
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    fn write(text: &str) -> std::io::Result<tempfile::NamedTempFile> {
+        let file = tempfile::NamedTempFile::new()?;
+        std::fs::write(file.path(), text)?;
+        Ok(file)
+    }
+
+    /// The error of a read that must fail, as text.
+    fn refusal(file: &tempfile::NamedTempFile) -> String {
+        read_dms(file.path(), None, None)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
     }
 
     #[test]
-    fn reads_fair_esms_blat_layout_and_proteingyms() {
-        let blat = write("\u{feff},mutant,0,2500\n0,H24C,0.02,-0.41\n1,H24E,0.01,\n2,P25A:E26K,0.1,0.5\n");
-        let table = read_dms(blat.path(), None, Some("2500")).unwrap();
+    fn reads_fair_esms_blat_layout_and_proteingyms() -> TestResult {
+        let blat = write(
+            "\u{feff},mutant,0,2500\n0,H24C,0.02,-0.41\n1,H24E,0.01,\n2,P25A:E26K,0.1,0.5\n",
+        )?;
+        let table = read_dms(blat.path(), None, Some("2500"))?;
         assert_eq!(table.variants.len(), 2);
         assert_eq!(table.unscored, 1);
         assert_eq!(table.variants[1].0.substitutions.len(), 2);
         assert_eq!(table.variants[0].1, -0.41);
-        let gym = write("mutant\tmutated_sequence\tDMS_score\nH24C\tCPET\t1.5\n");
-        assert_eq!(read_dms(gym.path(), None, None).unwrap().variants[0].1, 1.5);
+        let gym = write("mutant\tmutated_sequence\tDMS_score\nH24C\tCPET\t1.5\n")?;
+        assert_eq!(read_dms(gym.path(), None, None)?.variants[0].1, 1.5);
+        Ok(())
     }
 
     #[test]
-    fn bad_tables_say_where_in_our_words() {
-        let missing = write("mutant,fitness\nH24C,1\n");
-        let err = read_dms(missing.path(), None, None).unwrap_err().to_string();
-        assert!(err.contains("no column \"DMS_score\" (--score-col); the columns are mutant, fitness"), "{err}");
-        let bad = write("mutant,DMS_score\nH24C,1\nHxC,2\n");
-        let err = read_dms(bad.path(), None, None).unwrap_err().to_string();
+    fn bad_tables_say_where_in_our_words() -> TestResult {
+        let missing = write("mutant,fitness\nH24C,1\n")?;
+        let err = refusal(&missing);
+        assert!(
+            err.contains("no column \"DMS_score\" (--score-col); the columns are mutant, fitness"),
+            "{err}"
+        );
+        let bad = write("mutant,DMS_score\nH24C,1\nHxC,2\n")?;
+        let err = refusal(&bad);
         assert!(err.contains("line 3") && err.contains("HxC"), "{err}");
-        let word = write("mutant,DMS_score\nH24C,high\n");
-        let err = read_dms(word.path(), None, None).unwrap_err().to_string();
+        let word = write("mutant,DMS_score\nH24C,high\n")?;
+        let err = refusal(&word);
         assert!(err.contains("\"high\"") && err.contains("line 2"), "{err}");
-        let short = write("mutant,x,DMS_score\nH24C\n");
-        assert!(read_dms(short.path(), None, None).unwrap_err().to_string().contains("1 fields"));
+        let short = write("mutant,x,DMS_score\nH24C\n")?;
+        assert!(refusal(&short).contains("1 fields"));
+        Ok(())
     }
 }

@@ -16,8 +16,10 @@ pub mod structure;
 
 pub use dms::{DmsTable, read_dms};
 pub use error::DataError;
-pub use mutations::{AMINO_ACIDS, OffsetError, Substitution, Variant, check_offset, find_offset, parse_variant};
 pub use fasta::{FastaReader, FastaRecord, duplicate_ids};
+pub use mutations::{
+    AMINO_ACIDS, OffsetError, Substitution, Variant, check_offset, find_offset, parse_variant,
+};
 pub use open_files::{DataFileKind, classify_data_file, open_data_files};
 pub use protein_set::ProteinSet;
 pub use scope::{ScopDomain, ScopLabels, read_astral, scop_labels, spread_evenly};

@@ -324,11 +324,12 @@ impl WorkbenchApp {
             return;
         };
         self.attaching_head = Some(path.clone());
-        self.model.spawn_repainting(ctx, "attach-contact-head", move |_job| {
-            current
-                .with_contact_head_file(&path)
-                .map_err(anyhow::Error::from)
-        });
+        self.model
+            .spawn_repainting(ctx, "attach-contact-head", move |_job| {
+                current
+                    .with_contact_head_file(&path)
+                    .map_err(anyhow::Error::from)
+            });
     }
 
     /// Loads the bundled starter model (the path field stays for the user's own checkpoints).

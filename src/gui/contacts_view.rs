@@ -524,10 +524,10 @@ fn precision_table_ui(ui: &mut egui::Ui, study: &ContactStudy) {
         columns.push(("contact head".into(), &head.mean));
     }
     if let Some(scored) = &study.regression {
-        let file = scored.path.file_stem().map_or_else(
-            || "regression".into(),
-            |s| s.to_string_lossy().into_owned(),
-        );
+        let file = scored
+            .path
+            .file_stem()
+            .map_or_else(|| "regression".into(), |s| s.to_string_lossy().into_owned());
         columns.push((file, &scored.evaluation.mean));
     }
     type Metric = fn(&ContactPrecision) -> f64;

@@ -696,11 +696,20 @@ fn request_overlay(
         return;
     };
     let (model, chain) = (model.clone(), study.chains[key.1].clone());
-    let regression = study.regression.as_ref().map(|(fit, _)| fit.regression.clone());
+    let regression = study
+        .regression
+        .as_ref()
+        .map(|(fit, _)| fit.regression.clone());
     view.overlay_key = Some(key);
     view.overlay_job.cancel();
     view.overlay_job
         .spawn_repainting(ui.ctx(), "head map", move |ctx| {
-            Ok(head_overlay(&model, &chain, (key.2, key.3), regression.as_ref(), ctx)?)
+            Ok(head_overlay(
+                &model,
+                &chain,
+                (key.2, key.3),
+                regression.as_ref(),
+                ctx,
+            )?)
         });
 }

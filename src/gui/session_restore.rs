@@ -63,7 +63,12 @@ impl Restoring {
             None => commands.push(AppCommand::LoadStarter),
         }
         // Attached once the model has loaded (the app waits for it).
-        commands.extend(shell.contact_head.clone().map(AppCommand::AttachContactHead));
+        commands.extend(
+            shell
+                .contact_head
+                .clone()
+                .map(AppCommand::AttachContactHead),
+        );
         commands
     }
 

@@ -17,7 +17,8 @@ use crate::export::{HeatmapFigure, HeatmapMarker};
 /// Rows from the top: hydrophobic, aromatic, special, polar, positive, negative.
 pub const BIOCHEMICAL_ORDER: &str = "AVLIMFWYCGPSTNQHKRDE";
 /// The groups of [`BIOCHEMICAL_ORDER`], for the axis note.
-pub const GROUPS: &str = "AVLIM hydrophobic, FWY aromatic, CGP special, STNQ polar, HKR positive, DE negative";
+pub const GROUPS: &str =
+    "AVLIM hydrophobic, FWY aromatic, CGP special, STNQ polar, HKR positive, DE negative";
 
 /// Negative scores (the mutant less likely than the wild type).
 const BLUE: [u8; 3] = [33, 102, 172];
@@ -68,7 +69,11 @@ fn cells(matrix: &[[f32; 20]]) -> Vec<f32> {
 
 /// The mean over the 19 substitutions of one position.
 pub fn position_mean(row: &[f32; 20]) -> f32 {
-    let finite: Vec<f32> = row.iter().copied().filter(|v| v.is_finite() && *v != 0.0).collect();
+    let finite: Vec<f32> = row
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite() && *v != 0.0)
+        .collect();
     if finite.is_empty() {
         return f32::NAN;
     }
@@ -110,7 +115,11 @@ impl HeatmapImage {
             .values
             .iter()
             .map(|&v| {
-                let [r, g, b] = if v.is_finite() { figure.colour(v) } else { [255, 255, 255] };
+                let [r, g, b] = if v.is_finite() {
+                    figure.colour(v)
+                } else {
+                    [255, 255, 255]
+                };
                 egui::Color32::from_rgb(r, g, b)
             })
             .collect();
@@ -141,7 +150,10 @@ impl HeatmapData {
         }
         let row = (ROWS as f64 - y).floor();
         match row as i64 {
-            r @ 0..=19 => Some((i as usize, AMINO_ACIDS.find(BIOCHEMICAL_ORDER.as_bytes()[r as usize] as char))),
+            r @ 0..=19 => Some((
+                i as usize,
+                AMINO_ACIDS.find(BIOCHEMICAL_ORDER.as_bytes()[r as usize] as char),
+            )),
             21 => Some((i as usize, None)),
             _ => None,
         }
@@ -149,7 +161,11 @@ impl HeatmapData {
 }
 
 /// What the pointer is over: the mutation, its score and the assay's value.
-fn hover_text(shown: &HeatmapData, measured: &HashMap<String, f64>, (i, aa): (usize, Option<usize>)) -> String {
+fn hover_text(
+    shown: &HeatmapData,
+    measured: &HashMap<String, f64>,
+    (i, aa): (usize, Option<usize>),
+) -> String {
     let position = i as i64 + shown.offset;
     let wt = shown.sequence.as_bytes()[i] as char;
     match aa {
@@ -166,7 +182,10 @@ fn hover_text(shown: &HeatmapData, measured: &HashMap<String, f64>, (i, aa): (us
             let assay = measured
                 .get(&name)
                 .map_or_else(|| "not measured".to_owned(), |v| format!("assay {v:.3}"));
-            format!("{name}: {} {:.3}; {assay}", shown.strategy, shown.matrix[i][k])
+            format!(
+                "{name}: {} {:.3}; {assay}",
+                shown.strategy, shown.matrix[i][k]
+            )
         }
     }
 }
@@ -229,7 +248,9 @@ pub fn heatmap_plot_ui(
                 egui_plot::HoverPosition::NearDataPoint { position, .. }
                 | egui_plot::HoverPosition::Elsewhere { position } => *position,
             };
-            shown.cell_at(p.x, p.y).map(|cell| hover_text(shown, measured, cell))
+            shown
+                .cell_at(p.x, p.y)
+                .map(|cell| hover_text(shown, measured, cell))
         })
         .show(ui, |plot| {
             plot.image(PlotImage::new(

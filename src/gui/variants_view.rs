@@ -126,7 +126,10 @@ pub fn variant_request(settings: &VariantSettings) -> anyhow::Result<VariantStud
 }
 
 /// The estimate line beside the start button.
-pub fn variants_estimate_text(model: &LoadedModel, settings: &VariantSettings) -> Result<String, String> {
+pub fn variants_estimate_text(
+    model: &LoadedModel,
+    settings: &VariantSettings,
+) -> Result<String, String> {
     estimate_text(variant_request(settings).map(|r| estimate_variant_study(model, &r)))
 }
 
@@ -166,8 +169,7 @@ impl StudyView for VariantsView {
     type Output = Arc<VariantsResult>;
     const ID: &'static str = "Variants";
     const TITLE: &'static str = "Variants";
-    const ABOUT: &'static str =
-        "Zero-shot variant effects from the language-model head, scored against a deep mutational scan";
+    const ABOUT: &'static str = "Zero-shot variant effects from the language-model head, scored against a deep mutational scan";
     const SETTINGS_KEY: &'static str = "variants";
     const JOB_NAME: &'static str = "variant scan";
 
@@ -204,7 +206,11 @@ impl StudyView for VariantsView {
         settings: &VariantSettings,
         ctx: &JobCtx,
     ) -> anyhow::Result<Arc<VariantsResult>> {
-        Ok(Arc::new(run_variant_study(model, &variant_request(settings)?, ctx)?))
+        Ok(Arc::new(run_variant_study(
+            model,
+            &variant_request(settings)?,
+            ctx,
+        )?))
     }
 
     fn ui(
@@ -309,7 +315,10 @@ pub fn variants_view_ui(
     if with_matrix.is_empty() {
         return command;
     }
-    view.strategy = *with_matrix.iter().find(|&&k| k == view.strategy).unwrap_or(&with_matrix[0]);
+    view.strategy = *with_matrix
+        .iter()
+        .find(|&&k| k == view.strategy)
+        .unwrap_or(&with_matrix[0]);
     strategy_picker_ui(ui, view, study, &with_matrix);
     refresh_heatmap(ui, view, result);
     let Some(shown) = &view.shown else {
@@ -337,35 +346,49 @@ fn summary_ui(ui: &mut egui::Ui, study: &VariantStudy) {
         sequence.len(),
         study.offset,
         study.variants.len(),
-        if study.assay.is_empty() { String::new() } else { format!(" from {}", study.assay) }
+        if study.assay.is_empty() {
+            String::new()
+        } else {
+            format!(" from {}", study.assay)
+        }
     ));
     let Some(run) = study.run() else { return };
     if run.strategies.iter().all(|s| s.spearman.is_none()) {
         return;
     }
     let untrained = study.sweep.untrained.first();
-    egui::Grid::new("variant_spearman").striped(true).show(ui, |ui| {
-        ui.strong("Spearman ρ with the assay");
-        ui.strong("model");
-        if untrained.is_some() {
-            ui.strong("untrained copy");
-        }
-        ui.strong("n");
-        ui.end_row();
-        for (k, scores) in run.strategies.iter().enumerate() {
-            let Some(c) = scores.spearman else { continue };
-            ui.label(scores.strategy.name());
-            ui.label(format!("{:.3}", c.rho));
-            if let Some(u) = untrained.and_then(|u| u.strategies.get(k)).and_then(|s| s.spearman) {
-                ui.label(format!("{:.3}", u.rho));
+    egui::Grid::new("variant_spearman")
+        .striped(true)
+        .show(ui, |ui| {
+            ui.strong("Spearman ρ with the assay");
+            ui.strong("model");
+            if untrained.is_some() {
+                ui.strong("untrained copy");
             }
-            ui.label(c.n.to_string());
+            ui.strong("n");
             ui.end_row();
-        }
-    });
+            for (k, scores) in run.strategies.iter().enumerate() {
+                let Some(c) = scores.spearman else { continue };
+                ui.label(scores.strategy.name());
+                ui.label(format!("{:.3}", c.rho));
+                if let Some(u) = untrained
+                    .and_then(|u| u.strategies.get(k))
+                    .and_then(|s| s.spearman)
+                {
+                    ui.label(format!("{:.3}", u.rho));
+                }
+                ui.label(c.n.to_string());
+                ui.end_row();
+            }
+        });
 }
 
-fn strategy_picker_ui(ui: &mut egui::Ui, view: &mut VariantsView, study: &VariantStudy, with_matrix: &[usize]) {
+fn strategy_picker_ui(
+    ui: &mut egui::Ui,
+    view: &mut VariantsView,
+    study: &VariantStudy,
+    with_matrix: &[usize],
+) {
     let Some(run) = study.run() else { return };
     ui.horizontal(|ui| {
         ui.label("Heatmap:");
@@ -378,16 +401,19 @@ fn strategy_picker_ui(ui: &mut egui::Ui, view: &mut VariantsView, study: &Varian
 
 /// Builds the heatmap's texture when the result or strategy changed.
 fn refresh_heatmap(ui: &egui::Ui, view: &mut VariantsView, result: &Arc<VariantsResult>) {
-    let current = view.shown.as_ref().is_some_and(|s| {
-        s.strategy == view.strategy && s.result.ptr_eq(&Arc::downgrade(result))
-    });
+    let current = view
+        .shown
+        .as_ref()
+        .is_some_and(|s| s.strategy == view.strategy && s.result.ptr_eq(&Arc::downgrade(result)));
     if current {
         return;
     }
     let Some(scores) = result.run().and_then(|r| r.strategies.get(view.strategy)) else {
         return;
     };
-    let Some(matrix) = scores.matrix.clone() else { return };
+    let Some(matrix) = scores.matrix.clone() else {
+        return;
+    };
     view.measured = result
         .variants
         .iter()
@@ -419,16 +445,28 @@ fn exports_ui(ui: &mut egui::Ui, view: &mut VariantsView, study: &VariantStudy) 
     if figure_export_ui(ui, "Heatmap", &mut view.heatmap_export) {
         let title = format!("{}: {strategy}, {model_name}", study.protein.0);
         let data = shown.image.data.clone();
-        let figure_of = move |size| crate::export::heatmap_svg(&heatmap_figure(&data, &title, size));
-        view.heatmap_export.save(ui.ctx(), Some(provenance), figure_of);
+        let figure_of =
+            move |size| crate::export::heatmap_svg(&heatmap_figure(&data, &title, size));
+        view.heatmap_export
+            .save(ui.ctx(), Some(provenance), figure_of);
     }
-    view.variants_export.follow(&crate::export::result_stem(&["variants", &study.protein.0, model_name]));
+    view.variants_export.follow(&crate::export::result_stem(&[
+        "variants",
+        &study.protein.0,
+        model_name,
+    ]));
     if table_export_ui(ui, "Variant scores", &mut view.variants_export) {
-        view.variants_export.save(ui.ctx(), variant_table(study), Some(provenance));
+        view.variants_export
+            .save(ui.ctx(), variant_table(study), Some(provenance));
     }
-    view.matrix_export.follow(&crate::export::result_stem(&["variant_matrix", &study.protein.0, model_name]));
+    view.matrix_export.follow(&crate::export::result_stem(&[
+        "variant_matrix",
+        &study.protein.0,
+        model_name,
+    ]));
     if table_export_ui(ui, "Substitution matrix", &mut view.matrix_export) {
-        view.matrix_export.save(ui.ctx(), matrix_table(study), Some(provenance));
+        view.matrix_export
+            .save(ui.ctx(), matrix_table(study), Some(provenance));
     }
 }
 
@@ -441,7 +479,10 @@ fn position_ui(ui: &mut egui::Ui, view: &VariantsView, study: &VariantStudy) {
     let row = &shown.image.data.matrix[i];
     let wt = study.protein.1.as_bytes()[i] as char;
     let position = i as i64 + study.offset;
-    ui.strong(format!("{wt}{position}: {} scores", shown.image.data.strategy));
+    ui.strong(format!(
+        "{wt}{position}: {} scores",
+        shown.image.data.strategy
+    ));
     let at_position = study
         .run()
         .and_then(|r| r.strategies.get(view.strategy))
@@ -455,20 +496,30 @@ fn position_ui(ui: &mut egui::Ui, view: &VariantsView, study: &VariantStudy) {
     }
     let mut order: Vec<usize> = (0..20).collect();
     order.sort_by(|&a, &b| row[b].total_cmp(&row[a]));
-    egui::Grid::new("variant_position").striped(true).show(ui, |ui| {
-        ui.strong("mutant");
-        ui.strong("score");
-        ui.strong("assay");
-        ui.end_row();
-        for k in order {
-            let mt = AMINO_ACIDS.as_bytes()[k] as char;
-            let name = format!("{wt}{position}{mt}");
-            ui.label(if mt == wt { format!("{name} (wild type)") } else { name.clone() });
-            ui.label(format!("{:.3}", row[k]));
-            ui.label(view.measured.get(&name).map_or_else(|| "-".into(), |v| format!("{v:.3}")));
+    egui::Grid::new("variant_position")
+        .striped(true)
+        .show(ui, |ui| {
+            ui.strong("mutant");
+            ui.strong("score");
+            ui.strong("assay");
             ui.end_row();
-        }
-    });
+            for k in order {
+                let mt = AMINO_ACIDS.as_bytes()[k] as char;
+                let name = format!("{wt}{position}{mt}");
+                ui.label(if mt == wt {
+                    format!("{name} (wild type)")
+                } else {
+                    name.clone()
+                });
+                ui.label(format!("{:.3}", row[k]));
+                ui.label(
+                    view.measured
+                        .get(&name)
+                        .map_or_else(|| "-".into(), |v| format!("{v:.3}")),
+                );
+                ui.end_row();
+            }
+        });
 }
 
 /// Predicted against measured for the strategy on screen.
@@ -480,13 +531,19 @@ fn scatter_ui(ui: &mut egui::Ui, view: &VariantsView, study: &VariantStudy) {
         .variant_scores
         .iter()
         .zip(&study.variants)
-        .filter_map(|(s, (_, m))| m.filter(|m| m.is_finite() && s.is_finite()).map(|m| [*s, m]))
+        .filter_map(|(s, (_, m))| {
+            m.filter(|m| m.is_finite() && s.is_finite())
+                .map(|m| [*s, m])
+        })
         .collect();
     if points.is_empty() {
         return;
     }
     let rho = scores.spearman.map_or(f64::NAN, |c| c.rho);
-    ui.strong(format!("Measured against {} (ρ = {rho:.3})", scores.strategy.name()));
+    ui.strong(format!(
+        "Measured against {} (ρ = {rho:.3})",
+        scores.strategy.name()
+    ));
     Plot::new("variant_scatter")
         .allow_scroll(false)
         .height(260.0)

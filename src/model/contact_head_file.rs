@@ -21,7 +21,9 @@ fn read_regression(path: &Path) -> Result<(Tensor, Tensor)> {
         path: path.to_owned(),
     };
     if !path.is_file() {
-        return Err(bad("not found (a contact-head file is a .safetensors or .pt file)".into()));
+        return Err(bad(
+            "not found (a contact-head file is a .safetensors or .pt file)".into(),
+        ));
     }
     let tensors = if path.extension().is_some_and(|e| e == "pt") {
         read_state_dict(&PthFile::open(path)?, Some("model"), |n| n.to_owned())?.0
@@ -117,22 +119,35 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> std::path::PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name)
     }
 
     /// Attaching a model's own head to it changes only its name and fingerprint: contacts
     /// are the same; a head of another shape is refused naming both shapes.
     #[test]
-    fn a_head_file_attaches_without_reloading() -> std::result::Result<(), Box<dyn std::error::Error>> {
+    fn a_head_file_attaches_without_reloading()
+    -> std::result::Result<(), Box<dyn std::error::Error>> {
         let model = LoadedModel::load(&fixture("esm1b_tiny_t2.pt"), &Device::Cpu)?;
         let dir = tempfile::tempdir()?;
-        let (weights, bias) = model.model.contact_head().ok_or("fixture head")?.weights()?;
+        let (weights, bias) = model
+            .model
+            .contact_head()
+            .ok_or("fixture head")?
+            .weights()?;
         let file = dir.path().join("own_head.safetensors");
         let n = weights.len();
         candle_core::safetensors::save(
             &std::collections::HashMap::from([
-                ("regression.weight".to_owned(), Tensor::from_vec(weights, (1, n), &Device::Cpu)?),
-                ("regression.bias".to_owned(), Tensor::from_vec(vec![bias], 1, &Device::Cpu)?),
+                (
+                    "regression.weight".to_owned(),
+                    Tensor::from_vec(weights, (1, n), &Device::Cpu)?,
+                ),
+                (
+                    "regression.bias".to_owned(),
+                    Tensor::from_vec(vec![bias], 1, &Device::Cpu)?,
+                ),
             ]),
             &file,
         )?;
@@ -145,23 +160,47 @@ mod tests {
             contacts: true,
             ..Default::default()
         };
-        let contacts = |m: &LoadedModel| -> std::result::Result<Vec<f32>, Box<dyn std::error::Error>> {
-            let out = m.model.forward(&batch, &request)?;
-            Ok(out.contacts.ok_or("contacts")?.flatten_all()?.to_vec1::<f32>()?)
-        };
+        let contacts =
+            |m: &LoadedModel| -> std::result::Result<Vec<f32>, Box<dyn std::error::Error>> {
+                let out = m.model.forward(&batch, &request)?;
+                Ok(out
+                    .contacts
+                    .ok_or("contacts")?
+                    .flatten_all()?
+                    .to_vec1::<f32>()?)
+            };
         assert_eq!(contacts(&attached)?, contacts(&model)?);
         let wrong = dir.path().join("wrong.safetensors");
         candle_core::safetensors::save(
             &std::collections::HashMap::from([
-                ("regression.weight".to_owned(), Tensor::zeros((1, 3), candle_core::DType::F32, &Device::Cpu)?),
-                ("regression.bias".to_owned(), Tensor::zeros(1, candle_core::DType::F32, &Device::Cpu)?),
+                (
+                    "regression.weight".to_owned(),
+                    Tensor::zeros((1, 3), candle_core::DType::F32, &Device::Cpu)?,
+                ),
+                (
+                    "regression.bias".to_owned(),
+                    Tensor::zeros(1, candle_core::DType::F32, &Device::Cpu)?,
+                ),
             ]),
             &wrong,
         )?;
-        let err = model.with_contact_head_file(&wrong).err().ok_or("refused")?.to_string();
-        assert!(err.contains("3 weights") && err.contains("wrong.safetensors"), "{err}");
+        let err = model
+            .with_contact_head_file(&wrong)
+            .err()
+            .ok_or("refused")?
+            .to_string();
+        assert!(
+            err.contains("3 weights") && err.contains("wrong.safetensors"),
+            "{err}"
+        );
         let missing = model.with_contact_head_file(&dir.path().join("none.safetensors"));
-        assert!(missing.err().ok_or("refused")?.to_string().contains("not found"));
+        assert!(
+            missing
+                .err()
+                .ok_or("refused")?
+                .to_string()
+                .contains("not found")
+        );
         Ok(())
     }
 }

@@ -70,7 +70,10 @@ mod tests {
     #[test]
     fn matches_scipy_on_ties_and_skips_missing_values() {
         // scipy.stats.spearmanr([1, 2, 2, 3, 5], [2, 1, 4, 4, 9]).correlation = 0.7631578947368421
-        let c = spearman(&[1.0, 2.0, 2.0, 3.0, 5.0, f64::NAN], &[2.0, 1.0, 4.0, 4.0, 9.0, 1.0]);
+        let c = spearman(
+            &[1.0, 2.0, 2.0, 3.0, 5.0, f64::NAN],
+            &[2.0, 1.0, 4.0, 4.0, 9.0, 1.0],
+        );
         assert_eq!(c.n, 5);
         assert!((c.rho - 0.763_157_894_736_842_1).abs() < 1e-12, "{}", c.rho);
         assert_eq!(spearman(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]).rho, -1.0);

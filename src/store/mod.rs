@@ -16,8 +16,8 @@ pub use error::StoreError;
 pub use feature_store::{FeatureStore, StorePlan, StoreSpec};
 pub use fill::{FillReport, fill_store};
 pub use listing::{StoreSummary, delete_store, folder_bytes, list_stores, remove_partial_stores};
-pub use pair_store::{PAIR_STORE_FORMAT, PairManifest, PairStore, PairStoreSpec};
 pub use manifest::{STORE_FORMAT, StoreDtype, StoreManifest, StoredRecord, dataset_hash};
+pub use pair_store::{PAIR_STORE_FORMAT, PairManifest, PairStore, PairStoreSpec};
 pub use read::{LayerReader, read_means};
 pub use shard::Shard;
 

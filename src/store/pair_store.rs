@@ -280,7 +280,13 @@ fn folder_name(manifest: &PairManifest) -> String {
         .dataset
         .chars()
         .take(40)
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '_' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     format!(
         "{safe}-{}-{}",
@@ -382,11 +388,17 @@ mod tests {
         assert!(store.dir().starts_with(dir.path().join("pairs")));
         store.write_batch(0, &[vec![4.0, 5.0, 6.0, 7.0, 8.0, 9.0]])?;
         assert_eq!(store.missing_batches(), vec![1]);
-        assert!(store.read_rows().is_err(), "an unfinished store is not read");
+        assert!(
+            store.read_rows().is_err(),
+            "an unfinished store is not read"
+        );
         let again = PairStore::open_or_create(&model, &spec)?;
         assert_eq!(again.dir(), store.dir());
         assert_eq!(again.missing_batches(), vec![1]);
-        assert!(again.write_batch(1, &[vec![1.0]]).is_err(), "wrong row count refused");
+        assert!(
+            again.write_batch(1, &[vec![1.0]]).is_err(),
+            "wrong row count refused"
+        );
         again.write_batch(1, &[vec![1.0, 2.0, 3.0]])?;
         assert_eq!(PairStore::plan(&model, &spec), (true, 0));
         let rows = PairStore::open_or_create(&model, &spec)?.read_rows()?;
