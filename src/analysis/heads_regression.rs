@@ -84,21 +84,29 @@ fn store_layout(
 /// already, bytes a new pair store reserves)`.
 pub fn regression_plan(model: &LoadedModel, data: &RegressionData) -> (usize, bool, u64) {
     let samples = training_samples(model, data.chains);
-    let (records, batches) = store_layout(model, data, &samples);
+    let (stored, bytes) =
+        with_pair_spec(model, data, &samples, |spec| PairStore::plan(model, spec));
+    (samples.iter().map(|(_, s)| s.len()).sum(), stored, bytes)
+}
+
+/// Calls `f` with the pair store's spec of `samples`.
+fn with_pair_spec<R>(
+    model: &LoadedModel,
+    data: &RegressionData,
+    samples: &[ChainSample],
+    f: impl FnOnce(&PairStoreSpec) -> R,
+) -> R {
+    let (records, batches) = store_layout(model, data, samples);
     let pairs: Vec<&[(u32, u32)]> = samples.iter().map(|(_, s)| s.pairs.as_slice()).collect();
     let config = model.model.config();
-    let (stored, bytes) = PairStore::plan(
-        model,
-        &PairStoreSpec {
-            root: &data.store.root,
-            dataset: data.name,
-            records: &records,
-            pairs: &pairs,
-            features_per_pair: config.num_layers * config.attention_heads,
-            batches,
-        },
-    );
-    (pairs.iter().map(|p| p.len()).sum(), stored, bytes)
+    f(&PairStoreSpec {
+        root: &data.store.root,
+        dataset: data.name,
+        records: &records,
+        pairs: &pairs,
+        features_per_pair: config.num_layers * config.attention_heads,
+        batches,
+    })
 }
 
 /// A fitted regression and what it was fitted on.
@@ -148,19 +156,10 @@ pub fn fit_head_regression(
         ));
     }
     let total: usize = samples.iter().map(|(_, s)| s.len()).sum();
-    let (records, batches) = store_layout(model, data, &samples);
-    let pairs: Vec<&[(u32, u32)]> = samples.iter().map(|(_, s)| s.pairs.as_slice()).collect();
-    let store = PairStore::open_or_create(
-        model,
-        &PairStoreSpec {
-            root: &data.store.root,
-            dataset: data.name,
-            records: &records,
-            pairs: &pairs,
-            features_per_pair: layers * heads,
-            batches,
-        },
-    )?;
+    let store = with_pair_spec(model, data, &samples, |spec| {
+        PairStore::open_or_create(model, spec)
+    })?;
+    let (records, _) = store_layout(model, data, &samples);
     let pairs_gathered = gather_rows(model, (&records, &samples), &store, &ctx.scoped(0.0, 0.7))?;
     let features = store.read_rows()?;
     let labels: Vec<bool> = samples

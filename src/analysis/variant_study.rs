@@ -90,6 +90,22 @@ pub struct VariantStudy {
 }
 
 impl VariantStudy {
+    /// "BLAT_ECOLX: 263 residues, numbered from 24; 4996 variants from …".
+    pub fn describe(&self) -> String {
+        let (id, sequence) = &self.protein;
+        let source = if self.assay.is_empty() {
+            String::new()
+        } else {
+            format!(" from {}", self.assay)
+        };
+        format!(
+            "{id}: {} residues, numbered from {}; {} variants{source}",
+            sequence.len(),
+            self.offset,
+            self.variants.len()
+        )
+    }
+
     /// The trained model's scores.
     pub fn run(&self) -> Option<&VariantRun> {
         self.sweep.runs.first()

@@ -161,19 +161,8 @@ fn score_with(
 
 /// The protein, the offset and each strategy's Spearman, on stdout.
 fn print_summary(study: &VariantStudy) {
-    let (id, sequence) = &study.protein;
     println!("model: {}", study.sweep.provenance.model.label());
-    println!(
-        "{id}: {} residues, numbered from {}; {} variants{}",
-        sequence.len(),
-        study.offset,
-        study.variants.len(),
-        if study.assay.is_empty() {
-            String::new()
-        } else {
-            format!(" from {}", study.assay)
-        }
-    );
+    println!("{}", study.describe());
     if let Ok(table) = correlation_table(study) {
         for row in 0..table.height() {
             let cell = |name: &str| {

@@ -340,18 +340,7 @@ pub fn variants_view_ui(
 
 /// The protein, the variants and each strategy's Spearman, trained beside untrained.
 fn summary_ui(ui: &mut egui::Ui, study: &VariantStudy) {
-    let (id, sequence) = &study.protein;
-    ui.label(format!(
-        "{id}: {} residues, numbered from {}; {} variants{}.",
-        sequence.len(),
-        study.offset,
-        study.variants.len(),
-        if study.assay.is_empty() {
-            String::new()
-        } else {
-            format!(" from {}", study.assay)
-        }
-    ));
+    ui.label(format!("{}.", study.describe()));
     let Some(run) = study.run() else { return };
     if run.strategies.iter().all(|s| s.spearman.is_none()) {
         return;
