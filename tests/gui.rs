@@ -1492,7 +1492,8 @@ fn screens_the_heads_and_draws_a_clicked_head_over_the_true_contacts() {
         .find(|n| n.accesskit_node().role() == eframe::egui::accesskit::Role::Button)
         .expect("the grid cell")
         .click();
-    harness.run();
+    // The click starts the overlay's job (a spinner repaints until it ends): step, then wait.
+    harness.run_steps(2);
     wait_until(&mut harness, "the clicked head's map", |h| {
         h.query_by_label_contains("On this protein: head long P@L")
             .is_some()
@@ -1548,7 +1549,9 @@ fn screens_the_heads_and_draws_a_clicked_head_over_the_true_contacts() {
         "Contact head file (optional):",
         &regression.display().to_string(),
     );
-    click(&mut harness, "Use as contact head");
+    // The attach runs as the model's job (its spinner repaints): step, then wait.
+    harness.get_by_label("Use as contact head").click();
+    harness.run_steps(2);
     wait_until(
         &mut harness,
         "the starter with the regression as head",
