@@ -180,6 +180,17 @@ fn snapshots_of_the_data_map_and_probe_views() {
 
     // Variants: the bundled TEM-1 scan by wt-marginals beside the untrained copy.
     click(&mut harness, "Variants");
+    // Relative paths: the default fields hold the checkout's absolute path, which differs.
+    common::gui_harness::set_text(
+        &mut harness,
+        "Wild-type FASTA",
+        "datasets/dms/BLAT_ECOLX.fasta",
+    );
+    common::gui_harness::set_text(
+        &mut harness,
+        "Deep mutational scan",
+        "datasets/dms/BLAT_ECOLX_Ranganathan2015.csv",
+    );
     click(&mut harness, "masked-marginals");
     wait_until(&mut harness, "Score variants enabled", |h| {
         h.query_by_label("Score variants")

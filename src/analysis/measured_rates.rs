@@ -1,8 +1,10 @@
 //! Forward-pass rates measured on this machine, remembered per model: after a study fills its
 //! stores, the FLOP rate it reached (forward passes and store writes together) is kept in
 //! `forward_rates.json` beside the feature stores (`$ESM_WORKBENCH_RATES` names another file),
-//! keyed by the model's fingerprint, the CPU and the number of threads. Later estimates for
-//! that model on this machine use it instead of the fixed rate of [`super::study_estimate`].
+//! keyed by the model's fingerprint, the CPU, the number of threads and the build (a debug
+//! build, the test suite's, runs the workbench's own code several times slower: its rates never
+//! reach a release build's estimates). Later estimates for that model on this machine use it
+//! instead of the fixed rate of [`super::study_estimate`].
 //! A file that is missing or unreadable only means "nothing measured yet".
 
 use std::collections::BTreeMap;
@@ -71,12 +73,18 @@ pub fn rates_file() -> PathBuf {
         .join("forward_rates.json")
 }
 
-/// `FINGERPRINT on CPU x THREADS`: a rate holds for one model on one machine.
+/// `FINGERPRINT on CPU x THREADS` (with `, debug build` for a debug build): a rate holds for
+/// one model on one machine and one build.
 pub fn rate_key(fingerprint: &str) -> String {
     format!(
-        "{fingerprint} on {} x{}",
+        "{fingerprint} on {} x{}{}",
         cpu_name(),
-        rayon::current_num_threads()
+        rayon::current_num_threads(),
+        if cfg!(debug_assertions) {
+            ", debug build"
+        } else {
+            ""
+        }
     )
 }
 
@@ -148,5 +156,10 @@ mod tests {
     fn a_key_names_the_model_the_cpu_and_the_threads() {
         let key = rate_key("abc");
         assert!(key.starts_with("abc on ") && key.contains(" x"), "{key}");
+        assert_eq!(
+            key.ends_with(", debug build"),
+            cfg!(debug_assertions),
+            "{key}"
+        );
     }
 }
