@@ -73,8 +73,13 @@ pub fn delete_store(dir: &Path) -> Result<(), StoreError> {
     std::fs::remove_dir_all(dir).map_err(io_at(dir))
 }
 
-/// Removes `.partial` folders left by creations that were killed; returns how many.
+/// Removes `.partial` folders left by creations that were killed, of feature stores and of
+/// pair stores (`root/pairs`); returns how many.
 pub fn remove_partial_stores(root: &Path) -> usize {
+    remove_partial_folders(root) + remove_partial_folders(&root.join("pairs"))
+}
+
+fn remove_partial_folders(root: &Path) -> usize {
     let Ok(entries) = std::fs::read_dir(root) else {
         return 0;
     };

@@ -413,6 +413,11 @@ mod tests {
             ..spec
         };
         assert_eq!(PairStore::plan(&model, &spec), (false, 6 * 4));
+        // A creation killed midway leaves a `.partial` folder that the store sweep removes.
+        let partial = dir.path().join("pairs").join(".x.partial-1");
+        std::fs::create_dir_all(&partial)?;
+        assert_eq!(crate::store::remove_partial_stores(dir.path()), 1);
+        assert!(!partial.exists() && store.dir().exists());
         Ok(())
     }
 }
