@@ -98,11 +98,14 @@ impl VariantStudy {
         } else {
             format!(" from {}", self.assay)
         };
+        let variants = match self.variants.len() {
+            1 => "1 variant".to_owned(),
+            n => format!("{n} variants"),
+        };
         format!(
-            "{id}: {} residues, numbered from {}; {} variants{source}",
+            "{id}: {} residues, numbered from {}; {variants}{source}",
             sequence.len(),
-            self.offset,
-            self.variants.len()
+            self.offset
         )
     }
 

@@ -122,13 +122,14 @@ pub fn run(args: &VariantsArgs) -> anyhow::Result<()> {
     let mut request = VariantStudyRequest::from_inputs(&inputs, strategies)?;
     request.compare_untrained = args.compare_untrained;
     request.store.toks_per_batch = args.toks_per_batch;
-    // One Ctrl-C handler for every member's run.
+    // One Ctrl-C handler and one progress for the whole ensemble, a phase per member.
     let ctx = cancellable_on_ctrl_c()?;
-    let mut studies = vec![score_with(args.model.load()?, &request, &ctx)?];
-    for path in &args.ensemble {
+    let phases = ctx.phases(&vec![1.0; 1 + args.ensemble.len()]);
+    let mut studies = vec![score_with(args.model.load()?, &request, &phases[0])?];
+    for (path, phase) in args.ensemble.iter().zip(&phases[1..]) {
         let member = crate::model::LoadedModel::load(path, &candle_core::Device::Cpu)
             .with_context(|| format!("loading the ensemble member {}", path.display()))?;
-        studies.push(score_with(member, &request, &ctx)?);
+        studies.push(score_with(member, &request, phase)?);
     }
     let study = average_variant_studies(&request, studies)?;
     print_summary(&study);
