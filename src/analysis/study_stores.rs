@@ -39,7 +39,7 @@ pub fn plan_row_tokens(model: &LoadedModel, plan: &StorePlan) -> usize {
 
 /// Seconds to embed `residues` in rows of `row_tokens` with `model`: at the rate measured for
 /// it on this machine ([`super::measured_rates`]), else at the fixed rate.
-fn model_embed_seconds(model: &LoadedModel, residues: usize, row_tokens: usize) -> f64 {
+pub(crate) fn model_embed_seconds(model: &LoadedModel, residues: usize, row_tokens: usize) -> f64 {
     let config = model.model.config();
     match super::measured_rates::measured_rate(&model.fingerprint) {
         Some(rate) => {

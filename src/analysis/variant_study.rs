@@ -12,7 +12,7 @@ use super::study::{LayerCost, LayerSweep, StoredSet, Study, Sweep};
 use super::study_driver::{estimate_study, run_study};
 use super::study_error::StudyError;
 use super::study_estimate::StudyEstimate;
-use super::study_stores::embed_seconds_of;
+use super::study_stores::model_embed_seconds;
 use super::variant_scan::{
     ScoringStrategy, position_log_probs, pseudo_log_likelihood, substitution_matrix,
 };
@@ -223,18 +223,15 @@ impl VariantStudyRequest {
         })
     }
 
-    /// Forward passes of one model: rows of `(id, sequence)` as the estimate counts them.
-    fn forward_rows(&self) -> Vec<(String, String)> {
-        let one = || self.protein.clone();
+    /// Forward passes of one model over the protein for `strategy` (one row each): the
+    /// estimate's count and the job's progress weights.
+    fn forward_passes(&self, strategy: ScoringStrategy) -> usize {
         let len = self.protein.1.len();
-        self.strategies
-            .iter()
-            .flat_map(|s| match s {
-                ScoringStrategy::WtMarginals => vec![one()],
-                ScoringStrategy::MaskedMarginals => vec![one(); len],
-                ScoringStrategy::PseudoPpl => vec![one(); len * self.variants.len()],
-            })
-            .collect()
+        match strategy {
+            ScoringStrategy::WtMarginals => 1,
+            ScoringStrategy::MaskedMarginals => len,
+            ScoringStrategy::PseudoPpl => len * self.variants.len(),
+        }
     }
 }
 
@@ -317,8 +314,19 @@ impl Study for VariantStudyRequest {
         let config = model.model.config();
         let rows = (self.store.toks_per_batch / (self.protein.1.len() + 2)).max(1);
         let tokens = rows * (self.protein.1.len().min(config.max_residues()) + 2);
+        let passes: usize = self
+            .strategies
+            .iter()
+            .map(|&s| self.forward_passes(s))
+            .sum();
         LayerCost {
-            seconds: embed_seconds_of(model, &self.forward_rows()),
+            // Every pass embeds the protein (as counted before: its residues, in rows of at
+            // most a window).
+            seconds: model_embed_seconds(
+                model,
+                passes * self.protein.1.len(),
+                (self.protein.1.len() + 2).min(config.max_residues() + 2),
+            ),
             // The batch's logits and their log-softmax, and the 20 x L matrices.
             ram: (tokens * 33 * 4 * 3 + self.protein.1.len() * 20 * 4 * 4) as u64,
         }
@@ -333,11 +341,7 @@ impl Study for VariantStudyRequest {
         let weights: Vec<f64> = self
             .strategies
             .iter()
-            .map(|s| match s {
-                ScoringStrategy::WtMarginals => 1.0,
-                ScoringStrategy::MaskedMarginals => self.protein.1.len() as f64,
-                ScoringStrategy::PseudoPpl => (self.protein.1.len() * self.variants.len()) as f64,
-            })
+            .map(|&s| self.forward_passes(s) as f64)
             .collect();
         let phases = ctx.phases(&weights);
         let strategies = self
