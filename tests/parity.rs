@@ -288,14 +288,7 @@ fn the_all_heads_regression_equals_fair_esms_contact_head_with_its_weights() -> 
     for stem in ["esm1b_tiny_t2", "esm2_tiny_t2"] {
         let model = LoadedModel::load(&fixture(&format!("{stem}.pt")), &Device::Cpu)?;
         let config = model.model.config().clone();
-        let (weights, bias) = model
-            .model
-            .contact_head()
-            .ok_or("no contact head")?
-            .weights()?;
-        let regression =
-            AttentionRegression::new(config.num_layers, config.attention_heads, weights, bias)
-                .ok_or("weights of the wrong size")?;
+        let regression = AttentionRegression::of_model(&model.model)?.ok_or("no contact head")?;
         let reference = Reference::load(&fixture(&format!("{stem}.heads.safetensors")))?;
         for case in ["basic", "batch"] {
             let batch = reference.tokens(case)?;

@@ -479,14 +479,7 @@ fn the_contact_study_scores_a_saved_regression_beside_the_models_head() -> TestR
     let structures =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/demo/structures.json");
     let dir = tempfile::tempdir()?;
-    let (weights, bias) = model
-        .model
-        .contact_head()
-        .ok_or("fixture head")?
-        .weights()?;
-    let config = model.model.config();
-    let own = AttentionRegression::new(config.num_layers, config.attention_heads, weights, bias)
-        .ok_or("shape")?;
+    let own = AttentionRegression::of_model(&model.model)?.ok_or("fixture head")?;
     let file = dir.path().join("own_head.safetensors");
     let metadata = ProbeMetadata {
         kind: String::new(),

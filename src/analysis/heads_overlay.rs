@@ -135,15 +135,7 @@ mod tests {
         let study =
             super::super::heads_study::run_heads_study(&model, &request, &JobCtx::default())?;
         // The checkpoint's own head as a regression draws the checkpoint head's map.
-        let (weights, bias) = model
-            .model
-            .contact_head()
-            .ok_or("fixture head")?
-            .weights()?;
-        let config = model.model.config();
-        let own =
-            AttentionRegression::new(config.num_layers, config.attention_heads, weights, bias)
-                .ok_or("shape")?;
+        let own = AttentionRegression::of_model(&model.model)?.ok_or("fixture head")?;
         let overlay = head_overlay(&model, chain, (2, 1), Some(&own), &JobCtx::default())?;
         assert_eq!(overlay.sequence.len(), study.scored_residues[0]);
         let want = study.score(false, 2, 1).ok_or("no score")?.precision;

@@ -40,6 +40,21 @@ impl AttentionRegression {
         })
     }
 
+    /// The contact head `model` carries, as a regression (`None` without one).
+    pub fn of_model(model: &crate::model::EsmModel) -> candle_core::Result<Option<Self>> {
+        let Some(head) = model.contact_head() else {
+            return Ok(None);
+        };
+        let (weights, bias) = head.weights()?;
+        let config = model.config();
+        Ok(Self::new(
+            config.num_layers,
+            config.attention_heads,
+            weights,
+            bias,
+        ))
+    }
+
     /// Heads with a non-zero weight.
     pub fn heads_used(&self) -> usize {
         self.weights.iter().filter(|w| **w != 0.0).count()
