@@ -392,19 +392,20 @@ pub fn estimate_contact_study(
 }
 
 /// `model` with the request's contact-head file as its head (read and checked against the
-/// model's layers and heads); `None` without one.
-fn regression_model(
+/// model's layers and heads) and its file; `None` without one.
+fn regression_model<'a>(
     model: &LoadedModel,
-    request: &ContactStudyRequest,
-) -> Result<Option<LoadedModel>, StudyError> {
+    request: &'a ContactStudyRequest,
+) -> Result<Option<(&'a PathBuf, LoadedModel)>, StudyError> {
     let Some(path) = &request.regression else {
         return Ok(None);
     };
-    Ok(Some(model.with_contact_head_file(path).map_err(|e| {
+    let with = model.with_contact_head_file(path).map_err(|e| {
         StudyError::Empty(format!(
             "the regression to score beside the probe (--regression): {e}"
         ))
-    })?))
+    })?;
+    Ok(Some((path, with)))
 }
 
 /// The contact head's forward pass against a plain one (see [`estimate_contact_study`]).
@@ -458,8 +459,8 @@ pub fn run_contact_study(
         None
     };
     let regression = match with_regression {
-        Some(with) => Some(ScoredRegression {
-            path: request.regression.clone().unwrap_or_default(),
+        Some((path, with)) => Some(ScoredRegression {
+            path: path.clone(),
             model: with.model_ref(),
             evaluation: evaluate_contact_head(&with, &request.test, &ctx.scoped(1.0 - 0.1, 1.0))?,
         }),
