@@ -31,13 +31,14 @@ import csv
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+from peer_run import our_load, timed
 
 
 def cb_and_valid(coords):
@@ -168,16 +169,6 @@ def peer(model_path, structures, threads, limit, train=None):
                       "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
 
 
-def timed(cmd, env):
-    start = time.perf_counter()
-    done = subprocess.run(["/usr/bin/time", "-v", *cmd], env=env, capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    if done.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed:\n{done.stderr[-3000:]}")
-    peak = next(int(l.split()[-1]) * 1024 for l in done.stderr.splitlines() if "Maximum resident" in l)
-    return wall, peak, done
-
-
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", type=Path, required=True)
@@ -193,10 +184,7 @@ def main():
         return
     env = {**os.environ, "RAYON_NUM_THREADS": str(a.threads), "OMP_NUM_THREADS": str(a.threads)}
     with tempfile.TemporaryDirectory() as tmp:
-        one = Path(tmp) / "one.fasta"
-        one.write_text(">one\nM\n")
-        load, load_peak, _ = timed([str(a.bin), "store", "fill", "--model", str(a.model), "--fasta", str(one),
-                                    "--store", tmp, "--layers", "-1"], env)
+        load, load_peak = our_load(a.bin, a.model, tmp, env)
         table = Path(tmp) / "heads.csv"
         train = ["--train", str(a.train), "--store", str(Path(tmp) / "stores")] if a.train else []
         screen = [str(a.bin), "probe", "heads", "--model", str(a.model), "--structures",

@@ -22,11 +22,12 @@ import csv
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from peer_run import our_load, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,16 +85,6 @@ def peer(model_path, seq, rows, threads, offset=24):
                       "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
 
 
-def timed(cmd, env):
-    start = time.perf_counter()
-    done = subprocess.run(["/usr/bin/time", "-v", *cmd], env=env, capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    if done.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed:\n{done.stderr[-3000:]}")
-    peak = next(int(l.split()[-1]) * 1024 for l in done.stderr.splitlines() if "Maximum resident" in l)
-    return wall, peak, done
-
-
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", type=Path, required=True)
@@ -110,10 +101,7 @@ def main():
         return
     env = {**os.environ, "RAYON_NUM_THREADS": str(a.threads), "OMP_NUM_THREADS": str(a.threads)}
     with tempfile.TemporaryDirectory() as tmp:
-        one = Path(tmp) / "one.fasta"
-        one.write_text(">one\nM\n")
-        load, _, _ = timed([str(a.bin), "store", "fill", "--model", str(a.model), "--fasta", str(one),
-                            "--store", tmp, "--layers", "-1"], env)
+        load, _ = our_load(a.bin, a.model, tmp, env)
         fasta, dms, out = Path(tmp) / "wt.fasta", Path(tmp) / "dms.csv", Path(tmp) / "scores.csv"
         fasta.write_text(f">wt\n{seq}\n")
         dms.write_text("mutant,DMS_score\n" + "".join(f"{m},{v}\n" for m, v in rows))
