@@ -341,3 +341,71 @@ fn variants_ensemble_averages_its_members() -> TestResult {
     assert_eq!(std::fs::read_to_string(one)?, std::fs::read_to_string(two)?);
     Ok(())
 }
+
+/// `--ss8-probe` writes the wild type's predicted SS8 class beside each position of the matrix
+/// and the positions table; a probe trained on another model is refused before anything runs,
+/// naming both models.
+#[test]
+fn variants_writes_the_ss8_track_of_a_probe_of_its_model_only() -> TestResult {
+    use esm_workbench::model::LoadedModel;
+    let dir = tempfile::tempdir()?;
+    let (probe, other) = (
+        dir.path().join("ss8.safetensors"),
+        dir.path().join("other.safetensors"),
+    );
+    let model = LoadedModel::load(&fixture("esm1b_tiny_t2.pt"), &candle_core::Device::Cpu)?;
+    common::write_fixed_ss8_probe(&model, &probe)?;
+    let esm2 = LoadedModel::load(&fixture("esm2_tiny_t2.pt"), &candle_core::Device::Cpu)?;
+    common::write_fixed_ss8_probe(&esm2, &other)?;
+    let sequence = "MKTAYIAKQRQISFVKSHFSRQ";
+    let run = |probe: &Path, matrix: &Path| {
+        workbench()
+            .args(["variants", "--model"])
+            .arg(fixture("esm1b_tiny_t2.pt"))
+            .args([
+                "--sequence",
+                sequence,
+                "--strategy",
+                "wt-marginals",
+                "--ss8-probe",
+            ])
+            .arg(probe)
+            .arg("--matrix")
+            .arg(matrix)
+            .output()
+    };
+    let matrix = dir.path().join("m.csv");
+    let out = run(&probe, &matrix)?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = std::fs::read_to_string(&matrix)?;
+    assert!(
+        table.starts_with("position,wild_type,mutant,ss8,ss8_probability,wt-marginals\n"),
+        "{table:.200}"
+    );
+    assert_eq!(table.lines().count(), 1 + sequence.len() * 20);
+    let classes: std::collections::BTreeSet<&str> = table
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').nth(3))
+        .collect();
+    assert!(
+        classes
+            .iter()
+            .all(|c| c.len() == 1 && "GHIBESTC".contains(*c)),
+        "{classes:?}"
+    );
+    let refused = run(&other, &dir.path().join("n.csv"))?;
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(
+        said.contains("the probe was trained on esm2_tiny_t2")
+            && said.contains("not on esm1b_tiny_t2"),
+        "{said}"
+    );
+    assert!(!dir.path().join("n.csv").exists(), "nothing written");
+    Ok(())
+}

@@ -1578,6 +1578,20 @@ fn scores_the_bundled_scan_clicks_a_position_and_exports_the_heatmap() {
     // The bundled TEM-1 scan is the default; masked-marginals (263 passes) is left for the CLI
     // test, wt-marginals and the untrained copy run here.
     click(&mut harness, "masked-marginals");
+    // A saved SS8 probe of the starter draws the wild type's classes above the heatmap.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let starter = esm_workbench::model::LoadedModel::load(
+        &esm_workbench::model::starter::starter_model_path().expect("the bundled starter"),
+        &candle_core::Device::Cpu,
+    )
+    .expect("the starter loads");
+    let probe = dir.path().join("ss8.safetensors");
+    common::write_fixed_ss8_probe(&starter, &probe).expect("probe written");
+    set_text(
+        &mut harness,
+        "SS8 probe (optional)",
+        &probe.display().to_string(),
+    );
     wait_until(&mut harness, "Score variants enabled", |h| {
         !h.get_by_label("Score variants")
             .accesskit_node()
@@ -1593,6 +1607,13 @@ fn scores_the_bundled_scan_clicks_a_position_and_exports_the_heatmap() {
             .is_some()
     );
     assert!(harness.query_by_label("untrained copy").is_some());
+    assert!(
+        harness
+            .query_by_label_contains(
+                "SS8 row: the wild type's classes predicted by ss8.safetensors (layer"
+            )
+            .is_some()
+    );
     let plot = harness.get_by_label("Variant heatmap").rect();
     // A click in the plot picks the column under the pointer.
     harness.hover_at(plot.center());
@@ -1603,10 +1624,11 @@ fn scores_the_bundled_scan_clicks_a_position_and_exports_the_heatmap() {
         h.query_by_label_contains("wt-marginals scores").is_some()
     });
     assert!(harness.query_by_label_contains("(wild type)").is_some());
-    let dir = tempfile::tempdir().expect("tempdir");
+    assert!(harness.query_by_label_contains("Predicted SS8: ").is_some());
     save_figure(&mut harness, "Heatmap", &dir.path().join("heatmap.svg"));
     let svg = std::fs::read_to_string(dir.path().join("heatmap.svg")).expect("written");
     assert!(svg.contains("wt-marginals: log p(mt) - log p(wt)") && svg.contains("wild type"));
+    assert!(svg.contains("SS8 by ss8.safetensors") && svg.contains("E strand"));
     save_figure(&mut harness, "Heatmap", &dir.path().join("heatmap.png"));
     assert_png(&dir.path().join("heatmap.png"));
     let table = save_table(
@@ -1625,4 +1647,8 @@ fn scores_the_bundled_scan_clicks_a_position_and_exports_the_heatmap() {
         &dir.path().join("m.csv"),
     );
     assert_eq!(matrix.lines().count(), 1 + 263 * 20);
+    assert!(
+        matrix.starts_with("position,wild_type,mutant,ss8,ss8_probability,wt-marginals"),
+        "{matrix:.200}"
+    );
 }

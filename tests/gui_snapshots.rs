@@ -192,6 +192,19 @@ fn snapshots_of_the_data_map_and_probe_views() {
         "datasets/dms/BLAT_ECOLX_Ranganathan2015.csv",
     );
     click(&mut harness, "masked-marginals");
+    // A fixed SS8 probe of the starter (at a fixed path, since it is shown) draws the track.
+    let probe = std::path::Path::new("/tmp/esm-workbench-snapshot-ss8.safetensors");
+    let starter = esm_workbench::model::LoadedModel::load(
+        &esm_workbench::model::starter::starter_model_path().expect("the bundled starter"),
+        &candle_core::Device::Cpu,
+    )
+    .expect("the starter loads");
+    common::write_fixed_ss8_probe(&starter, probe).expect("probe written");
+    common::gui_harness::set_text(
+        &mut harness,
+        "SS8 probe (optional)",
+        &probe.display().to_string(),
+    );
     wait_until(&mut harness, "Score variants enabled", |h| {
         h.query_by_label("Score variants")
             .is_some_and(|n| !n.accesskit_node().is_disabled())

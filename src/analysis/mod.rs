@@ -32,8 +32,10 @@ pub mod study_error;
 pub mod study_estimate;
 pub mod study_split;
 pub mod study_stores;
+pub mod variant_ensemble;
 pub mod variant_inputs;
 pub mod variant_scan;
+pub mod variant_ss8_track;
 pub mod variant_study;
 pub mod variant_study_table;
 

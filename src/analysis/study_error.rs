@@ -52,6 +52,20 @@ pub enum StudyError {
     /// The t-SNE or PCA failed.
     #[error(transparent)]
     Projection(ProjectionError),
+    /// A saved probe could not be read (the message names the file).
+    #[error(transparent)]
+    ProbeFile(#[from] crate::probes::ProbeFileError),
+    /// An ensemble member could not be read or loaded.
+    #[error("ensemble member {}: {reason}", path.display())]
+    Member {
+        /// Its file or folder.
+        path: std::path::PathBuf,
+        /// Why (`not found`, the loader's message).
+        reason: String,
+    },
+    /// A saved probe belongs to another model (the message names both).
+    #[error(transparent)]
+    ApplyProbe(super::probe_apply::ApplyProbeError),
 }
 
 impl StudyError {
@@ -123,6 +137,17 @@ impl From<ProjectionError> for StudyError {
         match err {
             ProjectionError::Cancelled(c) => Self::Cancelled(c),
             other => Self::Projection(other),
+        }
+    }
+}
+
+impl From<super::probe_apply::ApplyProbeError> for StudyError {
+    fn from(err: super::probe_apply::ApplyProbeError) -> Self {
+        use super::embed_run::EmbedError;
+        use super::probe_apply::ApplyProbeError;
+        match err {
+            ApplyProbeError::Embed(EmbedError::Cancelled(c)) => Self::Cancelled(c),
+            other => Self::ApplyProbe(other),
         }
     }
 }

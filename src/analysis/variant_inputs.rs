@@ -4,6 +4,7 @@
 
 use super::study_error::StudyError;
 use super::variant_scan::ScoringStrategy;
+use super::variant_ss8_track::Ss8ProbeFile;
 use super::variant_study::VariantStudyRequest;
 use crate::data::Variant;
 use crate::store::StoreOptions;
@@ -23,6 +24,8 @@ pub struct VariantInputs {
     pub dms: Option<(std::path::PathBuf, Option<String>, Option<String>)>,
     /// The numbering offset (found from the variants when not given; 1 without variants).
     pub offset: Option<i64>,
+    /// A saved SS8 probe of the scored model, for the secondary-structure track.
+    pub ss8_probe: Option<std::path::PathBuf>,
 }
 
 impl VariantStudyRequest {
@@ -56,6 +59,10 @@ impl VariantStudyRequest {
             None => crate::data::find_offset(&protein.1, &listed)
                 .map_err(|e| StudyError::Empty(format!("{}: {e} (--offset)", protein.0)))?,
         };
+        let ss8_probe = match &inputs.ss8_probe {
+            Some(path) => Some(std::sync::Arc::new(Ss8ProbeFile::read(path)?)),
+            None => None,
+        };
         Ok(Self {
             protein,
             source,
@@ -65,6 +72,7 @@ impl VariantStudyRequest {
             assay,
             compare_untrained: false,
             store: StoreOptions::default(),
+            ss8_probe,
         })
     }
 }

@@ -16,11 +16,13 @@ use super::study_stores::model_embed_seconds;
 use super::variant_scan::{
     ScoringStrategy, position_log_probs, pseudo_log_likelihood, substitution_matrix,
 };
+use super::variant_ss8_track::{Ss8ProbeFile, Ss8Track};
 use crate::data::{AMINO_ACIDS, Variant, check_offset};
 use crate::jobs::JobCtx;
 use crate::model::{Layers, LoadedModel};
 use crate::probes::{Correlation, spearman};
 use crate::store::StoreOptions;
+use std::sync::Arc;
 
 /// How the best "layer" is chosen (there is one: the LM head reads the last layer).
 pub const BEST_VARIANT_RULE: &str =
@@ -45,6 +47,9 @@ pub struct VariantStudyRequest {
     pub compare_untrained: bool,
     /// Forward batch size (`toks_per_batch`); nothing is stored.
     pub store: StoreOptions,
+    /// A saved SS8 probe of the scored model: the wild type's predicted classes are drawn
+    /// above the heatmap and written beside the positions.
+    pub ss8_probe: Option<Arc<Ss8ProbeFile>>,
 }
 
 /// One strategy's scores.
@@ -87,6 +92,18 @@ pub struct VariantStudy {
     pub offset: i64,
     /// Where the variants came from.
     pub assay: String,
+    /// The wild type's SS8 classes by the request's probe (the model that probe reads only).
+    pub ss8: Option<Ss8Track>,
+}
+
+/// What [`Study::prepare`] makes of one model: its scores, and the SS8 track when the request's
+/// probe reads this model.
+#[derive(Debug, Clone)]
+pub struct PreparedVariants {
+    /// The scores.
+    pub run: VariantRun,
+    /// The wild type's SS8 classes.
+    pub ss8: Option<Ss8Track>,
 }
 
 impl VariantStudy {
@@ -156,7 +173,10 @@ impl VariantStudyRequest {
     }
 
     /// Spearman overall and per position of `scores` against the assay.
-    fn correlations(&self, scores: &[f64]) -> (Option<Correlation>, Vec<(i64, Correlation)>) {
+    pub(crate) fn correlations(
+        &self,
+        scores: &[f64],
+    ) -> (Option<Correlation>, Vec<(i64, Correlation)>) {
         let measured = self.measured();
         if measured.iter().all(|m| !m.is_finite()) {
             return (None, Vec::new());
@@ -236,7 +256,7 @@ impl VariantStudyRequest {
 }
 
 impl Study for VariantStudyRequest {
-    type Prepared = VariantRun;
+    type Prepared = PreparedVariants;
     type Run = VariantRun;
     const BEST_RULE: &'static str = BEST_VARIANT_RULE;
     const LAYER_STAGE: &'static str = "scoring variants with";
@@ -314,11 +334,14 @@ impl Study for VariantStudyRequest {
         let config = model.model.config();
         let rows = (self.store.toks_per_batch / (self.protein.1.len() + 2)).max(1);
         let tokens = rows * (self.protein.1.len().min(config.max_residues()) + 2);
+        // The SS8 track is one more pass (counted for the untrained copy too, which skips it).
+        let track = self.ss8_probe.as_ref().is_some_and(|p| p.reads(model));
         let passes: usize = self
             .strategies
             .iter()
             .map(|&s| self.forward_passes(s))
-            .sum();
+            .sum::<usize>()
+            + usize::from(track);
         LayerCost {
             // Every pass embeds the protein (as counted before: its residues, in rows of at
             // most a window).
@@ -337,12 +360,14 @@ impl Study for VariantStudyRequest {
         model: &LoadedModel,
         _: &[crate::store::FeatureStore],
         ctx: &JobCtx,
-    ) -> Result<VariantRun, StudyError> {
-        let weights: Vec<f64> = self
+    ) -> Result<PreparedVariants, StudyError> {
+        let probe = self.ss8_probe.as_ref().filter(|p| p.reads(model));
+        let mut weights: Vec<f64> = self
             .strategies
             .iter()
             .map(|&s| self.forward_passes(s) as f64)
             .collect();
+        weights.push(if probe.is_some() { 1.0 } else { 0.0 });
         let phases = ctx.phases(&weights);
         let strategies = self
             .strategies
@@ -350,20 +375,29 @@ impl Study for VariantStudyRequest {
             .zip(&phases)
             .map(|(&s, phase)| self.score_strategy(model, s, phase))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(VariantRun {
-            layer: model.model.config().num_layers,
-            strategies,
+        let ss8 = match probe {
+            Some(probe) => {
+                Some(probe.track(model, &self.protein, &phases[self.strategies.len()])?)
+            }
+            None => None,
+        };
+        Ok(PreparedVariants {
+            run: VariantRun {
+                layer: model.model.config().num_layers,
+                strategies,
+            },
+            ss8,
         })
     }
 
     fn run_layer(
         &self,
-        prepared: &VariantRun,
+        prepared: &PreparedVariants,
         _: &[crate::store::FeatureStore],
         _: usize,
         _: &JobCtx,
     ) -> Result<VariantRun, StudyError> {
-        Ok(prepared.clone())
+        Ok(prepared.run.clone())
     }
 
     fn layer_score(run: &VariantRun) -> f64 {
@@ -379,6 +413,9 @@ pub fn estimate_variant_study(
     model: &LoadedModel,
     request: &VariantStudyRequest,
 ) -> Result<StudyEstimate, StudyError> {
+    if let Some(probe) = &request.ss8_probe {
+        probe.check_model(model)?;
+    }
     estimate_study(model, request)
 }
 
@@ -388,6 +425,9 @@ pub fn run_variant_study(
     request: &VariantStudyRequest,
     ctx: &JobCtx,
 ) -> Result<VariantStudy, StudyError> {
+    if let Some(probe) = &request.ss8_probe {
+        probe.check_model(model)?;
+    }
     let outcome = run_study(model, request, ctx)?;
     Ok(VariantStudy {
         sweep: outcome.sweep,
@@ -395,101 +435,6 @@ pub fn run_variant_study(
         variants: request.variants.clone(),
         offset: request.offset,
         assay: request.assay.clone(),
+        ss8: outcome.trained.prepared.ss8,
     })
-}
-
-/// The ensemble of `studies` (one per checkpoint, the same request): matrices and variant
-/// scores averaged (ESM-1v's five models are scored this way), correlations recomputed, the
-/// untrained copies averaged the same way; the model named `ensemble of N: a, b, …` and
-/// fingerprinted with every member's fingerprint.
-pub fn average_variant_studies(
-    request: &VariantStudyRequest,
-    studies: Vec<VariantStudy>,
-) -> Result<VariantStudy, StudyError> {
-    let Some(first) = studies.first().cloned() else {
-        return Err(StudyError::Empty(
-            "an ensemble needs at least one model".into(),
-        ));
-    };
-    if studies.len() == 1 {
-        return Ok(first);
-    }
-    let mean_runs = |pick: &dyn Fn(&VariantStudy) -> Option<&VariantRun>| -> Option<VariantRun> {
-        let runs: Vec<&VariantRun> = studies.iter().filter_map(pick).collect();
-        (runs.len() == studies.len()).then(|| mean_run(request, &runs))
-    };
-    let trained = mean_runs(&|s| s.sweep.runs.first());
-    let untrained = mean_runs(&|s| s.sweep.untrained.first());
-    let models: Vec<&crate::provenance::ModelRef> =
-        studies.iter().map(|s| &s.sweep.provenance.model).collect();
-    let mut sweep = first.sweep.clone();
-    sweep.provenance.model = crate::provenance::ModelRef {
-        name: format!(
-            "ensemble of {}: {}",
-            models.len(),
-            models
-                .iter()
-                .map(|m| m.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        fingerprint: {
-            use sha2::Digest as _;
-            let mut hasher = sha2::Sha256::new();
-            for m in &models {
-                hasher.update(m.fingerprint.as_bytes());
-                hasher.update([0]);
-            }
-            hasher
-                .finalize()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect()
-        },
-    };
-    sweep.runs = trained.into_iter().collect();
-    sweep.untrained = untrained.into_iter().collect();
-    for study in &studies[1..] {
-        sweep.cost.add(study.sweep.cost.clone());
-    }
-    Ok(VariantStudy { sweep, ..first })
-}
-
-/// The mean of `runs` strategy by strategy, correlations recomputed.
-fn mean_run(request: &VariantStudyRequest, runs: &[&VariantRun]) -> VariantRun {
-    let n = runs.len() as f32;
-    let strategies = (0..runs[0].strategies.len())
-        .map(|k| {
-            let members: Vec<&StrategyScores> = runs.iter().map(|r| &r.strategies[k]).collect();
-            let matrix = members[0].matrix.as_ref().map(|first| {
-                (0..first.len())
-                    .map(|i| {
-                        std::array::from_fn(|a| {
-                            members
-                                .iter()
-                                .filter_map(|m| m.matrix.as_ref())
-                                .map(|m| m[i][a])
-                                .sum::<f32>()
-                                / n
-                        })
-                    })
-                    .collect()
-            });
-            let variant_scores: Vec<f64> = (0..members[0].variant_scores.len())
-                .map(|v| members.iter().map(|m| m.variant_scores[v]).sum::<f64>() / n as f64)
-                .collect();
-            let (spearman, by_position) = request.correlations(&variant_scores);
-            StrategyScores {
-                strategy: members[0].strategy,
-                matrix,
-                variant_scores,
-                spearman,
-                by_position,
-            }
-        })
-        .collect();
-    VariantRun {
-        layer: runs[0].layer,
-        strategies,
-    }
 }

@@ -8,9 +8,11 @@
 //!   mutated sequence's pseudo-log-likelihood);
 //! - **matrix**: one row per position and amino acid: `position` (numbered with the offset),
 //!   `wild_type`, `mutant`, then `<strategy>` = `log p(mt) - log p(wt)` (0 on the wild type);
+//!   with an SS8 probe, `ss8` (the wild type's predicted class) and `ss8_probability`;
 //! - **correlations**: one row per model and strategy: `model`, `strategy`, `spearman`, `n`;
 //! - **positions**: one row per position with at least 3 measured single substitutions:
-//!   `position`, `wild_type`, then `<strategy>_spearman` and `n` (the model's).
+//!   `position`, `wild_type`, then `<strategy>_spearman` and `n` (the model's), and with an
+//!   SS8 probe `ss8` and `ss8_probability`.
 
 use polars::prelude::{Column, DataFrame, PolarsResult};
 
@@ -84,6 +86,7 @@ pub fn matrix_table(study: &VariantStudy) -> PolarsResult<DataFrame> {
         Column::new("wild_type".into(), wild_type),
         Column::new("mutant".into(), mutant),
     ];
+    columns.extend(ss8_columns(study, |i| i / 20, rows));
     for (prefix, run) in models(study) {
         for scores in &run.strategies {
             let Some(matrix) = &scores.matrix else {
@@ -177,5 +180,33 @@ pub fn position_table(study: &VariantStudy) -> PolarsResult<DataFrame> {
         ));
     }
     columns.push(Column::new("n".into(), counts));
+    let indices: Vec<usize> = positions
+        .iter()
+        .map(|p| usize::try_from(p - study.offset).unwrap_or(usize::MAX))
+        .collect();
+    columns.extend(ss8_columns(study, |row| indices[row], positions.len()));
     DataFrame::new(positions.len(), columns)
+}
+
+/// `ss8` and `ss8_probability` of `rows` rows, row `r` at residue `residue(r)` (none without a
+/// track, empty cells outside the sequence).
+fn ss8_columns(study: &VariantStudy, residue: impl Fn(usize) -> usize, rows: usize) -> Vec<Column> {
+    let Some(track) = &study.ss8 else {
+        return Vec::new();
+    };
+    let at = |r: usize| track.classes.get(residue(r));
+    vec![
+        Column::new(
+            "ss8".into(),
+            (0..rows)
+                .map(|r| at(r).map(|(c, _)| c.to_string()))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "ss8_probability".into(),
+            (0..rows)
+                .map(|r| at(r).map(|(_, p)| *p))
+                .collect::<Vec<_>>(),
+        ),
+    ]
 }

@@ -6,17 +6,14 @@ use std::path::PathBuf;
 
 use super::probe::ModelArg;
 use super::progress::{announce_estimate, cancellable_on_ctrl_c, with_progress_bar_and_log};
+use crate::analysis::variant_ensemble::{estimate_variant_ensemble, run_variant_ensemble};
 use crate::analysis::variant_inputs::VariantInputs;
 use crate::analysis::variant_scan::ScoringStrategy;
-use crate::analysis::variant_study::{
-    VariantStudy, VariantStudyRequest, average_variant_studies, estimate_variant_study,
-    run_variant_study,
-};
+use crate::analysis::variant_study::{VariantStudy, VariantStudyRequest};
 use crate::analysis::variant_study_table::{
     correlation_table, matrix_table, position_table, variant_table,
 };
 use crate::store::DEFAULT_TOKS_PER_BATCH;
-use anyhow::Context as _;
 
 /// predict.py's `--scoring-strategy` names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -78,6 +75,10 @@ pub struct VariantsArgs {
     /// ESM-1v's five models); loaded one at a time.
     #[arg(long, num_args = 1..)]
     pub ensemble: Vec<PathBuf>,
+    /// A saved SS8 probe of --model (`probe ss8 --save`): the wild type's predicted classes are
+    /// written beside the positions (`ss8`, `ss8_probability` in --matrix and --positions).
+    #[arg(long)]
+    pub ss8_probe: Option<PathBuf>,
     /// Also score the untrained copy (the baseline).
     #[arg(long)]
     pub compare_untrained: bool,
@@ -118,20 +119,12 @@ pub fn run(args: &VariantsArgs) -> anyhow::Result<()> {
             )
         }),
         offset: args.offset,
+        ss8_probe: args.ss8_probe.clone(),
     };
     let mut request = VariantStudyRequest::from_inputs(&inputs, strategies)?;
     request.compare_untrained = args.compare_untrained;
     request.store.toks_per_batch = args.toks_per_batch;
-    // One Ctrl-C handler and one progress for the whole ensemble, a phase per member.
-    let ctx = cancellable_on_ctrl_c()?;
-    let phases = ctx.phases(&vec![1.0; 1 + args.ensemble.len()]);
-    let mut studies = vec![score_with(args.model.load()?, &request, &phases[0])?];
-    for (path, phase) in args.ensemble.iter().zip(&phases[1..]) {
-        let member = crate::model::LoadedModel::load(path, &candle_core::Device::Cpu)
-            .with_context(|| format!("loading the ensemble member {}", path.display()))?;
-        studies.push(score_with(member, &request, phase)?);
-    }
-    let study = average_variant_studies(&request, studies)?;
+    let study = score_with(args.model.load()?, &args.ensemble, &request)?;
     print_summary(&study);
     let provenance = &study.sweep.provenance;
     if let Some(out) = &args.out {
@@ -146,17 +139,23 @@ pub fn run(args: &VariantsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs the study on one model (announcing its estimate first); the model is dropped after.
+/// Runs the study on `model` and the ensemble `members` (announcing the estimate first); each
+/// model is dropped once scored.
 fn score_with(
     model: crate::model::LoadedModel,
+    members: &[PathBuf],
     request: &VariantStudyRequest,
-    ctx: &crate::jobs::JobCtx,
 ) -> anyhow::Result<VariantStudy> {
-    announce_estimate(&estimate_variant_study(&model, request)?)?;
-    let (ctx, request) = (ctx.clone(), request.clone());
-    let label = format!("variants, {}", model.name);
+    announce_estimate(&estimate_variant_ensemble(&model, members, request, false)?)?;
+    let (members, request) = (members.to_vec(), request.clone());
+    let label = match members.len() {
+        0 => format!("variants, {}", model.name),
+        n => format!("variants, {} and {n} more", model.name),
+    };
+    // One Ctrl-C handler and one progress for the whole ensemble, a phase per member.
+    let ctx = cancellable_on_ctrl_c()?;
     Ok(with_progress_bar_and_log(&label, ctx, move |ctx, _| {
-        run_variant_study(&model, &request, &ctx)
+        run_variant_ensemble(std::borrow::Cow::Owned(model), &members, &request, &ctx)
     })??)
 }
 

@@ -44,6 +44,9 @@ pub struct HeatmapFigure {
     /// A diverging ramp: the bottom of the range takes this colour, its middle white (a score
     /// centred at 0 over a symmetric range); `None`: white to [`Self::ramp_rgb`].
     pub low_rgb: Option<[u8; 3]>,
+    /// Colours that replace the ramp's in some cells (`rows * cols`, `None`: the ramp's), e.g. a
+    /// track of classes above a matrix; empty: none.
+    pub cell_rgb: Vec<Option<[u8; 3]>>,
     /// Text in each cell (`rows * cols`), e.g. confusion counts; lines split at `\n`; empty:
     /// none.
     pub cell_text: Vec<String>,
@@ -53,6 +56,8 @@ pub struct HeatmapFigure {
     pub col_labels: Vec<String>,
     /// Markers drawn over cells.
     pub markers: Vec<HeatmapMarker>,
+    /// Marker radius as a fraction of a cell's side (0.5: the cell's width).
+    pub marker_radius: f64,
     /// Legend entries explaining the markers.
     pub marker_legend: Vec<(String, [u8; 3])>,
     /// Label of the colour bar.
@@ -85,10 +90,12 @@ impl HeatmapFigure {
             value_range,
             ramp_rgb: [8, 48, 107],
             low_rgb: None,
+            cell_rgb: Vec::new(),
             cell_text: Vec::new(),
             row_labels: Vec::new(),
             col_labels: Vec::new(),
             markers: Vec::new(),
+            marker_radius: 0.5,
             marker_legend: Vec::new(),
             colour_bar_label: String::new(),
             width: 720.0,
@@ -121,8 +128,14 @@ impl HeatmapFigure {
 /// The cells as a PNG, one pixel a cell.
 fn cells_png(figure: &HeatmapFigure) -> Vec<u8> {
     let (w, h) = (figure.cols.max(1) as u32, figure.rows.max(1) as u32);
-    let cells = (0..w as usize * h as usize)
-        .map(|k| figure.colour(figure.values.get(k).copied().unwrap_or(f32::NAN)));
+    let cells = (0..w as usize * h as usize).map(|k| {
+        figure
+            .cell_rgb
+            .get(k)
+            .copied()
+            .flatten()
+            .unwrap_or_else(|| figure.colour(figure.values.get(k).copied().unwrap_or(f32::NAN)))
+    });
     super::figure_file::rgb_to_png(w, h, cells).unwrap_or_default()
 }
 
@@ -144,7 +157,7 @@ pub fn heatmap_svg(figure: &HeatmapFigure) -> String {
         r##"<rect x="{left:.1}" y="{top:.1}" width="{plot_w:.2}" height="{plot_h:.2}" fill="none" stroke="#444" stroke-width="1"/>"##
     );
     cell_text_svg(&mut svg, figure, &grid);
-    let radius = (0.5 * cell).max(1.5);
+    let radius = (figure.marker_radius * cell).max(1.5);
     for marker in &figure.markers {
         let [r, g, b] = marker.rgb;
         let (x, y) = grid.centre(marker.row, marker.col);
@@ -284,33 +297,48 @@ fn axis_svg(
             let y = grid.top + grid.plot_h + 1.2 * small;
             centred_text(svg, x, y, small, &label, false);
         } else {
+            // Named rows never overlap: their letters shrink to the cell.
+            let size = if labels.is_empty() {
+                small
+            } else {
+                small.min(0.95 * grid.cell)
+            };
             let _ = writeln!(
                 svg,
-                r#"<text x="{:.1}" y="{:.1}" font-size="{small:.1}" text-anchor="end">{}</text>"#,
+                r#"<text x="{:.1}" y="{:.1}" font-size="{size:.1}" text-anchor="end">{}</text>"#,
                 grid.left - 0.4 * small,
-                grid.top + position * grid.cell + 0.35 * small,
+                grid.top + position * grid.cell + 0.35 * size,
                 escape(&label)
             );
         }
     }
 }
 
-/// The colour bar right of the plot (a gradient from white at the bottom of the value range
-/// to the ramp colour at the top), its label, and the markers' legend under it.
+/// The colour bar right of the plot (a gradient from white, or from the low colour through
+/// white for a diverging ramp, at the bottom of the value range to the ramp colour at the top,
+/// with its middle value marked when diverging), its label, and the markers' legend under it.
 fn colour_bar_svg(svg: &mut String, figure: &HeatmapFigure, grid: &HeatmapGrid) {
     let (font, small, top) = (figure.font_size, grid.small, grid.top);
     let bar_x = grid.left + grid.plot_w + font;
     let bar_h = grid.plot_h.min(12.0 * font);
     let [r, g, b] = figure.ramp_rgb;
+    let stops = match figure.low_rgb {
+        Some([lr, lg, lb]) => format!(
+            r#"<stop offset="0" stop-color="rgb({lr},{lg},{lb})"/><stop offset="0.5" stop-color="white"/>"#
+        ),
+        None => r#"<stop offset="0" stop-color="white"/>"#.to_owned(),
+    };
     let _ = writeln!(
         svg,
-        r##"<defs><linearGradient id="ramp" x1="0" y1="1" x2="0" y2="0"><stop offset="0" stop-color="white"/><stop offset="1" stop-color="rgb({r},{g},{b})"/></linearGradient></defs><rect x="{bar_x:.1}" y="{top:.1}" width="{w:.1}" height="{bar_h:.1}" fill="url(#ramp)" stroke="#444" stroke-width="1"/>"##,
+        r##"<defs><linearGradient id="ramp" x1="0" y1="1" x2="0" y2="0">{stops}<stop offset="1" stop-color="rgb({r},{g},{b})"/></linearGradient></defs><rect x="{bar_x:.1}" y="{top:.1}" width="{w:.1}" height="{bar_h:.1}" fill="url(#ramp)" stroke="#444" stroke-width="1"/>"##,
         w = 0.9 * font
     );
-    for (value, y) in [
-        (figure.value_range[1], top + 0.7 * small),
-        (figure.value_range[0], top + bar_h),
-    ] {
+    let [lo, hi] = figure.value_range;
+    let mut ticks = vec![(hi, top + 0.7 * small), (lo, top + bar_h)];
+    if figure.low_rgb.is_some() {
+        ticks.push((0.5 * (lo + hi), top + 0.5 * bar_h + 0.35 * small));
+    }
+    for (value, y) in ticks {
         let _ = writeln!(
             svg,
             r#"<text x="{:.1}" y="{y:.1}" font-size="{small:.1}">{}</text>"#,

@@ -23,6 +23,8 @@ pub enum DialogKind {
     OpenAstral,
     /// A contact head (a saved all-heads regression, or a fair-esm contact regression).
     OpenContactHead,
+    /// A saved probe (`.safetensors`).
+    OpenProbe,
     /// A figure to write (`.svg` / `.png`).
     SaveFigure,
     /// A table or array to write (`.csv`, `.parquet`, `.npy`).
@@ -60,6 +62,9 @@ impl DialogKind {
             Self::OpenContactHead => dialog
                 .set_title("Open a contact head")
                 .add_filter("contact heads", &["safetensors", "pt"]),
+            Self::OpenProbe => dialog
+                .set_title("Open a saved probe")
+                .add_filter("probes", &["safetensors"]),
             Self::SaveFigure => dialog
                 .set_title("Save figure")
                 .add_filter("figures", &["svg", "png"]),

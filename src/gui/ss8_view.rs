@@ -667,7 +667,7 @@ fn class_colour(class: char) -> egui::Color32 {
 }
 
 /// Each class letter in the colour the track draws it, with its name.
-fn class_legend_ui(ui: &mut egui::Ui) {
+pub(super) fn class_legend_ui(ui: &mut egui::Ui) {
     ui.horizontal_wrapped(|ui| {
         for (class, name) in SS8_LEGEND {
             ui.label(

@@ -19,11 +19,10 @@ use super::table_export::{TableExport, table_export_ui};
 use super::variant_heatmap::{HeatmapImage, heatmap_figure, heatmap_plot_ui};
 use super::view_slot::StudyView;
 use crate::analysis::JobCtx;
+use crate::analysis::variant_ensemble::{estimate_variant_ensemble, run_variant_ensemble};
 use crate::analysis::variant_inputs::VariantInputs;
 use crate::analysis::variant_scan::ScoringStrategy;
-use crate::analysis::variant_study::{
-    VariantStudy, VariantStudyRequest, estimate_variant_study, run_variant_study,
-};
+use crate::analysis::variant_study::{VariantStudy, VariantStudyRequest};
 use crate::analysis::variant_study_table::{matrix_table, variant_table};
 use crate::bundled::bundled_path_text;
 use crate::data::AMINO_ACIDS;
@@ -57,6 +56,10 @@ pub struct VariantSettings {
     pub strategies: [bool; 3],
     /// Also score the untrained copy.
     pub compare_untrained: bool,
+    /// A saved SS8 probe of the loaded model (empty: no SS8 track).
+    pub ss8_probe: String,
+    /// More checkpoints averaged with the loaded model, one path a line (empty: none).
+    pub ensemble: String,
     /// Forward batch size.
     pub store: StoreOptions,
 }
@@ -73,6 +76,8 @@ impl Default for VariantSettings {
             offset: String::new(),
             strategies: [true, true, false],
             compare_untrained: true,
+            ss8_probe: String::new(),
+            ensemble: String::new(),
             store: StoreOptions::default(),
         }
     }
@@ -112,6 +117,7 @@ pub fn variant_request(settings: &VariantSettings) -> anyhow::Result<VariantStud
             )
         }),
         offset,
+        ss8_probe: text(&settings.ss8_probe).map(Into::into),
     };
     let strategies = STRATEGIES
         .iter()
@@ -125,12 +131,26 @@ pub fn variant_request(settings: &VariantSettings) -> anyhow::Result<VariantStud
     Ok(request)
 }
 
+/// The ensemble members `settings` name (one path a line).
+fn ensemble_members(settings: &VariantSettings) -> Vec<std::path::PathBuf> {
+    settings
+        .ensemble
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(Into::into)
+        .collect()
+}
+
 /// The estimate line beside the start button.
 pub fn variants_estimate_text(
     model: &LoadedModel,
     settings: &VariantSettings,
 ) -> Result<String, String> {
-    estimate_text(variant_request(settings).map(|r| estimate_variant_study(model, &r)))
+    let members = ensemble_members(settings);
+    estimate_text(
+        variant_request(settings).map(|r| estimate_variant_ensemble(model, &members, &r, true)),
+    )
 }
 
 /// A finished variant study.
@@ -175,7 +195,12 @@ impl StudyView for VariantsView {
 
     fn new() -> Self {
         Self {
-            heatmap_export: FigureExport::new("variant_heatmap.svg"),
+            // 80 positions a block at 1280 px: TEM-1's 263 in four blocks.
+            heatmap_export: {
+                let mut export = FigureExport::with_height_from_content("variant_heatmap.svg");
+                export.size.width = 1280.0;
+                export
+            },
             variants_export: TableExport::new("variants.csv"),
             matrix_export: TableExport::new("variant_matrix.csv"),
             ..Self::default()
@@ -206,8 +231,9 @@ impl StudyView for VariantsView {
         settings: &VariantSettings,
         ctx: &JobCtx,
     ) -> anyhow::Result<Arc<VariantsResult>> {
-        Ok(Arc::new(run_variant_study(
-            model,
+        Ok(Arc::new(run_variant_ensemble(
+            std::borrow::Cow::Borrowed(model),
+            &ensemble_members(settings),
             &variant_request(settings)?,
             ctx,
         )?))
@@ -237,6 +263,7 @@ fn inputs_ui(ui: &mut egui::Ui, settings: &mut VariantSettings) {
         for (name, value, kind, hover) in [
             ("Wild-type FASTA", &mut settings.fasta, DialogKind::OpenData, "The protein whose variants are scored (its first record unless one is named)"),
             ("Deep mutational scan", &mut settings.dms, DialogKind::OpenData, "CSV or TSV with a mutant column (A23K, ':' joining multi-mutants) and a score column; empty: the full substitution scan only"),
+            ("SS8 probe (optional)", &mut settings.ss8_probe, DialogKind::OpenProbe, "A saved SS8 probe of the loaded model (the SS8 view's \"Save best probe\", or probe ss8 --save): the wild type's predicted classes are drawn above the heatmap"),
         ] {
             let label = ui.label(name);
             ui.horizontal(|ui| {
@@ -272,6 +299,39 @@ fn inputs_ui(ui: &mut egui::Ui, settings: &mut VariantSettings) {
         }
         super::study_panel::untrained_checkbox(ui, &mut settings.compare_untrained);
     });
+    ensemble_ui(ui, settings);
+}
+
+/// The ensemble members: checkpoints averaged with the loaded model.
+fn ensemble_ui(ui: &mut egui::Ui, settings: &mut VariantSettings) {
+    let members = ensemble_members(settings).len();
+    let header = match members {
+        0 => "Ensemble: the loaded model alone".to_owned(),
+        n => format!("Ensemble: the loaded model and {n} more"),
+    };
+    egui::CollapsingHeader::new(header)
+        .id_salt("variant_ensemble")
+        .show(ui, |ui| {
+            ui.weak("Checkpoints scored the same way and averaged with the loaded model (ESM-1v's five models are used this way), one path a line; each is read, scored and dropped before the next.");
+            ui.horizontal(|ui| {
+                let label = ui.label("Members");
+                ui.add(
+                    egui::TextEdit::multiline(&mut settings.ensemble)
+                        .desired_rows(2)
+                        .desired_width(input_field_width(ui))
+                        .hint_text("/models/esm1v_t33_650M_UR90S_2.pt"),
+                )
+                .labelled_by(label.id);
+                let mut picked = String::new();
+                browse_button(ui, &mut picked, DialogKind::OpenModel);
+                if !picked.is_empty() {
+                    if !settings.ensemble.is_empty() && !settings.ensemble.ends_with('\n') {
+                        settings.ensemble.push('\n');
+                    }
+                    settings.ensemble.push_str(&picked);
+                }
+            });
+        });
 }
 
 /// The variants view.
@@ -414,7 +474,7 @@ fn refresh_heatmap(ui: &egui::Ui, view: &mut VariantsView, result: &Arc<Variants
         image: HeatmapImage::new(
             ui,
             (matrix, scores.strategy.name()),
-            (&result.protein.1, result.offset),
+            (&result.protein.1, result.offset, result.ss8.clone()),
             "variant_heatmap",
         ),
     });
@@ -477,6 +537,9 @@ fn position_ui(ui: &mut egui::Ui, view: &VariantsView, study: &VariantStudy) {
         .and_then(|r| r.strategies.get(view.strategy))
         .and_then(|s| s.by_position.iter().find(|(p, _)| *p == position))
         .map(|(_, c)| *c);
+    if let Some((class, p)) = study.ss8.as_ref().and_then(|t| t.classes.get(i)) {
+        ui.label(format!("Predicted SS8: {class} (p = {p:.2})"));
+    }
     if let Some(c) = at_position {
         ui.label(format!(
             "Spearman ρ at this position: {:.3} over its {} measured substitutions",

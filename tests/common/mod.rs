@@ -212,3 +212,34 @@ pub fn cancel_after_first_batch() -> JobCtx {
     let _ = handle.set(ctx.clone());
     ctx
 }
+
+/// Writes an SS8 probe of `model`'s last layer with fixed, varied weights (not trained: its
+/// predictions only need to be deterministic and of more than one class) to `out`.
+pub fn write_fixed_ss8_probe(
+    model: &LoadedModel,
+    out: &Path,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use esm_workbench::probes::{ProbeMetadata, Ss8Probe, save_ss8_probe};
+    let config = model.model.config();
+    let dim = config.embed_dim;
+    let weights = ndarray::Array2::from_shape_fn((dim, 8), |(i, c)| {
+        ((i * 7 + c * 3) % 11) as f32 * 0.05 - 0.25
+    });
+    let probe = Ss8Probe {
+        mean: ndarray::Array1::zeros(dim),
+        scale: ndarray::Array1::ones(dim),
+        weights,
+        intercept: ndarray::Array1::zeros(8),
+    };
+    let metadata = ProbeMetadata {
+        kind: "ss8".into(),
+        model_fingerprint: model.fingerprint.clone(),
+        model_name: model.name.clone(),
+        layer: config.num_layers,
+        classes: esm_workbench::data::SS8_CLASSES.iter().collect(),
+        test_metrics: None,
+        contact_precision: None,
+    };
+    save_ss8_probe(&probe, &metadata, out)?;
+    Ok(())
+}
