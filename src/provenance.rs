@@ -15,6 +15,10 @@ pub struct ModelRef {
     pub name: String,
     /// Hex SHA-256 content fingerprint of the weights.
     pub fingerprint: String,
+    /// The loaded model a result of several models is shown with, when it is not this one (an
+    /// ensemble's first member: its result stays with that model in the GUI).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shown_with: Option<String>,
 }
 
 impl ModelRef {
@@ -26,6 +30,12 @@ impl ModelRef {
     /// Whether `fingerprint` is this model's.
     pub fn is(&self, fingerprint: &str) -> bool {
         self.fingerprint == fingerprint
+    }
+
+    /// The fingerprint of the loaded model a result of this model is shown with: its own, or
+    /// an ensemble's first member's.
+    pub fn shown_with(&self) -> &str {
+        self.shown_with.as_deref().unwrap_or(&self.fingerprint)
     }
 }
 
@@ -149,6 +159,7 @@ mod tests {
             model: ModelRef {
                 name: "starter".into(),
                 fingerprint: "4914ea1d63cbffff0000".into(),
+                shown_with: None,
             },
             data: vec![
                 DataInput::of("train.tsv", &[("a".into(), "MKV".into())]),

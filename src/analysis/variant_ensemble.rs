@@ -151,6 +151,7 @@ pub fn average_variant_studies(
                 .map(|b| format!("{b:02x}"))
                 .collect()
         },
+        shown_with: Some(models[0].shown_with().to_owned()),
     };
     sweep.runs = trained.into_iter().collect();
     sweep.untrained = untrained.into_iter().collect();

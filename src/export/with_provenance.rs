@@ -45,6 +45,7 @@ mod tests {
             model: crate::provenance::ModelRef {
                 name: "m".into(),
                 fingerprint: "abc".into(),
+                shown_with: None,
             },
             data: Vec::new(),
         };

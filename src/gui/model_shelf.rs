@@ -96,7 +96,7 @@ impl<T: MadeBy> ModelShelf<T> {
             return false;
         };
         let before = self.kept.len();
-        let foreign = |t: &T| !t.provenance().model.is(loaded);
+        let foreign = |t: &T| t.provenance().model.shown_with() != loaded;
         match &mut job.state {
             JobState::Done(t) if foreign(t) => {
                 if let JobState::Done(t) = std::mem::replace(&mut job.state, JobState::Idle) {
@@ -113,7 +113,7 @@ impl<T: MadeBy> ModelShelf<T> {
             _ => {}
         }
         let set_aside = self.kept.len() != before;
-        let Some(index) = self.kept.iter().position(|(m, _)| m.is(loaded)) else {
+        let Some(index) = self.kept.iter().position(|(m, _)| m.shown_with() == loaded) else {
             return set_aside;
         };
         match &mut job.state {
@@ -140,7 +140,8 @@ impl<T: MadeBy> ModelShelf<T> {
 
     fn put(&mut self, t: T) {
         let model = t.provenance().model.clone();
-        self.kept.retain(|(m, _)| !m.is(&model.fingerprint));
+        self.kept
+            .retain(|(m, _)| m.shown_with() != model.shown_with());
         self.kept.insert(0, (model, t));
         self.kept.truncate(MODELS_KEPT);
     }
@@ -167,7 +168,7 @@ pub fn shelf_line<'a>(models: impl Iterator<Item = &'a ModelRef>) -> Option<Stri
 mod tests {
     use super::*;
 
-    #[derive(Debug, PartialEq)]
+    #[derive(Debug, Clone, PartialEq)]
     struct Made(Provenance);
 
     impl MadeBy for Made {
@@ -180,6 +181,7 @@ mod tests {
         ModelRef {
             name: name.into(),
             fingerprint: format!("{name}-fingerprint"),
+            shown_with: None,
         }
     }
 
@@ -205,6 +207,21 @@ mod tests {
         shelf.sync(&mut job, Some("starter-fingerprint"));
         assert_eq!(job.result(), Some(&made_by("starter")));
         assert_eq!(shelf.models().count(), 0);
+    }
+
+    #[test]
+    fn an_ensemble_result_stays_with_its_first_member_only() {
+        let mut shelf = ModelShelf::default();
+        let mut job: Job<Made> = Job::default();
+        let mut ensemble = made_by("ensemble of 2: starter, other");
+        ensemble.0.model.shown_with = Some("starter-fingerprint".into());
+        job.state = JobState::Done(ensemble.clone());
+        shelf.sync(&mut job, Some("starter-fingerprint"));
+        assert!(job.result().is_some(), "shown with the loaded first member");
+        shelf.sync(&mut job, Some("other-fingerprint"));
+        assert!(job.result().is_none(), "not under the second member alone");
+        shelf.sync(&mut job, Some("starter-fingerprint"));
+        assert_eq!(job.result(), Some(&ensemble));
     }
 
     #[test]

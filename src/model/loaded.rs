@@ -74,6 +74,7 @@ impl LoadedModel {
         crate::provenance::ModelRef {
             name: self.name.clone(),
             fingerprint: self.fingerprint.clone(),
+            shown_with: None,
         }
     }
 
