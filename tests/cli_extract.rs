@@ -409,3 +409,77 @@ fn variants_writes_the_ss8_track_of_a_probe_of_its_model_only() -> TestResult {
     assert!(!dir.path().join("n.csv").exists(), "nothing written");
     Ok(())
 }
+
+/// `probe alignment` on a bundled Pfam family with the tiny fixture: every layer scored,
+/// trained and untrained, the AUC table with one row per family and layer plus the mean, the
+/// histograms with 40 bins per family and layer; a family of one sequence is refused naming it.
+#[test]
+fn probe_alignment_scores_a_bundled_family_and_refuses_a_lone_sequence() -> TestResult {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir()?;
+    let (out, hist) = (dir.path().join("auc.csv"), dir.path().join("h.parquet"));
+    let run = workbench()
+        .args(["probe", "alignment", "--model"])
+        .arg(fixture("esm1b_tiny_t2.pt"))
+        .arg("--alignments")
+        .arg(root.join("datasets/alignments/RRM_1.sto"))
+        .args([
+            "--max-sequences",
+            "12",
+            "--pairs",
+            "500",
+            "--layers",
+            "all",
+            "--compare-untrained",
+        ])
+        .arg("--store")
+        .arg(dir.path().join("stores"))
+        .arg("--out")
+        .arg(&out)
+        .arg("--histograms")
+        .arg(&hist)
+        .output()?;
+    let said =
+        String::from_utf8_lossy(&run.stdout).into_owned() + &String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{said}");
+    assert!(said.contains("best layer"), "{said}");
+    let table = std::fs::read_to_string(&out)?;
+    assert!(
+        table.starts_with(
+            "model,layer,best,family,sequences,aligned_pairs,aligned_pairs_total,auc,"
+        ),
+        "{table}"
+    );
+    // 3 layers x (RRM_1 + mean) x (trained, untrained).
+    assert_eq!(table.lines().count(), 1 + 3 * 2 * 2, "{table}");
+    let row = table.lines().nth(1).ok_or("a row")?;
+    let cells: Vec<&str> = row.split(',').collect();
+    assert_eq!(
+        (cells[3], cells[4], cells[5]),
+        ("RRM_1", "12", "500"),
+        "{row}"
+    );
+    let auc: f64 = cells[7].parse()?;
+    assert!((0.0..=1.0).contains(&auc), "{row}");
+    use polars::prelude::SerReader as _;
+    let frame = polars::prelude::ParquetReader::new(std::fs::File::open(&hist)?).finish()?;
+    assert_eq!(frame.height(), 40 * 3 * 2);
+    let lone = dir.path().join("lone.sto");
+    std::fs::write(
+        &lone,
+        "# STOCKHOLM 1.0\n#=GF ID lonely\nonly/1-5 ACDEF\n//\n",
+    )?;
+    let refused = workbench()
+        .args(["probe", "alignment", "--model"])
+        .arg(fixture("esm1b_tiny_t2.pt"))
+        .arg("--alignments")
+        .arg(&lone)
+        .output()?;
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(
+        said.contains("family lonely (lone.sto) has 1 aligned sequence(s)"),
+        "{said}"
+    );
+    Ok(())
+}

@@ -1691,3 +1691,52 @@ fn the_variants_ensemble_averages_the_loaded_model_with_its_members() {
     // The starter alone reaches 0.073 on the bundled scan; its average with itself the same.
     assert!(harness.query_by_label("0.073").is_some());
 }
+
+/// The Alignment view on one bundled Pfam family with the starter: the AUC table, the
+/// histograms trained beside untrained, a family's coloured alignment with its hover, and the
+/// exports of the histograms, the alignment figure and the AUC table.
+#[test]
+fn scores_a_bundled_family_and_draws_its_alignment() {
+    let mut harness = app(LaunchOptions::default());
+    wait_until(&mut harness, "the starter model", |h| {
+        h.query_by_label_contains("starter_esm1b_t4_128").is_some()
+    });
+    click(&mut harness, "Alignment");
+    let family =
+        esm_workbench::bundled::bundled_path("datasets/alignments/RRM_1.sto").expect("bundled");
+    harness
+        .get_by_role_and_label(
+            eframe::egui::accesskit::Role::MultilineTextInput,
+            "Alignments",
+        )
+        .set_text_value_accesskit(&family.display().to_string());
+    harness.run();
+    wait_until(&mut harness, "Score alignment enabled", |h| {
+        !h.get_by_label("Score alignment")
+            .accesskit_node()
+            .is_disabled()
+    });
+    click(&mut harness, "Score alignment");
+    wait_until(&mut harness, "the study", |h| {
+        h.query_by_label_contains("1 family. Best layer").is_some()
+    });
+    assert!(
+        harness
+            .query_by_label_contains("ROC AUC of cosine similarity, layer")
+            .is_some()
+    );
+    assert!(harness.query_by_label_contains("untrained: AUC").is_some());
+    assert!(
+        harness.query_by_label_contains("RRM_1 at layer").is_some(),
+        "the family's alignment is drawn"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    save_figure(&mut harness, "Histograms", &dir.path().join("cos.svg"));
+    let svg = std::fs::read_to_string(dir.path().join("cos.svg")).expect("written");
+    assert!(svg.contains("trained: aligned pairs") && svg.contains("untrained: unaligned pairs"));
+    save_figure(&mut harness, "Alignment", &dir.path().join("aln.png"));
+    assert_png(&dir.path().join("aln.png"));
+    let table = save_table(&mut harness, "AUC", &dir.path().join("auc.csv"));
+    assert!(table.starts_with("model,layer,best,family"), "{table:.200}");
+    assert!(table.contains(",RRM_1,79,"), "{table:.300}");
+}

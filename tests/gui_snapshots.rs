@@ -214,6 +214,25 @@ fn snapshots_of_the_data_map_and_probe_views() {
         h.query_by_label("Spearman ρ with the assay").is_some()
     });
     check_snapshot(&mut harness, "variants_tab_blat");
+
+    // Alignment: one bundled Pfam family (relative path: it is shown), trained beside untrained.
+    click(&mut harness, "Alignment");
+    harness
+        .get_by_role_and_label(
+            eframe::egui::accesskit::Role::MultilineTextInput,
+            "Alignments",
+        )
+        .set_text_value_accesskit("datasets/alignments/RRM_1.sto");
+    harness.run();
+    wait_until(&mut harness, "Score alignment enabled", |h| {
+        h.query_by_label("Score alignment")
+            .is_some_and(|n| !n.accesskit_node().is_disabled())
+    });
+    click(&mut harness, "Score alignment");
+    wait_until(&mut harness, "the alignment study", |h| {
+        h.query_by_label_contains("RRM_1 at layer").is_some()
+    });
+    check_snapshot(&mut harness, "alignment_tab_rrm");
 }
 
 #[test]
@@ -261,7 +280,8 @@ fn the_demo_tour_saves_a_screenshot_of_every_view_and_closes() {
             "04_contacts.png",
             "05_heads.png",
             "06_homology.png",
-            "07_variants.png"
+            "07_variants.png",
+            "08_alignment.png"
         ]
     );
     for shot in &shots {

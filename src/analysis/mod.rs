@@ -3,6 +3,9 @@
 
 pub mod aa_groups_study;
 pub mod aa_groups_study_table;
+pub mod alignment_pairs;
+pub mod alignment_study;
+pub mod alignment_study_table;
 pub mod batch_maps;
 pub mod best_probe;
 pub mod contact_head_run;

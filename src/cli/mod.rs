@@ -1,5 +1,6 @@
 //! Command-line interface: thin subcommands over the compute modules.
 
+mod alignment;
 mod download;
 mod extract;
 mod model_cmds;

@@ -45,6 +45,9 @@ pub enum ProbeCommand {
     AaGroups(AaGroupsArgs),
     /// Remote homology on SCOPe/ASTRAL: cosine nearest neighbours, Hit-10 and AUC.
     Homology(HomologyArgs),
+    /// Alignment within protein families: cosine similarity of aligned against unaligned
+    /// residue pairs (histograms, ROC AUC per family and its mean).
+    Alignment(super::alignment::AlignmentArgs),
     /// Contacts: the model's own contact head and/or the bilinear probe trained on --train
     /// structures, scored on --structures (precision at L, L/2, L/5 by range).
     Contacts(ContactsArgs),
@@ -339,6 +342,7 @@ pub fn run(command: &ProbeCommand) -> anyhow::Result<()> {
     match command {
         ProbeCommand::Ss8(args) => ss8(args),
         ProbeCommand::Homology(args) => homology(args),
+        ProbeCommand::Alignment(args) => super::alignment::run(args),
         ProbeCommand::Contacts(args) => contacts(args),
         ProbeCommand::Ss8Predict(args) => ss8_predict(args),
         ProbeCommand::ContactsPredict(args) => contacts_predict(args),
@@ -998,7 +1002,7 @@ fn print_ss8_study(study: &Ss8Study) {
 }
 
 /// The store folders, comma-separated.
-fn store_list(stores: &[std::path::PathBuf]) -> String {
+pub(super) fn store_list(stores: &[std::path::PathBuf]) -> String {
     stores
         .iter()
         .map(|p| p.display().to_string())

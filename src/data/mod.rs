@@ -1,6 +1,7 @@
 //! Input data: sequences (FASTA), SCOPe/ASTRAL domains, SS8 label tables and structures.
 //! No GUI imports.
 
+pub mod alignment;
 pub mod dms;
 pub mod dssp;
 pub mod error;
@@ -14,6 +15,7 @@ pub mod ss8;
 pub mod ss8_labels;
 pub mod structure;
 
+pub use alignment::{AlignedSequence, Alignment, read_alignments};
 pub use dms::{DmsTable, read_dms};
 pub use error::DataError;
 pub use fasta::{FastaReader, FastaRecord, duplicate_ids};

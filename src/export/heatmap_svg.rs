@@ -243,7 +243,9 @@ impl HeatmapGrid {
 
 /// Each cell's text (counts of a confusion matrix), white on dark cells.
 fn cell_text_svg(svg: &mut String, figure: &HeatmapFigure, grid: &HeatmapGrid) {
-    let size = (0.35 * grid.cell).min(grid.small);
+    // One letter a cell (a residue) fills it; counts over percentages share it.
+    let single = figure.cell_text.iter().all(|t| t.chars().count() <= 1);
+    let size = (if single { 0.7 } else { 0.35 } * grid.cell).min(grid.small);
     let mid = 0.5 * (figure.value_range[0] + figure.value_range[1]);
     for (k, text) in figure
         .cell_text

@@ -1,6 +1,7 @@
 //! The desktop workbench (eframe/egui). The only module that imports egui.
 
 pub mod aa_groups_panel;
+pub mod alignment_view;
 mod app;
 mod app_command;
 mod background_write;

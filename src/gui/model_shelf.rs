@@ -66,6 +66,12 @@ impl MadeBy for crate::analysis::variant_study::VariantStudy {
     }
 }
 
+impl MadeBy for crate::analysis::alignment_study::AlignmentStudy {
+    fn provenance(&self) -> &Provenance {
+        &self.sweep.provenance
+    }
+}
+
 impl MadeBy for super::map_view::MapResult {
     fn provenance(&self) -> &Provenance {
         &self.provenance

@@ -12,6 +12,7 @@ pub fn registered_views() -> Vec<Box<dyn ViewSlot>> {
         Box::new(StudySlot::<super::heads_view::HeadsView>::default()),
         Box::new(StudySlot::<super::homology_view::HomologyView>::default()),
         Box::new(StudySlot::<super::variants_view::VariantsView>::default()),
+        Box::new(StudySlot::<super::alignment_view::AlignmentView>::default()),
     ]
 }
 

@@ -15,6 +15,7 @@ pub mod logistic;
 mod logistic_kernels;
 mod precision_at_l;
 mod probe_file;
+mod roc_auc;
 mod sparse_logistic;
 mod spearman;
 mod ss8_probe;
@@ -48,6 +49,7 @@ pub use probe_file::{
     ProbeFileError, ProbeMetadata, load_contact_probe, load_ss8_probe, save_contact_probe,
     save_ss8_probe,
 };
+pub use roc_auc::roc_auc;
 pub use sparse_logistic::{
     SparseLogistic, SparseLogisticError, SparseLogisticParams, WeightedRows, fit_sparse_logistic,
 };
