@@ -3,9 +3,8 @@
 
 use std::path::PathBuf;
 
-use super::probe::{ModelArg, store_list, write_result_table};
 use super::progress::{announce_estimate, cancellable_on_ctrl_c, with_progress_bar_and_log};
-use super::study_args::{StoreArgs, parse_layers};
+use super::study_args::{ModelArg, StoreArgs, parse_layers, store_list, write_result_table};
 use crate::analysis::alignment_study::{
     AlignmentStudyRequest, BEST_ALIGNMENT_LAYER, DEFAULT_MAX_SEQUENCES, DEFAULT_PAIRS_PER_FAMILY,
     estimate_alignment_study, run_alignment_study,

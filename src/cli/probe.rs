@@ -7,6 +7,7 @@ use candle_core::Device;
 
 use super::progress::with_progress_bar;
 use super::progress::with_progress_bar_and_log;
+pub use super::study_args::{ModelArg, store_list, write_result_table};
 use super::study_args::{StoreArgs, StudyArgs, parse_layers};
 use crate::analysis::contact_study::{
     BEST_CONTACT_LAYER, ContactStudy, ContactStudyRequest, estimate_contact_study,
@@ -27,7 +28,7 @@ use crate::analysis::ss8_study::{
 };
 use crate::analysis::ss8_study_table::ss8_study_table;
 use crate::data::SS8_CLASSES;
-use crate::model::{Checkpoint, LoadedModel};
+use crate::model::LoadedModel;
 use crate::probes::{
     ContactPrecision, ContactProbeParams, Ss8ProbeParams, metric_text_with_decimals,
 };
@@ -263,44 +264,6 @@ pub struct AaGroupsArgs {
     /// `analysis::aa_groups_study_table`).
     #[arg(long)]
     pub out: Option<PathBuf>,
-}
-
-/// A model, trained or its untrained copy.
-#[derive(Debug, Clone, clap::Args)]
-pub struct ModelArg {
-    /// Checkpoint (fair-esm .pt, Hugging Face folder, workbench .safetensors).
-    #[arg(long)]
-    pub model: PathBuf,
-    /// Use random weights with the model's architecture instead (the paper's untrained baseline).
-    #[arg(long)]
-    pub untrained: bool,
-    /// Seed of the untrained weights.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// A contact head to use instead of the checkpoint's own (or where it has none): an
-    /// all-heads regression saved by `probe heads --save-regression`, or a fair-esm
-    /// `*-contact-regression.pt`.
-    #[arg(long, value_name = "FILE")]
-    pub contact_head: Option<PathBuf>,
-}
-
-impl ModelArg {
-    pub(super) fn load(&self) -> anyhow::Result<LoadedModel> {
-        let checkpoint = Checkpoint::read(&self.model)
-            .with_context(|| format!("reading {}", self.model.display()))?;
-        let checkpoint = if self.untrained {
-            Checkpoint::random(checkpoint.config, self.seed)?
-        } else {
-            checkpoint
-        };
-        let loaded = LoadedModel::from_checkpoint(checkpoint, &Device::Cpu)?;
-        match &self.contact_head {
-            Some(head) => loaded
-                .with_contact_head_file(head)
-                .with_context(|| format!("attaching the contact head {}", head.display())),
-            None => Ok(loaded),
-        }
-    }
 }
 
 /// Options of `probe ss8`.
@@ -999,24 +962,4 @@ fn print_ss8_study(study: &Ss8Study) {
     println!(
         "(–: undefined; a class never predicted has no precision, one absent from the labels no recall)"
     );
-}
-
-/// The store folders, comma-separated.
-pub(super) fn store_list(stores: &[std::path::PathBuf]) -> String {
-    stores
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Writes a study's table with its provenance beside it (`NAME.provenance.json`).
-pub(super) fn write_result_table(
-    out: &std::path::Path,
-    frame: &mut polars::prelude::DataFrame,
-    provenance: &crate::provenance::Provenance,
-) -> anyhow::Result<()> {
-    let sidecar = crate::export::write_table_with_provenance(out, frame, provenance)?;
-    eprintln!("wrote {} and {}", out.display(), sidecar.display());
-    Ok(())
 }

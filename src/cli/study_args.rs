@@ -3,6 +3,11 @@
 
 use std::path::PathBuf;
 
+use anyhow::Context as _;
+use candle_core::Device;
+
+use crate::model::{Checkpoint, LoadedModel};
+
 use crate::analysis::ss8_study::DEFAULT_RESIDUE_CAP;
 use crate::model::Layers;
 use crate::store::{DEFAULT_TOKS_PER_BATCH, StoreDtype, StoreOptions, default_store_root};
@@ -77,4 +82,62 @@ mod tests {
         assert!(parse_layers(&["x".into()]).is_err());
         Ok(())
     }
+}
+
+/// A model, trained or its untrained copy.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ModelArg {
+    /// Checkpoint (fair-esm .pt, Hugging Face folder, workbench .safetensors).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Use random weights with the model's architecture instead (the paper's untrained baseline).
+    #[arg(long)]
+    pub untrained: bool,
+    /// Seed of the untrained weights.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// A contact head to use instead of the checkpoint's own (or where it has none): an
+    /// all-heads regression saved by `probe heads --save-regression`, or a fair-esm
+    /// `*-contact-regression.pt`.
+    #[arg(long, value_name = "FILE")]
+    pub contact_head: Option<PathBuf>,
+}
+
+impl ModelArg {
+    pub fn load(&self) -> anyhow::Result<LoadedModel> {
+        let checkpoint = Checkpoint::read(&self.model)
+            .with_context(|| format!("reading {}", self.model.display()))?;
+        let checkpoint = if self.untrained {
+            Checkpoint::random(checkpoint.config, self.seed)?
+        } else {
+            checkpoint
+        };
+        let loaded = LoadedModel::from_checkpoint(checkpoint, &Device::Cpu)?;
+        match &self.contact_head {
+            Some(head) => loaded
+                .with_contact_head_file(head)
+                .with_context(|| format!("attaching the contact head {}", head.display())),
+            None => Ok(loaded),
+        }
+    }
+}
+
+/// The store folders, comma-separated.
+pub fn store_list(stores: &[std::path::PathBuf]) -> String {
+    stores
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Writes a study's table with its provenance beside it (`NAME.provenance.json`).
+pub fn write_result_table(
+    out: &std::path::Path,
+    frame: &mut polars::prelude::DataFrame,
+    provenance: &crate::provenance::Provenance,
+) -> anyhow::Result<()> {
+    let sidecar = crate::export::write_table_with_provenance(out, frame, provenance)?;
+    eprintln!("wrote {} and {}", out.display(), sidecar.display());
+    Ok(())
 }
