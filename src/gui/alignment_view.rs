@@ -11,7 +11,7 @@ use eframe::egui;
 use egui_plot::{Line, Plot, PlotPoints};
 
 use super::figure_export::{FigureExport, figure_export_ui};
-use super::file_dialog::{DialogKind, browse_button};
+use super::file_dialog::{DialogKind, browse_append_button, paths_of_lines};
 use super::job::{JobClick, Progress};
 use super::layer_sweep::{SweepPlot, layer_sweep_ui};
 use super::study_panel::{
@@ -82,13 +82,7 @@ impl Default for AlignmentSettings {
 
 /// The study `settings` describe (reads the files).
 pub fn alignment_request(settings: &AlignmentSettings) -> anyhow::Result<AlignmentStudyRequest> {
-    let paths: Vec<std::path::PathBuf> = settings
-        .alignments
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(Into::into)
-        .collect();
+    let paths = paths_of_lines(&settings.alignments);
     anyhow::ensure!(!paths.is_empty(), "name at least one alignment file");
     Ok(AlignmentStudyRequest {
         layers: settings.layers.clone(),
@@ -220,14 +214,7 @@ fn inputs_ui(ui: &mut egui::Ui, settings: &mut AlignmentSettings, num_layers: Op
         )
         .labelled_by(label.id)
         .on_hover_text("Stockholm (several families a file, e.g. Pfam seeds), aligned FASTA, A2M or A3M; one path a line");
-        let mut picked = String::new();
-        browse_button(ui, &mut picked, DialogKind::OpenData);
-        if !picked.is_empty() {
-            if !settings.alignments.is_empty() && !settings.alignments.ends_with('\n') {
-                settings.alignments.push('\n');
-            }
-            settings.alignments.push_str(&picked);
-        }
+        browse_append_button(ui, &mut settings.alignments, DialogKind::OpenData);
     });
     egui::Grid::new("alignment_inputs")
         .num_columns(2)
@@ -643,19 +630,17 @@ fn alignment_rows_ui(
                 if let (Some((id, row)), true) = (rows.get(r), c >= 0.0)
                     && let Some(Some((letter, distance))) = row.get(c as usize)
                 {
-                    {
-                        let text = match distance {
-                            Some(d) => format!(
-                                "{id}, column {}: {letter}, distance {d:.3} from the column's mean",
-                                c as usize + 1
-                            ),
-                            None => format!(
-                                "{id}, column {}: {letter} (not read by the model)",
-                                c as usize + 1
-                            ),
-                        };
-                        response.on_hover_text_at_pointer(text);
-                    }
+                    let text = match distance {
+                        Some(d) => format!(
+                            "{id}, column {}: {letter}, distance {d:.3} from the column's mean",
+                            c as usize + 1
+                        ),
+                        None => format!(
+                            "{id}, column {}: {letter} (not read by the model)",
+                            c as usize + 1
+                        ),
+                    };
+                    response.on_hover_text_at_pointer(text);
                 }
             }
         });

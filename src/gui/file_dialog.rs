@@ -119,6 +119,30 @@ pub fn join_paths(paths: &[PathBuf]) -> String {
 /// The answer slot of one button's dialog: `None` while open, then the chosen paths.
 type Answer = Arc<Mutex<Option<Option<Vec<PathBuf>>>>>;
 
+/// A "Browse…" button that adds the picked path as a new line of `lines` (a field of one path
+/// a line) instead of replacing it; returns whether a path was added.
+pub fn browse_append_button(ui: &mut egui::Ui, lines: &mut String, kind: DialogKind) -> bool {
+    let mut picked = String::new();
+    if !browse_button(ui, &mut picked, kind) || picked.is_empty() {
+        return false;
+    }
+    if !lines.is_empty() && !lines.ends_with('\n') {
+        lines.push('\n');
+    }
+    lines.push_str(&picked);
+    true
+}
+
+/// The paths of a field of one path a line (blank lines skipped, each trimmed).
+pub fn paths_of_lines(lines: &str) -> Vec<std::path::PathBuf> {
+    lines
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(Into::into)
+        .collect()
+}
+
 /// A "Browse…" button that fills `text` with the chosen path(s) (several joined by `; `).
 /// Returns true on the frame the field was filled.
 pub fn browse_button(ui: &mut egui::Ui, text: &mut String, kind: DialogKind) -> bool {

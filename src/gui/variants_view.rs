@@ -12,7 +12,7 @@ use eframe::egui;
 use egui_plot::{Plot, PlotPoints, Points};
 
 use super::figure_export::{FigureExport, figure_export_ui};
-use super::file_dialog::{DialogKind, browse_button};
+use super::file_dialog::{DialogKind, browse_append_button, browse_button, paths_of_lines};
 use super::job::{JobClick, Progress};
 use super::study_panel::{StudyControls, StudyJob, estimate_text, input_field_width};
 use super::table_export::{TableExport, table_export_ui};
@@ -133,13 +133,7 @@ pub fn variant_request(settings: &VariantSettings) -> anyhow::Result<VariantStud
 
 /// The ensemble members `settings` name (one path a line).
 fn ensemble_members(settings: &VariantSettings) -> Vec<std::path::PathBuf> {
-    settings
-        .ensemble
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(Into::into)
-        .collect()
+    paths_of_lines(&settings.ensemble)
 }
 
 /// The estimate line beside the start button.
@@ -322,14 +316,7 @@ fn ensemble_ui(ui: &mut egui::Ui, settings: &mut VariantSettings) {
                         .hint_text("/models/esm1v_t33_650M_UR90S_2.pt"),
                 )
                 .labelled_by(label.id);
-                let mut picked = String::new();
-                browse_button(ui, &mut picked, DialogKind::OpenModel);
-                if !picked.is_empty() {
-                    if !settings.ensemble.is_empty() && !settings.ensemble.ends_with('\n') {
-                        settings.ensemble.push('\n');
-                    }
-                    settings.ensemble.push_str(&picked);
-                }
+                browse_append_button(ui, &mut settings.ensemble, DialogKind::OpenModel);
             });
         });
 }
